@@ -1,0 +1,296 @@
+"""Shared base class of the centroid clusterers (``KMeansL2``, ``KMeansL1``)."""
+
+import warnings
+from abc import ABCMeta
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from ._dedup import merge_duplicate_rows
+from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
+from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+
+
+class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
+    """Fit, predict, transform and score for k-means in any metric.
+
+    Subclasses set ``_metric``, a class that binds the metric's distance, cost
+    and center update to the training points (see ``skclust._kmeans``).
+    """
+
+    _metric = None
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the clustering.
+
+        Identical rows are merged into one weighted point before fitting, which
+        changes no result (each run sees the same weighted points) and saves
+        work on data with repeated rows such as 8-bit images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; ``None`` gives every sample
+            weight one.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum; got all zeros.")
+        distinct = merge_duplicate_rows(X, sample_weight)
+        positive = distinct.weights > 0
+        points, weights = distinct.points[positive], distinct.weights[positive]
+        if points.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"distinct points with positive weight ({points.shape[0]})."
+            )
+        n_init = self._effective_n_init()
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+        # L2 runs on centered data (as scikit-learn does), which keeps the
+        # matrix-product distances accurate; L1 runs on the data as given.
+        origin = self._metric.origin(points, weights)
+        inits = self._initial_centers(points, seeds)
+        tol = _tolerance(points, weights, self.tol)
+        # Parallel runs share the CPUs: each gets its share for BLAS and for
+        # the threaded assignment step, so threads are not oversubscribed.
+        n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
+        n_threads = max(1, cpu_count() // n_parallel)
+        runs = Parallel(n_jobs=self.n_jobs)(
+            delayed(_single_run)(
+                points - origin,
+                weights,
+                init if isinstance(init, str) else init - origin,
+                self.n_clusters,
+                seed,
+                self._metric,
+                self.max_iter,
+                tol,
+                self.verbose,
+                n_threads,
+                n_parallel > 1,
+            )
+            for init, seed in zip(inits, seeds, strict=True)
+        )
+        # Lowest inertia wins; on an exact tie the earliest seed, so the result
+        # does not depend on the order in which parallel runs finish.
+        best = min(range(n_init), key=lambda i: runs[i].inertia)
+        result = runs[best]
+        centers = result.centers + origin
+        labels = np.empty(distinct.points.shape[0], dtype=np.intp)
+        labels[positive] = result.labels
+        if not positive.all():
+            labels[~positive], _ = nearest_center(
+                distinct.points[~positive], centers, self._metric
+            )
+        self.cluster_centers_ = centers
+        self.labels_ = labels[distinct.inverse]
+        self.inertia_ = result.inertia
+        self.n_iter_ = result.n_iter
+        return self
+
+    def _effective_n_init(self):
+        explicit = not isinstance(self.init, str)
+        if self.n_init == "auto":
+            return 10 if self.init == "random" else 1
+        if explicit and self.n_init != 1 and not callable(self.init):
+            warnings.warn(
+                "Explicit initial center position passed: performing only one "
+                f"init in {type(self).__name__} instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return 1
+        return self.n_init
+
+    def _initial_centers(self, points, seeds):
+        """One initialization per seed: a string, or an array checked for shape."""
+        if isinstance(self.init, str):
+            return [self.init] * len(seeds)
+        if callable(self.init):
+            arrays = [
+                self.init(points, self.n_clusters, np.random.RandomState(seed))
+                for seed in seeds
+            ]
+        else:
+            arrays = [self.init]
+        return [self._check_init(array, points.shape[1]) for array in arrays]
+
+    def _check_init(self, centers, n_features):
+        centers = check_array(centers, dtype=np.float64, input_name="init")
+        if centers.shape != (self.n_clusters, n_features):
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"(n_clusters, n_features) = ({self.n_clusters}, {n_features})."
+            )
+        return centers
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    def predict(self, X):
+        """Index of the nearest cluster center for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the nearest center, from 0 to ``n_clusters - 1``.
+        """
+        X = self._check_test_data(X)
+        labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
+        return labels
+
+    def transform(self, X):
+        """Distance from each sample to each cluster center, in this metric.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+            Euclidean distances for ``KMeansL2``, Manhattan distances for
+            ``KMeansL1``.
+        """
+        X = self._check_test_data(X)
+        return self._metric.pairwise(X, self.cluster_centers_)
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of the training samples to the centers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of ``X`` on the fitted centers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        score : float
+            Minus the weighted sum of per-sample costs (squared Euclidean for
+            ``KMeansL2``, Manhattan for ``KMeansL1``); higher is better.
+        """
+        X = self._check_test_data(X)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        _, distance = nearest_center(X, self.cluster_centers_, self._metric)
+        return -float(sample_weight @ self._metric.cost(distance))
+
+
+def _tolerance(points, weights, tol):
+    """``tol`` times the mean per-feature variance of the weighted data."""
+    if tol == 0:
+        return 0.0
+    mean = weights @ points / weights.sum()
+    variance = weights @ (points - mean) ** 2 / weights.sum()
+    return float(np.mean(variance) * tol)
+
+
+def _single_run(
+    points,
+    weights,
+    init,
+    n_clusters,
+    seed,
+    metric,
+    max_iter,
+    tol,
+    verbose,
+    n_threads,
+    limit_blas,
+):
+    """One initialization and Lloyd run; the unit of work of the seed search."""
+    random_state = np.random.RandomState(seed)
+    blas_limit = n_threads if limit_blas else None
+    with threadpool_limits(limits=blas_limit, user_api="blas"):
+        bound = metric(points, weights, n_clusters)
+        if not isinstance(init, str):
+            centers = init
+        elif init == "k-means++":
+            centers = kmeans_plusplus(points, weights, n_clusters, bound, random_state)
+        else:
+            centers = random_points(points, weights, n_clusters, random_state)
+        if verbose:
+            print("Initialization complete")
+        return lloyd(points, weights, centers, bound, max_iter, tol, verbose, n_threads)

@@ -1,0 +1,107 @@
+"""Exact merging of repeated rows into weighted distinct rows."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# 64-bit FNV-1a constants; the extra shift-xor after each multiply spreads the
+# high bits of a feature into the low bits so that rows differing only in
+# exponent bits still hash apart.
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@dataclass(frozen=True)
+class DistinctRows:
+    """Distinct rows of a data set with the total weight each one carries.
+
+    Attributes
+    ----------
+    points : ndarray of shape (n_distinct, n_features)
+        One copy of every distinct row.
+    weights : ndarray of shape (n_distinct,)
+        Sum of the sample weights of the rows equal to each distinct row.
+    inverse : ndarray of shape (n_samples,)
+        ``points[inverse]`` equals the original data.
+    """
+
+    points: np.ndarray
+    weights: np.ndarray
+    inverse: np.ndarray
+
+
+def _row_hashes(bits):
+    hashes = np.full(bits.shape[0], _FNV_OFFSET)
+    for column in bits.T:
+        hashes ^= column
+        hashes *= _FNV_PRIME
+        hashes ^= hashes >> np.uint64(31)
+    return hashes
+
+
+def _packed_integer_keys(X):
+    """Exact 64-bit keys for integer-valued data of small range, else None.
+
+    Each row becomes its mixed-radix number, so equal keys mean equal rows and
+    no check is needed (8-bit images take this path).
+    """
+    low, high = X.min(axis=0), X.max(axis=0)
+    spans = high - low + 1
+    if np.prod(spans, dtype=np.float64) >= 2.0**62 or not np.array_equal(X, np.rint(X)):
+        return None
+    strides = np.cumprod(np.concatenate([[1.0], spans[:0:-1]]))[::-1]
+    return ((X - low) @ strides).astype(np.int64)
+
+
+def merge_duplicate_rows(X, sample_weight):
+    """Collapse identical rows of ``X`` into weighted distinct rows.
+
+    Two rows are identical when every feature compares equal (``-0.0`` equals
+    ``0.0``). The distinct rows come back in an order that depends only on the
+    set of rows, not on their order or multiplicity in ``X``, so that fitting
+    on repeated rows and on the same rows with integer weights gives the same
+    result. Integer-valued data of small range is keyed exactly; other data by
+    a 64-bit hash of its bits, with every merge checked for exact equality.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), dtype float64
+        Validated, finite data.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights.
+
+    Returns
+    -------
+    DistinctRows
+    """
+    n_samples = X.shape[0]
+    keys = _packed_integer_keys(X)
+    exact = keys is not None
+    if not exact:
+        # Adding 0.0 turns -0.0 into 0.0 so that equal values have equal bits.
+        bits = np.ascontiguousarray(X + 0.0).view(np.uint64)
+        keys = _row_hashes(bits)
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    starts = np.empty(n_samples, dtype=bool)
+    starts[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
+    if not exact:
+        sorted_bits = bits[order]
+        equal_rows = (sorted_bits[1:] == sorted_bits[:-1]).all(axis=1)
+        if not np.all(equal_rows | starts[1:]):
+            return _merge_by_sorting(X, sample_weight)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(n_samples, dtype=np.intp)
+    inverse[order] = group
+    points = X[order[starts]]
+    weights = np.bincount(inverse, weights=sample_weight, minlength=points.shape[0])
+    return DistinctRows(points, weights, inverse)
+
+
+def _merge_by_sorting(X, sample_weight):
+    # Fallback for the (astronomically rare) hash collision between distinct rows.
+    points, inverse = np.unique(X + 0.0, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    weights = np.bincount(inverse, weights=sample_weight, minlength=points.shape[0])
+    return DistinctRows(points, weights, inverse)

@@ -85,8 +85,6 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum; got all zeros.")
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
         points, weights = distinct.points[positive], distinct.weights[positive]

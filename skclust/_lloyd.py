@@ -250,11 +250,21 @@ class _Bounds:
 
         def assign_block(rows):
             return bounded_assignment(
-                self.X[rows], centers, self.labels[rows], self.upper[rows],
-                self.lower[rows], shift, fastest, largest, runner_up,
-                self._half_gap, self.metric.manhattan, self._scan,
-                self._index[rows], self._previous[rows],
-            )  # fmt: skip
+                self.X[rows],
+                centers,
+                self.labels[rows],
+                self.upper[rows],
+                self.lower[rows],
+                shift,
+                fastest,
+                largest,
+                runner_up,
+                self._half_gap,
+                self.metric.manhattan,
+                self._scan,
+                self._index[rows],
+                self._previous[rows],
+            )
 
         if len(self._blocks) == 1:
             counts = [assign_block(self._blocks[0])]
@@ -314,8 +324,9 @@ def lloyd(
     """
     if n_threads > 1 and X.shape[0] >= 2 * _MIN_ROWS_PER_THREAD:
         with ThreadPoolExecutor(n_threads) as pool:
-            return _lloyd(X, sample_weight, centers_init, metric, max_iter, tol,
-                          verbose, pool)  # fmt: skip
+            return _lloyd(
+                X, sample_weight, centers_init, metric, max_iter, tol, verbose, pool
+            )
     return _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose)
 
 

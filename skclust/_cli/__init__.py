@@ -1,0 +1,61 @@
+"""The ``skclust`` command: one module per subcommand.
+
+Each subcommand module defines ``add_parser(subparsers)``, which registers its
+arguments and sets ``run`` (a function of the parsed arguments returning an
+exit code). Errors in the input become one line on stderr and exit code 2.
+"""
+
+import argparse
+import sys
+
+from .. import __version__
+from . import demo
+
+SUBCOMMANDS = [demo]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, like the other input errors, instead of usage + message.
+        self.exit(
+            EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
+        )
+
+
+def build_parser():
+    parser = _Parser(
+        prog="skclust",
+        description="Clustering with scikit-learn-compatible estimators: image "
+        "compression by colour clustering, spectral graph clustering, and "
+        "embedding compression by vector quantization.",
+        epilog="The study's data files are read from --data DIR or the "
+        "SKCLUST_DATA environment variable; without them every command runs "
+        "on embedded default data.",
+    )
+    parser.add_argument("--version", action="version", version=f"skclust {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+    for module in SUBCOMMANDS:
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (ValueError, OSError) as error:
+        print(f"skclust {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"skclust {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

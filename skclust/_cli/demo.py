@@ -1,0 +1,43 @@
+"""``skclust demo``: both k-means estimators on a bundled photograph."""
+
+import time
+
+import numpy as np
+from sklearn.datasets import load_sample_image
+
+from .._kmeans import KMeansL1, KMeansL2
+from .._output import markdown_table
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "demo",
+        help="cluster the colours of a bundled photograph with KMeansL2 and KMeansL1",
+        description="Cluster the colours of scikit-learn's bundled china.jpg "
+        "with KMeansL2 (squared Euclidean, mean update) and KMeansL1 "
+        "(Manhattan, median update) and print iterations, time and inertia.",
+    )
+    parser.add_argument("-k", "--n-clusters", type=int, default=8, metavar="K")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    pixels = load_sample_image("china.jpg").reshape(-1, 3).astype(np.float64)
+    n_colours = len(np.unique(pixels @ [65536, 256, 1]))
+    print(f"china.jpg: {len(pixels)} pixels, {n_colours} distinct colours")
+    rows = []
+    for Estimator in (KMeansL2, KMeansL1):
+        start = time.perf_counter()
+        km = Estimator(args.n_clusters, n_init=1, random_state=args.seed).fit(pixels)
+        rows.append(
+            {
+                "estimator": Estimator.__name__,
+                "k": args.n_clusters,
+                "iterations": km.n_iter_,
+                "seconds": round(time.perf_counter() - start, 3),
+                "inertia": km.inertia_,
+            }
+        )
+    print(markdown_table(rows, list(rows[0])), end="")
+    return 0

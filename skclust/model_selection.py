@@ -1,0 +1,238 @@
+"""Choosing the number of clusters.
+
+Scikit-learn's default score for k-means (minus the inertia) always prefers the
+largest k, so it cannot tune ``n_clusters``. This module offers two criteria
+that can:
+
+- :func:`elbow`: fit every k of a list (in parallel), record inertia,
+  iterations and fit time, and pick the knee of the inertia curve
+  (:func:`knee_index`);
+- :func:`silhouette_scorer`: a scorer for ``GridSearchCV(scoring=...)`` that
+  rates a clustering by its silhouette on held-out data, in the estimator's own
+  metric.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+
+from ._kmeans import KMeansL1
+
+
+def knee_index(x, y):
+    """Index of the knee of a decreasing curve ``y(x)``.
+
+    The knee is the interior point where the curve bends most sharply: where
+    the slope before it is the largest multiple of the slope after it. Slopes
+    are per unit of ``x``, so unevenly spaced values of k (3, 6, 12, 24, 48)
+    are handled. On inertia curves this picks the k after which adding
+    clusters stops paying off.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n_points,)
+        At least three points, ``x`` increasing.
+
+    Returns
+    -------
+    int
+        Between 1 and ``n_points - 2``.
+
+    Examples
+    --------
+    >>> from skclust.model_selection import knee_index
+    >>> knee_index([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8])
+    2
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape[0] < 3:
+        raise ValueError(f"a knee needs at least 3 points; got {x.shape[0]}")
+    slope = -np.diff(y) / np.diff(x)
+    # A flat or rising stretch after a point makes that point a perfect knee;
+    # the floor keeps the ratio finite and ordered.
+    floor = max(float(np.abs(slope).max()), 1e-300) * 1e-12
+    ratio = slope[:-1] / np.maximum(slope[1:], floor)
+    return int(np.argmax(ratio)) + 1
+
+
+@dataclass
+class ElbowResult:
+    """What :func:`elbow` measured for each number of clusters.
+
+    Attributes
+    ----------
+    n_clusters : ndarray of int
+    inertia : ndarray of float
+    n_iter : ndarray of int
+    fit_time : ndarray of float
+        Seconds per fit.
+    best_n_clusters : int
+        The k at the knee of the inertia curve.
+    estimators : list
+        The fitted estimators, one per k.
+    """
+
+    n_clusters: np.ndarray
+    inertia: np.ndarray
+    n_iter: np.ndarray
+    fit_time: np.ndarray
+    best_n_clusters: int
+    estimators: list = field(repr=False)
+
+    def to_rows(self):
+        """One dict per k, for tables."""
+        return [
+            {
+                "k": int(k),
+                "inertia": float(inertia),
+                "iterations": int(n_iter),
+                "seconds": round(float(seconds), 4),
+            }
+            for k, inertia, n_iter, seconds in zip(
+                self.n_clusters, self.inertia, self.n_iter, self.fit_time, strict=True
+            )
+        ]
+
+    def plot(self, ax=None, title=None):
+        """Inertia against k with the chosen k marked; returns the Axes."""
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            ax = Figure(figsize=(5, 3.5), layout="constrained").add_subplot()
+        ax.plot(self.n_clusters, self.inertia, "o-", color="tab:blue")
+        best = list(self.n_clusters).index(self.best_n_clusters)
+        ax.plot(
+            [self.best_n_clusters],
+            [self.inertia[best]],
+            "o",
+            markersize=12,
+            markerfacecolor="none",
+            markeredgecolor="tab:red",
+            label=f"knee: k = {self.best_n_clusters}",
+        )
+        ax.set_xlabel("number of clusters k")
+        ax.set_ylabel("inertia")
+        ax.set_title(title or "Elbow plot")
+        ax.legend()
+        return ax
+
+
+def _timed_fit(estimator, X, sample_weight):
+    start = time.perf_counter()
+    estimator.fit(X, sample_weight=sample_weight)
+    return estimator, time.perf_counter() - start
+
+
+def elbow(estimator, X, n_clusters, *, sample_weight=None, n_jobs=None):
+    """Fit ``estimator`` for every k in ``n_clusters`` and find the knee.
+
+    Parameters
+    ----------
+    estimator : KMeansL2 or KMeansL1 (or any estimator with ``n_clusters``,
+        ``inertia_`` and ``n_iter_``)
+        Template; it is cloned for each k.
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : iterable of int
+        At least three values.
+    sample_weight : array-like of shape (n_samples,), default=None
+    n_jobs : int, default=None
+        Fits run in parallel through joblib.
+
+    Returns
+    -------
+    ElbowResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skclust import KMeansL2
+    >>> from skclust.model_selection import elbow
+    >>> X, _ = make_blobs(300, centers=4, cluster_std=0.5, random_state=0)
+    >>> result = elbow(KMeansL2(random_state=0), X, range(1, 9))
+    >>> result.best_n_clusters
+    4
+    """
+    ks = sorted(int(k) for k in n_clusters)
+    fits = Parallel(n_jobs=n_jobs)(
+        delayed(_timed_fit)(clone(estimator).set_params(n_clusters=k), X, sample_weight)
+        for k in ks
+    )
+    inertia = np.array([est.inertia_ for est, _ in fits])
+    return ElbowResult(
+        n_clusters=np.array(ks),
+        inertia=inertia,
+        n_iter=np.array([est.n_iter_ for est, _ in fits]),
+        fit_time=np.array([seconds for _, seconds in fits]),
+        best_n_clusters=ks[knee_index(ks, inertia)],
+        estimators=[est for est, _ in fits],
+    )
+
+
+def _final_step(estimator, X):
+    """The clusterer and the data it sees (transformed through a pipeline)."""
+    if isinstance(estimator, Pipeline):
+        return estimator[-1], estimator[:-1].transform(X)
+    return estimator, X
+
+
+def silhouette_scorer(*, sample_size=2000, random_state=0):
+    """A scorer that rates a fitted clusterer by its silhouette on ``X``.
+
+    The silhouette (Rousseeuw, 1987) compares each point's mean distance to
+    its own cluster with that to the nearest other cluster; unlike the
+    inertia it does not keep improving as k grows, so ``GridSearchCV`` can use
+    it to choose ``n_clusters``. Distances are Manhattan for ``KMeansL1`` and
+    Euclidean otherwise; inside a ``Pipeline`` they are measured on the data
+    as the final clusterer sees it. A random sample of ``sample_size`` points
+    keeps the cost linear in the data size.
+
+    Parameters
+    ----------
+    sample_size : int or None, default=2000
+        Points used per evaluation; None uses all.
+    random_state : int, RandomState instance or None, default=0
+        Draws the sample.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y=None) -> float``, higher is better; a
+        labelling with a single cluster scores -1.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skclust import KMeansL2
+    >>> from skclust.model_selection import silhouette_scorer
+    >>> X, _ = make_blobs(300, centers=3, cluster_std=0.6, random_state=1)
+    >>> search = GridSearchCV(KMeansL2(random_state=0), {"n_clusters": [2, 3, 4, 5]},
+    ...                       scoring=silhouette_scorer()).fit(X)
+    >>> search.best_params_
+    {'n_clusters': 3}
+    """
+
+    def scorer(estimator, X, y=None):
+        clusterer, data = _final_step(estimator, X)
+        labels = clusterer.predict(data)
+        if len(np.unique(labels)) < 2:
+            return -1.0
+        metric = "manhattan" if isinstance(clusterer, KMeansL1) else "euclidean"
+        size = None if sample_size is None or sample_size >= len(data) else sample_size
+        return float(
+            silhouette_score(
+                data,
+                labels,
+                metric=metric,
+                sample_size=size,
+                random_state=check_random_state(random_state),
+            )
+        )
+
+    return scorer

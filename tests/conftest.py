@@ -1,0 +1,42 @@
+"""Shared fixtures: the study's data files, found through SKCLUST_DATA."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def _study_data_dir():
+    value = os.environ.get("SKCLUST_DATA")
+    return Path(value) if value else None
+
+
+def study_file(name):
+    """Path of one of the study's files; skip when SKCLUST_DATA is unset.
+
+    CI sets SKCLUST_DATA, so these tests run there. When it is set but the
+    file is missing, the test fails instead of skipping.
+    """
+    directory = _study_data_dir()
+    if directory is None:
+        pytest.skip("SKCLUST_DATA is not set: the study's data files are not here")
+    path = directory / name
+    assert path.is_file(), f"SKCLUST_DATA={directory} has no {name}"
+    return path
+
+
+@pytest.fixture
+def football_pixels():
+    image = Image.open(study_file("football.bmp")).convert("RGB")
+    return np.asarray(image, dtype=np.float64).reshape(-1, 3)
+
+
+@pytest.fixture
+def synthetic_pixels():
+    """8-bit colours with many repeats and exact distance ties."""
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 256, size=(40, 3))
+    noise = rng.integers(-6, 7, size=(6000, 3))
+    return np.clip(base[rng.integers(0, 40, 6000)] + noise, 0, 255).astype(float)

@@ -9,9 +9,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import demo
+from . import demo, report
 
-SUBCOMMANDS = [demo]
+# Order of the subcommands in --help and of the sections in the report.
+SUBCOMMANDS = [demo, report]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

@@ -1,0 +1,55 @@
+"""``skclust report``: every part of the study in one self-contained HTML page.
+
+A subcommand module joins the report by defining
+``report_section(out_dir, data, seed, log) -> Section``: it writes its files
+under ``out_dir`` (a sub-folder of its own) and returns the section that shows
+them. ``log`` prints one progress line.
+"""
+
+import sys
+
+from .._output import prepare_output_dir
+from .._report import write_report
+from ..datasets import study_data_dir
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "report",
+        help="run every part of the study and write a self-contained index.html",
+        description="Run every part of the study (on the study's files with "
+        "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
+        "figures and a self-contained index.html into --out.",
+    )
+    parser.add_argument("--out", default="skclust-report", help="output folder")
+    parser.add_argument("--data", help="folder with the study's data files")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--force", action="store_true", help="write into a non-empty foreign folder"
+    )
+    parser.set_defaults(run=run)
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+def run(args):
+    from . import SUBCOMMANDS
+
+    data = study_data_dir(args.data)
+    out = prepare_output_dir(args.out, force=args.force)
+    sections = []
+    failed = False
+    for module in SUBCOMMANDS:
+        make_section = getattr(module, "report_section", None)
+        if make_section is None:
+            continue
+        try:
+            sections.append(make_section(out, data, args.seed, _log))
+        except (ValueError, OSError) as error:
+            print(f"skclust report: error: {error}", file=sys.stderr)
+            failed = True
+    path = write_report(sections, out)
+    _log(f"wrote {path}")
+    return 2 if failed else 0

@@ -63,6 +63,12 @@ def check_not_input(path, inputs):
             raise OutputError(f"{path}: refusing to overwrite an input file")
 
 
+def _current_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
@@ -77,6 +83,8 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield Path(temporary)
+        # mkstemp makes the file private; give it the usual permissions.
+        os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

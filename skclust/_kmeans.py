@@ -12,6 +12,13 @@ from scipy import sparse
 
 from ._base import _BaseKMeans
 
+# Up to this many features, distance matrices are summed feature by feature
+# from coordinate differences; beyond, the L2 ones use a matrix product.
+_DIRECT_MAX_FEATURES = 16
+
+# Up to this many centers, distances are computed center by center.
+_FEW_CENTERS = 8
+
 # Above this many features the L2 cluster sums go through one sparse product
 # instead of one weighted bincount per feature.
 _BINCOUNT_MAX_FEATURES = 16
@@ -46,13 +53,20 @@ class _EuclideanMetric:
         return cls.norm(X - centers)
 
     @staticmethod
-    def pairwise(X, centers):
+    def pairwise_cost(X, centers):
+        """Squared distances: from coordinate differences for few features
+        (exact and faster), else through a matrix product."""
+        if X.shape[1] <= _DIRECT_MAX_FEATURES:
+            return _summed_over_features(X, centers, np.square)
         sq = X @ centers.T
         sq *= -2.0
         sq += np.einsum("ij,ij->i", X, X)[:, None]
         sq += np.einsum("ij,ij->i", centers, centers)[None, :]
-        np.maximum(sq, 0.0, out=sq)
-        return np.sqrt(sq, out=sq)
+        return np.maximum(sq, 0.0, out=sq)
+
+    @classmethod
+    def pairwise(cls, X, centers):
+        return np.sqrt(cls.pairwise_cost(X, centers))
 
     @staticmethod
     def prepare_centers(centers):
@@ -108,6 +122,34 @@ class _EuclideanMetric:
             return self._sums / self._weight[:, None], self._sizes.copy()
 
 
+def _summed_over_features(X, centers, elementwise):
+    """``sum_j elementwise(X[:, j] - centers[:, j])`` for every (row, center).
+
+    Computed center by row, with the samples along the contiguous axis (which
+    numpy vectorizes well even for a handful of centers), and returned as a
+    transposed (n_samples, n_centers) view.
+    """
+    total = np.zeros((centers.shape[0], X.shape[0]))
+    if centers.shape[0] <= _FEW_CENTERS:
+        # Scalar-by-column operations are several times faster than a
+        # broadcast over a short axis (measured: 1.1 ms against 5.7 ms for
+        # 96,000 points and 4 centers).
+        columns = np.ascontiguousarray(X.T)
+        scratch = np.empty(X.shape[0])
+        for row, center in zip(total, centers, strict=True):
+            for column, value in zip(columns, center, strict=True):
+                np.subtract(column, value, out=scratch)
+                elementwise(scratch, out=scratch)
+                row += scratch
+        return total.T
+    scratch = np.empty_like(total)
+    for j in range(X.shape[1]):
+        np.subtract(X[None, :, j], centers[:, j, None], out=scratch)
+        elementwise(scratch, out=scratch)
+        total += scratch
+    return total.T
+
+
 def _sums_by_label(values, labels, n_clusters):
     """Sum of ``values`` (1-D, or rows of a 2-D array) over each label."""
     if values.ndim == 1:
@@ -129,15 +171,27 @@ def _sums_by_label(values, labels, n_clusters):
 
 
 class _ManhattanMetric:
-    """Manhattan cost and distance; coordinate-wise weighted median update."""
+    """Manhattan cost and distance; coordinate-wise weighted median update.
+
+    A feature whose values are integers of small range (8-bit colours) keeps a
+    weighted histogram of its values per cluster, updated from the points that
+    changed cluster; its medians are read off the cumulative histogram. Other
+    features are sorted once per fit and their medians found by a linear-time
+    regrouping by cluster at every update.
+    """
 
     manhattan = True
 
     def __init__(self, X, sample_weight, n_clusters):
         self._columns = np.ascontiguousarray(X.T)
-        self._order = np.argsort(self._columns, axis=1, kind="stable")
         self._weights = sample_weight
         self._n_clusters = n_clusters
+        self._codes = [_small_integer_codes(column) for column in self._columns]
+        self._order = [
+            None if codes else np.argsort(column, kind="stable")
+            for codes, column in zip(self._codes, self._columns, strict=True)
+        ]
+        self._histograms = [None] * len(self._columns)
 
     @staticmethod
     def origin(points, weights):
@@ -153,13 +207,9 @@ class _ManhattanMetric:
 
     @staticmethod
     def pairwise(X, centers):
-        dist = np.zeros((X.shape[0], centers.shape[0]))
-        scratch = np.empty_like(dist)
-        for j in range(X.shape[1]):
-            np.subtract(X[:, j, None], centers[None, :, j], out=scratch)
-            np.abs(scratch, out=scratch)
-            dist += scratch
-        return dist
+        return _summed_over_features(X, centers, np.abs)
+
+    pairwise_cost = pairwise
 
     @staticmethod
     def prepare_centers(centers):
@@ -178,23 +228,97 @@ class _ManhattanMetric:
     def cluster_centers(self, labels, changed, previous):
         """Weighted coordinate-wise median of each cluster (NaN rows if empty).
 
-        Medians are recomputed from all points; ``changed`` and ``previous``
-        are accepted for the common interface.
+        ``changed`` holds the points whose label is new since the last call
+        and ``previous`` their old labels.
 
         Returns
         -------
         centers : ndarray of shape (n_clusters, n_features)
         sizes : ndarray of shape (n_clusters,)
         """
-        weight = np.bincount(labels, weights=self._weights, minlength=self._n_clusters)
-        centers = np.stack(
-            [
-                _weighted_medians(column, order, self._weights, labels, weight)
-                for column, order in zip(self._columns, self._order, strict=True)
-            ],
-            axis=1,
-        )
-        return centers, np.bincount(labels, minlength=self._n_clusters)
+        k = self._n_clusters
+        sizes = np.bincount(labels, minlength=k)
+        weight = np.bincount(labels, weights=self._weights, minlength=k)
+        medians = []
+        for j, column in enumerate(self._columns):
+            if self._codes[j] is None:
+                medians.append(
+                    _weighted_medians(
+                        column, self._order[j], self._weights, labels, weight
+                    )
+                )
+                continue
+            codes, low, span = self._codes[j]
+            self._histograms[j] = _update_histogram(
+                self._histograms[j],
+                codes,
+                span,
+                self._weights,
+                labels,
+                changed,
+                previous,
+                k,
+            )
+            self._histograms[j][sizes == 0] = 0.0
+            medians.append(_histogram_medians(self._histograms[j]) + low)
+        return np.stack(medians, axis=1), sizes
+
+
+# Widest value range (max - min + 1) kept as a per-cluster histogram.
+_HISTOGRAM_MAX_SPAN = 4096
+
+
+def _small_integer_codes(column):
+    """``(codes, low, span)`` when ``column`` holds integers of small range."""
+    low, high = column.min(), column.max()
+    span = int(high - low) + 1
+    if span > _HISTOGRAM_MAX_SPAN or not np.array_equal(column, np.rint(column)):
+        return None
+    return (column - low).astype(np.intp), low, span
+
+
+def _update_histogram(histogram, codes, span, weights, labels, changed, previous, k):
+    """Per-cluster weighted histogram of ``codes``, shape (k, span).
+
+    Rebuilt from all points on the first call or when many points changed;
+    otherwise the changed points are moved from their old row to the new one.
+    """
+    if histogram is None or 4 * changed.size > labels.shape[0]:
+        flat = np.bincount(labels * span + codes, weights=weights, minlength=k * span)
+        return flat.reshape(k, span)
+    if changed.size:
+        moved_codes, moved_weights = codes[changed], weights[changed]
+        histogram += np.bincount(
+            labels[changed] * span + moved_codes,
+            weights=moved_weights,
+            minlength=k * span,
+        ).reshape(k, span)
+        histogram -= np.bincount(
+            previous * span + moved_codes, weights=moved_weights, minlength=k * span
+        ).reshape(k, span)
+    return histogram
+
+
+def _histogram_medians(histogram):
+    """Weighted median bin of each row of a (k, span) histogram (NaN if empty).
+
+    As in :func:`_weighted_medians`, when the cumulative weight reaches exactly
+    half the total, the midpoint between that bin and the next non-empty one is
+    returned.
+    """
+    cumulative = np.cumsum(histogram, axis=1)
+    total = cumulative[:, -1]
+    half = 0.5 * total
+    position = np.argmax(cumulative >= half[:, None], axis=1)
+    rows = np.arange(histogram.shape[0])
+    bins = np.arange(histogram.shape[1])
+    later = (histogram > 0) & (bins[None, :] > position[:, None])
+    has_later = later.any(axis=1)
+    halfway = (cumulative[rows, position] == half) & has_later
+    median = position.astype(np.float64)
+    median[halfway] = 0.5 * (position[halfway] + np.argmax(later[halfway], axis=1))
+    median[total == 0] = np.nan
+    return median
 
 
 def _weighted_medians(values, order, weights, labels, cluster_weight):

@@ -135,11 +135,11 @@ def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
     cumulative = np.cumsum(sample_weight)
     first = _draw(cumulative, random_state.uniform(size=1))
     chosen = [first[0]]
-    closest = metric.cost(metric.pairwise(X, X[chosen])[:, 0])
+    closest = metric.pairwise_cost(X, X[chosen])[:, 0]
     for _ in range(1, n_clusters):
         cumulative = np.cumsum(sample_weight * closest)
         candidates = _draw(cumulative, random_state.uniform(size=n_local_trials))
-        candidate_cost = metric.cost(metric.pairwise(X, X[candidates]))
+        candidate_cost = metric.pairwise_cost(X, X[candidates])
         np.minimum(candidate_cost, closest[:, None], out=candidate_cost)
         best = np.argmin(sample_weight @ candidate_cost)
         chosen.append(candidates[best])

@@ -1,0 +1,452 @@
+"""Colour quantization of photographs: images to pixels and back, ImageQuantizer.
+
+An image of shape (height, width, 3) becomes an (n_pixels, 3) array of RGB
+values in [0, 255]; k-means on those rows finds a palette of k colours, and the
+compressed image stores the palette plus one small index per pixel.
+"""
+
+import time
+import warnings
+from numbers import Integral, Real
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._kmeans import KMeansL1, KMeansL2
+from ._sklearn_compat import Interval, StrOptions, _fit_context
+
+_COLOUR_MODES = {"RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+def load_image(source):
+    """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
+
+    Palette images and other colour modes are converted to RGB; an RGBA image
+    is accepted when fully opaque and its alpha channel dropped. Grayscale is
+    refused: the study clusters full colour. Pillow's decompression-bomb guard
+    stays on, and an image it flags as too large is refused.
+
+    Parameters
+    ----------
+    source : str, Path or array-like of shape (h, w, 3) or (h, w, 4)
+        A file path or an image array with values in [0, 255].
+
+    Returns
+    -------
+    image : ndarray of shape (h, w, 3), dtype uint8
+
+    Raises
+    ------
+    ValueError
+        When the file is missing, not an image, truncated, too large,
+        grayscale, or has transparent pixels; the message names the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import load_image
+    >>> rgba = np.full((2, 2, 4), 255, dtype=np.uint8)
+    >>> load_image(rgba).shape
+    (2, 2, 3)
+    >>> load_image(np.zeros((2, 2)))
+    Traceback (most recent call last):
+    ...
+    ValueError: image: is grayscale (2-D); colour quantization needs RGB
+    """
+    if isinstance(source, (str, Path)):
+        return _read_image_file(Path(source))
+    return _check_image_array(np.asarray(source), "image")
+
+
+def _read_image_file(path):
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                mode = opened.mode
+                if mode in _GREY_MODES:
+                    raise ValueError(
+                        f"{path}: is grayscale (mode {mode}); colour quantization "
+                        "needs RGB"
+                    )
+                opened.load()
+                if mode in {"RGBA", "PA"} or "transparency" in opened.info:
+                    converted = opened.convert("RGBA")
+                else:
+                    converted = opened.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError(f"{path}: image too large ({error})") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except OSError as error:
+        raise ValueError(f"{path}: unreadable image ({error})") from None
+    return _check_image_array(np.asarray(converted), str(path))
+
+
+def _check_image_array(image, name):
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2)):
+        raise ValueError(
+            f"{name}: is grayscale ({image.ndim}-D); colour quantization needs RGB"
+        )
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(
+            f"{name}: expected an image of shape (height, width, 3), got {image.shape}"
+        )
+    if image.size == 0:
+        raise ValueError(f"{name}: the image is empty")
+    if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
+        raise ValueError(f"{name}: pixel values must be real numbers")
+    if not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 255:
+        raise ValueError(f"{name}: pixel values must lie in [0, 255]")
+    if image.shape[2] == 4:
+        if np.any(image[:, :, 3] != 255):
+            raise ValueError(
+                f"{name}: has transparent pixels; only fully opaque RGBA is accepted"
+            )
+        image = image[:, :, :3]
+    if image.dtype != np.uint8:
+        if not np.array_equal(image, np.rint(image)):
+            raise ValueError(f"{name}: pixel values must be whole numbers")
+        image = image.astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def image_to_pixels(image):
+    """Flatten an (h, w, 3) image into an (h*w, 3) float64 array of pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import image_to_pixels
+    >>> image_to_pixels(np.zeros((2, 3, 3), dtype=np.uint8)).shape
+    (6, 3)
+    """
+    image = load_image(image)
+    return image.reshape(-1, 3).astype(np.float64)
+
+
+def pixels_to_image(labels, centers, shape):
+    """Rebuild a uint8 image from per-pixel labels and the cluster centers.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_pixels,)
+        Cluster of each pixel, from 0 to k-1.
+    centers : array-like of shape (k, 3)
+        Colours, rounded to the nearest integer and clipped to [0, 255].
+    shape : tuple
+        Shape of the result, e.g. ``(height, width, 3)``.
+
+    Examples
+    --------
+    >>> from skclust.image import pixels_to_image
+    >>> pixels_to_image([0, 1], [[0.4, 10.6, 300.0], [1.0, 2.0, 3.0]], (1, 2, 3))
+    array([[[  0,  11, 255],
+            [  1,   2,   3]]], dtype=uint8)
+    """
+    palette = _palette(np.asarray(centers, dtype=np.float64))
+    return palette[np.asarray(labels)].reshape(shape)
+
+
+def _palette(centers):
+    return np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+
+
+class ImageQuantizer(TransformerMixin, BaseEstimator):
+    """Compress an image to ``n_colors`` colours by k-means on its pixels.
+
+    ``fit`` clusters the image's RGB pixels with :class:`~skclust.KMeansL2`
+    (``metric="l2"``: mean colours) or :class:`~skclust.KMeansL1`
+    (``metric="l1"``: median colours). Repeated colours are clustered once,
+    carrying their pixel count as a weight, which is exact and is what makes
+    it fast on photographs. ``transform`` replaces every pixel by the nearest
+    palette colour.
+
+    Parameters
+    ----------
+    n_colors : int, default=16
+        Size of the palette (k). At most the number of distinct colours.
+    metric : {"l2", "l1"}, default="l2"
+        Squared Euclidean k-means or Manhattan k-medians.
+    init : {"k-means++", "random"}, callable or array-like, default="k-means++"
+        Passed to the k-means estimator.
+    n_init : "auto" or int, default="auto"
+        Number of starts; the one with the lowest inertia is kept.
+    max_iter : int, default=300
+        Maximum number of iterations per start.
+    tol : float, default=1e-4
+        Relative tolerance on the center shift (see ``KMeansL2``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds of the starts.
+    n_jobs : int, default=None
+        Starts run in parallel through joblib.
+    verbose : int, default=0
+        Passed to the k-means estimator.
+
+    Attributes
+    ----------
+    palette_ : ndarray of shape (n_colors, 3), dtype uint8
+        The colours of the compressed image.
+    cluster_centers_ : ndarray of shape (n_colors, 3)
+        The unrounded cluster centers, in [0, 255].
+    labels_ : ndarray of shape (n_pixels,)
+        Palette index of each training pixel, in row-major pixel order.
+    inertia_ : float
+        K-means objective of the kept start (in the chosen metric).
+    n_iter_ : int
+        Iterations of the kept start.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+    image_shape_ : tuple
+        Shape of the training image.
+    kmeans_ : KMeansL2 or KMeansL1
+        The fitted k-means estimator.
+    n_features_in_ : int
+        Number of colour channels (3).
+
+    See Also
+    --------
+    compress : The study's function interface to the same computation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import ImageQuantizer
+    >>> image = np.zeros((4, 4, 3), dtype=np.uint8)
+    >>> image[:, 2:] = [200, 40, 40]
+    >>> quantizer = ImageQuantizer(n_colors=2, random_state=0).fit(image)
+    >>> sorted(map(tuple, quantizer.palette_.tolist()))
+    [(0, 0, 0), (200, 40, 40)]
+    >>> np.array_equal(quantizer.transform(image), image)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_colors": [Interval(Integral, 1, None, closed="left")],
+        "metric": [StrOptions({"l2", "l1"})],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_colors=16,
+        *,
+        metric="l2",
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.n_colors = n_colors
+        self.metric = metric
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _pixels(self, image, reset):
+        image = load_image(image)
+        pixels = validate_data(
+            self, image.reshape(-1, 3), dtype=np.float64, reset=reset
+        )
+        return pixels, image.shape
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Find the palette of the image ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (height, width, 3), or a path
+            RGB image with values in [0, 255] (an opaque RGBA image is
+            accepted).
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted quantizer.
+        """
+        start = time.perf_counter()
+        pixels, self.image_shape_ = self._pixels(X, reset=True)
+        Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
+        self.kmeans_ = Estimator(
+            self.n_colors,
+            init=self.init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        ).fit(pixels)
+        self.cluster_centers_ = self.kmeans_.cluster_centers_
+        self.palette_ = _palette(self.cluster_centers_)
+        self.labels_ = self.kmeans_.labels_
+        self.inertia_ = self.kmeans_.inertia_
+        self.n_iter_ = self.kmeans_.n_iter_
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def transform(self, X):
+        """The image ``X`` drawn with the palette only.
+
+        Parameters
+        ----------
+        X : array-like of shape (height, width, 3), or a path
+            RGB image with values in [0, 255].
+
+        Returns
+        -------
+        compressed : ndarray of shape (height, width, 3), dtype uint8
+        """
+        check_is_fitted(self)
+        pixels, shape = self._pixels(X, reset=False)
+        return self.palette_[self.kmeans_.predict(pixels)].reshape(shape)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the training image drawn with the palette.
+
+        Parameters
+        ----------
+        X : array-like of shape (height, width, 3), or a path
+            RGB image with values in [0, 255].
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        compressed : ndarray of shape (height, width, 3), dtype uint8
+        """
+        self.fit(X)
+        return self.palette_[self.labels_].reshape(self.image_shape_)
+
+
+def compress(pixels, num_clusters, norm_distance=2, *, n_init=1, random_state=None):
+    """The study's interface: cluster pixels and rebuild the image.
+
+    Parameters
+    ----------
+    pixels : array-like of shape (n_pixels, 3) or (height, width, 3)
+        RGB values in [0, 255].
+    num_clusters : int
+        Number of colours k.
+    norm_distance : {1, 2}, default=2
+        2 for squared Euclidean k-means (mean centers), 1 for Manhattan
+        k-medians (median centers).
+    n_init : int, default=1
+        Number of random starts; the one with the lowest inertia is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds of the starts.
+
+    Returns
+    -------
+    dict
+        ``"class"``: labels from 1 to k, shape (n_pixels, 1);
+        ``"centroid"``: the k centers, floats in [0, 255];
+        ``"img"``: the reconstructed image (uint8, the shape of ``pixels``);
+        ``"number_of_iterations"``; ``"time_taken"`` (seconds);
+        ``"additional_args"``: ``{"inertia", "metric", "n_init"}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import compress
+    >>> pixels = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]])
+    >>> result = compress(pixels, 2, norm_distance=1, random_state=0)
+    >>> sorted(result)  # doctest: +NORMALIZE_WHITESPACE
+    ['additional_args', 'centroid', 'class', 'img',
+     'number_of_iterations', 'time_taken']
+    >>> sorted(result["class"].ravel().tolist())
+    [1, 1, 2, 2]
+    """
+    if norm_distance not in (1, 2):
+        raise ValueError(f"norm_distance must be 1 or 2; got {norm_distance!r}")
+    array = np.asarray(pixels)
+    image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
+    metric = "l2" if norm_distance == 2 else "l1"
+    start = time.perf_counter()
+    quantizer = ImageQuantizer(
+        num_clusters, metric=metric, n_init=n_init, random_state=random_state
+    )
+    reconstructed = quantizer.fit_transform(image)
+    elapsed = time.perf_counter() - start
+    return {
+        "class": quantizer.labels_.reshape(-1, 1) + 1,
+        "centroid": quantizer.cluster_centers_,
+        "img": reconstructed.reshape(array.shape),
+        "number_of_iterations": quantizer.n_iter_,
+        "time_taken": elapsed,
+        "additional_args": {
+            "inertia": quantizer.inertia_,
+            "metric": metric,
+            "n_init": n_init,
+        },
+    }
+
+
+def plot_reconstructions(original, reconstructions, title="", n_columns=3):
+    """A grid figure: the original image, then one reconstruction per k.
+
+    Parameters
+    ----------
+    original : ndarray of shape (h, w, 3)
+    reconstructions : dict
+        Maps a caption (e.g. ``"k = 12"``) to an image of the same shape.
+    title : str, default=""
+        Figure title.
+    n_columns : int, default=3
+        Images per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import plot_reconstructions
+    >>> image = np.zeros((4, 6, 3), dtype=np.uint8)
+    >>> figure = plot_reconstructions(image, {"k = 2": image, "k = 3": image})
+    >>> len(figure.axes)
+    3
+    """
+    from matplotlib.figure import Figure
+
+    panels = [("original", original), *reconstructions.items()]
+    n_columns = min(n_columns, len(panels))
+    n_rows = -(-len(panels) // n_columns)
+    height, width = original.shape[:2]
+    panel_width = 4.0
+    figure = Figure(
+        figsize=(panel_width * n_columns, panel_width * n_rows * height / width + 0.6),
+        layout="constrained",
+    )
+    for position, (caption, image) in enumerate(panels, start=1):
+        ax = figure.add_subplot(n_rows, n_columns, position)
+        ax.imshow(image)
+        ax.set_title(caption, fontsize=10)
+        ax.set_axis_off()
+    if title:
+        figure.suptitle(title)
+    return figure

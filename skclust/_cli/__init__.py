@@ -47,7 +47,10 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors
+        return exit_.code
     try:
         return args.run(args) or 0
     except (ValueError, OSError) as error:

@@ -173,12 +173,17 @@ def quantize_images(
             continue
         folder = out / stem
         folder.mkdir(exist_ok=True)
+
+        def target(name, folder=folder):
+            path = folder / name
+            check_not_input(path, inputs)
+            return path
+
         for metric in metrics:
             rows, reconstructions = [], {}
             for k in sorted(ks):
-                target = folder / f"{stem}_{metric}_k{k}.png"
                 try:
-                    check_not_input(target, inputs)
+                    png = target(f"{stem}_{metric}_k{k}.png")
                     quantizer = ImageQuantizer(
                         k,
                         metric=metric,
@@ -192,7 +197,7 @@ def quantize_images(
                     result.errors.append(message)
                     log(f"error: {message}")
                     continue
-                _save_png(compressed, target)
+                _save_png(compressed, png)
                 size = palette_image_size(image.shape[0] * image.shape[1], k)
                 row = {
                     "image": source.name,
@@ -217,17 +222,24 @@ def quantize_images(
                 continue
             result.rows.extend(rows)
             label = "L2 k-means" if metric == "l2" else "L1 k-medians"
-            elbow_path = folder / f"{stem}_{metric}_elbow.png"
-            save_figure(_elbow_figure(rows, f"{source.name}: {label}"), elbow_path)
-            grid_path = folder / f"{stem}_{metric}_grid.png"
-            grid = plot_reconstructions(
-                image, reconstructions, f"{source.name}: {label}"
-            )
+            title = f"{source.name}: {label}"
+            try:
+                elbow_path = target(f"{stem}_{metric}_elbow.png")
+                grid_path = target(f"{stem}_{metric}_grid.png")
+            except ValueError as error:
+                result.errors.append(str(error))
+                log(f"error: {error}")
+                continue
+            save_figure(_elbow_figure(rows, title), elbow_path)
+            grid = plot_reconstructions(image, reconstructions, title)
             save_figure(grid, grid_path, dpi=80)
-            result.figures.append((grid_path, f"{source.name}, {label}: grid"))
-            result.figures.append((elbow_path, f"{source.name}, {label}: elbow"))
+            result.figures.append((grid_path, f"{title}, reconstructions"))
+            result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:
-        write_table(result.rows, COLUMNS, out / "image_results")
+        table = out / "image_results"
+        for suffix in (".csv", ".md"):
+            check_not_input(table.with_suffix(suffix), inputs)
+        write_table(result.rows, COLUMNS, table)
     return result
 
 

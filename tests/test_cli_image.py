@@ -1,0 +1,177 @@
+"""The ``skclust image`` and ``skclust report`` commands, and CLI conventions."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from skclust._cli import main
+from skclust._output import MARKER
+
+
+def _write_photo(path, seed=0, shape=(20, 30)):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, size=(6, 3))[rng.integers(0, 6, size=shape)]
+    image = np.clip(image + rng.integers(-2, 3, size=(*shape, 3)), 0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(path)
+    return path
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_image_writes_reconstructions_tables_and_figures(tmp_path, capsys):
+    photo = _write_photo(tmp_path / "photo.png")
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(capsys, "image", photo, "-k", 2, 3, 5, "--out", out)
+    assert code == 0, stderr
+    assert stderr == ""
+    # One progress line per finished fit.
+    assert sum(line.startswith("photo.png ") for line in stdout.splitlines()) == 6
+    for metric in ("l2", "l1"):
+        for k in (2, 3, 5):
+            reconstruction = np.asarray(
+                Image.open(out / "photo" / f"photo_{metric}_k{k}.png")
+            )
+            assert reconstruction.shape == (20, 30, 3)
+            assert len(np.unique(reconstruction.reshape(-1, 3), axis=0)) <= k
+        assert (out / "photo" / f"photo_{metric}_elbow.png").stat().st_size > 0
+        assert (out / "photo" / f"photo_{metric}_grid.png").stat().st_size > 0
+    with open(out / "image_results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["metric"], int(r["k"])) for r in rows] == [
+        (m, k) for m in ("l2", "l1") for k in (2, 3, 5)
+    ]
+    assert {"iterations", "seconds", "inertia", "mse", "psnr_db"} <= set(rows[0])
+    markdown = (out / "image_results.md").read_text()
+    assert markdown.startswith("| image | metric | k |")
+    assert not list(out.rglob("*.part"))
+
+
+def test_bad_images_give_one_line_errors_and_the_rest_completes(tmp_path, capsys):
+    good = _write_photo(tmp_path / "good.png")
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    missing = tmp_path / "missing.png"
+    few = tmp_path / "few.png"
+    Image.fromarray(np.array([[[0, 0, 0], [9, 9, 9]]], dtype=np.uint8)).save(few)
+    out = tmp_path / "out"
+    code, _, stderr = _run(
+        capsys, "image", text, good, missing, few, "-k", 2, 3, "--metric", "l2",
+        "--out", out,
+    )  # fmt: skip
+    assert code == 2
+    errors = stderr.strip().splitlines()
+    assert len(errors) == 3
+    assert all(line.startswith("skclust image: error: ") for line in errors)
+    assert "notes.png: not an image" in errors[0]
+    assert "missing.png: no such file" in errors[1]
+    assert "few.png: l2 k=3" in errors[2] and "distinct points" in errors[2]
+    assert "Traceback" not in stderr
+    assert (out / "good" / "good_l2_k3.png").exists()
+    assert (out / "few" / "few_l2_k2.png").exists()
+
+
+def test_usage_errors_exit_2_with_one_line(capsys):
+    code, _, stderr = _run(capsys, "image", "-k", 0)
+    assert code == 2
+    assert len(stderr.strip().splitlines()) == 1
+    assert "positive integer" in stderr
+
+
+def test_foreign_output_folder_needs_force(tmp_path, capsys):
+    photo = _write_photo(tmp_path / "p.png")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    code, _, stderr = _run(capsys, "image", photo, "-k", 2, "--out", foreign)
+    assert code == 2
+    assert "use --force" in stderr
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
+    code, _, _ = _run(capsys, "image", photo, "-k", 2, "--out", foreign, "--force")
+    assert code == 0
+    assert (foreign / MARKER).exists()
+    # A folder skclust wrote is reused without --force.
+    code, _, _ = _run(capsys, "image", photo, "-k", 3, "--out", foreign)
+    assert code == 0
+
+
+def test_output_never_overwrites_an_input(tmp_path, capsys):
+    photo = _write_photo(tmp_path / "photo.png")
+    out = tmp_path / "out"
+    assert _run(capsys, "image", photo, "-k", 2, "--metric", "l2", "--out", out)[0] == 0
+    # A second run takes an output of the first as an input, into the same
+    # folder, where the first image's k=2 output would land on it.
+    earlier = out / "photo" / "photo_l2_k2.png"
+    before = earlier.read_bytes()
+    code, _, stderr = _run(
+        capsys, "image", earlier, photo, "-k", 2, "--metric", "l2", "--out", out
+    )
+    assert code == 2
+    assert stderr.count("\n") == 1
+    assert "photo_l2_k2.png: refusing to overwrite an input file" in stderr
+    assert earlier.read_bytes() == before
+    assert (out / "photo_l2_k2" / "photo_l2_k2_l2_k2.png").exists()
+    code, _, stderr = _run(capsys, "image", photo, "--out", photo)
+    assert code == 2 and "is one of the input files" in stderr
+
+
+def test_interrupted_run_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
+    photo = _write_photo(tmp_path / "p.png")
+    original_save = Image.Image.save
+
+    def save_then_interrupt(self, fp, *args, **kwargs):
+        original_save(self, fp, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", save_then_interrupt)
+    out = tmp_path / "out"
+    code, _, stderr = _run(capsys, "image", photo, "-k", 2, "--out", out)
+    assert code == 130
+    assert "interrupted" in stderr
+    assert [p.name for p in out.rglob("*") if p.is_file()] == [MARKER]
+
+
+def test_default_images_without_data(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    out = tmp_path / "out"
+    code, stdout, _ = _run(capsys, "image", "-k", 2, "--metric", "l1", "--out", out)
+    assert code == 0
+    assert "china.jpg l1 k=2" in stdout and "flower.jpg l1 k=2" in stdout
+
+
+def test_missing_data_folder_is_one_line_error(tmp_path, capsys):
+    code, _, stderr = _run(
+        capsys, "image", "--data", tmp_path / "nowhere", "--out", tmp_path / "o"
+    )
+    assert code == 2
+    assert stderr.strip().endswith("data folder not found (from --data)")
+
+
+def test_report_writes_a_self_contained_page(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    out = tmp_path / "report"
+    code, _, stderr = _run(capsys, "report", "--out", out)
+    assert code == 0, stderr
+    page = (out / "index.html").read_text()
+    assert "Image compression by colour clustering" in page
+    figures = sorted(out.rglob("*_grid.png")) + sorted(out.rglob("*_elbow.png"))
+    assert len(figures) == 8
+    for figure in figures:
+        assert figure.relative_to(out).as_posix() in page
+    assert page.count("data:image/png;base64,") == len(figures)
+    assert "<table>" in page and "china.jpg" in page
+
+
+def test_console_script_and_module_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "skclust", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    for command in ("demo", "image", "report"):
+        assert command in result.stdout

@@ -1,11 +1,21 @@
 """skclust: clustering estimators with the scikit-learn API.
 
-L2 and L1 k-means (``KMeansL2``, ``KMeansL1``), and tools to choose the number
-of clusters (``skclust.model_selection``).
+L2 and L1 k-means (``KMeansL2``, ``KMeansL1``), tools to choose the number
+of clusters (``skclust.model_selection``), and compression of embedding
+tables by vector quantization (``VectorQuantizer``).
 """
 
 from ._kmeans import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
+from ._vq import MemoryUsage, VectorQuantizer
 
 __version__ = "0.1.0"
 
-__all__ = ["KMeansL1", "KMeansL2", "__version__", "kmeans_l1", "kmeans_l2"]
+__all__ = [
+    "KMeansL1",
+    "KMeansL2",
+    "MemoryUsage",
+    "VectorQuantizer",
+    "__version__",
+    "kmeans_l1",
+    "kmeans_l2",
+]

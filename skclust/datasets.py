@@ -100,7 +100,7 @@ def make_embeddings(
         Dimension of the embeddings.
     rank : int, default=None
         Dimension of the latent space holding the structure, at most
-        ``n_features``; None means ``min(16, n_features)``.
+        ``n_features``; None means ``max(1, n_features // 4)``.
     n_topics : int, default=256
         Number of topics the rows gather around (drawn uniformly per row).
     noise : float, default=0.1
@@ -122,13 +122,13 @@ def make_embeddings(
     ((1000, 32), dtype('float32'))
     >>> import numpy as np
     >>> s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
-    >>> bool((s[:16] ** 2).sum() > 0.9 * (s**2).sum())
+    >>> bool((s[:8] ** 2).sum() > 0.9 * (s**2).sum())
     True
     """
     from sklearn.utils import check_random_state
 
     if rank is None:
-        rank = min(16, n_features)
+        rank = max(1, n_features // 4)
     if not 1 <= rank <= n_features:
         raise ValueError(f"rank={rank} must be between 1 and n_features={n_features}")
     if n_samples < 1 or n_topics < 1 or noise < 0:

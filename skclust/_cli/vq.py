@@ -297,10 +297,11 @@ def _read_npz(path, name):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path}: not an .npz archive")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise ValueError(f"{path}: not an .npz archive")
             if name not in archive.files:
                 raise ValueError(f"{path}: has no '{name}' array")
             return archive[name]

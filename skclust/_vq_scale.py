@@ -235,8 +235,20 @@ class ArraySource:
         return tree_sum(results)
 
     def take(self, rows):
-        """Raw rows at sorted indices ``rows``, as float64."""
-        return np.asarray(self.X[rows], dtype=np.float64)
+        """Raw rows at sorted indices ``rows``, as float64.
+
+        Read block by block, releasing each block's pages: rows spread over
+        the whole file would otherwise map pages all over it (on every fault
+        the kernel also maps the neighbouring pages it has cached).
+        """
+        parts = []
+        for start in range(0, self.X.shape[0], self.batch_rows):
+            low, high = np.searchsorted(rows, [start, start + self.batch_rows])
+            if high > low:
+                block = self.X[start : start + self.batch_rows]
+                parts.append(np.asarray(block[rows[low:high] - start], np.float64))
+                _release_pages(block, self._mapped)
+        return np.concatenate(parts)
 
 
 class DaskSource:

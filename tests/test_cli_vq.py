@@ -143,7 +143,7 @@ def test_vq_without_a_file_runs_on_a_generated_table(tmp_path, capsys, monkeypat
     out = tmp_path / "out"
     code, stdout, _ = _run(capsys, "vq", "-k", 16, "--n-init", 1, "--out", out)
     assert code == 0
-    assert "generated table (4000 x 32) k=16" in stdout
+    assert "generated table (2000 x 32) k=16" in stdout
 
 
 def test_vq_on_the_study_table_gives_the_study_memory(tmp_path, capsys):

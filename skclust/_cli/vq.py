@@ -30,9 +30,11 @@ from ..datasets import load_embeddings, make_embeddings, study_file
 from ..metrics import mean_cosine_similarity, neighbor_recall, relative_mse
 
 STUDY_K = [64, 128, 256, 512]
+# k-means++ starts per codebook in the study; the lowest squared error is kept.
+STUDY_N_INIT = 10
 STUDY_FILE = "AImodel.npy"
 # The generated table used when no file and no data folder are given.
-GENERATED_SHAPE = (4000, 32)
+GENERATED_SHAPE = (2000, 32)
 # Queries of the recall@10 estimate (every row for tables this small or less).
 RECALL_QUERIES = 2000
 COLUMNS = [
@@ -92,8 +94,8 @@ def add_parser(commands):
     parser.add_argument(
         "--n-init",
         type=_positive_int,
-        default=5,
-        help="random starts per codebook; the best is kept (default 5)",
+        default=STUDY_N_INIT,
+        help="random starts per codebook; the best is kept (default 10)",
     )
     parser.add_argument(
         "--no-normalize",
@@ -176,7 +178,7 @@ def compress(
     ks,
     *,
     n_subvectors=1,
-    n_init=5,
+    n_init=STUDY_N_INIT,
     normalize=True,
     batch_size=None,
     seed=0,
@@ -385,14 +387,14 @@ def report_section(out_dir, data, seed, log):
     """Embedding compression for ``skclust report``."""
     folder = prepare_output_dir(out_dir / "vq")
     table = load_table(None, data, seed)
-    result = compress(table, STUDY_K, n_init=5, seed=seed, log=log)
+    result = compress(table, STUDY_K, n_init=STUDY_N_INIT, seed=seed, log=log)
     plot = write_outputs(result, table, folder)
     pq_rows = pq_comparison(table, seed=seed, log=log)
     write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
     section = Section("Embedding compression by vector quantization")
     section.paragraph(
         f"{table.name}: {table.X.shape[0]} rows of {table.X.shape[1]} float32 "
-        "values, scaled to unit length and clustered with k-means (5 starts, the "
+        "values, scaled to unit length and clustered with k-means (10 starts, the "
         "best kept). The compressed table is the float32 codebook plus one code "
         "per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; 'ratio' "
         "divides the exact byte counts, 'mb_ratio' the MB rounded to 4 decimals. "

@@ -99,6 +99,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         # L2 runs on centered data (as scikit-learn does), which keeps the
         # matrix-product distances accurate; L1 runs on the data as given.
         origin = self._metric.origin(points, weights)
+        shifted = points - origin
         inits = self._initial_centers(points, seeds)
         tol = _tolerance(points, weights, self.tol)
         # Parallel runs share the CPUs: each gets its share for BLAS and for
@@ -107,7 +108,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         n_threads = max(1, cpu_count() // n_parallel)
         runs = Parallel(n_jobs=self.n_jobs)(
             delayed(_single_run)(
-                points - origin,
+                shifted,
                 weights,
                 init if isinstance(init, str) else init - origin,
                 self.n_clusters,

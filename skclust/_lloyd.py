@@ -202,7 +202,7 @@ class _Bounds:
     center, otherwise they are scanned here with a matrix product.
     """
 
-    def __init__(self, X, n_clusters, metric, pool=None):
+    def __init__(self, X, n_clusters, metric, pool=None, n_threads=1):
         n_samples = X.shape[0]
         self.X = X
         self.metric = metric
@@ -216,7 +216,7 @@ class _Bounds:
         self._previous = np.empty(n_samples, dtype=np.intp)
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
         self._pool = pool
-        n_blocks = 1 if pool is None else pool._max_workers
+        n_blocks = 1 if pool is None else n_threads
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
         edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
         self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]
@@ -324,16 +324,18 @@ def lloyd(
     """
     if n_threads > 1 and X.shape[0] >= 2 * _MIN_ROWS_PER_THREAD:
         with ThreadPoolExecutor(n_threads) as pool:
+            bounds = _Bounds(X, centers_init.shape[0], metric, pool, n_threads)
             return _lloyd(
-                X, sample_weight, centers_init, metric, max_iter, tol, verbose, pool
+                X, sample_weight, centers_init, metric, max_iter, tol, verbose, bounds
             )
-    return _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose)
+    bounds = _Bounds(X, centers_init.shape[0], metric)
+    return _lloyd(
+        X, sample_weight, centers_init, metric, max_iter, tol, verbose, bounds
+    )
 
 
-def _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose, pool=None):
-    n_clusters = centers_init.shape[0]
+def _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose, bounds):
     centers = np.ascontiguousarray(centers_init, dtype=np.float64)
-    bounds = _Bounds(X, n_clusters, metric, pool)
     labels = bounds.labels
     strict = False
     for iteration in range(max_iter):

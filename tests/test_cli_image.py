@@ -3,8 +3,10 @@
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from skclust._cli import main
@@ -169,10 +171,27 @@ def test_report_writes_a_self_contained_page(tmp_path, capsys, monkeypatch):
     assert "<table>" in page and "china.jpg" in page
 
 
-def test_console_script_and_module_entry_point():
-    result = subprocess.run(
-        [sys.executable, "-m", "skclust", "--help"], capture_output=True, text=True
+@pytest.mark.parametrize("entry", ["console script", "module"])
+def test_installed_entry_points(entry, tmp_path):
+    # Run outside the source tree, so that the installed package is the one
+    # imported (the source tree has no compiled kernel in a regular install).
+    script = Path(sys.executable).with_name("skclust")
+    command = (
+        [str(script)]
+        if entry == "console script"
+        else [sys.executable, "-m", "skclust"]
     )
-    assert result.returncode == 0
-    for command in ("demo", "image", "report"):
-        assert command in result.stdout
+    result = subprocess.run(
+        [*command, "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("demo", "image", "report"):
+        assert name in result.stdout
+    result = subprocess.run(
+        [*command, "image", "missing.png", "--out", "o"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "skclust image: error: missing.png: no such file\n"

@@ -177,6 +177,21 @@ def test_l1_inertia_never_increases(data, synthetic_pixels):
     assert inertias[-1] < inertias[0]
 
 
+def test_l1_histogram_and_sorted_median_paths_agree(synthetic_pixels):
+    # Integer data takes the per-cluster histogram path; shifted by 0.5 it is
+    # no longer integer and takes the sorted path. Medians shift by 0.5 exactly.
+    init = synthetic_pixels[:: len(synthetic_pixels) // 12][:12]
+    params = dict(init=init, n_init=1, tol=0)
+    weights = np.random.default_rng(0).integers(1, 5, len(synthetic_pixels))
+    whole = KMeansL1(12, **params).fit(synthetic_pixels, sample_weight=weights)
+    shifted = KMeansL1(12, **{**params, "init": init + 0.5}).fit(
+        synthetic_pixels + 0.5, sample_weight=weights
+    )
+    assert_array_equal(whole.labels_, shifted.labels_)
+    assert_array_equal(whole.cluster_centers_ + 0.5, shifted.cluster_centers_)
+    assert whole.n_iter_ == shifted.n_iter_
+
+
 def test_l1_median_update_beats_a_mean_update():
     X = np.random.default_rng(2).standard_exponential(size=(500, 2))
     km = KMeansL1(3, random_state=0).fit(X)

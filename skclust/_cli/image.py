@@ -232,7 +232,7 @@ def quantize_images(
                 continue
             save_figure(_elbow_figure(rows, title), elbow_path)
             grid = plot_reconstructions(image, reconstructions, title)
-            save_figure(grid, grid_path, dpi=80)
+            save_figure(grid, grid_path, dpi=60)
             result.figures.append((grid_path, f"{title}, reconstructions"))
             result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:

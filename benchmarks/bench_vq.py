@@ -119,7 +119,7 @@ def bench_fit_and_encode(n_rows, n_features, k, iterations, repeats, kmeans_l2):
 def bench_product_quantization(n_rows, n_features, queries):
     X = make_embeddings(n_rows, n_features, random_state=1)
     unit = _unit(X.astype(np.float64))
-    settings = [(256, 1), (1024, 1), (4096, 1), (256, 2), (256, 4), (256, 8)]
+    settings = [(256, 1), (1024, 1), (2048, 1), (4096, 1), (256, 2), (256, 4), (256, 8)]
     print(
         f"\n### One codebook against product quantization: {n_rows} x "
         f"{n_features}, max_iter 25, block kernels\n"

@@ -13,29 +13,23 @@ the documentation:
 2. one codebook against product quantization on a larger generated table:
    quality against memory.
 
-Run it as a script; ``--out DIR`` says where the PNG files go::
+Run it as a script; figures go to the folder given as first argument
+(default: the current folder). The documentation's figures come from::
 
-    python examples/plot_vq_tradeoff.py --out docs/_static
+    export SKCLUST_DATA=../shared/data
+    python examples/plot_vq_tradeoff.py docs/_static/examples
 """
 
 # %%
-import argparse
+import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
+from matplotlib.figure import Figure
 
 from skclust import VectorQuantizer
 from skclust.datasets import load_embeddings, make_embeddings, study_file
 
-parser = argparse.ArgumentParser(description="Draw the embedding-compression plots.")
-parser.add_argument("--out", default=".", help="folder for the PNG files")
-args, _ = parser.parse_known_args()
-out = Path(args.out)
-out.mkdir(parents=True, exist_ok=True)
+out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
 
 # %%
 # The table: the study's AImodel.npy (1000 x 32 float32) if available.
@@ -62,7 +56,8 @@ for k in ks:
     )
 
 # %%
-figure, left = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+left = figure.add_subplot()
 left.plot(ks, ratios, "o-", color="tab:blue")
 left.set_xscale("log", base=2)
 left.set_xticks(ks, [str(k) for k in ks])
@@ -80,12 +75,11 @@ figure.savefig(out / "vq_tradeoff.png", dpi=100)
 # M codebooks of 256 x (64 / M) values take the memory of one of 256 x 64,
 # and the codes M bytes per row; one codebook above 256 centroids needs
 # uint16 codes and a codebook that grows with k.
-X = make_embeddings(50_000, 64, random_state=1)
+X = make_embeddings(20_000, 32, random_state=1)
 single, product = [], []
 for k, m, results in [
     (256, 1, single),
     (1024, 1, single),
-    (2048, 1, single),
     (256, 2, product),
     (256, 4, product),
     (256, 8, product),
@@ -95,14 +89,13 @@ for k, m, results in [
     ).fit(X)
     usage = vq.memory_usage()
     results.append((usage.compressed_bytes / 1e6, vq.score(X), k, m))
-    print(
-        f"k={k:4d} M={m}: {usage.compressed_mb:.4f} MB, cosine {results[-1][1]:.4f}"
-    )
+    print(f"k={k:4d} M={m}: {usage.compressed_mb:.4f} MB, cosine {results[-1][1]:.4f}")
 
 # %%
-figure, axes = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+axes = figure.add_subplot()
 for results, label, style in [
-    (single, "one codebook, k = 256, 1024, 2048", "o-"),
+    (single, "one codebook, k = 256, 1024", "o-"),
     (product, "M = 2, 4, 8 codebooks of 256", "s-"),
 ]:
     sizes, scores, k, m = zip(*results, strict=True)
@@ -112,6 +105,6 @@ for results, label, style in [
         axes.annotate(tag, (size, score), textcoords="offset points", xytext=(4, -10))
 axes.set_xlabel("compressed size (MB)")
 axes.set_ylabel("mean cosine similarity")
-axes.set_title("50,000 x 64 generated table: product quantization")
+axes.set_title("20,000 x 32 generated table: product quantization")
 axes.legend(loc="lower right")
 figure.savefig(out / "vq_product_quantization.png", dpi=100)

@@ -23,6 +23,7 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _vq_dask as dask_scale
 from . import _vq_scale as scale
 from ._kmeans import KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
@@ -224,7 +225,7 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     The block kernels run exact Lloyd iterations (every row, every iteration)
     with ``KMeansL2``'s update, stopping rule and relocation of empty
     clusters; k-means++ seeding uses a random sample of
-    ``20 * n_clusters`` rows. ``partial_fit`` makes one mini-batch update per
+    ``8 * n_clusters`` rows. ``partial_fit`` makes one mini-batch update per
     call (Sculley, 2010): each centroid moves to the running mean of all rows
     ever assigned to it.
 
@@ -497,7 +498,7 @@ n_features)
         validate_data(self, X, skip_check_array=True, reset=reset)
         X = X.rechunk({1: -1})
         prep = scale.RowPrep(self.normalize, getattr(self, "_origin", None))
-        return scale.DaskSource(X, prep)
+        return dask_scale.DaskSource(X, prep)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -629,8 +630,8 @@ n_features)
         source = self._source_for(X)
         columns = scale.subvector_slices(self.n_features_in_, self.n_subvectors)
         centers = self._centered_codebooks()
-        if isinstance(source, scale.DaskSource):
-            return scale.encode_dask(
+        if isinstance(source, dask_scale.DaskSource):
+            return dask_scale.encode_dask(
                 source.X, columns, centers, self._code_dtype, source.prep
             )
         return scale.encode(source, columns, centers, self._code_dtype)

@@ -6,7 +6,7 @@ spread over a cluster, an in-memory table given a ``batch_size``, and
 ``partial_fit``. Every pass over the data is a map over blocks of rows followed
 by a sum of the per-block results, so the same functions run on a numpy
 memory map (one block at a time, in this process) and on a dask array (one
-task per chunk, on whatever scheduler is active).
+task per chunk, on whatever scheduler is active; see ``skclust._vq_dask``).
 
 Inside a block, rows are taken ``_sub_block_rows`` at a time: the rows are
 normalized and centered in float64, then cast to float32, and each
@@ -42,7 +42,7 @@ DEFAULT_BATCH_ROWS = 65_536
 PREPARE_ROWS = 8192
 
 # Rows sampled per cluster for the k-means++ seeding of a blocked fit.
-_INIT_ROWS_PER_CLUSTER = 20
+_INIT_ROWS_PER_CLUSTER = 8
 
 
 def _sub_block_rows(n_clusters, n_features):
@@ -249,53 +249,6 @@ class ArraySource:
                 parts.append(np.asarray(block[rows[low:high] - start], np.float64))
                 _release_pages(block, self._mapped)
         return np.concatenate(parts)
-
-
-class DaskSource:
-    """The row chunks of a dask array (its columns in one chunk)."""
-
-    def __init__(self, X, prep):
-        self.X = X
-        self.prep = prep
-
-    @property
-    def shape(self):
-        return self.X.shape
-
-    @contextmanager
-    def running(self):
-        yield self
-
-    def reduce(self, kernel, *args):
-        import dask
-
-        blocks = self.X.to_delayed().ravel()
-        offsets = np.concatenate([[0], np.cumsum(self.X.chunks[0])[:-1]]).tolist()
-        shared = dask.delayed(args, pure=True, traverse=False)
-        parts = [
-            dask.delayed(_apply_kernel, pure=True)(
-                kernel, block, offset, shared, self.prep
-            )
-            for block, offset in zip(blocks, offsets, strict=True)
-        ]
-        while len(parts) > 1:
-            pairs = [
-                dask.delayed(_add, pure=True)(a, b)
-                for a, b in zip(parts[::2], parts[1::2], strict=False)
-            ]
-            parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
-        return parts[0].compute()
-
-    def take(self, rows):
-        return np.asarray(self.X[rows].compute(), dtype=np.float64)
-
-
-def _apply_kernel(kernel, block, offset, args, prep):
-    return kernel(block, offset, *args, prep, None)
-
-
-def _add(a, b):
-    return a + b
 
 
 def _map_sub_blocks(block, offset, rows, prep, pool, work):
@@ -711,23 +664,6 @@ def encode(source, columns, centers, dtype):
             )
             _release_pages(block, source._mapped)
     return codes
-
-
-def encode_dask(X, columns, centers, dtype, prep):
-    """Codes of a dask array, as a lazy dask array chunked like its rows."""
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]])
-
-    def encode_chunk(block, block_info=None):
-        where = 0 if block_info is None else block_info[0]["chunk-location"][0]
-        offset = int(offsets[where])
-        return encode_block(block, offset, columns, centers, dtype, prep)
-
-    return X.map_blocks(
-        encode_chunk,
-        dtype=dtype,
-        chunks=(X.chunks[0], (len(columns),)),
-        meta=np.empty((0, len(columns)), dtype=dtype),
-    )
 
 
 def cosine_kernel(block, offset, columns, centers, codebook, prep, pool):

@@ -56,6 +56,7 @@ def test_decode_rebuilds_the_table(tmp_path, capsys):
     saved = out / "compressed_k16_m2.npz"
     code, stdout, stderr = _run(capsys, "vq", "--decode", saved, "--out", out)
     assert code == 0, stderr
+    assert "compressed_k16_m2_decoded.npy (300 x 8 float32)" in stdout
     decoded = np.load(out / "compressed_k16_m2_decoded.npy", allow_pickle=False)
     with np.load(saved) as archive:
         codebook, codes = archive["codebook"], archive["codes"]
@@ -101,7 +102,7 @@ def test_bad_tables_exit_2_and_write_nothing(tmp_path, capsys, array, message):
     np.save(path, array, allow_pickle=True)
     out = tmp_path / "out"
     code, stdout, stderr = _run(capsys, "vq", path, "-k", 2, "--out", out)
-    assert code == 2
+    assert code == 2 and stdout == ""
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
     assert stderr.startswith(f"skclust vq: error: {path}: ")
     assert message in stderr
@@ -153,6 +154,7 @@ def test_vq_on_the_study_table_gives_the_study_memory(tmp_path, capsys):
         capsys, "vq", "-k", 64, 128, 256, 512, "--data", data, "--out", out
     )
     assert code == 0, stderr
+    assert sum(line.startswith("AImodel.npy k=") for line in stdout.splitlines()) == 4
     with open(out / "vq_memory.csv") as handle:
         rows = {int(r["k"]): r for r in csv.DictReader(handle)}
     assert rows[256]["original_mb"] == "0.1280"

@@ -251,17 +251,24 @@ class ArraySource:
         return np.concatenate(parts)
 
 
-def _map_sub_blocks(block, offset, rows, prep, pool, work):
-    """``work(prepared rows)`` over sub-blocks of ``rows`` rows, in order."""
+def _sum_over_sub_blocks(block, offset, rows, prep, pool, work):
+    """Sum of ``work(prepared rows, start)`` over sub-blocks of ``rows`` rows.
+
+    The results are added in sub-block order as they arrive, so only a few
+    are held at a time whatever the size of the block, and the sum does not
+    depend on the number of threads.
+    """
     starts = range(0, block.shape[0], rows)
 
     def one(start):
         part = block[start : start + rows]
-        return work(part if prep is None else prep(part, offset + start))
+        return work(part if prep is None else prep(part, offset + start), start)
 
-    if pool is None or len(starts) == 1:
-        return [one(start) for start in starts]
-    return list(pool.map(one, starts))
+    results = map(one, starts) if pool is None else pool.map(one, starts)
+    total = next(results)
+    for result in results:
+        total = total + result
+    return total
 
 
 # --- Pass 1: statistics of the prepared rows ---------------------------------
@@ -288,19 +295,19 @@ class Stats:
 def stats_kernel(block, offset, prep, pool):
     """Statistics of a block's prepared rows (which also checks the rows)."""
 
-    def work(rows):
+    def work(rows, start):
         mean = rows.mean(axis=0)
         return Stats(rows.shape[0], mean, ((rows - mean) ** 2).sum(axis=0))
 
     n_features = block.shape[1]
-    rows = max(64, _SUB_BLOCK_ELEMENTS // max(1, n_features))
+    # float64 copies of the rows are the scratch here: keep them near 2 MB.
+    rows = max(64, _SUB_BLOCK_ELEMENTS // (4 * max(1, n_features)))
     unprepared = RowPrep(prep.normalize, None)
 
     def prepared64(part, start):
         return unprepared(part, start, float32=False)
 
-    parts = _map_sub_blocks(block, offset, rows, prepared64, pool, work)
-    return tree_sum(parts)
+    return _sum_over_sub_blocks(block, offset, rows, prepared64, pool, work)
 
 
 def table_stats(source):
@@ -378,7 +385,7 @@ def cluster_sums(values, labels, n_clusters):
 def totals_kernel(block, offset, models, prep, pool):
     """Assign a block's rows to the nearest center of every model and sum."""
 
-    def work(rows):
+    def work(rows, start):
         sums, counts, errors = [], [], []
         for model in models:
             labels, squared = model.nearest(rows)
@@ -389,7 +396,7 @@ def totals_kernel(block, offset, models, prep, pool):
         return Totals(sums, counts, np.asarray(errors))
 
     rows = _sub_block_rows(max(m.n_clusters for m in models), block.shape[1])
-    return tree_sum(_map_sub_blocks(block, offset, rows, prep, pool, work))
+    return _sum_over_sub_blocks(block, offset, rows, prep, pool, work)
 
 
 @dataclass
@@ -431,8 +438,7 @@ class Farthest:
 def farthest_kernel(block, offset, models, updated, limit, prep, pool):
     """Rows farthest from the updated center of the cluster they were assigned."""
 
-    def work(args):
-        start, rows = args
+    def work(rows, start):
         out = Farthest([], [], [], [], limit)
         for model, centers in zip(models, updated, strict=True):
             labels, _ = model.nearest(rows)
@@ -446,14 +452,8 @@ def farthest_kernel(block, offset, models, updated, limit, prep, pool):
             out.rows.append(x[order])
         return out
 
-    step = _sub_block_rows(max(m.n_clusters for m in models), block.shape[1])
-
-    def with_start(part, start):
-        return start, part if prep is None else prep(part, offset + start)
-
-    starts = range(0, block.shape[0], step)
-    parts = [with_start(block[s : s + step], s) for s in starts]
-    return tree_sum([work(part) for part in parts])
+    rows = _sub_block_rows(max(m.n_clusters for m in models), block.shape[1])
+    return _sum_over_sub_blocks(block, offset, rows, prep, pool, work)
 
 
 def _relocate(farthest, sums, counts, empty):

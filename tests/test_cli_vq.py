@@ -166,3 +166,34 @@ def test_vq_on_the_study_table_gives_the_study_memory(tmp_path, capsys):
     assert cosines == sorted(cosines)
     # The study's figures for a default scikit-learn run, to 3 decimals.
     assert cosines >= [0.888, 0.902, 0.924, 0.959]
+
+
+def test_batch_size_uses_the_block_kernels(tmp_path, capsys):
+    table = _table(tmp_path, n=500)
+    out = tmp_path / "out"
+    code, _, stderr = _run(
+        capsys, "vq", table, "-k", 8, "--batch-size", 128, "--n-init", 2,
+        "--out", out,
+    )  # fmt: skip
+    assert code == 0, stderr
+    with np.load(out / "compressed_k8.npz") as saved:
+        assert saved["codes"].shape == (500, 1)
+
+
+def test_report_section(tmp_path, monkeypatch):
+    from skclust._cli import vq
+
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    monkeypatch.setattr(vq, "STUDY_K", [8, 16])
+    monkeypatch.setattr(vq, "STUDY_N_INIT", 1)
+    monkeypatch.setattr(vq, "REPORT_SUBVECTORS", [1, 4])
+    lines = []
+    section = vq.report_section(tmp_path, None, 0, lines.append)
+    assert section.title == "Embedding compression by vector quantization"
+    tables = [content for kind, content in section.blocks if kind == "table"]
+    assert [row["k"] for row in tables[0][0]] == [8, 16]
+    assert [row["subvectors"] for row in tables[1][0]] == [1, 4]
+    figures = [content for kind, content in section.blocks if kind == "figure"]
+    assert figures and figures[0][0].is_file()
+    assert figures[0][0].parent == tmp_path / "vq"
+    assert len(lines) == 4  # one line per fit

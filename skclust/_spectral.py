@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import eigsh, lobpcg
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.neighbors import kneighbors_graph
@@ -54,8 +54,16 @@ _SINGLE_THREAD_MAX_NODES = 10_000
 _EMBEDDING_DECIMALS = 10
 
 # The connected components are read from the leading eigenvalues in blocks
-# of this size, doubled until one eigenvalue falls below 1 - tol.
+# of this size, doubled until one eigenvalue falls below 1 - tol. LOBPCG wants
+# at least 5 nodes per block vector; larger blocks go to LAPACK up to 5000
+# nodes. Its residual tolerance 1e-6 bounds the eigenvalue error near 1e-12,
+# far inside component_tol.
 _COMPONENT_BLOCK = 8
+_LOBPCG_MIN_NODES_PER_VECTOR = 5
+_DENSE_COMPONENT_MAX_NODES = 5000
+_LOBPCG_TOL = 1e-7
+_LOBPCG_MAXITER = 500
+_LOBPCG_RESIDUAL = 1e-6
 
 # Entries of the leading eigenvector below this fraction of its largest entry
 # are treated as zero by the SCORE ratios (numerical noise off its support).
@@ -64,6 +72,11 @@ _RATIO_FLOOR = 1e-10
 
 def _degrees(adjacency):
     return np.asarray(adjacency.sum(axis=1)).ravel()
+
+
+def _row_sums(X):
+    """Row sums of the training input, by which a scorer recognises it."""
+    return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
 
 
 def _without_diagonal(adjacency):
@@ -190,8 +203,8 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
           and clipped to ``[-log n, log n]`` (SCORE, Jin 2015, with the
           eigenvalue weights of SCORE+, Jin, Ke and Luo). Where the leading
           eigenvector vanishes (another component) the ratio is taken as
-          infinite with the numerator's sign, then clipped; where both vanish
-          it is 0.
+          infinite with the sign of eigenvector k, then clipped; where both
+          vanish it is 0.
 
     Returns
     -------
@@ -205,13 +218,16 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
         norms = np.linalg.norm(leading, axis=1, keepdims=True)
         return leading / np.where(norms > 0, norms, 1.0)
     lead = vectors[:, 0]
-    numerators = vectors[:, 1:n_clusters] * (values[1:n_clusters] / values[0])
+    others = vectors[:, 1:n_clusters]
+    weights = values[1:n_clusters] / values[0]
     floor = _RATIO_FLOOR * np.abs(lead).max()
     limit = max(np.log(vectors.shape[0]), 1.0)
     on_support = np.abs(lead) > floor
-    ratios = np.empty_like(numerators)
-    ratios[on_support] = numerators[on_support] / lead[on_support, None]
-    off = numerators[~on_support]
+    ratios = np.empty_like(others)
+    ratios[on_support] = others[on_support] * weights / lead[on_support, None]
+    # Off the leading eigenvector's support (another component) the ratio is
+    # infinite whatever the weight, even for an isolated node's eigenvalue 0.
+    off = others[~on_support]
     ratios[~on_support] = np.where(np.abs(off) > floor, np.sign(off) * limit, 0.0)
     return np.clip(ratios, -limit, limit, out=ratios)
 
@@ -272,15 +288,73 @@ def _first_appearance_labels(labels):
     return rank[inverse.ravel()]
 
 
-def _components_from_spectrum(adjacency, degree, tol, solver, seed, known=None):
+def _unit_eigenspace(affinity, tol, solver, seed):
+    """Orthonormal eigenvectors of eigenvalue at least ``1 - tol``.
+
+    The eigenvalue 1 of ``D^-1/2 A D^-1/2`` is repeated once per component,
+    and a repeated eigenvalue is what this must get right: ARPACK's Lanczos
+    iteration grows one Krylov space and can return fewer copies than there
+    are. LOBPCG, a block method, finds every copy when its block is larger
+    than the multiplicity; the block doubles (8, 16, ...) until it holds an
+    eigenvalue below ``1 - tol``. Small graphs, and blocks larger than a fifth
+    of the nodes up to 5000 nodes, use LAPACK for the eigenvalues in
+    ``[1 - tol, 1]``.
+
+    Parameters
+    ----------
+    affinity : sparse array or ndarray of shape (n, n)
+        ``D^-1/2 A D^-1/2`` of a graph without isolated nodes.
+    tol : float
+    solver : {"auto", "arpack", "dense"}
+        "dense" forces LAPACK; otherwise LOBPCG above 200 nodes.
+    seed : int
+        Seeds LOBPCG's starting block.
+
+    Returns
+    -------
+    ndarray of shape (n, n_zero)
+    """
+    n = affinity.shape[0]
+    random_state = np.random.RandomState(seed)
+    size = _COMPONENT_BLOCK
+    while True:
+        small = n <= _DENSE_MAX_NODES or (
+            _LOBPCG_MIN_NODES_PER_VECTOR * size > n and n <= _DENSE_COMPONENT_MAX_NODES
+        )
+        if solver == "dense" or small:
+            dense = affinity.toarray() if sparse.issparse(affinity) else affinity
+            _, vectors = linalg.eigh(dense, subset_by_value=(1.0 - tol, np.inf))
+            return vectors
+        start = random_state.standard_normal((n, size))
+        with warnings.catch_warnings():
+            # Convergence is checked below from the residuals.
+            warnings.simplefilter("ignore", UserWarning)
+            values, vectors = lobpcg(
+                affinity, start, largest=True, tol=_LOBPCG_TOL, maxiter=_LOBPCG_MAXITER
+            )
+        residuals = np.linalg.norm(affinity @ vectors - vectors * values, axis=0)
+        if np.max(residuals) > _LOBPCG_RESIDUAL:
+            warnings.warn(
+                f"LOBPCG did not converge on the {n}-node graph (residual "
+                f"{np.max(residuals):.1e}); the connected components may be "
+                "wrong. Use eigen_solver='dense' for an exact count.",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+        keep = values >= 1.0 - tol
+        if not keep.all():
+            return vectors[:, keep]
+        size *= 2
+
+
+def _components_from_spectrum(adjacency, degree, tol, solver, seed):
     """Connected components from the eigenvalues 0 of the normalized Laplacian.
 
     The multiplicity of the eigenvalue 0 of ``I - D^-1/2 A D^-1/2`` is the
     number of connected components, and its eigenvectors are constant (up to
     the ``D^1/2`` weights) on each. An isolated node has a zero row and is a
-    component with no solve. On the other nodes the leading eigenvalues of
-    ``D^-1/2 A D^-1/2`` are computed in blocks (8, 16, 32, ...) until one
-    falls below ``1 - tol``; the eigenvectors above give the members.
+    component with no solve. On the other nodes the eigenspace comes from
+    :func:`_unit_eigenspace` and its rows give the members.
 
     Parameters
     ----------
@@ -291,10 +365,6 @@ def _components_from_spectrum(adjacency, degree, tol, solver, seed, known=None):
         Eigenvalues of the Laplacian at most ``tol`` count as zero.
     solver : {"auto", "arpack", "dense"}
     seed : int
-    known : tuple (values, vectors), default=None
-        Leading eigenpairs of the plain normalized affinity already computed
-        for the whole graph; used when they hold an eigenvalue below
-        ``1 - tol`` (so the whole eigenspace is among them).
 
     Returns
     -------
@@ -306,14 +376,7 @@ def _components_from_spectrum(adjacency, degree, tol, solver, seed, known=None):
         True when edges joined groups of the eigenspace: some eigenvalue
         within ``tol`` of zero belongs to a connected part of the graph.
     """
-    n_nodes = degree.shape[0]
-    labels = np.full(n_nodes, -1, dtype=np.intp)
-    if known is not None and np.any(known[0] < 1.0 - tol):
-        basis = known[1][:, known[0] >= 1.0 - tol]
-        labels = _group_by_direction(basis)
-        n_zero = basis.shape[1]
-        labels, merged = _merge_joined_groups(labels, adjacency)
-        return _first_appearance_labels(labels), n_zero, merged
+    labels = np.full(degree.shape[0], -1, dtype=np.intp)
     linked = np.flatnonzero(degree > 0)
     isolated = np.flatnonzero(degree == 0)
     n_zero, merged = isolated.shape[0], False
@@ -323,18 +386,10 @@ def _components_from_spectrum(adjacency, degree, tol, solver, seed, known=None):
         else:
             sub = adjacency[np.ix_(linked, linked)]
         affinity = _normalized_affinity(sub, degree[linked], 0.0)
-        solver = _choose_solver(solver, linked.shape[0])
-        size = min(_COMPONENT_BLOCK, linked.shape[0])
-        while True:
-            values, vectors = _leading_eigenpairs(affinity, size, solver, seed)
-            count = int(np.sum(values >= 1.0 - tol))
-            if count < size or size == linked.shape[0]:
-                break
-            size = min(2 * size, linked.shape[0])
-        groups = _group_by_direction(vectors[:, :count])
-        groups, merged = _merge_joined_groups(groups, sub)
+        basis = _unit_eigenspace(affinity, tol, solver, seed)
+        groups, merged = _merge_joined_groups(_group_by_direction(basis), sub)
         labels[linked] = groups
-        n_zero += count
+        n_zero += basis.shape[1]
     labels[isolated] = labels.max() + 1 + np.arange(isolated.shape[0])
     return _first_appearance_labels(labels), n_zero, merged
 
@@ -438,9 +493,11 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     blogs in clusters of their own; at k = 2 it misclassifies 47.9% of the
     blogs, the default 4.2% (see the user guide).
 
-    The eigensolver needs O(nnz * n_clusters) work per iteration; the
-    components need a few more leading eigenvalues of the plain normalized
-    Laplacian (a block of 8 on a graph with fewer than 8 components).
+    The eigensolver needs O(nnz * n_clusters) work per iteration. The
+    components need the eigenvalues 0 of the plain normalized Laplacian with
+    their multiplicity, which ARPACK can miss; they come from LOBPCG, a block
+    method, with a block of 8 doubled while it fills with zeros, so the work
+    grows with the number of components.
 
     References
     ----------
@@ -544,7 +601,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             values, vectors = self._spectrum(
                 adjacency, degree, self.n_clusters, eigen_seed
             )
-            self._fit_components(adjacency, degree, eigen_seed, (values, vectors))
+            self._fit_components(adjacency, degree, eigen_seed)
             self._fit_clusters(values, vectors, kmeans_seed)
         return self
 
@@ -564,12 +621,14 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
                     f"shape {X.shape}"
                 )
             check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
+            self._training_row_sums = _row_sums(X)
             adjacency = _without_diagonal(X)
             _check_symmetric(adjacency)
         else:
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
+            self._training_row_sums = _row_sums(X)
             if self.affinity == "rbf":
                 adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
             else:
@@ -609,12 +668,9 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         solver = _choose_solver(self.eigen_solver, adjacency.shape[0])
         return _leading_eigenpairs(affinity, n_eigen, solver, seed)
 
-    def _fit_components(self, adjacency, degree, seed, spectrum):
-        # The plain normalized spectrum already holds the components when it
-        # reaches past the eigenvalue 0 of the Laplacian.
-        known = spectrum if self.regularization_ == 0 else None
+    def _fit_components(self, adjacency, degree, seed):
         labels, n_zero, merged = _components_from_spectrum(
-            adjacency, degree, self.component_tol, self.eigen_solver, seed, known
+            adjacency, degree, self.component_tol, self.eigen_solver, seed
         )
         n_components = int(labels.max()) + 1
         if merged:
@@ -709,7 +765,7 @@ def sweep_n_clusters(estimator, X, n_clusters):
     eigen_seed, kmeans_seed = base._seeds()
     with _blas_threads(adjacency.shape[0]):
         values, vectors = base._spectrum(adjacency, degree, max(ks), eigen_seed)
-        base._fit_components(adjacency, degree, eigen_seed, (values, vectors))
+        base._fit_components(adjacency, degree, eigen_seed)
         return [
             _fit_from_spectrum(estimator, base, k, values, vectors, kmeans_seed)
             for k in ks
@@ -721,6 +777,7 @@ def _fit_from_spectrum(estimator, base, k, values, vectors, kmeans_seed):
     model = clone(estimator).set_params(n_clusters=k)
     model._validate_params()
     for name in (
+        "_training_row_sums",
         "n_features_in_",
         "regularization_",
         "n_connected_components_",

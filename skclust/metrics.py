@@ -197,8 +197,9 @@ def mismatch_scorer(estimator, X, y):
     estimator : fitted clusterer with ``labels_``
     X : array-like
         The test part of the input; for a precomputed graph the adjacency of
-        the test nodes to the training nodes. Only its number of rows is used,
-        to check that the test nodes are the training nodes.
+        the test nodes to the training nodes. It is only compared with the
+        training input (number of rows, and row sums for skclust's
+        estimators), to check that the test nodes are the training nodes.
     y : array-like of shape (n_samples,)
         The known labels of the test nodes.
 
@@ -228,11 +229,19 @@ def mismatch_scorer(estimator, X, y):
         )
     if y is None:
         raise ValueError("mismatch_scorer needs the known labels y")
-    n_test = X.shape[0]
-    if n_test != labels.shape[0]:
+    # The test part must be the training input itself: same rows, and for
+    # skclust's estimators the same row sums (a split of a precomputed graph
+    # on other nodes gives the test nodes' links to the training nodes).
+    row_sums = getattr(estimator, "_training_row_sums", None)
+    given = None
+    if row_sums is not None and X.shape[0] == labels.shape[0]:
+        given = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+    if X.shape[0] != labels.shape[0] or (
+        given is not None and not np.allclose(given, row_sums)
+    ):
         raise ValueError(
-            f"mismatch_scorer rates the training labelling, but the test part has "
-            f"{n_test} nodes and the training part {labels.shape[0]}: use "
+            "mismatch_scorer rates the labels of the training nodes, but the "
+            "test part of this split holds other nodes: use "
             "cv=all_nodes_split(n_nodes)"
         )
     return -mismatch_rate(y, labels)

@@ -56,8 +56,8 @@ _EMBEDDING_DECIMALS = 10
 # The connected components are read from the leading eigenvalues in blocks
 # of this size, doubled until one eigenvalue falls below 1 - tol. LOBPCG wants
 # at least 5 nodes per block vector; larger blocks go to LAPACK up to 5000
-# nodes. Its residual tolerance 1e-6 bounds the eigenvalue error near 1e-12,
-# far inside component_tol.
+# nodes. A residual r bounds the eigenvalue error by about r^2 / gap: with
+# r <= 1e-6, far inside component_tol for any gap above 1e-4.
 _COMPONENT_BLOCK = 8
 _LOBPCG_MIN_NODES_PER_VECTOR = 5
 _DENSE_COMPONENT_MAX_NODES = 5000
@@ -296,9 +296,9 @@ def _unit_eigenspace(affinity, tol, solver, seed):
     iteration grows one Krylov space and can return fewer copies than there
     are. LOBPCG, a block method, finds every copy when its block is larger
     than the multiplicity; the block doubles (8, 16, ...) until it holds an
-    eigenvalue below ``1 - tol``. Small graphs, and blocks larger than a fifth
-    of the nodes up to 5000 nodes, use LAPACK for the eigenvalues in
-    ``[1 - tol, 1]``.
+    eigenvalue below ``1 - tol``. Small graphs, and up to 5000 nodes blocks
+    larger than a fifth of the nodes or a LOBPCG run that did not converge,
+    use LAPACK for the eigenvalues in ``[1 - tol, 1]``.
 
     Parameters
     ----------
@@ -334,10 +334,13 @@ def _unit_eigenspace(affinity, tol, solver, seed):
             )
         residuals = np.linalg.norm(affinity @ vectors - vectors * values, axis=0)
         if np.max(residuals) > _LOBPCG_RESIDUAL:
+            if n <= _DENSE_COMPONENT_MAX_NODES:
+                solver = "dense"
+                continue
             warnings.warn(
                 f"LOBPCG did not converge on the {n}-node graph (residual "
                 f"{np.max(residuals):.1e}); the connected components may be "
-                "wrong. Use eigen_solver='dense' for an exact count.",
+                "wrong.",
                 RuntimeWarning,
                 stacklevel=5,
             )
@@ -622,8 +625,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
                 )
             check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
             self._training_row_sums = _row_sums(X)
-            adjacency = _without_diagonal(X)
-            _check_symmetric(adjacency)
+            adjacency = _symmetric(_without_diagonal(X))
         else:
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
@@ -708,7 +710,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self.eigenvalues_ = 1.0 - values[:k]
 
 
-def _check_symmetric(adjacency):
+def _symmetric(adjacency):
+    """The adjacency made exactly symmetric; refused if it is not nearly so."""
     difference = adjacency - adjacency.T
     if sparse.issparse(difference):
         gap = np.abs(difference.data).max(initial=0.0)
@@ -721,6 +724,10 @@ def _check_symmetric(adjacency):
             "symmetrize it first, for instance with "
             "skclust.datasets.graph_from_adjacency"
         )
+    if gap == 0:
+        return adjacency
+    symmetric = (adjacency + adjacency.T) / 2
+    return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
 
 
 def sweep_n_clusters(estimator, X, n_clusters):

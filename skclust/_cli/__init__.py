@@ -9,10 +9,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import demo, image, report
+from . import demo, graph, image, report
 
 # Order of the subcommands in --help and of the sections in the report.
-SUBCOMMANDS = [demo, image, report]
+SUBCOMMANDS = [demo, image, graph, report]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

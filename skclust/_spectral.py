@@ -434,6 +434,13 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         leading eigenvector), "unit" (rows scaled to length one) or "none".
         "auto" is "score" for the regularized Laplacian and "none" for the
         normalized one.
+    n_components : int, "eigengap" or None, default=None
+        Number of eigenvectors in the embedding. None uses ``n_clusters``
+        (as scikit-learn's ``SpectralClustering``). "eigengap" uses the
+        ``d`` between 2 and ``n_clusters`` after which the Laplacian spectrum
+        has its largest gap (von Luxburg 2007): the graph's informative
+        directions, which extra clusters then subdivide instead of following
+        eigenvectors of noise. It changes nothing at ``n_clusters=2``.
     eigen_solver : {"auto", "arpack", "dense"}, default="auto"
         "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix;
         "dense" is LAPACK on a dense copy. "auto" uses LAPACK up to 200
@@ -465,6 +472,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         ``n_clusters - 1`` with SCORE ratios.
     eigenvalues_ : ndarray of shape (n_clusters,)
         The smallest eigenvalues of the chosen Laplacian, ascending.
+    n_components_ : int
+        Number of eigenvectors the embedding was built from.
     regularization_ : float
         The ``tau`` used (0 for the normalized Laplacian).
     n_connected_components_ : int
@@ -532,6 +541,11 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             Interval(Real, 0, None, closed="left"),
         ],
         "row_scaling": [StrOptions({"auto", "score", "unit", "none"})],
+        "n_components": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"eigengap"}),
+        ],
         "eigen_solver": [StrOptions({"auto", "arpack", "dense"})],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
@@ -549,6 +563,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         laplacian="regularized",
         regularization="mean_degree",
         row_scaling="auto",
+        n_components=None,
         eigen_solver="auto",
         n_init="auto",
         gamma=1.0,
@@ -562,6 +577,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self.laplacian = laplacian
         self.regularization = regularization
         self.row_scaling = row_scaling
+        self.n_components = n_components
         self.eigen_solver = eigen_solver
         self.n_init = n_init
         self.gamma = gamma
@@ -602,7 +618,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         eigen_seed, kmeans_seed = self._seeds()
         with _blas_threads(adjacency.shape[0]):
             values, vectors = self._spectrum(
-                adjacency, degree, self.n_clusters, eigen_seed
+                adjacency, degree, self._n_eigen(self.n_clusters), eigen_seed
             )
             self._fit_components(adjacency, degree, eigen_seed)
             self._fit_clusters(values, vectors, kmeans_seed)
@@ -647,6 +663,32 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             raise ValueError(
                 f"n_clusters={largest} is larger than the number of nodes ({n_nodes})"
             )
+        if isinstance(self.n_components, Integral) and self.n_components > n_nodes:
+            raise ValueError(
+                f"n_components={self.n_components} is larger than the number of "
+                f"nodes ({n_nodes})"
+            )
+        self._n_nodes = n_nodes
+
+    def _n_eigen(self, n_clusters):
+        """Eigenpairs to compute for ``n_clusters`` (one more for the gap)."""
+        if self.n_components is None:
+            return n_clusters
+        if self.n_components == "eigengap":
+            return min(n_clusters + 1, self._n_nodes)
+        return max(n_clusters, self.n_components)
+
+    def _embedding_dimension(self, values, n_clusters):
+        if self.n_components is None:
+            return n_clusters
+        if self.n_components != "eigengap":
+            return self.n_components
+        if n_clusters <= 2 or values.shape[0] <= n_clusters:
+            return n_clusters
+        # values are the affinity's eigenvalues, descending: the Laplacian's
+        # ascending. The gap after d is values[d - 1] - values[d].
+        gaps = values[1:n_clusters] - values[2 : n_clusters + 1]
+        return 2 + int(np.argmax(gaps))
 
     def _seeds(self):
         random_state = check_random_state(self.random_state)
@@ -691,8 +733,9 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
 
     def _fit_clusters(self, values, vectors, kmeans_seed):
         k = self.n_clusters
+        dimension = self._embedding_dimension(values, k)
         embedding = np.round(
-            _spectral_embedding(values, vectors, k, self._row_scaling()),
+            _spectral_embedding(values, vectors, dimension, self._row_scaling()),
             _EMBEDDING_DECIMALS,
         )
         n_distinct = np.unique(embedding, axis=0).shape[0]
@@ -708,6 +751,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self.labels_ = _first_appearance_labels(kmeans.labels_)
         self.embedding_ = embedding
         self.eigenvalues_ = 1.0 - values[:k]
+        self.n_components_ = dimension
 
 
 def _symmetric(adjacency):
@@ -771,7 +815,9 @@ def sweep_n_clusters(estimator, X, n_clusters):
     base._check_n_clusters(ks, adjacency.shape[0])
     eigen_seed, kmeans_seed = base._seeds()
     with _blas_threads(adjacency.shape[0]):
-        values, vectors = base._spectrum(adjacency, degree, max(ks), eigen_seed)
+        values, vectors = base._spectrum(
+            adjacency, degree, base._n_eigen(max(ks)), eigen_seed
+        )
         base._fit_components(adjacency, degree, eigen_seed)
         return [
             _fit_from_spectrum(estimator, base, k, values, vectors, kmeans_seed)
@@ -789,6 +835,7 @@ def _fit_from_spectrum(estimator, base, k, values, vectors, kmeans_seed):
         "regularization_",
         "n_connected_components_",
         "connected_components_",
+        "_n_nodes",
     ):
         setattr(model, name, getattr(base, name))
     if hasattr(base, "feature_names_in_"):

@@ -199,6 +199,36 @@ def test_planted_partition_is_recovered(laplacian_name):
     assert model.labels_[0] == 0
 
 
+def test_eigengap_finds_the_number_of_planted_blocks():
+    A, labels = _planted_partition([60, 50, 40], 0.5, 0.02, seed=12)
+    for k in (3, 6, 9):
+        model = SpectralGraphClusterer(k, n_components="eigengap", random_state=0)
+        model.fit(A)
+        assert model.n_components_ == 3
+        # Extra clusters subdivide the three blocks rather than mixing them.
+        table = np.zeros((k, 3), dtype=int)
+        np.add.at(table, (model.labels_, labels), 1)
+        assert np.all((table > 0).sum(axis=1) == 1)
+    assert SpectralGraphClusterer(2, n_components="eigengap").fit(A).n_components_ == 2
+
+
+@pytest.mark.parametrize("n_components, expected", [(None, 5), (3, 3), (7, 7)])
+def test_n_components_sets_the_embedding(n_components, expected):
+    A, _ = _planted_partition([40, 40, 40], 0.4, 0.05, seed=13)
+    model = SpectralGraphClusterer(
+        5, n_components=n_components, row_scaling="none", random_state=0
+    ).fit(A)
+    assert model.n_components_ == expected
+    assert model.embedding_.shape == (120, expected)
+    assert len(np.unique(model.labels_)) == 5
+
+
+def test_n_components_larger_than_the_graph_is_refused():
+    A, _ = _planted_partition([5, 5], 0.9, 0.1, seed=14)
+    with pytest.raises(ValueError, match="n_components=11 is larger than the number"):
+        SpectralGraphClusterer(2, n_components=11).fit(A)
+
+
 def test_dense_and_sparse_input_agree():
     A, _ = _planted_partition([40, 40], 0.3, 0.05, seed=4)
     dense = SpectralGraphClusterer(2, random_state=0).fit(A)

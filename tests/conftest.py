@@ -40,3 +40,9 @@ def synthetic_pixels():
     base = rng.integers(0, 256, size=(40, 3))
     noise = rng.integers(-6, 7, size=(6000, 3))
     return np.clip(base[rng.integers(0, 40, 6000)] + noise, 0, 255).astype(float)
+
+
+@pytest.fixture
+def political_blogs_files():
+    """The study's nodes.txt and edges.txt (political blogs)."""
+    return study_file("nodes.txt"), study_file("edges.txt")

@@ -1,0 +1,126 @@
+"""SpectralGraphClusterer against scikit-learn's SpectralClustering, side by side.
+
+The sweep k = 2, 5, 10, 30, 50 on the same graph (political blogs without
+isolated nodes with --data or SKCLUST_DATA, else the embedded karate club,
+keeping k <= n / 2), with the same seed for every method:
+
+- sklearn: ``SpectralClustering(k, affinity="precomputed")`` fitted once per k
+  (its defaults: ARPACK, n_init=10);
+- skclust sweep: ``sweep_n_clusters`` with the default estimator, one
+  eigendecomposition for the largest k reused by every k;
+- skclust sweep, LAPACK: the same with ``eigen_solver="dense"`` (the
+  default uses ARPACK above 200 nodes);
+- skclust sweep, n_init=10: the same with ten k-means runs per k, as
+  scikit-learn does (skclust's default is one k-means++ run);
+- skclust per-k fits: ``SpectralGraphClusterer(k).fit`` once per k.
+
+Each method's whole sweep is timed REPEATS times in alternation within this
+run; the table gives median wall times, the ratio to scikit-learn's and the
+overall majority-label mismatch of each k. skclust runs BLAS on one thread on
+graphs up to 10000 nodes; scikit-learn uses its defaults (all cores for BLAS
+and OpenMP), which on a busy machine can cost it several times its quiet
+time. ``--one-thread`` runs every method with BLAS and OpenMP limited to one
+thread, for a comparison free of that effect.
+
+    python benchmarks/bench_spectral.py --data ../shared/data [--repeats 5]
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+from contextlib import nullcontext
+
+from sklearn.cluster import SpectralClustering
+from threadpoolctl import threadpool_limits
+
+from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust.datasets import load_karate_club, load_political_blogs, study_data_dir
+from skclust.metrics import mismatch_rate
+
+
+def _graph(data):
+    if study_data_dir(data) is None:
+        return load_karate_club()
+    return load_political_blogs(data)
+
+
+def _sklearn_sweep(A, ks, seed):
+    with warnings.catch_warnings():
+        # "Graph is not fully connected": political blogs has a 2-node component.
+        warnings.simplefilter("ignore", UserWarning)
+        return [
+            SpectralClustering(k, affinity="precomputed", random_state=seed)
+            .fit(A)
+            .labels_
+            for k in ks
+        ]
+
+
+def _skclust_sweep(A, ks, seed, **params):
+    estimator = SpectralGraphClusterer(random_state=seed, **params)
+    return [fit.labels_ for fit in sweep_n_clusters(estimator, A, ks)]
+
+
+def _skclust_per_k(A, ks, seed):
+    return [SpectralGraphClusterer(k, random_state=seed).fit(A).labels_ for k in ks]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder with nodes.txt and edges.txt")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-k", type=int, nargs="+", default=[2, 5, 10, 30, 50])
+    parser.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="limit BLAS and OpenMP to one thread for every method",
+    )
+    args = parser.parse_args(argv)
+    limits = threadpool_limits(1) if args.one_thread else nullcontext()
+    with limits:
+        _run(args)
+
+
+def _run(args):
+    graph = _graph(args.data)
+    ks = [k for k in args.k if k <= graph.n_nodes // 2]
+    A = graph.adjacency
+    print(graph.summary())
+    threads = "one thread" if args.one_thread else "default threads"
+    print(f"k = {ks}, seed {args.seed}, {args.repeats} repeats, {threads}\n")
+    methods = {
+        "sklearn SpectralClustering": lambda: _sklearn_sweep(A, ks, args.seed),
+        "skclust sweep": lambda: _skclust_sweep(A, ks, args.seed),
+        "skclust sweep, LAPACK": lambda: _skclust_sweep(
+            A, ks, args.seed, eigen_solver="dense"
+        ),
+        "skclust sweep, n_init=10": lambda: _skclust_sweep(A, ks, args.seed, n_init=10),
+        "skclust per-k fits": lambda: _skclust_per_k(A, ks, args.seed),
+    }
+    times = {name: [] for name in methods}
+    labels = {}
+    for _ in range(args.repeats):
+        for name, method in methods.items():
+            start = time.perf_counter()
+            labels[name] = method()
+            times[name].append(time.perf_counter() - start)
+    peer = statistics.median(times["sklearn SpectralClustering"])
+
+    print("| method | median s (whole sweep) | ratio to sklearn |")
+    print("|---|---|---|")
+    for name in methods:
+        median = statistics.median(times[name])
+        print(f"| {name} | {median:.3f} | {median / peer:.2f} |")
+
+    print("\nOverall majority-label mismatch (%)\n")
+    print("| k | " + " | ".join(methods) + " |")
+    print("|---|" + "---|" * len(methods))
+    for i, k in enumerate(ks):
+        rates = [100 * mismatch_rate(graph.labels, labels[name][i]) for name in methods]
+        print(f"| {k} | " + " | ".join(f"{rate:.2f}" for rate in rates) + " |")
+
+
+if __name__ == "__main__":
+    main()

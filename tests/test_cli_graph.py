@@ -1,0 +1,191 @@
+"""``skclust graph``: outputs, exit codes and one-line errors."""
+
+import csv
+import json
+import re
+
+import pytest
+
+from skclust._cli import main
+from skclust._cli.graph import report_section
+from skclust._report import Section
+
+KARATE_NODES = ['1\t"a"\t0', '2\t"b"\t0', '3\t"c"\t1', '4\t"d"\t1']
+
+
+def _write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return str(path)
+
+
+def _read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(autouse=True)
+def _no_study_data(request, monkeypatch):
+    # Each test says which graph it wants; by default the embedded one.
+    if "political_blogs_files" not in request.fixturenames:
+        monkeypatch.delenv("SKCLUST_DATA", raising=False)
+
+
+def test_embedded_graph_end_to_end(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["graph", "-k", "2", "4", "--tune", "2:6", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Zachary's karate club (embedded): 34 nodes, 78")
+    assert "k = 2: overall mismatch rate 0.0294 (1 of 34)" in printed
+    assert "tuned k over 2..6:" in printed
+    # One progress line per fit (2..6 and 4 share fits: five in all).
+    assert printed.count("regularized k=") == 5
+    for name in [
+        "mismatch_k2.csv",
+        "mismatch_k2.md",
+        "mismatch_k4.csv",
+        "overall.csv",
+        "overall.md",
+        "tuning.csv",
+        "tuning.md",
+        "tuning.png",
+        "majority_labels.json",
+    ]:
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".*.part"))
+    clusters = _read_csv(out / "mismatch_k2.csv")
+    assert sum(int(row["size"]) for row in clusters) == 34
+    assert sum(int(row["mismatches"]) for row in clusters) == 1
+    overall = _read_csv(out / "overall.csv")
+    assert [row["k"] for row in overall] == ["2", "4"]
+    tuning = _read_csv(out / "tuning.csv")
+    assert [int(row["k"]) for row in tuning] == [2, 3, 4, 5, 6]
+    rates = [float(row["overall_mismatch_rate"]) for row in tuning]
+    best = int(printed.split("tuned k over 2..6: ")[1].split()[0])
+    assert rates[best - 2] == min(rates)
+    summary = json.loads((out / "majority_labels.json").read_text())
+    assert summary["2"]["overall_mismatch_rate"] == 0.03
+    assert len(summary["4"]["mismatch_rates"]) == 4
+
+
+def test_given_files_and_normalized_laplacian(tmp_path, capsys):
+    nodes = _write(tmp_path / "n.txt", [*KARATE_NODES, '5\t"e"\t1', '6\t"f"\t0'])
+    edges = _write(
+        tmp_path / "e.txt", ["1\t2", "2\t6", "1\t6", "3\t4", "4\t5", "3\t5", "6\t3"]
+    )
+    out = tmp_path / "out"
+    args = ["graph", "--nodes", nodes, "--edges", edges, "--laplacian", "normalized"]
+    assert main([*args, "-k", "2", "--tune", "2:3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "n.txt + e.txt: 6 nodes, 7 undirected edges" in printed
+    # Two triangles joined by one edge: the two clusters are the triangles.
+    assert "k = 2: overall mismatch rate 0.0000 (0 of 6)" in printed
+
+
+def test_political_blogs_through_the_command(tmp_path, capsys, political_blogs_files):
+    data = political_blogs_files[0].parent
+    out = tmp_path / "out"
+    code = main(
+        ["graph", "--data", str(data), "-k", "2", "--tune", "2:3", "--out", str(out)]
+    )
+    assert code == 0
+    assert "political blogs: 1224 nodes, 16715 undirected edges" in (
+        capsys.readouterr().out
+    )
+    (row,) = _read_csv(out / "overall.csv")
+    assert row["nodes"] == "1224"
+    assert float(row["overall_mismatch_rate"]) <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("nodes_lines", "edges_lines", "extra", "message"),
+    [
+        (None, ["1\t2"], [], r"n\.txt: file not found"),
+        (['1\t"a"\t0', '2\t"b"'], ["1\t2"], [], r"n\.txt, line 2: expected 3 or 4"),
+        (KARATE_NODES, ["1\t2", "2\t9"], [], r"e\.txt, line 2: node 9 is not in"),
+        (['1\t"a"\tleft', '2\t"b"\t0'], ["1\t2"], [], r"line 1: label 'left' is not"),
+        (["# nothing"], ["1\t2"], [], r"n\.txt: no nodes \(empty graph\)"),
+        (KARATE_NODES, ["1\t1"], [], r"e\.txt: no edges \(empty graph\)"),
+        (KARATE_NODES, ["1\t2", "3\t4"], ["-k", "5"], r"k=5 is larger than .* \(4\)"),
+        (KARATE_NODES, ["1\t2", "3 4 5"], [], r"e\.txt, line 2: expected 2 fields"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path, capsys, nodes_lines, edges_lines, extra, message
+):
+    nodes = tmp_path / "n.txt"
+    if nodes_lines is not None:
+        _write(nodes, nodes_lines)
+    edges = _write(tmp_path / "e.txt", edges_lines)
+    out = tmp_path / "out"
+    argv = ["graph", "--nodes", str(nodes), "--edges", edges, "--tune", "2:2"]
+    code = main([*argv, *extra, "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skclust graph: error: ")
+    assert "Traceback" not in err
+    assert re.search(message, err), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-k", "40"], r"k=40 is larger than the number of nodes \(34\)"),
+        (["--tune", "5:2"], r"the range is empty"),
+        (["--tune", "two"], r"not a range A:B"),
+        (["-k", "0"], r"0 is not a positive integer"),
+        (["--nodes", "x.txt"], r"--nodes and --edges go together"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    assert _exit_code(["graph", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skclust graph: error: ")
+    assert re.search(message, err), err
+    assert not out.exists()
+
+
+def _exit_code(argv):
+    """main's return value, or the code of argparse's exit on a usage error."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def test_foreign_output_folder_needs_force(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["graph", "-k", "2", "--tune", "2:2", "--out", str(out)]) == 2
+    assert "use --force" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert (
+        main(["graph", "-k", "2", "--tune", "2:2", "--out", str(out), "--force"]) == 0
+    )
+    assert (out / "overall.csv").is_file() and (out / "notes.txt").is_file()
+
+
+def test_report_section_compares_both_laplacians(tmp_path):
+    lines = []
+    section = report_section(tmp_path, None, 0, lines.append)
+    assert isinstance(section, Section)
+    assert section.title == "Spectral graph clustering"
+    kinds = [kind for kind, _ in section.blocks]
+    assert kinds.count("table") == 2 and kinds.count("figure") == 1
+    rows, columns, _ = section.blocks[kinds.index("table")][1]
+    assert columns == ["k", "regularized", "normalized"]
+    assert [row["k"] for row in rows] == [2, 5, 10]
+    assert (tmp_path / "graph" / "tuning.png").is_file()
+    assert (tmp_path / "graph" / "normalized_overall.csv").is_file()
+    assert any(line.startswith("normalized k=") for line in lines)
+
+
+def test_report_includes_the_graph_section(tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", "--out", str(out)]) == 0
+    html = (out / "index.html").read_text()
+    assert "Spectral graph clustering" in html
+    assert "data:image/png;base64," in html

@@ -1,0 +1,101 @@
+"""Majority-label mismatch against hand-worked examples."""
+
+import numpy as np
+import pytest
+
+from skclust import SpectralGraphClusterer
+from skclust.metrics import (
+    all_nodes_split,
+    majority_label_mismatch,
+    majority_label_summary,
+    mismatch_rate,
+    mismatch_scorer,
+)
+
+# Ten nodes in three clusters, worked by hand:
+#   cluster 0: true labels 0 0 0 1 -> majority 0, 1 mismatch, rate 1/4
+#   cluster 1: true labels 1 1 1 0 -> majority 1, 1 mismatch, rate 1/4
+#   cluster 2: true labels 1 1     -> majority 1, 0 mismatches
+#   overall: 2 mismatches of 10 nodes = 0.2
+TRUE = [0, 0, 0, 1, 1, 1, 1, 0, 1, 1]
+PRED = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
+
+
+def test_hand_worked_table():
+    table = majority_label_mismatch(TRUE, PRED)
+    assert table.clusters.tolist() == [0, 1, 2]
+    assert table.sizes.tolist() == [4, 4, 2]
+    assert table.majority_labels.tolist() == [0, 1, 1]
+    assert table.mismatches.tolist() == [1, 1, 0]
+    np.testing.assert_allclose(table.rates, [0.25, 0.25, 0.0])
+    assert table.n_mismatches == 2 and table.n_samples == 10
+    assert table.overall_rate == pytest.approx(0.2)
+    assert table.to_rows()[1] == {
+        "cluster": 1,
+        "size": 4,
+        "majority_label": 1,
+        "mismatches": 1,
+        "mismatch_rate": 0.25,
+    }
+
+
+def test_rate_ignores_cluster_names_and_label_type():
+    renamed = {0: "c", 1: "a", 2: "b"}
+    names = ["liberal" if t == 0 else "conservative" for t in TRUE]
+    assert mismatch_rate(names, [renamed[p] for p in PRED]) == pytest.approx(0.2)
+    # Pure clusters and one cluster per node give no mismatch.
+    assert mismatch_rate(TRUE, TRUE) == 0.0
+    assert mismatch_rate(TRUE, np.arange(10)) == 0.0
+    # A single cluster mismatches the minority: four 0s among ten.
+    assert mismatch_rate(TRUE, np.zeros(10)) == pytest.approx(0.4)
+
+
+def test_a_tie_goes_to_the_smallest_label():
+    table = majority_label_mismatch([1, 0, 2, 2], [0, 0, 1, 1])
+    assert table.majority_labels.tolist() == [0, 2]
+    assert table.mismatches.tolist() == [1, 0]
+
+
+def test_summary_has_the_graded_shape():
+    summary = majority_label_summary(TRUE, PRED)
+    assert summary == {
+        "overall_mismatch_rate": 0.2,
+        "mismatch_rates": [
+            {"majority_index": 0, "mismatch_rate": 0.25},
+            {"majority_index": 1, "mismatch_rate": 0.25},
+            {"majority_index": 1, "mismatch_rate": 0.0},
+        ],
+    }
+    # Rounded to two decimals: 1/3 -> 0.33.
+    third = majority_label_summary([0, 0, 1], [0, 0, 0])
+    assert third["overall_mismatch_rate"] == 0.33
+    assert isinstance(third["mismatch_rates"][0]["majority_index"], int)
+
+
+def test_bad_label_arrays():
+    with pytest.raises(ValueError, match="same length"):
+        mismatch_rate([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="empty"):
+        mismatch_rate([], [])
+
+
+def test_scorer_returns_minus_the_rate_of_the_training_labels():
+    A = np.zeros((6, 6))
+    for i, j in [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]:
+        A[i, j] = A[j, i] = 1.0
+    labels = np.array([0, 0, 0, 1, 1, 0])
+    model = SpectralGraphClusterer(2, random_state=0).fit(A)
+    assert sorted(model.labels_.tolist()) == [0, 0, 0, 1, 1, 1]
+    # Two triangles joined by one edge: node 5's label is the one mismatch.
+    assert mismatch_scorer(model, A, labels) == pytest.approx(-1 / 6)
+    with pytest.raises(ValueError, match="all_nodes_split"):
+        mismatch_scorer(model, A[:4][:, :4], labels[:4])
+    with pytest.raises(ValueError, match="needs the known labels"):
+        mismatch_scorer(model, A, None)
+    with pytest.raises(ValueError, match="not fitted"):
+        mismatch_scorer(SpectralGraphClusterer(), A, labels)
+
+
+def test_all_nodes_split():
+    ((train, test),) = all_nodes_split(4)
+    assert train.tolist() == test.tolist() == [0, 1, 2, 3]

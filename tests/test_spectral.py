@@ -1,0 +1,367 @@
+"""SpectralGraphClusterer: spectra against brute force, components, quality."""
+
+import numpy as np
+import pytest
+from scipy import linalg, sparse
+from scipy.sparse.csgraph import connected_components, laplacian
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils import get_tags
+from threadpoolctl import threadpool_limits
+
+from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust._spectral import _components_from_spectrum, _leading_eigenpairs
+from skclust.datasets import load_karate_club, read_graph
+from skclust.metrics import all_nodes_split, mismatch_rate, mismatch_scorer
+
+
+def _planted_partition(sizes, p_in, p_out, seed, isolated=0):
+    """Symmetric 0/1 adjacency with dense blocks on the diagonal."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    n = labels.shape[0]
+    p = np.where(labels[:, None] == labels[None, :], p_in, p_out)
+    upper = np.triu(rng.random((n, n)) < p, k=1)
+    A = (upper | upper.T).astype(float)
+    if isolated:
+        A = np.pad(A, (0, isolated))
+        labels = np.concatenate([labels, np.zeros(isolated, dtype=int)])
+    return A, labels
+
+
+def _dense_laplacian(A, tau):
+    """``I - D_tau^-1/2 A D_tau^-1/2`` written out with numpy."""
+    d = A.sum(axis=1) + tau
+    s = np.zeros_like(d)
+    s[d > 0] = 1.0 / np.sqrt(d[d > 0])
+    L = np.eye(A.shape[0]) - s[:, None] * A * s[None, :]
+    if tau == 0:
+        # scipy's convention: an isolated node has a zero row.
+        L[d == 0, d == 0] = 0.0
+    return L
+
+
+def _partition(labels):
+    return {frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)}
+
+
+def _components_of(model):
+    return {frozenset(c.tolist()) for c in model.connected_components_}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_karate_factions_are_recovered(seed):
+    graph = load_karate_club()
+    model = SpectralGraphClusterer(2, random_state=seed).fit(graph.adjacency)
+    # Stated bound: at most one of the 34 members misplaced. It is member 9,
+    # whom Zachary's own flow model also put with the officer.
+    wrong = np.flatnonzero(model.labels_ != graph.labels)
+    assert wrong.size <= 1
+    assert set(graph.node_ids[wrong].tolist()) <= {9}
+    assert model.n_connected_components_ == 1
+
+
+def test_star_plus_isolated_node_has_two_components():
+    # The 5-node example: node 0 joined to 1, 2, 3; node 4 alone.
+    A = np.zeros((5, 5))
+    A[0, 1:4] = A[1:4, 0] = 1.0
+    for lap in ("regularized", "normalized"):
+        model = SpectralGraphClusterer(2, laplacian=lap, random_state=0).fit(A)
+        assert model.n_connected_components_ == 2
+        assert [c.tolist() for c in model.connected_components_] == [[0, 1, 2, 3], [4]]
+    # Read off the spectrum: the normalized Laplacian has 0 twice.
+    plain = SpectralGraphClusterer(2, laplacian="normalized").fit(A)
+    np.testing.assert_allclose(plain.eigenvalues_, [0.0, 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n_blocks", [1, 3, 12])
+def test_components_match_scipy_on_random_graphs(seed, n_blocks):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 40, n_blocks)
+    # Sparse blocks, so some split further into several components.
+    A, _ = _planted_partition(sizes, 0.12, 0.0, seed, isolated=int(rng.integers(0, 4)))
+    A = sparse.csr_array(A)
+    expected_n, expected = connected_components(A, directed=False)
+    model = SpectralGraphClusterer(1, random_state=seed).fit(A)
+    assert model.n_connected_components_ == expected_n
+    assert _components_of(model) == _partition(expected)
+
+
+@pytest.mark.parametrize("solver", ["arpack", "dense"])
+def test_components_with_many_identical_parts(solver):
+    # 40 triangles and 30 single edges beside a 400-node random graph: the
+    # eigenvalue 1 of D^-1/2 A D^-1/2 has multiplicity 71, found in blocks.
+    A, _ = _planted_partition([400], 0.03, 0.0, seed=1)
+    A = sparse.block_diag(
+        [sparse.csr_array(A)]
+        + [sparse.csr_array(np.ones((3, 3)) - np.eye(3))] * 40
+        + [sparse.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]]))] * 30,
+        format="csr",
+    )
+    expected_n, expected = connected_components(A, directed=False)
+    assert expected_n == 71
+    model = SpectralGraphClusterer(1, eigen_solver=solver, random_state=0).fit(A)
+    assert model.n_connected_components_ == 71
+    assert _components_of(model) == _partition(expected)
+    # The count is the multiplicity of the eigenvalue 0, with no merging.
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    with threadpool_limits(1, user_api="blas"):
+        labels, n_zero, merged = _components_from_spectrum(A, degree, 1e-8, solver, 0)
+    assert n_zero == 71 and not merged
+    assert _partition(labels) == _partition(expected)
+
+
+def test_a_loose_tolerance_merges_by_edges_and_warns():
+    # Two 6-cliques joined by one edge: connected, with a small second
+    # eigenvalue that component_tol=0.2 takes for a zero.
+    clique = np.ones((6, 6)) - np.eye(6)
+    A = linalg.block_diag(clique, clique)
+    A[5, 6] = A[6, 5] = 1.0
+    L = _dense_laplacian(A, 0.0)
+    assert 0 < np.linalg.eigvalsh(L)[1] < 0.2
+    with pytest.warns(RuntimeWarning, match="2 eigenvalues .* 1 connected"):
+        model = SpectralGraphClusterer(2, component_tol=0.2, random_state=0).fit(A)
+    assert model.n_connected_components_ == 1
+
+
+@pytest.mark.parametrize("n", [40, 300])
+@pytest.mark.parametrize("laplacian_name", ["regularized", "normalized"])
+def test_spectrum_matches_a_dense_eigendecomposition(n, laplacian_name):
+    A, _ = _planted_partition([n // 2, n - n // 2], 0.3, 0.05, seed=n)
+    A[0, :] = A[:, 0] = 0.0  # an isolated node
+    tau = A.sum() / n if laplacian_name == "regularized" else 0.0
+    L = _dense_laplacian(A, tau)
+    values, vectors = np.linalg.eigh(L)
+    # The first k >= 3 after which the spectrum has a gap, so that the
+    # subspace of the k smallest eigenvalues is well defined.
+    k = next(k for k in range(3, 10) if values[k] - values[k - 1] > 1e-3)
+    model = SpectralGraphClusterer(
+        k, laplacian=laplacian_name, row_scaling="none", random_state=0
+    ).fit(sparse.csr_array(A))
+    np.testing.assert_allclose(model.eigenvalues_, values[:k], atol=1e-8)
+    assert model.regularization_ == pytest.approx(tau)
+    # Compare subspaces (eigenvectors are defined up to sign and rotation).
+    angles = linalg.subspace_angles(model.embedding_, vectors[:, :k])
+    assert np.max(angles) < 1e-6
+
+
+def test_normalized_laplacian_matches_scipy():
+    A, _ = _planted_partition([30, 30], 0.3, 0.05, seed=3)
+    A[7, :] = A[:, 7] = 0.0
+    expected = np.linalg.eigvalsh(laplacian(A, normed=True))[:5]
+    model = SpectralGraphClusterer(5, laplacian="normalized", random_state=0).fit(A)
+    np.testing.assert_allclose(model.eigenvalues_, expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["arpack", "dense"])
+def test_leading_eigenpairs_against_numpy(solver):
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((250, 250))
+    M = sparse.csr_array(M + M.T)
+    values, vectors = _leading_eigenpairs(M, 6, solver, seed=0)
+    expected, expected_vectors = np.linalg.eigh(M.toarray())
+    np.testing.assert_allclose(values, expected[::-1][:6], rtol=1e-10)
+    for j in range(6):
+        # Each eigenvalue is simple here: the vectors agree up to sign, and
+        # the sign is fixed by the largest entry.
+        assert vectors[np.argmax(np.abs(vectors[:, j])), j] > 0
+        assert abs(vectors[:, j] @ expected_vectors[:, -1 - j]) == pytest.approx(1)
+
+
+def test_score_embedding_is_the_weighted_ratio():
+    A, _ = _planted_partition([30, 30, 30], 0.4, 0.05, seed=5)
+    tau = A.sum() / A.shape[0]
+    mu, u = np.linalg.eigh(np.eye(90) - _dense_laplacian(A, tau))
+    mu, u = mu[::-1], u[:, ::-1]
+    u[:, 0] *= np.sign(u[:, 0].sum())
+    expected = u[:, 1:3] / u[:, [0]] * (mu[1:3] / mu[0])
+    model = SpectralGraphClusterer(3, random_state=0).fit(A)
+    assert model.embedding_.shape == (90, 2)
+    # Column signs are arbitrary.
+    signs = np.sign(np.sum(model.embedding_ * expected, axis=0))
+    np.testing.assert_allclose(model.embedding_ * signs, expected, atol=1e-8)
+
+
+def test_unit_rows():
+    A, _ = _planted_partition([25, 25], 0.4, 0.05, seed=2)
+    model = SpectralGraphClusterer(2, row_scaling="unit", random_state=0).fit(A)
+    np.testing.assert_allclose(np.linalg.norm(model.embedding_, axis=1), 1.0)
+
+
+@pytest.mark.parametrize("laplacian_name", ["regularized", "normalized"])
+def test_planted_partition_is_recovered(laplacian_name):
+    A, labels = _planted_partition([60, 50, 40], 0.5, 0.02, seed=11)
+    model = SpectralGraphClusterer(3, laplacian=laplacian_name, random_state=0)
+    assert adjusted_rand_score(labels, model.fit_predict(A)) == 1.0
+    # Clusters are numbered in order of first appearance.
+    assert model.labels_[0] == 0
+
+
+def test_eigengap_finds_the_number_of_planted_blocks():
+    A, labels = _planted_partition([60, 50, 40], 0.5, 0.02, seed=12)
+    for k in (3, 6, 9):
+        model = SpectralGraphClusterer(k, n_components="eigengap", random_state=0)
+        model.fit(A)
+        assert model.n_components_ == 3
+        # Extra clusters subdivide the three blocks rather than mixing them.
+        table = np.zeros((k, 3), dtype=int)
+        np.add.at(table, (model.labels_, labels), 1)
+        assert np.all((table > 0).sum(axis=1) == 1)
+    assert SpectralGraphClusterer(2, n_components="eigengap").fit(A).n_components_ == 2
+
+
+@pytest.mark.parametrize("n_components, expected", [(None, 5), (3, 3), (7, 7)])
+def test_n_components_sets_the_embedding(n_components, expected):
+    A, _ = _planted_partition([40, 40, 40], 0.4, 0.05, seed=13)
+    model = SpectralGraphClusterer(
+        5, n_components=n_components, row_scaling="none", random_state=0
+    ).fit(A)
+    assert model.n_components_ == expected
+    assert model.embedding_.shape == (120, expected)
+    assert len(np.unique(model.labels_)) == 5
+
+
+def test_n_components_larger_than_the_graph_is_refused():
+    A, _ = _planted_partition([5, 5], 0.9, 0.1, seed=14)
+    with pytest.raises(ValueError, match="n_components=11 is larger than the number"):
+        SpectralGraphClusterer(2, n_components=11).fit(A)
+
+
+def test_dense_and_sparse_input_agree():
+    A, _ = _planted_partition([40, 40], 0.3, 0.05, seed=4)
+    dense = SpectralGraphClusterer(2, random_state=0).fit(A)
+    for container in (sparse.csr_matrix, sparse.coo_array, sparse.csc_array):
+        fitted = SpectralGraphClusterer(2, random_state=0).fit(container(A))
+        np.testing.assert_array_equal(fitted.labels_, dense.labels_)
+
+
+@pytest.mark.parametrize(
+    ("affinity", "params"), [("rbf", {"gamma": 0.5}), ("nearest_neighbors", {})]
+)
+def test_feature_affinities_find_blobs(affinity, params):
+    X, y = make_blobs(150, centers=3, cluster_std=0.5, random_state=0)
+    model = SpectralGraphClusterer(3, affinity=affinity, random_state=0, **params)
+    assert adjusted_rand_score(y, model.fit_predict(X)) == 1.0
+    assert model.n_features_in_ == 2
+
+
+def test_pairwise_tag_follows_the_affinity():
+    assert get_tags(SpectralGraphClusterer()).input_tags.pairwise
+    assert not get_tags(SpectralGraphClusterer(affinity="rbf")).input_tags.pairwise
+
+
+def test_bad_input_messages():
+    A, _ = _planted_partition([5, 5], 0.9, 0.1, seed=0)
+    with pytest.raises(ValueError, match="square adjacency"):
+        SpectralGraphClusterer().fit(A[:, :7])
+    with pytest.raises(ValueError, match="Negative values"):
+        SpectralGraphClusterer().fit(-A)
+    asymmetric = A.copy()
+    asymmetric[0, 9] = 3.0
+    with pytest.raises(ValueError, match="must be symmetric"):
+        SpectralGraphClusterer().fit(asymmetric)
+    with pytest.raises(ValueError, match=r"n_clusters=11 is larger than .* \(10\)"):
+        SpectralGraphClusterer(11).fit(A)
+    with pytest.raises(ValueError, match="no edges"):
+        SpectralGraphClusterer().fit(np.eye(4))
+    # A star: its leaves share one point of the embedding.
+    star = np.zeros((6, 6))
+    star[0, 1:] = star[1:, 0] = 1.0
+    with pytest.raises(ValueError, match=r"distinct points .* \(1\)"):
+        SpectralGraphClusterer(3, random_state=0).fit(star)
+
+
+def test_isolated_nodes_are_labelled_and_counted():
+    graph = load_karate_club()
+    A = sparse.block_diag([graph.adjacency, sparse.csr_array((3, 3))], format="csr")
+    model = SpectralGraphClusterer(2, random_state=0).fit(A)
+    assert model.labels_.shape == (37,)
+    assert model.n_connected_components_ == 4
+    assert [c.tolist() for c in model.connected_components_[1:]] == [[34], [35], [36]]
+    # The core is still split like the clubs.
+    assert mismatch_rate(graph.labels, model.labels_[:34]) <= 1 / 34
+
+
+@pytest.mark.parametrize("laplacian_name", ["regularized", "normalized"])
+def test_sweep_reproduces_single_fits(laplacian_name):
+    # With the dense solver the eigenvectors do not depend on how many are
+    # asked, so the sweep gives exactly the labels of separate fits.
+    A, _ = _planted_partition([70, 50, 40], 0.15, 0.03, seed=8)
+    params = dict(laplacian=laplacian_name, eigen_solver="dense", random_state=3)
+    ks = [5, 2, 3, 8]
+    fits = sweep_n_clusters(SpectralGraphClusterer(**params), A, ks)
+    for k, fit in zip(ks, fits, strict=True):
+        single = SpectralGraphClusterer(k, **params).fit(A)
+        assert fit.n_clusters == k
+        np.testing.assert_array_equal(fit.labels_, single.labels_)
+        np.testing.assert_allclose(fit.eigenvalues_, single.eigenvalues_, atol=1e-12)
+        assert fit.n_connected_components_ == single.n_connected_components_
+    with pytest.raises(ValueError, match="larger than the number of nodes"):
+        sweep_n_clusters(SpectralGraphClusterer(), A, [2, 500])
+    with pytest.raises(ValueError, match="empty"):
+        sweep_n_clusters(SpectralGraphClusterer(), A, [])
+
+
+def test_grid_search_tunes_n_clusters_on_a_precomputed_graph():
+    A, labels = _planted_partition([40, 30, 30], 0.4, 0.02, seed=6)
+    A = sparse.csr_array(A)
+    search = GridSearchCV(
+        SpectralGraphClusterer(random_state=0),
+        {"n_clusters": [2, 3, 4, 5]},
+        scoring=mismatch_scorer,
+        cv=all_nodes_split(A.shape[0]),
+    ).fit(A, labels)
+    # k = 2 must merge two blocks; from k = 3 every cluster is pure, and the
+    # smallest of the tied k ranks first.
+    assert search.best_params_ == {"n_clusters": 3}
+    assert search.best_score_ == 0.0
+    assert search.cv_results_["mean_test_score"][0] == pytest.approx(-30 / 100)
+    np.testing.assert_array_equal(search.best_estimator_.labels_.shape, (100,))
+
+
+def test_grid_search_agrees_with_the_sweep_on_karate():
+    graph = load_karate_club()
+    ks = list(range(2, 9))
+    search = GridSearchCV(
+        SpectralGraphClusterer(random_state=0, eigen_solver="dense"),
+        {"n_clusters": ks},
+        scoring=mismatch_scorer,
+        cv=all_nodes_split(graph.n_nodes),
+    ).fit(graph.adjacency, graph.labels)
+    fits = sweep_n_clusters(
+        SpectralGraphClusterer(random_state=0, eigen_solver="dense"),
+        graph.adjacency,
+        ks,
+    )
+    rates = [mismatch_rate(graph.labels, fit.labels_) for fit in fits]
+    np.testing.assert_allclose(-search.cv_results_["mean_test_score"], rates)
+    assert search.best_params_["n_clusters"] == ks[int(np.argmin(rates))]
+
+
+def test_scorer_refuses_a_split_with_other_test_nodes():
+    A, labels = _planted_partition([20, 20], 0.5, 0.05, seed=1)
+    with pytest.raises(ValueError, match="all_nodes_split"):
+        GridSearchCV(
+            SpectralGraphClusterer(random_state=0),
+            {"n_clusters": [2, 3]},
+            scoring=mismatch_scorer,
+            cv=2,
+            error_score="raise",
+        ).fit(A, labels)
+
+
+def test_political_blogs_target(political_blogs_files):
+    graph = read_graph(*political_blogs_files, remove_isolated=True)
+    default = SpectralGraphClusterer(2, random_state=0).fit(graph.adjacency)
+    # The target of the study: at most 5.0% at k = 2 with the defaults.
+    assert mismatch_rate(graph.labels, default.labels_) <= 0.05
+    n, components = connected_components(graph.adjacency, directed=False)
+    assert default.n_connected_components_ == n == 2
+    assert _components_of(default) == _partition(components)
+    # The plain normalized Laplacian splits off the two-node component.
+    plain = SpectralGraphClusterer(2, laplacian="normalized", random_state=0)
+    plain.fit(graph.adjacency)
+    assert mismatch_rate(graph.labels, plain.labels_) > 0.45
+    assert np.bincount(plain.labels_).min() == 2

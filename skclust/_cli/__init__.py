@@ -9,10 +9,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import demo, graph, image, report
+from . import demo, graph, image, report, vq
 
 # Order of the subcommands in --help and of the sections in the report.
-SUBCOMMANDS = [demo, image, graph, report]
+SUBCOMMANDS = [demo, image, graph, vq, report]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

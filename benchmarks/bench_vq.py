@@ -1,0 +1,229 @@
+"""VectorQuantizer against faiss, product quantization, and out-of-core memory.
+
+Four measurements, each printed as a Markdown table:
+
+1. **Fit.** A generated 1,000,000 x 64 float32 table (rows at unit length),
+   k = 256, the same explicit init and the same number of Lloyd iterations
+   over all rows: ``faiss.Kmeans`` with ``max_points_per_centroid`` large
+   enough that it never subsamples, against ``VectorQuantizer`` with
+   ``max_iter`` equal, ``tol=0`` and ``batch_size`` set (the block kernels).
+   With ``--with-kmeans-l2`` the in-memory ``KMeansL2`` path is timed too
+   (once: it is much slower here, see the README).
+2. **Encoding.** Nearest centroid of every row for the same codebook:
+   ``faiss.IndexFlatL2.search(X, 1)`` against ``VectorQuantizer.transform``.
+3. **Product quantization at equal memory.** A generated 100,000 x 64 table:
+   one codebook of k = 256, 1024, 4096 against M = 2, 4, 8 codebooks of 256
+   centroids; memory, mean cosine similarity, recall@10 (1000 queries).
+4. **Out of core.** A table 4x larger than the block budget saved as .npy,
+   fitted from ``np.load(..., mmap_mode="r")`` in a fresh process under
+   ``/usr/bin/time -v``; peak RSS against 2x the budget plus the codebook.
+
+Timings alternate the two peers within this run and report medians; the
+machine is whatever it is (say so when quoting them)::
+
+    pip install ".[bench]"
+    python benchmarks/bench_vq.py [--repeats 3] [--iterations 10]
+
+faiss-cpu is only needed here, never at run time.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skclust import VectorQuantizer
+from skclust.datasets import make_embeddings
+from skclust.metrics import neighbor_recall
+
+try:
+    import faiss
+except ImportError:  # pragma: no cover - benchmark-only dependency
+    faiss = None
+
+
+def _unit(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def _timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def bench_fit_and_encode(n_rows, n_features, k, iterations, repeats, kmeans_l2):
+    X = _unit(make_embeddings(n_rows, n_features, random_state=0))
+    init = X[np.random.default_rng(0).choice(n_rows, k, replace=False)].copy()
+    ours = VectorQuantizer(
+        k, init=init.astype(np.float64), max_iter=iterations, tol=0.0,
+        batch_size=65_536,
+    )  # fmt: skip
+    fit_times = {"faiss.Kmeans": [], "VectorQuantizer (blocks)": []}
+    encode_times = {"faiss IndexFlatL2.search": [], "VectorQuantizer.transform": []}
+    for _ in range(repeats):
+        kmeans = faiss.Kmeans(
+            n_features,
+            k,
+            niter=iterations,
+            max_points_per_centroid=n_rows,  # never subsample
+            nredo=1,
+            seed=0,
+            verbose=False,
+        )
+        seconds, _ = _timed(lambda kmeans=kmeans: kmeans.train(X, init_centroids=init))
+        assert len(kmeans.obj) == iterations, "faiss ran another number of iterations"
+        fit_times["faiss.Kmeans"].append(seconds)
+        seconds, _ = _timed(lambda: ours.fit(X))
+        assert ours.n_iter_[0] == iterations, "converged before max_iter"
+        fit_times["VectorQuantizer (blocks)"].append(seconds)
+
+        index = faiss.IndexFlatL2(n_features)
+        index.add(np.ascontiguousarray(ours.codebook_[0]))
+        seconds, (_, found) = _timed(lambda index=index: index.search(X, 1))
+        encode_times["faiss IndexFlatL2.search"].append(seconds)
+        seconds, codes = _timed(lambda: ours.transform(X))
+        encode_times["VectorQuantizer.transform"].append(seconds)
+        agree = float(np.mean(found[:, 0] == codes[:, 0]))
+    if kmeans_l2:
+        in_memory = VectorQuantizer(
+            k, init=init.astype(np.float64), max_iter=iterations, tol=0.0
+        )
+        seconds, _ = _timed(lambda: in_memory.fit(X))
+        fit_times["VectorQuantizer (KMeansL2, once)"] = [seconds]
+    rows = []
+    for table, peer in ((fit_times, "faiss.Kmeans"),
+                        (encode_times, "faiss IndexFlatL2.search")):  # fmt: skip
+        reference = statistics.median(table[peer])
+        for label, times in table.items():
+            median = statistics.median(times)
+            rows.append((label, median, median / reference))
+    print(
+        f"\n### Fit and encoding: {n_rows} x {n_features} float32, k = {k}, "
+        f"{iterations} Lloyd iterations over all rows, median of {repeats}\n"
+    )
+    print("| what | median s | ratio to faiss |\n|---|---|---|")
+    for label, median, ratio in rows:
+        print(f"| {label} | {median:.3f} | {ratio:.2f} |")
+    print(f"\nCodes equal to faiss's nearest centroid for {agree:.5%} of the rows.")
+
+
+def bench_product_quantization(n_rows, n_features, queries):
+    X = make_embeddings(n_rows, n_features, random_state=1)
+    unit = _unit(X.astype(np.float64))
+    settings = [(256, 1), (1024, 1), (2048, 1), (4096, 1), (256, 2), (256, 4), (256, 8)]
+    print(
+        f"\n### One codebook against product quantization: {n_rows} x "
+        f"{n_features}, max_iter 25, block kernels\n"
+    )
+    print(
+        "| k | M | compressed MB | ratio | cosine | recall@10 | fit s |\n"
+        "|---|---|---|---|---|---|---|"
+    )
+    for k, m in settings:
+        vq = VectorQuantizer(
+            k, n_subvectors=m, random_state=0, max_iter=25, batch_size=65_536
+        )
+        seconds, _ = _timed(lambda vq=vq: vq.fit(X))
+        rebuilt = vq.inverse_transform(vq.transform(X))
+        usage = vq.memory_usage()
+        recall = neighbor_recall(unit, rebuilt, 10, n_queries=queries, random_state=0)
+        print(
+            f"| {k} | {m} | {usage.compressed_mb:.4f} | {usage.ratio:.2f} | "
+            f"{vq.score(X):.4f} | {recall:.4f} | {seconds:.1f} |",
+            flush=True,
+        )
+
+
+_CHILD = """
+import json, resource, sys, time
+import numpy as np
+from skclust import VectorQuantizer
+path, batch_rows, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+X = np.load(path, mmap_mode="r")
+start = time.perf_counter()
+vq = VectorQuantizer(k, random_state=0, max_iter=5, batch_size=batch_rows).fit(X)
+codes = vq.transform(X)
+seconds = time.perf_counter() - start
+print(json.dumps({"baseline": baseline, "seconds": seconds,
+                  "codebook": vq.codebook_.nbytes, "codes": codes.nbytes}))
+"""
+
+
+def bench_out_of_core(n_rows, n_features, batch_rows, k):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "table.npy"
+        table = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.float32, shape=(n_rows, n_features)
+        )
+        step = 1 << 20
+        for start in range(0, n_rows, step):
+            stop = min(start + step, n_rows)
+            table[start:stop] = make_embeddings(
+                stop - start, n_features, random_state=start
+            )
+        table.flush()
+        del table
+        command = [sys.executable, "-c", _CHILD, str(path), str(batch_rows), str(k)]
+        if os.path.exists("/usr/bin/time"):
+            command = ["/usr/bin/time", "-v", *command]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    peak = int(match.group(1)) * 1024 if match else float("nan")
+    table_bytes = n_rows * n_features * 4
+    budget = batch_rows * n_features * 4
+    bound = 2 * budget + report["codebook"]
+    print(
+        f"\n### Out of core: {n_rows} x {n_features} float32 memory map "
+        f"({table_bytes / 1e6:.0f} MB), blocks of {batch_rows} rows "
+        f"({budget / 1e6:.0f} MB), k = {k}, 5 iterations + transform\n"
+    )
+    print("| measure | MB |\n|---|---|")
+    print(f"| table on disk | {table_bytes / 1e6:.1f} |")
+    print(f"| block budget | {budget / 1e6:.1f} |")
+    print(f"| 2 x budget + codebook | {bound / 1e6:.1f} |")
+    print(f"| peak RSS (/usr/bin/time -v) | {peak / 1e6:.1f} |")
+    print(f"| RSS after imports, before fit | {report['baseline'] / 1e6:.1f} |")
+    print(f"| codes returned by transform | {report['codes'] / 1e6:.1f} |")
+    print(f"\nfit + transform took {report['seconds']:.1f} s.")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--with-kmeans-l2",
+        action="store_true",
+        help="also time the in-memory KMeansL2 path once (slow)",
+    )
+    parser.add_argument(
+        "--only", choices=["fit", "pq", "memory"], help="run one measurement"
+    )
+    args = parser.parse_args(argv)
+    if args.only in (None, "fit"):
+        if faiss is None:
+            sys.exit("faiss-cpu is not installed: pip install '.[bench]'")
+        bench_fit_and_encode(
+            args.rows, 64, 256, args.iterations, args.repeats, args.with_kmeans_l2
+        )
+    if args.only in (None, "pq"):
+        bench_product_quantization(100_000, 64, 1000)
+    if args.only in (None, "memory"):
+        bench_out_of_core(1_000_000, 64, 250_000, 256)
+        bench_out_of_core(4_000_000, 64, 1_000_000, 256)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""``skclust vq``: compress an embedding table by vector quantization.
+
+For every k it fits a ``VectorQuantizer`` and records the memory before and
+after (MB to 4 decimals), the compression ratio and the reconstruction
+quality (mean cosine similarity, relative squared error, recall@10 of the
+nearest neighbours); it writes the table, the trade-off plot and one ``.npz``
+(codebook and codes) per k. ``--decode`` turns such an ``.npz`` back into an
+``.npy`` table.
+
+Every input is checked and every fit done before anything is written, so a bad
+input leaves no output behind.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._output import (
+    atomic_path,
+    check_not_input,
+    prepare_output_dir,
+    save_figure,
+    write_table,
+)
+from .._report import Section
+from .._vq import VectorQuantizer, decode_codes
+from ..datasets import load_embeddings, make_embeddings, study_file
+from ..metrics import mean_cosine_similarity, neighbor_recall, relative_mse
+
+STUDY_K = [64, 128, 256, 512]
+# k-means++ starts per codebook in the study; the lowest squared error is kept.
+STUDY_N_INIT = 10
+STUDY_FILE = "AImodel.npy"
+# The generated table used when no file and no data folder are given.
+GENERATED_SHAPE = (2000, 32)
+# Queries of the recall@10 estimate (every row for tables this small or less).
+RECALL_QUERIES = 2000
+COLUMNS = [
+    "k",
+    "subvectors",
+    "code_dtype",
+    "original_mb",
+    "compressed_mb",
+    "ratio",
+    "mb_ratio",
+    "cosine",
+    "relative_mse",
+    "recall_at_10",
+    "iterations",
+    "seconds",
+]
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+_positive_int.__name__ = "positive integer"
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "vq",
+        help="compress an embedding table by vector quantization",
+        description="Fit a VectorQuantizer for every k on FILE.npy (a 2-D float "
+        "table; without FILE, AImodel.npy from --data or SKCLUST_DATA, else a "
+        "generated table) and write the memory table (MB to 4 decimals, "
+        "compression ratios, cosine similarity, relative MSE, recall@10), the "
+        "trade-off plot and the codebook and codes of every k (.npz). With "
+        "--decode, turn such an .npz back into an .npy table.",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE.npy", help="the table")
+    parser.add_argument(
+        "-k",
+        nargs="+",
+        type=_positive_int,
+        default=STUDY_K,
+        metavar="K",
+        help="codebook sizes (default: 64 128 256 512)",
+    )
+    parser.add_argument(
+        "--subvectors",
+        type=_positive_int,
+        default=1,
+        metavar="M",
+        help="product quantization: M codebooks over equal parts of the "
+        "features (default 1)",
+    )
+    parser.add_argument(
+        "--n-init",
+        type=_positive_int,
+        default=STUDY_N_INIT,
+        help="random starts per codebook; the best is kept (default 10)",
+    )
+    parser.add_argument(
+        "--no-normalize",
+        dest="normalize",
+        action="store_false",
+        help="cluster the rows as they are instead of at unit length",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        help="fit with the block kernels, this many rows at a time",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--decode",
+        metavar="FILE.npz",
+        help="rebuild the table from codes saved by skclust vq and write it as .npy",
+    )
+    parser.add_argument(
+        "--codebook",
+        metavar="FILE.npz",
+        help="with --decode: take the codebook from this file instead",
+    )
+    parser.add_argument("--out", default="skclust-vq", help="output folder")
+    parser.add_argument("--data", help="folder with AImodel.npy")
+    parser.add_argument(
+        "--force", action="store_true", help="write into a non-empty foreign folder"
+    )
+    parser.set_defaults(run=run)
+
+
+@dataclass
+class Table:
+    """The embedding table of a run and where it came from."""
+
+    name: str
+    X: np.ndarray
+    path: Path | None = None
+
+
+def load_table(file, data, seed=0):
+    """The table named on the command line, else AImodel.npy, else generated."""
+    if file is not None:
+        return Table(Path(file).name, load_embeddings(file), Path(file))
+    path = study_file(STUDY_FILE, data)
+    if path is not None:
+        return Table(STUDY_FILE, load_embeddings(path), path)
+    n, d = GENERATED_SHAPE
+    X = make_embeddings(n, d, random_state=seed)
+    return Table(f"generated table ({n} x {d})", X)
+
+
+@dataclass
+class Compression:
+    """Fitted quantizers and their table rows, written only when all succeed."""
+
+    rows: list = field(default_factory=list)
+    saved: dict = field(default_factory=dict)
+
+
+def _check_settings(table, ks, n_subvectors):
+    n_rows, n_features = table.X.shape
+    for k in ks:
+        if k > n_rows:
+            raise ValueError(
+                f"{table.name}: k={k} is larger than the number of rows ({n_rows})"
+            )
+        if k > 65536:
+            raise ValueError(f"k={k}: at most 65536 codes fit in uint16")
+    if n_features % n_subvectors:
+        raise ValueError(
+            f"{table.name}: --subvectors {n_subvectors} does not divide the "
+            f"{n_features} features"
+        )
+
+
+def compress(
+    table,
+    ks,
+    *,
+    n_subvectors=1,
+    n_init=STUDY_N_INIT,
+    normalize=True,
+    batch_size=None,
+    seed=0,
+    log=print,
+):
+    """Fit one quantizer per k and measure memory and quality; writes nothing."""
+    _check_settings(table, ks, n_subvectors)
+    X = table.X
+    target = X.astype(np.float64)
+    if normalize:
+        norms = np.linalg.norm(target, axis=1)
+        if not norms.all():
+            raise ValueError(
+                f"{table.name}: row {int(np.argmin(norms))} has zero length; "
+                "drop it or use --no-normalize"
+            )
+        target /= norms[:, None]
+    result = Compression()
+    for k in sorted(set(ks)):
+        start = time.perf_counter()
+        vq = VectorQuantizer(
+            k,
+            normalize=normalize,
+            n_subvectors=n_subvectors,
+            n_init=n_init,
+            random_state=seed,
+            batch_size=batch_size,
+        ).fit(X)
+        seconds = time.perf_counter() - start
+        codes = vq.transform(X)
+        rebuilt = vq.inverse_transform(codes)
+        usage = vq.memory_usage()
+        row = {
+            "k": k,
+            "subvectors": n_subvectors,
+            "code_dtype": usage.code_dtype,
+            "original_mb": f"{usage.original_mb:.4f}",
+            "compressed_mb": f"{usage.compressed_mb:.4f}",
+            "ratio": round(usage.ratio, 3),
+            "mb_ratio": round(usage.mb_ratio, 3),
+            "cosine": round(mean_cosine_similarity(X, rebuilt), 4),
+            "relative_mse": round(relative_mse(target, rebuilt), 4),
+            "recall_at_10": round(
+                neighbor_recall(
+                    X, rebuilt, 10, n_queries=RECALL_QUERIES, random_state=seed
+                ),
+                4,
+            )
+            if X.shape[0] > 10
+            else float("nan"),
+            "iterations": int(vq.n_iter_.max()),
+            "seconds": round(seconds, 3),
+        }
+        result.rows.append(row)
+        result.saved[k] = (vq, codes)
+        log(
+            f"{table.name} k={k}: {row['iterations']} iterations, {seconds:.2f} s, "
+            f"{row['compressed_mb']} MB (ratio {row['ratio']}), cosine {row['cosine']}"
+        )
+    return result
+
+
+def plot_tradeoff(rows, title):
+    """Compression ratio and mean cosine similarity against k, two y axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    ks = [row["k"] for row in rows]
+    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+    left = figure.add_subplot()
+    left.plot(ks, [row["ratio"] for row in rows], "o-", color="tab:blue")
+    left.set_xscale("log", base=2)
+    left.set_xticks(ks, [str(k) for k in ks])
+    left.set_xlabel("codebook size k")
+    left.set_ylabel("compression ratio", color="tab:blue")
+    right = left.twinx()
+    right.plot(ks, [row["cosine"] for row in rows], "s--", color="tab:red")
+    right.set_ylabel("mean cosine similarity", color="tab:red")
+    left.set_title(title)
+    return figure
+
+
+def _npz_bytes_path(out, k, n_subvectors):
+    suffix = f"_m{n_subvectors}" if n_subvectors > 1 else ""
+    return out / f"compressed_k{k}{suffix}.npz"
+
+
+def save_compressed(path, quantizer, codes):
+    """Write the codebook and codes (and settings) as one ``.npz``, atomically."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(
+            handle,
+            codebook=quantizer.codebook_,
+            codes=codes,
+            normalize=np.array(quantizer.normalize),
+        )
+
+
+def write_outputs(result, table, out, inputs=()):
+    """The table (CSV and Markdown), the plot and one ``.npz`` per k."""
+    stem = out / "vq_memory"
+    plot = out / "vq_tradeoff.png"
+    targets = [stem.with_suffix(".csv"), stem.with_suffix(".md"), plot]
+    n_subvectors = result.rows[0]["subvectors"]
+    npz = {k: _npz_bytes_path(out, k, n_subvectors) for k in result.saved}
+    for path in [*targets, *npz.values()]:
+        check_not_input(path, inputs)
+    write_table(result.rows, COLUMNS, stem)
+    save_figure(plot_tradeoff(result.rows, table.name), plot, dpi=100)
+    for k, (quantizer, codes) in result.saved.items():
+        save_compressed(npz[k], quantizer, codes)
+    return plot
+
+
+def _read_npz(path, name):
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path}: not an .npz archive")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if name not in archive.files:
+                raise ValueError(f"{path}: has no '{name}' array")
+            return archive[name]
+    except ValueError as error:
+        if str(error).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
+    except (OSError, EOFError) as error:
+        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
+
+
+def decode(args):
+    codes = _read_npz(args.decode, "codes")
+    codebook_file = args.codebook or args.decode
+    codebook = _read_npz(codebook_file, "codebook")
+    try:
+        table = decode_codes(codes, codebook)
+    except ValueError as error:
+        raise ValueError(
+            f"{args.decode}: codes do not match the codebook of {codebook_file}: "
+            f"{error}"
+        ) from None
+    inputs = [Path(p) for p in (args.decode, args.codebook) if p]
+    out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
+    path = out / f"{Path(args.decode).stem}_decoded.npy"
+    check_not_input(path, inputs)
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.save(handle, table, allow_pickle=False)
+    print(f"wrote {path} ({table.shape[0]} x {table.shape[1]} float32)")
+    return 0
+
+
+def run(args):
+    if args.decode:
+        return decode(args)
+    if args.codebook:
+        raise ValueError("--codebook only goes with --decode")
+    table = load_table(args.file, args.data, args.seed)
+    result = compress(
+        table,
+        args.k,
+        n_subvectors=args.subvectors,
+        n_init=args.n_init,
+        normalize=args.normalize,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    inputs = [table.path] if table.path else []
+    out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
+    write_outputs(result, table, out, inputs)
+    from .._output import markdown_table
+
+    print(markdown_table(result.rows, COLUMNS), end="")
+    print(
+        f"wrote the table, the trade-off plot and {len(result.saved)} .npz into {out}"
+    )
+    return 0
+
+
+# Product quantization settings compared with one codebook in the report: each
+# keeps 256 centroids per codebook, so its codebook memory equals that of
+# k=256 while the codes take M bytes per row.
+REPORT_SUBVECTORS = [1, 2, 4, 8]
+
+
+def pq_comparison(table, *, n_init=1, seed=0, log=print):
+    """One codebook against product quantization, all with 256 centroids each."""
+    rows = []
+    n_features = table.X.shape[1]
+    for m in REPORT_SUBVECTORS:
+        if n_features % m:
+            continue
+        result = compress(
+            table, [256], n_subvectors=m, n_init=n_init, seed=seed, log=log
+        )
+        rows.extend(result.rows)
+    return rows
+
+
+def report_section(out_dir, data, seed, log):
+    """Embedding compression for ``skclust report``."""
+    folder = prepare_output_dir(out_dir / "vq")
+    table = load_table(None, data, seed)
+    result = compress(table, STUDY_K, n_init=STUDY_N_INIT, seed=seed, log=log)
+    plot = write_outputs(result, table, folder)
+    pq_rows = pq_comparison(table, seed=seed, log=log)
+    write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
+    section = Section("Embedding compression by vector quantization")
+    section.paragraph(
+        f"{table.name}: {table.X.shape[0]} rows of {table.X.shape[1]} float32 "
+        "values, scaled to unit length and clustered with k-means (10 starts, the "
+        "best kept). The compressed table is the float32 codebook plus one code "
+        "per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; 'ratio' "
+        "divides the exact byte counts, 'mb_ratio' the MB rounded to 4 decimals. "
+        "Recall@10: share of each row's 10 nearest rows (cosine) found among the "
+        "10 nearest reconstructed rows."
+    )
+    section.table(result.rows, COLUMNS, "Memory and quality for each k")
+    section.figure(plot, "Compression ratio and mean cosine similarity against k")
+    section.paragraph(
+        "Product quantization splits each row into M equal parts, each with its "
+        "own 256-centroid codebook: the codebook memory stays that of k = 256 "
+        "and the codes take M bytes per row."
+    )
+    section.table(pq_rows, COLUMNS, "One codebook (M = 1) against M codebooks")
+    return section

@@ -87,7 +87,9 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         )
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
-        points, weights = distinct.points[positive], distinct.weights[positive]
+        points, weights = distinct.points, distinct.weights
+        if not positive.all():
+            points, weights = points[positive], weights[positive]
         if points.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of "

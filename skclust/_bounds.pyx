@@ -10,10 +10,11 @@ which is what makes the bounds pay off (see README, "Compiled kernel").
 from libc.math cimport INFINITY, fabs, sqrt
 
 
-cdef inline double _distance(
+cdef inline double _cost(
     const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
     bint manhattan,
 ) noexcept nogil:
+    """Manhattan distance, or squared Euclidean distance (monotone in it)."""
     cdef Py_ssize_t f
     cdef double total = 0.0, diff
     if manhattan:
@@ -23,7 +24,11 @@ cdef inline double _distance(
     for f in range(X.shape[1]):
         diff = X[i, f] - C[j, f]
         total += diff * diff
-    return sqrt(total)
+    return total
+
+
+cdef inline double _as_distance(double cost, bint manhattan) noexcept nogil:
+    return cost if manhattan else sqrt(cost)
 
 
 def bounded_assignment(
@@ -72,7 +77,7 @@ def bounded_assignment(
                 upper[i] = up
                 lower[i] = low
                 continue
-            up = _distance(X, i, centers, own, manhattan)
+            up = _as_distance(_cost(X, i, centers, own, manhattan), manhattan)
             upper[i] = up
             lower[i] = low
             if up < bound:
@@ -84,8 +89,10 @@ def bounded_assignment(
             best = 0
             nearest = INFINITY
             second = INFINITY
+            # Costs are compared (no square root per center); only the two
+            # kept are turned into distances.
             for j in range(n_clusters):
-                dist = _distance(X, i, centers, j, manhattan)
+                dist = _cost(X, i, centers, j, manhattan)
                 if dist < nearest:
                     second = nearest
                     nearest = dist
@@ -93,8 +100,8 @@ def bounded_assignment(
                 elif dist < second:
                     second = dist
             labels[i] = best
-            upper[i] = nearest
-            lower[i] = second
+            upper[i] = _as_distance(nearest, manhattan)
+            lower[i] = _as_distance(second, manhattan)
             if best != own:
                 out_index[n_out] = i
                 out_previous[n_out] = own

@@ -30,12 +30,22 @@ class DistinctRows:
     inverse: np.ndarray
 
 
+_NEGATIVE_ZERO = np.uint64(1 << 63)
+
+
+# Rows hashed per block, so that the strided columns of a block stay in cache.
+_HASH_BLOCK_ROWS = 4096
+
+
 def _row_hashes(bits):
     hashes = np.full(bits.shape[0], _FNV_OFFSET)
-    for column in bits.T:
-        hashes ^= column
-        hashes *= _FNV_PRIME
-        hashes ^= hashes >> np.uint64(31)
+    for start in range(0, bits.shape[0], _HASH_BLOCK_ROWS):
+        block = hashes[start : start + _HASH_BLOCK_ROWS]
+        for column in bits[start : start + _HASH_BLOCK_ROWS].T:
+            # -0.0 equals 0.0, so it must hash like it.
+            block ^= np.where(column == _NEGATIVE_ZERO, np.uint64(0), column)
+            block *= _FNV_PRIME
+            block ^= block >> np.uint64(31)
     return hashes
 
 
@@ -45,6 +55,9 @@ def _packed_integer_keys(X):
     Each row becomes its mixed-radix number, so equal keys mean equal rows and
     no check is needed (8-bit images take this path).
     """
+    head = X[:64]
+    if not np.array_equal(head, np.rint(head)):
+        return None
     low, high = X.min(axis=0), X.max(axis=0)
     spans = high - low + 1
     if np.prod(spans, dtype=np.float64) >= 2.0**62 or not np.array_equal(X, np.rint(X)):
@@ -78,18 +91,16 @@ def merge_duplicate_rows(X, sample_weight):
     keys = _packed_integer_keys(X)
     exact = keys is not None
     if not exact:
-        # Adding 0.0 turns -0.0 into 0.0 so that equal values have equal bits.
-        bits = np.ascontiguousarray(X + 0.0).view(np.uint64)
-        keys = _row_hashes(bits)
+        keys = _row_hashes(np.ascontiguousarray(X).view(np.uint64))
     order = np.argsort(keys)
     sorted_keys = keys[order]
     starts = np.empty(n_samples, dtype=bool)
     starts[0] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
     if not exact:
-        sorted_bits = bits[order]
-        equal_rows = (sorted_bits[1:] == sorted_bits[:-1]).all(axis=1)
-        if not np.all(equal_rows | starts[1:]):
+        # Only rows that share a hash are compared (by value, so -0.0 == 0.0).
+        merged = np.flatnonzero(~starts[1:])
+        if not np.array_equal(X[order[merged]], X[order[merged + 1]]):
             return _merge_by_sorting(X, sample_weight)
     group = np.cumsum(starts) - 1
     inverse = np.empty(n_samples, dtype=np.intp)

@@ -35,8 +35,8 @@ class _EuclideanMetric:
     manhattan = False
 
     def __init__(self, X, sample_weight, n_clusters):
+        self._X = X
         self._weights = sample_weight
-        self._weighted = X * sample_weight[:, None]
         self._n_clusters = n_clusters
         self._sums = None
 
@@ -104,17 +104,17 @@ class _EuclideanMetric:
         n_clusters = self._n_clusters
         if self._sums is None or 4 * changed.size > labels.shape[0]:
             self._sizes = np.bincount(labels, minlength=n_clusters)
-            self._weight = _sums_by_label(self._weights, labels, n_clusters)
-            self._sums = _sums_by_label(self._weighted, labels, n_clusters)
+            self._weight = np.bincount(labels, self._weights, minlength=n_clusters)
+            self._sums = _sums_by_label(self._X, self._weights, labels, n_clusters)
         elif changed.size:
             new = labels[changed]
             self._sizes += np.bincount(new, minlength=n_clusters)
             self._sizes -= np.bincount(previous, minlength=n_clusters)
-            weights, weighted = self._weights[changed], self._weighted[changed]
-            self._weight += _sums_by_label(weights, new, n_clusters)
-            self._weight -= _sums_by_label(weights, previous, n_clusters)
-            self._sums += _sums_by_label(weighted, new, n_clusters)
-            self._sums -= _sums_by_label(weighted, previous, n_clusters)
+            weights, rows = self._weights[changed], self._X[changed]
+            self._weight += np.bincount(new, weights, minlength=n_clusters)
+            self._weight -= np.bincount(previous, weights, minlength=n_clusters)
+            self._sums += _sums_by_label(rows, weights, new, n_clusters)
+            self._sums -= _sums_by_label(rows, weights, previous, n_clusters)
             # Clear the rounding left in clusters that emptied.
             self._weight[self._sizes == 0] = 0.0
             self._sums[self._sizes == 0] = 0.0
@@ -150,24 +150,21 @@ def _summed_over_features(X, centers, elementwise):
     return total.T
 
 
-def _sums_by_label(values, labels, n_clusters):
-    """Sum of ``values`` (1-D, or rows of a 2-D array) over each label."""
-    if values.ndim == 1:
-        return np.bincount(labels, weights=values, minlength=n_clusters)
-    n_samples, n_features = values.shape
+def _sums_by_label(X, weights, labels, n_clusters):
+    """Weighted sum of the rows of ``X`` over each label, shape (k, n_features)."""
+    n_samples, n_features = X.shape
     if n_features <= _BINCOUNT_MAX_FEATURES:
         return np.stack(
             [
-                np.bincount(labels, weights=values[:, j], minlength=n_clusters)
+                np.bincount(labels, weights=weights * X[:, j], minlength=n_clusters)
                 for j in range(n_features)
             ],
             axis=1,
         )
     indicator = sparse.csr_matrix(
-        (np.ones(n_samples), (labels, np.arange(n_samples))),
-        shape=(n_clusters, n_samples),
+        (weights, (labels, np.arange(n_samples))), shape=(n_clusters, n_samples)
     )
-    return np.asarray(indicator @ values)
+    return np.asarray(indicator @ X)
 
 
 class _ManhattanMetric:

@@ -46,3 +46,16 @@ def synthetic_pixels():
 def political_blogs_files():
     """The study's nodes.txt and edges.txt (political blogs)."""
     return study_file("nodes.txt"), study_file("edges.txt")
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real dask.distributed cluster: two worker processes, one thread each."""
+    distributed = pytest.importorskip("dask.distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

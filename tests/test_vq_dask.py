@@ -1,8 +1,8 @@
 """VectorQuantizer on dask arrays, computed by a real dask.distributed cluster.
 
-One LocalCluster of two worker processes (one thread each) serves the module;
-its client is the default scheduler, so every compute below runs on the
-workers.
+One LocalCluster of two worker processes (one thread each, the
+``dask_client`` fixture of conftest.py) serves the tests; its client is the
+default scheduler, so every compute below runs on the workers.
 """
 
 import numpy as np
@@ -17,17 +17,8 @@ distributed = pytest.importorskip("dask.distributed")
 
 
 @pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+def client(dask_client):
+    return dask_client
 
 
 @pytest.fixture(scope="module")

@@ -361,7 +361,7 @@ def test_nan_in_memmap_names_the_row(tmp_path):
         VectorQuantizer(8, batch_size=1000).fit(mapped)
 
 
-def test_dask_is_not_imported_unless_used():
+def test_dask_is_not_imported_unless_used(tmp_path):
     code = (
         "import sys, numpy as np\n"
         "from skclust import VectorQuantizer\n"
@@ -369,7 +369,8 @@ def test_dask_is_not_imported_unless_used():
         "VectorQuantizer(4, batch_size=100).fit(X).transform(X)\n"
         "assert 'dask' not in sys.modules, 'dask imported'\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # Outside the source tree, so that the installed package is imported.
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
 
 
 # --- metrics ----------------------------------------------------------------

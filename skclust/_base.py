@@ -16,6 +16,18 @@ from ._dedup import merge_duplicate_rows
 from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 
+# Constraints of the parameters that control the k-means runs, shared by every
+# estimator that passes them on to KMeansL2 or KMeansL1.
+RUN_CONSTRAINTS = {
+    "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+    "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "n_jobs": [Integral, None],
+    "verbose": ["verbose"],
+}
+
 
 class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit, predict, transform and score for k-means in any metric.
@@ -28,13 +40,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
+        **RUN_CONSTRAINTS,
     }
 
     def __init__(

@@ -7,7 +7,7 @@ compressed image stores the palette plus one small index per pixel.
 
 import time
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import RUN_CONSTRAINTS
 from ._kmeans import KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
@@ -231,13 +232,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "n_colors": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions({"l2", "l1"})],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
+        **RUN_CONSTRAINTS,
     }
 
     def __init__(

@@ -23,6 +23,7 @@ from .._report import Section
 from .._spectral import SpectralGraphClusterer, sweep_n_clusters
 from ..datasets import load_karate_club, read_graph, study_data_dir, study_file
 from ..metrics import majority_label_mismatch, majority_label_summary
+from ._common import add_run_arguments, positive_int
 
 STUDY_KS = (2, 5, 10, 30, 50)
 DEFAULT_TUNE = (2, 20)
@@ -30,22 +31,12 @@ LAPLACIANS = ("regularized", "normalized")
 CLUSTER_COLUMNS = ["cluster", "size", "majority_label", "mismatches", "mismatch_rate"]
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
-    return value
-
-
 def _k_range(text):
     """``A:B`` (inclusive) as a tuple, with 1 <= A <= B."""
     parts = text.split(":")
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(f"{text!r} is not a range A:B such as 2:20")
-    low, high = (_positive_int(part) for part in parts)
+    low, high = (positive_int(part) for part in parts)
     if low > high:
         raise argparse.ArgumentTypeError(
             f"{text!r}: the range is empty ({low} > {high})"
@@ -66,11 +57,10 @@ def add_parser(commands):
     )
     parser.add_argument("--nodes", help="nodes file: id, name, label[, source]")
     parser.add_argument("--edges", help="edges file: two node ids per line")
-    parser.add_argument("--data", help="folder with the study's nodes.txt, edges.txt")
     parser.add_argument(
         "-k",
         "--n-clusters",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         metavar="K",
         help="numbers of clusters (default 2 5 10 30 50, keeping those at most "
@@ -96,14 +86,14 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--n-init",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="k-means runs per k (default: one k-means++ run)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", default="skclust-graph", help="output folder")
-    parser.add_argument(
-        "--force", action="store_true", help="write into a non-empty foreign folder"
+    add_run_arguments(
+        parser,
+        out="skclust-graph",
+        data_help="folder with the study's nodes.txt and edges.txt",
     )
     parser.set_defaults(run=run)
 

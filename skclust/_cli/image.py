@@ -25,6 +25,7 @@ from ..datasets import study_data_dir
 from ..image import ImageQuantizer, load_image, plot_reconstructions
 from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
+from ._common import add_run_arguments, positive_int
 
 STUDY_K = [3, 6, 12, 24, 48]
 METRICS = ["l2", "l1"]
@@ -44,16 +45,6 @@ COLUMNS = [
 _BUNDLED = ["china.jpg", "flower.jpg"]
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise ValueError
-    return value
-
-
-_positive_int.__name__ = "positive integer"
-
-
 def add_parser(commands):
     parser = commands.add_parser(
         "image",
@@ -69,7 +60,7 @@ def add_parser(commands):
     parser.add_argument(
         "-k",
         nargs="+",
-        type=_positive_int,
+        type=positive_int,
         default=STUDY_K,
         metavar="K",
         help="numbers of colours (default: 3 6 12 24 48)",
@@ -83,16 +74,15 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--n-init",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="random starts per fit; the best is kept (default 1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
-    parser.add_argument("--out", default="skclust-image", help="output folder")
-    parser.add_argument("--data", help="folder with football.bmp and parrots.png")
-    parser.add_argument(
-        "--force", action="store_true", help="write into a non-empty foreign folder"
+    add_run_arguments(
+        parser,
+        out="skclust-image",
+        data_help="folder with football.bmp and parrots.png",
     )
     parser.set_defaults(run=run)
 

@@ -11,6 +11,7 @@ import sys
 from .._output import prepare_output_dir
 from .._report import write_report
 from ..datasets import study_data_dir
+from ._common import add_run_arguments
 
 
 def add_parser(commands):
@@ -21,11 +22,8 @@ def add_parser(commands):
         "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
         "figures and a self-contained index.html into --out.",
     )
-    parser.add_argument("--out", default="skclust-report", help="output folder")
-    parser.add_argument("--data", help="folder with the study's data files")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--force", action="store_true", help="write into a non-empty foreign folder"
+    add_run_arguments(
+        parser, out="skclust-report", data_help="folder with the study's data files"
     )
     parser.set_defaults(run=run)
 

@@ -28,6 +28,7 @@ from .._report import Section
 from .._vq import VectorQuantizer, decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..metrics import mean_cosine_similarity, neighbor_recall, relative_mse
+from ._common import add_run_arguments, positive_int
 
 STUDY_K = [64, 128, 256, 512]
 # k-means++ starts per codebook in the study; the lowest squared error is kept.
@@ -53,16 +54,6 @@ COLUMNS = [
 ]
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise ValueError
-    return value
-
-
-_positive_int.__name__ = "positive integer"
-
-
 def add_parser(commands):
     parser = commands.add_parser(
         "vq",
@@ -78,14 +69,14 @@ def add_parser(commands):
     parser.add_argument(
         "-k",
         nargs="+",
-        type=_positive_int,
+        type=positive_int,
         default=STUDY_K,
         metavar="K",
         help="codebook sizes (default: 64 128 256 512)",
     )
     parser.add_argument(
         "--subvectors",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="M",
         help="product quantization: M codebooks over equal parts of the "
@@ -93,7 +84,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--n-init",
-        type=_positive_int,
+        type=positive_int,
         default=STUDY_N_INIT,
         help="random starts per codebook; the best is kept (default 10)",
     )
@@ -105,11 +96,10 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="fit with the block kernels, this many rows at a time",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--decode",
         metavar="FILE.npz",
@@ -120,11 +110,7 @@ def add_parser(commands):
         metavar="FILE.npz",
         help="with --decode: take the codebook from this file instead",
     )
-    parser.add_argument("--out", default="skclust-vq", help="output folder")
-    parser.add_argument("--data", help="folder with AImodel.npy")
-    parser.add_argument(
-        "--force", action="store_true", help="write into a non-empty foreign folder"
-    )
+    add_run_arguments(parser, out="skclust-vq", data_help="folder with AImodel.npy")
     parser.set_defaults(run=run)
 
 

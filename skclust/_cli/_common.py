@@ -1,0 +1,24 @@
+"""Arguments shared by the subcommands."""
+
+import argparse
+
+
+def positive_int(text):
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
+
+
+def add_run_arguments(parser, *, out, data_help):
+    """``--seed``, ``--out``, ``--data`` and ``--force``, as every study command has."""
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", default=out, help=f"output folder (default {out})")
+    parser.add_argument("--data", help=data_help)
+    parser.add_argument(
+        "--force", action="store_true", help="write into a non-empty foreign folder"
+    )

@@ -23,12 +23,10 @@ import statistics
 import time
 
 import numpy as np
-from PIL import Image
+from bench_kmeans import study_images  # this folder, on the path of a script
 from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_sample_image
 
-from skclust.datasets import study_data_dir
 from skclust.image import ImageQuantizer
 
 STUDY_K = (3, 6, 12, 24, 48)
@@ -59,16 +57,6 @@ class _Naive:
         return self
 
 
-def _images(data):
-    directory = study_data_dir(data)
-    if directory is None:
-        return {name: load_sample_image(name) for name in ("china.jpg", "flower.jpg")}
-    return {
-        name: np.asarray(Image.open(directory / name).convert("RGB"))
-        for name in ("football.bmp", "parrots.png")
-    }
-
-
 def _fitters(image, X, init, k, metric):
     def ours():
         return ImageQuantizer(k, metric=metric, init=init, n_init=1, tol=0.0).fit(image)
@@ -96,7 +84,7 @@ def main(argv=None):
     totals = {"l2": [0.0, 0.0], "l1": [0.0, 0.0]}
     print("| image | metric | k | skclust s | it | peer s | it | ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, image in _images(args.data).items():
+    for name, image in study_images(args.data).items():
         X = image.reshape(-1, 3).astype(np.float64)
         for metric in ("l2", "l1"):
             for k in STUDY_K:

@@ -26,7 +26,8 @@ from skclust import KMeansL1, KMeansL2
 from skclust.datasets import study_data_dir
 
 
-def _images(data):
+def study_images(data):
+    """football.bmp and parrots.png from the data folder, else bundled photos."""
     directory = study_data_dir(data)
     if directory is None:
         return {name: load_sample_image(name) for name in ("china.jpg", "flower.jpg")}
@@ -50,7 +51,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     rows = []
-    for name, image in _images(args.data).items():
+    for name, image in study_images(args.data).items():
         X = image.reshape(-1, 3).astype(np.float64)
         for k in args.k:
             init = X[np.random.default_rng(k).choice(len(X), k, replace=False)]

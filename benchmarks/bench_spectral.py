@@ -6,13 +6,16 @@ keeping k <= n / 2), with the same seed for every method:
 
 - sklearn: ``SpectralClustering(k, affinity="precomputed")`` fitted once per k
   (its defaults: ARPACK, n_init=10);
-- skclust sweep: ``sweep_n_clusters`` with the default estimator, one
-  eigendecomposition for the largest k reused by every k;
+- skclust sweep: ``sweep_n_clusters`` with the default estimator
+  (``strategy="divisive"``), one eigendecomposition for the largest k reused
+  by every k, and one sequence of bisections shared by every k;
 - skclust sweep, LAPACK: the same with ``eigen_solver="dense"`` (the
   default uses ARPACK above 200 nodes);
-- skclust sweep, n_init=10: the same with ten k-means runs per k, as
-  scikit-learn does (skclust's default is one k-means++ run);
-- skclust per-k fits: ``SpectralGraphClusterer(k).fit`` once per k.
+- skclust per-k fits: ``SpectralGraphClusterer(k).fit`` once per k;
+- skclust sweep, kmeans: ``strategy="kmeans"``, k-means on k eigenvectors
+  for every k, as scikit-learn does;
+- skclust sweep, kmeans, n_init=10: the same with ten k-means runs per k, as
+  scikit-learn does (skclust's default is one k-means++ run).
 
 Each method's whole sweep is timed REPEATS times in alternation within this
 run; the table gives median wall times, the ratio to scikit-learn's and the
@@ -96,8 +99,13 @@ def _run(args):
         "skclust sweep, LAPACK": lambda: _skclust_sweep(
             A, ks, args.seed, eigen_solver="dense"
         ),
-        "skclust sweep, n_init=10": lambda: _skclust_sweep(A, ks, args.seed, n_init=10),
         "skclust per-k fits": lambda: _skclust_per_k(A, ks, args.seed),
+        "skclust sweep, kmeans": lambda: _skclust_sweep(
+            A, ks, args.seed, strategy="kmeans"
+        ),
+        "skclust sweep, kmeans, n_init=10": lambda: _skclust_sweep(
+            A, ks, args.seed, strategy="kmeans", n_init=10
+        ),
     }
     times = {name: [] for name in methods}
     labels = {}

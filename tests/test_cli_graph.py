@@ -6,9 +6,12 @@ import re
 
 import pytest
 
+from skclust import SpectralGraphClusterer
 from skclust._cli import main
 from skclust._cli.graph import report_section
 from skclust._report import Section
+from skclust.datasets import load_karate_club
+from skclust.metrics import mismatch_rate
 
 KARATE_NODES = ['1\t"a"\t0', '2\t"b"\t0', '3\t"c"\t1', '4\t"d"\t1']
 
@@ -80,6 +83,22 @@ def test_given_files_and_normalized_laplacian(tmp_path, capsys):
     assert "n.txt + e.txt: 6 nodes, 7 undirected edges" in printed
     # Two triangles joined by one edge: the two clusters are the triangles.
     assert "k = 2: overall mismatch rate 0.0000 (0 of 6)" in printed
+
+
+def test_strategy_option_reaches_the_estimator(tmp_path):
+    graph = load_karate_club()
+    counts = {}
+    for strategy in ("divisive", "kmeans"):
+        out = tmp_path / strategy
+        args = ["graph", "-k", "5", "--tune", "2:5", "--strategy", strategy]
+        assert main([*args, "--out", str(out)]) == 0
+        (row,) = _read_csv(out / "overall.csv")
+        counts[strategy] = int(row["mismatches"])
+        model = SpectralGraphClusterer(5, strategy=strategy, random_state=0)
+        expected = mismatch_rate(graph.labels, model.fit(graph.adjacency).labels_)
+        assert counts[strategy] == round(expected * graph.n_nodes)
+    # At k = 5 on karate the two strategies differ, so the option mattered.
+    assert counts["divisive"] != counts["kmeans"]
 
 
 def test_political_blogs_through_the_command(tmp_path, capsys, political_blogs_files):

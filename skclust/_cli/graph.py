@@ -28,6 +28,7 @@ from ._common import add_run_arguments, positive_int
 STUDY_KS = (2, 5, 10, 30, 50)
 DEFAULT_TUNE = (2, 20)
 LAPLACIANS = ("regularized", "normalized")
+STRATEGIES = ("divisive", "kmeans")
 CLUSTER_COLUMNS = ["cluster", "size", "majority_label", "mismatches", "mismatch_rate"]
 
 
@@ -78,6 +79,13 @@ def add_parser(commands):
         choices=LAPLACIANS,
         default="regularized",
         help="regularized (default; SCORE ratios) or the plain normalized Laplacian",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="divisive",
+        help="divisive (default; extra clusters split the communities the "
+        "spectrum shows) or kmeans (k-means on k eigenvectors)",
     )
     parser.add_argument(
         "--keep-isolated",
@@ -166,7 +174,7 @@ class GraphStudy:
         ]
 
 
-def run_study(graph, ks, tune, laplacian, seed, n_init, log):
+def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy="divisive"):
     """Fit every k of ``ks`` and of the ``tune`` range from one spectrum.
 
     Returns
@@ -184,7 +192,10 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log):
             f"{graph.source}"
         )
     estimator = SpectralGraphClusterer(
-        laplacian=laplacian, n_init=n_init or "auto", random_state=seed
+        laplacian=laplacian,
+        strategy=strategy,
+        n_init=n_init or "auto",
+        random_state=seed,
     )
     start = time.perf_counter()
     fits = sweep_n_clusters(estimator, graph.adjacency, all_ks)
@@ -259,7 +270,9 @@ def run(args):
     print(graph.summary())
     ks = args.n_clusters or _default_ks(graph)
     tune = args.tune or _default_tune(graph)
-    study = run_study(graph, ks, tune, args.laplacian, args.seed, args.n_init, print)
+    study = run_study(
+        graph, ks, tune, args.laplacian, args.seed, args.n_init, print, args.strategy
+    )
     for k in study.ks:
         table = study.tables[k]
         print(

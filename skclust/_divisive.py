@@ -1,0 +1,176 @@
+"""Divisive spectral clustering: refine clusters by spectral bisection.
+
+A clustering into more clusters than the graph has communities is best made by
+splitting the communities, not by cutting across them. :class:`_Division`
+starts from a top-level clustering and repeatedly bisects the cluster whose
+induced subgraph has the strongest two-community structure. Every level is a
+refinement of the levels before it, so a majority-label mismatch can only
+fall as clusters are added.
+
+- :func:`_two_means_1d` is exact 2-means on a line;
+- :func:`_bisect_subgraph` splits the subgraph of a cluster by the sign-free
+  spectral coordinate of two-cluster spectral clustering;
+- :class:`_Division` orders the splits and replays them for any number of
+  clusters.
+"""
+
+import numpy as np
+
+from ._laplacian import (
+    _EMBEDDING_DECIMALS,
+    _choose_solver,
+    _degrees,
+    _leading_eigenpairs,
+    _normalized_affinity,
+    _spectral_embedding,
+    _subgraph,
+)
+
+
+def _two_means_1d(values):
+    """The exact 2-means split of points on a line.
+
+    An optimal split of 1-D k-means with two clusters is a threshold between
+    two consecutive sorted values; it minimises the within-cluster sum of
+    squares, that is, maximises ``S_L^2 / n_L + S_R^2 / n_R`` for the sums
+    ``S`` and sizes ``n`` of the two sides. The first best threshold wins.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+
+    Returns
+    -------
+    ndarray of bool of shape (n,) or None
+        True on the side of the smaller values; None when all values are
+        equal (no split separates anything).
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order] - values.mean()
+    distinct = ordered[1:] > ordered[:-1]
+    if not distinct.any():
+        return None
+    n = ordered.shape[0]
+    left_sums = np.cumsum(ordered)[:-1]
+    left_sizes = np.arange(1, n)
+    # The centred values sum to 0, so the right sum is -left_sums.
+    between = left_sums**2 * (1.0 / left_sizes + 1.0 / (n - left_sizes))
+    between[~distinct] = -np.inf
+    cut = int(np.argmax(between))
+    low = np.zeros(n, dtype=bool)
+    low[order[: cut + 1]] = True
+    return low
+
+
+def _bisect_subgraph(adjacency, nodes, tau_of, row_scaling, solver, seed):
+    """Two-cluster spectral clustering of the subgraph induced by ``nodes``.
+
+    The subgraph gets the estimator's Laplacian (``tau_of`` gives its
+    regularization from its own degrees) and its two leading eigenvectors give
+    each node one coordinate (the SCORE ratio, or the second eigenvector,
+    plain or row-normalized), split by exact 2-means.
+
+    Parameters
+    ----------
+    adjacency : sparse array or ndarray of shape (n_nodes, n_nodes)
+        Symmetric, non-negative, zero diagonal.
+    nodes : ndarray of int
+        The cluster to split, ascending.
+    tau_of : callable
+        Degrees of the subgraph -> its regularization ``tau``.
+    row_scaling : {"score", "unit", "none"}
+    solver : {"auto", "arpack", "dense"}
+    seed : int
+        Seeds ARPACK's starting vector.
+
+    Returns
+    -------
+    (first, second, strength) or None
+        The two halves (``first`` holds ``nodes[0]``) and the second largest
+        eigenvalue of the subgraph's normalized affinity, which is larger the
+        better the subgraph separates into two communities. None when the
+        cluster cannot be split: one node, no edges inside, or one coordinate
+        for all nodes.
+    """
+    if nodes.shape[0] < 2:
+        return None
+    sub = _subgraph(adjacency, nodes)
+    degree = _degrees(sub)
+    if not np.any(degree > 0):
+        return None
+    affinity = _normalized_affinity(sub, degree, tau_of(degree))
+    values, vectors = _leading_eigenpairs(
+        affinity, 2, _choose_solver(solver, nodes.shape[0]), seed
+    )
+    coordinate = _spectral_embedding(values, vectors, 2, row_scaling)[:, -1]
+    low = _two_means_1d(np.round(coordinate, _EMBEDDING_DECIMALS))
+    if low is None:
+        return None
+    first = low if low[0] else ~low
+    return nodes[first], nodes[~first], float(values[1])
+
+
+class _Division:
+    """A top-level clustering refined one bisection at a time.
+
+    The cluster split next is the one whose :func:`_bisect_subgraph` has the
+    largest strength (ties: the lowest label), and the new cluster takes the
+    next label. Splits are computed when a level needs them and kept, so that
+    every number of clusters from the top level up is a replay of the same
+    sequence of splits: the clusterings are nested.
+
+    Parameters
+    ----------
+    labels : ndarray of int of shape (n_nodes,)
+        Top-level labels, ``0 .. n_top - 1``, every label used.
+    bisect : callable
+        Ascending node indices -> the result of :func:`_bisect_subgraph`.
+    """
+
+    def __init__(self, labels, bisect):
+        self._top = labels.copy()
+        self._n_top = int(labels.max()) + 1
+        self._bisect = bisect
+        self._labels = labels.copy()
+        self._splits = []
+        self._candidates = None
+
+    def labels_at(self, n_clusters):
+        """Labels with ``n_clusters`` clusters (at least the top level's).
+
+        Raises
+        ------
+        ValueError
+            When no cluster can be split before ``n_clusters`` is reached.
+        """
+        while self._n_top + len(self._splits) < n_clusters:
+            self._split_once(n_clusters)
+        labels = self._top.copy()
+        for label, second in self._splits[: n_clusters - self._n_top]:
+            labels[second] = label
+        return labels
+
+    def _split_once(self, n_clusters):
+        if self._candidates is None:
+            self._candidates = {
+                label: self._bisect(np.flatnonzero(self._labels == label))
+                for label in range(self._n_top)
+            }
+        ready = [
+            (split[2], -label)
+            for label, split in self._candidates.items()
+            if split is not None
+        ]
+        n_now = self._n_top + len(self._splits)
+        if not ready:
+            raise ValueError(
+                f"n_clusters={n_clusters} cannot be reached by bisection: none "
+                f"of the {n_now} clusters splits (each is a single node, has "
+                "no edges inside or gives all its nodes one spectral coordinate)"
+            )
+        label = -max(ready)[1]
+        first, second, _ = self._candidates.pop(label)
+        self._labels[second] = n_now
+        self._splits.append((n_now, second))
+        self._candidates[label] = self._bisect(first)
+        self._candidates[n_now] = self._bisect(second)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from skclust import SpectralGraphClusterer
+from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
 from skclust._cli.graph import report_section
 from skclust._report import Section
@@ -198,6 +198,23 @@ def test_report_section_compares_both_laplacians(tmp_path):
     assert columns == ["k", "regularized", "normalized"]
     assert [row["k"] for row in rows] == [2, 5, 10]
     assert (tmp_path / "graph" / "tuning.png").is_file()
+    # The columns are the default and the textbook method (flat k-means).
+    graph = load_karate_club()
+    for column, params in [
+        ("regularized", {}),
+        ("normalized", {"laplacian": "normalized", "strategy": "kmeans"}),
+    ]:
+        fits = sweep_n_clusters(
+            SpectralGraphClusterer(random_state=0, **params),
+            graph.adjacency,
+            list(range(2, 18)),
+        )
+        rates = {
+            fit.n_clusters: mismatch_rate(graph.labels, fit.labels_) for fit in fits
+        }
+        assert [row[column] for row in rows] == [
+            f"{100 * rates[k]:.2f}%" for k in (2, 5, 10)
+        ]
     assert (tmp_path / "graph" / "normalized_overall.csv").is_file()
     assert any(line.startswith("normalized k=") for line in lines)
 

@@ -308,17 +308,20 @@ n_features)
         """Check the layout of a source's table and fit it block by block."""
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
-        init = self._checked_init(columns)
         with source.running():
+            mean, variance = _vq_scale.center_on_mean(source, self.normalize)
+            # The init is checked after that first pass, which reports bad
+            # rows first, as the in-memory fit does.
             return _vq_scale.fit_blocked(
                 source,
                 columns,
+                mean,
+                variance,
                 self.n_clusters,
-                init,
+                self._checked_init(columns),
                 n_init,
                 self.max_iter,
                 self.tol,
-                self.normalize,
                 check_random_state(self.random_state),
             )
 
@@ -355,12 +358,13 @@ n_features)
         with source.running():
             if first:
                 columns = self._check_layout(n_samples, n_features)
-                origin, centers = _vq_scale.start_mini_batches(
+                origin, _ = _vq_scale.center_on_mean(source, self.normalize)
+                centers = _vq_scale.first_codebooks(
                     source,
                     columns,
+                    origin,
                     self.n_clusters,
                     self._checked_init(columns),
-                    self.normalize,
                     check_random_state(self.random_state),
                 )
                 self._store(origin, centers, np.zeros((len(columns), self.n_clusters)))

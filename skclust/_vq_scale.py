@@ -39,6 +39,21 @@ def table_stats(source):
     return stats.mean, stats.m2 / stats.count
 
 
+def center_on_mean(source, normalize):
+    """Make ``source`` center its prepared rows on their mean, found in one pass.
+
+    The pass also checks every row (NaN, infinity, zero length).
+
+    Returns
+    -------
+    mean, variance : ndarray of shape (n_features,)
+        Per column, of the prepared rows before centering.
+    """
+    mean, variance = table_stats(source)
+    source.use_prep(RowPrep(normalize, mean))
+    return mean, variance
+
+
 # --- Seeding -----------------------------------------------------------------
 
 
@@ -231,7 +246,16 @@ class FittedCodebooks:
 
 
 def fit_blocked(
-    source, columns, n_clusters, init, n_init, max_iter, tol, normalize, random_state
+    source,
+    columns,
+    mean,
+    variance,
+    n_clusters,
+    init,
+    n_init,
+    max_iter,
+    tol,
+    random_state,
 ):
     """Codebooks of every subvector by exact Lloyd iterations over blocks.
 
@@ -242,10 +266,11 @@ def fit_blocked(
     Parameters
     ----------
     source : ArraySource or DaskSource
-        The validated table, prepared without an origin; it is centered on
-        the mean of its prepared rows here.
+        The validated table, centered by ``center_on_mean``.
     columns : list of slice
         Columns of each subvector.
+    mean, variance : ndarray of shape (n_features,)
+        As returned by ``center_on_mean``.
     n_clusters : int
     init : {"k-means++", "random"} or list of ndarray of shape (n_clusters, \
 width)
@@ -255,7 +280,6 @@ width)
     max_iter : int
     tol : float
         Relative to the mean per-feature variance of each subvector's rows.
-    normalize : bool
     random_state : RandomState
         Draws one seed per subvector first, then the seeding sample.
 
@@ -264,8 +288,6 @@ width)
     FittedCodebooks
     """
     seeds = random_state.randint(_MAX_SEED, size=len(columns))
-    mean, variance = table_stats(source)
-    source.use_prep(RowPrep(normalize, mean))
     tols = [tol * float(np.mean(variance[c])) for c in columns]
     if isinstance(init, str):
         sample = _seeding_sample(source, n_clusters, random_state)
@@ -305,38 +327,34 @@ width)
     )
 
 
-def start_mini_batches(source, columns, n_clusters, init, normalize, random_state):
-    """Origin and initial codebooks from the first mini-batch.
+def first_codebooks(source, columns, origin, n_clusters, init, random_state):
+    """Initial codebooks of ``partial_fit``, from its first mini-batch.
 
     Parameters
     ----------
     source : ArraySource
-        The first batch, prepared without an origin; it is centered on the
-        mean of its prepared rows here.
+        The first batch, centered on ``origin`` by ``center_on_mean``.
     columns : list of slice
+    origin : ndarray of shape (n_features,)
     n_clusters : int
     init : {"k-means++", "random"} or list of ndarray of shape (n_clusters, \
 width)
         Seeding, or the validated initial centers of each subvector (then
         ``random_state`` is not used).
-    normalize : bool
     random_state : RandomState
 
     Returns
     -------
-    origin : ndarray of shape (n_features,)
-    centers : list of ndarray of shape (n_clusters, width)
+    list of ndarray of shape (n_clusters, width)
         In the space of the (normalized) rows.
     """
-    mean, _ = table_stats(source)
-    source.use_prep(RowPrep(normalize, mean))
     if not isinstance(init, str):
-        return mean, init
+        return init
     seeds = random_state.randint(_MAX_SEED, size=len(columns))
     sample = _seeding_sample(source, n_clusters, random_state)
-    return mean, [
+    return [
         seed_centers(sample[:, cols], n_clusters, init, np.random.RandomState(s))
-        + mean[cols]
+        + origin[cols]
         for cols, s in zip(columns, seeds, strict=True)
     ]
 

@@ -250,6 +250,36 @@ def test_explicit_init_runs_once():
         VectorQuantizer(4, init=_unit(X[:4]), n_init=3).fit(X)
 
 
+def test_explicit_init_shape_is_checked_on_every_path(tmp_path):
+    X = make_embeddings(200, 8, random_state=0)
+    np.save(tmp_path / "table.npy", X)
+    mapped = np.load(tmp_path / "table.npy", mmap_mode="r")
+    wrong = _unit(X[:3])
+    message = r"shape of init \(1, 3, 8\) does not match"
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(4, init=wrong).fit(X)
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(4, init=wrong, batch_size=50).fit(X)
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(4, init=wrong, batch_size=50).fit(mapped)
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer(4, init=wrong).partial_fit(X)
+    with pytest.raises(ValueError, match=r"\(n_subvectors, n_clusters, width\) = "):
+        VectorQuantizer(4, n_subvectors=2, init=_unit(X[:4])).fit(X)
+
+
+@pytest.mark.parametrize("batch_size", [None, 50])
+def test_explicit_init_is_the_start_of_every_engine(batch_size):
+    # One Lloyd iteration from given centers is one assignment and one mean.
+    X = _unit(make_embeddings(200, 8, random_state=0))
+    init = X[[0, 50, 100, 150]]
+    vq = VectorQuantizer(4, init=init, max_iter=1, batch_size=batch_size).fit(X)
+    labels = ((X[:, None, :] - init[None]) ** 2).sum(axis=2).argmin(axis=1)
+    means = np.stack([X[labels == j].mean(axis=0) for j in range(4)])
+    assert_allclose(vq.codebook_[0], means, rtol=1e-6, atol=1e-6)
+    assert_array_equal(vq.n_iter_, [1])
+
+
 # --- product quantization ---------------------------------------------------
 
 

@@ -25,7 +25,8 @@ from .._output import (
     write_table,
 )
 from .._report import Section
-from .._vq import VectorQuantizer, decode_codes
+from .._vq import VectorQuantizer
+from .._vq_codes import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..metrics import mean_cosine_similarity, neighbor_recall, relative_mse
 from ._common import add_run_arguments, positive_int

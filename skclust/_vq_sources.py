@@ -1,0 +1,317 @@
+"""Where ``VectorQuantizer`` reads its rows from, and how it prepares them.
+
+A source hands out a table's rows in blocks: ``ArraySource`` for an in-memory
+array or a numpy memory map (one block at a time, in this process), and
+``DaskSource`` for a dask array (one task per row chunk, on whatever scheduler
+is active). Both offer the same ``reduce(kernel, *args)``, a map of a kernel
+over blocks followed by a sum of the per-block results in a fixed tree, so the
+passes of ``skclust._vq_scale`` run unchanged on either.
+
+Every block is prepared by a ``RowPrep`` before a kernel sees it: checked for
+NaN and infinity, scaled to unit length, centered.
+
+dask is an optional extra, imported inside ``DaskSource`` only, so that this
+module loads (and skclust works) without it. Nothing here validates
+parameters; ``skclust._vq`` does.
+"""
+
+import mmap
+import operator
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+# Rows prepared at a time when an in-memory table is prepared once.
+PREPARE_ROWS = 8192
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array``, without importing dask."""
+    # dask is an optional extra: a dask array can only exist once the user
+    # has imported dask.array, so looking it up never imports dask.
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(X, module.Array)
+
+
+def check_table_shape(X, name="X"):
+    """Checks of a memory-mapped or dask table that do not read its values."""
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D {name}, got an array of shape {X.shape}")
+    if X.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    if any(np.isnan(n) for n in X.shape):
+        raise ValueError(
+            f"{name} has unknown chunk sizes; call compute_chunk_sizes() first"
+        )
+
+
+# --- Preparing rows ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowPrep:
+    """How raw rows become the rows that are clustered.
+
+    Rows are checked for NaN and infinity, scaled to unit length when
+    ``normalize`` (rows of zero length are refused), and shifted by ``-origin``
+    when given. ``float32`` casts the result for the matrix products.
+    """
+
+    normalize: bool
+    origin: np.ndarray | None = None
+
+    def __call__(self, raw, offset, float32=True):
+        rows = np.array(raw, dtype=np.float64)
+        finite = np.isfinite(rows).all(axis=1)
+        if not finite.all():
+            row = offset + int(np.argmin(finite))
+            raise ValueError(f"row {row} holds NaN or infinity")
+        if self.normalize:
+            rows = normalize_rows(rows, offset)
+        if self.origin is not None:
+            rows -= self.origin
+        return rows.astype(np.float32) if float32 else rows
+
+
+def normalize_rows(X, offset=0):
+    """Rows of ``X`` (float64) scaled to unit Euclidean length, in place.
+
+    Raises
+    ------
+    ValueError
+        When a row has zero length; the message gives its index plus ``offset``.
+    """
+    norms = np.linalg.norm(X, axis=1)
+    huge = np.isinf(norms)
+    if huge.any():
+        # Squares beyond the float64 range: scale by the largest entry first.
+        largest = np.abs(X[huge]).max(axis=1, keepdims=True)
+        norms[huge] = largest[:, 0] * np.linalg.norm(X[huge] / largest, axis=1)
+    if not norms.all():
+        row = offset + int(np.argmin(norms))
+        raise ValueError(
+            f"row {row} has zero length: normalize=True cannot give it a "
+            "direction (drop such rows, or use normalize=False)"
+        )
+    X /= norms[:, None]
+    return X
+
+
+# --- Adding per-block results ------------------------------------------------
+
+
+def tree_sum(items, add=operator.add):
+    """Sum of ``items`` added pairwise, level by level, in a fixed order.
+
+    Both sources build this same tree of additions (``DaskSource`` with an
+    ``add`` that makes a dask task), so both give the same floating-point
+    result for the same blocks.
+    """
+    items = list(items)
+    while len(items) > 1:
+        pairs = [add(a, b) for a, b in zip(items[::2], items[1::2], strict=False)]
+        items = pairs + ([items[-1]] if len(items) % 2 else [])
+    return items[0]
+
+
+# --- In-memory arrays and memory maps ----------------------------------------
+
+
+def _mapped_file(array):
+    """The ``mmap.mmap`` behind a read-only numpy memory map, else None."""
+    if getattr(array, "mode", None) != "r":
+        return None
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return base
+
+
+def _release_pages(view, mapped):
+    """Drop the pages of ``view`` from this process's resident memory.
+
+    Pages read from a memory map stay counted in the resident set until the
+    kernel needs the memory back; without this, reading a table larger than
+    the memory budget once would make the process look as large as the table.
+    The pages stay in the file cache. Only used on read-only maps, where
+    dropping a page loses nothing.
+    """
+    if (
+        mapped is None
+        or not hasattr(mmap, "MADV_DONTNEED")
+        or view.size == 0
+        or not view.flags.c_contiguous
+    ):
+        return
+    start = np.frombuffer(mapped, dtype=np.uint8).ctypes.data
+    begin = view.ctypes.data - start
+    end = begin + view.nbytes
+    begin -= begin % mmap.PAGESIZE
+    mapped.madvise(mmap.MADV_DONTNEED, begin, min(end, len(mapped)) - begin)
+
+
+class ArraySource:
+    """Blocks of ``batch_rows`` rows of an in-memory array or a memory map.
+
+    Blocks are processed one after the other; inside a block, sub-blocks are
+    shared among ``n_threads`` threads, with BLAS limited to one thread each.
+
+    Parameters
+    ----------
+    X : ndarray or numpy.memmap of shape (n_samples, n_features)
+    batch_rows : int
+    prep : RowPrep or None
+        Applied to every sub-block; None when ``X`` is already prepared
+        (float32, normalized and centered).
+    n_threads : int
+    prepare_once : bool, default=False
+        Whether ``use_prep`` prepares the whole table once (an in-memory
+        table) instead of leaving the preparation to every pass.
+    """
+
+    def __init__(self, X, batch_rows, prep, n_threads=1, prepare_once=False):
+        self.X = X
+        self.batch_rows = batch_rows
+        self.prep = prep
+        self.n_threads = n_threads
+        self.prepare_once = prepare_once
+        self.pool = None
+        self._mapped = _mapped_file(X)
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    @contextmanager
+    def running(self):
+        """Keep one thread pool (and the BLAS limit) for a whole fit."""
+        if self.n_threads <= 1:
+            yield self
+            return
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            ThreadPoolExecutor(self.n_threads) as pool,
+        ):
+            self.pool = pool
+            try:
+                yield self
+            finally:
+                self.pool = None
+
+    def use_prep(self, prep):
+        """Prepare rows with ``prep`` from now on."""
+        if self.prepare_once:
+            # An in-memory table is prepared once, not at every pass.
+            self.prepare_table(prep)
+        else:
+            self.prep = prep
+
+    def prepare_table(self, prep):
+        """Replace an in-memory table by its prepared float32 copy, once."""
+        X = self.X
+        out = np.empty(X.shape, dtype=np.float32)
+
+        def work(start):
+            stop = start + PREPARE_ROWS
+            out[start:stop] = prep(X[start:stop], start)
+
+        starts = range(0, X.shape[0], PREPARE_ROWS)
+        if self.pool is None:
+            for start in starts:
+                work(start)
+        else:
+            list(self.pool.map(work, starts))
+        self.X, self.prep = out, None
+
+    def blocks(self):
+        """``(offset, block)`` of every block of raw rows, in order.
+
+        The pages of a memory-mapped block are released once the caller asks
+        for the next block.
+        """
+        for start in range(0, self.X.shape[0], self.batch_rows):
+            block = self.X[start : start + self.batch_rows]
+            yield start, block
+            _release_pages(block, self._mapped)
+
+    def reduce(self, kernel, *args):
+        """``tree_sum`` of ``kernel(block, offset, *args, prep, pool)`` over blocks."""
+        return tree_sum(
+            [
+                kernel(block, start, *args, self.prep, self.pool)
+                for start, block in self.blocks()
+            ]
+        )
+
+    def take(self, rows):
+        """Raw rows at sorted indices ``rows``, as float64.
+
+        Read block by block, releasing each block's pages: rows spread over
+        the whole file would otherwise map pages all over it (on every fault
+        the kernel also maps the neighbouring pages it has cached).
+        """
+        parts = []
+        for start in range(0, self.X.shape[0], self.batch_rows):
+            low, high = np.searchsorted(rows, [start, start + self.batch_rows])
+            if high > low:
+                block = self.X[start : start + self.batch_rows]
+                parts.append(np.asarray(block[rows[low:high] - start], np.float64))
+                _release_pages(block, self._mapped)
+        return np.concatenate(parts)
+
+
+# --- Dask arrays -------------------------------------------------------------
+
+
+class DaskSource:
+    """The row chunks of a dask array (its columns in one chunk).
+
+    Every ``reduce`` runs the kernel as one task per row chunk and adds the
+    results in the tree of ``tree_sum``, on the active scheduler (a
+    ``dask.distributed`` client if one exists).
+    """
+
+    def __init__(self, X, prep):
+        self.X = X
+        self.prep = prep
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    @property
+    def offsets(self):
+        """Index of the first row of every row chunk."""
+        return np.concatenate([[0], np.cumsum(self.X.chunks[0])[:-1]]).tolist()
+
+    @contextmanager
+    def running(self):
+        yield self
+
+    def use_prep(self, prep):
+        """Prepare rows with ``prep`` from now on."""
+        self.prep = prep
+
+    def reduce(self, kernel, *args):
+        import dask
+
+        blocks = self.X.to_delayed().ravel()
+        shared = dask.delayed(args, pure=True, traverse=False)
+        parts = [
+            dask.delayed(_apply_kernel, pure=True)(
+                kernel, block, offset, shared, self.prep
+            )
+            for block, offset in zip(blocks, self.offsets, strict=True)
+        ]
+        return tree_sum(parts, dask.delayed(operator.add, pure=True)).compute()
+
+    def take(self, rows):
+        return np.asarray(self.X[rows].compute(), dtype=np.float64)
+
+
+def _apply_kernel(kernel, block, offset, args, prep):
+    return kernel(block, offset, *args, prep, None)

@@ -216,7 +216,7 @@ def test_report_section_compares_both_laplacians(tmp_path):
             f"{100 * rates[k]:.2f}%" for k in (2, 5, 10)
         ]
     assert (tmp_path / "graph" / "normalized_overall.csv").is_file()
-    assert any(line.startswith("normalized k=") for line in lines)
+    assert any(line.startswith("normalized, kmeans k=") for line in lines)
 
 
 def test_report_includes_the_graph_section(tmp_path, capsys):

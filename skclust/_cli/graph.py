@@ -139,7 +139,7 @@ def _default_tune(graph):
 
 @dataclass
 class GraphStudy:
-    """What one Laplacian gave on a graph: tables per k and the tuning curve."""
+    """What one method gave on a graph: tables per k and the tuning curve."""
 
     laplacian: str
     ks: list
@@ -147,6 +147,14 @@ class GraphStudy:
     labels: dict = field(default_factory=dict)
     seconds: float = 0.0
     tune_ks: list = field(default_factory=list)
+    strategy: str = "divisive"
+
+    @property
+    def name(self):
+        """The Laplacian, and the strategy when it is not the default."""
+        if self.strategy == "divisive":
+            return self.laplacian
+        return f"{self.laplacian}, {self.strategy}"
 
     def rate(self, k):
         return self.tables[k].overall_rate
@@ -200,17 +208,19 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy="divisive"
     start = time.perf_counter()
     fits = sweep_n_clusters(estimator, graph.adjacency, all_ks)
     seconds = time.perf_counter() - start
-    study = GraphStudy(laplacian, list(ks), seconds=seconds, tune_ks=tune_ks)
+    study = GraphStudy(
+        laplacian, list(ks), seconds=seconds, tune_ks=tune_ks, strategy=strategy
+    )
     for k, fit in zip(all_ks, fits, strict=True):
         table = majority_label_mismatch(graph.labels, fit.labels_)
         study.tables[k] = table
         study.labels[k] = fit.labels_
         log(
-            f"{laplacian} k={k}: overall mismatch {100 * table.overall_rate:.2f}% "
+            f"{study.name} k={k}: overall mismatch {100 * table.overall_rate:.2f}% "
             f"({table.n_mismatches} of {table.n_samples} nodes)"
         )
     log(
-        f"{laplacian}: {len(all_ks)} fits from one eigendecomposition in "
+        f"{study.name}: {len(all_ks)} fits from one eigendecomposition in "
         f"{seconds:.2f} s"
     )
     return study
@@ -225,7 +235,7 @@ def plot_tuning(studies, title):
     ax = figure.add_subplot()
     for study, colour in zip(studies, ("tab:blue", "tab:orange"), strict=False):
         rates = [100 * study.rate(k) for k in study.tune_ks]
-        ax.plot(study.tune_ks, rates, "o-", color=colour, label=study.laplacian)
+        ax.plot(study.tune_ks, rates, "o-", color=colour, label=study.name)
         best = study.best_k
         ax.plot(
             [best],
@@ -234,7 +244,7 @@ def plot_tuning(studies, title):
             markersize=13,
             markerfacecolor="none",
             markeredgecolor="tab:red",
-            label=f"{study.laplacian}: tuned k = {best}",
+            label=f"{study.name}: tuned k = {best}",
         )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("number of clusters k")
@@ -343,7 +353,7 @@ def report_section(out_dir, data, seed, log):
     section.figure(figure, "Overall mismatch against k; the tuned k circled")
     section.paragraph(
         "; ".join(
-            f"{s.laplacian}: tuned k = {s.best_k} over {tune[0]}..{tune[1]} "
+            f"{s.name}: tuned k = {s.best_k} over {tune[0]}..{tune[1]} "
             f"({100 * s.rate(s.best_k):.2f}%)"
             for s in studies
         )

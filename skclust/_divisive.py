@@ -164,9 +164,9 @@ class _Division:
         n_now = self._n_top + len(self._splits)
         if not ready:
             raise ValueError(
-                f"n_clusters={n_clusters} cannot be reached by bisection: none "
-                f"of the {n_now} clusters splits (each is a single node, has "
-                "no edges inside or gives all its nodes one spectral coordinate)"
+                f"n_clusters={n_clusters} cannot be reached by bisection: no "
+                f"cluster splits after {n_now} (each is a single node, has no "
+                "edges inside or gives all its nodes one spectral coordinate)"
             )
         label = -max(ready)[1]
         first, second, _ = self._candidates.pop(label)

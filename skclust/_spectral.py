@@ -446,8 +446,11 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         """k-means labels of the embedding into ``n_top`` clusters."""
         n_distinct = np.unique(embedding, axis=0).shape[0]
         if n_distinct < n_top:
+            wanted = f"n_clusters={self.n_clusters}"
+            if n_top != self.n_clusters:
+                wanted += f" (top level: {n_top} clusters)"
             raise ValueError(
-                f"n_clusters={n_top} is larger than the number of distinct points "
+                f"{wanted} is larger than the number of distinct points "
                 f"of the spectral embedding ({n_distinct}); nodes with the same "
                 "neighbours share a point"
             )

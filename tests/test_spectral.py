@@ -286,8 +286,11 @@ def test_bad_input_messages():
     # A star: its leaves share one point of the embedding.
     star = np.zeros((6, 6))
     star[0, 1:] = star[1:, 0] = 1.0
-    with pytest.raises(ValueError, match=r"distinct points .* \(1\)"):
+    with pytest.raises(ValueError, match=r"top level: 2 clusters.* \(1\)"):
         SpectralGraphClusterer(3, random_state=0).fit(star)
+    # Bisection alone (one top-level cluster) cannot split it either.
+    with pytest.raises(ValueError, match="no cluster splits after 1"):
+        SpectralGraphClusterer(2, n_components=1, random_state=0).fit(star)
 
 
 def test_isolated_nodes_are_labelled_and_counted():

@@ -3,11 +3,21 @@
 """Hamerly's bounded assignment step, fused into one pass over the points.
 
 numpy needs about ten passes over all points per Lloyd iteration to apply the
-bounds (gathers, comparisons, index lists); this kernel reads each point once,
+bounds (gathers, comparisons, index lists); these kernels read each point once,
 which is what makes the bounds pay off (see README, "Compiled kernel").
+
+``bounded_assignment`` scans the points whose bounds fail against every center
+from coordinate differences (few features). ``bounded_product_assignment``
+gathers them into chunks and ranks the centers through one matrix product per
+chunk, then finds the nearest and second nearest in the same pass (many
+features, squared Euclidean distance).
 """
 
+from libc.float cimport DBL_EPSILON
 from libc.math cimport INFINITY, fabs, sqrt
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+from scipy.linalg.cython_blas cimport dgemm
 
 
 cdef inline double _cost(
@@ -106,4 +116,211 @@ def bounded_assignment(
                 out_index[n_out] = i
                 out_previous[n_out] = own
                 n_out += 1
+    return n_out
+
+
+cdef inline double _smallest(const double *values, Py_ssize_t n) noexcept nogil:
+    """Smallest of ``values`` (``INFINITY`` if ``n`` is 0).
+
+    Four independent running minima let the comparisons overlap; a single
+    running minimum with its index and the runner-up was the slowest part of
+    the kernel (data-dependent branches, one long dependency chain).
+    """
+    cdef Py_ssize_t j = 0
+    cdef double m0 = INFINITY, m1 = INFINITY, m2 = INFINITY, m3 = INFINITY
+    while j + 4 <= n:
+        m0 = values[j] if values[j] < m0 else m0
+        m1 = values[j + 1] if values[j + 1] < m1 else m1
+        m2 = values[j + 2] if values[j + 2] < m2 else m2
+        m3 = values[j + 3] if values[j + 3] < m3 else m3
+        j += 4
+    while j < n:
+        m0 = values[j] if values[j] < m0 else m0
+        j += 1
+    m0 = m1 if m1 < m0 else m0
+    m2 = m3 if m3 < m2 else m2
+    return m2 if m2 < m0 else m0
+
+
+cdef inline Py_ssize_t _two_smallest(
+    double *values, const double[::1] offsets, Py_ssize_t n,
+    double *nearest, double *second,
+) noexcept nogil:
+    """Add ``offsets`` to ``values``, then find the smallest and runner-up.
+
+    Returns the index of the first smallest value (as ``numpy.argmin``); the
+    runner-up is the smallest of the others, equal to the smallest on a tie.
+    ``values`` is left with the sums, its smallest entry set to ``INFINITY``.
+    """
+    cdef Py_ssize_t j, best = 0
+    for j in range(n):
+        values[j] += offsets[j]
+    nearest[0] = _smallest(values, n)
+    for j in range(n):
+        if values[j] == nearest[0]:
+            best = j
+            break
+    values[best] = INFINITY
+    second[0] = _smallest(values, n)
+    return best
+
+
+cdef inline void _minus_twice_products(
+    const double *rows, int n_rows, const double *centers, int n_clusters,
+    int n_features, double *out,
+) noexcept nogil:
+    """``out[r, j] = -2 rows[r] . centers[j]``, row-major (n_rows, n_clusters).
+
+    In BLAS's column-major terms this is ``centers^T rows`` of shape
+    (n_clusters, n_rows).
+    """
+    cdef char transpose = b"T"
+    cdef char keep = b"N"
+    cdef double alpha = -2.0, beta = 0.0
+    dgemm(
+        &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
+        <double *> centers, &n_features, <double *> rows, &n_features, &beta,
+        out, &n_clusters,
+    )
+
+
+def bounded_product_assignment(
+    const double[:, ::1] X,
+    const double[::1] squared_norms,
+    const double[:, ::1] centers,
+    const double[::1] center_squared_norms,
+    Py_ssize_t[::1] labels,
+    double[::1] upper,
+    double[::1] lower,
+    const double[::1] shift,
+    Py_ssize_t fastest,
+    double largest_shift,
+    double runner_up_shift,
+    const double[::1] half_gap,
+    Py_ssize_t chunk_rows,
+    Py_ssize_t[::1] out_index,
+    Py_ssize_t[::1] out_previous,
+):
+    """Bounded L2 assignment with the distances of failing points by BLAS.
+
+    The bounds move and are tested as in ``bounded_assignment``. Points whose
+    bounds still fail are taken ``chunk_rows`` at a time (copied together
+    unless the whole chunk fails); one ``dgemm`` gives ``-2 x.c`` for all their
+    centers, and a single pass over each row of the product adds ``|c|^2`` and
+    keeps the smallest and second smallest value (ties go to the lowest
+    index, as with ``numpy.argmin``). This is the ranking scikit-learn's Lloyd
+    uses, so labels are the same.
+
+    The upper bound of a point that was ranked is its exact distance to its
+    center, from coordinate differences. The lower bound is the second
+    smallest distance of the product form less a bound on its rounding error,
+    so that it stays below the exact distance to every other center.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    squared_norms : ndarray of shape (n_samples,)
+        ``|x|^2`` of every row of ``X``.
+    centers : ndarray of shape (n_clusters, n_features)
+    center_squared_norms : ndarray of shape (n_clusters,)
+    labels, upper, lower : ndarray of shape (n_samples,)
+        Updated in place.
+    shift, fastest, largest_shift, runner_up_shift, half_gap
+        As in ``bounded_assignment``.
+    chunk_rows : int
+        Rows per matrix product.
+    out_index, out_previous : ndarray of shape (n_samples,)
+        Receive the points that changed label and their old labels.
+
+    Returns
+    -------
+    int
+        The number of points that changed label.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
+    cdef Py_ssize_t n_clusters = centers.shape[0]
+    cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
+    cdef double up, low, bound, value, nearest, second, slack, largest_norm = 0.0
+    cdef const double *rows
+    cdef double *gathered = NULL
+    cdef double *product = NULL
+    cdef Py_ssize_t *ranked = NULL
+    if n_samples == 0:
+        return 0
+    chunk_rows = max(1, min(chunk_rows, n_samples))
+    for j in range(n_clusters):
+        largest_norm = max(largest_norm, center_squared_norms[j])
+    with nogil:
+        gathered = <double *> malloc(chunk_rows * n_features * sizeof(double))
+        product = <double *> malloc(chunk_rows * n_clusters * sizeof(double))
+        ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
+    if gathered == NULL or product == NULL or ranked == NULL:
+        free(gathered)
+        free(product)
+        free(ranked)
+        raise MemoryError()
+    with nogil:
+        start = 0
+        while start < n_samples:
+            stop = min(start + chunk_rows, n_samples)
+            n_ranked = 0
+            for i in range(start, stop):
+                own = labels[i]
+                up = upper[i] + shift[own]
+                low = lower[i] - (
+                    runner_up_shift if own == fastest else largest_shift
+                )
+                bound = low if low > half_gap[own] else half_gap[own]
+                lower[i] = low
+                if up < bound:
+                    upper[i] = up
+                    continue
+                up = sqrt(_cost(X, i, centers, own, False))
+                upper[i] = up
+                if up < bound:
+                    continue
+                ranked[n_ranked] = i
+                n_ranked += 1
+            if n_ranked == 0:
+                start = stop
+                continue
+            if n_ranked == stop - start:
+                rows = &X[start, 0]
+            else:
+                for r in range(n_ranked):
+                    memcpy(
+                        &gathered[r * n_features], &X[ranked[r], 0],
+                        n_features * sizeof(double),
+                    )
+                rows = gathered
+            _minus_twice_products(
+                rows, <int> n_ranked, &centers[0, 0], <int> n_clusters,
+                <int> n_features, product,
+            )
+            for r in range(n_ranked):
+                i = ranked[r]
+                best = _two_smallest(
+                    &product[r * n_clusters], center_squared_norms, n_clusters,
+                    &nearest, &second,
+                )
+                own = labels[i]
+                if best != own:
+                    labels[i] = best
+                    upper[i] = sqrt(_cost(X, i, centers, best, False))
+                    out_index[n_out] = i
+                    out_previous[n_out] = own
+                    n_out += 1
+                # |x|^2 + |c|^2 - 2 x.c rounds with an error below
+                # (n_features + 2) eps (|x| + |c|)^2 <= 2 (n_features + 2) eps
+                # (|x|^2 + |c|^2); twice that keeps a margin.
+                slack = (
+                    4.0 * (n_features + 2) * DBL_EPSILON
+                    * (squared_norms[i] + largest_norm)
+                )
+                value = second + squared_norms[i] - slack
+                lower[i] = sqrt(value) if value > 0.0 else 0.0
+            start = stop
+        free(gathered)
+        free(product)
+        free(ranked)
     return n_out

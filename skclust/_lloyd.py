@@ -20,11 +20,15 @@ from itertools import pairwise
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._bounds import bounded_assignment
+from ._bounds import bounded_assignment, bounded_product_assignment
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
 _SCAN_MAX_FEATURES = 16
+
+# Elements of the (rows x centers) product that the compiled L2 kernel computes
+# at a time: the product, its rows and the centers then stay in a core's cache.
+_PRODUCT_CHUNK_ELEMENTS = 1 << 16
 
 # Below this many rows per thread, splitting the assignment costs more than it
 # saves.
@@ -206,8 +210,11 @@ class _Bounds:
     ``upper`` bounds each point's distance to its own center and ``lower`` its
     distance to every other center. The compiled kernel moves the bounds by the
     last center shift and re-examines only the points whose bounds no longer
-    prove their label; with few features it also scans them against every
-    center, otherwise they are scanned here with a matrix product.
+    prove their label. With few features it scans them against every center
+    from coordinate differences; with many features, in the L2 metric, it
+    ranks the centers by a BLAS matrix product per chunk of such points and
+    keeps the nearest and second nearest in the same pass. Otherwise (L1 with
+    many features) they are scanned here, by blocks.
     """
 
     def __init__(self, X, n_clusters, metric, pool=None, n_threads=1):
@@ -223,6 +230,10 @@ class _Bounds:
         self._index = np.empty(n_samples, dtype=np.intp)
         self._previous = np.empty(n_samples, dtype=np.intp)
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
+        self._product = not self._scan and not metric.manhattan
+        if self._product:
+            self._squared_norms = np.einsum("ij,ij->i", X, X)
+            self._chunk_rows = max(16, _PRODUCT_CHUNK_ELEMENTS // n_clusters)
         self._pool = pool
         n_blocks = 1 if pool is None else n_threads
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
@@ -273,7 +284,28 @@ class _Bounds:
         largest = float(shift[fastest])
         runner_up = float(np.max(np.delete(shift, fastest), initial=0.0))
 
+        if self._product:
+            center_norms = np.einsum("ij,ij->i", centers, centers)
+
         def assign_block(rows):
+            if self._product:
+                return bounded_product_assignment(
+                    self.X[rows],
+                    self._squared_norms[rows],
+                    centers,
+                    center_norms,
+                    self.labels[rows],
+                    self.upper[rows],
+                    self.lower[rows],
+                    shift,
+                    fastest,
+                    largest,
+                    runner_up,
+                    self._half_gap,
+                    self._chunk_rows,
+                    self._index[rows],
+                    self._previous[rows],
+                )
             return bounded_assignment(
                 self.X[rows],
                 centers,
@@ -294,7 +326,9 @@ class _Bounds:
         if len(self._blocks) == 1:
             counts = [assign_block(self._blocks[0])]
         else:
-            counts = list(self._pool.map(assign_block, self._blocks))
+            # One BLAS thread per block: the blocks are the parallelism.
+            with threadpool_limits(limits=1, user_api="blas"):
+                counts = list(self._pool.map(assign_block, self._blocks))
         listed = [
             slice(rows.start, rows.start + n)
             for rows, n in zip(self._blocks, counts, strict=True)
@@ -302,7 +336,7 @@ class _Bounds:
         # The kernel lists positions within its block.
         index = np.concatenate([self._index[s] + s.start for s in listed])
         self._shift = np.zeros_like(shift)
-        if self._scan:
+        if self._scan or self._product:
             return index, np.concatenate([self._previous[s] for s in listed])
         if index.size > _FULL_PASS_FRACTION * self.labels.shape[0]:
             new_labels, nearest, second = self._full_pass(centers)

@@ -26,6 +26,11 @@ from ._bounds import bounded_assignment, bounded_product_assignment
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
 _SCAN_MAX_FEATURES = 16
 
+# Blocks of rows per thread in the assignment step: with several per thread,
+# a thread slowed down by other work on the machine leaves its remaining
+# blocks to the others.
+_BLOCKS_PER_THREAD = 4
+
 # Elements of the (rows x centers) product that the compiled L2 kernel computes
 # at a time: the product, its rows and the centers then stay in a core's cache.
 _PRODUCT_CHUNK_ELEMENTS = 1 << 16
@@ -235,7 +240,7 @@ class _Bounds:
             self._squared_norms = np.einsum("ij,ij->i", X, X)
             self._chunk_rows = max(16, _PRODUCT_CHUNK_ELEMENTS // n_clusters)
         self._pool = pool
-        n_blocks = 1 if pool is None else n_threads
+        n_blocks = 1 if pool is None else n_threads * _BLOCKS_PER_THREAD
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
         edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
         self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]

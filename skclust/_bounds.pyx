@@ -9,15 +9,20 @@ which is what makes the bounds pay off (see README, "Compiled kernel").
 ``bounded_assignment`` scans the points whose bounds fail against every center
 from coordinate differences (few features). ``bounded_product_assignment``
 gathers them into chunks and ranks the centers through one matrix product per
-chunk, then finds the nearest and second nearest in the same pass (many
-features, squared Euclidean distance).
+chunk, in single or double precision, then finds the nearest and second
+nearest in one pass over each row of the product (many features, squared
+Euclidean distance).
 """
 
-from libc.float cimport DBL_EPSILON
+from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
-from scipy.linalg.cython_blas cimport dgemm
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+ctypedef fused floating:
+    float
+    double
 
 
 cdef inline double _cost(
@@ -119,15 +124,14 @@ def bounded_assignment(
     return n_out
 
 
-cdef inline double _smallest(const double *values, Py_ssize_t n) noexcept nogil:
+cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept nogil:
     """Smallest of ``values`` (``INFINITY`` if ``n`` is 0).
 
-    Four independent running minima let the comparisons overlap; a single
-    running minimum with its index and the runner-up was the slowest part of
-    the kernel (data-dependent branches, one long dependency chain).
+    Four independent running minima let the comparisons overlap, where one
+    running minimum with its index and runner-up waits on every comparison.
     """
     cdef Py_ssize_t j = 0
-    cdef double m0 = INFINITY, m1 = INFINITY, m2 = INFINITY, m3 = INFINITY
+    cdef floating m0 = INFINITY, m1 = INFINITY, m2 = INFINITY, m3 = INFINITY
     while j + 4 <= n:
         m0 = values[j] if values[j] < m0 else m0
         m1 = values[j + 1] if values[j + 1] < m1 else m1
@@ -142,32 +146,36 @@ cdef inline double _smallest(const double *values, Py_ssize_t n) noexcept nogil:
     return m2 if m2 < m0 else m0
 
 
-cdef inline Py_ssize_t _two_smallest(
-    double *values, const double[::1] offsets, Py_ssize_t n,
-    double *nearest, double *second,
+cdef inline Py_ssize_t _first_equal(
+    const floating *values, Py_ssize_t n, floating target,
 ) noexcept nogil:
-    """Add ``offsets`` to ``values``, then find the smallest and runner-up.
+    cdef Py_ssize_t j
+    for j in range(n):
+        if values[j] == target:
+            return j
+    return 0
 
-    Returns the index of the first smallest value (as ``numpy.argmin``); the
-    runner-up is the smallest of the others, equal to the smallest on a tie.
-    ``values`` is left with the sums, its smallest entry set to ``INFINITY``.
-    """
+
+cdef inline Py_ssize_t _nearest_exactly(
+    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
+    const floating *values, double threshold,
+) noexcept nogil:
+    """Nearest center, from coordinate differences, among those ranked
+    ``<= threshold``; ties go to the lowest index."""
     cdef Py_ssize_t j, best = 0
-    for j in range(n):
-        values[j] += offsets[j]
-    nearest[0] = _smallest(values, n)
-    for j in range(n):
-        if values[j] == nearest[0]:
-            best = j
-            break
-    values[best] = INFINITY
-    second[0] = _smallest(values, n)
+    cdef double cost, smallest = INFINITY
+    for j in range(centers.shape[0]):
+        if values[j] <= threshold:
+            cost = _cost(X, i, centers, j, False)
+            if cost < smallest:
+                smallest = cost
+                best = j
     return best
 
 
 cdef inline void _minus_twice_products(
-    const double *rows, int n_rows, const double *centers, int n_clusters,
-    int n_features, double *out,
+    const floating *rows, int n_rows, const floating *centers, int n_clusters,
+    int n_features, floating *out,
 ) noexcept nogil:
     """``out[r, j] = -2 rows[r] . centers[j]``, row-major (n_rows, n_clusters).
 
@@ -176,19 +184,28 @@ cdef inline void _minus_twice_products(
     """
     cdef char transpose = b"T"
     cdef char keep = b"N"
-    cdef double alpha = -2.0, beta = 0.0
-    dgemm(
-        &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
-        <double *> centers, &n_features, <double *> rows, &n_features, &beta,
-        out, &n_clusters,
-    )
+    cdef floating alpha = -2.0, beta = 0.0
+    if floating is float:
+        sgemm(
+            &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
+            <float *> centers, &n_features, <float *> rows, &n_features, &beta,
+            out, &n_clusters,
+        )
+    else:
+        dgemm(
+            &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
+            <double *> centers, &n_features, <double *> rows, &n_features, &beta,
+            out, &n_clusters,
+        )
 
 
 def bounded_product_assignment(
     const double[:, ::1] X,
+    const floating[:, ::1] X_ranked,
     const double[::1] squared_norms,
     const double[:, ::1] centers,
-    const double[::1] center_squared_norms,
+    const floating[:, ::1] centers_ranked,
+    const floating[::1] center_squared_norms,
     Py_ssize_t[::1] labels,
     double[::1] upper,
     double[::1] lower,
@@ -201,28 +218,36 @@ def bounded_product_assignment(
     Py_ssize_t[::1] out_index,
     Py_ssize_t[::1] out_previous,
 ):
-    """Bounded L2 assignment with the distances of failing points by BLAS.
+    """Bounded L2 assignment, ranking the centers of failing points by BLAS.
 
     The bounds move and are tested as in ``bounded_assignment``. Points whose
     bounds still fail are taken ``chunk_rows`` at a time (copied together
-    unless the whole chunk fails); one ``dgemm`` gives ``-2 x.c`` for all their
-    centers, and a single pass over each row of the product adds ``|c|^2`` and
-    keeps the smallest and second smallest value (ties go to the lowest
-    index, as with ``numpy.argmin``). This is the ranking scikit-learn's Lloyd
-    uses, so labels are the same.
+    unless the whole chunk fails); one matrix product gives ``-2 x.c`` for all
+    their centers and one pass over each row adds ``|c|^2`` and finds the
+    smallest and second smallest value, as scikit-learn's Lloyd ranks centers.
 
-    The upper bound of a point that was ranked is its exact distance to its
-    center, from coordinate differences. The lower bound is the second
-    smallest distance of the product form less a bound on its rounding error,
-    so that it stays below the exact distance to every other center.
+    The ranking may be computed in single precision: the labels are still
+    those of exact arithmetic. Each ranked value is within a bound ``e`` of
+    the exact ``|c|^2 - 2 x.c``, from the rounding of the inputs and of a
+    dot product of ``n_features`` terms (``e = 2 (n_features + 4) eps (|x|
+    max|c| + max|c|^2)``, twice the textbook bound). When the second smallest
+    value is within ``2 e`` of the smallest, the candidates within ``2 e``
+    are compared by exact distances (coordinate differences). The upper
+    bound of a ranked point is its exact distance to its center; the lower
+    bound comes from the smallest value of the other centers less ``e``.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+    X_ranked : ndarray of shape (n_samples, n_features), float32 or float64
+        ``X`` in the precision of the ranking.
     squared_norms : ndarray of shape (n_samples,)
         ``|x|^2`` of every row of ``X``.
     centers : ndarray of shape (n_clusters, n_features)
+    centers_ranked : ndarray of shape (n_clusters, n_features)
+        ``centers`` in the precision of the ranking.
     center_squared_norms : ndarray of shape (n_clusters,)
+        ``|c|^2``, computed in float64, in the precision of the ranking.
     labels, upper, lower : ndarray of shape (n_samples,)
         Updated in place.
     shift, fastest, largest_shift, runner_up_shift, half_gap
@@ -240,19 +265,32 @@ def bounded_product_assignment(
     cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
     cdef Py_ssize_t n_clusters = centers.shape[0]
     cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
-    cdef double up, low, bound, value, nearest, second, slack, largest_norm = 0.0
-    cdef const double *rows
-    cdef double *gathered = NULL
-    cdef double *product = NULL
+    cdef double up, low, bound, nearest, second, other, error, value
+    cdef double relative, underflow, largest = 0.0
+    cdef const floating *rows
+    cdef floating *values
+    cdef floating *gathered = NULL
+    cdef floating *product = NULL
     cdef Py_ssize_t *ranked = NULL
     if n_samples == 0:
         return 0
     chunk_rows = max(1, min(chunk_rows, n_samples))
     for j in range(n_clusters):
-        largest_norm = max(largest_norm, center_squared_norms[j])
+        value = 0.0
+        for r in range(n_features):
+            value += centers[j, r] * centers[j, r]
+        largest = max(largest, value)
+    # Rounded up: the bound must not rest on the rounding of this norm.
+    largest = sqrt(largest) * (1.0 + 4.0 * (n_features + 2) * DBL_EPSILON)
+    if floating is float:
+        relative = 2.0 * (n_features + 4) * FLT_EPSILON
+        underflow = 2.0 * n_features * FLT_MIN
+    else:
+        relative = 2.0 * (n_features + 4) * DBL_EPSILON
+        underflow = 2.0 * n_features * DBL_MIN
     with nogil:
-        gathered = <double *> malloc(chunk_rows * n_features * sizeof(double))
-        product = <double *> malloc(chunk_rows * n_clusters * sizeof(double))
+        gathered = <floating *> malloc(chunk_rows * n_features * sizeof(floating))
+        product = <floating *> malloc(chunk_rows * n_clusters * sizeof(floating))
         ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
     if gathered == NULL or product == NULL or ranked == NULL:
         free(gathered)
@@ -285,24 +323,42 @@ def bounded_product_assignment(
                 start = stop
                 continue
             if n_ranked == stop - start:
-                rows = &X[start, 0]
+                rows = &X_ranked[start, 0]
             else:
                 for r in range(n_ranked):
                     memcpy(
-                        &gathered[r * n_features], &X[ranked[r], 0],
-                        n_features * sizeof(double),
+                        &gathered[r * n_features], &X_ranked[ranked[r], 0],
+                        n_features * sizeof(floating),
                     )
                 rows = gathered
             _minus_twice_products(
-                rows, <int> n_ranked, &centers[0, 0], <int> n_clusters,
+                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
                 <int> n_features, product,
             )
             for r in range(n_ranked):
                 i = ranked[r]
-                best = _two_smallest(
-                    &product[r * n_clusters], center_squared_norms, n_clusters,
-                    &nearest, &second,
+                values = &product[r * n_clusters]
+                for j in range(n_clusters):
+                    values[j] += center_squared_norms[j]
+                nearest = _smallest(values, n_clusters)
+                best = _first_equal(values, n_clusters, <floating> nearest)
+                values[best] = INFINITY
+                second = _smallest(values, n_clusters)
+                values[best] = <floating> nearest
+                # Bound on |value - exact| for every center, plus the rounding
+                # of |x|^2 (float64) and inputs flushed to zero.
+                error = (
+                    relative * largest * (sqrt(squared_norms[i]) + largest)
+                    + 4.0 * (n_features + 2) * DBL_EPSILON * squared_norms[i]
+                    + underflow * (sqrt(squared_norms[i]) + largest + 1.0)
                 )
+                other = second
+                if second - nearest <= 2.0 * error:
+                    best = _nearest_exactly(
+                        X, i, centers, values, nearest + 2.0 * error
+                    )
+                    if values[best] != <floating> nearest:
+                        other = nearest
                 own = labels[i]
                 if best != own:
                     labels[i] = best
@@ -310,14 +366,7 @@ def bounded_product_assignment(
                     out_index[n_out] = i
                     out_previous[n_out] = own
                     n_out += 1
-                # |x|^2 + |c|^2 - 2 x.c rounds with an error below
-                # (n_features + 2) eps (|x| + |c|)^2 <= 2 (n_features + 2) eps
-                # (|x|^2 + |c|^2); twice that keeps a margin.
-                slack = (
-                    4.0 * (n_features + 2) * DBL_EPSILON
-                    * (squared_norms[i] + largest_norm)
-                )
-                value = second + squared_norms[i] - slack
+                value = other + squared_norms[i] - error
                 lower[i] = sqrt(value) if value > 0.0 else 0.0
             start = stop
         free(gathered)

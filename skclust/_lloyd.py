@@ -26,6 +26,11 @@ from ._bounds import bounded_assignment, bounded_product_assignment
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
 _SCAN_MAX_FEATURES = 16
 
+# Centered data whose largest absolute value lies in this range is ranked in
+# single precision (see _ranking_dtype).
+_SINGLE_MIN_SCALE = 1e-10
+_SINGLE_MAX_SCALE = 1e10
+
 # Blocks of rows per thread in the assignment step: with several per thread,
 # a thread slowed down by other work on the machine leaves its remaining
 # blocks to the others.
@@ -209,6 +214,21 @@ def relocate_empty_clusters(X, labels, centers, empty, metric):
     return np.asarray(moved, dtype=np.intp), np.asarray(previous, dtype=np.intp)
 
 
+def _ranking_dtype(X):
+    """float32 for ranking centers by matrix products, unless the scale of
+    ``X`` is outside ``[_SINGLE_MIN_SCALE, _SINGLE_MAX_SCALE]``.
+
+    The compiled kernel corrects single-precision rankings by exact
+    distances wherever rounding could change a label, so the precision
+    changes the speed only; far from unit scale, single precision would
+    overflow, or leave too many near ties to re-examine.
+    """
+    scale = float(np.max(np.abs(X), initial=0.0))
+    if _SINGLE_MIN_SCALE <= scale <= _SINGLE_MAX_SCALE:
+        return np.float32
+    return np.float64
+
+
 class _Bounds:
     """Hamerly's bounds for every point, and the assignment step that uses them.
 
@@ -239,6 +259,8 @@ class _Bounds:
         if self._product:
             self._squared_norms = np.einsum("ij,ij->i", X, X)
             self._chunk_rows = max(16, _PRODUCT_CHUNK_ELEMENTS // n_clusters)
+            self._ranking_dtype = _ranking_dtype(X)
+            self._X_ranked = X.astype(self._ranking_dtype, copy=False)
         self._pool = pool
         n_blocks = 1 if pool is None else n_threads * _BLOCKS_PER_THREAD
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
@@ -290,14 +312,19 @@ class _Bounds:
         runner_up = float(np.max(np.delete(shift, fastest), initial=0.0))
 
         if self._product:
-            center_norms = np.einsum("ij,ij->i", centers, centers)
+            centers_ranked = centers.astype(self._ranking_dtype)
+            center_norms = np.einsum("ij,ij->i", centers, centers).astype(
+                self._ranking_dtype
+            )
 
         def assign_block(rows):
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
+                    self._X_ranked[rows],
                     self._squared_norms[rows],
                     centers,
+                    centers_ranked,
                     center_norms,
                     self.labels[rows],
                     self.upper[rows],

@@ -224,7 +224,8 @@ def _ranking_dtype(X):
     changes the speed only; far from unit scale, single precision would
     overflow, or leave too many near ties to re-examine.
     """
-    scale = float(np.max(np.abs(X), initial=0.0))
+    # max(-min, max) rather than max(abs): no temporary copy of X.
+    scale = max(-float(X.min(initial=0.0)), float(X.max(initial=0.0)))
     if _SINGLE_MIN_SCALE <= scale <= _SINGLE_MAX_SCALE:
         return np.float32
     return np.float64

@@ -42,6 +42,32 @@ cdef inline double _cost(
     return total
 
 
+cdef inline double _squared_distance(
+    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
+) noexcept nogil:
+    """Squared Euclidean distance, summed in four interleaved partial sums.
+
+    With many features a single running sum waits on every addition.
+    """
+    cdef Py_ssize_t f = 0, n = X.shape[1]
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, d0, d1, d2, d3
+    while f + 4 <= n:
+        d0 = X[i, f] - C[j, f]
+        d1 = X[i, f + 1] - C[j, f + 1]
+        d2 = X[i, f + 2] - C[j, f + 2]
+        d3 = X[i, f + 3] - C[j, f + 3]
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        f += 4
+    while f < n:
+        d0 = X[i, f] - C[j, f]
+        s0 += d0 * d0
+        f += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 cdef inline double _as_distance(double cost, bint manhattan) noexcept nogil:
     return cost if manhattan else sqrt(cost)
 
@@ -124,26 +150,77 @@ def bounded_assignment(
     return n_out
 
 
+cdef extern from *:
+    """
+    #include <math.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+
+    /* Smallest of n values. SSE2 is part of x86-64: four vector running
+       minima overlap their comparisons. Elsewhere, four scalar ones. */
+    static float skclust_smallest_float(const float *v, Py_ssize_t n) {
+        Py_ssize_t j = 0;
+        float m = INFINITY, lanes[4];
+    #if defined(__SSE2__)
+        __m128 m0 = _mm_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (; j + 16 <= n; j += 16) {
+            m0 = _mm_min_ps(m0, _mm_loadu_ps(v + j));
+            m1 = _mm_min_ps(m1, _mm_loadu_ps(v + j + 4));
+            m2 = _mm_min_ps(m2, _mm_loadu_ps(v + j + 8));
+            m3 = _mm_min_ps(m3, _mm_loadu_ps(v + j + 12));
+        }
+        _mm_storeu_ps(lanes, _mm_min_ps(_mm_min_ps(m0, m1), _mm_min_ps(m2, m3)));
+    #else
+        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
+        for (; j + 4 <= n; j += 4) {
+            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
+        }
+    #endif
+        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
+        for (; j < n; j++) m = v[j] < m ? v[j] : m;
+        return m;
+    }
+
+    static double skclust_smallest_double(const double *v, Py_ssize_t n) {
+        Py_ssize_t j = 0;
+        double m = INFINITY, lanes[4];
+    #if defined(__SSE2__)
+        __m128d m0 = _mm_set1_pd(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (; j + 8 <= n; j += 8) {
+            m0 = _mm_min_pd(m0, _mm_loadu_pd(v + j));
+            m1 = _mm_min_pd(m1, _mm_loadu_pd(v + j + 2));
+            m2 = _mm_min_pd(m2, _mm_loadu_pd(v + j + 4));
+            m3 = _mm_min_pd(m3, _mm_loadu_pd(v + j + 6));
+        }
+        _mm_storeu_pd(lanes, _mm_min_pd(_mm_min_pd(m0, m1), _mm_min_pd(m2, m3)));
+        lanes[2] = lanes[3] = INFINITY;
+    #else
+        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
+        for (; j + 4 <= n; j += 4) {
+            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
+        }
+    #endif
+        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
+        for (; j < n; j++) m = v[j] < m ? v[j] : m;
+        return m;
+    }
+    """
+    float skclust_smallest_float(const float *values, Py_ssize_t n) noexcept nogil
+    double skclust_smallest_double(const double *values, Py_ssize_t n) noexcept nogil
+
+
 cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept nogil:
     """Smallest of ``values`` (``INFINITY`` if ``n`` is 0).
 
-    Four independent running minima let the comparisons overlap, where one
-    running minimum with its index and runner-up waits on every comparison.
+    Vectorized in C: with one running minimum, each comparison waits for the
+    previous one, and this pass over each row of the product took as long
+    as the single-precision product itself.
     """
-    cdef Py_ssize_t j = 0
-    cdef floating m0 = INFINITY, m1 = INFINITY, m2 = INFINITY, m3 = INFINITY
-    while j + 4 <= n:
-        m0 = values[j] if values[j] < m0 else m0
-        m1 = values[j + 1] if values[j + 1] < m1 else m1
-        m2 = values[j + 2] if values[j + 2] < m2 else m2
-        m3 = values[j + 3] if values[j + 3] < m3 else m3
-        j += 4
-    while j < n:
-        m0 = values[j] if values[j] < m0 else m0
-        j += 1
-    m0 = m1 if m1 < m0 else m0
-    m2 = m3 if m3 < m2 else m2
-    return m2 if m2 < m0 else m0
+    if floating is float:
+        return skclust_smallest_float(values, n)
+    else:
+        return skclust_smallest_double(values, n)
 
 
 cdef inline Py_ssize_t _first_equal(
@@ -166,25 +243,32 @@ cdef inline Py_ssize_t _nearest_exactly(
     cdef double cost, smallest = INFINITY
     for j in range(centers.shape[0]):
         if values[j] <= threshold:
-            cost = _cost(X, i, centers, j, False)
+            cost = _squared_distance(X, i, centers, j)
             if cost < smallest:
                 smallest = cost
                 best = j
     return best
 
 
-cdef inline void _minus_twice_products(
-    const floating *rows, int n_rows, const floating *centers, int n_clusters,
-    int n_features, floating *out,
+cdef inline void _rank_centers(
+    const floating *rows, int n_rows, const floating *centers,
+    const floating *center_squared_norms, int n_clusters, int n_features,
+    floating *out,
 ) noexcept nogil:
-    """``out[r, j] = -2 rows[r] . centers[j]``, row-major (n_rows, n_clusters).
+    """``out[r, j] = |c_j|^2 - 2 rows[r] . c_j``, row-major (n_rows, n_clusters).
 
-    In BLAS's column-major terms this is ``centers^T rows`` of shape
-    (n_clusters, n_rows).
+    Each row of ``out`` starts as the norms and BLAS adds the products (in
+    its column-major terms, ``centers^T rows`` of shape (n_clusters, n_rows)).
     """
     cdef char transpose = b"T"
     cdef char keep = b"N"
-    cdef floating alpha = -2.0, beta = 0.0
+    cdef floating alpha = -2.0, beta = 1.0
+    cdef int r
+    for r in range(n_rows):
+        memcpy(
+            &out[r * n_clusters], center_squared_norms,
+            n_clusters * sizeof(floating),
+        )
     if floating is float:
         sgemm(
             &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
@@ -223,8 +307,9 @@ def bounded_product_assignment(
     The bounds move and are tested as in ``bounded_assignment``. Points whose
     bounds still fail are taken ``chunk_rows`` at a time (copied together
     unless the whole chunk fails); one matrix product gives ``-2 x.c`` for all
-    their centers and one pass over each row adds ``|c|^2`` and finds the
-    smallest and second smallest value, as scikit-learn's Lloyd ranks centers.
+    their centers, added to ``|c|^2``, and two vectorized passes over each row
+    find the smallest and second smallest value, as scikit-learn's Lloyd
+    ranks centers.
 
     The ranking may be computed in single precision: the labels are still
     those of exact arithmetic. Each ranked value is within a bound ``e`` of
@@ -313,7 +398,7 @@ def bounded_product_assignment(
                 if up < bound:
                     upper[i] = up
                     continue
-                up = sqrt(_cost(X, i, centers, own, False))
+                up = sqrt(_squared_distance(X, i, centers, own))
                 upper[i] = up
                 if up < bound:
                     continue
@@ -331,15 +416,14 @@ def bounded_product_assignment(
                         n_features * sizeof(floating),
                     )
                 rows = gathered
-            _minus_twice_products(
-                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
-                <int> n_features, product,
+            _rank_centers(
+                rows, <int> n_ranked, &centers_ranked[0, 0],
+                &center_squared_norms[0], <int> n_clusters, <int> n_features,
+                product,
             )
             for r in range(n_ranked):
                 i = ranked[r]
                 values = &product[r * n_clusters]
-                for j in range(n_clusters):
-                    values[j] += center_squared_norms[j]
                 nearest = _smallest(values, n_clusters)
                 best = _first_equal(values, n_clusters, <floating> nearest)
                 values[best] = INFINITY
@@ -362,7 +446,7 @@ def bounded_product_assignment(
                 own = labels[i]
                 if best != own:
                     labels[i] = best
-                    upper[i] = sqrt(_cost(X, i, centers, best, False))
+                    upper[i] = sqrt(_squared_distance(X, i, centers, best))
                     out_index[n_out] = i
                     out_previous[n_out] = own
                     n_out += 1

@@ -150,6 +150,31 @@ def bounded_assignment(
     return n_out
 
 
+def half_gaps(const double[:, ::1] centers, bint manhattan, double[::1] out):
+    """Half the distance from each center to the nearest other one.
+
+    From coordinate differences, each pair once. Hamerly's test skips a point
+    whose upper bound is below half this gap for its center.
+    """
+    cdef Py_ssize_t a, b, n_clusters = centers.shape[0]
+    cdef double cost
+    with nogil:
+        for a in range(n_clusters):
+            out[a] = INFINITY
+        for a in range(n_clusters):
+            for b in range(a + 1, n_clusters):
+                if manhattan:
+                    cost = _cost(centers, a, centers, b, True)
+                else:
+                    cost = _squared_distance(centers, a, centers, b)
+                if cost < out[a]:
+                    out[a] = cost
+                if cost < out[b]:
+                    out[b] = cost
+        for a in range(n_clusters):
+            out[a] = 0.5 * _as_distance(out[a], manhattan)
+
+
 cdef extern from *:
     """
     #include <math.h>

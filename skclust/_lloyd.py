@@ -21,7 +21,7 @@ from itertools import pairwise
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._bounds import bounded_assignment, bounded_product_assignment
+from ._bounds import bounded_assignment, bounded_product_assignment, half_gaps
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -127,17 +127,6 @@ def nearest_two(X, centers, metric):
             rank[rows, best] = np.inf
             second[start:stop] = metric.from_ranking(block, rank.min(axis=1))
     return labels, nearest, second
-
-
-def center_distances(centers, metric):
-    """Distances between all pairs of centers, from coordinate differences."""
-    n_clusters, n_features = centers.shape
-    out = np.empty((n_clusters, n_clusters))
-    step = max(1, _BLOCK_ELEMENTS // (n_clusters * n_features))
-    for start in range(0, n_clusters, step):
-        block = centers[start : start + step, None, :] - centers[None, :, :]
-        out[start : start + step] = metric.norm(block)
-    return out
 
 
 def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
@@ -273,9 +262,7 @@ class _Bounds:
         """Record that the centers moved by ``shift`` to ``centers``."""
         self._shift = shift
         if centers.shape[0] > 1:
-            between = center_distances(centers, self.metric)
-            np.fill_diagonal(between, np.inf)
-            self._half_gap = 0.5 * between.min(axis=1)
+            half_gaps(centers, self.metric.manhattan, self._half_gap)
 
     def reset(self, index, own_distance, other_distance):
         self.upper[index] = own_distance

@@ -32,9 +32,11 @@ _SCAN_MAX_FEATURES = 16
 _SINGLE_MIN_SCALE = 1e-10
 _SINGLE_MAX_SCALE = 1e10
 
-# Blocks of rows per thread in the assignment step: with several per thread,
-# a thread slowed down by other work on the machine leaves its remaining
-# blocks to the others.
+# Blocks of rows per thread in the assignment step by matrix products: with
+# several per thread, a thread slowed down by other work on the machine leaves
+# its remaining blocks to the others (200,000 x 64: 1.13x -> 1.05x
+# scikit-learn's time). The cheaper scan of few features is best with one
+# (football.bmp, k = 48: 0.30 s against 0.33 s with four).
 _BLOCKS_PER_THREAD = 4
 
 # Elements of the (rows x centers) product that the compiled L2 kernel computes
@@ -253,7 +255,9 @@ class _Bounds:
             self._ranking_dtype = _ranking_dtype(X)
             self._X_ranked = X.astype(self._ranking_dtype, copy=False)
         self._pool = pool
-        n_blocks = 1 if pool is None else n_threads * _BLOCKS_PER_THREAD
+        n_blocks = 1 if pool is None else n_threads
+        if self._product:
+            n_blocks *= _BLOCKS_PER_THREAD
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
         edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
         self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]

@@ -3300,6 +3300,7 @@ static const char __pyx_k_fortran[] = "fortran";
 static const char __pyx_k_Dimension_d_is_not_direct[] = "Dimension %d is not direct";
 static const char __pyx_k_Cannot_index_with_type_200U[] = "Cannot index with type \047%.200U\047";
 static const char __pyx_k_itemsize_0_for_cython_array[] = "itemsize <= 0 for cython.array";
+static const char __pyx_k_Weighted_sums_over_the_clusters[] = "Weighted sums over the clusters of the L2 metric, in one pass each.\n\n``add_weighted_rows`` keeps the cluster sums of the center update and\n``weighted_inertia`` gives the inertia. The L2 center update keeps each cluster\047s weighted sum of its points and moves\nthe points that changed cluster. Through numpy and scipy that was a gather of\nthe moved rows and two sparse products per iteration (0.1 s per fit of\n200,000 x 64, k = 256, 10 iterations); this pass reads each moved row once\nand adds it in place.\n";
 static const char __pyx_k_Buffer_view_does_not_expose_stri[] = "Buffer view does not expose strides";
 static const char __pyx_k_Can_only_create_a_buffer_that_is[] = "Can only create a buffer that is contiguous in memory.";
 static const char __pyx_k_Cannot_create_writable_memory_vi[] = "Cannot create writable memory view from read-only memoryview";
@@ -3307,7 +3308,6 @@ static const char __pyx_k_Cannot_transpose_memoryview_with[] = "Cannot transpose
 static const char __pyx_k_Empty_shape_tuple_for_cython_arr[] = "Empty shape tuple for cython.array";
 static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensions not supported";
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
-static const char __pyx_k_Per_cluster_weighted_sums_of_row[] = "Per-cluster weighted sums of rows, added or removed in one pass.\n\nThe L2 center update keeps each cluster\047s weighted sum of its points and moves\nthe points that changed cluster. Through numpy and scipy that was a gather of\nthe moved rows and two sparse products per iteration (0.1 s per fit of\n200,000 x 64, k = 256, 10 iterations); this pass reads each moved row once\nand adds it in place.\n";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
 static const char __pyx_k_got_differing_extents_in_dimensi[] = "got differing extents in dimension %d (got %zd and %zd)";
 /* #### Code section: decls ### */
@@ -3353,6 +3353,7 @@ static PyObject *__pyx_pf___pyx_memoryviewslice___reduce_cython__(CYTHON_UNUSED 
 static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUSED struct __pyx_memoryviewslice_obj *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X, __Pyx_memviewslice __pyx_v_weights, __Pyx_memviewslice __pyx_v_index, __Pyx_memviewslice __pyx_v_clusters, double __pyx_v_sign, __Pyx_memviewslice __pyx_v_sums); /* proto */
+static PyObject *__pyx_pf_7skclust_13_cluster_sums_2weighted_inertia(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X, __Pyx_memviewslice __pyx_v_weights, __Pyx_memviewslice __pyx_v_centers, __Pyx_memviewslice __pyx_v_labels); /* proto */
 static PyObject *__pyx_tp_new__initialisation_array(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3487,8 +3488,8 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[2];
-    PyObject *__pyx_codeobj_tab[1];
-    PyObject *__pyx_string_tab[107];
+    PyObject *__pyx_codeobj_tab[2];
+    PyObject *__pyx_string_tab[114];
     PyObject *__pyx_number_tab[3];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3601,50 +3602,57 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_asyncio_coroutines __pyx_string_tab[60]
 #define __pyx_n_u_base __pyx_string_tab[61]
 #define __pyx_n_u_c __pyx_string_tab[62]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[63]
-#define __pyx_n_u_clusters __pyx_string_tab[64]
-#define __pyx_n_u_count __pyx_string_tab[65]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[66]
-#define __pyx_n_u_encode __pyx_string_tab[67]
-#define __pyx_n_u_enumerate __pyx_string_tab[68]
-#define __pyx_n_u_error __pyx_string_tab[69]
-#define __pyx_n_u_f __pyx_string_tab[70]
-#define __pyx_n_u_flags __pyx_string_tab[71]
-#define __pyx_n_u_format __pyx_string_tab[72]
-#define __pyx_n_u_fortran __pyx_string_tab[73]
-#define __pyx_n_u_i __pyx_string_tab[74]
-#define __pyx_n_u_id __pyx_string_tab[75]
-#define __pyx_n_u_index __pyx_string_tab[76]
-#define __pyx_n_u_items __pyx_string_tab[77]
-#define __pyx_n_u_itemsize __pyx_string_tab[78]
-#define __pyx_n_u_memview __pyx_string_tab[79]
-#define __pyx_n_u_mode __pyx_string_tab[80]
-#define __pyx_n_u_n_features __pyx_string_tab[81]
-#define __pyx_n_u_name __pyx_string_tab[82]
-#define __pyx_n_u_ndim __pyx_string_tab[83]
-#define __pyx_n_u_obj __pyx_string_tab[84]
-#define __pyx_n_u_pack __pyx_string_tab[85]
-#define __pyx_n_u_pop __pyx_string_tab[86]
-#define __pyx_n_u_r __pyx_string_tab[87]
-#define __pyx_n_u_register __pyx_string_tab[88]
-#define __pyx_n_u_setdefault __pyx_string_tab[89]
-#define __pyx_n_u_shape __pyx_string_tab[90]
-#define __pyx_n_u_sign __pyx_string_tab[91]
-#define __pyx_n_u_size __pyx_string_tab[92]
-#define __pyx_n_u_skclust__cluster_sums __pyx_string_tab[93]
-#define __pyx_n_u_start __pyx_string_tab[94]
-#define __pyx_n_u_step __pyx_string_tab[95]
-#define __pyx_n_u_stop __pyx_string_tab[96]
-#define __pyx_n_u_struct __pyx_string_tab[97]
-#define __pyx_n_u_sums __pyx_string_tab[98]
-#define __pyx_n_u_unpack __pyx_string_tab[99]
-#define __pyx_n_u_update __pyx_string_tab[100]
-#define __pyx_n_u_values __pyx_string_tab[101]
-#define __pyx_n_u_w __pyx_string_tab[102]
-#define __pyx_n_u_weights __pyx_string_tab[103]
-#define __pyx_n_u_x __pyx_string_tab[104]
-#define __pyx_n_b_O __pyx_string_tab[105]
-#define __pyx_kp_b_iso88591_QfAQ_E_auF_1_Qa_Rwaq_U_1_AS_b_1 __pyx_string_tab[106]
+#define __pyx_n_u_centers __pyx_string_tab[63]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[64]
+#define __pyx_n_u_clusters __pyx_string_tab[65]
+#define __pyx_n_u_count __pyx_string_tab[66]
+#define __pyx_n_u_diff __pyx_string_tab[67]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[68]
+#define __pyx_n_u_encode __pyx_string_tab[69]
+#define __pyx_n_u_enumerate __pyx_string_tab[70]
+#define __pyx_n_u_error __pyx_string_tab[71]
+#define __pyx_n_u_f __pyx_string_tab[72]
+#define __pyx_n_u_flags __pyx_string_tab[73]
+#define __pyx_n_u_format __pyx_string_tab[74]
+#define __pyx_n_u_fortran __pyx_string_tab[75]
+#define __pyx_n_u_i __pyx_string_tab[76]
+#define __pyx_n_u_id __pyx_string_tab[77]
+#define __pyx_n_u_index __pyx_string_tab[78]
+#define __pyx_n_u_items __pyx_string_tab[79]
+#define __pyx_n_u_itemsize __pyx_string_tab[80]
+#define __pyx_n_u_labels __pyx_string_tab[81]
+#define __pyx_n_u_memview __pyx_string_tab[82]
+#define __pyx_n_u_mode __pyx_string_tab[83]
+#define __pyx_n_u_n_features __pyx_string_tab[84]
+#define __pyx_n_u_name __pyx_string_tab[85]
+#define __pyx_n_u_ndim __pyx_string_tab[86]
+#define __pyx_n_u_obj __pyx_string_tab[87]
+#define __pyx_n_u_pack __pyx_string_tab[88]
+#define __pyx_n_u_pop __pyx_string_tab[89]
+#define __pyx_n_u_r __pyx_string_tab[90]
+#define __pyx_n_u_register __pyx_string_tab[91]
+#define __pyx_n_u_row __pyx_string_tab[92]
+#define __pyx_n_u_setdefault __pyx_string_tab[93]
+#define __pyx_n_u_shape __pyx_string_tab[94]
+#define __pyx_n_u_sign __pyx_string_tab[95]
+#define __pyx_n_u_size __pyx_string_tab[96]
+#define __pyx_n_u_skclust__cluster_sums __pyx_string_tab[97]
+#define __pyx_n_u_start __pyx_string_tab[98]
+#define __pyx_n_u_step __pyx_string_tab[99]
+#define __pyx_n_u_stop __pyx_string_tab[100]
+#define __pyx_n_u_struct __pyx_string_tab[101]
+#define __pyx_n_u_sums __pyx_string_tab[102]
+#define __pyx_n_u_total __pyx_string_tab[103]
+#define __pyx_n_u_unpack __pyx_string_tab[104]
+#define __pyx_n_u_update __pyx_string_tab[105]
+#define __pyx_n_u_values __pyx_string_tab[106]
+#define __pyx_n_u_w __pyx_string_tab[107]
+#define __pyx_n_u_weighted_inertia __pyx_string_tab[108]
+#define __pyx_n_u_weights __pyx_string_tab[109]
+#define __pyx_n_u_x __pyx_string_tab[110]
+#define __pyx_n_b_O __pyx_string_tab[111]
+#define __pyx_kp_b_iso88591_6_E_aq_aq_aq_U_1_q_Cr_A_uBa_WAS __pyx_string_tab[112]
+#define __pyx_kp_b_iso88591_QfAQ_E_auF_1_Qa_Rwaq_U_1_AS_b_1 __pyx_string_tab[113]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_136983863 __pyx_number_tab[2]
@@ -3675,8 +3683,8 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<107; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<114; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3713,8 +3721,8 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<107; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<114; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -17901,7 +17909,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "skclust/_cluster_sums.pyx":13
+/* "skclust/_cluster_sums.pyx":14
  * 
  * 
  * def add_weighted_rows(             # <<<<<<<<<<<<<<
@@ -17954,67 +17962,67 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_weights,&__pyx_mstate_global->__pyx_n_u_index,&__pyx_mstate_global->__pyx_n_u_clusters,&__pyx_mstate_global->__pyx_n_u_sign,&__pyx_mstate_global->__pyx_n_u_sums,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 13, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 14, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 13, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 14, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "add_weighted_rows", 0) < (0)) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "add_weighted_rows", 0) < (0)) __PYX_ERR(0, 14, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("add_weighted_rows", 1, 6, 6, i); __PYX_ERR(0, 13, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("add_weighted_rows", 1, 6, 6, i); __PYX_ERR(0, 14, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 6)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 14, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 14, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 14, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 14, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 14, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 13, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 14, __pyx_L3_error)
     }
-    __pyx_v_X = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double__const__(values[0], 0); if (unlikely(!__pyx_v_X.memview)) __PYX_ERR(0, 14, __pyx_L3_error)
-    __pyx_v_weights = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[1], 0); if (unlikely(!__pyx_v_weights.memview)) __PYX_ERR(0, 15, __pyx_L3_error)
-    __pyx_v_index = __Pyx_PyObject_to_MemoryviewSlice_dc_Py_ssize_t__const__(values[2], 0); if (unlikely(!__pyx_v_index.memview)) __PYX_ERR(0, 16, __pyx_L3_error)
-    __pyx_v_clusters = __Pyx_PyObject_to_MemoryviewSlice_dc_Py_ssize_t__const__(values[3], 0); if (unlikely(!__pyx_v_clusters.memview)) __PYX_ERR(0, 17, __pyx_L3_error)
-    __pyx_v_sign = __Pyx_PyFloat_AsDouble(values[4]); if (unlikely((__pyx_v_sign == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 18, __pyx_L3_error)
-    __pyx_v_sums = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_sums.memview)) __PYX_ERR(0, 19, __pyx_L3_error)
+    __pyx_v_X = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double__const__(values[0], 0); if (unlikely(!__pyx_v_X.memview)) __PYX_ERR(0, 15, __pyx_L3_error)
+    __pyx_v_weights = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[1], 0); if (unlikely(!__pyx_v_weights.memview)) __PYX_ERR(0, 16, __pyx_L3_error)
+    __pyx_v_index = __Pyx_PyObject_to_MemoryviewSlice_dc_Py_ssize_t__const__(values[2], 0); if (unlikely(!__pyx_v_index.memview)) __PYX_ERR(0, 17, __pyx_L3_error)
+    __pyx_v_clusters = __Pyx_PyObject_to_MemoryviewSlice_dc_Py_ssize_t__const__(values[3], 0); if (unlikely(!__pyx_v_clusters.memview)) __PYX_ERR(0, 18, __pyx_L3_error)
+    __pyx_v_sign = __Pyx_PyFloat_AsDouble(values[4]); if (unlikely((__pyx_v_sign == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 19, __pyx_L3_error)
+    __pyx_v_sums = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_sums.memview)) __PYX_ERR(0, 20, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("add_weighted_rows", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 13, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("add_weighted_rows", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 14, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -18067,7 +18075,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
   Py_ssize_t __pyx_t_10;
   __Pyx_RefNannySetupContext("add_weighted_rows", 0);
 
-  /* "skclust/_cluster_sums.pyx":25
+  /* "skclust/_cluster_sums.pyx":26
  *     Rows are added in the order of ``index``.
  *     """
  *     cdef Py_ssize_t r, f, i, c, n_features = X.shape[1]             # <<<<<<<<<<<<<<
@@ -18076,7 +18084,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
 */
   __pyx_v_n_features = (__pyx_v_X.shape[1]);
 
-  /* "skclust/_cluster_sums.pyx":27
+  /* "skclust/_cluster_sums.pyx":28
  *     cdef Py_ssize_t r, f, i, c, n_features = X.shape[1]
  *     cdef double w
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -18089,7 +18097,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "skclust/_cluster_sums.pyx":28
+        /* "skclust/_cluster_sums.pyx":29
  *     cdef double w
  *     with nogil:
  *         for r in range(index.shape[0]):             # <<<<<<<<<<<<<<
@@ -18103,7 +18111,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
         for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
           __pyx_v_r = __pyx_t_3;
 
-          /* "skclust/_cluster_sums.pyx":29
+          /* "skclust/_cluster_sums.pyx":30
  *     with nogil:
  *         for r in range(index.shape[0]):
  *             i = index[r]             # <<<<<<<<<<<<<<
@@ -18113,7 +18121,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
           __pyx_t_4 = __pyx_v_r;
           __pyx_v_i = (*((Py_ssize_t const  *) ( /* dim=0 */ ((char *) (((Py_ssize_t const  *) __pyx_v_index.data) + __pyx_t_4)) )));
 
-          /* "skclust/_cluster_sums.pyx":30
+          /* "skclust/_cluster_sums.pyx":31
  *         for r in range(index.shape[0]):
  *             i = index[r]
  *             c = clusters[r]             # <<<<<<<<<<<<<<
@@ -18123,7 +18131,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
           __pyx_t_4 = __pyx_v_r;
           __pyx_v_c = (*((Py_ssize_t const  *) ( /* dim=0 */ ((char *) (((Py_ssize_t const  *) __pyx_v_clusters.data) + __pyx_t_4)) )));
 
-          /* "skclust/_cluster_sums.pyx":31
+          /* "skclust/_cluster_sums.pyx":32
  *             i = index[r]
  *             c = clusters[r]
  *             w = sign * weights[i]             # <<<<<<<<<<<<<<
@@ -18133,11 +18141,12 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
           __pyx_t_4 = __pyx_v_i;
           __pyx_v_w = (__pyx_v_sign * (*((double const  *) ( /* dim=0 */ ((char *) (((double const  *) __pyx_v_weights.data) + __pyx_t_4)) ))));
 
-          /* "skclust/_cluster_sums.pyx":32
+          /* "skclust/_cluster_sums.pyx":33
  *             c = clusters[r]
  *             w = sign * weights[i]
  *             for f in range(n_features):             # <<<<<<<<<<<<<<
  *                 sums[c, f] += w * X[i, f]
+ * 
 */
 
           __pyx_t_5 = __pyx_v_n_features;
@@ -18146,10 +18155,12 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
           for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
             __pyx_v_f = __pyx_t_7;
 
-            /* "skclust/_cluster_sums.pyx":33
+            /* "skclust/_cluster_sums.pyx":34
  *             w = sign * weights[i]
  *             for f in range(n_features):
  *                 sums[c, f] += w * X[i, f]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
             __pyx_t_4 = __pyx_v_i;
             __pyx_t_8 = __pyx_v_f;
@@ -18162,7 +18173,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
 
       }
 
-      /* "skclust/_cluster_sums.pyx":27
+      /* "skclust/_cluster_sums.pyx":28
  *     cdef Py_ssize_t r, f, i, c, n_features = X.shape[1]
  *     cdef double w
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -18179,7 +18190,7 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
       }
   }
 
-  /* "skclust/_cluster_sums.pyx":13
+  /* "skclust/_cluster_sums.pyx":14
  * 
  * 
  * def add_weighted_rows(             # <<<<<<<<<<<<<<
@@ -18189,6 +18200,333 @@ static PyObject *__pyx_pf_7skclust_13_cluster_sums_add_weighted_rows(CYTHON_UNUS
 
   /* function exit code */
   __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "skclust/_cluster_sums.pyx":37
+ * 
+ * 
+ * def weighted_inertia(             # <<<<<<<<<<<<<<
+ *     const double[:, ::1] X,
+ *     const double[::1] weights,
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_7skclust_13_cluster_sums_3weighted_inertia(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_7skclust_13_cluster_sums_2weighted_inertia, "``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences.");
+static PyMethodDef __pyx_mdef_7skclust_13_cluster_sums_3weighted_inertia = {"weighted_inertia", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_7skclust_13_cluster_sums_3weighted_inertia, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_7skclust_13_cluster_sums_2weighted_inertia};
+static PyObject *__pyx_pw_7skclust_13_cluster_sums_3weighted_inertia(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  __Pyx_memviewslice __pyx_v_X = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_weights = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_centers = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_labels = { 0, 0, { 0 }, { 0 }, { 0 } };
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[4] = {0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("weighted_inertia (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_weights,&__pyx_mstate_global->__pyx_n_u_centers,&__pyx_mstate_global->__pyx_n_u_labels,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "weighted_inertia", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("weighted_inertia", 1, 4, 4, i); __PYX_ERR(0, 37, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 4)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+    }
+    __pyx_v_X = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double__const__(values[0], 0); if (unlikely(!__pyx_v_X.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_weights = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[1], 0); if (unlikely(!__pyx_v_weights.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_centers = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double__const__(values[2], 0); if (unlikely(!__pyx_v_centers.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
+    __pyx_v_labels = __Pyx_PyObject_to_MemoryviewSlice_dc_Py_ssize_t__const__(values[3], 0); if (unlikely(!__pyx_v_labels.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("weighted_inertia", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_weights, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_centers, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_labels, 1);
+  __Pyx_AddTraceback("skclust._cluster_sums.weighted_inertia", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_7skclust_13_cluster_sums_2weighted_inertia(__pyx_self, __pyx_v_X, __pyx_v_weights, __pyx_v_centers, __pyx_v_labels);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_weights, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_centers, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_labels, 1);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_7skclust_13_cluster_sums_2weighted_inertia(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X, __Pyx_memviewslice __pyx_v_weights, __Pyx_memviewslice __pyx_v_centers, __Pyx_memviewslice __pyx_v_labels) {
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_f;
+  Py_ssize_t __pyx_v_c;
+  Py_ssize_t __pyx_v_n_features;
+  double __pyx_v_total;
+  double __pyx_v_row;
+  double __pyx_v_diff;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  PyObject *__pyx_t_11 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("weighted_inertia", 0);
+
+  /* "skclust/_cluster_sums.pyx":44
+ * ):
+ *     """``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences."""
+ *     cdef Py_ssize_t i, f, c, n_features = X.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef double total = 0.0, row, diff
+ *     with nogil:
+*/
+  __pyx_v_n_features = (__pyx_v_X.shape[1]);
+
+  /* "skclust/_cluster_sums.pyx":45
+ *     """``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences."""
+ *     cdef Py_ssize_t i, f, c, n_features = X.shape[1]
+ *     cdef double total = 0.0, row, diff             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         for i in range(X.shape[0]):
+*/
+  __pyx_v_total = 0.0;
+
+  /* "skclust/_cluster_sums.pyx":46
+ *     cdef Py_ssize_t i, f, c, n_features = X.shape[1]
+ *     cdef double total = 0.0, row, diff
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         for i in range(X.shape[0]):
+ *             c = labels[i]
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "skclust/_cluster_sums.pyx":47
+ *     cdef double total = 0.0, row, diff
+ *     with nogil:
+ *         for i in range(X.shape[0]):             # <<<<<<<<<<<<<<
+ *             c = labels[i]
+ *             row = 0.0
+*/
+
+        __pyx_t_1 = (__pyx_v_X.shape[0]);
+        __pyx_t_2 = __pyx_t_1;
+
+        for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+          __pyx_v_i = __pyx_t_3;
+
+          /* "skclust/_cluster_sums.pyx":48
+ *     with nogil:
+ *         for i in range(X.shape[0]):
+ *             c = labels[i]             # <<<<<<<<<<<<<<
+ *             row = 0.0
+ *             for f in range(n_features):
+*/
+          __pyx_t_4 = __pyx_v_i;
+          __pyx_v_c = (*((Py_ssize_t const  *) ( /* dim=0 */ ((char *) (((Py_ssize_t const  *) __pyx_v_labels.data) + __pyx_t_4)) )));
+
+          /* "skclust/_cluster_sums.pyx":49
+ *         for i in range(X.shape[0]):
+ *             c = labels[i]
+ *             row = 0.0             # <<<<<<<<<<<<<<
+ *             for f in range(n_features):
+ *                 diff = X[i, f] - centers[c, f]
+*/
+          __pyx_v_row = 0.0;
+
+          /* "skclust/_cluster_sums.pyx":50
+ *             c = labels[i]
+ *             row = 0.0
+ *             for f in range(n_features):             # <<<<<<<<<<<<<<
+ *                 diff = X[i, f] - centers[c, f]
+ *                 row += diff * diff
+*/
+
+          __pyx_t_5 = __pyx_v_n_features;
+          __pyx_t_6 = __pyx_t_5;
+
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_f = __pyx_t_7;
+
+            /* "skclust/_cluster_sums.pyx":51
+ *             row = 0.0
+ *             for f in range(n_features):
+ *                 diff = X[i, f] - centers[c, f]             # <<<<<<<<<<<<<<
+ *                 row += diff * diff
+ *             total += weights[i] * row
+*/
+            __pyx_t_4 = __pyx_v_i;
+            __pyx_t_8 = __pyx_v_f;
+            __pyx_t_9 = __pyx_v_c;
+            __pyx_t_10 = __pyx_v_f;
+            __pyx_v_diff = ((*((double const  *) ( /* dim=1 */ ((char *) (((double const  *) ( /* dim=0 */ (__pyx_v_X.data + __pyx_t_4 * __pyx_v_X.strides[0]) )) + __pyx_t_8)) ))) - (*((double const  *) ( /* dim=1 */ ((char *) (((double const  *) ( /* dim=0 */ (__pyx_v_centers.data + __pyx_t_9 * __pyx_v_centers.strides[0]) )) + __pyx_t_10)) ))));
+
+            /* "skclust/_cluster_sums.pyx":52
+ *             for f in range(n_features):
+ *                 diff = X[i, f] - centers[c, f]
+ *                 row += diff * diff             # <<<<<<<<<<<<<<
+ *             total += weights[i] * row
+ *     return total
+*/
+            __pyx_v_row = (__pyx_v_row + (__pyx_v_diff * __pyx_v_diff));
+          }
+
+
+          /* "skclust/_cluster_sums.pyx":53
+ *                 diff = X[i, f] - centers[c, f]
+ *                 row += diff * diff
+ *             total += weights[i] * row             # <<<<<<<<<<<<<<
+ *     return total
+*/
+          __pyx_t_10 = __pyx_v_i;
+          __pyx_v_total = (__pyx_v_total + ((*((double const  *) ( /* dim=0 */ ((char *) (((double const  *) __pyx_v_weights.data) + __pyx_t_10)) ))) * __pyx_v_row));
+        }
+
+      }
+
+      /* "skclust/_cluster_sums.pyx":46
+ *     cdef Py_ssize_t i, f, c, n_features = X.shape[1]
+ *     cdef double total = 0.0, row, diff
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         for i in range(X.shape[0]):
+ *             c = labels[i]
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L5;
+        }
+        __pyx_L5:;
+      }
+  }
+
+  /* "skclust/_cluster_sums.pyx":54
+ *                 row += diff * diff
+ *             total += weights[i] * row
+ *     return total             # <<<<<<<<<<<<<<
+*/
+  __pyx_t_11 = PyFloat_FromDouble(__pyx_v_total); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_11;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_11 = 0;
+  goto __pyx_L0;
+
+  /* "skclust/_cluster_sums.pyx":37
+ * 
+ * 
+ * def weighted_inertia(             # <<<<<<<<<<<<<<
+ *     const double[:, ::1] X,
+ *     const double[::1] weights,
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_AddTraceback("skclust._cluster_sums.weighted_inertia", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
 
 
 
@@ -19590,7 +19928,7 @@ namespace {
   {
       PyModuleDef_HEAD_INIT,
       "_cluster_sums",
-      __pyx_k_Per_cluster_weighted_sums_of_row, /* m_doc */
+      __pyx_k_Weighted_sums_over_the_clusters, /* m_doc */
     #if CYTHON_USE_MODULE_STATE
       sizeof(__pyx_mstatetype), /* m_size */
     #else
@@ -20347,25 +20685,40 @@ __Pyx_RefNannySetupContext("PyInit__cluster_sums", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "skclust/_cluster_sums.pyx":13
+  /* "skclust/_cluster_sums.pyx":14
  * 
  * 
  * def add_weighted_rows(             # <<<<<<<<<<<<<<
  *     const double[:, ::1] X,
  *     const double[::1] weights,
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_7skclust_13_cluster_sums_1add_weighted_rows, 0, __pyx_mstate_global->__pyx_n_u_add_weighted_rows, NULL, __pyx_mstate_global->__pyx_n_u_skclust__cluster_sums, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 13, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_7skclust_13_cluster_sums_1add_weighted_rows, 0, __pyx_mstate_global->__pyx_n_u_add_weighted_rows, NULL, __pyx_mstate_global->__pyx_n_u_skclust__cluster_sums, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 14, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_add_weighted_rows, __pyx_t_4) < (0)) __PYX_ERR(0, 13, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_add_weighted_rows, __pyx_t_4) < (0)) __PYX_ERR(0, 14, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "skclust/_cluster_sums.pyx":37
+ * 
+ * 
+ * def weighted_inertia(             # <<<<<<<<<<<<<<
+ *     const double[:, ::1] X,
+ *     const double[::1] weights,
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_7skclust_13_cluster_sums_3weighted_inertia, 0, __pyx_mstate_global->__pyx_n_u_weighted_inertia, NULL, __pyx_mstate_global->__pyx_n_u_skclust__cluster_sums, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_weighted_inertia, __pyx_t_4) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "skclust/_cluster_sums.pyx":1
  * # cython: language_level=3, boundscheck=False, wraparound=False             # <<<<<<<<<<<<<<
  * # cython: cdivision=True, initializedcheck=False
- * """Per-cluster weighted sums of rows, added or removed in one pass.
+ * """Weighted sums over the clusters of the L2 metric, in one pass each.
 */
   __pyx_t_4 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -20536,38 +20889,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{25},{30},{37},{5},{8},{8},{15},{1},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{3},{17},{15},{18},{4},{1},{18},{8},{5},{15},{6},{9},{5},{1},{5},{6},{7},{1},{2},{5},{5},{8},{7},{4},{10},{4},{4},{3},{4},{3},{1},{8},{10},{5},{4},{4},{21},{5},{4},{4},{6},{4},{6},{6},{6},{1},{7},{1}};
-    const struct { const unsigned int length: 7; } bytes_length_index[] = {{1},{98}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{25},{30},{37},{5},{8},{8},{15},{1},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{3},{17},{15},{18},{4},{1},{7},{18},{8},{5},{4},{15},{6},{9},{5},{1},{5},{6},{7},{1},{2},{5},{5},{8},{6},{7},{4},{10},{4},{4},{3},{4},{3},{1},{8},{3},{10},{5},{4},{4},{21},{5},{4},{4},{6},{4},{5},{6},{6},{6},{1},{16},{7},{1}};
+    const struct { const unsigned int length: 7; } bytes_length_index[] = {{1},{113},{98}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (797 bytes) */
-static const char cstring[] = "x\332}T\275\216\3346\020\266\r\330\260\003\027\016\220\000.\351j\033\237\034\003.\202\300pp\270\234\201+b\337\371\340 \035A\221#-s\024\251\343\220\273\222+\227)U\252\334\322\245\037\347J?B\036!3\322\356\3369\010\274\200\226\243\371\343\3147\337H\250$~\352D(\377\002\235^\025\277\210\227\277C\023b\377\207\205\265\010\225x\251\203O\266\316!\243P\336\010c#;\376Wm\375\316\200)Z\003\346\206\263\010\361\233\366\257u{\317W\277\036)\357C\022\n\321\326^\244 \"(s\020\274\353E3\025\271\242\"O\374J9kD\023\014<\025\320\265\024K\251\026z\301\367.\252\020ST~\361T\324\224j\347\214K\325\002]%TgQ\274\t\tDZ\022\022G}Z\006/Hg\300\331\022\242J@\267q}\2245\262\223\027\247\307\247\007/~~1U\033\201qC\201\271\324\216\n\005d\320\312l]\242\354\251o\001\013qR\211>d\341\201\352\242.Z\362\273\031\220\226\340\005BbA,\246\236U\262\301K\n\267\276^la\262+\340\350\327\312!\024\312\030I~\240\203sl\013\036\013UjcQ\225\016\300\363\177\255-\316\222\361\201\032\252TvIH\031\301d\rR\n\223\247\214>\370\003jpe\225#\253\266\336&)\361B\273\214\351\231\234\016\210\022s\203E\333wy\312\310q\312\271\240\t \241bT\2750*\251\342\177\2543\326\014\326<f,\016\317\217NN\216\235\263-Z<\207\313\014^\003\023\256\270\346\336\237R\236\366\035=\277\021\362\362\rt\351\035TRn\321\241\352\251R\306\357Z\250!\331\004\r+\014\307\320\257\312^\363I&\334E\331\246%J\260\324(\353\2473\230\354&\233W\315|\302\232\017\352V\352%\350\013\352}~\333fa\221g;K\331\267V_P\206c\277\363[%\206\201s\\f\345viw\300\357%=\321\355\206\002:~!.\354K\301\033\245\357\345\353\270\004\310\275X\224:\304\220\211t@4`v\254\301\326K\332\004\031\303\032w\303\220e\256*b5\366^\333P\354c\260T\010Z;\022%\201B\033\243\241T\372b;|\324!\373d\246\226\351\252\371cAC\243\225\003\352yZ\023\2101\304\252r\252F\332\271F\245\355\346Ykh\245\241\343\331\340\374\367\001h}ywyg\275\254@\245\034\001\271eZ\376\206\322\267tw\033\332\030\241\266S\001\220\266\374\235\330\304\337\003N\263%i\361\025I\t\242H8A\213)\320\0233\355\047\251iJ\2244\267DS\240\217@\006\\\317\020a\367\366\343\355\177\036""\337\272[|:\373T}>\374|\366\345\301wW\367\037\376}<\3748\250!\217\2577O6\317\257\036>\032\356\016g\203b\341\376x{\374~\326\274\033\326\243\032/\347\227\367\343\223\361\371\325\243\037\206\303\341|\2747\226\233;\034\2729\332\\\376\013V\220\031\373";
-    PyObject *data = __Pyx_DecompressString(cstring, 797, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (896 bytes) */
+static const char cstring[] = "x\332}TO\217\0335\024\357\"\266*\260B-\245j\217\316)\007\272\003+U\010\241\252(\204\255\264\007\312nW\374\271Y\036\373Mb\326cO\374\354d\302\211c\217s\234c\2169\356\307\311\221\217\300G\340y&\311\246\010\021i\342\347\347\367\367\347\3373\023\201}U3\227\377\0162\274\312\276e/\177\204\322\371\345/\032\026\314\025\354\245t6\350It\021\231\260\212)\355\223\341\277\325\332\356\0160x\255@\035\0303\347\377\367\374}\335\336\362\325wca\255\013L \352\211e\3011\017B\235:k\226\254\354\212\234S\221\027v.\214V\254t\n\2363\250+\362\245PC9Ly\207\205\363\301\013;|\316&\024jg\214SQ\001\245b\242\326\310\336\270\000,L\t\211\3612L\235e\244S`t\016^\004\240l\251>\212\352\223\221e\227\347\227\247/\276y\321U\353!\341\206\014c.\r\025\n\230@\313\2436\201\242\207e\005\230\261\213\202-]d\026\250.\352\242\"\273C\2070\005\313\020B\022\330\260\353Y\004\355,\047wm\047\303-Lz\016\311\373\2650\010\231P\212\223\035HgL:s\0263\221K\245Q\344\006\300\246\377\211\324\330K\312:j\250\020\321\004\306\271\007\025%p\316T\354\"ZgO\251\301\271\026\206N\245\266:p\2167\322D\014_\362n\001\3171\226\230U\313:v\021\223\2370\306I\002\210\t\357\305\222)\021D\366\037\247=\326\t\254\376\2321\033]\217/.\316\215\321\025j\274\206Y\004+!\021.\273\343\336o\234_.k\372~ \344\371\033\250\303[(8\337\242C\325S\245\t\277;a\002A\007(\223B%\037\372\025\321\312\264\322\021\356\274tY\021%\222T\nm\273\325\251h\2723+\312~\205EZ\250[.\247 o\250\367~\267\215\222\304t\267\275\024m\245\345\rE8\267;\273yH0\244\030\263(\314.\354\016\370\275$;\272\035(\240N\033\342\302\276\024<(}/\337\371\005\300\324\213F.\235w\221H\007D\203\304\216\005\350\311\224&\201{\267\300\335e\360<\026\005\261\032\227Vj\227\355}0\027\010R\202\245\233FiH\303\t\033\032\034\t\271\2207[\016\240t\321\006\245\213Bu\335S\326\376\335\240\373\243\351\003j\277\233\030\360\336\371\2420b\2024~\245\010\333!\324Z\321tC\235\256\t\373\277?\300\210\034\014\322<\247aNCly\001\"D\017\2300\240\327\240\244$\025UQ\271\312{\230\350TJj\n\302\226\323\035\303\322\033\221\342m\211\233\275G\\\202\315""\023vPap\364\371H3K\352@\\2t}\024<V\304_\240\327!\002.\366\330\021\020>h\321\357\261\376\351\317\243\277?\275w\374\305z\260\376\372\366\321\355`\363\341\263\366h\363\321\307\233\007\047\357\316\233\047\215hf\355\375V\264\263\315\311\303\346~\332nN>k\006iw\334\374\334\016\332\263\315\303\247ds\324>n\307\255_=]\037\255\037\257GI\031\333\357[\2619y\322\374\332\216\332\353\325\007+\n\376\311\2733J\370\354\336q\266\276Z\027\267\243\333\253\277\016s\305\366\365j\260:\353\243_5\"\t\017(\366\243^\363\266Y\354J\331\047\377\274\0315\327Tb\236\022\254\316V\343\325\354\037!tU!";
+    PyObject *data = __Pyx_DecompressString(cstring, 896, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1077 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is Note \373th\207 Cytho\373n \021\000delib\237eratek\000\320\001c\367ter!\001n PE\337P-484\212\"re\376\264!s subcl\366\246\000es\261!buil\373ti\260\000ypes.\377 If you \223ne\224 \303\000p\316\000%\tt\177hen set\200\000\367e \047\357\002atio\377n_typing\355\047\355$iv\242\000o F\377alse.add}_\231 ecoll\266@\376+\000s.abcdi\177sableen\002\001\357gcis\004\003dno\377 default\377 __reduc\277e__ duM\002n\367on-\262@vial\376\033\000cinit__\377skclust/\375_\002\002er_sum?s.pyxuW\002\212A\337alloc\236  a\377rray dat\303a.\013\020\346#\270a\225cs.\377ASCIIEll\377ipsisSeq_uence\355a.\362g\277X__Pyx\001\000D\377ict_Next\237Ref__\227$\273\000_\355_\354\"__\001\005get/item\r\001d0\001\027\000\317func\035\001\030\000st\234\310@)\001imp\220`3\001m\367ain\003\002odulnM\002nam\002\003ewT\001~\353\000_check\371\000C__\n\001?\004\025\001\232@e\017\003\277unpick?\000E7num\"\003vt\203A\230\001\217qualO\005\361%\372&c\230\352b\277\001\215Dex\314\001\211`_\340\203\005\225`\262\006\003\006.\007tes\376\252@_is_cor\313ou\362`e\204`\232awe\377ighted_r\367ows\243E_buf\377ferasync\367io.+\006sbas\377eccline_\376\222 traceba\375c\376Cerscou\207ntd\356\002h\000\247\207\003\262@o\355d\350`um\242\205\002err\377orfflags\277format\363\205\004i\177idindex\230A\375s\000\002izemem\374\270\206\001\260\206\001n_feat\357ures\372!ndi\337mobjpy\000po\377prregistF~\000et\271\204\004\265\206\002\214\207\001sD\000\262\236\204\004.\230\204\n\347@rt2\000p\367sto\001\000ruct\370\270\204\001\243@\316\000updat\377evaluesw\376\235#sxO\200\001\360\030\377\000\005.\250Q\250f\260\377A\260Q\340\t\n\330\010\377\014\210E\220\025\220a\220\377u\230F\240!\2401\330\377\014\020\220\005\220Q\220a\276\005\001\010\230""\001\230\021\014\003R\277\220w\230a\230q\031\003U\377\230!\2301\330\020\024\220\377A\220S\230\006\230b\240=\0027\001\240C\240q";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1077, 1383);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1199 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is Note \373th\207 Cytho\373n \021\000delib\237eratek\000\320\001c\367ter!\001n PE\337P-484\212\"re\376\264!s subcl\366\246\000es\261!buil\373ti\260\000ypes.\377 If you \223ne\224 \303\000p\316\000%\tt\177hen set\200\000\367e \047\357\002atio\377n_typing\355\047\355$iv\242\000o F\377alse.add}_\231 ecoll\266@\376+\000s.abcdi\177sableen\002\001\357gcis\004\003dno\377 default\377 __reduc\277e__ duM\002n\367on-\262@vial\376\033\000cinit__\377skclust/\375_\002\002er_sum?s.pyxuW\002\212A\337alloc\236  a\377rray dat\303a.\013\020\346#\270a\225cs.\377ASCIIEll\377ipsisSeq_uence\355a.\362g\277X__Pyx\001\000D\377ict_Next\237Ref__\227$\273\000_\355_\354\"__\001\005get/item\r\001d0\001\027\000\317func\035\001\030\000st\234\310@)\001imp\220`3\001m\367ain\003\002odulnM\002nam\002\003ewT\001~\353\000_check\371\000C__\n\001?\004\025\001\232@e\017\003\277unpick?\000E7num\"\003vt\203A\230\001\217qualO\005\361%\372&c\230\352b\277\001\215Dex\314\001\211`_\340\203\005\225`\262\006\003\006.\007tes\376\252@_is_cor\313ou\362`e\204`\232awe\377ighted_r\367ows\243E_buf\377ferasync\367io.+\006sbas\377eccenter\177scline_\231 \377tracebac\374\205c\026\001ountdi\207ffd\371\002s\000\262\207\003\275@o\355d\363`um\255\205\002err\377orfflags\277format\376\205\004i\177idindex\243A\375s\000\002izelab?elsmem\311\206\001\301\206\001\377n_featur\373es\213Andimo\367bjp\203\000popr\277regist]\001wGset\315\204\004\311\206\002\240\207\001sM\000\262\262\204\004.\254\204\n\373@rt5\000p\367sto\001\000ruct>\314\204\001total\274@\340\000\177updatev\014\000\347esw\263&\206 rti\375a\306#sxO\200\001\360\377\016\000\005+\250!\2506\377\260\021\260!\330\004\030\230\377\001\330\t\n\330\010\014\210\377E\220\025""\220a\220q\230\377\006\230a\230q\330\014\020\373\220\006\013\001\330\014\022\220!\376\n\001\005\220U\230!\2301\367\330\020\027!\000\001\230\023\230\377C\230r\240\027\250\001\250\367\023\250A\021\001u\230B\230\377a\330\014\025\220W\230A\337\230S\240\002\240Z\000\013\210\3751n\000\030\000\005.\250Q\177\250f\260A\260Q\340`\t\177u\230F\240!\2401X\003\373Q\220;\000\020\220\010\230\001;\230\021j\003R\220w\203\005t\006_\024\220A\220S\240\000b]\001?\2401\240C\240q";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1199, 1537);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (1383 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__skclust/_cluster_sums.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisSequenceView.MemoryViewX__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineabcadd_weighted_rowsallocate_bufferasyncio.coroutinesbaseccline_in_tracebackclusterscountdtype_is_objectencodeenumerateerrorfflagsformatfortraniidindexitemsitemsizememviewmoden_featuresnamendimobjpackpoprregistersetdefaultshapesignsizeskclust._cluster_sumsstartstepstopstructsumsunpackupdatevalueswweightsxO\200\001\360\030\000\005.\250Q\250f\260A\260Q\340\t\n\330\010\014\210E\220\025\220a\220u\230F\240!\2401\330\014\020\220\005\220Q\220a\330\014\020\220\010\230\001\230\021\330\014\020\220\005\220R\220w\230a\230q\330\014\020\220\005\220U\230!\2301\330\020\024\220A\220S\230\006\230b\240\002\240!\2401\240C\240q";
+    #else /* compression: none (1537 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__skclust/_cluster_sums.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisSequenceView.MemoryViewX__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineabcadd_weighted_rowsallocate_bufferasyncio.coroutinesbaseccenterscline_in_tracebackclusterscountdiffdtype_is_objectencodeenumerateerrorfflagsformatfortraniidindexitemsitemsizelabelsmemviewmoden_featuresnamendimobjpackpoprregisterrowsetdefaultshapesignsizeskclust._cluster_sumsstartstepstopstructsumstotalunpackupdatevalueswweighted_inertiaweightsxO\200\001\360\016\000\005+\250!\2506\260\021\260!\330\004\030\230\001\330\t\n\330\010\014\210E\220\025\220a\220q\230\006\230a\230q\330\014\020\220\006\220a\220q\330\014\022\220!\330\014\020\220\005\220U\230!\2301\330\020\027\220q\230\001\230\023\230C\230r\240\027\250\001\250\023\250A\330\020\027\220u\230B\230a\330\014\025\220W\230A\230S\240\002\240!\330\004\013\2101\200\001\360\030\000\005.\250Q\250f\260A\260Q\340\t\n\330\010\014\210E\220\025\220a\220u\230F\240!\2401\330\014\020\220\005\220Q\220a\330\014\020\220\010\230\001\230\021\330\014\020\220\005\220R\220w\230a\230q\330\014\020\220\005\220U\230!\2301\330\020\024\220A\220S\230\006\230b\240\002""\240!\2401\240C\240q";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 105; i++) {
+    for (int i = 0; i < 111; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 26) PyUnicode_InternInPlace(&string);
@@ -20578,8 +20931,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 105; i < 107; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-105].length;
+    for (int i = 111; i < 114; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-111].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -20589,15 +20942,15 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 107; i++) {
+    for (Py_ssize_t i = 0; i < 114; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 105;
-      for (Py_ssize_t i=0; i<2; ++i) {
+      PyObject **table = stringtab + 111;
+      for (Py_ssize_t i=0; i<3; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
         #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -20664,7 +21017,7 @@ typedef struct {
     unsigned int num_kwonly_args : 1;
     unsigned int nlocals : 4;
     unsigned int flags : 10;
-    unsigned int first_line : 4;
+    unsigned int first_line : 6;
 } __Pyx_PyCode_New_function_description;
 #ifdef __cplusplus
 } /* anonymous namespace */
@@ -20684,9 +21037,14 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 13};
+    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 14};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_weights, __pyx_mstate->__pyx_n_u_index, __pyx_mstate->__pyx_n_u_clusters, __pyx_mstate->__pyx_n_u_sign, __pyx_mstate->__pyx_n_u_sums, __pyx_mstate->__pyx_n_u_r, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_c, __pyx_mstate->__pyx_n_u_n_features, __pyx_mstate->__pyx_n_u_w};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_skclust__cluster_sums_pyx, __pyx_mstate->__pyx_n_u_add_weighted_rows, __pyx_mstate->__pyx_kp_b_iso88591_QfAQ_E_auF_1_Qa_Rwaq_U_1_AS_b_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_weights, __pyx_mstate->__pyx_n_u_centers, __pyx_mstate->__pyx_n_u_labels, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_c, __pyx_mstate->__pyx_n_u_n_features, __pyx_mstate->__pyx_n_u_total, __pyx_mstate->__pyx_n_u_row, __pyx_mstate->__pyx_n_u_diff};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_skclust__cluster_sums_pyx, __pyx_mstate->__pyx_n_u_weighted_inertia, __pyx_mstate->__pyx_kp_b_iso88591_6_E_aq_aq_aq_U_1_q_Cr_A_uBa_WAS, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;

@@ -22,6 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._bounds import bounded_assignment, bounded_product_assignment, half_gaps
+from ._cluster_sums import weighted_inertia
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -255,9 +256,9 @@ class _Bounds:
             self._ranking_dtype = _ranking_dtype(X)
             self._X_ranked = X.astype(self._ranking_dtype, copy=False)
         self._pool = pool
-        n_blocks = 1 if pool is None else n_threads
-        if self._product:
-            n_blocks *= _BLOCKS_PER_THREAD
+        n_blocks = 1
+        if pool is not None:
+            n_blocks = n_threads * (_BLOCKS_PER_THREAD if self._product else 1)
         n_blocks = max(1, min(n_blocks, n_samples // _MIN_ROWS_PER_THREAD))
         edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
         self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]
@@ -469,7 +470,9 @@ def _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose, bound
 
 
 def _inertia(X, sample_weight, centers, labels, metric):
-    """Weighted cost from coordinate differences, in blocks of rows."""
+    """Weighted cost from coordinate differences (in blocks of rows for L1)."""
+    if not metric.manhattan:
+        return weighted_inertia(X, sample_weight, centers, labels)
     total = 0.0
     step = block_rows(X.shape[1])
     for start in range(0, X.shape[0], step):

@@ -216,11 +216,14 @@ def _ranking_dtype(X):
     changes the speed only; far from unit scale, single precision would
     overflow, or leave too many near ties to re-examine.
     """
-    # max(-min, max) rather than max(abs): no temporary copy of X.
-    scale = max(-float(X.min(initial=0.0)), float(X.max(initial=0.0)))
-    if _SINGLE_MIN_SCALE <= scale <= _SINGLE_MAX_SCALE:
+    if _SINGLE_MIN_SCALE <= _largest_magnitude(X) <= _SINGLE_MAX_SCALE:
         return np.float32
     return np.float64
+
+
+def _largest_magnitude(X):
+    # max(-min, max) rather than max(abs): no temporary copy of X.
+    return max(-float(X.min(initial=0.0)), float(X.max(initial=0.0)))
 
 
 class _Bounds:
@@ -301,16 +304,18 @@ class _Bounds:
         runner_up = float(np.max(np.delete(shift, fastest), initial=0.0))
 
         if self._product:
-            centers_ranked = centers.astype(self._ranking_dtype)
-            center_norms = np.einsum("ij,ij->i", centers, centers).astype(
-                self._ranking_dtype
-            )
+            X_ranked, dtype = self._X_ranked, self._ranking_dtype
+            if dtype == np.float32 and _largest_magnitude(centers) > _SINGLE_MAX_SCALE:
+                # An explicit init far outside the data would overflow.
+                X_ranked, dtype = self.X, np.float64
+            centers_ranked = centers.astype(dtype)
+            center_norms = np.einsum("ij,ij->i", centers, centers).astype(dtype)
 
         def assign_block(rows):
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
-                    self._X_ranked[rows],
+                    X_ranked[rows],
                     self._squared_norms[rows],
                     centers,
                     centers_ranked,

@@ -1,5 +1,7 @@
 """The compiled bounded assignment by matrix products, against brute force."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -155,3 +157,21 @@ def test_single_and_double_precision_rankings_give_the_same_fit(monkeypatch, sca
     assert_array_equal(single.labels_, double.labels_)
     assert_array_equal(single.cluster_centers_, double.cluster_centers_)
     assert single.n_iter_ == double.n_iter_
+
+
+def test_init_far_outside_the_data_is_ranked_in_double_precision(monkeypatch):
+    # A center at 1e20 would overflow its float32 squared norm; the first
+    # step falls back to float64 and later ones (centers are means) use
+    # float32.
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((500, 20))
+    init = np.vstack([X[:3], np.full((1, 20), 1e20)])
+    params = dict(init=init, n_init=1, tol=0.0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        single = KMeansL2(4, **params).fit(X)
+    monkeypatch.setattr(lloyd_module, "_SINGLE_MAX_SCALE", 0.0)
+    double = KMeansL2(4, **params).fit(X)
+    assert_array_equal(single.labels_, double.labels_)
+    assert_array_equal(single.cluster_centers_, double.cluster_centers_)
+    assert np.isfinite(single.inertia_)

@@ -4,14 +4,15 @@
 
 numpy needs about ten passes over all points per Lloyd iteration to apply the
 bounds (gathers, comparisons, index lists); these kernels read each point once,
-which is what makes the bounds pay off (see README, "Compiled kernel").
+which is what makes the bounds pay off (see README, "Compiled kernels").
 
 ``bounded_assignment`` scans the points whose bounds fail against every center
 from coordinate differences (few features). ``bounded_product_assignment``
-gathers them into chunks and ranks the centers through one matrix product per
-chunk, in single or double precision, then finds the nearest and second
-nearest in one pass over each row of the product (many features, squared
-Euclidean distance).
+gathers them into chunks and ranks the centers through one BLAS matrix product
+per chunk, in single or double precision, then finds the nearest and second
+nearest in two vectorized passes over each row of the product (many features,
+squared Euclidean distance). ``half_gaps`` gives the center-to-center half
+distances of Hamerly's test.
 """
 
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN

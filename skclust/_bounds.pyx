@@ -311,7 +311,6 @@ cdef inline void _rank_centers(
 
 def bounded_product_assignment(
     const double[:, ::1] X,
-    const floating[:, ::1] X_ranked,
     const double[::1] squared_norms,
     const double[:, ::1] centers,
     const floating[:, ::1] centers_ranked,
@@ -350,13 +349,12 @@ def bounded_product_assignment(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    X_ranked : ndarray of shape (n_samples, n_features), float32 or float64
-        ``X`` in the precision of the ranking.
     squared_norms : ndarray of shape (n_samples,)
         ``|x|^2`` of every row of ``X``.
     centers : ndarray of shape (n_clusters, n_features)
     centers_ranked : ndarray of shape (n_clusters, n_features)
-        ``centers`` in the precision of the ranking.
+        ``centers`` in the precision of the ranking, float32 or float64; the
+        rows of ``X`` are rounded to it chunk by chunk.
     center_squared_norms : ndarray of shape (n_clusters,)
         ``|c|^2``, computed in float64, in the precision of the ranking.
     labels, upper, lower : ndarray of shape (n_samples,)
@@ -433,14 +431,15 @@ def bounded_product_assignment(
             if n_ranked == 0:
                 start = stop
                 continue
-            if n_ranked == stop - start:
-                rows = &X_ranked[start, 0]
+            if floating is double and n_ranked == stop - start:
+                rows = &X[start, 0]
             else:
+                # Gathered, and rounded to single precision if need be: a
+                # float32 copy of the whole table would cost half its memory.
                 for r in range(n_ranked):
-                    memcpy(
-                        &gathered[r * n_features], &X_ranked[ranked[r], 0],
-                        n_features * sizeof(floating),
-                    )
+                    i = ranked[r]
+                    for j in range(n_features):
+                        gathered[r * n_features + j] = <floating> X[i, j]
                 rows = gathered
             _rank_centers(
                 rows, <int> n_ranked, &centers_ranked[0, 0],

@@ -257,7 +257,6 @@ class _Bounds:
             self._squared_norms = np.einsum("ij,ij->i", X, X)
             self._chunk_rows = max(16, _PRODUCT_CHUNK_ELEMENTS // n_clusters)
             self._ranking_dtype = _ranking_dtype(X)
-            self._X_ranked = X.astype(self._ranking_dtype, copy=False)
         self._pool = pool
         n_blocks = 1
         if pool is not None:
@@ -304,10 +303,10 @@ class _Bounds:
         runner_up = float(np.max(np.delete(shift, fastest), initial=0.0))
 
         if self._product:
-            X_ranked, dtype = self._X_ranked, self._ranking_dtype
+            dtype = self._ranking_dtype
             if dtype == np.float32 and _largest_magnitude(centers) > _SINGLE_MAX_SCALE:
                 # An explicit init far outside the data would overflow.
-                X_ranked, dtype = self.X, np.float64
+                dtype = np.float64
             centers_ranked = centers.astype(dtype)
             center_norms = np.einsum("ij,ij->i", centers, centers).astype(dtype)
 
@@ -315,7 +314,6 @@ class _Bounds:
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
-                    X_ranked[rows],
                     self._squared_norms[rows],
                     centers,
                     centers_ranked,

@@ -30,7 +30,6 @@ def _assign(X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4
     previous = np.empty(n_samples, dtype=np.intp)
     n_changed = bounded_product_assignment(
         X,
-        X.astype(dtype),
         np.einsum("ij,ij->i", X, X),
         centers,
         centers.astype(dtype),

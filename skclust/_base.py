@@ -107,18 +107,28 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         # L2 runs on centered data (as scikit-learn does), which keeps the
         # matrix-product distances accurate; L1 runs on the data as given.
         origin = self._metric.origin(points, weights)
-        shifted = points - origin
-        inits = self._initial_centers(points, seeds)
+        inits = [
+            init if isinstance(init, str) else init - origin
+            for init in self._initial_centers(points, seeds)
+        ]
         tol = _tolerance(points, weights, self.tol)
+        # ``points`` is the merge's own copy of the rows (or a selection of
+        # it): centering it in place saves allocating and filling a second
+        # copy of the table, unless a callable init was handed it and may
+        # have kept it.
+        if callable(self.init):
+            points = points - origin
+        elif origin.any():
+            points -= origin
         # Parallel runs share the CPUs: each gets its share for BLAS and for
         # the threaded assignment step, so threads are not oversubscribed.
         n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
         n_threads = max(1, cpu_count() // n_parallel)
         runs = Parallel(n_jobs=self.n_jobs)(
             delayed(_single_run)(
-                shifted,
+                points,
                 weights,
-                init if isinstance(init, str) else init - origin,
+                init,
                 self.n_clusters,
                 seed,
                 self._metric,

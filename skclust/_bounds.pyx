@@ -3,11 +3,27 @@
 """Hamerly's bounded assignment step, fused into one pass over the points.
 
 numpy needs about ten passes over all points per Lloyd iteration to apply the
-bounds (gathers, comparisons, index lists); this kernel reads each point once,
-which is what makes the bounds pay off (see README, "Compiled kernel").
+bounds (gathers, comparisons, index lists); these kernels read each point once,
+which is what makes the bounds pay off (see README, "Compiled kernels").
+
+``bounded_assignment`` scans the points whose bounds fail against every center
+from coordinate differences (few features). ``bounded_product_assignment``
+gathers them into chunks and ranks the centers through one BLAS matrix product
+per chunk, in single or double precision, then finds the nearest and second
+nearest in two vectorized passes over each row of the product (many features,
+squared Euclidean distance). ``half_gaps`` gives the center-to-center half
+distances of Hamerly's test.
 """
 
+from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport INFINITY, fabs, sqrt
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+ctypedef fused floating:
+    float
+    double
 
 
 cdef inline double _cost(
@@ -25,6 +41,32 @@ cdef inline double _cost(
         diff = X[i, f] - C[j, f]
         total += diff * diff
     return total
+
+
+cdef inline double _squared_distance(
+    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
+) noexcept nogil:
+    """Squared Euclidean distance, summed in four interleaved partial sums.
+
+    With many features a single running sum waits on every addition.
+    """
+    cdef Py_ssize_t f = 0, n = X.shape[1]
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, d0, d1, d2, d3
+    while f + 4 <= n:
+        d0 = X[i, f] - C[j, f]
+        d1 = X[i, f + 1] - C[j, f + 1]
+        d2 = X[i, f + 2] - C[j, f + 2]
+        d3 = X[i, f + 3] - C[j, f + 3]
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        f += 4
+    while f < n:
+        d0 = X[i, f] - C[j, f]
+        s0 += d0 * d0
+        f += 1
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef inline double _as_distance(double cost, bint manhattan) noexcept nogil:
@@ -106,4 +148,337 @@ def bounded_assignment(
                 out_index[n_out] = i
                 out_previous[n_out] = own
                 n_out += 1
+    return n_out
+
+
+def half_gaps(const double[:, ::1] centers, bint manhattan, double[::1] out):
+    """Half the distance from each center to the nearest other one.
+
+    From coordinate differences, each pair once. Hamerly's test skips a point
+    whose upper bound is below half this gap for its center.
+    """
+    cdef Py_ssize_t a, b, n_clusters = centers.shape[0]
+    cdef double cost
+    with nogil:
+        for a in range(n_clusters):
+            out[a] = INFINITY
+        for a in range(n_clusters):
+            for b in range(a + 1, n_clusters):
+                if manhattan:
+                    cost = _cost(centers, a, centers, b, True)
+                else:
+                    cost = _squared_distance(centers, a, centers, b)
+                if cost < out[a]:
+                    out[a] = cost
+                if cost < out[b]:
+                    out[b] = cost
+        for a in range(n_clusters):
+            out[a] = 0.5 * _as_distance(out[a], manhattan)
+
+
+cdef extern from *:
+    """
+    #include <math.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+
+    /* Smallest of n values. SSE2 is part of x86-64: four vector running
+       minima overlap their comparisons. Elsewhere, four scalar ones. */
+    static float skclust_smallest_float(const float *v, Py_ssize_t n) {
+        Py_ssize_t j = 0;
+        float m = INFINITY, lanes[4];
+    #if defined(__SSE2__)
+        __m128 m0 = _mm_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (; j + 16 <= n; j += 16) {
+            m0 = _mm_min_ps(m0, _mm_loadu_ps(v + j));
+            m1 = _mm_min_ps(m1, _mm_loadu_ps(v + j + 4));
+            m2 = _mm_min_ps(m2, _mm_loadu_ps(v + j + 8));
+            m3 = _mm_min_ps(m3, _mm_loadu_ps(v + j + 12));
+        }
+        _mm_storeu_ps(lanes, _mm_min_ps(_mm_min_ps(m0, m1), _mm_min_ps(m2, m3)));
+    #else
+        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
+        for (; j + 4 <= n; j += 4) {
+            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
+        }
+    #endif
+        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
+        for (; j < n; j++) m = v[j] < m ? v[j] : m;
+        return m;
+    }
+
+    static double skclust_smallest_double(const double *v, Py_ssize_t n) {
+        Py_ssize_t j = 0;
+        double m = INFINITY, lanes[4];
+    #if defined(__SSE2__)
+        __m128d m0 = _mm_set1_pd(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (; j + 8 <= n; j += 8) {
+            m0 = _mm_min_pd(m0, _mm_loadu_pd(v + j));
+            m1 = _mm_min_pd(m1, _mm_loadu_pd(v + j + 2));
+            m2 = _mm_min_pd(m2, _mm_loadu_pd(v + j + 4));
+            m3 = _mm_min_pd(m3, _mm_loadu_pd(v + j + 6));
+        }
+        _mm_storeu_pd(lanes, _mm_min_pd(_mm_min_pd(m0, m1), _mm_min_pd(m2, m3)));
+        lanes[2] = lanes[3] = INFINITY;
+    #else
+        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
+        for (; j + 4 <= n; j += 4) {
+            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
+        }
+    #endif
+        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
+        for (; j < n; j++) m = v[j] < m ? v[j] : m;
+        return m;
+    }
+    """
+    float skclust_smallest_float(const float *values, Py_ssize_t n) noexcept nogil
+    double skclust_smallest_double(const double *values, Py_ssize_t n) noexcept nogil
+
+
+cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept nogil:
+    """Smallest of ``values`` (``INFINITY`` if ``n`` is 0).
+
+    Vectorized in C: with one running minimum, each comparison waits for the
+    previous one, and this pass over each row of the product took as long
+    as the single-precision product itself.
+    """
+    if floating is float:
+        return skclust_smallest_float(values, n)
+    else:
+        return skclust_smallest_double(values, n)
+
+
+cdef inline Py_ssize_t _first_equal(
+    const floating *values, Py_ssize_t n, floating target,
+) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        if values[j] == target:
+            return j
+    return 0
+
+
+cdef inline Py_ssize_t _nearest_exactly(
+    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
+    const floating *values, double threshold,
+) noexcept nogil:
+    """Nearest center, from coordinate differences, among those ranked
+    ``<= threshold``; ties go to the lowest index."""
+    cdef Py_ssize_t j, best = 0
+    cdef double cost, smallest = INFINITY
+    for j in range(centers.shape[0]):
+        if values[j] <= threshold:
+            cost = _squared_distance(X, i, centers, j)
+            if cost < smallest:
+                smallest = cost
+                best = j
+    return best
+
+
+cdef inline void _rank_centers(
+    const floating *rows, int n_rows, const floating *centers,
+    const floating *center_squared_norms, int n_clusters, int n_features,
+    floating *out,
+) noexcept nogil:
+    """``out[r, j] = |c_j|^2 - 2 rows[r] . c_j``, row-major (n_rows, n_clusters).
+
+    Each row of ``out`` starts as the norms and BLAS adds the products (in
+    its column-major terms, ``centers^T rows`` of shape (n_clusters, n_rows)).
+    """
+    cdef char transpose = b"T"
+    cdef char keep = b"N"
+    cdef floating alpha = -2.0, beta = 1.0
+    cdef int r
+    for r in range(n_rows):
+        memcpy(
+            &out[r * n_clusters], center_squared_norms,
+            n_clusters * sizeof(floating),
+        )
+    if floating is float:
+        sgemm(
+            &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
+            <float *> centers, &n_features, <float *> rows, &n_features, &beta,
+            out, &n_clusters,
+        )
+    else:
+        dgemm(
+            &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
+            <double *> centers, &n_features, <double *> rows, &n_features, &beta,
+            out, &n_clusters,
+        )
+
+
+def bounded_product_assignment(
+    const double[:, ::1] X,
+    const double[::1] squared_norms,
+    const double[:, ::1] centers,
+    const floating[:, ::1] centers_ranked,
+    const floating[::1] center_squared_norms,
+    Py_ssize_t[::1] labels,
+    double[::1] upper,
+    double[::1] lower,
+    const double[::1] shift,
+    Py_ssize_t fastest,
+    double largest_shift,
+    double runner_up_shift,
+    const double[::1] half_gap,
+    Py_ssize_t chunk_rows,
+    Py_ssize_t[::1] out_index,
+    Py_ssize_t[::1] out_previous,
+):
+    """Bounded L2 assignment, ranking the centers of failing points by BLAS.
+
+    The bounds move and are tested as in ``bounded_assignment``. Points whose
+    bounds still fail are taken ``chunk_rows`` at a time (copied together
+    unless the whole chunk fails); one matrix product gives ``-2 x.c`` for all
+    their centers, added to ``|c|^2``, and two vectorized passes over each row
+    find the smallest and second smallest value, as scikit-learn's Lloyd
+    ranks centers.
+
+    The ranking may be computed in single precision: the labels are still
+    those of exact arithmetic. Each ranked value is within a bound ``e`` of
+    the exact ``|c|^2 - 2 x.c``, from the rounding of the inputs and of a
+    dot product of ``n_features`` terms (``e = 2 (n_features + 4) eps (|x|
+    max|c| + max|c|^2)``, twice the textbook bound). When the second smallest
+    value is within ``2 e`` of the smallest, the candidates within ``2 e``
+    are compared by exact distances (coordinate differences). The upper
+    bound of a ranked point is its exact distance to its center; the lower
+    bound comes from the smallest value of the other centers less ``e``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    squared_norms : ndarray of shape (n_samples,)
+        ``|x|^2`` of every row of ``X``.
+    centers : ndarray of shape (n_clusters, n_features)
+    centers_ranked : ndarray of shape (n_clusters, n_features)
+        ``centers`` in the precision of the ranking, float32 or float64; the
+        rows of ``X`` are rounded to it chunk by chunk.
+    center_squared_norms : ndarray of shape (n_clusters,)
+        ``|c|^2``, computed in float64, in the precision of the ranking.
+    labels, upper, lower : ndarray of shape (n_samples,)
+        Updated in place.
+    shift, fastest, largest_shift, runner_up_shift, half_gap
+        As in ``bounded_assignment``.
+    chunk_rows : int
+        Rows per matrix product.
+    out_index, out_previous : ndarray of shape (n_samples,)
+        Receive the points that changed label and their old labels.
+
+    Returns
+    -------
+    int
+        The number of points that changed label.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
+    cdef Py_ssize_t n_clusters = centers.shape[0]
+    cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
+    cdef double up, low, bound, nearest, second, other, error, value
+    cdef double relative, underflow, largest = 0.0
+    cdef const floating *rows
+    cdef floating *values
+    cdef floating *gathered = NULL
+    cdef floating *product = NULL
+    cdef Py_ssize_t *ranked = NULL
+    if n_samples == 0:
+        return 0
+    chunk_rows = max(1, min(chunk_rows, n_samples))
+    for j in range(n_clusters):
+        value = 0.0
+        for r in range(n_features):
+            value += centers[j, r] * centers[j, r]
+        largest = max(largest, value)
+    # Rounded up: the bound must not rest on the rounding of this norm.
+    largest = sqrt(largest) * (1.0 + 4.0 * (n_features + 2) * DBL_EPSILON)
+    if floating is float:
+        relative = 2.0 * (n_features + 4) * FLT_EPSILON
+        underflow = 2.0 * n_features * FLT_MIN
+    else:
+        relative = 2.0 * (n_features + 4) * DBL_EPSILON
+        underflow = 2.0 * n_features * DBL_MIN
+    with nogil:
+        gathered = <floating *> malloc(chunk_rows * n_features * sizeof(floating))
+        product = <floating *> malloc(chunk_rows * n_clusters * sizeof(floating))
+        ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
+    if gathered == NULL or product == NULL or ranked == NULL:
+        free(gathered)
+        free(product)
+        free(ranked)
+        raise MemoryError()
+    with nogil:
+        start = 0
+        while start < n_samples:
+            stop = min(start + chunk_rows, n_samples)
+            n_ranked = 0
+            for i in range(start, stop):
+                own = labels[i]
+                up = upper[i] + shift[own]
+                low = lower[i] - (
+                    runner_up_shift if own == fastest else largest_shift
+                )
+                bound = low if low > half_gap[own] else half_gap[own]
+                lower[i] = low
+                if up < bound:
+                    upper[i] = up
+                    continue
+                up = sqrt(_squared_distance(X, i, centers, own))
+                upper[i] = up
+                if up < bound:
+                    continue
+                ranked[n_ranked] = i
+                n_ranked += 1
+            if n_ranked == 0:
+                start = stop
+                continue
+            if floating is double and n_ranked == stop - start:
+                rows = &X[start, 0]
+            else:
+                # Gathered, and rounded to single precision if need be: a
+                # float32 copy of the whole table would cost half its memory.
+                for r in range(n_ranked):
+                    i = ranked[r]
+                    for j in range(n_features):
+                        gathered[r * n_features + j] = <floating> X[i, j]
+                rows = gathered
+            _rank_centers(
+                rows, <int> n_ranked, &centers_ranked[0, 0],
+                &center_squared_norms[0], <int> n_clusters, <int> n_features,
+                product,
+            )
+            for r in range(n_ranked):
+                i = ranked[r]
+                values = &product[r * n_clusters]
+                nearest = _smallest(values, n_clusters)
+                best = _first_equal(values, n_clusters, <floating> nearest)
+                values[best] = INFINITY
+                second = _smallest(values, n_clusters)
+                values[best] = <floating> nearest
+                # Bound on |value - exact| for every center, plus the rounding
+                # of |x|^2 (float64) and inputs flushed to zero.
+                error = (
+                    relative * largest * (sqrt(squared_norms[i]) + largest)
+                    + 4.0 * (n_features + 2) * DBL_EPSILON * squared_norms[i]
+                    + underflow * (sqrt(squared_norms[i]) + largest + 1.0)
+                )
+                other = second
+                if second - nearest <= 2.0 * error:
+                    best = _nearest_exactly(
+                        X, i, centers, values, nearest + 2.0 * error
+                    )
+                    if values[best] != <floating> nearest:
+                        other = nearest
+                own = labels[i]
+                if best != own:
+                    labels[i] = best
+                    upper[i] = sqrt(_squared_distance(X, i, centers, best))
+                    out_index[n_out] = i
+                    out_previous[n_out] = own
+                    n_out += 1
+                value = other + squared_norms[i] - error
+                lower[i] = sqrt(value) if value > 0.0 else 0.0
+            start = stop
+        free(gathered)
+        free(product)
+        free(ranked)
     return n_out

@@ -4,11 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# 64-bit FNV-1a constants; the extra shift-xor after each multiply spreads the
-# high bits of a feature into the low bits so that rows differing only in
-# exponent bits still hash apart.
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+from ._row_hash import row_hashes
 
 
 @dataclass(frozen=True)
@@ -30,22 +26,10 @@ class DistinctRows:
     inverse: np.ndarray
 
 
-_NEGATIVE_ZERO = np.uint64(1 << 63)
-
-
-# Rows hashed per block, so that the strided columns of a block stay in cache.
-_HASH_BLOCK_ROWS = 4096
-
-
 def _row_hashes(bits):
-    hashes = np.full(bits.shape[0], _FNV_OFFSET)
-    for start in range(0, bits.shape[0], _HASH_BLOCK_ROWS):
-        block = hashes[start : start + _HASH_BLOCK_ROWS]
-        for column in bits[start : start + _HASH_BLOCK_ROWS].T:
-            # -0.0 equals 0.0, so it must hash like it.
-            block ^= np.where(column == _NEGATIVE_ZERO, np.uint64(0), column)
-            block *= _FNV_PRIME
-            block ^= block >> np.uint64(31)
+    """64-bit hash of each row of ``bits`` (float64 data viewed as uint64)."""
+    hashes = np.empty(bits.shape[0], dtype=np.uint64)
+    row_hashes(bits, hashes)
     return hashes
 
 

@@ -8,9 +8,9 @@ for L1). The Lloyd loop, seeding and seed search are shared
 """
 
 import numpy as np
-from scipy import sparse
 
 from ._base import _BaseKMeans
+from ._cluster_sums import add_weighted_rows
 
 # Up to this many features, distance matrices are summed feature by feature
 # from coordinate differences; beyond, the L2 ones use a matrix product.
@@ -18,10 +18,6 @@ _DIRECT_MAX_FEATURES = 16
 
 # Up to this many centers, distances are computed center by center.
 _FEW_CENTERS = 8
-
-# Above this many features the L2 cluster sums go through one sparse product
-# instead of one weighted bincount per feature.
-_BINCOUNT_MAX_FEATURES = 16
 
 
 class _EuclideanMetric:
@@ -105,16 +101,22 @@ class _EuclideanMetric:
         if self._sums is None or 4 * changed.size > labels.shape[0]:
             self._sizes = np.bincount(labels, minlength=n_clusters)
             self._weight = np.bincount(labels, self._weights, minlength=n_clusters)
-            self._sums = _sums_by_label(self._X, self._weights, labels, n_clusters)
+            self._sums = np.zeros((n_clusters, self._X.shape[1]))
+            every = np.arange(labels.shape[0])
+            add_weighted_rows(self._X, self._weights, every, labels, 1.0, self._sums)
         elif changed.size:
             new = labels[changed]
             self._sizes += np.bincount(new, minlength=n_clusters)
             self._sizes -= np.bincount(previous, minlength=n_clusters)
-            weights, rows = self._weights[changed], self._X[changed]
+            weights = self._weights[changed]
             self._weight += np.bincount(new, weights, minlength=n_clusters)
             self._weight -= np.bincount(previous, weights, minlength=n_clusters)
-            self._sums += _sums_by_label(rows, weights, new, n_clusters)
-            self._sums -= _sums_by_label(rows, weights, previous, n_clusters)
+            changed = np.ascontiguousarray(changed, dtype=np.intp)
+            previous = np.ascontiguousarray(previous, dtype=np.intp)
+            add_weighted_rows(self._X, self._weights, changed, new, 1.0, self._sums)
+            add_weighted_rows(
+                self._X, self._weights, changed, previous, -1.0, self._sums
+            )
             # Clear the rounding left in clusters that emptied.
             self._weight[self._sizes == 0] = 0.0
             self._sums[self._sizes == 0] = 0.0
@@ -148,23 +150,6 @@ def _summed_over_features(X, centers, elementwise):
         elementwise(scratch, out=scratch)
         total += scratch
     return total.T
-
-
-def _sums_by_label(X, weights, labels, n_clusters):
-    """Weighted sum of the rows of ``X`` over each label, shape (k, n_features)."""
-    n_samples, n_features = X.shape
-    if n_features <= _BINCOUNT_MAX_FEATURES:
-        return np.stack(
-            [
-                np.bincount(labels, weights=weights * X[:, j], minlength=n_clusters)
-                for j in range(n_features)
-            ],
-            axis=1,
-        )
-    indicator = sparse.csr_matrix(
-        (weights, (labels, np.arange(n_samples))), shape=(n_clusters, n_samples)
-    )
-    return np.asarray(indicator @ X)
 
 
 class _ManhattanMetric:

@@ -281,8 +281,10 @@ def test_auto_n_init(Estimator):
     assert one.inertia_ == plus.inertia_
 
 
-def test_threaded_assignment_matches_single_thread():
-    X = np.random.default_rng(0).normal(size=(50_000, 3))
+@pytest.mark.parametrize("n_features", [3, 20])
+def test_threaded_assignment_matches_single_thread(n_features):
+    # 3 features: compiled scan; 20: compiled matrix-product ranking.
+    X = np.random.default_rng(0).normal(size=(50_000, n_features))
     metric = KMeansL2._metric
     results = [
         lloyd(

@@ -1,0 +1,54 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
+"""Weighted sums over the clusters of the L2 metric, in one pass each.
+
+``add_weighted_rows`` keeps the cluster sums of the center update and
+``weighted_inertia`` gives the inertia. The L2 center update keeps each cluster's weighted sum of its points and moves
+the points that changed cluster. Through numpy and scipy that was a gather of
+the moved rows and two sparse products per iteration (0.1 s per fit of
+200,000 x 64, k = 256, 10 iterations); this pass reads each moved row once
+and adds it in place.
+"""
+
+
+def add_weighted_rows(
+    const double[:, ::1] X,
+    const double[::1] weights,
+    const Py_ssize_t[::1] index,
+    const Py_ssize_t[::1] clusters,
+    double sign,
+    double[:, ::1] sums,
+):
+    """``sums[clusters[r]] += sign * weights[index[r]] * X[index[r]]`` for each r.
+
+    Rows are added in the order of ``index``.
+    """
+    cdef Py_ssize_t r, f, i, c, n_features = X.shape[1]
+    cdef double w
+    with nogil:
+        for r in range(index.shape[0]):
+            i = index[r]
+            c = clusters[r]
+            w = sign * weights[i]
+            for f in range(n_features):
+                sums[c, f] += w * X[i, f]
+
+
+def weighted_inertia(
+    const double[:, ::1] X,
+    const double[::1] weights,
+    const double[:, ::1] centers,
+    const Py_ssize_t[::1] labels,
+):
+    """``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences."""
+    cdef Py_ssize_t i, f, c, n_features = X.shape[1]
+    cdef double total = 0.0, row, diff
+    with nogil:
+        for i in range(X.shape[0]):
+            c = labels[i]
+            row = 0.0
+            for f in range(n_features):
+                diff = X[i, f] - centers[c, f]
+                row += diff * diff
+            total += weights[i] * row
+    return total

@@ -1,0 +1,176 @@
+"""The compiled bounded assignment by matrix products, against brute force."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skclust import KMeansL2
+from skclust import _lloyd as lloyd_module
+from skclust._bounds import bounded_product_assignment
+from skclust._lloyd import _ranking_dtype
+
+DTYPES = [np.float32, np.float64]
+
+
+def _exact_squared(X, centers):
+    """Squared distances from coordinate differences, as the brute force."""
+    return ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=-1)
+
+
+def _assign(X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4):
+    """One call of the kernel with no center shift; returns its outputs."""
+    n_samples, n_clusters = X.shape[0], centers.shape[0]
+    labels = np.zeros(n_samples, dtype=np.intp) if labels is None else labels
+    upper = np.zeros(n_samples) if upper is None else upper
+    lower = np.full(n_samples, -np.inf) if lower is None else lower
+    previous_labels = labels.copy()
+    index = np.empty(n_samples, dtype=np.intp)
+    previous = np.empty(n_samples, dtype=np.intp)
+    n_changed = bounded_product_assignment(
+        X,
+        np.einsum("ij,ij->i", X, X),
+        centers,
+        centers.astype(dtype),
+        np.einsum("ij,ij->i", centers, centers).astype(dtype),
+        labels,
+        upper,
+        lower,
+        np.zeros(n_clusters),
+        0,
+        0.0,
+        0.0,
+        np.full(n_clusters, -np.inf),
+        chunk_rows,
+        index,
+        previous,
+    )
+    changed = index[:n_changed]
+    assert_array_equal(np.sort(changed), np.flatnonzero(labels != previous_labels))
+    assert_array_equal(previous[:n_changed], previous_labels[changed])
+    return labels, upper, lower
+
+
+def _check_against_brute_force(X, centers, labels, upper, lower):
+    squared = _exact_squared(X, centers)
+    assert_array_equal(labels, squared.argmin(axis=1))
+    rows = np.arange(len(X))
+    assert_allclose(upper, np.sqrt(squared[rows, labels]), rtol=1e-12, atol=1e-12)
+    others = squared.copy()
+    others[rows, labels] = np.inf
+    # The lower bound never exceeds the distance to any other center.
+    assert np.all(lower <= np.sqrt(others.min(axis=1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_clusters", [1, 2, 7, 40])
+@pytest.mark.parametrize("chunk_rows", [1, 3, 64])
+def test_labels_and_bounds_match_brute_force(dtype, n_clusters, chunk_rows):
+    rng = np.random.default_rng(n_clusters)
+    X = rng.standard_normal((40, 24))
+    centers = X[rng.choice(40, n_clusters, replace=False)] + 0.1
+    labels, upper, lower = _assign(X, centers, dtype, chunk_rows=chunk_rows)
+    _check_against_brute_force(X, centers, labels, upper, lower)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_point_a_center(dtype):
+    # k = n: each point is its own nearest center, at distance zero.
+    X = np.random.default_rng(0).standard_normal((30, 20))
+    labels, upper, lower = _assign(X, X.copy(), dtype)
+    assert_array_equal(labels, np.arange(30))
+    assert_array_equal(upper, 0.0)
+    _check_against_brute_force(X, X, labels, upper, lower)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exact_ties_go_to_the_lowest_index(dtype):
+    # Every point is at the same distance from centers 1 and 2 (mirror images
+    # through the plane of the first feature), and farther from center 0.
+    rng = np.random.default_rng(1)
+    X = np.zeros((12, 20))
+    X[:, 1:] = rng.integers(-3, 4, size=(12, 19))
+    centers = np.zeros((3, 20))
+    centers[0, 1:] = 50.0
+    centers[1, 0], centers[2, 0] = 1.0, -1.0
+    labels, upper, lower = _assign(X, centers, dtype)
+    assert_array_equal(labels, 1)
+    _check_against_brute_force(X, centers, labels, upper, lower)
+    # Float32 bounds are looser by the rounding allowance (scaled by the
+    # largest center).
+    assert_allclose(lower, upper, rtol=1e-2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_near_ties_below_single_precision_are_resolved_exactly(dtype):
+    # Centers 1 and 2 differ by 1e-9 along the axis that separates the
+    # points, far below what a float32 ranking of |x| ~ 10 can resolve.
+    rng = np.random.default_rng(2)
+    n_features = 32
+    X = 10.0 * rng.standard_normal((50, n_features))
+    X[:, 0] = np.where(np.arange(50) % 2, 1.0, -1.0)
+    centers = np.zeros((3, n_features))
+    centers[0] = 1000.0
+    centers[1, 0] = 1e-9
+    centers[2, 0] = -1e-9
+    labels, upper, lower = _assign(X, centers, dtype)
+    assert_array_equal(labels, np.where(np.arange(50) % 2, 1, 2))
+    _check_against_brute_force(X, centers, labels, upper, lower)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_points_whose_bounds_hold_are_skipped(dtype):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((25, 20))
+    centers = rng.standard_normal((5, 20))
+    labels, _, _ = _assign(X, centers, dtype)
+    # Wrong labels with bounds that prove them are left alone (the kernel
+    # trusts the bounds); points with no lower bound are re-ranked.
+    kept = np.arange(25) % 3 == 0
+    forced = labels.copy()
+    forced[kept] = (labels[kept] + 1) % 5
+    lower_forced = np.where(kept, np.inf, -np.inf)
+    new_labels, _, _ = _assign(
+        X, centers, dtype, forced, np.zeros(25), lower_forced, chunk_rows=4
+    )
+    assert_array_equal(new_labels[kept], forced[kept])
+    assert_array_equal(new_labels[~kept], labels[~kept])
+
+
+def test_ranking_precision_follows_the_scale_of_the_data():
+    assert _ranking_dtype(np.ones((3, 20))) == np.float32
+    assert _ranking_dtype(np.full((3, 20), 1e12)) == np.float64
+    assert _ranking_dtype(np.full((3, 20), 1e-12)) == np.float64
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e12])
+def test_single_and_double_precision_rankings_give_the_same_fit(monkeypatch, scale):
+    rng = np.random.default_rng(4)
+    X = scale * (rng.standard_normal((3000, 24)) + rng.integers(0, 4, (3000, 1)))
+    init = X[:16]
+    params = dict(init=init, n_init=1, tol=0.0, max_iter=50)
+    single = KMeansL2(16, **params).fit(X)
+    monkeypatch.setattr(lloyd_module, "_SINGLE_MAX_SCALE", 0.0)
+    double = KMeansL2(16, **params).fit(X)
+    assert_array_equal(single.labels_, double.labels_)
+    assert_array_equal(single.cluster_centers_, double.cluster_centers_)
+    assert single.n_iter_ == double.n_iter_
+
+
+def test_init_far_outside_the_data_is_ranked_in_double_precision(monkeypatch):
+    # A center at 1e20 would overflow its float32 squared norm; the first
+    # step falls back to float64 and later ones (centers are means) use
+    # float32.
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((500, 20))
+    init = np.vstack([X[:3], np.full((1, 20), 1e20)])
+    params = dict(init=init, n_init=1, tol=0.0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        single = KMeansL2(4, **params).fit(X)
+    monkeypatch.setattr(lloyd_module, "_SINGLE_MAX_SCALE", 0.0)
+    double = KMeansL2(4, **params).fit(X)
+    assert_array_equal(single.labels_, double.labels_)
+    assert_array_equal(single.cluster_centers_, double.cluster_centers_)
+    assert np.isfinite(single.inertia_)

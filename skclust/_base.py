@@ -160,7 +160,12 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
     def _effective_n_init(self):
         explicit = not isinstance(self.init, str)
         if self.n_init == "auto":
-            return 10 if self.init == "random" else 1
+            # As scikit-learn: ten runs for random starts, one for k-means++
+            # and for given centers.
+            random_starts = callable(self.init) or (
+                isinstance(self.init, str) and self.init == "random"
+            )
+            return 10 if random_starts else 1
         if explicit and self.n_init != 1 and not callable(self.init):
             warnings.warn(
                 "Explicit initial center position passed: performing only one "

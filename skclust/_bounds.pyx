@@ -326,6 +326,7 @@ def bounded_product_assignment(
     Py_ssize_t chunk_rows,
     Py_ssize_t[::1] out_index,
     Py_ssize_t[::1] out_previous,
+    Py_ssize_t[::1] counts,
 ):
     """Bounded L2 assignment, ranking the centers of failing points by BLAS.
 
@@ -365,6 +366,10 @@ def bounded_product_assignment(
         Rows per matrix product.
     out_index, out_previous : ndarray of shape (n_samples,)
         Receive the points that changed label and their old labels.
+    counts : ndarray of shape (2,)
+        Receives the number of points ranked and, of those, the number
+        re-examined by exact distances (in place of its contents), from which
+        the caller sees when single precision stops paying.
 
     Returns
     -------
@@ -374,6 +379,7 @@ def bounded_product_assignment(
     cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
     cdef Py_ssize_t n_clusters = centers.shape[0]
     cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
+    cdef Py_ssize_t total_ranked = 0, total_rechecked = 0
     cdef double up, low, bound, nearest, second, other, error, value
     cdef double relative, underflow, largest = 0.0
     cdef const floating *rows
@@ -381,6 +387,8 @@ def bounded_product_assignment(
     cdef floating *gathered = NULL
     cdef floating *product = NULL
     cdef Py_ssize_t *ranked = NULL
+    counts[0] = 0
+    counts[1] = 0
     if n_samples == 0:
         return 0
     chunk_rows = max(1, min(chunk_rows, n_samples))
@@ -431,6 +439,7 @@ def bounded_product_assignment(
             if n_ranked == 0:
                 start = stop
                 continue
+            total_ranked += n_ranked
             if floating is double and n_ranked == stop - start:
                 rows = &X[start, 0]
             else:
@@ -463,6 +472,7 @@ def bounded_product_assignment(
                 )
                 other = second
                 if second - nearest <= 2.0 * error:
+                    total_rechecked += 1
                     best = _nearest_exactly(
                         X, i, centers, values, nearest + 2.0 * error
                     )
@@ -481,4 +491,6 @@ def bounded_product_assignment(
         free(gathered)
         free(product)
         free(ranked)
+    counts[0] = total_ranked
+    counts[1] = total_rechecked
     return n_out

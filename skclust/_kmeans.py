@@ -102,7 +102,7 @@ class _EuclideanMetric:
             self._sizes = np.bincount(labels, minlength=n_clusters)
             self._weight = np.bincount(labels, self._weights, minlength=n_clusters)
             self._sums = np.zeros((n_clusters, self._X.shape[1]))
-            every = np.arange(labels.shape[0])
+            every = np.arange(labels.shape[0], dtype=np.intp)
             add_weighted_rows(self._X, self._weights, every, labels, 1.0, self._sums)
         elif changed.size:
             new = labels[changed]
@@ -371,7 +371,8 @@ _SHARED_PARAMETERS = """
           centers; ``X`` holds the distinct training points.
     n_init : "auto" or int, default="auto"
         Number of runs from different seeds; the run with the lowest inertia
-        is kept. "auto" means 10 runs for ``init="random"`` and 1 otherwise.
+        is kept. "auto" means 10 runs for ``init="random"`` or a callable, as
+        in scikit-learn, and 1 otherwise.
         An explicit array init always gives one run.
     max_iter : int, default=300
         Maximum number of Lloyd iterations per run.

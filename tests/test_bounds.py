@@ -19,7 +19,9 @@ def _exact_squared(X, centers):
     return ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=-1)
 
 
-def _assign(X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4):
+def _assign(
+    X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4, counts=None
+):
     """One call of the kernel with no center shift; returns its outputs."""
     n_samples, n_clusters = X.shape[0], centers.shape[0]
     labels = np.zeros(n_samples, dtype=np.intp) if labels is None else labels
@@ -28,6 +30,7 @@ def _assign(X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4
     previous_labels = labels.copy()
     index = np.empty(n_samples, dtype=np.intp)
     previous = np.empty(n_samples, dtype=np.intp)
+    counts = np.full(2, -1, dtype=np.intp) if counts is None else counts
     n_changed = bounded_product_assignment(
         X,
         np.einsum("ij,ij->i", X, X),
@@ -45,7 +48,9 @@ def _assign(X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4
         chunk_rows,
         index,
         previous,
+        counts,
     )
+    assert 0 <= counts[1] <= counts[0] <= n_samples
     changed = index[:n_changed]
     assert_array_equal(np.sort(changed), np.flatnonzero(labels != previous_labels))
     assert_array_equal(previous[:n_changed], previous_labels[changed])
@@ -119,6 +124,36 @@ def test_near_ties_below_single_precision_are_resolved_exactly(dtype):
     _check_against_brute_force(X, centers, labels, upper, lower)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_dense_near_ties_in_single_precision_are_resolved_exactly(seed):
+    # Centers 0 and 1 differ by a dense perturbation of relative size 1e-7:
+    # their float32 ranked values differ by a few units of the last place, in
+    # either order, so only the exact re-examination gets the labels right.
+    rng = np.random.default_rng(seed)
+    n_samples, n_features = 400, 31
+    base = 3.0 * rng.standard_normal(n_features)
+    centers = np.vstack(
+        [base, base + 1e-6 * rng.standard_normal(n_features), base + 10.0]
+    )
+    X = base + rng.standard_normal((n_samples, n_features))
+    counts = np.zeros(2, dtype=np.intp)
+    labels, upper, lower = _assign(X, centers, np.float32, chunk_rows=16, counts=counts)
+    _check_against_brute_force(X, centers, labels, upper, lower)
+    # Both twins win some points, and every point was re-examined.
+    assert set(labels.tolist()) == {0, 1}
+    assert counts.tolist() == [n_samples, n_samples]
+
+
+def test_well_separated_centers_need_no_re_examination():
+    rng = np.random.default_rng(6)
+    centers = 20.0 * rng.standard_normal((6, 40))
+    X = centers[rng.integers(0, 6, 300)] + rng.standard_normal((300, 40))
+    counts = np.zeros(2, dtype=np.intp)
+    labels, upper, lower = _assign(X, centers, np.float32, counts=counts)
+    _check_against_brute_force(X, centers, labels, upper, lower)
+    assert counts.tolist() == [300, 0]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_points_whose_bounds_hold_are_skipped(dtype):
     rng = np.random.default_rng(3)
@@ -144,12 +179,13 @@ def test_ranking_precision_follows_the_scale_of_the_data():
     assert _ranking_dtype(np.full((3, 20), 1e-12)) == np.float64
 
 
-@pytest.mark.parametrize("scale", [1.0, 1e12])
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
 def test_single_and_double_precision_rankings_give_the_same_fit(monkeypatch, scale):
     rng = np.random.default_rng(4)
     X = scale * (rng.standard_normal((3000, 24)) + rng.integers(0, 4, (3000, 1)))
     init = X[:16]
     params = dict(init=init, n_init=1, tol=0.0, max_iter=50)
+    assert _ranking_dtype(X - X.mean(axis=0)) == np.float32
     single = KMeansL2(16, **params).fit(X)
     monkeypatch.setattr(lloyd_module, "_SINGLE_MAX_SCALE", 0.0)
     double = KMeansL2(16, **params).fit(X)
@@ -174,3 +210,44 @@ def test_init_far_outside_the_data_is_ranked_in_double_precision(monkeypatch):
     assert_array_equal(single.labels_, double.labels_)
     assert_array_equal(single.cluster_centers_, double.cluster_centers_)
     assert np.isfinite(single.inertia_)
+
+
+def _ranking_dtypes(monkeypatch):
+    """Record the precision of every call of the product kernel."""
+    seen = []
+
+    def recording(*args):
+        seen.append(args[3].dtype)
+        return bounded_product_assignment(*args)
+
+    monkeypatch.setattr(lloyd_module, "bounded_product_assignment", recording)
+    return seen
+
+
+def test_ranking_falls_back_to_double_precision_when_rounding_rivals_the_gaps(
+    monkeypatch,
+):
+    # Two tight groups far from the mean: the single-precision allowance,
+    # which grows with the largest center, exceeds the gaps between centers
+    # within a group, and nearly every point would be re-examined.
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3000, 40))
+    X[:1500, 0] += 1e4
+    X[1500:, 0] -= 1e4
+    params = dict(init=X[rng.choice(3000, 32, replace=False)], tol=0.0, max_iter=8)
+    seen = _ranking_dtypes(monkeypatch)
+    fitted = KMeansL2(32, **params).fit(X)
+    assert seen[0] == np.float32
+    assert all(dtype == np.float64 for dtype in seen[1:])
+    monkeypatch.setattr(lloyd_module, "_SINGLE_MAX_SCALE", 0.0)
+    double = KMeansL2(32, **params).fit(X)
+    assert_array_equal(fitted.labels_, double.labels_)
+
+
+def test_ranking_stays_in_single_precision_on_ordinary_data(monkeypatch):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((3000, 40)) + 4.0 * rng.integers(0, 5, (3000, 1))
+    seen = _ranking_dtypes(monkeypatch)
+    KMeansL2(16, init=X[:16], tol=0.0, max_iter=8).fit(X)
+    assert len(seen) > 1
+    assert all(dtype == np.float32 for dtype in seen)

@@ -2,6 +2,7 @@
 
 import itertools
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -279,6 +280,20 @@ def test_auto_n_init(Estimator):
     one = Estimator(5, random_state=0).fit(X)
     plus = Estimator(5, n_init=1, random_state=0).fit(X)
     assert one.inertia_ == plus.inertia_
+    # Given centers: one run, with no warning about n_init.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        given = Estimator(5, init=X[:5]).fit(X)
+    assert given.inertia_ == Estimator(5, init=X[:5], n_init=1).fit(X).inertia_
+    # A callable: ten runs, as in scikit-learn.
+    calls = []
+
+    def init(points, n_clusters, random_state):
+        calls.append(1)
+        return points[random_state.choice(len(points), n_clusters, replace=False)]
+
+    Estimator(5, init=init, random_state=0).fit(X)
+    assert len(calls) == 10
 
 
 @pytest.mark.parametrize("n_features", [3, 20])

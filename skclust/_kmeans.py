@@ -429,7 +429,9 @@ class KMeansL2(_BaseKMeans):
     Each center is the weighted mean of its cluster and each sample belongs to
     the nearest center. From the same explicit initialization, labels,
     centers, inertia and number of iterations are those of scikit-learn's
-    ``KMeans(algorithm="lloyd")``.
+    ``KMeans(algorithm="lloyd")``, except where a point is equally near two
+    centers up to the last bits of float64: skclust settles such near ties
+    by coordinate differences, scikit-learn by its matrix-product rounding.
 """
         + _SHARED_PARAMETERS.format(
             seeding="the squared distance",

@@ -69,6 +69,34 @@ cdef inline double _squared_distance(
     return (s0 + s1) + (s2 + s3)
 
 
+cdef _require(bint ok, str message):
+    """Refuse arrays whose shapes do not match: the loops do not check bounds."""
+    if not ok:
+        raise ValueError(message)
+
+
+cdef _check_step_shapes(
+    Py_ssize_t n_samples, Py_ssize_t n_features, Py_ssize_t n_clusters,
+    Py_ssize_t center_features, Py_ssize_t[::1] labels, double[::1] upper,
+    double[::1] lower, const double[::1] shift, Py_ssize_t fastest,
+    const double[::1] half_gap, Py_ssize_t[::1] out_index,
+    Py_ssize_t[::1] out_previous,
+):
+    """The shape checks shared by the two assignment steps."""
+    _require(center_features == n_features, "centers and X differ in features")
+    _require(
+        labels.shape[0] == n_samples and upper.shape[0] == n_samples
+        and lower.shape[0] == n_samples and out_index.shape[0] >= n_samples
+        and out_previous.shape[0] >= n_samples,
+        "every per-point array needs one entry per row of X",
+    )
+    _require(
+        shift.shape[0] == n_clusters and half_gap.shape[0] == n_clusters
+        and (n_clusters == 0 or 0 <= fastest < n_clusters),
+        "every per-center array needs one entry per center",
+    )
+
+
 cdef inline double _as_distance(double cost, bint manhattan) noexcept nogil:
     return cost if manhattan else sqrt(cost)
 
@@ -109,6 +137,10 @@ def bounded_assignment(
     cdef Py_ssize_t n_samples = X.shape[0], n_clusters = centers.shape[0]
     cdef Py_ssize_t i, j, own, best, n_out = 0
     cdef double up, low, bound, dist, nearest, second
+    _check_step_shapes(
+        n_samples, X.shape[1], n_clusters, centers.shape[1], labels, upper,
+        lower, shift, fastest, half_gap, out_index, out_previous,
+    )
     with nogil:
         for i in range(n_samples):
             own = labels[i]
@@ -159,6 +191,7 @@ def half_gaps(const double[:, ::1] centers, bint manhattan, double[::1] out):
     """
     cdef Py_ssize_t a, b, n_clusters = centers.shape[0]
     cdef double cost
+    _require(out.shape[0] == n_clusters, "out needs one entry per center")
     with nogil:
         for a in range(n_clusters):
             out[a] = INFINITY
@@ -380,6 +413,18 @@ def bounded_product_assignment(
     cdef Py_ssize_t n_clusters = centers.shape[0]
     cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
     cdef Py_ssize_t total_ranked = 0, total_rechecked = 0
+    _check_step_shapes(
+        n_samples, n_features, n_clusters, centers.shape[1], labels, upper,
+        lower, shift, fastest, half_gap, out_index, out_previous,
+    )
+    _require(
+        squared_norms.shape[0] == n_samples
+        and centers_ranked.shape[0] == n_clusters
+        and centers_ranked.shape[1] == n_features
+        and center_squared_norms.shape[0] == n_clusters
+        and counts.shape[0] >= 2,
+        "squared norms, ranked centers or counts do not match X and centers",
+    )
     cdef double up, low, bound, nearest, second, other, error, value
     cdef double relative, underflow, largest = 0.0
     cdef const floating *rows

@@ -251,3 +251,42 @@ def test_ranking_stays_in_single_precision_on_ordinary_data(monkeypatch):
     KMeansL2(16, init=X[:16], tol=0.0, max_iter=8).fit(X)
     assert len(seen) > 1
     assert all(dtype == np.float32 for dtype in seen)
+
+
+def test_kernels_refuse_arrays_of_the_wrong_shape():
+    from skclust._bounds import bounded_assignment, half_gaps
+    from skclust._cluster_sums import add_weighted_rows, weighted_inertia
+
+    X = np.ones((4, 20))
+    centers = np.zeros((2, 20))
+    n, k = 4, 2
+    short = np.zeros(n - 1)
+    args = [
+        np.zeros(n, np.intp),
+        np.zeros(n),
+        short,
+        np.zeros(k),
+        0,
+        0.0,
+        0.0,
+        np.zeros(k),
+    ]
+    with pytest.raises(ValueError, match="per-point array"):
+        bounded_assignment(
+            X, centers, *args, False, True, np.empty(n, np.intp), np.empty(n, np.intp)
+        )
+    with pytest.raises(ValueError, match="differ in features"):
+        _assign(X, np.zeros((2, 19)), np.float64)
+    with pytest.raises(ValueError, match="per center"):
+        half_gaps(centers, False, np.zeros(3))
+    with pytest.raises(ValueError, match="do not match X"):
+        add_weighted_rows(
+            X,
+            np.ones(n),
+            np.arange(n, dtype=np.intp),
+            np.zeros(n - 1, np.intp),
+            1.0,
+            np.zeros((k, 20)),
+        )
+    with pytest.raises(ValueError, match="do not match X"):
+        weighted_inertia(X, np.ones(n), centers, np.zeros(n - 1, np.intp))

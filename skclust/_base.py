@@ -10,11 +10,11 @@ from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from ._dedup import merge_duplicate_rows
 from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._threads import blas_threads
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -313,7 +313,7 @@ def _single_run(
         # Threads do not pay on small matrix products, and on a busy machine
         # they made them several times slower (1224 x 49 points, k = 50).
         blas_limit = 1
-    with threadpool_limits(limits=blas_limit, user_api="blas"):
+    with blas_threads(blas_limit):
         bound = metric(points, weights, n_clusters)
         if not isinstance(init, str):
             centers = init

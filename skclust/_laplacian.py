@@ -19,7 +19,8 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh, lobpcg
-from threadpoolctl import threadpool_limits
+
+from ._threads import blas_threads
 
 # Up to this many nodes "auto" solves with LAPACK on a dense copy; above, with
 # ARPACK on the sparse matrix, which with BLAS on one thread is the faster of
@@ -124,10 +125,10 @@ def _choose_solver(solver, n_nodes):
     return "dense" if n_nodes <= _DENSE_MAX_NODES else "arpack"
 
 
-def _blas_threads(n_nodes):
+def _blas_threads_for(n_nodes):
     """One BLAS thread for graphs up to 10000 nodes, the default above."""
     if n_nodes <= _SINGLE_THREAD_MAX_NODES:
-        return threadpool_limits(limits=1, user_api="blas")
+        return blas_threads(1)
     return nullcontext()
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ._bounds import bounded_assignment, bounded_product_assignment, half_gaps
 from ._cluster_sums import weighted_inertia
+from ._threads import blas_threads
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -454,7 +454,7 @@ def lloyd(
         # BLAS runs on one thread: the assignment is parallel over blocks of
         # rows, and its products of a few hundred rows lose more than they
         # gain when BLAS splits them (20,000 x 64, k = 16: 2x slower).
-        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        stack.enter_context(blas_threads(1))
         pool = None
         min_rows = _min_rows_per_thread(X.shape[1], metric)
         if n_threads > 1 and X.shape[0] >= 2 * min_rows:

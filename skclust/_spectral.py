@@ -23,7 +23,7 @@ from ._divisive import _bisect_subgraph, _Division
 from ._kmeans import KMeansL2
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
-    _blas_threads,
+    _blas_threads_for,
     _choose_solver,
     _components_from_spectrum,
     _degrees,
@@ -297,7 +297,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         adjacency, degree = self._graph(X)
         self._check_n_clusters([self.n_clusters], adjacency.shape[0])
         eigen_seed, kmeans_seed = self._seeds()
-        with _blas_threads(adjacency.shape[0]):
+        with _blas_threads_for(adjacency.shape[0]):
             values, vectors = self._spectrum(
                 adjacency, degree, self._n_eigen(self.n_clusters), eigen_seed
             )
@@ -534,7 +534,7 @@ def sweep_n_clusters(estimator, X, n_clusters):
     adjacency, degree = base._graph(X)
     base._check_n_clusters(ks, adjacency.shape[0])
     eigen_seed, kmeans_seed = base._seeds()
-    with _blas_threads(adjacency.shape[0]):
+    with _blas_threads_for(adjacency.shape[0]):
         values, vectors = base._spectrum(
             adjacency, degree, base._n_eigen(max(ks)), eigen_seed
         )

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from ._threads import blas_threads
 
 # Rows prepared at a time when an in-memory table is prepared once.
 PREPARE_ROWS = 8192
@@ -193,7 +194,7 @@ class ArraySource:
             yield self
             return
         with (
-            threadpool_limits(limits=1, user_api="blas"),
+            blas_threads(1),
             ThreadPoolExecutor(self.n_threads) as pool,
         ):
             self.pool = pool

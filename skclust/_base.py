@@ -124,22 +124,27 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         # the threaded assignment step, so threads are not oversubscribed.
         n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
         n_threads = max(1, cpu_count() // n_parallel)
-        runs = Parallel(n_jobs=self.n_jobs)(
-            delayed(_single_run)(
-                points,
-                weights,
-                init,
-                self.n_clusters,
-                seed,
-                self._metric,
-                self.max_iter,
-                tol,
-                self.verbose,
-                n_threads,
-                n_parallel > 1,
+        # Held by the calling thread, so that the BLAS limits the runs set in
+        # worker threads are restored here, once, when all have ended (with
+        # OpenBLAS a restore made from a worker thread did not always reach
+        # the caller).
+        with blas_threads(None):
+            runs = Parallel(n_jobs=self.n_jobs)(
+                delayed(_single_run)(
+                    points,
+                    weights,
+                    init,
+                    self.n_clusters,
+                    seed,
+                    self._metric,
+                    self.max_iter,
+                    tol,
+                    self.verbose,
+                    n_threads,
+                    n_parallel > 1,
+                )
+                for init, seed in zip(inits, seeds, strict=True)
             )
-            for init, seed in zip(inits, seeds, strict=True)
-        )
         # Lowest inertia wins; on an exact tie the earliest seed, so the result
         # does not depend on the order in which parallel runs finish.
         best = min(range(n_init), key=lambda i: runs[i].inertia)

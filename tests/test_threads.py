@@ -60,24 +60,3 @@ def test_nested_blocks_and_none(monkeypatch):
         with _threads.blas_threads(1):
             assert _FakeLimits.setting["blas"] == 1
     assert _FakeLimits.setting["blas"] == 4
-
-
-def test_threaded_seed_search_leaves_the_blas_threads_as_it_found_them():
-    # Four runs on two threads of a threading backend: each run limits BLAS
-    # in its worker thread. Before the limits were shared, BLAS stayed on
-    # one thread afterwards.
-    import numpy as np
-    from joblib import parallel_config
-    from threadpoolctl import threadpool_info
-
-    from skclust import KMeansL2
-
-    def blas_threads_now():
-        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-
-    X = np.random.default_rng(0).normal(size=(50_000, 40))
-    before = blas_threads_now()
-    for seed in range(4):
-        with parallel_config(backend="threading"):
-            KMeansL2(32, n_init=4, n_jobs=2, max_iter=5, random_state=seed).fit(X)
-        assert blas_threads_now() == before

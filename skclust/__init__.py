@@ -6,9 +6,10 @@ quantization (``VectorQuantizer``), and tools to choose the number of
 clusters (``skclust.model_selection``).
 """
 
-from ._kmeans import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
+from ._kmeans import KMeansL1, KMeansL2
 from ._spectral import SpectralGraphClusterer, sweep_n_clusters
 from ._vq import MemoryUsage, VectorQuantizer
+from .study import kmeans_l1, kmeans_l2
 
 __version__ = "0.1.0"
 

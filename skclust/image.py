@@ -16,8 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import RUN_CONSTRAINTS
-from ._kmeans import KMeansL1, KMeansL2
+from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 _COLOUR_MODES = {"RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
@@ -337,69 +336,6 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         return self.palette_[self.labels_].reshape(self.image_shape_)
 
 
-def compress(pixels, num_clusters, norm_distance=2, *, n_init=1, random_state=None):
-    """The study's interface: cluster pixels and rebuild the image.
-
-    Parameters
-    ----------
-    pixels : array-like of shape (n_pixels, 3) or (height, width, 3)
-        RGB values in [0, 255].
-    num_clusters : int
-        Number of colours k.
-    norm_distance : {1, 2}, default=2
-        2 for squared Euclidean k-means (mean centers), 1 for Manhattan
-        k-medians (median centers).
-    n_init : int, default=1
-        Number of random starts; the one with the lowest inertia is kept.
-    random_state : int, RandomState instance or None, default=None
-        Seeds of the starts.
-
-    Returns
-    -------
-    dict
-        ``"class"``: labels from 1 to k, shape (n_pixels, 1);
-        ``"centroid"``: the k centers, floats in [0, 255];
-        ``"img"``: the reconstructed image (uint8, the shape of ``pixels``);
-        ``"number_of_iterations"``; ``"time_taken"`` (seconds);
-        ``"additional_args"``: ``{"inertia", "metric", "n_init"}``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skclust.image import compress
-    >>> pixels = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]])
-    >>> result = compress(pixels, 2, norm_distance=1, random_state=0)
-    >>> sorted(result)  # doctest: +NORMALIZE_WHITESPACE
-    ['additional_args', 'centroid', 'class', 'img',
-     'number_of_iterations', 'time_taken']
-    >>> sorted(result["class"].ravel().tolist())
-    [1, 1, 2, 2]
-    """
-    if norm_distance not in (1, 2):
-        raise ValueError(f"norm_distance must be 1 or 2; got {norm_distance!r}")
-    array = np.asarray(pixels)
-    image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
-    metric = "l2" if norm_distance == 2 else "l1"
-    start = time.perf_counter()
-    quantizer = ImageQuantizer(
-        num_clusters, metric=metric, n_init=n_init, random_state=random_state
-    )
-    reconstructed = quantizer.fit_transform(image)
-    elapsed = time.perf_counter() - start
-    return {
-        "class": quantizer.labels_.reshape(-1, 1) + 1,
-        "centroid": quantizer.cluster_centers_,
-        "img": reconstructed.reshape(array.shape),
-        "number_of_iterations": quantizer.n_iter_,
-        "time_taken": elapsed,
-        "additional_args": {
-            "inertia": quantizer.inertia_,
-            "metric": metric,
-            "n_init": n_init,
-        },
-    }
-
-
 def plot_reconstructions(original, reconstructions, title="", n_columns=3):
     """A grid figure: the original image, then one reconstruction per k.
 
@@ -445,3 +381,14 @@ def plot_reconstructions(original, reconstructions, title="", n_columns=3):
     if title:
         figure.suptitle(title)
     return figure
+
+
+def __getattr__(name):
+    # ``compress`` was first published here; it now lives with the other
+    # study interfaces in ``skclust.study``, which imports this module, so it
+    # is looked up on first use rather than at import (PEP 562).
+    if name == "compress":
+        from .study import compress
+
+        return compress
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,9 +7,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skclust import KMeansL2
-from skclust import _lloyd as lloyd_module
-from skclust._bounds import bounded_product_assignment
-from skclust._lloyd import _ranking_dtype
+from skclust._kmeans import _lloyd as lloyd_module
+from skclust._kmeans._bounds import bounded_product_assignment
+from skclust._kmeans._lloyd import _ranking_dtype
 
 DTYPES = [np.float32, np.float64]
 
@@ -254,8 +254,8 @@ def test_ranking_stays_in_single_precision_on_ordinary_data(monkeypatch):
 
 
 def test_kernels_refuse_arrays_of_the_wrong_shape():
-    from skclust._bounds import bounded_assignment, half_gaps
-    from skclust._cluster_sums import add_weighted_rows, weighted_inertia
+    from skclust._kmeans._bounds import bounded_assignment, half_gaps
+    from skclust._kmeans._cluster_sums import add_weighted_rows, weighted_inertia
 
     X = np.ones((4, 20))
     centers = np.zeros((2, 20))

@@ -8,8 +8,8 @@ import pytest
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
+from skclust._cli._report import Section
 from skclust._cli.graph import report_section
-from skclust._report import Section
 from skclust.datasets import load_karate_club
 from skclust.metrics import mismatch_rate
 

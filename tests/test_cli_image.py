@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from skclust._cli import main
-from skclust._output import MARKER
+from skclust._cli._output import MARKER
 
 
 def _write_photo(path, seed=0, shape=(20, 30)):

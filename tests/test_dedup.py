@@ -3,8 +3,8 @@
 import numpy as np
 from numpy.testing import assert_array_equal
 
-from skclust import _dedup
-from skclust._dedup import merge_duplicate_rows
+from skclust._kmeans import _dedup
+from skclust._kmeans._dedup import merge_duplicate_rows
 
 
 def _check_merge(X, weights):

@@ -7,7 +7,7 @@ import pytest
 from scipy import linalg, sparse
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._divisive import _bisect_subgraph, _Division, _two_means_1d
+from skclust._spectral._divisive import _bisect_subgraph, _Division, _two_means_1d
 from skclust.datasets import load_karate_club
 
 

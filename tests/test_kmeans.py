@@ -17,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
-from skclust._kmeans import _weighted_medians
-from skclust._lloyd import lloyd
+from skclust._kmeans._lloyd import lloyd
+from skclust._kmeans._metrics import _weighted_medians
 
 ESTIMATORS = [KMeansL2, KMeansL1]
 

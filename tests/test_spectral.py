@@ -14,7 +14,7 @@ from sklearn.utils import get_tags
 from threadpoolctl import threadpool_limits
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._laplacian import _components_from_spectrum, _leading_eigenpairs
+from skclust._spectral._laplacian import _components_from_spectrum, _leading_eigenpairs
 from skclust.datasets import load_karate_club, read_graph
 from skclust.metrics import all_nodes_split, mismatch_rate, mismatch_scorer
 

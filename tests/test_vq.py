@@ -339,7 +339,7 @@ def test_memmap_fit_equals_in_memory_blocks(tmp_path):
 
 
 def test_large_memmap_without_batch_size_is_read_in_blocks(tmp_path, monkeypatch):
-    from skclust import _vq_scale
+    from skclust._vq import _scale as _vq_scale
 
     monkeypatch.setattr(_vq_scale, "DEFAULT_BATCH_ROWS", 500)
     X = make_embeddings(2000, 8, random_state=7)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.datasets import load_sample_image
 
 from .._kmeans import KMeansL1, KMeansL2
-from .._output import markdown_table
+from ._output import markdown_table
 
 
 def add_parser(commands):

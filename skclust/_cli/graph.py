@@ -12,18 +12,18 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .._output import (
+from .._spectral import SpectralGraphClusterer, sweep_n_clusters
+from ..datasets import load_karate_club, read_graph, study_data_dir, study_file
+from ..metrics import majority_label_mismatch, majority_label_summary
+from ._common import add_run_arguments, positive_int
+from ._output import (
     markdown_table,
     prepare_output_dir,
     save_figure,
     write_table,
     write_text,
 )
-from .._report import Section
-from .._spectral import SpectralGraphClusterer, sweep_n_clusters
-from ..datasets import load_karate_club, read_graph, study_data_dir, study_file
-from ..metrics import majority_label_mismatch, majority_label_summary
-from ._common import add_run_arguments, positive_int
+from ._report import Section
 
 STUDY_KS = (2, 5, 10, 30, 50)
 DEFAULT_TUNE = (2, 20)

@@ -13,19 +13,19 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from .._output import (
+from ..datasets import study_data_dir
+from ..image import ImageQuantizer, load_image, plot_reconstructions
+from ..metrics import image_mse, palette_image_size, psnr
+from ..model_selection import ElbowResult, knee_index
+from ._common import add_run_arguments, positive_int
+from ._output import (
     atomic_path,
     check_not_input,
     prepare_output_dir,
     save_figure,
     write_table,
 )
-from .._report import Section
-from ..datasets import study_data_dir
-from ..image import ImageQuantizer, load_image, plot_reconstructions
-from ..metrics import image_mse, palette_image_size, psnr
-from ..model_selection import ElbowResult, knee_index
-from ._common import add_run_arguments, positive_int
+from ._report import Section
 
 STUDY_K = [3, 6, 12, 24, 48]
 METRICS = ["l2", "l1"]

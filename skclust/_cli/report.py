@@ -8,10 +8,10 @@ them. ``log`` prints one progress line.
 
 import sys
 
-from .._output import prepare_output_dir
-from .._report import write_report
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
+from ._output import prepare_output_dir
+from ._report import write_report
 
 
 def add_parser(commands):

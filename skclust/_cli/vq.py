@@ -11,25 +11,24 @@ Every input is checked and every fit done before anything is written, so a bad
 input leaves no output behind.
 """
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .._output import (
+from .._vq import decode_codes
+from ..datasets import load_embeddings, make_embeddings, study_file
+from ..study import compress_embeddings
+from ._common import add_run_arguments, positive_int
+from ._output import (
     atomic_path,
     check_not_input,
+    markdown_table,
     prepare_output_dir,
     save_figure,
     write_table,
 )
-from .._report import Section
-from .._vq import VectorQuantizer
-from .._vq_codes import decode_codes
-from ..datasets import load_embeddings, make_embeddings, study_file
-from ..metrics import mean_cosine_similarity, neighbor_recall, relative_mse
-from ._common import add_run_arguments, positive_int
+from ._report import Section
 
 STUDY_K = [64, 128, 256, 512]
 # k-means++ starts per codebook in the study; the lowest squared error is kept.
@@ -136,30 +135,6 @@ def load_table(file, data, seed=0):
     return Table(f"generated table ({n} x {d})", X)
 
 
-@dataclass
-class Compression:
-    """Fitted quantizers and their table rows, written only when all succeed."""
-
-    rows: list = field(default_factory=list)
-    saved: dict = field(default_factory=dict)
-
-
-def _check_settings(table, ks, n_subvectors):
-    n_rows, n_features = table.X.shape
-    for k in ks:
-        if k > n_rows:
-            raise ValueError(
-                f"{table.name}: k={k} is larger than the number of rows ({n_rows})"
-            )
-        if k > 65536:
-            raise ValueError(f"k={k}: at most 65536 codes fit in uint16")
-    if n_features % n_subvectors:
-        raise ValueError(
-            f"{table.name}: --subvectors {n_subvectors} does not divide the "
-            f"{n_features} features"
-        )
-
-
 def compress(
     table,
     ks,
@@ -171,61 +146,19 @@ def compress(
     seed=0,
     log=print,
 ):
-    """Fit one quantizer per k and measure memory and quality; writes nothing."""
-    _check_settings(table, ks, n_subvectors)
-    X = table.X
-    target = X.astype(np.float64)
-    if normalize:
-        norms = np.linalg.norm(target, axis=1)
-        if not norms.all():
-            raise ValueError(
-                f"{table.name}: row {int(np.argmin(norms))} has zero length; "
-                "drop it or use --no-normalize"
-            )
-        target /= norms[:, None]
-    result = Compression()
-    for k in sorted(set(ks)):
-        start = time.perf_counter()
-        vq = VectorQuantizer(
-            k,
-            normalize=normalize,
-            n_subvectors=n_subvectors,
-            n_init=n_init,
-            random_state=seed,
-            batch_size=batch_size,
-        ).fit(X)
-        seconds = time.perf_counter() - start
-        codes = vq.transform(X)
-        rebuilt = vq.inverse_transform(codes)
-        usage = vq.memory_usage()
-        row = {
-            "k": k,
-            "subvectors": n_subvectors,
-            "code_dtype": usage.code_dtype,
-            "original_mb": f"{usage.original_mb:.4f}",
-            "compressed_mb": f"{usage.compressed_mb:.4f}",
-            "ratio": round(usage.ratio, 3),
-            "mb_ratio": round(usage.mb_ratio, 3),
-            "cosine": round(mean_cosine_similarity(X, rebuilt), 4),
-            "relative_mse": round(relative_mse(target, rebuilt), 4),
-            "recall_at_10": round(
-                neighbor_recall(
-                    X, rebuilt, 10, n_queries=RECALL_QUERIES, random_state=seed
-                ),
-                4,
-            )
-            if X.shape[0] > 10
-            else float("nan"),
-            "iterations": int(vq.n_iter_.max()),
-            "seconds": round(seconds, 3),
-        }
-        result.rows.append(row)
-        result.saved[k] = (vq, codes)
-        log(
-            f"{table.name} k={k}: {row['iterations']} iterations, {seconds:.2f} s, "
-            f"{row['compressed_mb']} MB (ratio {row['ratio']}), cosine {row['cosine']}"
-        )
-    return result
+    """The study's sweep over k on the command line's table; writes nothing."""
+    return compress_embeddings(
+        table.X,
+        ks,
+        n_subvectors=n_subvectors,
+        n_init=n_init,
+        normalize=normalize,
+        batch_size=batch_size,
+        recall_queries=RECALL_QUERIES,
+        random_state=seed,
+        name=table.name,
+        log=log,
+    )
 
 
 def plot_tradeoff(rows, title):
@@ -272,12 +205,12 @@ def write_outputs(result, table, out, inputs=()):
     plot = out / "vq_tradeoff.png"
     targets = [stem.with_suffix(".csv"), stem.with_suffix(".md"), plot]
     n_subvectors = result.rows[0]["subvectors"]
-    npz = {k: _npz_bytes_path(out, k, n_subvectors) for k in result.saved}
+    npz = {k: _npz_bytes_path(out, k, n_subvectors) for k in result.fitted}
     for path in [*targets, *npz.values()]:
         check_not_input(path, inputs)
     write_table(result.rows, COLUMNS, stem)
     save_figure(plot_tradeoff(result.rows, table.name), plot, dpi=100)
-    for k, (quantizer, codes) in result.saved.items():
+    for k, (quantizer, codes) in result.fitted.items():
         save_compressed(npz[k], quantizer, codes)
     return plot
 
@@ -341,11 +274,9 @@ def run(args):
     inputs = [table.path] if table.path else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     write_outputs(result, table, out, inputs)
-    from .._output import markdown_table
-
     print(markdown_table(result.rows, COLUMNS), end="")
     print(
-        f"wrote the table, the trade-off plot and {len(result.saved)} .npz into {out}"
+        f"wrote the table, the trade-off plot and {len(result.fitted)} .npz into {out}"
     )
     return 0
 

@@ -10,8 +10,8 @@ codes that do not belong to the codebook.
 
 import numpy as np
 
-from ._vq_kernels import encode_block
-from ._vq_sources import DaskSource
+from ._kernels import encode_block
+from ._sources import DaskSource
 
 
 def code_dtype(n_clusters):
@@ -136,7 +136,7 @@ def decode_codes(codes, codebook):
     Examples
     --------
     >>> import numpy as np
-    >>> from skclust._vq_codes import decode_codes
+    >>> from skclust._vq._codes import decode_codes
     >>> codebook = np.array([[[0.0, 1.0], [1.0, 0.0]]])
     >>> decode_codes(np.array([[1], [0]], dtype=np.uint8), codebook)
     array([[1., 0.],

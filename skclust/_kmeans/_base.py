@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from .._threads import blas_threads
 from ._dedup import merge_duplicate_rows
 from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
-from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
-from ._threads import blas_threads
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.

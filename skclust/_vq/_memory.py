@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ._vq_codes import code_dtype
+from ._codes import code_dtype
 
 # Bytes of one value of the original table: embedding tables are float32.
 _FLOAT32_BYTES = 4

@@ -5,9 +5,9 @@ one small integer code per row and subvector. ``VectorQuantizer`` validates
 its input, picks the engine and keeps the fitted codebooks. In-memory tables
 are clustered by ``_fit_codebooks_in_memory`` with ``KMeansL2``; memory-mapped
 tables, dask arrays, tables given a ``batch_size`` and ``partial_fit`` are read
-through the sources of ``skclust._vq_sources`` by the block engines of
-``skclust._vq_scale``. Codes are laid out, encoded and decoded by
-``skclust._vq_codes``; ``MemoryUsage`` lives in ``skclust._vq_memory``.
+through the sources of ``skclust._vq._sources`` by the block engines of
+``skclust._vq._scale``. Codes are laid out, encoded and decoded by
+``skclust._vq._codes``; ``MemoryUsage`` lives in ``skclust._vq._memory``.
 """
 
 import warnings
@@ -24,20 +24,20 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _vq_scale
-from ._kmeans import KMeansL2
-from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._vq_codes import (
+from .._kmeans import KMeansL2
+from .._sklearn_compat import Interval, StrOptions, _fit_context
+from . import _scale
+from ._codes import (
     check_codes,
     code_dtype,
     encode_rows,
     rebuild_rows,
     subvector_slices,
 )
-from ._vq_kernels import cosine_kernel
-from ._vq_memory import MemoryUsage
-from ._vq_scale import FittedCodebooks
-from ._vq_sources import (
+from ._kernels import cosine_kernel
+from ._memory import MemoryUsage
+from ._scale import FittedCodebooks
+from ._sources import (
     ArraySource,
     DaskSource,
     RowPrep,
@@ -270,7 +270,7 @@ n_features)
         if is_dask_array(X):
             fitted = self._fit_blocks(self._dask_source(X, reset=True))
         elif isinstance(X, np.memmap) and (
-            self.batch_size is not None or X.shape[0] > _vq_scale.DEFAULT_BATCH_ROWS
+            self.batch_size is not None or X.shape[0] > _scale.DEFAULT_BATCH_ROWS
         ):
             fitted = self._fit_blocks(self._memmap_source(X, reset=True))
         elif self.batch_size is not None:
@@ -309,10 +309,10 @@ n_features)
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
         with source.running():
-            mean, variance = _vq_scale.center_on_mean(source, self.normalize)
+            mean, variance = _scale.center_on_mean(source, self.normalize)
             # The init is checked after that first pass, which reports bad
             # rows first, as the in-memory fit does.
-            return _vq_scale.fit_blocked(
+            return _scale.fit_blocked(
                 source,
                 columns,
                 mean,
@@ -358,8 +358,8 @@ n_features)
         with source.running():
             if first:
                 columns = self._check_layout(n_samples, n_features)
-                origin, _ = _vq_scale.center_on_mean(source, self.normalize)
-                centers = _vq_scale.first_codebooks(
+                origin, _ = _scale.center_on_mean(source, self.normalize)
+                centers = _scale.first_codebooks(
                     source,
                     columns,
                     origin,
@@ -370,7 +370,7 @@ n_features)
                 self._store(origin, centers, np.zeros((len(columns), self.n_clusters)))
                 self.n_steps_ = 0
                 self.n_samples_seen_ = 0
-            self._centers = _vq_scale.mini_batch_step(
+            self._centers = _scale.mini_batch_step(
                 source, columns, self._origin, self._centers, self._counts
             )
         self.codebook_ = np.stack(self._centers).astype(np.float32)
@@ -443,7 +443,7 @@ n_features)
     @property
     def _block_rows(self):
         # The default is looked up in _vq_scale at every call, not copied.
-        return self.batch_size or _vq_scale.DEFAULT_BATCH_ROWS
+        return self.batch_size or _scale.DEFAULT_BATCH_ROWS
 
     def _row_prep(self):
         """Rows normalized as asked and centered on the fitted origin, if any.

@@ -20,7 +20,7 @@ from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh, lobpcg
 
-from ._threads import blas_threads
+from .._threads import blas_threads
 
 # Up to this many nodes "auto" solves with LAPACK on a dense copy; above, with
 # ARPACK on the sparse matrix, which with BLAS on one thread is the faster of

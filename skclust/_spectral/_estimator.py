@@ -1,7 +1,7 @@
 """SpectralGraphClusterer and the sweep over numbers of clusters.
 
-The numerics live in :mod:`skclust._laplacian` (Laplacians, eigenpairs,
-embeddings, connected components) and :mod:`skclust._divisive` (refinement by
+The numerics live in :mod:`skclust._spectral._laplacian` (Laplacians, eigenpairs,
+embeddings, connected components) and :mod:`skclust._spectral._divisive` (refinement by
 spectral bisection). :class:`SpectralGraphClusterer` validates, orchestrates
 and keeps the fitted state; :func:`sweep_n_clusters` fits many k from one
 eigendecomposition.
@@ -19,8 +19,9 @@ from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_non_negative, validate_data
 
+from .._kmeans import KMeansL2
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._divisive import _bisect_subgraph, _Division
-from ._kmeans import KMeansL2
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
     _blas_threads_for,
@@ -33,7 +34,6 @@ from ._laplacian import (
     _spectral_embedding,
     _without_diagonal,
 )
-from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 
 def _row_sums(X):

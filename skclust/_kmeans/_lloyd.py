@@ -20,9 +20,9 @@ from itertools import pairwise
 
 import numpy as np
 
+from .._threads import blas_threads
 from ._bounds import bounded_assignment, bounded_product_assignment, half_gaps
 from ._cluster_sums import weighted_inertia
-from ._threads import blas_threads
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.

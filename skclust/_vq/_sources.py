@@ -5,7 +5,7 @@ array or a numpy memory map (one block at a time, in this process), and
 ``DaskSource`` for a dask array (one task per row chunk, on whatever scheduler
 is active). Both offer the same ``reduce(kernel, *args)``, a map of a kernel
 over blocks followed by a sum of the per-block results in a fixed tree, so the
-passes of ``skclust._vq_scale`` run unchanged on either.
+passes of ``skclust._vq._scale`` run unchanged on either.
 
 Every block is prepared by a ``RowPrep`` before a kernel sees it: checked for
 NaN and infinity, scaled to unit length, centered.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._threads import blas_threads
+from .._threads import blas_threads
 
 # Rows prepared at a time when an in-memory table is prepared once.
 PREPARE_ROWS = 8192

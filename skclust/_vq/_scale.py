@@ -4,7 +4,7 @@ These engines serve ``VectorQuantizer`` when the table is not clustered in
 memory by ``KMeansL2``: a memory-mapped table larger than memory, a dask array
 spread over a cluster, an in-memory table given a ``batch_size``, and
 ``partial_fit``. Every pass over the data is a ``reduce`` of a source (see
-``skclust._vq_sources``): a kernel of ``skclust._vq_kernels`` mapped over
+``skclust._vq._sources``): a kernel of ``skclust._vq._kernels`` mapped over
 blocks of rows, then a sum of the per-block results, so the same functions
 run on a numpy memory map (one block at a time, in this process) and on a
 dask array (one task per chunk, on whatever scheduler is active).
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dedup import merge_duplicate_rows
-from ._kmeans import _EuclideanMetric
-from ._lloyd import kmeans_plusplus, random_points
-from ._vq_kernels import farthest_kernel, models_of, stats_kernel, totals_kernel
-from ._vq_sources import RowPrep
+from .._kmeans._dedup import merge_duplicate_rows
+from .._kmeans._lloyd import kmeans_plusplus, random_points
+from .._kmeans._metrics import _EuclideanMetric
+from ._kernels import farthest_kernel, models_of, stats_kernel, totals_kernel
+from ._sources import RowPrep
 
 # Rows per block when reading a memory map and no batch_size is given.
 DEFAULT_BATCH_ROWS = 65_536

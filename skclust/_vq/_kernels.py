@@ -3,7 +3,7 @@
 A kernel takes a block of raw rows, the index of its first row, its own
 arguments, the source's ``RowPrep`` and a thread pool (or None), and returns a
 per-block result that adds with ``+``; a source's ``reduce`` sums these over
-the table (see ``skclust._vq_sources``).
+the table (see ``skclust._vq._sources``).
 
 Inside a block, rows are taken ``_sub_block_rows`` at a time: the rows are
 normalized and centered in float64, then cast to float32, and each
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._vq_sources import RowPrep
+from ._sources import RowPrep
 
 # Elements of the float32 (rows x centers) distance matrix of one sub-block:
 # 4 MB, which measured as fast as larger blocks for the matrix product and
@@ -276,7 +276,7 @@ def cosine_kernel(block, offset, columns, centers, codebook, prep, pool):
     ``codebook`` the same codebooks in the space of the rows, which rebuild
     them.
     """
-    from .metrics import row_cosine_similarity
+    from ..metrics import row_cosine_similarity
 
     codes = encode_block(block, offset, columns, centers, np.intp, prep, pool)
     rebuilt = np.hstack([book[codes[:, m]] for m, book in enumerate(codebook)])

@@ -1,0 +1,167 @@
+"""The k-means estimators: ``KMeansL2`` (means) and ``KMeansL1`` (medians).
+
+They differ only in their metric (``_metrics``); fitting, prediction and the
+seed search live in the shared base class (``_base``).
+"""
+
+from ._base import _BaseKMeans
+from ._metrics import _EuclideanMetric, _ManhattanMetric
+
+_SHARED_PARAMETERS = """
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters. At most the number of distinct training points.
+    init : {{"k-means++", "random"}}, callable or array-like of shape \
+(n_clusters, n_features), default="k-means++"
+        How to choose the initial centers.
+
+        - "k-means++": greedy k-means++ seeding with probabilities proportional
+          to {seeding} to the nearest chosen center.
+        - "random": ``n_clusters`` distinct training points, drawn with
+          probability proportional to their weight.
+        - an array: the initial centers themselves.
+        - a callable ``init(X, n_clusters, random_state)`` returning the
+          centers; ``X`` holds the distinct training points.
+    n_init : "auto" or int, default="auto"
+        Number of runs from different seeds; the run with the lowest inertia
+        is kept. "auto" means 10 runs for ``init="random"`` or a callable, as
+        in scikit-learn, and 1 otherwise.
+        An explicit array init always gives one run.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations per run.
+    tol : float, default=1e-4
+        A run also stops when the squared Euclidean center shift summed over
+        the centers is at most ``tol`` times the mean per-feature variance of
+        the (weighted) data, as in scikit-learn. It always stops when an
+        iteration changes no label.
+    random_state : int, RandomState instance or None, default=None
+        Seeds of the runs are drawn from it up front, so results do not depend
+        on ``n_jobs``.
+    n_jobs : int, default=None
+        Number of runs executed in parallel through joblib. ``None`` means 1
+        unless in a ``joblib.parallel_config`` context, whose backend (loky,
+        threading, dask, ...) is used. Inside parallel workers BLAS is limited
+        to its share of the CPUs, so that threads are not oversubscribed.
+    verbose : int, default=0
+        Print the inertia at each iteration, convergence and any relocation of
+        empty clusters.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centers of the best run.
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample, from 0 to ``n_clusters - 1``; every
+        cluster has at least one sample.
+    inertia_ : float
+        {inertia}
+    n_iter_ : int
+        Number of iterations of the best run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+"""
+
+_SHARED_NOTES = """
+    Each iteration keeps Hamerly's bounds on every point's distance to its own
+    and to the nearest other center, so points whose label cannot change are
+    not compared with every center; this changes the work, not the result.
+    Identical rows are merged into one weighted point before fitting.
+
+    An empty cluster is never dropped: its center moves to the point farthest
+    from its own center (never the last point of a cluster), so exactly
+    ``n_clusters`` clusters come back.
+"""
+
+
+class KMeansL2(_BaseKMeans):
+    __doc__ = (
+        """K-means clustering with the squared Euclidean distance (Lloyd).
+
+    Each center is the weighted mean of its cluster and each sample belongs to
+    the nearest center. From the same explicit initialization, labels,
+    centers, inertia and number of iterations are those of scikit-learn's
+    ``KMeans(algorithm="lloyd")``, except where a point is equally near two
+    centers up to the last bits of float64: skclust settles such near ties
+    by coordinate differences, scikit-learn by its matrix-product rounding.
+"""
+        + _SHARED_PARAMETERS.format(
+            seeding="the squared distance",
+            inertia="Sum of weighted squared Euclidean distances of the samples "
+            "to their centers.",
+        )
+        + """
+    See Also
+    --------
+    KMeansL1 : The same estimator with the Manhattan distance and medians.
+    sklearn.cluster.KMeans : scikit-learn's k-means.
+
+    Notes
+    -----"""
+        + _SHARED_NOTES
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust import KMeansL2
+    >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])
+    >>> km = KMeansL2(n_clusters=2, random_state=0).fit(X)
+    >>> np.sort(km.cluster_centers_, axis=0)
+    array([[ 0.,  1.],
+           [10.,  1.]])
+    >>> km.inertia_
+    4.0
+    >>> bool(km.predict([[9.0, 1.0]])[0] == km.labels_[2])
+    True
+    """
+    )
+
+    _metric = _EuclideanMetric
+
+
+class KMeansL1(_BaseKMeans):
+    __doc__ = (
+        """K-medians: k-means with the Manhattan (L1) distance.
+
+    Each sample belongs to the center nearest in Manhattan distance and each
+    center is the weighted coordinate-wise median of its cluster, which is what
+    minimises the cluster's summed Manhattan distance (a mean update would
+    not). The inertia never increases from one iteration to the next.
+"""
+        + _SHARED_PARAMETERS.format(
+            seeding="the Manhattan distance",
+            inertia="Sum of weighted Manhattan distances of the samples to "
+            "their centers.",
+        )
+        + """
+    See Also
+    --------
+    KMeansL2 : The same estimator with the squared Euclidean distance.
+
+    Notes
+    -----"""
+        + _SHARED_NOTES
+        + """
+    The median of a cluster is found by a stable radix sort of the labels in
+    the per-feature order computed once per fit, so an update costs
+    O(n_samples * n_features) per iteration. When the cumulative weight of a
+    cluster reaches exactly half its total, the midpoint of the two middle
+    values is used, as ``numpy.median`` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust import KMeansL1
+    >>> X = np.array([[0, 0], [0, 1], [0, 5], [10, 0], [10, 1], [10, 2]])
+    >>> km = KMeansL1(n_clusters=2, random_state=0).fit(X)
+    >>> np.sort(km.cluster_centers_, axis=0)
+    array([[ 0.,  1.],
+           [10.,  1.]])
+    >>> km.inertia_
+    7.0
+    """
+    )
+
+    _metric = _ManhattanMetric

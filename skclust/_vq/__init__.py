@@ -1,0 +1,14 @@
+"""The vector-quantization family: ``VectorQuantizer`` and ``MemoryUsage``.
+
+Layout: ``_estimator`` (the estimator), ``_codes`` (code layout, encoding and
+decoding), ``_memory`` (memory accounting), ``_sources`` (in-memory arrays,
+memory maps and dask arrays read in blocks), ``_kernels`` (what each pass
+computes on one block) and ``_scale`` (the block engines). Other modules
+import only what this file exports.
+"""
+
+from ._codes import decode_codes
+from ._estimator import VectorQuantizer
+from ._memory import MemoryUsage
+
+__all__ = ["MemoryUsage", "VectorQuantizer", "decode_codes"]

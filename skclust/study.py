@@ -1,0 +1,288 @@
+"""The study's function interfaces, on top of the estimators.
+
+The graduate study that skclust grew out of asked for plain functions: k-means
+returning 1-based labels, an image ``compress`` returning a dictionary, and a
+sweep of vector quantizers over k with memory and quality figures. They live
+here, each mapping its own arguments (``norm_distance=1 or 2``) onto the
+estimators' (``KMeansL1``, ``KMeansL2``, ``metric="l1"`` or ``"l2"``).
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._kmeans import KMeansL1, KMeansL2
+from ._vq import VectorQuantizer
+from .image import ImageQuantizer
+from .metrics import mean_cosine_similarity, neighbor_recall, relative_mse
+
+
+def _one_based_result(estimator, pixels):
+    estimator.fit(pixels)
+    return estimator.labels_.reshape(-1, 1) + 1, estimator.cluster_centers_
+
+
+def kmeans_l2(pixels, n_clusters, **params):
+    """Cluster the rows of ``pixels`` with ``KMeansL2``, homework style.
+
+    Parameters
+    ----------
+    pixels : array-like of shape (n_pixels, n_channels)
+        One row per pixel.
+    n_clusters : int
+        Number of clusters.
+    **params
+        Other ``KMeansL2`` parameters (``random_state``, ``n_init``, ...).
+
+    Returns
+    -------
+    labels : ndarray of shape (n_pixels, 1)
+        Cluster of each pixel, from 1 to ``n_clusters``.
+    centers : ndarray of shape (n_clusters, n_channels)
+        Cluster means.
+
+    Examples
+    --------
+    >>> from skclust import kmeans_l2
+    >>> labels, centers = kmeans_l2([[0, 0, 0], [1, 1, 1], [250, 250, 250]], 2,
+    ...                             random_state=0)
+    >>> labels.shape, sorted(set(labels.ravel().tolist()))
+    ((3, 1), [1, 2])
+    """
+    return _one_based_result(KMeansL2(n_clusters, **params), pixels)
+
+
+def kmeans_l1(pixels, n_clusters, **params):
+    """Cluster the rows of ``pixels`` with ``KMeansL1``, homework style.
+
+    Parameters
+    ----------
+    pixels : array-like of shape (n_pixels, n_channels)
+        One row per pixel.
+    n_clusters : int
+        Number of clusters.
+    **params
+        Other ``KMeansL1`` parameters (``random_state``, ``n_init``, ...).
+
+    Returns
+    -------
+    labels : ndarray of shape (n_pixels, 1)
+        Cluster of each pixel, from 1 to ``n_clusters``.
+    centers : ndarray of shape (n_clusters, n_channels)
+        Cluster coordinate-wise medians.
+
+    Examples
+    --------
+    >>> from skclust import kmeans_l1
+    >>> labels, centers = kmeans_l1([[0, 0, 0], [2, 2, 2], [250, 250, 250]], 2,
+    ...                             random_state=0)
+    >>> labels.shape, sorted(set(labels.ravel().tolist()))
+    ((3, 1), [1, 2])
+    """
+    return _one_based_result(KMeansL1(n_clusters, **params), pixels)
+
+
+def compress(pixels, num_clusters, norm_distance=2, *, n_init=1, random_state=None):
+    """The study's interface: cluster pixels and rebuild the image.
+
+    Parameters
+    ----------
+    pixels : array-like of shape (n_pixels, 3) or (height, width, 3)
+        RGB values in [0, 255].
+    num_clusters : int
+        Number of colours k.
+    norm_distance : {1, 2}, default=2
+        2 for squared Euclidean k-means (mean centers), 1 for Manhattan
+        k-medians (median centers).
+    n_init : int, default=1
+        Number of random starts; the one with the lowest inertia is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds of the starts.
+
+    Returns
+    -------
+    dict
+        ``"class"``: labels from 1 to k, shape (n_pixels, 1);
+        ``"centroid"``: the k centers, floats in [0, 255];
+        ``"img"``: the reconstructed image (uint8, the shape of ``pixels``);
+        ``"number_of_iterations"``; ``"time_taken"`` (seconds);
+        ``"additional_args"``: ``{"inertia", "metric", "n_init"}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import compress
+    >>> pixels = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]])
+    >>> result = compress(pixels, 2, norm_distance=1, random_state=0)
+    >>> sorted(result)  # doctest: +NORMALIZE_WHITESPACE
+    ['additional_args', 'centroid', 'class', 'img',
+     'number_of_iterations', 'time_taken']
+    >>> sorted(result["class"].ravel().tolist())
+    [1, 1, 2, 2]
+    """
+    if norm_distance not in (1, 2):
+        raise ValueError(f"norm_distance must be 1 or 2; got {norm_distance!r}")
+    array = np.asarray(pixels)
+    image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
+    metric = "l2" if norm_distance == 2 else "l1"
+    start = time.perf_counter()
+    quantizer = ImageQuantizer(
+        num_clusters, metric=metric, n_init=n_init, random_state=random_state
+    )
+    reconstructed = quantizer.fit_transform(image)
+    elapsed = time.perf_counter() - start
+    return {
+        "class": quantizer.labels_.reshape(-1, 1) + 1,
+        "centroid": quantizer.cluster_centers_,
+        "img": reconstructed.reshape(array.shape),
+        "number_of_iterations": quantizer.n_iter_,
+        "time_taken": elapsed,
+        "additional_args": {
+            "inertia": quantizer.inertia_,
+            "metric": metric,
+            "n_init": n_init,
+        },
+    }
+
+
+@dataclass
+class EmbeddingCompression:
+    """Result of :func:`compress_embeddings`.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One row of memory and quality figures per k, in increasing k.
+    fitted : dict
+        ``{k: (quantizer, codes)}``: each fitted ``VectorQuantizer`` and the
+        codes of the table's rows.
+    """
+
+    rows: list = field(default_factory=list)
+    fitted: dict = field(default_factory=dict)
+
+
+def _unit_rows(X, name):
+    norms = np.linalg.norm(X, axis=1)
+    if not norms.all():
+        raise ValueError(
+            f"{name}: row {int(np.argmin(norms))} has zero length; "
+            "drop it or do not normalize"
+        )
+    return X / norms[:, None]
+
+
+def compress_embeddings(
+    X,
+    ks,
+    *,
+    n_subvectors=1,
+    n_init=10,
+    normalize=True,
+    batch_size=None,
+    recall_queries=2000,
+    random_state=0,
+    name="table",
+    log=print,
+):
+    """The study's interface: one ``VectorQuantizer`` per k, with its figures.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        The embedding table.
+    ks : iterable of int
+        Codebook sizes; each is fitted once, in increasing order.
+    n_subvectors : int, default=1
+        Product quantization into this many sub-codebooks.
+    n_init : int, default=10
+        k-means++ starts per codebook; the lowest squared error is kept.
+    normalize : bool, default=True
+        Scale rows to unit length first (the quantizer's ``normalize``).
+    batch_size : int or None, default=None
+        The quantizer's ``batch_size``.
+    recall_queries : int, default=2000
+        Rows used as queries of the recall@10 estimate.
+    random_state : int, default=0
+        Seed of the fits and of the recall queries.
+    name : str, default="table"
+        Name of the table in messages.
+    log : callable, default=print
+        Receives one line per fitted k.
+
+    Returns
+    -------
+    EmbeddingCompression
+        Rows with k, code type, memory before and after (MB), the ratios, mean
+        cosine similarity, relative squared error, recall@10, iterations and
+        seconds; and the fitted quantizers with their codes.
+
+    Examples
+    --------
+    >>> from skclust.datasets import make_embeddings
+    >>> from skclust.study import compress_embeddings
+    >>> X = make_embeddings(300, 8, random_state=0)
+    >>> result = compress_embeddings(X, [4, 16], n_init=1, log=lambda line: None)
+    >>> [row["k"] for row in result.rows]
+    [4, 16]
+    >>> result.rows[1]["cosine"] > result.rows[0]["cosine"]
+    True
+    """
+    n_rows, n_features = X.shape
+    for k in ks:
+        if k > n_rows:
+            raise ValueError(
+                f"{name}: k={k} is larger than the number of rows ({n_rows})"
+            )
+        if k > 65536:
+            raise ValueError(f"k={k}: at most 65536 codes fit in uint16")
+    if n_features % n_subvectors:
+        raise ValueError(
+            f"{name}: n_subvectors={n_subvectors} does not divide the "
+            f"{n_features} features"
+        )
+    target = X.astype(np.float64)
+    if normalize:
+        target = _unit_rows(target, name)
+    result = EmbeddingCompression()
+    for k in sorted(set(ks)):
+        start = time.perf_counter()
+        vq = VectorQuantizer(
+            k,
+            normalize=normalize,
+            n_subvectors=n_subvectors,
+            n_init=n_init,
+            random_state=random_state,
+            batch_size=batch_size,
+        ).fit(X)
+        seconds = time.perf_counter() - start
+        codes = vq.transform(X)
+        rebuilt = vq.inverse_transform(codes)
+        usage = vq.memory_usage()
+        recall = float("nan")
+        if n_rows > 10:
+            recall = neighbor_recall(
+                X, rebuilt, 10, n_queries=recall_queries, random_state=random_state
+            )
+        row = {
+            "k": k,
+            "subvectors": n_subvectors,
+            "code_dtype": usage.code_dtype,
+            "original_mb": f"{usage.original_mb:.4f}",
+            "compressed_mb": f"{usage.compressed_mb:.4f}",
+            "ratio": round(usage.ratio, 3),
+            "mb_ratio": round(usage.mb_ratio, 3),
+            "cosine": round(mean_cosine_similarity(X, rebuilt), 4),
+            "relative_mse": round(relative_mse(target, rebuilt), 4),
+            "recall_at_10": round(recall, 4),
+            "iterations": int(vq.n_iter_.max()),
+            "seconds": round(seconds, 3),
+        }
+        result.rows.append(row)
+        result.fitted[k] = (vq, codes)
+        log(
+            f"{name} k={k}: {row['iterations']} iterations, {seconds:.2f} s, "
+            f"{row['compressed_mb']} MB (ratio {row['ratio']}), cosine {row['cosine']}"
+        )
+    return result

@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._threads import blas_threads
 from ._dedup import merge_duplicate_rows
-from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
+from ._engine import lloyd, seed_points
+from ._inmemory import in_memory_runs, nearest_center
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -319,13 +320,14 @@ def _single_run(
         # they made them several times slower (1224 x 49 points, k = 50).
         blas_limit = 1
     with blas_threads(blas_limit):
-        bound = metric(points, weights, n_clusters)
-        if not isinstance(init, str):
-            centers = init
-        elif init == "k-means++":
-            centers = kmeans_plusplus(points, weights, n_clusters, bound, random_state)
+        if isinstance(init, str):
+            centers = seed_points(
+                points, weights, n_clusters, init, metric, random_state
+            )
         else:
-            centers = random_points(points, weights, n_clusters, random_state)
+            centers = init
         if verbose:
             print("Initialization complete")
-        return lloyd(points, weights, centers, bound, max_iter, tol, verbose, n_threads)
+        with in_memory_runs(points, weights, n_clusters, metric, n_threads) as runs:
+            (result,) = lloyd(runs, [centers], [tol], max_iter, verbose)
+        return result

@@ -5,7 +5,7 @@ seed search live in the shared base class (``_base``).
 """
 
 from ._base import _BaseKMeans
-from ._metrics import _EuclideanMetric, _ManhattanMetric
+from ._metrics import Euclidean, Manhattan
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -118,7 +118,7 @@ class KMeansL2(_BaseKMeans):
     """
     )
 
-    _metric = _EuclideanMetric
+    _metric = Euclidean
 
 
 class KMeansL1(_BaseKMeans):
@@ -164,4 +164,4 @@ class KMeansL1(_BaseKMeans):
     """
     )
 
-    _metric = _ManhattanMetric
+    _metric = Manhattan

@@ -13,9 +13,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._threads import blas_threads
+from ._blocked import nearest_labels
 from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center
+from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
+from ._sources import check_table_shape
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -42,6 +45,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         **RUN_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -55,6 +59,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         random_state=None,
         n_jobs=None,
         verbose=0,
+        batch_size=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -64,6 +69,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.batch_size = batch_size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -75,19 +81,24 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, numpy.memmap or dask array of shape (n_samples, \
+n_features)
+            Training data. A memory map larger than one block (or any memory
+            map, given ``batch_size``) and a dask array are read in blocks;
+            see Notes.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample; ``None`` gives every sample
-            weight one.
+            weight one. Not supported for tables read in blocks.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        if reads_in_blocks(X, self.batch_size):
+            return self._fit_in_blocks(X, sample_weight)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -163,6 +174,49 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.n_iter_ = result.n_iter
         return self
 
+    def _fit_in_blocks(self, X, sample_weight):
+        """Fit a memory map or a dask array read in blocks (``_out_of_core``)."""
+        self._check_table(X, reset=True)
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight is not supported for memory maps and dask arrays"
+            )
+        if callable(self.init):
+            raise ValueError(
+                "a callable init is not supported for memory maps and dask arrays"
+            )
+        init = self.init
+        if not isinstance(init, str):
+            init = self._check_init(init, X.shape[1])
+        n_init = self._effective_n_init()
+        source = table_source(X, self.batch_size, cpu_count())
+        with source.running():
+            fitted = fit_in_blocks(
+                source,
+                self._metric,
+                self.n_clusters,
+                init,
+                n_init,
+                self.max_iter,
+                self.tol,
+                check_random_state(self.random_state),
+                self.verbose,
+            )
+        self.cluster_centers_ = fitted.centers
+        self.labels_ = fitted.labels
+        self.inertia_ = fitted.inertia
+        self.n_iter_ = fitted.n_iter
+        return self
+
+    def _check_table(self, X, reset):
+        """Validate a memory map or a dask array without reading its values."""
+        check_table_shape(X)
+        if reset and X.shape[0] < 2:
+            raise ValueError(
+                f"n_samples={X.shape[0]} while a minimum of 2 is required."
+            )
+        validate_data(self, X, skip_check_array=True, reset=reset)
+
     def _effective_n_init(self):
         explicit = not isinstance(self.init, str)
         if self.n_init == "auto":
@@ -213,14 +267,23 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like, numpy.memmap or dask array of shape (n_samples, \
+n_features)
             New data.
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,)
-            Index of the nearest center, from 0 to ``n_clusters - 1``.
+        labels : ndarray or dask array of shape (n_samples,)
+            Index of the nearest center, from 0 to ``n_clusters - 1``; lazy
+            (a dask array) when ``X`` is one. A memory map is read in blocks
+            as in ``fit``.
         """
+        if reads_in_blocks(X, self.batch_size):
+            check_is_fitted(self)
+            self._check_table(X, reset=False)
+            source = table_source(X, self.batch_size, cpu_count())
+            with source.running():
+                return nearest_labels(source, self._metric, self.cluster_centers_)
         X = self._check_test_data(X)
         labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
         return labels

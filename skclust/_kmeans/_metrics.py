@@ -77,6 +77,11 @@ class Euclidean(_Metric):
         return weights @ points / weights.sum()
 
     @staticmethod
+    def block_origin(mean):
+        """Where a fit read in blocks centers its rows: on their mean."""
+        return mean
+
+    @staticmethod
     def norm(diff):
         return np.sqrt(np.einsum("...j,...j->...", diff, diff))
 
@@ -298,6 +303,10 @@ class Manhattan(_Metric):
     def origin(points, weights):
         """L1 runs on the data as given."""
         return np.zeros(points.shape[1])
+
+    @staticmethod
+    def block_origin(mean):
+        return np.zeros_like(mean)
 
     @staticmethod
     def norm(diff):

@@ -28,9 +28,9 @@ from ._sources import (
     ArraySource,
     DaskSource,
     RowPrep,
-    check_table_shape,
     is_dask_array,
     normalize_rows,
+    validate_lazy_table,
 )
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "KMeansL1",
     "KMeansL2",
     "RowPrep",
-    "check_table_shape",
     "cluster_stats",
     "is_dask_array",
     "lloyd",
@@ -52,4 +51,5 @@ __all__ = [
     "sub_block_rows",
     "sum_over_sub_blocks",
     "table_stats",
+    "validate_lazy_table",
 ]

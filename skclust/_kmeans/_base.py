@@ -18,7 +18,7 @@ from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center
 from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
-from ._sources import check_table_shape
+from ._sources import validate_lazy_table
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -176,7 +176,7 @@ n_features)
 
     def _fit_in_blocks(self, X, sample_weight):
         """Fit a memory map or a dask array read in blocks (``_out_of_core``)."""
-        self._check_table(X, reset=True)
+        validate_lazy_table(self, X, reset=True)
         if sample_weight is not None:
             raise ValueError(
                 "sample_weight is not supported for memory maps and dask arrays"
@@ -207,15 +207,6 @@ n_features)
         self.inertia_ = fitted.inertia
         self.n_iter_ = fitted.n_iter
         return self
-
-    def _check_table(self, X, reset):
-        """Validate a memory map or a dask array without reading its values."""
-        check_table_shape(X)
-        if reset and X.shape[0] < 2:
-            raise ValueError(
-                f"n_samples={X.shape[0]} while a minimum of 2 is required."
-            )
-        validate_data(self, X, skip_check_array=True, reset=reset)
 
     def _effective_n_init(self):
         explicit = not isinstance(self.init, str)
@@ -280,7 +271,7 @@ n_features)
         """
         if reads_in_blocks(X, self.batch_size):
             check_is_fitted(self)
-            self._check_table(X, reset=False)
+            validate_lazy_table(self, X, reset=False)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
                 return nearest_labels(source, self._metric, self.cluster_centers_)

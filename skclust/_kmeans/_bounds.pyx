@@ -105,6 +105,49 @@ cdef class CenterMoves:
             self.largest = 0.0
 
 
+cdef struct _Step:
+    # The arrays of a PointBounds and a CenterMoves, as the loops read them.
+    Py_ssize_t *labels
+    double *upper
+    double *lower
+    Py_ssize_t *out_index
+    Py_ssize_t *out_previous
+    const double *shift
+    const double *half_gap
+    Py_ssize_t fastest
+    double largest
+    double runner_up
+
+
+cdef _Step _step_of(PointBounds state, CenterMoves moves):
+    """Raw views of checked, non-empty arrays (empty ones are never read)."""
+    cdef _Step st
+    st.labels = &state.labels[0] if state.labels.shape[0] else NULL
+    st.upper = &state.upper[0] if state.upper.shape[0] else NULL
+    st.lower = &state.lower[0] if state.lower.shape[0] else NULL
+    st.out_index = &state.out_index[0] if state.out_index.shape[0] else NULL
+    st.out_previous = (
+        &state.out_previous[0] if state.out_previous.shape[0] else NULL
+    )
+    st.shift = &moves.shift[0] if moves.shift.shape[0] else NULL
+    st.half_gap = &moves.half_gap[0] if moves.half_gap.shape[0] else NULL
+    st.fastest = moves.fastest
+    st.largest = moves.largest
+    st.runner_up = moves.runner_up
+    return st
+
+
+cdef inline double _moved_bounds(
+    const _Step *st, Py_ssize_t i, Py_ssize_t own, double *up, double *low,
+) noexcept nogil:
+    """Point ``i``'s bounds moved by the last center shift (into ``up`` and
+    ``low``); returns the bound its upper bound must stay below to keep its
+    label: the larger of ``low`` and its center's half gap."""
+    up[0] = st.upper[i] + st.shift[own]
+    low[0] = st.lower[i] - (st.runner_up if own == st.fastest else st.largest)
+    return low[0] if low[0] > st.half_gap[own] else st.half_gap[own]
+
+
 cdef _check_step_shapes(
     Py_ssize_t n_samples, Py_ssize_t n_features, Py_ssize_t n_clusters,
     Py_ssize_t center_features, PointBounds state, CenterMoves moves,
@@ -171,29 +214,22 @@ def bounded_assignment(
     _check_step_shapes(
         n_samples, X.shape[1], n_clusters, centers.shape[1], state, moves
     )
-    cdef Py_ssize_t[::1] labels = state.labels, out_index = state.out_index
-    cdef Py_ssize_t[::1] out_previous = state.out_previous
-    cdef double[::1] upper = state.upper, lower = state.lower
-    cdef const double[::1] shift = moves.shift, half_gap = moves.half_gap
-    cdef Py_ssize_t fastest = moves.fastest
-    cdef double largest_shift = moves.largest, runner_up_shift = moves.runner_up
+    cdef _Step st = _step_of(state, moves)
     with nogil:
         for i in range(n_samples):
-            own = labels[i]
-            up = upper[i] + shift[own]
-            low = lower[i] - (runner_up_shift if own == fastest else largest_shift)
-            bound = low if low > half_gap[own] else half_gap[own]
+            own = st.labels[i]
+            bound = _moved_bounds(&st, i, own, &up, &low)
             if up < bound:
-                upper[i] = up
-                lower[i] = low
+                st.upper[i] = up
+                st.lower[i] = low
                 continue
             up = _as_distance(cost(X, i, centers, own, manhattan), manhattan)
-            upper[i] = up
-            lower[i] = low
+            st.upper[i] = up
+            st.lower[i] = low
             if up < bound:
                 continue
             if not scan:
-                out_index[n_out] = i
+                st.out_index[n_out] = i
                 n_out += 1
                 continue
             best = 0
@@ -209,12 +245,12 @@ def bounded_assignment(
                     best = j
                 elif dist < second:
                     second = dist
-            labels[i] = best
-            upper[i] = _as_distance(nearest, manhattan)
-            lower[i] = _as_distance(second, manhattan)
+            st.labels[i] = best
+            st.upper[i] = _as_distance(nearest, manhattan)
+            st.lower[i] = _as_distance(second, manhattan)
             if best != own:
-                out_index[n_out] = i
-                out_previous[n_out] = own
+                st.out_index[n_out] = i
+                st.out_previous[n_out] = own
                 n_out += 1
     return n_out
 
@@ -456,12 +492,7 @@ def bounded_product_assignment(
     )
     cdef double up, low, bound, nearest, second, other, error, value
     cdef double relative, underflow, largest = 0.0
-    cdef Py_ssize_t[::1] labels = state.labels, out_index = state.out_index
-    cdef Py_ssize_t[::1] out_previous = state.out_previous
-    cdef double[::1] upper = state.upper, lower = state.lower
-    cdef const double[::1] shift = moves.shift, half_gap = moves.half_gap
-    cdef Py_ssize_t fastest = moves.fastest
-    cdef double largest_shift = moves.largest, runner_up_shift = moves.runner_up
+    cdef _Step st = _step_of(state, moves)
     cdef const floating *rows
     cdef floating *values
     cdef floating *gathered = NULL
@@ -500,18 +531,14 @@ def bounded_product_assignment(
             stop = min(start + chunk_rows, n_samples)
             n_ranked = 0
             for i in range(start, stop):
-                own = labels[i]
-                up = upper[i] + shift[own]
-                low = lower[i] - (
-                    runner_up_shift if own == fastest else largest_shift
-                )
-                bound = low if low > half_gap[own] else half_gap[own]
-                lower[i] = low
+                own = st.labels[i]
+                bound = _moved_bounds(&st, i, own, &up, &low)
+                st.lower[i] = low
                 if up < bound:
-                    upper[i] = up
+                    st.upper[i] = up
                     continue
                 up = sqrt(squared_distance(X, i, centers, own))
-                upper[i] = up
+                st.upper[i] = up
                 if up < bound:
                     continue
                 ranked[n_ranked] = i
@@ -558,15 +585,15 @@ def bounded_product_assignment(
                     )
                     if values[best] != <floating> nearest:
                         other = nearest
-                own = labels[i]
+                own = st.labels[i]
                 if best != own:
-                    labels[i] = best
-                    upper[i] = sqrt(squared_distance(X, i, centers, best))
-                    out_index[n_out] = i
-                    out_previous[n_out] = own
+                    st.labels[i] = best
+                    st.upper[i] = sqrt(squared_distance(X, i, centers, best))
+                    st.out_index[n_out] = i
+                    st.out_previous[n_out] = own
                     n_out += 1
                 value = other + squared_norms[i] - error
-                lower[i] = sqrt(value) if value > 0.0 else 0.0
+                st.lower[i] = sqrt(value) if value > 0.0 else 0.0
             start = stop
         free(gathered)
         free(product)

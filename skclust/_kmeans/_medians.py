@@ -61,16 +61,9 @@ class ClusterMedians:
         self._histograms = [None] * len(self._columns)
 
     def update(self, labels, changed, previous):
-        """Weighted coordinate-wise median of each cluster (NaN rows if empty).
-
-        ``changed`` holds the points whose label is new since the last call
-        and ``previous`` their old labels.
-
-        Returns
-        -------
-        centers : ndarray of shape (n_clusters, n_features)
-        sizes : ndarray of shape (n_clusters,)
-        """
+        """Medians (NaN rows for empty clusters) and sizes of the clusters,
+        given the points that changed label since the last call and their
+        old labels (as ``ClusterMeans.update``)."""
         k = self._n_clusters
         sizes = np.bincount(labels, minlength=k)
         weight = np.bincount(labels, weights=self._weights, minlength=k)

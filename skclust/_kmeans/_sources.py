@@ -51,6 +51,18 @@ def check_table_shape(X, name="X"):
         )
 
 
+def validate_lazy_table(estimator, X, reset):
+    """Validate a memory map or a dask array for ``estimator`` without
+    reading its values: shape, dtype, at least 2 rows when fitting, and the
+    number of features (``n_features_in_``)."""
+    from sklearn.utils.validation import validate_data
+
+    check_table_shape(X)
+    if reset and X.shape[0] < 2:
+        raise ValueError(f"n_samples={X.shape[0]} while a minimum of 2 is required.")
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
+
+
 # --- Preparing rows ----------------------------------------------------------
 
 

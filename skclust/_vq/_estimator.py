@@ -29,9 +29,9 @@ from .._kmeans import (
     DaskSource,
     KMeansL2,
     RowPrep,
-    check_table_shape,
     is_dask_array,
     normalize_rows,
+    validate_lazy_table,
 )
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from . import _scale
@@ -431,12 +431,7 @@ n_features)
 
     def _check_lazy_table(self, X, reset):
         """Validate a memory map or a dask array without reading its values."""
-        check_table_shape(X)
-        if reset and X.shape[0] < 2:
-            raise ValueError(
-                f"n_samples={X.shape[0]} while a minimum of 2 is required."
-            )
-        validate_data(self, X, skip_check_array=True, reset=reset)
+        validate_lazy_table(self, X, reset)
 
     # --- sources of rows -----------------------------------------------------
 

@@ -36,8 +36,10 @@ RUN_CONSTRAINTS = {
 class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit, predict, transform and score for k-means in any metric.
 
-    Subclasses set ``_metric``, a class that binds the metric's distance, cost
-    and center update to the training points (see ``skclust._kmeans``).
+    Subclasses set ``_metric``, a metric of ``skclust._kmeans._metrics``
+    (distance, cost and center update). Every fit goes through the Lloyd
+    engine (``skclust._kmeans._engine``): in memory with Hamerly's bounds, and
+    block by block for memory maps and dask arrays (``_out_of_core``).
     """
 
     _metric = None

@@ -250,9 +250,9 @@ class ArraySource:
             self.prep = prep
 
     def prepare_table(self, prep):
-        """Replace an in-memory table by its prepared float32 copy, once."""
+        """Replace an in-memory table by its prepared copy, once."""
         X = self.X
-        out = np.empty(X.shape, dtype=np.float32)
+        out = np.empty(X.shape, dtype=np.float32 if prep.float32 else np.float64)
 
         def work(start):
             stop = start + PREPARE_ROWS

@@ -7,9 +7,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skclust import KMeansL2
-from skclust._kmeans import _lloyd as lloyd_module
-from skclust._kmeans._bounds import bounded_product_assignment
-from skclust._kmeans._lloyd import _ranking_dtype
+from skclust._kmeans import _inmemory as lloyd_module
+from skclust._kmeans._bounds import (
+    CenterMoves,
+    PointBounds,
+    bounded_product_assignment,
+)
+from skclust._kmeans._inmemory import _ranking_dtype
 
 DTYPES = [np.float32, np.float64]
 
@@ -37,17 +41,9 @@ def _assign(
         centers,
         centers.astype(dtype),
         np.einsum("ij,ij->i", centers, centers).astype(dtype),
-        labels,
-        upper,
-        lower,
-        np.zeros(n_clusters),
-        0,
-        0.0,
-        0.0,
-        np.full(n_clusters, -np.inf),
         chunk_rows,
-        index,
-        previous,
+        PointBounds(labels, upper, lower, index, previous),
+        CenterMoves(np.zeros(n_clusters), np.full(n_clusters, -np.inf)),
         counts,
     )
     assert 0 <= counts[1] <= counts[0] <= n_samples
@@ -261,20 +257,27 @@ def test_kernels_refuse_arrays_of_the_wrong_shape():
     centers = np.zeros((2, 20))
     n, k = 4, 2
     short = np.zeros(n - 1)
-    args = [
-        np.zeros(n, np.intp),
-        np.zeros(n),
-        short,
-        np.zeros(k),
-        0,
-        0.0,
-        0.0,
-        np.zeros(k),
-    ]
+    with pytest.raises(ValueError, match="per-point array"):
+        PointBounds(
+            np.zeros(n, np.intp),
+            np.zeros(n),
+            short,
+            np.empty(n, np.intp),
+            np.empty(n, np.intp),
+        )
+    state = PointBounds(
+        np.zeros(n - 1, np.intp),
+        np.zeros(n - 1),
+        np.zeros(n - 1),
+        np.empty(n, np.intp),
+        np.empty(n, np.intp),
+    )
     with pytest.raises(ValueError, match="per-point array"):
         bounded_assignment(
-            X, centers, *args, False, True, np.empty(n, np.intp), np.empty(n, np.intp)
+            X, centers, state, CenterMoves(np.zeros(k), np.zeros(k)), False, True
         )
+    with pytest.raises(ValueError, match="per center"):
+        CenterMoves(np.zeros(k), np.zeros(k + 1))
     with pytest.raises(ValueError, match="differ in features"):
         _assign(X, np.zeros((2, 19)), np.float64)
     with pytest.raises(ValueError, match="per center"):

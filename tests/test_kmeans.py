@@ -17,8 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
-from skclust._kmeans._lloyd import lloyd
-from skclust._kmeans._metrics import _weighted_medians
+from skclust._kmeans._engine import lloyd
+from skclust._kmeans._inmemory import in_memory_runs
+from skclust._kmeans._medians import weighted_medians
 
 ESTIMATORS = [KMeansL2, KMeansL1]
 
@@ -115,7 +116,7 @@ def test_weighted_median_minimises_l1_cost_by_brute_force():
         weights = rng.integers(1, 4, n).astype(float)
         labels = rng.integers(0, k, n)
         cluster_weight = np.bincount(labels, weights=weights, minlength=k)
-        medians = _weighted_medians(
+        medians = weighted_medians(
             values, np.argsort(values, kind="stable"), weights, labels, cluster_weight
         )
         for j in range(k):
@@ -300,19 +301,10 @@ def test_auto_n_init(Estimator):
 def test_threaded_assignment_matches_single_thread(n_features):
     # 3 features: compiled scan; 20: compiled matrix-product ranking.
     X = np.random.default_rng(0).normal(size=(50_000, n_features))
-    metric = KMeansL2._metric
-    results = [
-        lloyd(
-            X,
-            np.ones(len(X)),
-            X[:20].copy(),
-            metric(X, np.ones(len(X)), 20),
-            100,
-            0.0,
-            n_threads=n,
-        )
-        for n in (1, 2)
-    ]
+    results = []
+    for n in (1, 2):
+        with in_memory_runs(X, np.ones(len(X)), 20, KMeansL2._metric, n) as runs:
+            results.extend(lloyd(runs, [X[:20].copy()], [0.0], 100))
     assert_array_equal(results[0].labels, results[1].labels)
     assert_array_equal(results[0].centers, results[1].centers)
     assert results[0].n_iter == results[1].n_iter

@@ -1,14 +1,55 @@
-"""The k-means family: ``KMeansL2`` and ``KMeansL1``.
+"""The k-means family: ``KMeansL2``, ``KMeansL1`` and the one Lloyd engine.
 
-Layout: ``_estimators`` (the two public classes), ``_base`` (their shared base
-class: validation, seed search, predict, transform, score), ``_metrics`` (what
-differs between L2 and L1: distance, cost, center update), ``_lloyd`` (the
-seeding and the bounded Lloyd loop), ``_dedup`` (exact merging of repeated
-rows), and the compiled kernels ``_bounds``, ``_cluster_sums`` and
-``_row_hash``. Other modules import only what this file exports.
+Layout (see ``docs/architecture.rst``): ``_estimators`` (the two public
+classes), ``_base`` (their shared base class: validation, seed search,
+predict, transform, score), ``_metrics`` (what differs between L2 and L1:
+distance, cost, center update), ``_medians`` (exact weighted medians, in
+memory and over blocks), ``_engine`` (seeding and the Lloyd loop),
+``_inmemory`` (its assignment step with Hamerly's bounds on in-memory
+points), ``_blocked`` (its assignment step over blocks of a source),
+``_sources`` (in-memory arrays, memory maps and dask arrays read in blocks),
+``_dedup`` (exact merging of repeated rows), and the compiled kernels
+``_bounds``, ``_cluster_sums`` and ``_row_hash`` with their shared
+``_kernels.pxd``. Other modules import only what this file exports.
 """
 
 from ._base import RUN_CONSTRAINTS
+from ._blocked import (
+    BlockedRuns,
+    cluster_stats,
+    sub_block_rows,
+    sum_over_sub_blocks,
+    table_stats,
+)
+from ._engine import lloyd, seed_from_sample, seeding_sample
 from ._estimators import KMeansL1, KMeansL2
+from ._metrics import Euclidean32
+from ._sources import (
+    ArraySource,
+    DaskSource,
+    RowPrep,
+    is_dask_array,
+    normalize_rows,
+    validate_lazy_table,
+)
 
-__all__ = ["RUN_CONSTRAINTS", "KMeansL1", "KMeansL2"]
+__all__ = [
+    "RUN_CONSTRAINTS",
+    "ArraySource",
+    "BlockedRuns",
+    "DaskSource",
+    "Euclidean32",
+    "KMeansL1",
+    "KMeansL2",
+    "RowPrep",
+    "cluster_stats",
+    "is_dask_array",
+    "lloyd",
+    "normalize_rows",
+    "seed_from_sample",
+    "seeding_sample",
+    "sub_block_rows",
+    "sum_over_sub_blocks",
+    "table_stats",
+    "validate_lazy_table",
+]

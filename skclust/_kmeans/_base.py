@@ -13,8 +13,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._threads import blas_threads
+from ._blocked import nearest_labels
 from ._dedup import merge_duplicate_rows
-from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
+from ._engine import lloyd, seed_points
+from ._inmemory import in_memory_runs, nearest_center
+from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
+from ._sources import validate_lazy_table
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -32,8 +36,10 @@ RUN_CONSTRAINTS = {
 class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Fit, predict, transform and score for k-means in any metric.
 
-    Subclasses set ``_metric``, a class that binds the metric's distance, cost
-    and center update to the training points (see ``skclust._kmeans``).
+    Subclasses set ``_metric``, a metric of ``skclust._kmeans._metrics``
+    (distance, cost and center update). Every fit goes through the Lloyd
+    engine (``skclust._kmeans._engine``): in memory with Hamerly's bounds, and
+    block by block for memory maps and dask arrays (``_out_of_core``).
     """
 
     _metric = None
@@ -41,6 +47,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         **RUN_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -54,6 +61,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         random_state=None,
         n_jobs=None,
         verbose=0,
+        batch_size=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -63,6 +71,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.batch_size = batch_size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -74,19 +83,24 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, numpy.memmap or dask array of shape (n_samples, \
+n_features)
+            Training data. A memory map larger than one block (or any memory
+            map, given ``batch_size``) and a dask array are read in blocks;
+            see Notes.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample; ``None`` gives every sample
-            weight one.
+            weight one. Not supported for tables read in blocks.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        if reads_in_blocks(X, self.batch_size):
+            return self._fit_in_blocks(X, sample_weight)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -162,6 +176,40 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.n_iter_ = result.n_iter
         return self
 
+    def _fit_in_blocks(self, X, sample_weight):
+        """Fit a memory map or a dask array read in blocks (``_out_of_core``)."""
+        validate_lazy_table(self, X, reset=True)
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight is not supported for memory maps and dask arrays"
+            )
+        if callable(self.init):
+            raise ValueError(
+                "a callable init is not supported for memory maps and dask arrays"
+            )
+        init = self.init
+        if not isinstance(init, str):
+            init = self._check_init(init, X.shape[1])
+        n_init = self._effective_n_init()
+        source = table_source(X, self.batch_size, cpu_count())
+        with source.running():
+            fitted = fit_in_blocks(
+                source,
+                self._metric,
+                self.n_clusters,
+                init,
+                n_init,
+                self.max_iter,
+                self.tol,
+                check_random_state(self.random_state),
+                self.verbose,
+            )
+        self.cluster_centers_ = fitted.centers
+        self.labels_ = fitted.labels
+        self.inertia_ = fitted.inertia
+        self.n_iter_ = fitted.n_iter
+        return self
+
     def _effective_n_init(self):
         explicit = not isinstance(self.init, str)
         if self.n_init == "auto":
@@ -212,14 +260,23 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like, numpy.memmap or dask array of shape (n_samples, \
+n_features)
             New data.
 
         Returns
         -------
-        labels : ndarray of shape (n_samples,)
-            Index of the nearest center, from 0 to ``n_clusters - 1``.
+        labels : ndarray or dask array of shape (n_samples,)
+            Index of the nearest center, from 0 to ``n_clusters - 1``; lazy
+            (a dask array) when ``X`` is one. A memory map is read in blocks
+            as in ``fit``.
         """
+        if reads_in_blocks(X, self.batch_size):
+            check_is_fitted(self)
+            validate_lazy_table(self, X, reset=False)
+            source = table_source(X, self.batch_size, cpu_count())
+            with source.running():
+                return nearest_labels(source, self._metric, self.cluster_centers_)
         X = self._check_test_data(X)
         labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
         return labels
@@ -319,13 +376,14 @@ def _single_run(
         # they made them several times slower (1224 x 49 points, k = 50).
         blas_limit = 1
     with blas_threads(blas_limit):
-        bound = metric(points, weights, n_clusters)
-        if not isinstance(init, str):
-            centers = init
-        elif init == "k-means++":
-            centers = kmeans_plusplus(points, weights, n_clusters, bound, random_state)
+        if isinstance(init, str):
+            centers = seed_points(
+                points, weights, n_clusters, init, metric, random_state
+            )
         else:
-            centers = random_points(points, weights, n_clusters, random_state)
+            centers = init
         if verbose:
             print("Initialization complete")
-        return lloyd(points, weights, centers, bound, max_iter, tol, verbose, n_threads)
+        with in_memory_runs(points, weights, n_clusters, metric, n_threads) as runs:
+            (result,) = lloyd(runs, [centers], [tol], max_iter, verbose)
+        return result

@@ -16,106 +16,165 @@ distances of Hamerly's test.
 """
 
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
-from libc.math cimport INFINITY, fabs, sqrt
+from libc.math cimport INFINITY, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-ctypedef fused floating:
-    float
-    double
+from ._kernels cimport cost, floating, require, squared_distance
 
 
-cdef inline double _cost(
-    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
-    bint manhattan,
-) noexcept nogil:
-    """Manhattan distance, or squared Euclidean distance (monotone in it)."""
-    cdef Py_ssize_t f
-    cdef double total = 0.0, diff
-    if manhattan:
-        for f in range(X.shape[1]):
-            total += fabs(X[i, f] - C[j, f])
-        return total
-    for f in range(X.shape[1]):
-        diff = X[i, f] - C[j, f]
-        total += diff * diff
-    return total
+cdef class PointBounds:
+    """The per-point state of an assignment step over one block of rows.
 
-
-cdef inline double _squared_distance(
-    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
-) noexcept nogil:
-    """Squared Euclidean distance, summed in four interleaved partial sums.
-
-    With many features a single running sum waits on every addition.
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,), intp
+        In/out: each point's center.
+    upper, lower : ndarray of shape (n_samples,), float64
+        In/out: Hamerly's bounds on the distance to the point's own center
+        and to every other center (``lower = -inf`` examines the point).
+    out_index, out_previous : ndarray of shape (n_samples,), intp
+        Out: the first entries list the points a step reports (see each
+        step) and their labels before it.
     """
-    cdef Py_ssize_t f = 0, n = X.shape[1]
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, d0, d1, d2, d3
-    while f + 4 <= n:
-        d0 = X[i, f] - C[j, f]
-        d1 = X[i, f + 1] - C[j, f + 1]
-        d2 = X[i, f + 2] - C[j, f + 2]
-        d3 = X[i, f + 3] - C[j, f + 3]
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-        f += 4
-    while f < n:
-        d0 = X[i, f] - C[j, f]
-        s0 += d0 * d0
-        f += 1
-    return (s0 + s1) + (s2 + s3)
+
+    cdef Py_ssize_t[::1] labels
+    cdef double[::1] upper
+    cdef double[::1] lower
+    cdef Py_ssize_t[::1] out_index
+    cdef Py_ssize_t[::1] out_previous
+
+    def __init__(
+        self, Py_ssize_t[::1] labels, double[::1] upper, double[::1] lower,
+        Py_ssize_t[::1] out_index, Py_ssize_t[::1] out_previous,
+    ):
+        cdef Py_ssize_t n = labels.shape[0]
+        require(
+            upper.shape[0] == n and lower.shape[0] == n
+            and out_index.shape[0] >= n and out_previous.shape[0] >= n,
+            "every per-point array needs one entry per row of X",
+        )
+        self.labels = labels
+        self.upper = upper
+        self.lower = lower
+        self.out_index = out_index
+        self.out_previous = out_previous
 
 
-cdef _require(bint ok, str message):
-    """Refuse arrays whose shapes do not match: the loops do not check bounds."""
-    if not ok:
-        raise ValueError(message)
+cdef class CenterMoves:
+    """How the centers moved since the bounds were last moved (all inputs).
+
+    Attributes
+    ----------
+    shift : ndarray of shape (n_clusters,)
+        Distance each center moved.
+    half_gap : ndarray of shape (n_clusters,)
+        Half the distance from each center to the nearest other one (see
+        ``half_gaps``); ``-inf`` disables that test.
+    fastest, largest, runner_up
+        Derived here: the center that moved most, its shift, and the largest
+        shift of the others (0 with one center).
+    """
+
+    cdef const double[::1] shift
+    cdef const double[::1] half_gap
+    cdef Py_ssize_t fastest
+    cdef double largest
+    cdef double runner_up
+
+    def __init__(self, const double[::1] shift, const double[::1] half_gap):
+        cdef Py_ssize_t j
+        require(
+            half_gap.shape[0] == shift.shape[0],
+            "every per-center array needs one entry per center",
+        )
+        self.shift = shift
+        self.half_gap = half_gap
+        self.fastest = 0
+        self.largest = -INFINITY
+        self.runner_up = 0.0
+        for j in range(shift.shape[0]):
+            if shift[j] > self.largest:
+                self.largest = shift[j]
+                self.fastest = j
+        for j in range(shift.shape[0]):
+            if j != self.fastest and shift[j] > self.runner_up:
+                self.runner_up = shift[j]
+        if shift.shape[0] == 0:
+            self.largest = 0.0
+
+
+cdef struct _Step:
+    # The arrays of a PointBounds and a CenterMoves, as the loops read them.
+    Py_ssize_t *labels
+    double *upper
+    double *lower
+    Py_ssize_t *out_index
+    Py_ssize_t *out_previous
+    const double *shift
+    const double *half_gap
+    Py_ssize_t fastest
+    double largest
+    double runner_up
+
+
+cdef _Step _step_of(PointBounds state, CenterMoves moves):
+    """Raw views of checked, non-empty arrays (empty ones are never read)."""
+    cdef _Step st
+    st.labels = &state.labels[0] if state.labels.shape[0] else NULL
+    st.upper = &state.upper[0] if state.upper.shape[0] else NULL
+    st.lower = &state.lower[0] if state.lower.shape[0] else NULL
+    st.out_index = &state.out_index[0] if state.out_index.shape[0] else NULL
+    st.out_previous = (
+        &state.out_previous[0] if state.out_previous.shape[0] else NULL
+    )
+    st.shift = &moves.shift[0] if moves.shift.shape[0] else NULL
+    st.half_gap = &moves.half_gap[0] if moves.half_gap.shape[0] else NULL
+    st.fastest = moves.fastest
+    st.largest = moves.largest
+    st.runner_up = moves.runner_up
+    return st
+
+
+cdef inline double _moved_bounds(
+    const _Step *st, Py_ssize_t i, Py_ssize_t own, double *up, double *low,
+) noexcept nogil:
+    """Point ``i``'s bounds moved by the last center shift (into ``up`` and
+    ``low``); returns the bound its upper bound must stay below to keep its
+    label: the larger of ``low`` and its center's half gap."""
+    up[0] = st.upper[i] + st.shift[own]
+    low[0] = st.lower[i] - (st.runner_up if own == st.fastest else st.largest)
+    return low[0] if low[0] > st.half_gap[own] else st.half_gap[own]
 
 
 cdef _check_step_shapes(
     Py_ssize_t n_samples, Py_ssize_t n_features, Py_ssize_t n_clusters,
-    Py_ssize_t center_features, Py_ssize_t[::1] labels, double[::1] upper,
-    double[::1] lower, const double[::1] shift, Py_ssize_t fastest,
-    const double[::1] half_gap, Py_ssize_t[::1] out_index,
-    Py_ssize_t[::1] out_previous,
+    Py_ssize_t center_features, PointBounds state, CenterMoves moves,
 ):
     """The shape checks shared by the two assignment steps."""
-    _require(center_features == n_features, "centers and X differ in features")
-    _require(
-        labels.shape[0] == n_samples and upper.shape[0] == n_samples
-        and lower.shape[0] == n_samples and out_index.shape[0] >= n_samples
-        and out_previous.shape[0] >= n_samples,
+    require(center_features == n_features, "centers and X differ in features")
+    require(
+        state.labels.shape[0] == n_samples,
         "every per-point array needs one entry per row of X",
     )
-    _require(
-        shift.shape[0] == n_clusters and half_gap.shape[0] == n_clusters
-        and (n_clusters == 0 or 0 <= fastest < n_clusters),
+    require(
+        moves.shift.shape[0] == n_clusters,
         "every per-center array needs one entry per center",
     )
 
 
-cdef inline double _as_distance(double cost, bint manhattan) noexcept nogil:
-    return cost if manhattan else sqrt(cost)
+cdef inline double _as_distance(double value, bint manhattan) noexcept nogil:
+    return value if manhattan else sqrt(value)
 
 
 def bounded_assignment(
     const double[:, ::1] X,
     const double[:, ::1] centers,
-    Py_ssize_t[::1] labels,
-    double[::1] upper,
-    double[::1] lower,
-    const double[::1] shift,
-    Py_ssize_t fastest,
-    double largest_shift,
-    double runner_up_shift,
-    const double[::1] half_gap,
+    PointBounds state not None,
+    CenterMoves moves not None,
     bint manhattan,
     bint scan,
-    Py_ssize_t[::1] out_index,
-    Py_ssize_t[::1] out_previous,
 ):
     """Move the bounds by the last center shift, then assign what may change.
 
@@ -124,8 +183,23 @@ def bounded_assignment(
     skipped when its upper bound is below ``max(lower, half_gap[a])``;
     otherwise the upper bound is tightened to the exact distance and the test
     repeated. A point that still fails is either scanned against every center
-    here (``scan``; ties go to the lowest index) or listed in ``out_index`` for
-    the caller to scan.
+    here (``scan``; ties go to the lowest index) or listed in
+    ``state.out_index`` for the caller to scan.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        In.
+    centers : ndarray of shape (n_clusters, n_features)
+        In.
+    state : PointBounds
+        In/out: labels and bounds; out: the listed points.
+    moves : CenterMoves
+        In.
+    manhattan : bool
+        In: L1 distance, else Euclidean.
+    scan : bool
+        In.
 
     Returns
     -------
@@ -138,26 +212,24 @@ def bounded_assignment(
     cdef Py_ssize_t i, j, own, best, n_out = 0
     cdef double up, low, bound, dist, nearest, second
     _check_step_shapes(
-        n_samples, X.shape[1], n_clusters, centers.shape[1], labels, upper,
-        lower, shift, fastest, half_gap, out_index, out_previous,
+        n_samples, X.shape[1], n_clusters, centers.shape[1], state, moves
     )
+    cdef _Step st = _step_of(state, moves)
     with nogil:
         for i in range(n_samples):
-            own = labels[i]
-            up = upper[i] + shift[own]
-            low = lower[i] - (runner_up_shift if own == fastest else largest_shift)
-            bound = low if low > half_gap[own] else half_gap[own]
+            own = st.labels[i]
+            bound = _moved_bounds(&st, i, own, &up, &low)
             if up < bound:
-                upper[i] = up
-                lower[i] = low
+                st.upper[i] = up
+                st.lower[i] = low
                 continue
-            up = _as_distance(_cost(X, i, centers, own, manhattan), manhattan)
-            upper[i] = up
-            lower[i] = low
+            up = _as_distance(cost(X, i, centers, own, manhattan), manhattan)
+            st.upper[i] = up
+            st.lower[i] = low
             if up < bound:
                 continue
             if not scan:
-                out_index[n_out] = i
+                st.out_index[n_out] = i
                 n_out += 1
                 continue
             best = 0
@@ -166,19 +238,19 @@ def bounded_assignment(
             # Costs are compared (no square root per center); only the two
             # kept are turned into distances.
             for j in range(n_clusters):
-                dist = _cost(X, i, centers, j, manhattan)
+                dist = cost(X, i, centers, j, manhattan)
                 if dist < nearest:
                     second = nearest
                     nearest = dist
                     best = j
                 elif dist < second:
                     second = dist
-            labels[i] = best
-            upper[i] = _as_distance(nearest, manhattan)
-            lower[i] = _as_distance(second, manhattan)
+            st.labels[i] = best
+            st.upper[i] = _as_distance(nearest, manhattan)
+            st.lower[i] = _as_distance(second, manhattan)
             if best != own:
-                out_index[n_out] = i
-                out_previous[n_out] = own
+                st.out_index[n_out] = i
+                st.out_previous[n_out] = own
                 n_out += 1
     return n_out
 
@@ -187,24 +259,25 @@ def half_gaps(const double[:, ::1] centers, bint manhattan, double[::1] out):
     """Half the distance from each center to the nearest other one.
 
     From coordinate differences, each pair once. Hamerly's test skips a point
-    whose upper bound is below half this gap for its center.
+    whose upper bound is below half this gap for its center. ``centers`` and
+    ``manhattan`` are inputs; ``out`` (one entry per center) is the output.
     """
     cdef Py_ssize_t a, b, n_clusters = centers.shape[0]
-    cdef double cost
-    _require(out.shape[0] == n_clusters, "out needs one entry per center")
+    cdef double gap
+    require(out.shape[0] == n_clusters, "out needs one entry per center")
     with nogil:
         for a in range(n_clusters):
             out[a] = INFINITY
         for a in range(n_clusters):
             for b in range(a + 1, n_clusters):
                 if manhattan:
-                    cost = _cost(centers, a, centers, b, True)
+                    gap = cost(centers, a, centers, b, True)
                 else:
-                    cost = _squared_distance(centers, a, centers, b)
-                if cost < out[a]:
-                    out[a] = cost
-                if cost < out[b]:
-                    out[b] = cost
+                    gap = squared_distance(centers, a, centers, b)
+                if gap < out[a]:
+                    out[a] = gap
+                if gap < out[b]:
+                    out[b] = gap
         for a in range(n_clusters):
             out[a] = 0.5 * _as_distance(out[a], manhattan)
 
@@ -299,12 +372,12 @@ cdef inline Py_ssize_t _nearest_exactly(
     """Nearest center, from coordinate differences, among those ranked
     ``<= threshold``; ties go to the lowest index."""
     cdef Py_ssize_t j, best = 0
-    cdef double cost, smallest = INFINITY
+    cdef double value, smallest = INFINITY
     for j in range(centers.shape[0]):
         if values[j] <= threshold:
-            cost = _squared_distance(X, i, centers, j)
-            if cost < smallest:
-                smallest = cost
+            value = squared_distance(X, i, centers, j)
+            if value < smallest:
+                smallest = value
                 best = j
     return best
 
@@ -348,17 +421,9 @@ def bounded_product_assignment(
     const double[:, ::1] centers,
     const floating[:, ::1] centers_ranked,
     const floating[::1] center_squared_norms,
-    Py_ssize_t[::1] labels,
-    double[::1] upper,
-    double[::1] lower,
-    const double[::1] shift,
-    Py_ssize_t fastest,
-    double largest_shift,
-    double runner_up_shift,
-    const double[::1] half_gap,
     Py_ssize_t chunk_rows,
-    Py_ssize_t[::1] out_index,
-    Py_ssize_t[::1] out_previous,
+    PointBounds state not None,
+    CenterMoves moves not None,
     Py_ssize_t[::1] counts,
 ):
     """Bounded L2 assignment, ranking the centers of failing points by BLAS.
@@ -383,26 +448,27 @@ def bounded_product_assignment(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        In.
     squared_norms : ndarray of shape (n_samples,)
-        ``|x|^2`` of every row of ``X``.
+        In: ``|x|^2`` of every row of ``X``.
     centers : ndarray of shape (n_clusters, n_features)
+        In.
     centers_ranked : ndarray of shape (n_clusters, n_features)
-        ``centers`` in the precision of the ranking, float32 or float64; the
-        rows of ``X`` are rounded to it chunk by chunk.
+        In: ``centers`` in the precision of the ranking, float32 or float64;
+        the rows of ``X`` are rounded to it chunk by chunk.
     center_squared_norms : ndarray of shape (n_clusters,)
-        ``|c|^2``, computed in float64, in the precision of the ranking.
-    labels, upper, lower : ndarray of shape (n_samples,)
-        Updated in place.
-    shift, fastest, largest_shift, runner_up_shift, half_gap
-        As in ``bounded_assignment``.
+        In: ``|c|^2``, computed in float64, in the precision of the ranking.
     chunk_rows : int
-        Rows per matrix product.
-    out_index, out_previous : ndarray of shape (n_samples,)
-        Receive the points that changed label and their old labels.
+        In: rows per matrix product.
+    state : PointBounds
+        In/out: labels and bounds; out: the points that changed label and
+        their old labels.
+    moves : CenterMoves
+        In.
     counts : ndarray of shape (2,)
-        Receives the number of points ranked and, of those, the number
-        re-examined by exact distances (in place of its contents), from which
-        the caller sees when single precision stops paying.
+        Out: the number of points ranked and, of those, the number
+        re-examined by exact distances, from which the caller sees when
+        single precision stops paying.
 
     Returns
     -------
@@ -414,10 +480,9 @@ def bounded_product_assignment(
     cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
     cdef Py_ssize_t total_ranked = 0, total_rechecked = 0
     _check_step_shapes(
-        n_samples, n_features, n_clusters, centers.shape[1], labels, upper,
-        lower, shift, fastest, half_gap, out_index, out_previous,
+        n_samples, n_features, n_clusters, centers.shape[1], state, moves
     )
-    _require(
+    require(
         squared_norms.shape[0] == n_samples
         and centers_ranked.shape[0] == n_clusters
         and centers_ranked.shape[1] == n_features
@@ -427,6 +492,7 @@ def bounded_product_assignment(
     )
     cdef double up, low, bound, nearest, second, other, error, value
     cdef double relative, underflow, largest = 0.0
+    cdef _Step st = _step_of(state, moves)
     cdef const floating *rows
     cdef floating *values
     cdef floating *gathered = NULL
@@ -465,18 +531,14 @@ def bounded_product_assignment(
             stop = min(start + chunk_rows, n_samples)
             n_ranked = 0
             for i in range(start, stop):
-                own = labels[i]
-                up = upper[i] + shift[own]
-                low = lower[i] - (
-                    runner_up_shift if own == fastest else largest_shift
-                )
-                bound = low if low > half_gap[own] else half_gap[own]
-                lower[i] = low
+                own = st.labels[i]
+                bound = _moved_bounds(&st, i, own, &up, &low)
+                st.lower[i] = low
                 if up < bound:
-                    upper[i] = up
+                    st.upper[i] = up
                     continue
-                up = sqrt(_squared_distance(X, i, centers, own))
-                upper[i] = up
+                up = sqrt(squared_distance(X, i, centers, own))
+                st.upper[i] = up
                 if up < bound:
                     continue
                 ranked[n_ranked] = i
@@ -523,15 +585,15 @@ def bounded_product_assignment(
                     )
                     if values[best] != <floating> nearest:
                         other = nearest
-                own = labels[i]
+                own = st.labels[i]
                 if best != own:
-                    labels[i] = best
-                    upper[i] = sqrt(_squared_distance(X, i, centers, best))
-                    out_index[n_out] = i
-                    out_previous[n_out] = own
+                    st.labels[i] = best
+                    st.upper[i] = sqrt(squared_distance(X, i, centers, best))
+                    st.out_index[n_out] = i
+                    st.out_previous[n_out] = own
                     n_out += 1
                 value = other + squared_norms[i] - error
-                lower[i] = sqrt(value) if value > 0.0 else 0.0
+                st.lower[i] = sqrt(value) if value > 0.0 else 0.0
             start = stop
         free(gathered)
         free(product)

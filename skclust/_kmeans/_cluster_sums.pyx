@@ -2,23 +2,20 @@
 # cython: cdivision=True, initializedcheck=False
 """Weighted sums over the clusters of the L2 metric, in one pass each.
 
-``add_weighted_rows`` keeps the cluster sums of the center update, which
-moves the points that changed cluster from one sum to another, and
-``weighted_inertia`` gives the inertia. Through numpy and scipy the update
-was a gather of the moved rows and two sparse products per iteration (0.1 s
-per fit of 200,000 x 64, k = 256, 10 iterations); this pass reads each moved
-row once and adds it in place.
+``add_weighted_rows`` keeps the cluster sums of the center update (in memory,
+it moves the points that changed cluster from one sum to another; on rows
+read in blocks, it sums each block), and ``weighted_inertia`` gives the
+inertia. Through numpy and scipy the update was a gather of the moved rows
+and two sparse products per iteration (0.1 s per fit of 200,000 x 64, k =
+256, 10 iterations); this pass reads each moved row once and adds it in
+place.
 """
 
-
-cdef _require(bint ok, str message):
-    """Refuse arrays whose shapes do not match: the loops do not check bounds."""
-    if not ok:
-        raise ValueError(message)
+from ._kernels cimport cost, floating, require
 
 
 def add_weighted_rows(
-    const double[:, ::1] X,
+    const floating[:, ::1] X,
     const double[::1] weights,
     const Py_ssize_t[::1] index,
     const Py_ssize_t[::1] clusters,
@@ -27,12 +24,27 @@ def add_weighted_rows(
 ):
     """``sums[clusters[r]] += sign * weights[index[r]] * X[index[r]]`` for each r.
 
-    Rows are added in the order of ``index``.
+    Rows are added in the order of ``index``, in float64.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        In.
+    weights : ndarray of shape (n_samples,) or None
+        In; None weighs every row 1.
+    index, clusters : ndarray of shape (n_moved,)
+        In: the rows to add and the cluster each is added to.
+    sign : float
+        In: 1 adds, -1 subtracts.
+    sums : ndarray of shape (n_clusters, n_features)
+        In/out: the cluster sums, updated in place.
     """
     cdef Py_ssize_t r, f, i, c, n_features = X.shape[1]
-    cdef double w
-    _require(
-        index.shape[0] == clusters.shape[0] and weights.shape[0] == X.shape[0]
+    cdef bint weighted = weights is not None
+    cdef double w = sign
+    require(
+        index.shape[0] == clusters.shape[0]
+        and (not weighted or weights.shape[0] == X.shape[0])
         and sums.shape[1] == n_features,
         "index, clusters, weights and sums do not match X",
     )
@@ -40,7 +52,8 @@ def add_weighted_rows(
         for r in range(index.shape[0]):
             i = index[r]
             c = clusters[r]
-            w = sign * weights[i]
+            if weighted:
+                w = sign * weights[i]
             for f in range(n_features):
                 sums[c, f] += w * X[i, f]
 
@@ -51,20 +64,18 @@ def weighted_inertia(
     const double[:, ::1] centers,
     const Py_ssize_t[::1] labels,
 ):
-    """``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences."""
-    cdef Py_ssize_t i, f, c, n_features = X.shape[1]
-    cdef double total = 0.0, row, diff
-    _require(
+    """``sum_i weights[i] * |X[i] - centers[labels[i]]|^2``, from differences.
+
+    All arguments are inputs.
+    """
+    cdef Py_ssize_t i, n_features = X.shape[1]
+    cdef double total = 0.0
+    require(
         weights.shape[0] == X.shape[0] and labels.shape[0] == X.shape[0]
         and centers.shape[1] == n_features,
         "weights, labels and centers do not match X",
     )
     with nogil:
         for i in range(X.shape[0]):
-            c = labels[i]
-            row = 0.0
-            for f in range(n_features):
-                diff = X[i, f] - centers[c, f]
-                row += diff * diff
-            total += weights[i] * row
+            total += weights[i] * cost(X, i, centers, labels[i], False)
     return total

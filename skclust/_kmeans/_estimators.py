@@ -5,7 +5,7 @@ seed search live in the shared base class (``_base``).
 """
 
 from ._base import _BaseKMeans
-from ._metrics import _EuclideanMetric, _ManhattanMetric
+from ._metrics import Euclidean, Manhattan
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -46,6 +46,12 @@ _SHARED_PARAMETERS = """
     verbose : int, default=0
         Print the inertia at each iteration, convergence and any relocation of
         empty clusters.
+    batch_size : int, default=None
+        Rows read at a time from a ``numpy.memmap``. ``None`` loads memory
+        maps of at most 65,536 rows and reads larger ones in blocks of 65,536
+        rows; an integer reads every memory map in blocks of that many rows,
+        so the memory used stays near one block. Dask arrays are always read
+        chunk by chunk. Arrays in memory are not affected.
 
     Attributes
     ----------
@@ -73,6 +79,15 @@ _SHARED_NOTES = """
     An empty cluster is never dropped: its center moves to the point farthest
     from its own center (never the last point of a cluster), so exactly
     ``n_clusters`` clusters come back.
+
+    A ``numpy.memmap`` larger than one block and a ``dask.array.Array`` are
+    read block by block (one task per chunk on the active dask scheduler),
+    never loaded whole: each iteration is one pass over the table. From the
+    same explicit ``init`` the labels and centers are those of the in-memory
+    fit (the same exact assignment; means up to the order of the sums;
+    exactly the same medians, found by counting in value ranges). Seeding
+    draws from a sample of ``8 * n_clusters`` rows, and rows are not merged,
+    so with repeated rows an empty cluster may take a different point.
 """
 
 
@@ -118,7 +133,7 @@ class KMeansL2(_BaseKMeans):
     """
     )
 
-    _metric = _EuclideanMetric
+    _metric = Euclidean
 
 
 class KMeansL1(_BaseKMeans):
@@ -164,4 +179,4 @@ class KMeansL1(_BaseKMeans):
     """
     )
 
-    _metric = _ManhattanMetric
+    _metric = Manhattan

@@ -1,14 +1,27 @@
 """The two metrics of k-means: squared Euclidean (L2) and Manhattan (L1).
 
-Each metric gathers what differs between them: the distance, the per-point
-cost that the inertia sums, and the center update that minimises a cluster's
-cost (the mean for L2, the coordinate-wise weighted median for L1). The Lloyd
-loop, seeding and seed search are shared (``_lloyd`` and ``_base``).
+A metric gathers what differs between them: the distance, the per-point cost
+that the inertia sums, and the center update that minimises a cluster's cost
+(the mean for L2, the coordinate-wise weighted median for L1), both from the
+statistics kept between steps of an in-memory fit (``updater``) and from the
+per-cluster statistics that a pass over blocks of rows reduces
+(``block_stats`` and ``centers_from``). The Lloyd loop is shared
+(``skclust._kmeans._engine``). A metric is a class of static methods, named by
+``name``: "l2" or "l1", the one spelling of the choice in skclust.
+
+``Euclidean32`` is the L2 metric of vector quantization: it ranks float32
+rows by float32 matrix products, several times faster than the exact ranking
+on large tables with many features.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._cluster_sums import add_weighted_rows
+from ._bounds import bounded_assignment, half_gaps
+from ._cluster_sums import add_weighted_rows, weighted_inertia
+from ._inmemory import nearest_exactly
+from ._medians import ClusterMedians, MedianLayout, MedianStats, medians_from
 
 # Up to this many features, distance matrices are summed feature by feature
 # from coordinate differences; beyond, the L2 ones use a matrix product.
@@ -17,26 +30,56 @@ _DIRECT_MAX_FEATURES = 16
 # Up to this many centers, distances are computed center by center.
 _FEW_CENTERS = 8
 
+# Rows per block when a full (rows x features) difference is formed.
+_BLOCK_ELEMENTS = 1 << 18
 
-class _EuclideanMetric:
-    """Squared Euclidean cost; Euclidean distance for bounds; mean update.
 
-    The per-cluster weighted sums are kept between iterations and updated from
-    the points that changed cluster only, unless many did. With integer data
-    and integer weights (8-bit images) the updates are exact.
-    """
+class _Metric:
+    """What the two metrics share: calls of the compiled kernels with their
+    metric, and the exact nearest center of rows read in blocks."""
 
-    manhattan = False
+    _manhattan = False
+    float32 = False
 
-    def __init__(self, X, sample_weight, n_clusters):
-        self._X = X
-        self._weights = sample_weight
-        self._n_clusters = n_clusters
-        self._sums = None
+    @classmethod
+    def half_gaps(cls, centers, out):
+        """Half the distance from each center to the nearest other one."""
+        half_gaps(centers, cls._manhattan, out)
+
+    @classmethod
+    def scan_assignment(cls, X, centers, state, moves, scan):
+        """The compiled bounded assignment step (see ``_bounds``)."""
+        return bounded_assignment(X, centers, state, moves, cls._manhattan, scan)
+
+    @classmethod
+    def block_labels(cls, rows, centers, with_distance=True):
+        """Nearest center of each row and the distance to it, exactly as the
+        bounded in-memory assignment finds them."""
+        return nearest_exactly(rows, centers, cls)
+
+    @staticmethod
+    def prepared_for_blocks(centers):
+        """What ``block_labels`` takes, computed once per pass."""
+        return centers
+
+
+class Euclidean(_Metric):
+    """Squared Euclidean cost; Euclidean distance for bounds; mean update."""
+
+    name = "l2"
 
     @staticmethod
     def origin(points, weights):
+        """Where an in-memory fit centers its points: the weighted mean.
+
+        Centered data keeps the matrix-product distances accurate.
+        """
         return weights @ points / weights.sum()
+
+    @staticmethod
+    def block_origin(mean):
+        """Where a fit read in blocks centers its rows: on their mean."""
+        return mean
 
     @staticmethod
     def norm(diff):
@@ -63,8 +106,13 @@ class _EuclideanMetric:
         return np.sqrt(cls.pairwise_cost(X, centers))
 
     @staticmethod
-    def prepare_centers(centers):
-        return -2.0 * centers.T, np.einsum("ij,ij->i", centers, centers)
+    def prepare_centers(centers, dtype=np.float64):
+        """Factors of :meth:`ranking` in ``dtype``: ``-2 C^T`` and ``|c|^2``."""
+        centers = centers.astype(dtype, copy=False)
+        return (
+            np.ascontiguousarray(-2.0 * centers.T),
+            np.einsum("ij,ij->i", centers, centers),
+        )
 
     @staticmethod
     def ranking(X, prepared):
@@ -76,14 +124,109 @@ class _EuclideanMetric:
 
     @staticmethod
     def from_ranking(X, rank):
-        squared = rank + np.einsum("ij,ij->i", X, X)
+        squared = rank + np.einsum("ij,ij->i", X, X, dtype=np.float64)
         return np.sqrt(np.maximum(squared, 0.0, out=squared), out=squared)
 
     @staticmethod
     def cost(distance):
         return distance**2
 
-    def cluster_centers(self, labels, changed, previous):
+    @staticmethod
+    def uses_product(n_features):
+        """Whether the bounded assignment ranks centers by matrix products."""
+        return n_features > _DIRECT_MAX_FEATURES
+
+    @staticmethod
+    def inertia(X, sample_weight, centers, labels):
+        """Weighted cost from coordinate differences."""
+        return weighted_inertia(X, sample_weight, centers, labels)
+
+    @staticmethod
+    def updater(X, sample_weight, n_clusters):
+        """The center update of an in-memory fit, kept between steps."""
+        return ClusterMeans(X, sample_weight, n_clusters)
+
+    # --- rows read in blocks ---
+
+    @staticmethod
+    def block_stats(rows, labels, n_clusters, layout=None):
+        return MeanStats.of(rows, labels, n_clusters)
+
+    @staticmethod
+    def centers_from(stats, layout=None, refine=None):
+        """Mean of each cluster (NaN rows for empty clusters)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return stats.sums / stats.sizes[:, None]
+
+    # Whether ``block_layout`` needs the columns' ranges in ``TableStats``.
+    needs_value_ranges = False
+
+    @staticmethod
+    def block_layout(stats):
+        """Nothing: the mean needs no knowledge of the values."""
+        return None
+
+
+class Euclidean32(Euclidean):
+    """L2 on float32 rows ranked by float32 matrix products (vector quantization).
+
+    Ties between centers within float32 rounding go to whichever the product
+    ranks first; sums stay in float64.
+    """
+
+    float32 = True
+
+    @classmethod
+    def block_labels(cls, rows, centers, with_distance=True):
+        """Nearest center of each row (ties: lowest index in float32 ranking)
+        and, if asked, the distance to it."""
+        rank = cls.ranking(rows, centers)
+        labels = rank.argmin(axis=1)
+        if not with_distance:
+            return labels, None
+        best = np.take_along_axis(rank, labels[:, None], axis=1)[:, 0]
+        return labels, cls.from_ranking(rows, best.astype(np.float64))
+
+    @classmethod
+    def prepared_for_blocks(cls, centers):
+        """What ``block_labels`` takes, computed once per pass."""
+        return cls.prepare_centers(centers, np.float32)
+
+
+@dataclass
+class MeanStats:
+    """Rows and their sum per cluster, as one pass over blocks reduces them."""
+
+    sizes: np.ndarray
+    sums: np.ndarray
+
+    @classmethod
+    def of(cls, rows, labels, n_clusters):
+        sums = np.zeros((n_clusters, rows.shape[1]))
+        index = np.arange(rows.shape[0], dtype=np.intp)
+        rows = np.ascontiguousarray(rows)
+        add_weighted_rows(rows, None, index, labels, 1.0, sums)
+        return cls(np.bincount(labels, minlength=n_clusters), sums)
+
+    def __add__(self, other):
+        return MeanStats(self.sizes + other.sizes, self.sums + other.sums)
+
+
+class ClusterMeans:
+    """Weighted means of in-memory points, kept between steps.
+
+    The per-cluster weighted sums are updated from the points that changed
+    cluster only, unless many did. With integer data and integer weights
+    (8-bit images) the updates are exact.
+    """
+
+    def __init__(self, X, sample_weight, n_clusters):
+        self._X = X
+        self._weights = sample_weight
+        self._n_clusters = n_clusters
+        self._sums = None
+
+    def update(self, labels, changed, previous):
         """Weighted mean of each cluster (NaN rows for empty clusters).
 
         ``changed`` holds the points whose label is new since the last call
@@ -150,32 +293,20 @@ def _summed_over_features(X, centers, elementwise):
     return total.T
 
 
-class _ManhattanMetric:
-    """Manhattan cost and distance; coordinate-wise weighted median update.
+class Manhattan(_Metric):
+    """Manhattan cost and distance; coordinate-wise weighted median update."""
 
-    A feature whose values are integers of small range (8-bit colours) keeps a
-    weighted histogram of its values per cluster, updated from the points that
-    changed cluster; its medians are read off the cumulative histogram. Other
-    features are sorted once per fit and their medians found by a linear-time
-    regrouping by cluster at every update.
-    """
-
-    manhattan = True
-
-    def __init__(self, X, sample_weight, n_clusters):
-        self._columns = np.ascontiguousarray(X.T)
-        self._weights = sample_weight
-        self._n_clusters = n_clusters
-        self._codes = [_small_integer_codes(column) for column in self._columns]
-        self._order = [
-            None if codes else np.argsort(column, kind="stable")
-            for codes, column in zip(self._codes, self._columns, strict=True)
-        ]
-        self._histograms = [None] * len(self._columns)
+    name = "l1"
+    _manhattan = True
 
     @staticmethod
     def origin(points, weights):
+        """L1 runs on the data as given."""
         return np.zeros(points.shape[1])
+
+    @staticmethod
+    def block_origin(mean):
+        return np.zeros_like(mean)
 
     @staticmethod
     def norm(diff):
@@ -192,7 +323,7 @@ class _ManhattanMetric:
     pairwise_cost = pairwise
 
     @staticmethod
-    def prepare_centers(centers):
+    def prepare_centers(centers, dtype=np.float64):
         return centers
 
     ranking = pairwise
@@ -205,147 +336,42 @@ class _ManhattanMetric:
     def cost(distance):
         return distance
 
-    def cluster_centers(self, labels, changed, previous):
-        """Weighted coordinate-wise median of each cluster (NaN rows if empty).
+    @staticmethod
+    def uses_product(n_features):
+        return False
 
-        ``changed`` holds the points whose label is new since the last call
-        and ``previous`` their old labels.
+    @classmethod
+    def inertia(cls, X, sample_weight, centers, labels):
+        """Weighted cost from coordinate differences, in blocks of rows."""
+        total = 0.0
+        step = max(64, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+        for start in range(0, X.shape[0], step):
+            rows = slice(start, start + step)
+            distance = cls.paired(X[rows], centers[labels[rows]])
+            total += float(sample_weight[rows] @ distance)
+        return total
 
-        Returns
-        -------
-        centers : ndarray of shape (n_clusters, n_features)
-        sizes : ndarray of shape (n_clusters,)
-        """
-        k = self._n_clusters
-        sizes = np.bincount(labels, minlength=k)
-        weight = np.bincount(labels, weights=self._weights, minlength=k)
-        medians = []
-        for j, column in enumerate(self._columns):
-            if self._codes[j] is None:
-                medians.append(
-                    _weighted_medians(
-                        column, self._order[j], self._weights, labels, weight
-                    )
-                )
-                continue
-            codes, low, span = self._codes[j]
-            self._histograms[j] = _update_histogram(
-                self._histograms[j],
-                codes,
-                span,
-                self._weights,
-                labels,
-                changed,
-                previous,
-                k,
-            )
-            self._histograms[j][sizes == 0] = 0.0
-            medians.append(_histogram_medians(self._histograms[j]) + low)
-        return np.stack(medians, axis=1), sizes
+    @staticmethod
+    def updater(X, sample_weight, n_clusters):
+        return ClusterMedians(X, sample_weight, n_clusters)
 
+    # --- rows read in blocks ---
 
-# Widest value range (max - min + 1) kept as a per-cluster histogram.
-_HISTOGRAM_MAX_SPAN = 4096
+    @staticmethod
+    def block_stats(rows, labels, n_clusters, layout):
+        return MedianStats.of(rows, labels, n_clusters, layout)
+
+    @staticmethod
+    def centers_from(stats, layout, refine):
+        """Exact coordinate-wise median of each cluster (see ``_medians``)."""
+        return medians_from(stats, layout, refine)
+
+    needs_value_ranges = True
+
+    @staticmethod
+    def block_layout(stats):
+        """Which features keep histograms, from the table's ``TableStats``."""
+        return MedianLayout.of(stats.low, stats.high, stats.integral)
 
 
-def _small_integer_codes(column):
-    """``(codes, low, span)`` when ``column`` holds integers of small range."""
-    low, high = column.min(), column.max()
-    span = int(high - low) + 1
-    if span > _HISTOGRAM_MAX_SPAN or not np.array_equal(column, np.rint(column)):
-        return None
-    return (column - low).astype(np.intp), low, span
-
-
-def _update_histogram(histogram, codes, span, weights, labels, changed, previous, k):
-    """Per-cluster weighted histogram of ``codes``, shape (k, span).
-
-    Rebuilt from all points on the first call or when many points changed;
-    otherwise the changed points are moved from their old row to the new one.
-    """
-    if histogram is None or 4 * changed.size > labels.shape[0]:
-        flat = np.bincount(labels * span + codes, weights=weights, minlength=k * span)
-        return flat.reshape(k, span)
-    if changed.size:
-        moved_codes, moved_weights = codes[changed], weights[changed]
-        histogram += np.bincount(
-            labels[changed] * span + moved_codes,
-            weights=moved_weights,
-            minlength=k * span,
-        ).reshape(k, span)
-        histogram -= np.bincount(
-            previous * span + moved_codes, weights=moved_weights, minlength=k * span
-        ).reshape(k, span)
-    return histogram
-
-
-def _histogram_medians(histogram):
-    """Weighted median bin of each row of a (k, span) histogram (NaN if empty).
-
-    As in :func:`_weighted_medians`, when the cumulative weight reaches exactly
-    half the total, the midpoint between that bin and the next non-empty one is
-    returned.
-    """
-    cumulative = np.cumsum(histogram, axis=1)
-    total = cumulative[:, -1]
-    half = 0.5 * total
-    position = np.argmax(cumulative >= half[:, None], axis=1)
-    rows = np.arange(histogram.shape[0])
-    bins = np.arange(histogram.shape[1])
-    later = (histogram > 0) & (bins[None, :] > position[:, None])
-    has_later = later.any(axis=1)
-    halfway = (cumulative[rows, position] == half) & has_later
-    median = position.astype(np.float64)
-    median[halfway] = 0.5 * (position[halfway] + np.argmax(later[halfway], axis=1))
-    median[total == 0] = np.nan
-    return median
-
-
-def _weighted_medians(values, order, weights, labels, cluster_weight):
-    """Weighted median of ``values`` within each cluster.
-
-    The median of a cluster is a value at which the cluster's cumulative weight
-    first reaches half its total. When it reaches exactly half, every value
-    between that one and the next minimises the L1 cost; the midpoint is
-    returned, which is what ``numpy.median`` gives for unit weights.
-
-    Parameters
-    ----------
-    values : ndarray of shape (n_samples,)
-    order : ndarray of shape (n_samples,)
-        ``argsort(values)``, computed once per fit since values never change.
-    weights : ndarray of shape (n_samples,)
-        Positive weights.
-    labels : ndarray of shape (n_samples,)
-    cluster_weight : ndarray of shape (n_clusters,)
-        Total weight of each cluster.
-
-    Returns
-    -------
-    medians : ndarray of shape (n_clusters,)
-        NaN for empty clusters.
-    """
-    n_clusters = cluster_weight.shape[0]
-    # A stable sort of the labels, taken in value order, groups the points by
-    # cluster with values still ascending inside each group. Small integer keys
-    # make numpy use a linear-time radix sort.
-    key_type = np.int16 if n_clusters <= np.iinfo(np.int16).max else np.int32
-    grouped = order[np.argsort(labels[order].astype(key_type), kind="stable")]
-    sorted_values = values[grouped]
-    cumulative = np.cumsum(weights[grouped])
-    sizes = np.bincount(labels, minlength=n_clusters)
-    stops = np.cumsum(sizes)
-    starts = stops - sizes
-    medians = np.full(n_clusters, np.nan)
-    filled = sizes > 0
-    start, stop = starts[filled], stops[filled]
-    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
-    target = before + 0.5 * cluster_weight[filled]
-    position = np.clip(np.searchsorted(cumulative, target), start, stop - 1)
-    median = sorted_values[position]
-    halfway = (cumulative[position] == target) & (position + 1 < stop)
-    median[halfway] = 0.5 * (
-        sorted_values[position[halfway]] + sorted_values[position[halfway] + 1]
-    )
-    medians[filled] = median
-    return medians
+METRICS = {"l2": Euclidean, "l1": Manhattan}

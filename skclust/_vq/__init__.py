@@ -1,9 +1,9 @@
 """The vector-quantization family: ``VectorQuantizer`` and ``MemoryUsage``.
 
 Layout: ``_estimator`` (the estimator), ``_codes`` (code layout, encoding and
-decoding), ``_memory`` (memory accounting), ``_sources`` (in-memory arrays,
-memory maps and dask arrays read in blocks), ``_kernels`` (what each pass
-computes on one block) and ``_scale`` (the block engines). Other modules
+decoding), ``_memory`` (memory accounting), ``_kernels`` (encoding and
+scoring one block) and ``_scale`` (fits of tables read in blocks, through the
+Lloyd engine and data sources of ``skclust._kmeans``). Other modules
 import only what this file exports.
 """
 

@@ -10,8 +10,8 @@ codes that do not belong to the codebook.
 
 import numpy as np
 
+from .._kmeans import DaskSource
 from ._kernels import encode_block
-from ._sources import DaskSource
 
 
 def code_dtype(n_clusters):

@@ -5,8 +5,8 @@ one small integer code per row and subvector. ``VectorQuantizer`` validates
 its input, picks the engine and keeps the fitted codebooks. In-memory tables
 are clustered by ``_fit_codebooks_in_memory`` with ``KMeansL2``; memory-mapped
 tables, dask arrays, tables given a ``batch_size`` and ``partial_fit`` are read
-through the sources of ``skclust._vq._sources`` by the block engines of
-``skclust._vq._scale``. Codes are laid out, encoded and decoded by
+through the data sources of ``skclust._kmeans`` and fitted by its Lloyd
+engine (``skclust._vq._scale``). Codes are laid out, encoded and decoded by
 ``skclust._vq._codes``; ``MemoryUsage`` lives in ``skclust._vq._memory``.
 """
 
@@ -24,7 +24,15 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._kmeans import KMeansL2
+from .._kmeans import (
+    ArraySource,
+    DaskSource,
+    KMeansL2,
+    RowPrep,
+    is_dask_array,
+    normalize_rows,
+    validate_lazy_table,
+)
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from . import _scale
 from ._codes import (
@@ -37,14 +45,6 @@ from ._codes import (
 from ._kernels import cosine_kernel
 from ._memory import MemoryUsage
 from ._scale import FittedCodebooks
-from ._sources import (
-    ArraySource,
-    DaskSource,
-    RowPrep,
-    check_table_shape,
-    is_dask_array,
-    normalize_rows,
-)
 
 
 def _fit_codebooks_in_memory(
@@ -431,12 +431,7 @@ n_features)
 
     def _check_lazy_table(self, X, reset):
         """Validate a memory map or a dask array without reading its values."""
-        check_table_shape(X)
-        if reset and X.shape[0] < 2:
-            raise ValueError(
-                f"n_samples={X.shape[0]} while a minimum of 2 is required."
-            )
-        validate_data(self, X, skip_check_array=True, reset=reset)
+        validate_lazy_table(self, X, reset)
 
     # --- sources of rows -----------------------------------------------------
 

@@ -1,13 +1,13 @@
-"""Lloyd and mini-batch k-means over a table read block by block.
+"""How ``VectorQuantizer`` fits tables read in blocks, through the Lloyd engine.
 
-These engines serve ``VectorQuantizer`` when the table is not clustered in
-memory by ``KMeansL2``: a memory-mapped table larger than memory, a dask array
-spread over a cluster, an in-memory table given a ``batch_size``, and
-``partial_fit``. Every pass over the data is a ``reduce`` of a source (see
-``skclust._vq._sources``): a kernel of ``skclust._vq._kernels`` mapped over
-blocks of rows, then a sum of the per-block results, so the same functions
-run on a numpy memory map (one block at a time, in this process) and on a
-dask array (one task per chunk, on whatever scheduler is active).
+A memory-mapped table larger than memory, a dask array spread over a
+cluster, an in-memory table given a ``batch_size``, and ``partial_fit`` read
+their rows through a source of ``skclust._kmeans`` (``ArraySource`` or
+``DaskSource``). ``fit_blocked`` runs the Lloyd engine of ``skclust._kmeans``
+on it for every sub-codebook and seed at once, one pass over the table per
+iteration, with the float32 L2 metric (``Euclidean32``). What is specific to
+vector quantization stays here: the rows are normalized and centered as they
+are read, the seeding sample, and the mini-batch update of ``partial_fit``.
 
 The functions take a source of validated rows and validated parameters, and
 run inside the source's ``running()``; the callers in ``skclust._vq``
@@ -18,25 +18,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kmeans._dedup import merge_duplicate_rows
-from .._kmeans._lloyd import kmeans_plusplus, random_points
-from .._kmeans._metrics import _EuclideanMetric
-from ._kernels import farthest_kernel, models_of, stats_kernel, totals_kernel
-from ._sources import RowPrep
+from .._kmeans import (
+    BlockedRuns,
+    Euclidean32,
+    RowPrep,
+    cluster_stats,
+    lloyd,
+    seed_from_sample,
+    seeding_sample,
+    table_stats,
+)
 
 # Rows per block when reading a memory map and no batch_size is given.
 DEFAULT_BATCH_ROWS = 65_536
 
-# Rows sampled per cluster for the k-means++ seeding of a blocked fit.
-_INIT_ROWS_PER_CLUSTER = 8
-
 _MAX_SEED = np.iinfo(np.int32).max
-
-
-def table_stats(source):
-    """Mean and per-column variance of the prepared rows of ``source``."""
-    stats = source.reduce(stats_kernel)
-    return stats.mean, stats.m2 / stats.count
 
 
 def center_on_mean(source, normalize):
@@ -49,184 +45,9 @@ def center_on_mean(source, normalize):
     mean, variance : ndarray of shape (n_features,)
         Per column, of the prepared rows before centering.
     """
-    mean, variance = table_stats(source)
-    source.use_prep(RowPrep(normalize, mean))
-    return mean, variance
-
-
-# --- Seeding -----------------------------------------------------------------
-
-
-def sample_rows(source, n_rows, random_state):
-    """``n_rows`` distinct rows of ``source`` drawn uniformly, in float64.
-
-    The rows are prepared as the source prepares its blocks, so the sample
-    lies in the space being clustered.
-    """
-    n_samples = source.shape[0]
-    if n_rows >= n_samples:
-        indices = np.arange(n_samples)
-    else:
-        indices = np.sort(random_state.choice(n_samples, n_rows, replace=False))
-    rows = source.take(indices)
-    if source.prep is not None:
-        # The float32 rows the passes see, whichever source prepared them.
-        rows = source.prep(rows, 0).astype(np.float64)
-    return rows
-
-
-def _seeding_sample(source, n_clusters, random_state):
-    """The rows that k-means++ or random seeding choose the centers from."""
-    size = min(source.shape[0], _INIT_ROWS_PER_CLUSTER * n_clusters)
-    return sample_rows(source, size, random_state)
-
-
-def seed_centers(sample, n_clusters, init, random_state):
-    """k-means++ or random initial centers from the sample's distinct rows."""
-    distinct = merge_duplicate_rows(sample, np.ones(sample.shape[0]))
-    if distinct.points.shape[0] < n_clusters:
-        raise ValueError(
-            f"n_clusters={n_clusters} is larger than the number of distinct rows "
-            f"({distinct.points.shape[0]}) among the {sample.shape[0]} rows sampled "
-            "for the initialization"
-        )
-    if init == "random":
-        return random_points(
-            distinct.points, distinct.weights, n_clusters, random_state
-        )
-    return kmeans_plusplus(
-        distinct.points, distinct.weights, n_clusters, _EuclideanMetric, random_state
-    )
-
-
-# --- Lloyd over blocks -------------------------------------------------------
-
-
-@dataclass
-class BlockedResult:
-    centers: list
-    n_iter: np.ndarray
-    counts: list
-    sq_error: np.ndarray
-
-
-def blocked_lloyd(source, columns, inits, tols, max_iter):
-    """Lloyd's algorithm for several codebooks at once, one pass per iteration.
-
-    Each pass reads every block once and assigns its rows in every model that
-    has not converged. The update, the stopping rules and the relocation of
-    empty clusters are those of ``KMeansL2``: a model stops when the squared
-    center shift summed over centers is at most its tolerance (a pass that
-    changes no label gives exactly the same centers, hence a zero shift), or
-    after ``max_iter`` passes.
-
-    Parameters
-    ----------
-    source : ArraySource or DaskSource
-    columns : list of slice
-        Columns of each model.
-    inits : list of ndarray of shape (n_clusters, width)
-        Initial centers of each model, in the prepared (centered) space.
-    tols : list of float
-        Absolute tolerance of each model on the summed squared shift.
-    max_iter : int
-
-    Returns
-    -------
-    BlockedResult
-        Final centers (float64), iterations, the cluster sizes of each model's
-        last pass, and its summed squared distance at that pass.
-    """
-    centers = [np.asarray(c, dtype=np.float64) for c in inits]
-    n_models = len(centers)
-    n_iter = np.zeros(n_models, dtype=int)
-    counts = [np.zeros(c.shape[0], dtype=np.int64) for c in centers]
-    sq_error = np.zeros(n_models)
-    active = list(range(n_models))
-    for iteration in range(max_iter):
-        models = models_of([columns[i] for i in active], [centers[i] for i in active])
-        totals = source.reduce(totals_kernel, models)
-        updated, empties = [], []
-        for j, i in enumerate(active):
-            counts[i] = totals.counts[j]
-            sq_error[i] = totals.sq_error[j]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                updated.append(totals.sums[j] / counts[i][:, None])
-            empties.append(np.flatnonzero(counts[i] == 0))
-        relocating = [j for j, empty in enumerate(empties) if empty.size]
-        if relocating:
-            limit = max(empties[j].size + models[j].n_clusters for j in relocating)
-            farthest = source.reduce(
-                farthest_kernel,
-                [models[j] for j in relocating],
-                [updated[j] for j in relocating],
-                limit,
-            )
-            for position, j in enumerate(relocating):
-                i = active[j]
-                sums = totals.sums[j]
-                _relocate(_Candidates(farthest, position), sums, counts[i], empties[j])
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    updated[j] = sums / counts[i][:, None]
-                # A cluster no row could be moved to keeps its center.
-                still = np.isnan(updated[j][:, 0])
-                updated[j][still] = centers[i][still]
-        still_active = []
-        for j, i in enumerate(active):
-            shift = float(((updated[j] - centers[i]) ** 2).sum())
-            centers[i] = updated[j]
-            n_iter[i] = iteration + 1
-            if shift > tols[i]:
-                still_active.append(i)
-        active = still_active
-        if not active:
-            break
-    return BlockedResult(centers, n_iter, counts, sq_error)
-
-
-class _Candidates:
-    """The merged farthest rows of one model, as (distance, label, row) lists."""
-
-    def __init__(self, farthest, position):
-        self.distance = farthest.distance[position]
-        self.labels = farthest.labels[position]
-        self.rows = farthest.rows[position]
-
-
-def _relocate(farthest, sums, counts, empty):
-    """Move empty clusters onto the farthest rows, as ``KMeansL2`` does.
-
-    Rows are taken in decreasing distance to their updated center, skipping a
-    row that is the last of its cluster or sits on its center. ``sums`` and
-    ``counts`` change in place.
-
-    Returns
-    -------
-    int
-        How many empty clusters got a row.
-    """
-    moved = 0
-    for distance, label, row in zip(
-        farthest.distance, farthest.labels, farthest.rows, strict=True
-    ):
-        if moved == len(empty):
-            break
-        if counts[label] > 1 and distance > 0:
-            target = empty[moved]
-            counts[label] -= 1
-            sums[label] -= row
-            counts[target] += 1
-            sums[target] += row
-            moved += 1
-    return moved
-
-
-def final_sq_error(source, columns, centers):
-    """Summed squared distance of every model's rows to its final centers."""
-    return source.reduce(totals_kernel, models_of(columns, centers)).sq_error
-
-
-# --- The engines -------------------------------------------------------------
+    stats = table_stats(source)
+    source.use_prep(RowPrep(normalize, stats.mean))
+    return stats.mean, stats.variance
 
 
 @dataclass
@@ -243,6 +64,25 @@ class FittedCodebooks:
     counts: list
     n_iter: np.ndarray
     n_samples: int
+
+
+def _seeded(source, columns, n_clusters, init, n_init, seeds, random_state):
+    """Initial centers of every (subvector, seed) run, subvector by subvector."""
+    sample = seeding_sample(source, n_clusters, random_state)
+    inits = []
+    for m, cols in enumerate(columns):
+        runs = np.random.RandomState(seeds[m])
+        for seed in runs.randint(_MAX_SEED, size=n_init):
+            inits.append(
+                seed_from_sample(
+                    sample[:, cols],
+                    n_clusters,
+                    init,
+                    Euclidean32,
+                    np.random.RandomState(seed),
+                )
+            )
+    return inits
 
 
 def fit_blocked(
@@ -290,39 +130,30 @@ width)
     seeds = random_state.randint(_MAX_SEED, size=len(columns))
     tols = [tol * float(np.mean(variance[c])) for c in columns]
     if isinstance(init, str):
-        sample = _seeding_sample(source, n_clusters, random_state)
-        inits = []
-        for m, cols in enumerate(columns):
-            runs = np.random.RandomState(seeds[m])
-            for seed in runs.randint(_MAX_SEED, size=n_init):
-                inits.append(
-                    seed_centers(
-                        sample[:, cols], n_clusters, init, np.random.RandomState(seed)
-                    )
-                )
+        inits = _seeded(source, columns, n_clusters, init, n_init, seeds, random_state)
     else:
         inits = [
             centers - mean[cols] for centers, cols in zip(init, columns, strict=True)
         ]
     model_columns = [cols for cols in columns for _ in range(n_init)]
     tols = [tol for tol in tols for _ in range(n_init)]
-    result = blocked_lloyd(source, model_columns, inits, tols, max_iter)
-    if n_init > 1:
-        errors = final_sq_error(source, model_columns, result.centers)
-    else:
-        errors = result.sq_error
+    runs = BlockedRuns(source, Euclidean32, model_columns, n_clusters)
+    results = lloyd(runs, inits, tols, max_iter, with_inertia=n_init > 1)
     best = [
-        m * n_init + int(np.argmin(errors[m * n_init : (m + 1) * n_init]))
+        m * n_init
+        + int(np.argmin([r.inertia for r in results[m * n_init : (m + 1) * n_init]]))
+        if n_init > 1
+        else m
         for m in range(len(columns))
     ]
     return FittedCodebooks(
         origin=mean,
         centers=[
-            result.centers[i] + mean[cols]
+            results[i].centers + mean[cols]
             for i, cols in zip(best, columns, strict=True)
         ],
-        counts=[result.counts[i] for i in best],
-        n_iter=result.n_iter[best],
+        counts=[results[i].sizes for i in best],
+        n_iter=np.asarray([results[i].n_iter for i in best]),
         n_samples=source.shape[0],
     )
 
@@ -351,9 +182,11 @@ width)
     if not isinstance(init, str):
         return init
     seeds = random_state.randint(_MAX_SEED, size=len(columns))
-    sample = _seeding_sample(source, n_clusters, random_state)
+    sample = seeding_sample(source, n_clusters, random_state)
     return [
-        seed_centers(sample[:, cols], n_clusters, init, np.random.RandomState(s))
+        seed_from_sample(
+            sample[:, cols], n_clusters, init, Euclidean32, np.random.RandomState(s)
+        )
         + origin[cols]
         for cols, s in zip(columns, seeds, strict=True)
     ]
@@ -381,15 +214,15 @@ def mini_batch_step(source, columns, origin, centers, counts):
         The updated codebooks.
     """
     centered = [c - origin[cols] for c, cols in zip(centers, columns, strict=True)]
-    totals = source.reduce(totals_kernel, models_of(columns, centered))
+    stats = cluster_stats(source, Euclidean32, columns, centered)
     updated = []
     for m, cols in enumerate(columns):
-        batch = totals.counts[m]
+        batch = stats[m].sizes
         counts[m] += batch
         seen = batch > 0
-        moved = centers[m] - origin[cols]
-        moved[seen] += (
-            totals.sums[m][seen] - batch[seen, None] * moved[seen]
-        ) / counts[m][seen, None]
+        moved = centered[m].copy()
+        moved[seen] += (stats[m].sums[seen] - batch[seen, None] * moved[seen]) / counts[
+            m
+        ][seen, None]
         updated.append(moved + origin[cols])
     return updated

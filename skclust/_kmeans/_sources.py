@@ -1,18 +1,19 @@
-"""Where ``VectorQuantizer`` reads its rows from, and how it prepares them.
+"""Tables read in blocks: the data sources of the Lloyd engine.
 
 A source hands out a table's rows in blocks: ``ArraySource`` for an in-memory
 array or a numpy memory map (one block at a time, in this process), and
 ``DaskSource`` for a dask array (one task per row chunk, on whatever scheduler
 is active). Both offer the same ``reduce(kernel, *args)``, a map of a kernel
-over blocks followed by a sum of the per-block results in a fixed tree, so the
-passes of ``skclust._vq._scale`` run unchanged on either.
+over blocks followed by a sum of the per-block results in a fixed tree, and
+``map_rows(kernel, *args)``, a per-row result in row order, so the passes of
+``skclust._kmeans._blocked`` run unchanged on either.
 
 Every block is prepared by a ``RowPrep`` before a kernel sees it: checked for
-NaN and infinity, scaled to unit length, centered.
+NaN and infinity, scaled to unit length (vector quantization), centered.
 
 dask is an optional extra, imported inside ``DaskSource`` only, so that this
 module loads (and skclust works) without it. Nothing here validates
-parameters; ``skclust._vq`` does.
+parameters; the estimators do.
 """
 
 import mmap
@@ -50,6 +51,18 @@ def check_table_shape(X, name="X"):
         )
 
 
+def validate_lazy_table(estimator, X, reset):
+    """Validate a memory map or a dask array for ``estimator`` without
+    reading its values: shape, dtype, at least 2 rows when fitting, and the
+    number of features (``n_features_in_``)."""
+    from sklearn.utils.validation import validate_data
+
+    check_table_shape(X)
+    if reset and X.shape[0] < 2:
+        raise ValueError(f"n_samples={X.shape[0]} while a minimum of 2 is required.")
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
+
+
 # --- Preparing rows ----------------------------------------------------------
 
 
@@ -59,13 +72,16 @@ class RowPrep:
 
     Rows are checked for NaN and infinity, scaled to unit length when
     ``normalize`` (rows of zero length are refused), and shifted by ``-origin``
-    when given. ``float32`` casts the result for the matrix products.
+    when given. ``float32`` casts the result for the matrix products of vector
+    quantization; k-means keeps float64 rows.
     """
 
     normalize: bool
     origin: np.ndarray | None = None
+    float32: bool = True
 
-    def __call__(self, raw, offset, float32=True):
+    def __call__(self, raw, offset, float32=None):
+        float32 = self.float32 if float32 is None else float32
         rows = np.array(raw, dtype=np.float64)
         finite = np.isfinite(rows).all(axis=1)
         if not finite.all():
@@ -117,6 +133,28 @@ def tree_sum(items, add=operator.add):
         pairs = [add(a, b) for a, b in zip(items[::2], items[1::2], strict=False)]
         items = pairs + ([items[-1]] if len(items) % 2 else [])
     return items[0]
+
+
+def streamed_tree_sum(items):
+    """``tree_sum(items)``, holding only O(log n) partial sums at a time.
+
+    A partial sum of ``2**level`` items waits on a stack until a sum of the
+    same size joins it; the leftovers are added from the smallest up, which
+    is where ``tree_sum`` carries an odd item (checked against it in the
+    tests). Blocks of a memory map can then return large statistics (the
+    per-cluster histograms of the median update) without piling up.
+    """
+    stack = []  # (level, partial sum), levels strictly decreasing
+    for item in items:
+        level = 0
+        while stack and stack[-1][0] == level:
+            item = stack.pop()[1] + item
+            level += 1
+        stack.append((level, item))
+    total = stack.pop()[1]
+    while stack:
+        total = stack.pop()[1] + total
+    return total
 
 
 # --- In-memory arrays and memory maps ----------------------------------------
@@ -212,9 +250,9 @@ class ArraySource:
             self.prep = prep
 
     def prepare_table(self, prep):
-        """Replace an in-memory table by its prepared float32 copy, once."""
+        """Replace an in-memory table by its prepared copy, once."""
         X = self.X
-        out = np.empty(X.shape, dtype=np.float32)
+        out = np.empty(X.shape, dtype=np.float32 if prep.float32 else np.float64)
 
         def work(start):
             stop = start + PREPARE_ROWS
@@ -241,7 +279,18 @@ class ArraySource:
 
     def reduce(self, kernel, *args):
         """``tree_sum`` of ``kernel(block, offset, *args, prep, pool)`` over blocks."""
-        return tree_sum(
+        return streamed_tree_sum(
+            kernel(block, start, *args, self.prep, self.pool)
+            for start, block in self.blocks()
+        )
+
+    def map_rows(self, kernel, *args):
+        """``kernel(block, offset, *args, prep, pool)`` of every block, in order.
+
+        The kernel returns one value per row of its block; the result is an
+        ndarray of one value per row of the table.
+        """
+        return np.concatenate(
             [
                 kernel(block, start, *args, self.prep, self.pool)
                 for start, block in self.blocks()
@@ -309,6 +358,16 @@ class DaskSource:
             for block, offset in zip(blocks, self.offsets, strict=True)
         ]
         return tree_sum(parts, dask.delayed(operator.add, pure=True)).compute()
+
+    def map_rows(self, kernel, *args):
+        """Lazy dask array of ``kernel(...)`` over the row chunks (1-D)."""
+        offsets, prep = self.offsets, self.prep
+
+        def one_chunk(block, block_info=None):
+            where = 0 if block_info is None else block_info[0]["chunk-location"][0]
+            return kernel(block, offsets[where], *args, prep, None)
+
+        return self.X.map_blocks(one_chunk, drop_axis=1, dtype=np.intp)
 
     def take(self, rows):
         return np.asarray(self.X[rows].compute(), dtype=np.float64)

@@ -1,9 +1,10 @@
-"""Metric-generic k-means kernels: seeding, bounded Lloyd iterations, relocation.
+"""The assignment step of Lloyd on in-memory points, with Hamerly's bounds.
 
-Every function here works on validated float64 arrays of *distinct* points with
-positive weights and takes a ``metric`` object that supplies the distance, the
-per-point cost and the center update (see ``skclust._kmeans``). None of them
-validates its input.
+``InMemoryRuns`` is what the Lloyd engine (``skclust._kmeans._engine``) runs
+over when the points fit in memory: validated float64 arrays of *distinct*
+points with positive weights, and a ``metric`` (``skclust._kmeans._metrics``)
+that supplies the distance, the per-point cost and the center update. None of
+the functions here validates its input.
 
 The Lloyd loop keeps Hamerly's two bounds per point: an upper bound on the
 distance to its own center and a lower bound on the distance to every other
@@ -14,15 +15,14 @@ are those of plain Lloyd iterations; only the work differs.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import contextmanager
 from itertools import pairwise
 
 import numpy as np
 
 from .._threads import blas_threads
-from ._bounds import bounded_assignment, bounded_product_assignment, half_gaps
-from ._cluster_sums import weighted_inertia
+from ._bounds import CenterMoves, PointBounds, bounded_product_assignment
+from ._engine import Candidates, Step
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -63,14 +63,8 @@ _MIN_ROWS_PER_THREAD = 20_000
 _MIN_PRODUCT_ROWS_PER_THREAD = 2_000
 
 
-def _uses_product(n_features, metric):
-    """Whether the assignment ranks centers by matrix products (L2, many
-    features) rather than scanning them."""
-    return n_features > _SCAN_MAX_FEATURES and not metric.manhattan
-
-
 def _min_rows_per_thread(n_features, metric):
-    if _uses_product(n_features, metric):
+    if metric.uses_product(n_features):
         return _MIN_PRODUCT_ROWS_PER_THREAD
     return _MIN_ROWS_PER_THREAD
 
@@ -85,16 +79,6 @@ _BLOCK_ELEMENTS = 1 << 18
 # being gathered and scanned one by one (the gathers cost more than the
 # distances in 64 dimensions, where the bounds skip little).
 _FULL_PASS_FRACTION = 0.3
-
-
-@dataclass
-class LloydResult:
-    """Outcome of one Lloyd run from one initialization."""
-
-    centers: np.ndarray
-    labels: np.ndarray
-    inertia: float
-    n_iter: int
 
 
 def block_rows(n_clusters):
@@ -159,81 +143,6 @@ def nearest_two(X, centers, metric):
     return labels, nearest, second
 
 
-def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
-    """Greedy k-means++ seeding in the metric's own cost.
-
-    Each new center is drawn with probability proportional to
-    ``weight * cost(distance to the nearest chosen center)``, where the cost is
-    the squared distance for L2 and the distance itself for L1, and the best of
-    ``2 + log(n_clusters)`` candidates (lowest total cost) is kept (Arthur and
-    Vassilvitskii, 2007). A point already chosen has zero probability, so the
-    centers are distinct points.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-    """
-    n_local_trials = 2 + int(np.log(n_clusters))
-    cumulative = np.cumsum(sample_weight)
-    first = _draw(cumulative, random_state.uniform(size=1))
-    chosen = [first[0]]
-    closest = metric.pairwise_cost(X, X[chosen])[:, 0]
-    for _ in range(1, n_clusters):
-        cumulative = np.cumsum(sample_weight * closest)
-        candidates = _draw(cumulative, random_state.uniform(size=n_local_trials))
-        candidate_cost = metric.pairwise_cost(X, X[candidates])
-        np.minimum(candidate_cost, closest[:, None], out=candidate_cost)
-        best = np.argmin(sample_weight @ candidate_cost)
-        chosen.append(candidates[best])
-        closest = candidate_cost[:, best]
-    return X[chosen].copy()
-
-
-def _draw(cumulative, uniforms):
-    # side="right" skips points whose weight*cost is zero (e.g. chosen centers).
-    picks = np.searchsorted(cumulative, uniforms * cumulative[-1], side="right")
-    return np.minimum(picks, cumulative.shape[0] - 1)
-
-
-def random_points(X, sample_weight, n_clusters, random_state):
-    """``n_clusters`` distinct points drawn with probability proportional to weight."""
-    probabilities = sample_weight / sample_weight.sum()
-    chosen = random_state.choice(
-        X.shape[0], size=n_clusters, replace=False, p=probabilities
-    )
-    return X[chosen].copy()
-
-
-def relocate_empty_clusters(X, labels, centers, empty, metric):
-    """Move each empty cluster's center onto a point far from its own center.
-
-    Points are taken in decreasing distance to their center, skipping any point
-    that is the last member of its cluster, so that no cluster becomes empty by
-    giving a point away. Labels never point at an empty cluster, so its
-    undefined center is not read. Updates ``labels`` in place.
-
-    Returns
-    -------
-    moved : ndarray of int
-        Indices of the points that moved.
-    previous : ndarray of int
-        Their labels before the move.
-    """
-    n_clusters = centers.shape[0]
-    sizes = np.bincount(labels, minlength=n_clusters)
-    distance = metric.paired(X, centers[labels])
-    moved, previous = [], []
-    for far in np.argsort(-distance, kind="stable"):
-        if len(moved) == len(empty):
-            break
-        if sizes[labels[far]] > 1 and distance[far] > 0:
-            sizes[labels[far]] -= 1
-            previous.append(labels[far])
-            labels[far] = empty[len(moved)]
-            moved.append(far)
-    return np.asarray(moved, dtype=np.intp), np.asarray(previous, dtype=np.intp)
-
-
 def _ranking_dtype(X):
     """float32 for ranking centers by matrix products, unless the scale of
     ``X`` is outside ``[_SINGLE_MIN_SCALE, _SINGLE_MAX_SCALE]``.
@@ -279,7 +188,7 @@ class _Bounds:
         self._index = np.empty(n_samples, dtype=np.intp)
         self._previous = np.empty(n_samples, dtype=np.intp)
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
-        self._product = _uses_product(X.shape[1], metric)
+        self._product = metric.uses_product(X.shape[1])
         if self._product:
             self._squared_norms = np.einsum("ij,ij->i", X, X)
             self._chunk_rows = max(
@@ -301,7 +210,7 @@ class _Bounds:
         """Record that the centers moved by ``shift`` to ``centers``."""
         self._shift = shift
         if centers.shape[0] > 1:
-            half_gaps(centers, self.metric.manhattan, self._half_gap)
+            self.metric.half_gaps(centers, self._half_gap)
 
     def reset(self, index, own_distance, other_distance):
         self.upper[index] = own_distance
@@ -330,9 +239,7 @@ class _Bounds:
             Their labels before the step.
         """
         shift = self._shift
-        fastest = int(np.argmax(shift))
-        largest = float(shift[fastest])
-        runner_up = float(np.max(np.delete(shift, fastest), initial=0.0))
+        moves = CenterMoves(shift, self._half_gap)
 
         if self._product:
             dtype = self._ranking_dtype
@@ -344,6 +251,13 @@ class _Bounds:
 
         def assign_block(block):
             rows = self._blocks[block]
+            state = PointBounds(
+                self.labels[rows],
+                self.upper[rows],
+                self.lower[rows],
+                self._index[rows],
+                self._previous[rows],
+            )
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
@@ -351,34 +265,13 @@ class _Bounds:
                     centers,
                     centers_ranked,
                     center_norms,
-                    self.labels[rows],
-                    self.upper[rows],
-                    self.lower[rows],
-                    shift,
-                    fastest,
-                    largest,
-                    runner_up,
-                    self._half_gap,
                     self._chunk_rows,
-                    self._index[rows],
-                    self._previous[rows],
+                    state,
+                    moves,
                     self._counts[block],
                 )
-            return bounded_assignment(
-                self.X[rows],
-                centers,
-                self.labels[rows],
-                self.upper[rows],
-                self.lower[rows],
-                shift,
-                fastest,
-                largest,
-                runner_up,
-                self._half_gap,
-                self.metric.manhattan,
-                self._scan,
-                self._index[rows],
-                self._previous[rows],
+            return self.metric.scan_assignment(
+                self.X[rows], centers, state, moves, self._scan
             )
 
         if len(self._blocks) == 1:
@@ -417,108 +310,113 @@ class _Bounds:
         return suspect[changed], previous[changed]
 
 
-def lloyd(
-    X, sample_weight, centers_init, metric, max_iter, tol, verbose=0, n_threads=1
-):
-    """Lloyd's algorithm in the given metric, from one initialization.
+def nearest_exactly(X, centers, metric):
+    """Nearest center of each row and the distance to it, as the bounded
+    assignment finds them (ties to the lowest index, near ties settled by
+    coordinate differences), for rows seen once.
 
-    Alternates assignment (each point to its nearest center) and update (each
-    center to the minimiser of its cluster's weighted cost: the mean for L2, the
-    coordinate-wise median for L1). Stops when an assignment step changes no
-    label ("strict convergence"), when the squared Euclidean center shift summed
-    over centers is at most ``tol``, or after ``max_iter`` iterations; in the
-    last two cases a final assignment step makes the labels match the centers.
-    Iteration counts and stopping rule are those of scikit-learn's Lloyd.
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64, C-contiguous
+    centers : ndarray of shape (n_clusters, n_features)
+    metric : class
+        ``Euclidean`` or ``Manhattan``.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+    distance : ndarray of shape (n_samples,)
+    """
+    bounds = _Bounds(X, centers.shape[0], metric)
+    bounds.assign(np.ascontiguousarray(centers, dtype=np.float64))
+    return bounds.labels, bounds.upper
+
+
+class InMemoryRuns:
+    """Lloyd runs over in-memory distinct points: the fast path of the engine.
+
+    Keeps, per run, the labels and Hamerly's bounds of every point (``_Bounds``)
+    and the metric's center update (its ``updater``), so that an assignment
+    step examines only the points whose bounds fail and an update adds only
+    the points that changed cluster.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Distinct points, C-contiguous.
+        Distinct points, C-contiguous float64.
     sample_weight : ndarray of shape (n_samples,)
         Positive weights.
-    centers_init : ndarray of shape (n_clusters, n_features)
-    metric : object
-        Distance, cost and update (see ``skclust._kmeans``), bound to X.
-    max_iter : int
-    tol : float
-        Absolute tolerance on the summed squared center shift.
-    verbose : int
-    n_threads : int, default=1
-        Threads for the assignment step (the compiled kernel releases the GIL).
-
-    Returns
-    -------
-    LloydResult
+    n_clusters : int
+    metric : class
+    pool : ThreadPoolExecutor or None
+    n_threads : int
     """
-    with ExitStack() as stack:
-        # BLAS runs on one thread: the assignment is parallel over blocks of
-        # rows, and its products of a few hundred rows lose more than they
-        # gain when BLAS splits them (20,000 x 64, k = 16: 2x slower).
-        stack.enter_context(blas_threads(1))
-        pool = None
+
+    def __init__(self, X, sample_weight, n_clusters, metric, pool=None, n_threads=1):
+        self.X = X
+        self.sample_weight = sample_weight
+        self.metric = metric
+        self._bounds = _Bounds(X, n_clusters, metric, pool, n_threads)
+        self._updater = metric.updater(X, sample_weight, n_clusters)
+        self._changed = None
+
+    def assign(self, runs, centers):
+        (center,) = centers
+        changed, previous = self._bounds.assign(center)
+        self._changed = changed
+        new_centers, sizes = self._updater.update(
+            self._bounds.labels, changed, previous
+        )
+        return [Step(new_centers, sizes, changed.size)]
+
+    def farthest(self, runs, updated, limit):
+        (centers,) = updated
+        labels = self._bounds.labels
+        distance = self.metric.paired(self.X, centers[labels])
+        order = np.argsort(-distance, kind="stable")[:limit]
+        return [Candidates(distance[order], order, labels[order])]
+
+    def move(self, run, index, targets):
+        labels = self._bounds.labels
+        previous = labels[index]
+        labels[index] = targets
+        centers, sizes = self._updater.update(labels, index, previous)
+        # A moved point sits on its new center; its lower bound is unknown.
+        own = self.metric.paired(self.X[index], centers[labels[index]])
+        self._bounds.reset(index, own, 0)
+        changed = np.union1d(self._changed, index)
+        return Step(centers, sizes, changed.size)
+
+    def centers_moved(self, run, old, new):
+        self._bounds.move_centers(self.metric.paired(new, old), new)
+
+    def finish(self, centers, strict):
+        """Labels of the final centers (one more step unless converged)."""
+        if not strict[0]:
+            self._bounds.assign(centers[0])
+        return [self._bounds.labels]
+
+    def costs(self, runs, centers):
+        return [
+            self.metric.inertia(self.X, self.sample_weight, c, self._bounds.labels)
+            for c in centers
+        ]
+
+
+@contextmanager
+def in_memory_runs(X, sample_weight, n_clusters, metric, n_threads=1):
+    """``InMemoryRuns`` with its thread pool, BLAS on one thread meanwhile.
+
+    The assignment is parallel over blocks of rows, and its products of a few
+    hundred rows lose more than they gain when BLAS splits them (20,000 x 64,
+    k = 16: 2x slower).
+    """
+    with blas_threads(1):
         min_rows = _min_rows_per_thread(X.shape[1], metric)
         if n_threads > 1 and X.shape[0] >= 2 * min_rows:
-            pool = stack.enter_context(ThreadPoolExecutor(n_threads))
-        bounds = _Bounds(X, centers_init.shape[0], metric, pool, n_threads)
-        return _lloyd(
-            X, sample_weight, centers_init, metric, max_iter, tol, verbose, bounds
-        )
-
-
-def _lloyd(X, sample_weight, centers_init, metric, max_iter, tol, verbose, bounds):
-    centers = np.ascontiguousarray(centers_init, dtype=np.float64)
-    labels = bounds.labels
-    strict = False
-    for iteration in range(max_iter):
-        changed, previous = bounds.assign(centers)
-        new_centers, sizes = metric.cluster_centers(labels, changed, previous)
-        empty = np.flatnonzero(sizes == 0)
-        if empty.size:
-            moved, moved_from = relocate_empty_clusters(
-                X, labels, new_centers, empty, metric
-            )
-            new_centers, _ = metric.cluster_centers(labels, moved, moved_from)
-            # A moved point sits on its new center; its lower bound is unknown.
-            bounds.reset(moved, metric.paired(X[moved], new_centers[labels[moved]]), 0)
-            changed = np.union1d(changed, moved)
-            if verbose:
-                print(
-                    f"Relocated {empty.size} empty cluster(s) {empty.tolist()} "
-                    "to the points farthest from their centers."
+            with ThreadPoolExecutor(n_threads) as pool:
+                yield InMemoryRuns(
+                    X, sample_weight, n_clusters, metric, pool, n_threads
                 )
-        if verbose:
-            cost = _inertia(X, sample_weight, new_centers, labels, metric)
-            print(f"Iteration {iteration}, inertia {cost:.6g}")
-        if iteration and not changed.size:
-            strict = True
-            centers = new_centers
-            if verbose:
-                print(f"Converged at iteration {iteration}: strict convergence.")
-            break
-        shift_sq = float(((new_centers - centers) ** 2).sum())
-        bounds.move_centers(metric.paired(new_centers, centers), new_centers)
-        centers = new_centers
-        if shift_sq <= tol:
-            if verbose:
-                print(
-                    f"Converged at iteration {iteration}: center shift "
-                    f"{shift_sq:.3g} within tolerance {tol:.3g}."
-                )
-            break
-    if not strict:
-        bounds.assign(centers)
-    inertia = _inertia(X, sample_weight, centers, labels, metric)
-    return LloydResult(centers, labels, inertia, iteration + 1)
-
-
-def _inertia(X, sample_weight, centers, labels, metric):
-    """Weighted cost from coordinate differences (in blocks of rows for L1)."""
-    if not metric.manhattan:
-        return weighted_inertia(X, sample_weight, centers, labels)
-    total = 0.0
-    step = block_rows(X.shape[1])
-    for start in range(0, X.shape[0], step):
-        rows = slice(start, start + step)
-        distance = metric.paired(X[rows], centers[labels[rows]])
-        total += float(sample_weight[rows] @ metric.cost(distance))
-    return total
+        else:
+            yield InMemoryRuns(X, sample_weight, n_clusters, metric)

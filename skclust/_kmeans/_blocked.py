@@ -1,0 +1,386 @@
+"""Lloyd runs over rows read in blocks: memory maps, dask chunks, batches.
+
+``BlockedRuns`` is what the Lloyd engine (``skclust._kmeans._engine``) runs
+over when the rows come from a source of ``skclust._kmeans._sources``: every
+assignment step is one ``reduce`` of the source, a kernel mapped over blocks
+of rows (each block split into sub-blocks shared by the source's threads)
+and a sum of the per-block results in a fixed tree. Each block is assigned
+in every run still going, so product quantization reads the table once per
+iteration for all its sub-codebooks. Nothing keeps per-row state between
+passes: labels are recomputed from the centers whenever a pass needs them.
+
+The kernels take a block of raw rows, the index of its first row, their own
+arguments, the source's ``RowPrep`` and a thread pool (or None), and return
+a result that adds with ``+``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._engine import Candidates, Step
+from ._sources import RowPrep
+
+# Elements of the (rows x centers) distance matrix of one sub-block: 4 MB in
+# float32, which measured as fast as larger blocks for the matrix product
+# and keeps the scratch memory small.
+_SUB_BLOCK_ELEMENTS = 1 << 20
+
+
+def sub_block_rows(n_clusters, n_features):
+    return max(64, _SUB_BLOCK_ELEMENTS // max(n_clusters, n_features))
+
+
+def sum_over_sub_blocks(block, offset, rows, prep, pool, work):
+    """Sum of ``work(prepared rows, start)`` over sub-blocks of ``rows`` rows.
+
+    The results are added in sub-block order as they arrive, so only a few
+    are held at a time whatever the size of the block, and the sum does not
+    depend on the number of threads.
+    """
+    starts = range(0, block.shape[0], rows)
+
+    def one(start):
+        part = block[start : start + rows]
+        return work(part if prep is None else prep(part, offset + start), start)
+
+    results = map(one, starts) if pool is None else pool.map(one, starts)
+    total = next(results)
+    for result in results:
+        total = total + result
+    return total
+
+
+# --- Statistics of the table -------------------------------------------------
+
+
+@dataclass
+class TableStats:
+    """Row count, mean and sum of squared deviations per column (Chan et
+    al.), and optionally each column's range and integrality."""
+
+    count: int
+    mean: np.ndarray
+    m2: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+    integral: np.ndarray | None = None
+
+    @property
+    def variance(self):
+        return self.m2 / self.count
+
+    def __add__(self, other):
+        if not self.count or not other.count:
+            return self if other.count == 0 else other
+        count = self.count + other.count
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.count / count)
+        m2 = self.m2 + other.m2 + delta**2 * (self.count * other.count / count)
+        if self.low is None:
+            return TableStats(count, mean, m2)
+        return TableStats(
+            count,
+            mean,
+            m2,
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+            self.integral & other.integral,
+        )
+
+
+def _stats_kernel(block, offset, ranges, prep, pool):
+    """Statistics of a block's rows, prepared but not centered (which also
+    checks the rows)."""
+
+    def work(rows, start):
+        mean = rows.mean(axis=0)
+        stats = TableStats(rows.shape[0], mean, ((rows - mean) ** 2).sum(axis=0))
+        if ranges:
+            stats.low, stats.high = rows.min(axis=0), rows.max(axis=0)
+            stats.integral = (rows == np.rint(rows)).all(axis=0)
+        return stats
+
+    n_features = block.shape[1]
+    # float64 copies of the rows are the scratch here: keep them near 2 MB.
+    rows = max(64, _SUB_BLOCK_ELEMENTS // (4 * max(1, n_features)))
+    uncentered = RowPrep(prep.normalize, None, float32=False)
+    return sum_over_sub_blocks(block, offset, rows, uncentered, pool, work)
+
+
+def table_stats(source, ranges=False):
+    """``TableStats`` of the prepared (uncentered) rows of ``source``, one pass.
+
+    ``ranges`` adds each column's smallest and largest value and whether it
+    holds integers only.
+    """
+    return source.reduce(_stats_kernel, ranges)
+
+
+# --- The runs ----------------------------------------------------------------
+
+
+class BlockedRuns:
+    """Lloyd runs over the rows of a source, one pass per assignment step.
+
+    Parameters
+    ----------
+    source : ArraySource or DaskSource
+        Prepares its rows as the runs expect them (checked, centered).
+    metric : class
+        ``Euclidean``, ``Euclidean32`` (float32 rows) or ``Manhattan``.
+    columns : list of slice
+        Columns of each run's rows.
+    n_clusters : int
+    layout : object or None
+        What ``metric.block_layout`` gave (the L1 histogram features).
+    """
+
+    def __init__(self, source, metric, columns, n_clusters, layout=None):
+        self.source = source
+        self.metric = metric
+        self.columns = columns
+        self.n_clusters = n_clusters
+        self.layout = layout
+        self._assigned = {}
+        self._stats = {}
+
+    def _models(self, runs, centers, overrides=None):
+        return [
+            _Model(
+                self.columns[i],
+                self.metric.prepared_for_blocks(c),
+                None if overrides is None else overrides[j],
+            )
+            for j, (i, c) in enumerate(zip(runs, centers, strict=True))
+        ]
+
+    def _step(self, run, stats):
+        model = self._assigned[run]
+
+        def refine(kernel, *args):
+            return self.source.reduce(_refine_kernel, self.metric, model, kernel, args)
+
+        centers = self.metric.centers_from(stats, self.layout, refine)
+        return Step(centers, stats.sizes, None)
+
+    def assign(self, runs, centers):
+        models = self._models(runs, centers)
+        stats = _reduce_stats(
+            self.source, self.metric, models, self.n_clusters, self.layout
+        )
+        steps = []
+        for i, model, found in zip(runs, models, stats, strict=True):
+            self._assigned[i] = model
+            steps.append(self._step(i, found))
+        return steps
+
+    def farthest(self, runs, updated, limit):
+        models = [self._assigned[i] for i in runs]
+        found = self.source.reduce(
+            _farthest_kernel, self.metric, models, updated, limit
+        )
+        return [
+            Candidates(found.distance[j], found.index[j], found.labels[j])
+            for j in range(len(runs))
+        ]
+
+    def move(self, run, index, targets):
+        """Assign the rows at ``index`` to ``targets``, the rest as before."""
+        model = self._assigned[run]
+        model = _Model(model.columns, model.prepared, (index, targets))
+        (stats,) = _reduce_stats(
+            self.source, self.metric, [model], self.n_clusters, self.layout
+        )
+        self._assigned[run] = model
+        return self._step(run, stats)
+
+    def centers_moved(self, run, old, new):
+        """Nothing to do: no bounds are kept between passes."""
+
+    def finish(self, centers, strict):
+        return [None] * len(centers)
+
+    def costs(self, runs, centers):
+        models = self._models(list(runs), centers)
+        found = self.source.reduce(_cost_kernel, self.metric, models)
+        return [cost.total for cost in found.items]
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One run as the kernels see it: its columns, its centers prepared for
+    ``metric.block_labels``, and rows whose label is imposed (index, labels)."""
+
+    columns: slice
+    prepared: object
+    overrides: tuple | None = None
+
+    def labels(self, metric, rows, first_row, with_distance=True):
+        """Label and distance of each row of a sub-block starting at ``first_row``."""
+        labels, distance = metric.block_labels(rows, self.prepared, with_distance)
+        if self.overrides is not None:
+            index, targets = self.overrides
+            inside = (index >= first_row) & (index < first_row + rows.shape[0])
+            labels[index[inside] - first_row] = targets[inside]
+        return labels, distance
+
+
+def _rows_of(rows, model, metric):
+    part = rows[:, model.columns]
+    if metric.float32:
+        return part
+    return np.ascontiguousarray(part, dtype=np.float64)
+
+
+@dataclass
+class _PerRun:
+    """One addable result per run."""
+
+    items: list
+
+    def __add__(self, other):
+        return _PerRun([a + b for a, b in zip(self.items, other.items, strict=True)])
+
+
+def _reduce_stats(source, metric, models, n_clusters, layout):
+    """The metric's per-cluster statistics of each model, in one pass."""
+    return source.reduce(_assign_kernel, metric, models, n_clusters, layout).items
+
+
+def cluster_stats(source, metric, columns, centers):
+    """Per-cluster statistics of the rows of ``source`` assigned to ``centers``.
+
+    One pass; one result per pair of columns and centers (for L2: sizes and
+    sums, ``MeanStats``).
+    """
+    models = [
+        _Model(cols, metric.prepared_for_blocks(c))
+        for cols, c in zip(columns, centers, strict=True)
+    ]
+    return _reduce_stats(source, metric, models, centers[0].shape[0], None)
+
+
+def _assign_kernel(block, offset, metric, models, n_clusters, layout, prep, pool):
+    """Assign a block's rows in every run and reduce the metric's statistics."""
+
+    def work(rows, start):
+        out = []
+        for model in models:
+            x = _rows_of(rows, model, metric)
+            labels, _ = model.labels(metric, x, offset + start, False)
+            out.append(metric.block_stats(x, labels, n_clusters, layout))
+        return _PerRun(out)
+
+    size = sub_block_rows(n_clusters, block.shape[1])
+    return sum_over_sub_blocks(block, offset, size, prep, pool, work)
+
+
+def _refine_kernel(block, offset, metric, model, kernel, args, prep, pool):
+    """``kernel(rows, labels, *args)`` on a block, with one run's labels."""
+
+    def work(rows, start):
+        x = _rows_of(rows, model, metric)
+        labels, _ = model.labels(metric, x, offset + start, False)
+        return kernel(x, labels, *args)
+
+    size = sub_block_rows(1024, block.shape[1])
+    return sum_over_sub_blocks(block, offset, size, prep, pool, work)
+
+
+@dataclass
+class _Cost:
+    total: float
+
+    def __add__(self, other):
+        return _Cost(self.total + other.total)
+
+
+def _cost_kernel(block, offset, metric, models, prep, pool):
+    """Summed cost of a block's rows to their nearest center, per run."""
+
+    def work(rows, start):
+        out = []
+        for model in models:
+            x = _rows_of(rows, model, metric)
+            _, distance = model.labels(metric, x, offset + start)
+            out.append(_Cost(float(metric.cost(distance).sum())))
+        return _PerRun(out)
+
+    size = sub_block_rows(1024, block.shape[1])
+    return sum_over_sub_blocks(block, offset, size, prep, pool, work)
+
+
+@dataclass
+class _Farthest:
+    """Per run, the rows farthest from their updated center (at most ``limit``).
+
+    Kept sorted by decreasing distance, ties by increasing row index.
+    """
+
+    distance: list
+    index: list
+    labels: list
+    limit: int
+
+    def __add__(self, other):
+        merged = _Farthest([], [], [], self.limit)
+        for parts in zip(
+            self.distance,
+            other.distance,
+            self.index,
+            other.index,
+            self.labels,
+            other.labels,
+            strict=True,
+        ):
+            distance = np.concatenate(parts[0:2])
+            index = np.concatenate(parts[2:4])
+            order = np.lexsort((index, -distance))[: self.limit]
+            merged.distance.append(distance[order])
+            merged.index.append(index[order])
+            merged.labels.append(np.concatenate(parts[4:6])[order])
+        return merged
+
+
+def _farthest_kernel(block, offset, metric, models, updated, limit, prep, pool):
+    """Rows farthest from the updated center of the cluster they were assigned."""
+
+    def work(rows, start):
+        out = _Farthest([], [], [], limit)
+        for model, centers in zip(models, updated, strict=True):
+            x = _rows_of(rows, model, metric)
+            labels, _ = model.labels(metric, x, offset + start)
+            distance = metric.paired(np.asarray(x, dtype=np.float64), centers[labels])
+            order = np.lexsort((np.arange(len(distance)), -distance))[:limit]
+            out.distance.append(distance[order])
+            out.index.append(offset + start + order)
+            out.labels.append(labels[order])
+        return out
+
+    size = sub_block_rows(max(c.shape[0] for c in updated), block.shape[1])
+    return sum_over_sub_blocks(block, offset, size, prep, pool, work)
+
+
+# --- Labels of the final centers ---------------------------------------------
+
+
+def _labels_kernel(block, offset, metric, model, prep, pool):
+    """Nearest center of each row of a block (intp)."""
+    size = sub_block_rows(1024, block.shape[1])
+    starts = range(0, block.shape[0], size)
+
+    def one(start):
+        part = block[start : start + size]
+        part = part if prep is None else prep(part, offset + start)
+        x = _rows_of(part, model, metric)
+        return model.labels(metric, x, offset + start, False)[0]
+
+    parts = map(one, starts) if pool is None else pool.map(one, starts)
+    return np.concatenate(list(parts)).astype(np.intp)
+
+
+def nearest_labels(source, metric, centers):
+    """Nearest center of every row of a source: ndarray, or dask array."""
+    model = _Model(slice(None), metric.prepared_for_blocks(centers))
+    return source.map_rows(_labels_kernel, metric, model)

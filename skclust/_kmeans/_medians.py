@@ -1,0 +1,468 @@
+"""Exact weighted medians per cluster: the center update of the L1 metric.
+
+In memory (``ClusterMedians``), a feature whose values are integers of small
+range (8-bit colours) keeps a weighted histogram of its values per cluster,
+updated from the points that changed cluster; its medians are read off the
+cumulative histogram. Other features are sorted once per fit and their
+medians found by a linear-time regrouping by cluster at every update.
+
+On rows read in blocks (``MedianStats`` and :func:`select_medians`), the
+histograms add over blocks as they are; other features find each cluster's
+median by counting in value ranges: every pass counts the rows of each
+(cluster, feature) in 256 sub-ranges of the range known to hold the median,
+until few rows are left in it, and a last pass collects those rows. Ranges
+are taken over the float64 bit patterns made monotone, so they split exactly
+and no value is rounded: the medians are those of the in-memory update.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Widest value range (max - min + 1) kept as a per-cluster histogram.
+_HISTOGRAM_MAX_SPAN = 4096
+
+# Sub-ranges per pass of the selection on rows read in blocks (a power of 2).
+_SELECT_BITS = 8
+_SELECT_BINS = 1 << _SELECT_BITS
+
+# A (cluster, feature) whose median sub-range holds at most this many rows
+# has them collected and sorted.
+_COLLECT_ROWS = 256
+
+_TOP_BIT = np.uint64(1 << 63)
+_NO_KEY = np.iinfo(np.uint64).max
+
+
+# --- In memory ---------------------------------------------------------------
+
+
+def small_integer_codes(column):
+    """``(codes, low, span)`` when ``column`` holds integers of small range."""
+    low, high = column.min(), column.max()
+    span = int(high - low) + 1
+    if span > _HISTOGRAM_MAX_SPAN or not np.array_equal(column, np.rint(column)):
+        return None
+    return (column - low).astype(np.intp), low, span
+
+
+class ClusterMedians:
+    """Weighted coordinate-wise medians of in-memory points, kept between steps."""
+
+    def __init__(self, X, sample_weight, n_clusters):
+        self._columns = np.ascontiguousarray(X.T)
+        self._weights = sample_weight
+        self._n_clusters = n_clusters
+        self._codes = [small_integer_codes(column) for column in self._columns]
+        self._order = [
+            None if codes else np.argsort(column, kind="stable")
+            for codes, column in zip(self._codes, self._columns, strict=True)
+        ]
+        self._histograms = [None] * len(self._columns)
+
+    def update(self, labels, changed, previous):
+        """Medians (NaN rows for empty clusters) and sizes of the clusters,
+        given the points that changed label since the last call and their
+        old labels (as ``ClusterMeans.update``)."""
+        k = self._n_clusters
+        sizes = np.bincount(labels, minlength=k)
+        weight = np.bincount(labels, weights=self._weights, minlength=k)
+        medians = []
+        for j, column in enumerate(self._columns):
+            if self._codes[j] is None:
+                medians.append(
+                    weighted_medians(
+                        column, self._order[j], self._weights, labels, weight
+                    )
+                )
+                continue
+            codes, low, span = self._codes[j]
+            self._histograms[j] = _update_histogram(
+                self._histograms[j],
+                codes,
+                span,
+                self._weights,
+                labels,
+                changed,
+                previous,
+                k,
+            )
+            self._histograms[j][sizes == 0] = 0.0
+            medians.append(histogram_medians(self._histograms[j]) + low)
+        return np.stack(medians, axis=1), sizes
+
+
+def _update_histogram(histogram, codes, span, weights, labels, changed, previous, k):
+    """Per-cluster weighted histogram of ``codes``, shape (k, span).
+
+    Rebuilt from all points on the first call or when many points changed;
+    otherwise the changed points are moved from their old row to the new one.
+    """
+    if histogram is None or 4 * changed.size > labels.shape[0]:
+        flat = np.bincount(labels * span + codes, weights=weights, minlength=k * span)
+        return flat.reshape(k, span)
+    if changed.size:
+        moved_codes, moved_weights = codes[changed], weights[changed]
+        histogram += np.bincount(
+            labels[changed] * span + moved_codes,
+            weights=moved_weights,
+            minlength=k * span,
+        ).reshape(k, span)
+        histogram -= np.bincount(
+            previous * span + moved_codes, weights=moved_weights, minlength=k * span
+        ).reshape(k, span)
+    return histogram
+
+
+def histogram_medians(histogram):
+    """Weighted median bin of each row of a (k, span) histogram (NaN if empty).
+
+    As in :func:`weighted_medians`, when the cumulative weight reaches exactly
+    half the total, the midpoint between that bin and the next non-empty one is
+    returned.
+    """
+    cumulative = np.cumsum(histogram, axis=1)
+    total = cumulative[:, -1]
+    half = 0.5 * total
+    position = np.argmax(cumulative >= half[:, None], axis=1)
+    rows = np.arange(histogram.shape[0])
+    bins = np.arange(histogram.shape[1])
+    later = (histogram > 0) & (bins[None, :] > position[:, None])
+    has_later = later.any(axis=1)
+    halfway = (cumulative[rows, position] == half) & has_later
+    median = position.astype(np.float64)
+    median[halfway] = 0.5 * (position[halfway] + np.argmax(later[halfway], axis=1))
+    median[total == 0] = np.nan
+    return median
+
+
+def weighted_medians(values, order, weights, labels, cluster_weight):
+    """Weighted median of ``values`` within each cluster.
+
+    The median of a cluster is a value at which the cluster's cumulative weight
+    first reaches half its total. When it reaches exactly half, every value
+    between that one and the next minimises the L1 cost; the midpoint is
+    returned, which is what ``numpy.median`` gives for unit weights.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,)
+    order : ndarray of shape (n_samples,)
+        ``argsort(values)``, computed once per fit since values never change.
+    weights : ndarray of shape (n_samples,)
+        Positive weights.
+    labels : ndarray of shape (n_samples,)
+    cluster_weight : ndarray of shape (n_clusters,)
+        Total weight of each cluster.
+
+    Returns
+    -------
+    medians : ndarray of shape (n_clusters,)
+        NaN for empty clusters.
+    """
+    n_clusters = cluster_weight.shape[0]
+    # A stable sort of the labels, taken in value order, groups the points by
+    # cluster with values still ascending inside each group. Small integer keys
+    # make numpy use a linear-time radix sort.
+    key_type = np.int16 if n_clusters <= np.iinfo(np.int16).max else np.int32
+    grouped = order[np.argsort(labels[order].astype(key_type), kind="stable")]
+    sorted_values = values[grouped]
+    cumulative = np.cumsum(weights[grouped])
+    sizes = np.bincount(labels, minlength=n_clusters)
+    return _medians_of_groups(
+        sorted_values, cumulative, sizes, cluster_weight, np.full(n_clusters, np.nan)
+    )
+
+
+def _medians_of_groups(sorted_values, cumulative, sizes, group_weight, after):
+    """Weighted medians of consecutive groups of ascending values.
+
+    ``cumulative`` is the running weight over all groups, ``group_weight``
+    each group's total, ``after`` the value following each group's last one
+    (NaN when there is none): the midpoint rule may need it.
+    """
+    stops = np.cumsum(sizes)
+    starts = stops - sizes
+    medians = np.full(sizes.shape[0], np.nan)
+    filled = sizes > 0
+    start, stop = starts[filled], stops[filled]
+    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    target = before + 0.5 * group_weight[filled]
+    position = np.clip(np.searchsorted(cumulative, target), start, stop - 1)
+    median = sorted_values[position]
+    exact = cumulative[position] == target
+    inside = exact & (position + 1 < stop)
+    median[inside] = 0.5 * (
+        sorted_values[position[inside]] + sorted_values[position[inside] + 1]
+    )
+    following = after[filled]
+    beyond = exact & (position + 1 == stop) & ~np.isnan(following)
+    median[beyond] = 0.5 * (median[beyond] + following[beyond])
+    medians[filled] = median
+    return medians
+
+
+# --- On rows read in blocks --------------------------------------------------
+
+
+def sortable_keys(values):
+    """uint64 keys of float64 ``values`` whose order is that of the values."""
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    return np.where(bits >= _TOP_BIT, ~bits, bits | _TOP_BIT)
+
+
+def key_values(keys):
+    """The float64 values of ``sortable_keys``."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    return np.where(keys >= _TOP_BIT, keys & ~_TOP_BIT, ~keys).view(np.float64)
+
+
+@dataclass(frozen=True)
+class MedianLayout:
+    """Which features keep per-cluster histograms, and their offsets.
+
+    ``histogram[j]`` is ``(low, span)`` for a feature of small integers, else
+    None; ``selected`` lists the other features.
+    """
+
+    histogram: tuple
+
+    @property
+    def selected(self):
+        return [j for j, h in enumerate(self.histogram) if h is None]
+
+    @classmethod
+    def of(cls, low, high, integral):
+        """From each feature's smallest and largest value and integrality."""
+        histogram = []
+        for lo, hi, whole in zip(low, high, integral, strict=True):
+            span = int(hi - lo) + 1
+            small = whole and span <= _HISTOGRAM_MAX_SPAN
+            histogram.append((float(lo), span) if small else None)
+        return cls(tuple(histogram))
+
+
+@dataclass
+class MedianStats:
+    """What one pass reduces for the median update of rows read in blocks.
+
+    Per cluster: its size; per histogram feature, a (k, span) row count of its
+    values; per selected feature, the smallest and largest key in the cluster.
+    """
+
+    sizes: np.ndarray
+    histograms: list
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, rows, labels, n_clusters, layout):
+        sizes = np.bincount(labels, minlength=n_clusters)
+        histograms = []
+        for j, entry in enumerate(layout.histogram):
+            if entry is None:
+                continue
+            low, span = entry
+            codes = np.rint(rows[:, j] - low).astype(np.intp)
+            counts = np.bincount(labels * span + codes, minlength=n_clusters * span)
+            histograms.append(counts.reshape(n_clusters, span))
+        selected = layout.selected
+        low = np.full((n_clusters, len(selected)), _NO_KEY, dtype=np.uint64)
+        high = np.zeros((n_clusters, len(selected)), dtype=np.uint64)
+        for position, j in enumerate(selected):
+            keys = sortable_keys(rows[:, j])
+            np.minimum.at(low[:, position], labels, keys)
+            np.maximum.at(high[:, position], labels, keys)
+        return cls(sizes, histograms, low, high)
+
+    def __add__(self, other):
+        return MedianStats(
+            self.sizes + other.sizes,
+            [a + b for a, b in zip(self.histograms, other.histograms, strict=True)],
+            np.minimum(self.low, other.low),
+            np.maximum(self.high, other.high),
+        )
+
+
+def medians_from(stats, layout, refine):
+    """Coordinate-wise medians of each cluster from a pass's ``MedianStats``.
+
+    ``refine(kernel, *args)`` reduces ``kernel(rows, labels, *args)`` over
+    the rows with the labels of that pass; the selected features need a few
+    such passes.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        NaN rows for empty clusters.
+    """
+    n_clusters = stats.sizes.shape[0]
+    centers = np.full((n_clusters, len(layout.histogram)), np.nan)
+    histograms = iter(stats.histograms)
+    for j, entry in enumerate(layout.histogram):
+        if entry is not None:
+            centers[:, j] = histogram_medians(next(histograms)) + entry[0]
+    selected = layout.selected
+    if selected:
+        centers[:, selected] = select_medians(
+            stats.sizes, stats.low, stats.high, selected, refine
+        )
+    centers[stats.sizes == 0] = np.nan
+    return centers
+
+
+def _bit_length(x):
+    """Number of significant bits of each uint64 in ``x``."""
+    x = x.copy()
+    length = np.zeros(x.shape, dtype=np.uint64)
+    for bits in (32, 16, 8, 4, 2, 1):
+        big = x >= np.uint64(1 << bits)
+        x[big] >>= np.uint64(bits)
+        length[big] += np.uint64(bits)
+    return length + (x > 0)
+
+
+def select_medians(sizes, low, high, features, refine):
+    """Exact unit-weight medians of ``features`` per cluster, by counting passes.
+
+    Parameters
+    ----------
+    sizes : ndarray of shape (n_clusters,)
+        Rows per cluster.
+    low, high : ndarray of shape (n_clusters, n_selected), uint64
+        Smallest and largest key of each (cluster, feature).
+    features : list of int
+        Columns of the rows, one per column of ``low``.
+    refine : callable
+        See :func:`medians_from`.
+
+    Returns
+    -------
+    medians : ndarray of shape (n_clusters, n_selected)
+    """
+    target = np.broadcast_to(0.5 * sizes[:, None], low.shape)
+    filled = np.broadcast_to((sizes > 0)[:, None], low.shape)
+    low, high = low.copy(), high.copy()
+    ready = ~filled | (low == high)
+    while not ready.all():
+        refining = ~ready
+        shift = _bit_length(high - low)
+        shift = np.where(shift > _SELECT_BITS, shift - _SELECT_BITS, 0)
+        shift = shift.astype(np.uint64)
+        counts = refine(_range_counts_kernel, features, low, high, shift, refining)
+        below, bins = counts.counts[..., 0], counts.counts[..., 1:]
+        cumulative = below[..., None] + np.cumsum(bins, axis=2)
+        chosen = np.argmax(cumulative >= target[..., None], axis=2)[..., None]
+        in_bin = np.take_along_axis(bins, chosen, axis=2)[..., 0]
+        start = low + (chosen[..., 0].astype(np.uint64) << shift)
+        stop = np.minimum(high, start + ((np.uint64(1) << shift) - np.uint64(1)))
+        low = np.where(refining, start, low)
+        high = np.where(refining, stop, high)
+        ready |= refining & ((in_bin <= _COLLECT_ROWS) | (low == high))
+    found = refine(_collect_kernel, features, low, high, filled & (low < high))
+    following = np.where(found.successor == _NO_KEY, np.nan, 0.0)
+    known = found.successor != _NO_KEY
+    following[known] = key_values(found.successor[known])
+    medians = np.full(low.shape, np.nan)
+    # A range of one key: every row in it has that value.
+    single = filled & (low == high)
+    value = key_values(low[single])
+    halfway = (found.below[single] + found.count[single] == target[single]) & known[
+        single
+    ]
+    value[halfway] = 0.5 * (value[halfway] + following[single][halfway])
+    medians[single] = value
+    # Wider ranges: their few rows, sorted, grouped by (cluster, feature).
+    order = np.lexsort((found.keys, found.pairs))
+    n_pairs = low.size
+    per_pair = np.bincount(found.pairs, minlength=n_pairs)
+    grouped = _medians_of_groups(
+        key_values(found.keys[order]),
+        np.arange(1, order.shape[0] + 1, dtype=np.float64),
+        per_pair,
+        (2.0 * (target - found.below)).ravel(),
+        following.ravel(),
+    ).reshape(low.shape)
+    wide = filled & ~single
+    medians[wide] = grouped[wide]
+    return medians
+
+
+@dataclass
+class _RangeCounts:
+    """Per (cluster, feature): rows below the range, then rows per sub-range."""
+
+    counts: np.ndarray
+
+    def __add__(self, other):
+        return _RangeCounts(self.counts + other.counts)
+
+
+def _range_counts_kernel(rows, labels, features, low, high, shift, active):
+    """``_RangeCounts`` of the ``active`` (cluster, feature) pairs on some rows."""
+    n_clusters, n_selected = low.shape
+    counts = np.zeros((n_clusters, n_selected, _SELECT_BINS + 1), dtype=np.int64)
+    for position, j in enumerate(features):
+        keys = sortable_keys(rows[:, j])
+        on = active[labels, position]
+        lo = low[labels, position]
+        inside = on & (keys >= lo) & (keys <= high[labels, position])
+        bins = (keys[inside] - lo[inside]) >> shift[labels[inside], position]
+        flat = np.bincount(
+            labels[inside] * _SELECT_BINS + bins.astype(np.intp),
+            minlength=n_clusters * _SELECT_BINS,
+        )
+        counts[:, position, 1:] = flat.reshape(n_clusters, _SELECT_BINS)
+        counts[:, position, 0] = np.bincount(
+            labels[on & (keys < lo)], minlength=n_clusters
+        )
+    return _RangeCounts(counts)
+
+
+@dataclass
+class _Collected:
+    """Per (cluster, feature): rows below and in the range, the smallest key
+    above it, and the keys in the range of the pairs that collect them
+    (``pairs`` gives each key's flat (cluster, feature) index)."""
+
+    below: np.ndarray
+    count: np.ndarray
+    successor: np.ndarray
+    pairs: np.ndarray
+    keys: np.ndarray
+
+    def __add__(self, other):
+        return _Collected(
+            self.below + other.below,
+            self.count + other.count,
+            np.minimum(self.successor, other.successor),
+            np.concatenate([self.pairs, other.pairs]),
+            np.concatenate([self.keys, other.keys]),
+        )
+
+
+def _collect_kernel(rows, labels, features, low, high, collect):
+    """``_Collected`` of some rows, keeping keys of the ``collect`` pairs."""
+    n_clusters, n_selected = low.shape
+    below = np.zeros(low.shape, dtype=np.int64)
+    count = np.zeros(low.shape, dtype=np.int64)
+    successor = np.full(low.shape, _NO_KEY, dtype=np.uint64)
+    pairs, kept = [], []
+    for position, j in enumerate(features):
+        keys = sortable_keys(rows[:, j])
+        lo, hi = low[labels, position], high[labels, position]
+        below[:, position] = np.bincount(labels[keys < lo], minlength=n_clusters)
+        inside = (keys >= lo) & (keys <= hi)
+        count[:, position] = np.bincount(labels[inside], minlength=n_clusters)
+        above = keys > hi
+        np.minimum.at(successor[:, position], labels[above], keys[above])
+        take = inside & collect[labels, position]
+        pairs.append(labels[take] * n_selected + position)
+        kept.append(keys[take])
+    return _Collected(
+        below,
+        count,
+        successor,
+        np.concatenate(pairs).astype(np.intp),
+        np.concatenate(kept).astype(np.uint64),
+    )

@@ -1,0 +1,117 @@
+"""``KMeansL2`` and ``KMeansL1`` on tables read in blocks: memory maps, dask.
+
+A ``numpy.memmap`` is read ``batch_size`` rows at a time (every pass releases
+the pages it read, so the memory used stays near one block whatever the size
+of the table), and a dask array one task per row chunk on the active
+scheduler. Both go through the Lloyd engine (``_engine``) with
+``BlockedRuns`` (``_blocked``): from the same initial centers, the labels and
+centers are those of the in-memory fit (the same exact assignment, exact
+means and exact medians), up to the rounding of sums taken in another order.
+
+The functions take validated parameters and a table whose shape and dtype
+were checked; the estimators validate.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._blocked import BlockedRuns, nearest_labels, table_stats
+from ._engine import lloyd, seed_from_sample, seeding_sample
+from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
+
+# Rows per block when reading a memory map and no batch_size is given.
+DEFAULT_BATCH_ROWS = 65_536
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def reads_in_blocks(X, batch_size):
+    """Whether ``fit`` reads ``X`` in blocks rather than loading it.
+
+    Dask arrays always are; memory maps when ``batch_size`` is given or when
+    they hold more than one default block.
+    """
+    if is_dask_array(X):
+        return True
+    return isinstance(X, np.memmap) and (
+        batch_size is not None or X.shape[0] > DEFAULT_BATCH_ROWS
+    )
+
+
+def table_source(X, batch_size, n_threads):
+    """A source of the raw float64 rows of a checked memory map or dask array."""
+    prep = RowPrep(normalize=False, origin=None, float32=False)
+    if is_dask_array(X):
+        return DaskSource(X.rechunk({1: -1}), prep)
+    return ArraySource(X, batch_size or DEFAULT_BATCH_ROWS, prep, n_threads)
+
+
+@dataclass
+class BlockedFit:
+    """The kept run of a fit read in blocks."""
+
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+
+
+def fit_in_blocks(
+    source, metric, n_clusters, init, n_init, max_iter, tol, random_state, verbose
+):
+    """Lloyd runs from ``n_init`` seeds over a source, one pass per iteration.
+
+    A first pass gives the mean (L2 runs on centered rows, as in memory), the
+    variance behind ``tol`` and, for L1, which features keep histograms.
+    Seeding draws its centers from a sample of ``8 * n_clusters`` rows.
+
+    Parameters
+    ----------
+    source : ArraySource or DaskSource
+        From ``table_source``; runs inside its ``running()``.
+    metric : class
+        ``Euclidean`` or ``Manhattan``.
+    n_clusters : int
+    init : {"k-means++", "random"} or ndarray of shape (n_clusters, n_features)
+    n_init : int
+    max_iter : int
+    tol : float
+        Relative to the mean per-feature variance.
+    random_state : RandomState
+    verbose : int
+
+    Returns
+    -------
+    BlockedFit
+        Centers in the space of the rows; labels as an ndarray.
+    """
+    if n_clusters > source.shape[0]:
+        raise ValueError(
+            f"n_clusters={n_clusters} is larger than the number of rows "
+            f"({source.shape[0]})."
+        )
+    stats = table_stats(source, ranges=metric.needs_value_ranges)
+    origin = metric.block_origin(stats.mean)
+    source.use_prep(RowPrep(normalize=False, origin=origin, float32=False))
+    seeds = random_state.randint(_MAX_SEED, size=n_init)
+    if isinstance(init, str):
+        sample = seeding_sample(source, n_clusters, random_state)
+        inits = [
+            seed_from_sample(
+                sample, n_clusters, init, metric, np.random.RandomState(seed)
+            )
+            for seed in seeds
+        ]
+    else:
+        inits = [init - origin]
+    layout = metric.block_layout(stats)
+    runs = BlockedRuns(source, metric, [slice(None)] * len(inits), n_clusters, layout)
+    tols = [tol * float(np.mean(stats.variance))] * len(inits)
+    results = lloyd(runs, inits, tols, max_iter, verbose)
+    # Lowest inertia wins; on an exact tie the earliest seed.
+    best = min(results, key=lambda result: result.inertia)
+    labels = nearest_labels(source, metric, best.centers)
+    if not isinstance(labels, np.ndarray):
+        labels = labels.compute()
+    return BlockedFit(best.centers + origin, labels, best.inertia, best.n_iter)

@@ -1,0 +1,200 @@
+"""KMeansL2 and KMeansL1 on memory maps and dask arrays, through the engine.
+
+From the same explicit init, a table read in blocks gives the labels and
+centers of the in-memory fit: the same exact assignment, means up to the
+order of the sums, and exactly the same medians.
+"""
+
+import operator
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_blobs
+
+from skclust import KMeansL1, KMeansL2
+from skclust._kmeans._medians import key_values, select_medians, sortable_keys
+from skclust._kmeans._sources import streamed_tree_sum, tree_sum
+
+
+def _mapped(tmp_path, X):
+    np.save(tmp_path / "table.npy", X)
+    return np.load(tmp_path / "table.npy", mmap_mode="r")
+
+
+def _blobs(n_features, seed=0, n_samples=3000):
+    X, _ = make_blobs(n_samples, n_features=n_features, centers=8, random_state=seed)
+    return X
+
+
+def _assert_same_fit(blocked, in_memory, exact_centers):
+    assert_array_equal(blocked.labels_, in_memory.labels_)
+    if exact_centers:
+        assert_array_equal(blocked.cluster_centers_, in_memory.cluster_centers_)
+    else:
+        assert_allclose(
+            blocked.cluster_centers_, in_memory.cluster_centers_, rtol=1e-12, atol=1e-12
+        )
+    assert blocked.n_iter_ == in_memory.n_iter_
+    assert blocked.inertia_ == pytest.approx(in_memory.inertia_, rel=1e-10)
+
+
+def _pixels(seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, size=(12, 3))
+    noise = rng.integers(-20, 21, size=(4000, 3))
+    return np.clip(base[rng.integers(0, 12, 4000)] + noise, 0, 255).astype(float)
+
+
+# 3 features: compiled scan; 24: compiled matrix-product ranking.
+@pytest.mark.parametrize("n_features", [3, 24])
+def test_l2_on_a_memmap_equals_the_in_memory_fit(tmp_path, n_features):
+    X = _blobs(n_features)
+    init = X[np.random.default_rng(1).choice(len(X), 8, replace=False)]
+    params = dict(n_clusters=8, init=init, tol=0.0)
+    in_memory = KMeansL2(**params).fit(X)
+    blocked = KMeansL2(**params, batch_size=700).fit(_mapped(tmp_path, X))
+    _assert_same_fit(blocked, in_memory, exact_centers=False)
+    assert_array_equal(blocked.predict(_mapped(tmp_path, X)), in_memory.labels_)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: _blobs(4, seed=2), _pixels, lambda: _mixed_columns()]
+)
+def test_l1_on_a_memmap_has_the_exact_medians_of_the_in_memory_fit(tmp_path, make):
+    X = make()
+    init = X[np.random.default_rng(3).choice(len(X), 6, replace=False)]
+    params = dict(n_clusters=6, init=init, tol=0.0, max_iter=30)
+    in_memory = KMeansL1(**params).fit(X)
+    blocked = KMeansL1(**params, batch_size=512).fit(_mapped(tmp_path, X))
+    _assert_same_fit(blocked, in_memory, exact_centers=True)
+
+
+def _mixed_columns():
+    # A column of small integers (histogram), one of floats with many
+    # repeated values (ties at the median), one of floats spanning signs and
+    # exponents (several counting passes).
+    rng = np.random.default_rng(4)
+    n = 3000
+    return np.column_stack(
+        [
+            rng.integers(0, 40, n),
+            np.round(rng.normal(size=n), 1),
+            rng.standard_cauchy(n) * 1e3,
+        ]
+    ).astype(float)
+
+
+def test_empty_clusters_move_to_the_same_points_as_in_memory(tmp_path):
+    X = _blobs(4, seed=5)
+    init = np.vstack([X[:4], [[500.0] * 4, [-500.0] * 4]])
+    for Estimator in (KMeansL2, KMeansL1):
+        params = dict(n_clusters=6, init=init, tol=0.0, max_iter=50)
+        in_memory = Estimator(**params).fit(X)
+        blocked = Estimator(**params, batch_size=400).fit(_mapped(tmp_path, X))
+        _assert_same_fit(blocked, in_memory, exact_centers=Estimator is KMeansL1)
+        assert np.bincount(blocked.labels_, minlength=6).min() > 0
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_seeded_memmap_fit_is_a_lloyd_fixed_point(tmp_path, Estimator):
+    X = _blobs(5, seed=6)
+    km = Estimator(8, n_init=3, random_state=0, batch_size=1000)
+    km.fit(_mapped(tmp_path, X))
+    # Refitting in memory from the centers found changes nothing.
+    again = Estimator(8, init=km.cluster_centers_, tol=0.0).fit(X)
+    assert_array_equal(again.labels_, km.labels_)
+    assert again.n_iter_ <= 2
+
+
+def test_memmap_input_errors(tmp_path):
+    X = _mapped(tmp_path, _blobs(3))
+    with pytest.raises(ValueError, match="sample_weight is not supported"):
+        KMeansL2(3, batch_size=100).fit(X, sample_weight=np.ones(len(X)))
+    with pytest.raises(ValueError, match="larger than the number of rows"):
+        KMeansL2(4000, batch_size=100).fit(X)
+    fitted = KMeansL2(3, batch_size=100, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(_mapped(tmp_path, _blobs(4)))
+
+
+# --- dask on a LocalCluster --------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_dask_array_on_a_cluster_equals_the_in_memory_fit(Estimator, dask_client):
+    da = pytest.importorskip("dask.array")
+    X = _mixed_columns() if Estimator is KMeansL1 else _blobs(20, seed=7)
+    init = X[np.random.default_rng(8).choice(len(X), 6, replace=False)]
+    params = dict(n_clusters=6, init=init, tol=0.0, max_iter=30)
+    in_memory = Estimator(**params).fit(X)
+    lazy = da.from_array(X, chunks=(700, 2))  # columns get rechunked
+    on_cluster = Estimator(**params).fit(lazy)
+    _assert_same_fit(on_cluster, in_memory, exact_centers=Estimator is KMeansL1)
+    labels = on_cluster.predict(lazy)
+    assert isinstance(labels, da.Array)
+    assert_array_equal(labels.compute(), in_memory.predict(X))
+
+
+# --- the pieces --------------------------------------------------------------
+
+
+class _Sum(str):
+    """A sum that shows its parentheses."""
+
+    def __add__(self, other):
+        return _Sum(f"({self}+{other})")
+
+
+def test_streamed_tree_sum_adds_in_the_order_of_tree_sum():
+    for n in range(1, 20):
+        items = [_Sum(i) for i in range(n)]
+        assert streamed_tree_sum(iter(items)) == tree_sum(items, operator.add)
+
+
+def test_sortable_keys_order_floats():
+    values = np.array([-np.inf, -1e300, -2.5, -1e-300, -0.0, 0.0, 1e-300, 3.0, np.inf])
+    keys = sortable_keys(values)
+    assert (np.diff(keys.astype(object)) > 0).all()
+    assert_array_equal(key_values(keys), values)
+
+
+def _two_blocks(values, labels):
+    """A ``refine`` over two blocks, added as a source adds them."""
+    half = values.shape[0] // 2
+
+    def refine(kernel, *args):
+        return kernel(values[:half], labels[:half], *args) + kernel(
+            values[half:], labels[half:], *args
+        )
+
+    return refine
+
+
+def test_select_medians_equals_numpy_median_by_brute_force():
+    rng = np.random.default_rng(9)
+    for trial in range(30):
+        n, k = int(rng.integers(1, 3000)), int(rng.integers(1, 5))
+        kind = trial % 3
+        if kind == 0:
+            values = rng.normal(size=(n, 2)) * 10.0 ** rng.integers(-5, 5)
+        elif kind == 1:
+            values = rng.integers(-3, 4, size=(n, 2)).astype(float) / 4
+        else:
+            values = rng.standard_cauchy((n, 2))
+        labels = rng.integers(0, k, n)
+        sizes = np.bincount(labels, minlength=k)
+        keys = sortable_keys(values)
+        low = np.full((k, 2), np.iinfo(np.uint64).max, dtype=np.uint64)
+        high = np.zeros((k, 2), dtype=np.uint64)
+        for j in range(2):
+            np.minimum.at(low[:, j], labels, keys[:, j])
+            np.maximum.at(high[:, j], labels, keys[:, j])
+
+        refine = _two_blocks(values, labels)
+        medians = select_medians(sizes, low, high, [0, 1], refine)
+        for c in range(k):
+            if sizes[c] == 0:
+                assert np.isnan(medians[c]).all()
+            else:
+                assert_array_equal(medians[c], np.median(values[labels == c], axis=0))

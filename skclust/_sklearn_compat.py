@@ -6,9 +6,9 @@ use, but they live in private modules. Importing them here, and only here,
 means an upstream move breaks one file instead of every estimator.
 """
 
-from sklearn.base import _fit_context
 from numbers import Integral
 
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
@@ -25,5 +25,6 @@ class Interval(_Interval):
         if self.type is Integral and isinstance(val, bool):
             return False
         return super().is_satisfied_by(val)
+
 
 __all__ = ["Interval", "StrOptions", "_check_sample_weight", "_fit_context"]

@@ -7,6 +7,7 @@ them. ``log`` prints one progress line.
 """
 
 import sys
+from pathlib import Path
 
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
@@ -49,5 +50,5 @@ def run(args):
             print(f"skclust report: error: {error}", file=sys.stderr)
             failed = True
     path = write_report(sections, out)
-    _log(f"wrote {path}")
+    _log(f"wrote {Path(args.out) / path.name}")
     return 2 if failed else 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..study import compress_embeddings
@@ -222,17 +223,7 @@ def _read_npz(path, name):
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path}: not an .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if name not in archive.files:
-                raise ValueError(f"{path}: has no '{name}' array")
-            return archive[name]
-    except ValueError as error:
-        if str(error).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
+    return read_npz_member(path, name)
 
 
 def _safe_stem(path):

@@ -16,10 +16,22 @@ import numpy as np
 
 # Used when the machine's memory cannot be read.
 _FALLBACK_BUDGET = 8 * 10**9
+BUDGET_ENV = "SKCLUST_MEMORY_BUDGET"
 
 
 def memory_budget():
-    """Bytes one array read from a file may take: half the physical memory."""
+    """Bytes one array read from a file may take.
+
+    ``SKCLUST_MEMORY_BUDGET`` (bytes) when set, else half the physical memory.
+    """
+    text = os.environ.get(BUDGET_ENV)
+    if text:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(
+                f"{BUDGET_ENV}={text!r} is not a number of bytes"
+            ) from None
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
     except (ValueError, OSError, AttributeError):
@@ -63,7 +75,8 @@ def read_header(handle, name, n_bytes, budget):
             header = np.lib.format.read_array_header_2_0(handle)
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, EOFError, SyntaxError, TypeError) as error:
+    except Exception as error:  # numpy's parser raises many kinds
+        # (ValueError, SyntaxError, tokenize.TokenError, RecursionError, ...)
         message = " ".join(str(error).split())[:200]
         raise ValueError(f"{name}: unreadable .npy header ({message})") from None
     shape, fortran_order, dtype = header

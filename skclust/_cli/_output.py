@@ -195,6 +195,8 @@ class _OutputFolder:
 
     def commit(self):
         new = _relative_files(self.staging)
+        if not new:
+            return  # a run that wrote nothing leaves the previous one's output
         for name in new:
             self._check_target(name)
         manifest = _read_manifest(self.out)

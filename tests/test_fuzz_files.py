@@ -315,45 +315,46 @@ def _check_one_line_exit_2(capsys, argv, out, name):
     assert written in ([], [MARKER]), f"{name}: wrote {written}"
 
 
-def test_hostile_tables(tmp_path, capsys):
-    cases = hostile_tables(np.random.default_rng(1))
+# For each subcommand: the generator, its seed, the names of the files of one
+# case, and the command line reading them.
+SUITES = {
+    "vq": (
+        hostile_tables,
+        1,
+        ["table.npy"],
+        lambda paths: ["vq", paths[0], "-k", 2, "--n-init", 1],
+    ),
+    "vq --decode": (
+        hostile_archives,
+        2,
+        ["codes.npz"],
+        lambda paths: ["vq", "--decode", paths[0]],
+    ),
+    "graph": (
+        hostile_graphs,
+        3,
+        ["nodes.txt", "edges.txt"],
+        lambda paths: ["graph", "--nodes", paths[0], "--edges", paths[1], "-k", 2],
+    ),
+    "image": (
+        hostile_images,
+        4,
+        ["image.png"],
+        lambda paths: ["image", paths[0], "-k", 2, "--metric", "l2"],
+    ),
+}
+
+
+@pytest.mark.parametrize("command", list(SUITES))
+def test_hostile_files(command, tmp_path, capsys):
+    generate, seed, names, arguments = SUITES[command]
+    cases = generate(np.random.default_rng(seed))
     assert len(cases) >= N_FILES
-    for i, data in enumerate(cases):
-        path = tmp_path / f"table{i}.npy"
-        path.write_bytes(data)
-        argv = ["vq", path, "-k", 2, "--n-init", 1, "--out", tmp_path / f"o{i}"]
-        _check_one_line_exit_2(capsys, argv, tmp_path / f"o{i}", f"table {i}")
-
-
-def test_hostile_code_archives(tmp_path, capsys):
-    cases = hostile_archives(np.random.default_rng(2))
-    assert len(cases) >= N_FILES
-    for i, data in enumerate(cases):
-        path = tmp_path / f"codes{i}.npz"
-        path.write_bytes(data)
-        out = tmp_path / f"o{i}"
-        argv = ["vq", "--decode", path, "--out", out]
-        _check_one_line_exit_2(capsys, argv, out, f"archive {i}")
-
-
-def test_hostile_graph_files(tmp_path, capsys):
-    cases = hostile_graphs(np.random.default_rng(3))
-    assert len(cases) >= N_FILES
-    for i, (nodes, edges) in enumerate(cases):
-        nodes_path, edges_path = tmp_path / f"n{i}.txt", tmp_path / f"e{i}.txt"
-        nodes_path.write_bytes(nodes)
-        edges_path.write_bytes(edges)
-        out = tmp_path / f"o{i}"
-        argv = ["graph", "--nodes", nodes_path, "--edges", edges_path, "-k", 2]
-        _check_one_line_exit_2(capsys, [*argv, "--out", out], out, f"graph {i}")
-
-
-def test_hostile_images(tmp_path, capsys):
-    cases = hostile_images(np.random.default_rng(4))
-    assert len(cases) >= N_FILES
-    for i, data in enumerate(cases):
-        path = tmp_path / f"image{i}.png"
-        path.write_bytes(data)
-        out = tmp_path / f"o{i}"
-        argv = ["image", path, "-k", 2, "--metric", "l2", "--out", out]
-        _check_one_line_exit_2(capsys, argv, out, f"image {i}")
+    for i, case in enumerate(cases):
+        paths = []
+        for name, data in zip(names, case if len(names) > 1 else [case], strict=True):
+            paths.append(tmp_path / f"{i}-{name}")
+            paths[-1].write_bytes(data)
+        out = tmp_path / f"out{i}"
+        argv = [*arguments(paths), "--out", out]
+        _check_one_line_exit_2(capsys, argv, out, f"{command}, case {i}")

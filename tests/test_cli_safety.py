@@ -3,6 +3,7 @@ stale files, killed runs, a second run at the same time, and ``skclust verify``.
 
 import fcntl
 import json
+import os
 
 import numpy as np
 import pytest
@@ -180,7 +181,7 @@ def test_a_folder_in_use_is_refused_and_a_dead_owner_is_not_in_the_way(
 def test_leftovers_of_a_killed_run_are_removed_by_the_next(tmp_path, capsys):
     out = tmp_path / "out"
     assert _graph(capsys, out)[0] == 0
-    (out / ".overall.csv.abc123.part").write_text("half")
+    (out / ".overall.csv.ab12cd34.part").write_text("half")
     staging = out / ".skclust-staging-999999-xyz"
     staging.mkdir()
     (staging / "tuning.png").write_text("half")
@@ -228,4 +229,33 @@ def test_decode_adds_to_the_run_that_made_its_codes(tmp_path, capsys):
     )
     assert code == 0, stderr
     assert _listed(out) == sorted([*first, "compressed_k2_decoded.npy"])
+    assert _run(capsys, "verify", out)[0] == 0
+
+
+def test_concurrent_runs_leave_one_complete_output(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "skclust", "graph", "--out", str(out)]
+    env = {k: v for k, v in os.environ.items() if k != "SKCLUST_DATA"}
+    runs = [
+        subprocess.Popen(
+            [*command, "-k", str(k), "--tune", f"2:{k}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for k in (2, 3, 4)
+    ]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stderr.close()
+    assert any(code == 0 for code, _ in results)
+    for code, stderr in results:
+        assert code == 0 or "in use by another skclust run" in stderr
+    # Exactly one run's files: the manifest lists all of them and verify agrees.
+    assert _files(out) == sorted([MARKER, MANIFEST, *_listed(out)])
+    assert len([name for name in _listed(out) if name.startswith("mismatch_k")]) == 2
     assert _run(capsys, "verify", out)[0] == 0

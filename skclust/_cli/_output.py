@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ MANIFEST = "skclust-manifest.json"
 # its presence means a run was killed half-way through moving its files.
 JOURNAL = ".skclust-commit.json"
 _STAGING_PREFIX = ".skclust-staging-"
+# The temporary files of atomic_path: ".{name}.{8 random characters}.part".
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
 # Folder names and files that belong to the folder's machinery, not a run.
 _MACHINERY = {MARKER, MANIFEST, JOURNAL}
 
@@ -281,7 +284,7 @@ def _remove_leftovers(out):
                 shutil.rmtree(entry, ignore_errors=True)
     for root, folders, files in os.walk(out):
         for name in files:
-            if name.startswith(".") and name.endswith(".part"):
+            if _TEMPORARY.match(name):
                 Path(root, name).unlink(missing_ok=True)
         folders[:] = [f for f in folders if not f.startswith(_STAGING_PREFIX)]
 

@@ -120,10 +120,11 @@ class StudyResult:
 def _safe_stem(name):
     """A folder and file name from an image's file name that stays in ``--out``.
 
-    Characters other than letters, digits, ``-``, ``_`` and ``.`` become
-    ``_`` and leading dots are dropped, so ``...png`` cannot give ``..``.
+    Characters other than letters, digits, ``-``, ``_`` and ``.`` (spaces,
+    control characters, ...) become ``_`` and leading dots are dropped, so
+    ``...png`` cannot give ``..`` nor a hidden name.
     """
-    stem = re.sub(r"[^\w.-]", "_", Path(name).stem, flags=re.ASCII).lstrip(".")
+    stem = re.sub(r"[^\w.-]", "_", Path(name).stem).lstrip(".")
     return stem or "image"
 
 

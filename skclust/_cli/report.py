@@ -37,7 +37,8 @@ def run(args):
     from . import SUBCOMMANDS
 
     data = study_data_dir(args.data)
-    out = prepare_output_dir(args.out, force=args.force)
+    inputs = [p for p in data.iterdir() if p.is_file()] if data else []
+    out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []
     failed = False
     for module in SUBCOMMANDS:

@@ -17,7 +17,6 @@ input.
 
 import csv
 import errno
-import fcntl
 import hashlib
 import io
 import json
@@ -27,6 +26,15 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs are not serialized there
+    fcntl = None
+
+# Windows has no O_NOFOLLOW; the lstat check before every open still refuses
+# a link there, only without closing the race.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 MARKER = ".skclust-output"
 MANIFEST = "skclust-manifest.json"
@@ -56,7 +64,7 @@ def _same_place(a, b):
 def _open_no_follow(path, flags):
     """``os.open`` that refuses to follow ``path`` if it is a link."""
     try:
-        return os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        return os.open(path, flags | os.O_CREAT | _NOFOLLOW, 0o666)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise OutputError(
@@ -70,6 +78,7 @@ _MARKER_TEXT = "written by skclust\n"
 
 def _write_no_follow(path, text):
     """Write ``text`` to ``path``, refusing if ``path`` is a link."""
+    _check_regular_or_absent(path)
     fd = _open_no_follow(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -258,7 +267,10 @@ class _OutputFolder:
 
 
 def _acquire_lock(out):
+    _check_regular_or_absent(out / MARKER)
     fd = _open_no_follow(out / MARKER, os.O_RDWR)
+    if fcntl is None:
+        return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -57,9 +57,12 @@ def test_marker_link_is_never_followed(tmp_path, capsys):
     precious = tmp_path / "precious.txt"
     precious.write_text("keep me")
     photo = _photo(tmp_path / "photo.png")
+    table = tmp_path / "table.npy"
+    np.save(table, np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32))
     for argv in (
         ["graph", "-k", "2", "--tune", "2:2"],
         ["image", photo, "-k", "2", "--metric", "l2"],
+        ["vq", table, "-k", "2", "--n-init", "1"],
     ):
         out = tmp_path / f"out-{argv[0]}"
         out.mkdir()
@@ -150,6 +153,11 @@ def test_verify_names_the_first_bad_file(tmp_path, capsys):
     (out / first).unlink()
     code, _, stderr = _run(capsys, "verify", out)
     assert code == 2 and f"{first}: missing" in stderr
+    # A link in place of a listed file is not that file.
+    (out / first).symlink_to(out / second)
+    code, _, stderr = _run(capsys, "verify", out)
+    assert code == 2 and first in stderr and "is a link" in stderr
+    (out / first).unlink()
     (out / MANIFEST).unlink()
     code, _, stderr = _run(capsys, "verify", out)
     assert code == 2 and MANIFEST in stderr

@@ -2,7 +2,9 @@
 
 Each subcommand module defines ``add_parser(subparsers)``, which registers its
 arguments and sets ``run`` (a function of the parsed arguments returning an
-exit code). Errors in the input become one line on stderr and exit code 2.
+exit code). Errors in the input become one line on stderr and exit code 2;
+Ctrl-C stops the run and its worker processes with exit code 130. Each run's
+output folders are committed only when it completes (see ``_output``).
 """
 
 import argparse

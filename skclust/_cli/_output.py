@@ -212,12 +212,17 @@ class _OutputFolder:
         for name in new:
             self._check_target(name)
         manifest = _read_manifest(self.out)
-        journal = _read_json(self.out / JOURNAL) or {}
-        previous = (
-            set(manifest) | set(journal.get("old", ())) | set(journal.get("new", ()))
-        )
+        journal = _read_json(self.out / JOURNAL)
+        journal = journal if isinstance(journal, dict) else {}
+        # Files of a commit that was killed half-way count as the previous run's.
+        previous = set(manifest) | _names(journal.get("old"))
+        previous |= _names(journal.get("new"))
         if self.extend:
-            kept = {name: entry for name, entry in manifest.items() if name not in new}
+            kept = {
+                name: entry
+                for name, entry in manifest.items()
+                if name not in new and (self.out / name).is_file()
+            }
             stale = set()
         else:
             kept = {}
@@ -299,6 +304,13 @@ def _remove_leftovers(out):
             if _TEMPORARY.match(name):
                 Path(root, name).unlink(missing_ok=True)
         folders[:] = [f for f in folders if not f.startswith(_STAGING_PREFIX)]
+
+
+def _names(value):
+    """The file names in a list read from a journal (anything else: none)."""
+    if not isinstance(value, list):
+        return set()
+    return {name for name in value if isinstance(name, str)}
 
 
 def _relative_files(folder):

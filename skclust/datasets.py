@@ -6,6 +6,7 @@ AImodel.npy) are never part of skclust. They are found in the folder given by
 variable; without either, every command runs on embedded defaults.
 """
 
+import math
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+
+from . import _npy
 
 DATA_ENV = "SKCLUST_DATA"
 
@@ -688,11 +691,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CHECK_ROWS = 65_536
 
 
-def load_embeddings(path, *, mmap_mode=None):
+def load_embeddings(path, *, mmap_mode=None, memory_budget=None):
     """Read an embedding table from a ``.npy`` file, safely.
 
     The file is read with ``allow_pickle=False``: a file holding pickled
-    Python objects is refused, never unpickled.
+    Python objects is refused, never unpickled. Its header is checked before
+    anything is allocated: the shape it declares must match the bytes the file
+    holds and fit in the memory budget.
 
     Parameters
     ----------
@@ -701,6 +706,9 @@ def load_embeddings(path, *, mmap_mode=None):
     mmap_mode : {None, "r"}, default=None
         ``"r"`` maps the file instead of reading it, for tables larger than
         memory; it is then checked block by block.
+    memory_budget : int, default=None
+        Largest table in bytes that is read into memory; by default half the
+        machine's physical memory. Not applied to a memory map.
 
     Returns
     -------
@@ -711,8 +719,9 @@ def load_embeddings(path, *, mmap_mode=None):
     ValueError
         With a one-line message naming the file when it is missing, not a
         ``.npy`` file, an ``.npz`` archive, holds pickled objects, is not a
-        2-D array of floats, is empty, or holds NaN or infinity (the message
-        names the first such row).
+        2-D array of floats, is empty, is truncated, declares more than the
+        memory budget, or holds NaN or infinity (the message names the first
+        such row).
 
     Examples
     --------
@@ -727,6 +736,10 @@ def load_embeddings(path, *, mmap_mode=None):
     Traceback (most recent call last):
     ...
     ValueError: ...objects.npy: holds pickled Python objects, which skclust ...
+    >>> load_embeddings(folder / "table.npy", memory_budget=16)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...table.npy: the header declares shape (3, 2) of float32 ...
     """
     path = Path(path)
     if not path.is_file():
@@ -737,25 +750,24 @@ def load_embeddings(path, *, mmap_mode=None):
         raise ValueError(f"{path}: is an .npz archive; expected a .npy array")
     if magic != _NPY_MAGIC:
         raise ValueError(f"{path}: not a .npy file")
+    if mmap_mode is None and memory_budget is None:
+        memory_budget = _npy.memory_budget()
+    with open(path, "rb") as handle:
+        shape, _, dtype = _npy.read_header(
+            handle, str(path), os.fstat(handle.fileno()).st_size, memory_budget
+        )
+    if len(shape) != 2:
+        raise ValueError(f"{path}: expected a 2-D table, got shape {shape}")
+    if dtype.kind != "f":
+        raise ValueError(
+            f"{path}: holds {dtype} values; expected floating-point embeddings"
+        )
+    if math.prod(shape) == 0:
+        raise ValueError(f"{path}: the table is empty (shape {shape})")
     try:
         X = np.load(path, allow_pickle=False, mmap_mode=mmap_mode)
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise ValueError(
-                f"{path}: holds pickled Python objects, which skclust never "
-                "loads (allow_pickle=False)"
-            ) from None
+    except (ValueError, OSError, EOFError) as error:
         raise ValueError(f"{path}: unreadable .npy file ({error})") from None
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path}: unreadable .npy file ({error})") from None
-    if X.ndim != 2:
-        raise ValueError(f"{path}: expected a 2-D table, got shape {X.shape}")
-    if X.dtype.kind != "f":
-        raise ValueError(
-            f"{path}: holds {X.dtype} values; expected floating-point embeddings"
-        )
-    if X.size == 0:
-        raise ValueError(f"{path}: the table is empty (shape {X.shape})")
     for start in range(0, X.shape[0], _CHECK_ROWS):
         finite = np.isfinite(X[start : start + _CHECK_ROWS]).all(axis=1)
         if not finite.all():

@@ -69,13 +69,15 @@ def test_decode_refuses_codes_of_another_codebook(tmp_path, capsys):
     table = _table(tmp_path)
     out = tmp_path / "out"
     _run(capsys, "vq", table, "-k", 8, 64, "--out", out)
-    _run(capsys, "vq", table, "-k", 8, "--subvectors", 2, "--out", out)
+    # Another run into the same folder would replace the first one's files.
+    pq = tmp_path / "pq"
+    _run(capsys, "vq", table, "-k", 8, "--subvectors", 2, "--out", pq)
     decode_out = tmp_path / "decoded"
     cases = [
         # codes up to 63 against a codebook of 8 centroids: range mismatch
         (out / "compressed_k64.npz", out / "compressed_k8.npz", "outside 0..7"),
         # one code column against two codebooks: shape mismatch
-        (out / "compressed_k8.npz", out / "compressed_k8_m2.npz", "do not fit"),
+        (out / "compressed_k8.npz", pq / "compressed_k8_m2.npz", "do not fit"),
     ]
     for codes, codebook, message in cases:
         code, _, stderr = _run(

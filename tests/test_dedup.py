@@ -46,3 +46,41 @@ def test_hash_collisions_fall_back_to_exact_sorting(monkeypatch):
     X = np.array([[0.5, 1.5], [2.5, 3.5], [0.5, 1.5]])
     distinct = _check_merge(X, np.ones(3))
     assert len(distinct.points) == 2
+
+
+def test_packed_keys_beyond_float_precision_stay_distinct():
+    # Mixed-radix keys of these rows exceed 2**53; in float64 the first two
+    # rows used to share a key.
+    X = np.array([[2**29, 0], [2**29, 1], [0, 0], [0, 2**31 - 1]], dtype=float)
+    distinct = _check_merge(X, np.ones(4))
+    assert len(distinct.points) == 4
+
+
+def test_random_rows_near_2_to_the_53_match_numpy_unique():
+    rng = np.random.default_rng(0)
+    for span in (4, 2**20, 2**40):
+        base = rng.integers(0, span, size=(200, 3)) + (2**53 - span)
+        # Neighbours differing by 1 in the last feature only, and repeats.
+        nudged = base.copy()
+        nudged[:, -1] = np.where(base[:, -1] > 2**53 - span, base[:, -1] - 1, 2**53)
+        X = np.vstack([base, nudged, base[:50]]).astype(float)
+        distinct = _check_merge(X, np.ones(len(X)))
+        assert len(distinct.points) == len(np.unique(X, axis=0))
+
+
+def test_kmeans_sees_every_distinct_row_and_its_true_inertia():
+    import warnings
+
+    from skclust import KMeansL2
+
+    X = np.array([[2**29, 0], [2**29, 1], [0, 0], [0, 2**31 - 1]], dtype=float)
+    km = KMeansL2(3, random_state=0).fit(X)
+    # Brute force: the inertia is the squared distance of each row to its center.
+    expected = ((X - km.cluster_centers_[km.labels_]) ** 2).sum()
+    assert km.inertia_ == expected
+    assert km.inertia_ == 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "fewer distinct points" warning
+        km4 = KMeansL2(4, random_state=0).fit(X)
+    assert km4.inertia_ == 0.0
+    assert len(np.unique(km4.labels_)) == 4

@@ -2,17 +2,22 @@
 
 Each subcommand module defines ``add_parser(subparsers)``, which registers its
 arguments and sets ``run`` (a function of the parsed arguments returning an
-exit code). Errors in the input become one line on stderr and exit code 2.
+exit code). Errors in the input become one line on stderr and exit code 2;
+Ctrl-C stops the run and its worker processes with exit code 130. Each run's
+output folders are committed only when it completes (see ``_output``).
 """
 
 import argparse
 import sys
+import zipfile
 
 from .. import __version__
-from . import demo, graph, image, report, vq
+from . import demo, graph, image, report, verify, vq
+from ._output import output_run
+from ._workers import stop_workers, workers_die_with_parent
 
 # Order of the subcommands in --help and of the sections in the report.
-SUBCOMMANDS = [demo, image, graph, vq, report]
+SUBCOMMANDS = [demo, image, graph, vq, report, verify]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -52,13 +57,32 @@ def main(argv=None):
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
     try:
-        return args.run(args) or 0
-    except (ValueError, OSError) as error:
-        print(f"skclust {args.command}: error: {error}", file=sys.stderr)
+        with workers_die_with_parent(), output_run():
+            return args.run(args) or 0
+    except _BAD_INPUT as error:
+        print(f"skclust {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
+        stop_workers()
         print(f"skclust {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+# Input errors; the last four are backstops for a file that slips past the
+# checks made before reading (an allocation too large, a number too long, a
+# damaged archive): still one line and exit 2, never a traceback.
+_BAD_INPUT = (
+    ValueError,
+    OSError,
+    MemoryError,
+    OverflowError,
+    EOFError,
+    zipfile.BadZipFile,
+)
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,27 +1,107 @@
 """Writing results safely: output folders, atomic files, tables and figures.
 
-Every file is written under a temporary name in its final folder and renamed
-when complete, so an interrupted run leaves no half-written file. An existing
-output folder is reused only when skclust wrote it (it holds the marker file)
-or when the caller forces it, and no output may overwrite an input.
+A command run writes into a private staging folder inside ``--out``; when it
+completes, :func:`output_run` moves the files into place, removes what the
+previous run wrote and this one did not, and writes a manifest of sizes and
+SHA-256 hashes (``skclust verify DIR`` checks it). One run at a time holds a
+folder: the lock is an ``flock`` on the folder's marker file, which also
+names the owner's pid (the kernel drops the lock when its owner dies, so a
+killed run's lock is never stale). Files are written
+under temporary names and renamed when complete, so an interrupted run leaves
+no half-written file, and the next run into the folder removes whatever a
+killed one left behind. An existing folder is reused only when skclust wrote
+it (it holds the marker file) or when the caller forces it; the marker and
+the lock are never followed through a link, and no output may replace an
+input.
 """
 
 import csv
+import errno
+import hashlib
 import io
+import json
 import os
+import re
+import shutil
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs are not serialized there
+    fcntl = None
+
+# Windows has no O_NOFOLLOW; the lstat check before every open still refuses
+# a link there, only without closing the race.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 MARKER = ".skclust-output"
+MANIFEST = "skclust-manifest.json"
+# Written before a commit starts changing the folder and removed when it ends:
+# its presence means a run was killed half-way through moving its files.
+JOURNAL = ".skclust-commit.json"
+_STAGING_PREFIX = ".skclust-staging-"
+# The temporary files of atomic_path: ".{name}.{8 random characters}.part".
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+# Folder names and files that belong to the folder's machinery, not a run.
+_MACHINERY = {MARKER, MANIFEST, JOURNAL}
 
 
 class OutputError(ValueError):
     """An output folder or file that skclust refuses to write."""
 
 
-def prepare_output_dir(path, *, force=False, inputs=()):
-    """Create or reuse the output folder ``path`` and return it as a Path.
+def _same_place(a, b):
+    """Whether paths ``a`` and ``b`` name the same file (links resolved)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    # The entry itself (its last link not followed) is what a rename replaces.
+    return a.parent.resolve() / a.name == b.parent.resolve() / b.name
+
+
+def _open_no_follow(path, flags):
+    """``os.open`` that refuses to follow ``path`` if it is a link."""
+    try:
+        return os.open(path, flags | os.O_CREAT | _NOFOLLOW, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OutputError(
+                f"{path}: is a link; skclust never writes through it"
+            ) from None
+        raise
+
+
+_MARKER_TEXT = "written by skclust\n"
+
+
+def _write_no_follow(path, text):
+    """Write ``text`` to ``path``, refusing if ``path`` is a link."""
+    _check_regular_or_absent(path)
+    fd = _open_no_follow(path, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _check_regular_or_absent(path):
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not os.path.stat.S_ISREG(mode):
+        raise OutputError(
+            f"{path}: is a link or not a regular file; skclust will not use it"
+        )
+
+
+def prepare_output_dir(path, *, force=False, inputs=(), extend=False):
+    """Create or reuse the output folder ``path``; return where to write.
+
+    Inside :func:`output_run` (every command of ``skclust``) the folder is
+    locked for this run and the returned path is a staging folder whose files
+    move into ``path`` when the run completes. Outside it, the files are
+    written into ``path`` directly.
 
     Parameters
     ----------
@@ -31,36 +111,269 @@ def prepare_output_dir(path, *, force=False, inputs=()):
         Reuse a non-empty folder that skclust did not write.
     inputs : iterable of paths, default=()
         Input files of the run; refusing to use one as the folder, and
-        recorded so that no output overwrites them.
+        recorded so that no output replaces them.
+    extend : bool, default=False
+        Keep the previous run's files and add this run's to its manifest
+        (``vq --decode``, whose input is such a file), instead of removing
+        them.
 
     Raises
     ------
     OutputError
-        When the folder is a file, an input, or a foreign non-empty folder.
+        When the folder is a file, an input, a foreign non-empty folder, in
+        use by another run, or its marker or lock is a link.
     """
     out = Path(path)
-    resolved = out.resolve()
-    if any(resolved == Path(p).resolve() for p in inputs):
+    inputs = [Path(p) for p in inputs]
+    if any(_same_place(out, p) for p in inputs):
         raise OutputError(f"{out}: the output folder is one of the input files")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    marker = out / MARKER
+    _check_regular_or_absent(marker)
+    if out.is_dir() and any(out.iterdir()) and not marker.exists():
         if not force:
             raise OutputError(
                 f"{out}: folder exists, is not empty and was not written by "
                 "skclust; use --force to write into it"
             )
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by skclust\n")
-    return out
+    if _RUNS is None:
+        _write_no_follow(marker, _MARKER_TEXT)
+        return out
+    folder = _OutputFolder(out, inputs, extend)
+    _RUNS.append(folder)
+    return folder.staging
 
 
 def check_not_input(path, inputs):
-    """Raise OutputError when ``path`` is one of the ``inputs``."""
-    resolved = Path(path).resolve()
+    """Raise OutputError when ``path`` (or where it will land) is an input."""
+    final = _final_path(Path(path))
     for p in inputs:
-        if resolved == Path(p).resolve():
-            raise OutputError(f"{path}: refusing to overwrite an input file")
+        if _same_place(final, p):
+            raise OutputError(f"{final}: refusing to overwrite an input file")
+
+
+def _final_path(path):
+    """Where a file written under a staging folder ends up."""
+    for folder in _RUNS or ():
+        try:
+            return folder.out / path.relative_to(folder.staging)
+        except ValueError:
+            continue
+    return path
+
+
+# The output folders of the command run in progress (None outside a run).
+_RUNS = None
+
+
+@contextmanager
+def output_run():
+    """Scope of one command run: commit its output folders if it succeeds.
+
+    Every folder opened by :func:`prepare_output_dir` inside the scope is
+    committed when the scope ends normally; on any exception (including
+    KeyboardInterrupt) its staging folder is removed and the folder keeps the
+    previous run's complete output. Locks are released either way.
+    """
+    global _RUNS
+    outer, _RUNS = _RUNS, []
+    folders = _RUNS
+    try:
+        yield
+        for folder in folders:
+            folder.commit()
+    finally:
+        _RUNS = outer
+        for folder in folders:
+            folder.close()
+
+
+class _OutputFolder:
+    """An output folder locked for one run, with its staging folder."""
+
+    def __init__(self, out, inputs, extend):
+        self.out, self.inputs, self.extend = out, inputs, extend
+        self._lock = _acquire_lock(out)
+        try:
+            _remove_leftovers(out)
+            self.staging = Path(
+                tempfile.mkdtemp(dir=out, prefix=f"{_STAGING_PREFIX}{os.getpid()}-")
+            )
+        except BaseException:
+            os.close(self._lock)
+            raise
+
+    def commit(self):
+        new = _relative_files(self.staging)
+        if not new:
+            return  # a run that wrote nothing leaves the previous one's output
+        for name in new:
+            self._check_target(name)
+        manifest = _read_manifest(self.out)
+        journal = _read_json(self.out / JOURNAL)
+        journal = journal if isinstance(journal, dict) else {}
+        # Files of a commit that was killed half-way count as the previous run's.
+        previous = set(manifest) | _names(journal.get("old"))
+        previous |= _names(journal.get("new"))
+        if self.extend:
+            kept = {
+                name: entry
+                for name, entry in manifest.items()
+                if name not in new and (self.out / name).is_file()
+            }
+            stale = set()
+        else:
+            kept = {}
+            stale = previous - set(new)
+        entries = {name: _describe(self.staging / name) for name in new}
+        write_text(
+            self.out / JOURNAL, json.dumps({"old": sorted(previous), "new": new})
+        )
+        (self.out / MANIFEST).unlink(missing_ok=True)
+        for name in sorted(stale):
+            self._remove_stale(name)
+        for name in new:
+            target = self.out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / name, target)
+        entries = dict(sorted({**kept, **entries}.items()))
+        write_text(self.out / MANIFEST, _manifest_text(entries))
+        (self.out / JOURNAL).unlink()
+
+    def _check_target(self, name):
+        target = self.out / name
+        _check_inside(self.out, name)
+        for p in self.inputs:
+            if _same_place(target, p):
+                raise OutputError(f"{target}: refusing to overwrite an input file")
+
+    def _remove_stale(self, name):
+        try:
+            _check_inside(self.out, name)
+        except OutputError:
+            return  # a hand-edited manifest naming a file elsewhere: left alone
+        target = self.out / name
+        if any(_same_place(target, p) for p in self.inputs):
+            return
+        target.unlink(missing_ok=True)
+        for parent in PurePosixPath(name).parents:
+            if str(parent) == ".":
+                break
+            try:
+                (self.out / parent).rmdir()
+            except OSError:
+                break  # not empty: other files live there
+
+    def close(self):
+        shutil.rmtree(self.staging, ignore_errors=True)
+        os.close(self._lock)
+
+
+def _acquire_lock(out):
+    _check_regular_or_absent(out / MARKER)
+    fd = _open_no_follow(out / MARKER, os.O_RDWR)
+    if fcntl is None:
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.read(fd, 200).decode("ascii", "replace")
+        owner = text.rpartition("pid ")[2].strip() or "unknown"
+        os.close(fd)
+        raise OutputError(
+            f"{out}: in use by another skclust run (pid {owner}); wait for it to "
+            "finish or choose another --out"
+        ) from None
+    # The pid only names the owner in that message; the lock itself is the
+    # flock, which the kernel releases when its owner exits or is killed.
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{_MARKER_TEXT}pid {os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _remove_leftovers(out):
+    """Remove what killed runs left in ``out``: staging folders and temp files."""
+    for entry in out.iterdir():
+        if entry.name.startswith(_STAGING_PREFIX) and entry.is_dir():
+            if not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+    for root, folders, files in os.walk(out):
+        for name in files:
+            if _TEMPORARY.match(name):
+                Path(root, name).unlink(missing_ok=True)
+        folders[:] = [f for f in folders if not f.startswith(_STAGING_PREFIX)]
+
+
+def _names(value):
+    """The file names in a list read from a journal (anything else: none)."""
+    if not isinstance(value, list):
+        return set()
+    return {name for name in value if isinstance(name, str)}
+
+
+def _relative_files(folder):
+    """Relative POSIX paths of the files under ``folder``, sorted."""
+    names = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            names.append(Path(root, name).relative_to(folder).as_posix())
+    return sorted(names)
+
+
+def _check_inside(out, name):
+    """Refuse a relative name that could leave ``out`` (``..``, links)."""
+    parts = PurePosixPath(name).parts
+    if not parts or PurePosixPath(name).is_absolute() or ".." in parts:
+        raise OutputError(f"{name}: not a file name inside {out}")
+    if parts[0] in _MACHINERY or parts[0].startswith(_STAGING_PREFIX):
+        raise OutputError(f"{out / name}: a name skclust keeps for itself")
+    current = out
+    for part in parts[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            raise OutputError(f"{current}: is a link or a file, not a folder")
+    _check_regular_or_absent(out / name)
+
+
+def _describe(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _manifest_text(entries):
+    from .. import __version__
+
+    files = [{"path": name, **entry} for name, entry in entries.items()]
+    return json.dumps({"skclust": __version__, "files": files}, indent=1) + "\n"
+
+
+def _read_json(path):
+    try:
+        if not path.is_file() or path.is_symlink():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _read_manifest(out):
+    """The previous run's manifest as {name: entry}; empty when unreadable."""
+    data = _read_json(out / MANIFEST)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return {}
+    entries = {}
+    for item in data["files"]:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):
+            entries[item["path"]] = {
+                "bytes": item.get("bytes"),
+                "sha256": item.get("sha256"),
+            }
+    return entries
 
 
 def _current_umask():

@@ -300,7 +300,7 @@ def run(args):
     save_figure(
         plot_tuning([study], f"{graph.source}: tuning k"), out / "tuning.png", dpi=120
     )
-    print(f"wrote {out}")
+    print(f"wrote {args.out}")
     return 0
 
 

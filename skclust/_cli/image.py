@@ -5,6 +5,7 @@ For each image, metric and k it writes the reconstruction as PNG, one table row
 image and metric with the chosen k marked, and a grid of the reconstructions.
 """
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,13 +117,34 @@ class StudyResult:
     errors: list = field(default_factory=list)
 
 
+def _safe_stem(name):
+    """A folder and file name from an image's file name that stays in ``--out``.
+
+    Characters other than letters, digits, ``-``, ``_`` and ``.`` (spaces,
+    control characters, ...) become ``_`` and leading dots are dropped, so
+    ``...png`` cannot give ``..`` nor a hidden name.
+    """
+    stem = re.sub(r"[^\w.-]", "_", Path(name).stem).lstrip(".")
+    return stem or "image"
+
+
 def _stems(sources):
-    """Distinct folder names for the sources (suffixes added on clashes)."""
-    seen, stems = {}, []
-    for source in sources:
-        stem = Path(source.name).stem or "image"
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    """Distinct, safe folder names for the sources.
+
+    A stem that repeats gets the first free ``-2``, ``-3``, ... suffix, free
+    meaning not taken by any other source's own stem either, so ``a/x.png``,
+    ``b/x.png`` and ``x-2.png`` give ``x``, ``x-3`` and ``x-2``.
+    """
+    wanted = [_safe_stem(source.name) for source in sources]
+    taken, stems = set(wanted), []
+    for i, stem in enumerate(wanted):
+        if stem in wanted[:i]:
+            n = 2
+            while f"{stem}-{n}" in taken:
+                n += 1
+            stem = f"{stem}-{n}"
+            taken.add(stem)
+        stems.append(stem)
     return stems
 
 
@@ -239,6 +261,8 @@ def run(args):
         sources = [_Source(p.name, path=p) for p in inputs]
     else:
         sources = default_sources(args.data)
+    # The study's files read from --data are inputs too.
+    inputs += [s.path for s in sources if s.path is not None and s.path not in inputs]
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
 
     def log_error_to_stderr(message):
@@ -258,7 +282,7 @@ def run(args):
         inputs=inputs,
     )
     if result.rows:
-        print(f"wrote {len(result.rows)} reconstructions and tables into {out}")
+        print(f"wrote {len(result.rows)} reconstructions and tables into {args.out}")
     return 2 if result.errors else 0
 
 

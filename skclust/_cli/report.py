@@ -7,6 +7,7 @@ them. ``log`` prints one progress line.
 """
 
 import sys
+from pathlib import Path
 
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
@@ -36,7 +37,8 @@ def run(args):
     from . import SUBCOMMANDS
 
     data = study_data_dir(args.data)
-    out = prepare_output_dir(args.out, force=args.force)
+    inputs = [p for p in data.iterdir() if p.is_file()] if data else []
+    out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []
     failed = False
     for module in SUBCOMMANDS:
@@ -49,5 +51,5 @@ def run(args):
             print(f"skclust report: error: {error}", file=sys.stderr)
             failed = True
     path = write_report(sections, out)
-    _log(f"wrote {path}")
+    _log(f"wrote {Path(args.out) / path.name}")
     return 2 if failed else 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..study import compress_embeddings
@@ -222,17 +223,12 @@ def _read_npz(path, name):
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path}: not an .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if name not in archive.files:
-                raise ValueError(f"{path}: has no '{name}' array")
-            return archive[name]
-    except ValueError as error:
-        if str(error).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
+    return read_npz_member(path, name)
+
+
+def _safe_stem(path):
+    """The file's stem with leading dots dropped, so it names a visible file."""
+    return Path(path).stem.lstrip(".") or "codes"
 
 
 def decode(args):
@@ -247,12 +243,16 @@ def decode(args):
             f"{error}"
         ) from None
     inputs = [Path(p) for p in (args.decode, args.codebook) if p]
-    out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
-    path = out / f"{Path(args.decode).stem}_decoded.npy"
+    # The decoded table joins the folder's run that made the codes.
+    out = prepare_output_dir(args.out, force=args.force, inputs=inputs, extend=True)
+    name = f"{_safe_stem(args.decode)}_decoded.npy"
+    path = out / name
     check_not_input(path, inputs)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.save(handle, table, allow_pickle=False)
-    print(f"wrote {path} ({table.shape[0]} x {table.shape[1]} float32)")
+    print(
+        f"wrote {Path(args.out) / name} ({table.shape[0]} x {table.shape[1]} float32)"
+    )
     return 0
 
 
@@ -276,7 +276,8 @@ def run(args):
     write_outputs(result, table, out, inputs)
     print(markdown_table(result.rows, COLUMNS), end="")
     print(
-        f"wrote the table, the trade-off plot and {len(result.fitted)} .npz into {out}"
+        f"wrote the table, the trade-off plot and {len(result.fitted)} .npz into "
+        f"{args.out}"
     )
     return 0
 
@@ -303,7 +304,8 @@ def pq_comparison(table, *, n_init=1, seed=0, log=print):
 
 def report_section(out_dir, data, seed, log):
     """Embedding compression for ``skclust report``."""
-    folder = prepare_output_dir(out_dir / "vq")
+    folder = out_dir / "vq"
+    folder.mkdir(exist_ok=True)
     table = load_table(None, data, seed)
     result = compress(table, STUDY_K, n_init=STUDY_N_INIT, seed=seed, log=log)
     plot = write_outputs(result, table, folder)

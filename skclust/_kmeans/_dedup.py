@@ -1,5 +1,6 @@
 """Exact merging of repeated rows into weighted distinct rows."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,21 +34,37 @@ def _row_hashes(bits):
     return hashes
 
 
+# Packed keys stay below 2**62 so that they and their partial sums fit int64.
+_KEY_LIMIT = 2**62
+# Feature spans up to 2**53 make ``X - low`` exact in float64.
+_SPAN_LIMIT = 2.0**53
+
+
 def _packed_integer_keys(X):
     """Exact 64-bit keys for integer-valued data of small range, else None.
 
-    Each row becomes its mixed-radix number, so equal keys mean equal rows and
-    no check is needed (8-bit images take this path).
+    Each row becomes its mixed-radix number, computed in int64 (float64 would
+    round keys above 2**53 and merge distinct rows), so equal keys mean equal
+    rows and no check is needed (8-bit images take this path).
     """
     head = X[:64]
     if not np.array_equal(head, np.rint(head)):
         return None
     low, high = X.min(axis=0), X.max(axis=0)
     spans = high - low + 1
-    if np.prod(spans, dtype=np.float64) >= 2.0**62 or not np.array_equal(X, np.rint(X)):
+    if np.any(spans > _SPAN_LIMIT):
         return None
-    strides = np.cumprod(np.concatenate([[1.0], spans[:0:-1]]))[::-1]
-    return ((X - low) @ strides).astype(np.int64)
+    # Python integers: the product of the spans is exact, never overflows.
+    if math.prod(int(span) for span in spans) >= _KEY_LIMIT:
+        return None
+    if not np.array_equal(X, np.rint(X)):
+        return None
+    spans = spans.astype(np.int64)
+    strides = np.cumprod(np.concatenate([[1], spans[:0:-1]]))[::-1]
+    keys = np.zeros(X.shape[0], dtype=np.int64)
+    for column, stride in enumerate(strides):
+        keys += (X[:, column] - low[column]).astype(np.int64) * stride
+    return keys
 
 
 def merge_duplicate_rows(X, sample_weight):

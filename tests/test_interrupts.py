@@ -1,0 +1,97 @@
+"""Ctrl-C and kills during a parallel run leave no process and no stray file.
+
+``skclust image --n-jobs 2`` runs its k-means starts in joblib worker
+processes; these tests interrupt or kill the command while the workers
+compute and then check that none of its child processes survives.
+"""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skclust._cli import main
+from skclust._cli._output import MARKER
+
+psutil = pytest.importorskip("psutil")
+
+# Bounds for a hang, not timings. A worker killed with its parent while it
+# is still importing dies when it reaches its initializer, seconds later on a
+# loaded machine; one killed while computing dies at once.
+_GRACE = 60
+_STARTUP = 120
+
+
+def _start(tmp_path):
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "noise.png"
+    Image.fromarray(rng.integers(0, 256, (500, 500, 3), dtype=np.uint8)).save(photo)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "skclust", "image", str(photo), "-k", "48"]
+    command += ["--n-init", "4", "--n-jobs", "2", "--metric", "l2", "--out", str(out)]
+    # Files, not pipes: a surviving worker holding a pipe must not hang the test.
+    stderr = open(tmp_path / "stderr.txt", "w+")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    process.stderr_file = stderr
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + _STARTUP
+    while time.monotonic() < deadline and process.poll() is None:
+        children = parent.children(recursive=True)
+        workers = [c for c in children if "loky" in " ".join(_cmdline(c))]
+        if len(workers) >= 2:
+            return process, children, out
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail("the workers never started")
+
+
+def _cmdline(process):
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _survivors(children):
+    _, alive = psutil.wait_procs(children, timeout=_GRACE)
+    for process in alive:
+        process.kill()
+    return alive
+
+
+def test_ctrl_c_stops_the_workers_and_exits_130(tmp_path):
+    process, children, out = _start(tmp_path)
+    time.sleep(0.5)  # let the workers start computing
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=_GRACE)
+    assert process.returncode == 130
+    process.stderr_file.seek(0)
+    assert process.stderr_file.read().strip() == "skclust image: interrupted"
+    assert _survivors(children) == []
+    # Only the marker: no staging folder, no temporary file, no partial output.
+    assert [p.name for p in out.iterdir()] == [MARKER]
+
+
+def test_a_killed_run_leaves_no_process_and_the_next_run_cleans_up(
+    tmp_path, capsys, monkeypatch
+):
+    process, children, out = _start(tmp_path)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=_GRACE)
+    assert process.returncode == -signal.SIGKILL
+    assert _survivors(children) == []
+    left = sorted(p.name for p in out.iterdir())
+    assert left[0] == MARKER and left[1].startswith(".skclust-staging-")
+    # The next run into the folder removes what the killed one left.
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    photo = tmp_path / "small.png"
+    Image.fromarray(np.eye(6, 6 * 3, dtype=np.uint8).reshape(6, 6, 3) * 200).save(photo)
+    argv = ["image", str(photo), "-k", "2", "--metric", "l2", "--out", str(out)]
+    assert main(argv) == 0
+    assert not [p for p in out.rglob("*") if "staging" in p.name]
+    assert not list(out.rglob("*.part"))

@@ -873,9 +873,12 @@ n_features), default=None
             "codes": codes,
             "n_samples_seen": np.array(self.n_samples_seen_),
         }
-        for name in ("n_iter_", "n_steps_", "feature_names_in_"):
+        for name in ("n_iter_", "n_steps_"):
             if hasattr(self, name):
                 arrays[name.rstrip("_")] = np.asarray(getattr(self, name))
+        if hasattr(self, "feature_names_in_"):
+            # As str, not object: the archive must load without pickle.
+            arrays["feature_names_in"] = self.feature_names_in_.astype(str)
         save_arrays(path, arrays)
 
     @classmethod

@@ -52,19 +52,24 @@ def lookup_tables(queries, codebook, metric):
         Squared distances, or minus the inner products, so that the smallest
         sum is always the nearest row.
     """
-    n_subvectors, _, width = codebook.shape
-    parts = queries.reshape(queries.shape[0], n_subvectors, width)
-    centers = codebook.astype(np.float64)
-    tables = np.einsum("qmw,mkw->qmk", parts, centers)
-    if metric == "sqeuclidean":
-        tables *= -2
-        tables += np.einsum("qmw,qmw->qm", parts, parts)[:, :, None]
-        tables += np.einsum("mkw,mkw->mk", centers, centers)[None]
-        # Rounding can push a distance of zero slightly below it.
-        np.maximum(tables, 0, out=tables)
-    else:
-        np.negative(tables, out=tables)
-    return tables.astype(np.float32)
+    n_subvectors, n_clusters, width = codebook.shape
+    tables = np.empty((queries.shape[0], n_subvectors, n_clusters), np.float32)
+    # One subvector at a time, so that the float64 products never take more
+    # than one subvector's share of the tables.
+    for m in range(n_subvectors):
+        part = queries[:, m * width : (m + 1) * width]
+        centers = codebook[m].astype(np.float64)
+        products = part @ centers.T
+        if metric == "sqeuclidean":
+            products *= -2
+            products += np.einsum("qw,qw->q", part, part)[:, None]
+            products += np.einsum("kw,kw->k", centers, centers)
+            # Rounding can push a distance of zero slightly below it.
+            np.maximum(products, 0, out=products)
+        else:
+            np.negative(products, out=products)
+        tables[:, m] = products
+    return tables
 
 
 def search_codes(queries, codebook, codes, n_neighbors, metric, n_threads):

@@ -49,7 +49,6 @@ from pathlib import Path
 import numpy as np
 
 from skclust import VectorQuantizer
-from skclust._vq import _search
 from skclust.datasets import make_embeddings
 from skclust.metrics import neighbor_recall
 
@@ -221,12 +220,11 @@ def bench_search(n_rows, n_features, m, k, n_queries, n_train, repeats):
     print("\n| step | s |\n|---|---|")
     for label, seconds in fit.items():
         print(f"| {label} | {seconds:.1f} |")
-    batch = min(n_queries, _search.TABLE_BYTES // (m * k * 4))
     print(
         f"\nPeak memory allocated by one kneighbors call (tracemalloc): "
         f"{peak / 1e6:.1f} MB; the codes take {ours.codes_.nbytes / 1e6:.1f} MB "
-        f"(held before the call), one batch of lookup tables "
-        f"{batch * m * k * 4 / 1e6:.1f} MB, the decoded base would take "
+        f"(held before the call), the lookup tables of all {n_queries} queries "
+        f"{n_queries * m * k * 4 / 1e6:.1f} MB, the decoded base would take "
         f"{base.nbytes / 1e6:.0f} MB."
     )
 
@@ -235,7 +233,6 @@ _CHILD = """
 import json, resource, sys, time
 import numpy as np
 from skclust import VectorQuantizer
-from skclust._vq import _search
 path, batch_rows, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 X = np.load(path, mmap_mode="r")

@@ -88,14 +88,20 @@ def test_batches_threads_and_chunks_change_nothing(metric, monkeypatch):
     vq = VectorQuantizer(16, n_subvectors=3, random_state=0).fit(X).add(X)
     queries = make_embeddings(40, 12, random_state=2)
     expected = vq.kneighbors(queries, 9, metric=metric)
-    # Tables of 3 queries a batch, rows in chunks of 50, one and two threads.
+    reranked = vq.kneighbors(queries, 9, metric=metric, rerank_with=X)
+    # Tables of 3 queries a batch, rows in chunks of 50, one and two threads,
+    # candidates ranked again 7 queries at a time.
     monkeypatch.setattr(_search, "TABLE_BYTES", 3 * 3 * 16 * 4)
     monkeypatch.setattr(_search, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(_search, "RERANK_QUERIES", 7)
     for n_threads in (1, 2):
         monkeypatch.setattr("skclust._vq._estimator.cpu_count", lambda n=n_threads: n)
         distances, indices = vq.kneighbors(queries, 9, metric=metric)
         assert_array_equal(indices, expected[1])
         assert_array_equal(distances, expected[0])
+        distances, indices = vq.kneighbors(queries, 9, metric=metric, rerank_with=X)
+        assert_array_equal(indices, reranked[1])
+        assert_array_equal(distances, reranked[0])
 
 
 def test_add_appends_rows_in_order():

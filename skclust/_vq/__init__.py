@@ -3,7 +3,8 @@
 Layout: ``_estimator`` (the estimator), ``_codes`` (code layout, encoding and
 decoding), ``_memory`` (memory accounting), ``_sources`` (in-memory arrays,
 memory maps and dask arrays read in blocks), ``_kernels`` (what each pass
-computes on one block) and ``_scale`` (the block engines). Other modules
+computes on one block), ``_scale`` (the block engines) and ``_search`` (search
+over stored codes, with the compiled scan ``_adc_scan``). Other modules
 import only what this file exports.
 """
 

@@ -8,6 +8,8 @@ tables, dask arrays, tables given a ``batch_size`` and ``partial_fit`` are read
 through the sources of ``skclust._vq._sources`` by the block engines of
 ``skclust._vq._scale``. Codes are laid out, encoded and decoded by
 ``skclust._vq._codes``; ``MemoryUsage`` lives in ``skclust._vq._memory``.
+``add``, ``kneighbors``, ``save`` and ``load`` make the quantizer a compressed
+index; the search itself is in ``skclust._vq._search``.
 """
 
 import json

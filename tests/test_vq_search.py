@@ -94,8 +94,8 @@ def test_batches_threads_and_chunks_change_nothing(metric, monkeypatch):
     monkeypatch.setattr(_search, "TABLE_BYTES", 3 * 3 * 16 * 4)
     monkeypatch.setattr(_search, "CHUNK_ROWS", 50)
     monkeypatch.setattr(_search, "RERANK_QUERIES", 7)
-    for n_threads in (1, 2):
-        monkeypatch.setattr("skclust._vq._estimator.cpu_count", lambda n=n_threads: n)
+    for n_threads in (1, 2, 5):
+        vq.set_params(n_jobs=n_threads)
         distances, indices = vq.kneighbors(queries, 9, metric=metric)
         assert_array_equal(indices, expected[1])
         assert_array_equal(distances, expected[0])

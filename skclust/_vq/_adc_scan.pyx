@@ -7,9 +7,9 @@ the query's table entry at the row's code. numpy needs one gather and one
 addition per subvector over a (queries x rows) block, then a partition to
 pick the best; that was 6 times slower than faiss's ``IndexPQ.search``. Here
 each row's codes are read once per query and added in registers, four rows
-at a time, and a bounded max-heap per query keeps the k smallest keys. Rows are scanned in
-chunks small enough to stay in the core's cache while every query of the call
-goes over them, so the codes come from memory once per call, not per query.
+at a time, and a bounded max-heap per query keeps the k smallest keys. Rows
+are scanned in chunks that every query of the call goes over in turn, so the
+codes come from memory once per chunk, not once per query.
 """
 
 from libc.math cimport sqrt

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from joblib import cpu_count
+from joblib import cpu_count, effective_n_jobs
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -171,7 +171,8 @@ default="k-means++"
         front.
     n_jobs : int, default=None
         Runs executed in parallel by ``KMeansL2`` for in-memory fits. The
-        block kernels use every CPU for each block instead.
+        block kernels use every CPU for each block instead. ``kneighbors``
+        scans with this many threads; ``None`` uses every CPU there too.
     batch_size : int, default=None
         Rows read at a time. ``None`` clusters in-memory arrays (and memory
         maps of at most 65,536 rows) in memory with ``KMeansL2``, and reads
@@ -780,8 +781,11 @@ n_features), default=None
                     f"n_neighbors={n_neighbors}"
                 )
             rows_of = self._row_reader(rerank_with, n_rows)
+        n_threads = (
+            cpu_count() if self.n_jobs is None else effective_n_jobs(self.n_jobs)
+        )
         distances, indices = search_codes(
-            queries, self.codebook_, stored.codes, n_scanned, metric, cpu_count()
+            queries, self.codebook_, stored.codes, n_scanned, metric, n_threads
         )
         if rerank_with is not None:
             distances, indices = rerank(queries, indices, rows_of, n_neighbors, metric)

@@ -374,3 +374,31 @@ def test_callable_init_needs_an_in_memory_fit():
         VectorQuantizer(6, init=first_rows, batch_size=100).fit(X)
     with pytest.raises(ValueError, match="callable init needs an in-memory fit"):
         VectorQuantizer(6, init=first_rows).partial_fit(X)
+
+
+def test_compiled_scan_refuses_arrays_that_do_not_match():
+    from skclust._vq._adc_scan import scan_codes
+
+    tables = np.zeros((2, 3, 4), dtype=np.float32)
+    keys = np.full((2, 5), np.inf, dtype=np.float32)
+    ids = np.full((2, 5), -1, dtype=np.int64)
+    no_norms = np.zeros((0, 0), dtype=np.float32)
+    codes = np.zeros((10, 3), dtype=np.uint8)
+    scan_codes(tables, codes, no_norms, keys, ids, 4)
+    # All tied: the heaps hold the lowest rows.
+    assert_array_equal(np.sort(ids, axis=1), [[0, 1, 2, 3, 4]] * 2)
+    for bad in (
+        dict(codes=np.zeros((10, 2), dtype=np.uint8)),
+        dict(ids=np.zeros((2, 4), dtype=np.int64)),
+        dict(norms=np.zeros((3, 5), dtype=np.float32)),
+        dict(chunk=0),
+    ):
+        with pytest.raises(ValueError, match="do not match"):
+            scan_codes(
+                tables,
+                bad.get("codes", codes),
+                bad.get("norms", no_norms),
+                keys,
+                bad.get("ids", ids),
+                bad.get("chunk", 4),
+            )

@@ -60,7 +60,6 @@ def scan_codes(
     const float[:, ::1] norm_tables,
     float[:, ::1] keys,
     int64_t[:, ::1] ids,
-    Py_ssize_t first_id,
     Py_ssize_t chunk_rows,
 ):
     """Merge the rows of ``codes`` into every query's heap of smallest keys.
@@ -77,8 +76,6 @@ def scan_codes(
         rebuilt row's length (rows of zero length get key 0). Empty: plain sums.
     keys, ids : (n_queries, k) float32 and int64
         Max-heaps, updated in place: start them at +inf and -1.
-    first_id : int
-        Id of the first row of ``codes``.
     chunk_rows : int
         Rows scanned by every query before the next chunk.
     """
@@ -135,10 +132,10 @@ def scan_codes(
                         sum1 = sum1 * scale[i + 1 - start]
                         sum2 = sum2 * scale[i + 2 - start]
                         sum3 = sum3 * scale[i + 3 - start]
-                    _offer(&keys[q, 0], &ids[q, 0], k, sum0, first_id + i)
-                    _offer(&keys[q, 0], &ids[q, 0], k, sum1, first_id + i + 1)
-                    _offer(&keys[q, 0], &ids[q, 0], k, sum2, first_id + i + 2)
-                    _offer(&keys[q, 0], &ids[q, 0], k, sum3, first_id + i + 3)
+                    _offer(&keys[q, 0], &ids[q, 0], k, sum0, i)
+                    _offer(&keys[q, 0], &ids[q, 0], k, sum1, i + 1)
+                    _offer(&keys[q, 0], &ids[q, 0], k, sum2, i + 2)
+                    _offer(&keys[q, 0], &ids[q, 0], k, sum3, i + 3)
                     i = i + 4
                 while i < stop:
                     row = &codes[i, 0]
@@ -149,7 +146,7 @@ def scan_codes(
                         table = table + n_clusters
                     if cosine:
                         sum0 = sum0 * scale[i - start]
-                    _offer(&keys[q, 0], &ids[q, 0], k, sum0, first_id + i)
+                    _offer(&keys[q, 0], &ids[q, 0], k, sum0, i)
                     i = i + 1
             start = stop
     free(scale)

@@ -121,7 +121,6 @@ def search_codes(queries, codebook, codes, n_neighbors, metric, n_threads):
                     norms,
                     keys[share[0] : share[-1] + 1],
                     ids[share[0] : share[-1] + 1],
-                    0,
                     CHUNK_ROWS,
                 )
                 for share in shares

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import study_file
 from skclust._cli import main
+from skclust._vq import decode_codes
 from skclust.datasets import make_embeddings
 
 
@@ -199,3 +200,49 @@ def test_report_section(tmp_path, monkeypatch):
     assert figures and figures[0][0].is_file()
     assert figures[0][0].parent == tmp_path / "vq"
     assert len(lines) == 4  # one line per fit
+
+
+def test_search_writes_neighbors_and_distances_for_each_k(tmp_path, capsys):
+    table = _table(tmp_path, n=300, d=8)
+    queries = make_embeddings(20, 8, random_state=5)
+    np.save(tmp_path / "queries.npy", queries)
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(
+        capsys, "vq", table, "-k", 8, 16, "--subvectors", 2, "--n-init", 1,
+        "--search", tmp_path / "queries.npy", "-n", 5, "--out", out,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "nearest rows (cosine) of 20 queries" in stdout
+    unit = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    for k in (8, 16):
+        indices = np.load(out / f"neighbors_k{k}_m2.npy", allow_pickle=False)
+        distances = np.load(out / f"distances_k{k}_m2.npy", allow_pickle=False)
+        assert indices.shape == distances.shape == (20, 5)
+        assert indices.dtype == np.int64
+        # Brute force over the table rebuilt from the saved codes.
+        with np.load(out / f"compressed_k{k}_m2.npz") as saved:
+            rebuilt = decode_codes(saved["codes"], saved["codebook"])
+        rebuilt = rebuilt.astype(np.float64)
+        cosine = 1 - unit @ rebuilt.T / np.linalg.norm(rebuilt, axis=1)
+        np.testing.assert_allclose(
+            distances, np.take_along_axis(cosine, indices, axis=1), atol=1e-5
+        )
+        np.testing.assert_allclose(distances, np.sort(cosine, axis=1)[:, :5], atol=1e-5)
+
+
+def test_search_refuses_bad_queries_before_writing(tmp_path, capsys):
+    table = _table(tmp_path, n=50, d=8)
+    np.save(tmp_path / "narrow.npy", np.ones((3, 4)))
+    np.save(tmp_path / "good.npy", np.ones((3, 8)))
+    out = tmp_path / "out"
+    cases = [
+        (["--search", tmp_path / "narrow.npy"], "queries of 4 features"),
+        (["--search", tmp_path / "good.npy", "-n", 51], "-n 51 is larger"),
+        (["--search", tmp_path / "missing.npy"], "missing.npy"),
+        (["--search", tmp_path / "good.npy", "--decode", table], "--decode"),
+    ]
+    for extra, message in cases:
+        code, stdout, stderr = _run(capsys, "vq", table, "-k", 4, "--out", out, *extra)
+        assert code == 2 and stdout == ""
+        assert stderr.count("\n") == 1 and message in stderr
+        assert not out.exists()

@@ -5,7 +5,8 @@ after (MB to 4 decimals), the compression ratio and the reconstruction
 quality (mean cosine similarity, relative squared error, recall@10 of the
 nearest neighbours); it writes the table, the trade-off plot and one ``.npz``
 (codebook and codes) per k. ``--decode`` turns such an ``.npz`` back into an
-``.npy`` table.
+``.npy`` table. ``--search QUERIES.npy`` also searches every k's codes for
+the queries' nearest rows and writes their indices and distances.
 
 Every input is checked and every fit done before anything is written, so a bad
 input leaves no output behind.
@@ -100,6 +101,26 @@ def add_parser(commands):
         type=positive_int,
         default=None,
         help="fit with the block kernels, this many rows at a time",
+    )
+    parser.add_argument(
+        "--search",
+        metavar="QUERIES.npy",
+        help="also find each query's nearest rows in every k's codes and write "
+        "their indices and distances (neighbors_k{k}.npy, distances_k{k}.npy)",
+    )
+    parser.add_argument(
+        "-n",
+        "--neighbors",
+        type=positive_int,
+        default=10,
+        help="with --search: neighbours per query (default 10)",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=["cosine", "sqeuclidean", "inner_product"],
+        default="cosine",
+        help="with --search: cosine distance (default), squared Euclidean "
+        "distance or minus the inner product, to the rows rebuilt from codes",
     )
     parser.add_argument(
         "--decode",
@@ -216,6 +237,50 @@ def write_outputs(result, table, out, inputs=()):
     return plot
 
 
+def load_queries(path, table, n_neighbors):
+    """The queries of ``--search``, checked against the table before any fit."""
+    queries = load_embeddings(path)
+    if queries.shape[1] != table.X.shape[1]:
+        raise ValueError(
+            f"{path}: queries of {queries.shape[1]} features for a table of "
+            f"{table.X.shape[1]}"
+        )
+    if n_neighbors > table.X.shape[0]:
+        raise ValueError(
+            f"-n {n_neighbors} is larger than the table's {table.X.shape[0]} rows"
+        )
+    return queries
+
+
+def search_compressed(fitted, table, queries, n_neighbors, metric):
+    """Each k's neighbours of the queries, found from the codes of the table."""
+    found = {}
+    for k, (quantizer, _) in fitted.items():
+        quantizer.add(table.X)
+        found[k] = quantizer.kneighbors(queries, n_neighbors, metric=metric)
+    return found
+
+
+def neighbor_paths(found, out, n_subvectors, inputs=()):
+    """Where each k's neighbours and distances go, checked not to be inputs."""
+    suffix = f"_m{n_subvectors}" if n_subvectors > 1 else ""
+    paths = {
+        k: (out / f"neighbors_k{k}{suffix}.npy", out / f"distances_k{k}{suffix}.npy")
+        for k in found
+    }
+    for path in (p for pair in paths.values() for p in pair):
+        check_not_input(path, inputs)
+    return paths
+
+
+def write_neighbors(found, paths):
+    """``neighbors_k{k}.npy`` (int64) and ``distances_k{k}.npy`` for every k."""
+    for k, (distances, indices) in found.items():
+        for path, array in zip(paths[k], (indices, distances), strict=True):
+            with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+                np.save(handle, array, allow_pickle=False)
+
+
 def _read_npz(path, name):
     path = Path(path)
     if not path.is_file():
@@ -257,11 +322,16 @@ def decode(args):
 
 
 def run(args):
+    if args.decode and args.search:
+        raise ValueError("--search does not go with --decode")
     if args.decode:
         return decode(args)
     if args.codebook:
         raise ValueError("--codebook only goes with --decode")
     table = load_table(args.file, args.data, args.seed)
+    queries = None
+    if args.search:
+        queries = load_queries(args.search, table, args.neighbors)
     result = compress(
         table,
         args.k,
@@ -271,9 +341,23 @@ def run(args):
         batch_size=args.batch_size,
         seed=args.seed,
     )
+    found = {}
+    if queries is not None:
+        found = search_compressed(
+            result.fitted, table, queries, args.neighbors, args.metric
+        )
     inputs = [table.path] if table.path else []
+    if args.search:
+        inputs.append(Path(args.search))
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
+    paths = neighbor_paths(found, out, args.subvectors, inputs)
     write_outputs(result, table, out, inputs)
+    if found:
+        write_neighbors(found, paths)
+        print(
+            f"wrote the {args.neighbors} nearest rows ({args.metric}) of "
+            f"{len(queries)} queries for each k into {out}"
+        )
     print(markdown_table(result.rows, COLUMNS), end="")
     print(
         f"wrote the table, the trade-off plot and {len(result.fitted)} .npz into "

@@ -2,8 +2,9 @@
 
 Layout: ``_estimator`` (the estimator), ``_codes`` (code layout, encoding and
 decoding), ``_memory`` (memory accounting), ``_kernels`` (encoding and
-scoring one block) and ``_scale`` (fits of tables read in blocks, through the
-Lloyd engine and data sources of ``skclust._kmeans``). Other modules
+scoring one block), ``_scale`` (fits of tables read in blocks, through the
+Lloyd engine and data sources of ``skclust._kmeans``) and ``_search``
+(search over stored codes, with the compiled scan ``_adc_scan``). Other modules
 import only what this file exports.
 """
 

@@ -8,14 +8,17 @@ tables, dask arrays, tables given a ``batch_size`` and ``partial_fit`` are read
 through the data sources of ``skclust._kmeans`` and fitted by its Lloyd
 engine (``skclust._vq._scale``). Codes are laid out, encoded and decoded by
 ``skclust._vq._codes``; ``MemoryUsage`` lives in ``skclust._vq._memory``.
+``add``, ``kneighbors``, ``save`` and ``load`` make the quantizer a compressed
+index; the search itself is in ``skclust._vq._search``.
 """
 
+import json
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from joblib import cpu_count
+from joblib import cpu_count, effective_n_jobs
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -45,6 +48,15 @@ from ._codes import (
 from ._kernels import cosine_kernel
 from ._memory import MemoryUsage
 from ._scale import FittedCodebooks
+from ._search import (
+    METRICS,
+    SAVE_FORMAT,
+    StoredCodes,
+    load_saved,
+    rerank,
+    save_arrays,
+    search_codes,
+)
 
 
 def _fit_codebooks_in_memory(
@@ -92,6 +104,17 @@ def _fit_codebooks_in_memory(
     )
 
 
+def _check_count(name, value, n_rows):
+    """A positive integer no larger than the rows stored."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if value > n_rows:
+        raise ValueError(
+            f"{name}={value} is larger than the number of rows added ({n_rows})"
+        )
+    return int(value)
+
+
 class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Compress an embedding table into a codebook and one small code per row.
 
@@ -121,15 +144,22 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         own codebook of ``n_clusters`` centroids; every row gets one code per
         part. For about the same codebook memory, ``n_subvectors = M`` offers
         ``n_clusters ** M`` reconstructions instead of ``n_clusters``.
-    init : {"k-means++", "random"} or array-like, default="k-means++"
+    init : {"k-means++", "random"}, callable or array-like, \
+default="k-means++"
         Initial centroids: k-means++ seeding, ``n_clusters`` random distinct
         rows, or an array of shape ``(n_subvectors, n_clusters, width)``
         (``(n_clusters, n_features)`` is accepted when ``n_subvectors=1``) in
-        the space that is clustered, i.e. after normalization.
-    n_init : int, default=1
+        the space that is clustered, i.e. after normalization. A callable is
+        called as ``init(X_m, n_clusters, random_state)`` for every run of
+        every subvector, with ``X_m`` the subvector's distinct (normalized)
+        rows, and returns an array of shape ``(n_clusters, width)``; it needs
+        an in-memory fit (``batch_size=None``, not a dask array or a memory
+        map of more than one block, not ``partial_fit``).
+    n_init : "auto" or int, default="auto"
         Runs from different seeds per codebook; the one with the lowest
-        squared reconstruction error is kept. An explicit ``init`` gives one
-        run.
+        squared reconstruction error is kept. ``"auto"`` makes one run for
+        k-means++ seeding and ten for random or callable starts, as in
+        ``KMeansL2``. An explicit array ``init`` gives one run.
     max_iter : int, default=300
         Maximum number of Lloyd iterations per run.
     tol : float, default=1e-4
@@ -141,7 +171,8 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         front.
     n_jobs : int, default=None
         Runs executed in parallel by ``KMeansL2`` for in-memory fits. The
-        block kernels use every CPU for each block instead.
+        block kernels use every CPU for each block instead. ``kneighbors``
+        scans with this many threads; ``None`` uses every CPU there too.
     batch_size : int, default=None
         Rows read at a time. ``None`` clusters in-memory arrays (and memory
         maps of at most 65,536 rows) in memory with ``KMeansL2``, and reads
@@ -166,6 +197,11 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+    codes_ : ndarray of shape (n_indexed, n_subvectors)
+        Codes of the rows given to ``add`` since the codebook was last
+        fitted, in the order added: the table that ``kneighbors`` searches.
+        ``fit`` does not add its rows (it may see a sample, or a table too
+        large to keep codes of); fitting again empties it.
 
     See Also
     --------
@@ -212,8 +248,8 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "n_clusters": [Interval(Integral, 1, 65536, closed="both")],
         "normalize": ["boolean"],
         "n_subvectors": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), "array-like"],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -228,7 +264,7 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         normalize=True,
         n_subvectors=1,
         init="k-means++",
-        n_init=1,
+        n_init="auto",
         max_iter=300,
         tol=1e-4,
         random_state=None,
@@ -296,7 +332,7 @@ n_features)
             X,
             columns,
             self.n_clusters,
-            self._checked_init(columns),
+            self._checked_init(columns, in_memory=True),
             n_init,
             self.max_iter,
             self.tol,
@@ -400,7 +436,11 @@ n_features)
         return subvector_slices(n_features, self.n_subvectors)
 
     def _effective_n_init(self):
-        if isinstance(self.init, str) or self.n_init == 1:
+        seeded = isinstance(self.init, str) or callable(self.init)
+        if self.n_init == "auto":
+            # As scikit-learn: one k-means++ run, ten random or callable ones.
+            return 1 if not seeded or self.init == "k-means++" else 10
+        if seeded or self.n_init == 1:
             return self.n_init
         warnings.warn(
             "Explicit initial centroids passed: performing only one init in "
@@ -410,13 +450,22 @@ n_features)
         )
         return 1
 
-    def _checked_init(self, columns):
-        """The seeding's name, or the explicit init as one array per subvector.
+    def _checked_init(self, columns, in_memory=False):
+        """The seeding's name, or the explicit init as one entry per subvector.
 
-        Each array has shape (n_clusters, width).
+        Each entry is an array of shape (n_clusters, width), or the callable
+        init, which only the in-memory fit (``KMeansL2``) can call.
         """
         if isinstance(self.init, str):
             return self.init
+        if callable(self.init):
+            if not in_memory:
+                raise ValueError(
+                    "a callable init needs an in-memory fit: use batch_size=None "
+                    "and an in-memory array (not a dask array, a large memory "
+                    "map or partial_fit), or pass the initial centroids as an array"
+                )
+            return [self.init] * len(columns)
         init = check_array(self.init, dtype=np.float64, allow_nd=True)
         width = columns[0].stop - columns[0].start
         if init.ndim == 2 and self.n_subvectors == 1:
@@ -592,6 +641,287 @@ n_features)
         return MemoryUsage.of(
             n_rows, self.n_features_in_, self.n_clusters, self.n_subvectors
         )
+
+    # --- searching the codes -------------------------------------------------
+
+    def add(self, X):
+        """Encode rows and store their codes after those already added.
+
+        The stored codes, ``codes_``, are the table ``kneighbors`` searches;
+        row ``i`` of it is the ``i``-th row ever added. As ``index.add`` in
+        faiss, this keeps only the codes (``n_subvectors`` bytes per row for
+        ``n_clusters <= 256``), never the rows.
+
+        Parameters
+        ----------
+        X : array-like, numpy.memmap or dask array of shape (n_samples, \
+n_features)
+            Rows to add, encoded as ``transform`` encodes them (a memory map
+            block by block).
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        codes = self.transform(X)
+        if is_dask_array(codes):
+            codes = codes.compute()
+        stored = self._stored_codes()
+        if stored is None:
+            self._stored = StoredCodes(self.codebook_, codes)
+        else:
+            stored.append(codes)
+        return self
+
+    def _stored_codes(self):
+        """The codes added since the last fit, or None."""
+        stored = getattr(self, "_stored", None)
+        if stored is None or stored.codebook is not self.codebook_:
+            return None
+        return stored
+
+    @property
+    def codes_(self):
+        stored = self._stored_codes() if hasattr(self, "codebook_") else None
+        if stored is None:
+            raise AttributeError(
+                "no rows added since the codebook was fitted: call add(X) first"
+            )
+        return stored.codes
+
+    def kneighbors(
+        self,
+        X,
+        n_neighbors=10,
+        *,
+        metric="sqeuclidean",
+        return_distance=True,
+        rerank_with=None,
+        n_candidates=None,
+    ):
+        """The added rows nearest to each query, found from their codes.
+
+        Asymmetric distance computation: for every query and subvector a
+        table holds the distance to each centroid, and a row's distance is
+        the sum of its codes' entries, which equals the distance to the row
+        rebuilt by ``inverse_transform`` (up to float32 rounding) without
+        rebuilding any row. Queries are normalized first when
+        ``normalize=True``, as ``transform`` does with rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            The queries.
+        n_neighbors : int, default=10
+            Neighbours per query; at most the number of rows added.
+        metric : {"sqeuclidean", "inner_product", "cosine"}, \
+default="sqeuclidean"
+            Squared Euclidean distance, inner product (largest first), or
+            cosine similarity (largest first) to the rebuilt rows.
+        return_distance : bool, default=True
+            Whether to return the distances too.
+        rerank_with : array-like or numpy.memmap of shape (n_indexed, \
+n_features), default=None
+            The rows that were added, in the same order. The scan over codes
+            then keeps ``n_candidates`` candidates per query, and these are
+            ranked again by their exact distance to the query; only the
+            candidates' rows are read.
+        n_candidates : int, default=None
+            Candidates per query ranked again with ``rerank_with``; by default
+            ``4 * n_neighbors``, at most the number of rows added.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors), float64
+            Nearest first: squared distances, minus the inner products, or
+            cosine distances (``1 - cos``), so that smaller is always nearer.
+            Only with ``return_distance=True``.
+        indices : ndarray of shape (n_queries, n_neighbors), int64
+            Positions of the neighbours among the rows added; ties go to the
+            lower position.
+
+        Examples
+        --------
+        >>> from skclust import VectorQuantizer
+        >>> from skclust.datasets import make_embeddings
+        >>> X = make_embeddings(2000, 16, random_state=0)
+        >>> vq = VectorQuantizer(32, n_subvectors=4, random_state=0).fit(X)
+        >>> distances, indices = vq.add(X).kneighbors(X[:3], n_neighbors=5)
+        >>> indices.shape
+        (3, 5)
+        >>> _, exact = vq.kneighbors(X[:3], 5, rerank_with=X, n_candidates=50)
+        >>> exact[:, 0].tolist()  # each query is its own nearest row
+        [0, 1, 2]
+        """
+        check_is_fitted(self)
+        stored = self._stored_codes()
+        if stored is None:
+            raise ValueError(
+                "no rows to search: call add(X) after fitting to store their codes"
+            )
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        n_rows = stored.size
+        n_neighbors = _check_count("n_neighbors", n_neighbors, n_rows)
+        queries = self._prepared_queries(X, metric)
+        n_scanned = n_neighbors
+        if rerank_with is not None:
+            if n_candidates is None:
+                n_candidates = min(4 * n_neighbors, n_rows)
+            n_scanned = _check_count("n_candidates", n_candidates, n_rows)
+            if n_scanned < n_neighbors:
+                raise ValueError(
+                    f"n_candidates={n_scanned} is smaller than "
+                    f"n_neighbors={n_neighbors}"
+                )
+            rows_of = self._row_reader(rerank_with, n_rows)
+        n_threads = (
+            cpu_count() if self.n_jobs is None else effective_n_jobs(self.n_jobs)
+        )
+        distances, indices = search_codes(
+            queries, self.codebook_, stored.codes, n_scanned, metric, n_threads
+        )
+        if rerank_with is not None:
+            distances, indices = rerank(queries, indices, rows_of, n_neighbors, metric)
+        return (distances, indices) if return_distance else indices
+
+    def _prepared_queries(self, X, metric):
+        """Queries in the space of the codebook, float64, a copy."""
+        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
+        if self.normalize or metric == "cosine":
+            norms = np.linalg.norm(X, axis=1)
+            if not norms.all():
+                raise ValueError(
+                    f"query {int(np.argmin(norms))} has zero length: it has no "
+                    "direction to compare"
+                )
+            X /= norms[:, None]
+        return X
+
+    def _row_reader(self, rows, n_rows):
+        """A function returning the given rows, prepared like the queries."""
+        if not (hasattr(rows, "shape") and hasattr(rows, "dtype")):
+            rows = check_array(rows, dtype=np.float64, input_name="rerank_with")
+        expected = (n_rows, self.n_features_in_)
+        if tuple(rows.shape) != expected:
+            raise ValueError(
+                f"rerank_with has shape {tuple(rows.shape)}; the rows added have "
+                f"shape {expected}"
+            )
+
+        def rows_of(indices):
+            chosen = check_array(
+                rows[indices], dtype=np.float64, copy=True, input_name="rerank_with"
+            )
+            return normalize_rows(chosen) if self.normalize else chosen
+
+        return rows_of
+
+    # --- saving --------------------------------------------------------------
+
+    def save(self, path):
+        """Write the fitted codebooks and the added codes to one ``.npz``.
+
+        The archive holds numbers and strings only (it loads with
+        ``allow_pickle=False``), among them ``codebook`` and ``codes`` as
+        ``skclust vq --decode`` reads them. Parameters that are not numbers,
+        strings or None (an array or callable ``init``, a ``RandomState``)
+        are not kept: the loaded quantizer has their defaults, which matter
+        only to a new fit.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file, written whole or not at all (any ``.npz`` name).
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from skclust import VectorQuantizer
+        >>> from skclust.datasets import make_embeddings
+        >>> X = make_embeddings(500, 8, random_state=0)
+        >>> vq = VectorQuantizer(16, n_subvectors=2, random_state=0).fit(X).add(X)
+        >>> path = os.path.join(tempfile.mkdtemp(), "index.npz")
+        >>> vq.save(path)
+        >>> loaded = VectorQuantizer.load(path)
+        >>> bool((loaded.codes_ == vq.codes_).all())
+        True
+        """
+        check_is_fitted(self)
+        params = {
+            name: value.item() if isinstance(value, np.generic) else value
+            for name, value in self.get_params().items()
+        }
+        params = {
+            name: value
+            for name, value in params.items()
+            if value is None or isinstance(value, (bool, int, float, str))
+        }
+        stored = self._stored_codes()
+        codes = (
+            stored.codes
+            if stored is not None
+            else np.empty((0, self.n_subvectors), dtype=code_dtype(self.n_clusters))
+        )
+        arrays = {
+            "format": np.array(SAVE_FORMAT),
+            "params": np.array(json.dumps(params)),
+            "codebook": self.codebook_,
+            "centers": np.stack(self._centers),
+            "origin": self._origin,
+            "counts": self._counts,
+            "codes": codes,
+            "n_samples_seen": np.array(self.n_samples_seen_),
+        }
+        for name in ("n_iter_", "n_steps_"):
+            if hasattr(self, name):
+                arrays[name.rstrip("_")] = np.asarray(getattr(self, name))
+        if hasattr(self, "feature_names_in_"):
+            # As str, not object: the archive must load without pickle.
+            arrays["feature_names_in"] = self.feature_names_in_.astype(str)
+        save_arrays(path, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """A fitted quantizer, with its added codes, from a file of ``save``.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        VectorQuantizer
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when it is not such an archive or its arrays do
+            not fit together.
+        """
+        arrays, params = load_saved(path)
+        names = cls._get_param_names()
+        quantizer = cls(**{k: v for k, v in params.items() if k in names})
+        centers, origin, codes = arrays["centers"], arrays["origin"], arrays["codes"]
+        if centers.shape[:2] != (quantizer.n_subvectors, quantizer.n_clusters):
+            raise ValueError(
+                f"{path}: a codebook of shape {centers.shape} does not fit "
+                f"n_subvectors={quantizer.n_subvectors}, "
+                f"n_clusters={quantizer.n_clusters}"
+            )
+        quantizer._store(origin, list(centers), arrays["counts"])
+        quantizer.n_features_in_ = origin.shape[0]
+        quantizer.n_samples_seen_ = int(arrays.get("n_samples_seen", 0))
+        if "n_iter" in arrays:
+            quantizer.n_iter_ = arrays["n_iter"]
+        if "n_steps" in arrays:
+            quantizer.n_steps_ = int(arrays["n_steps"])
+        if "feature_names_in" in arrays:
+            quantizer.feature_names_in_ = arrays["feature_names_in"].astype(object)
+        codes = codes.astype(code_dtype(quantizer.n_clusters))
+        quantizer._stored = StoredCodes(quantizer.codebook_, codes)
+        return quantizer
 
     @property
     def _n_features_out(self):

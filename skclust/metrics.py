@@ -204,8 +204,8 @@ def mismatch_scorer(estimator, X, y):
     X : array-like
         The test part of the input; for a precomputed graph the adjacency of
         the test nodes to the training nodes. It is only compared with the
-        training input (number of rows, and row sums for skclust's
-        estimators), to check that the test nodes are the training nodes.
+        training input (number of rows, and the ``input_row_sums_`` that
+        skclust's graph estimator records), to check that the test nodes are the training nodes.
     y : array-like of shape (n_samples,)
         The known labels of the test nodes.
 
@@ -238,7 +238,7 @@ def mismatch_scorer(estimator, X, y):
     # The test part must be the training input itself: same rows, and for
     # skclust's estimators the same row sums (a split of a precomputed graph
     # on other nodes gives the test nodes' links to the training nodes).
-    row_sums = getattr(estimator, "_training_row_sums", None)
+    row_sums = getattr(estimator, "input_row_sums_", None)
     given = None
     if row_sums is not None and X.shape[0] == labels.shape[0]:
         given = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()

@@ -7,7 +7,8 @@ and keeps the fitted state; :func:`sweep_n_clusters` fits many k from one
 eigendecomposition.
 """
 
-import warnings
+from dataclasses import dataclass
+from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -21,24 +22,30 @@ from sklearn.utils.validation import check_non_negative, validate_data
 
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._components import _allocate_clusters, _merge_components
 from ._divisive import _bisect_subgraph, _Division
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
+    _bethe_hessian_count,
     _blas_threads_for,
     _choose_solver,
-    _components_from_spectrum,
+    _component_labels,
     _degrees,
     _first_appearance_labels,
     _leading_eigenpairs,
     _normalized_affinity,
+    _regularization,
     _spectral_embedding,
+    _subgraph,
+    _twin_classes,
     _without_diagonal,
 )
 
+# Eigengaps closer than this count as equal.
+_GAP_TIE_TOL = 1e-9
 
-def _row_sums(X):
-    """Row sums of the training input, by which a scorer recognises it."""
-    return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+# "auto" counts at most this many communities in one component.
+_AUTO_MAX_PER_COMPONENT = 50
 
 
 class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
@@ -211,7 +218,10 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_clusters": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "affinity": [StrOptions({"precomputed", "rbf", "nearest_neighbors"})],
         "laplacian": [StrOptions({"regularized", "normalized"})],
         "regularization": [
@@ -229,7 +239,6 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "component_tol": [Interval(Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -242,13 +251,12 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         laplacian="regularized",
         regularization="mean_degree",
         row_scaling="auto",
-        strategy="divisive",
+        strategy="kmeans",
         n_components=None,
         eigen_solver="auto",
         n_init="auto",
         gamma=1.0,
         n_neighbors=10,
-        component_tol=1e-8,
         random_state=None,
         n_jobs=None,
     ):
@@ -263,7 +271,6 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.gamma = gamma
         self.n_neighbors = n_neighbors
-        self.component_tol = component_tol
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -294,19 +301,10 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        adjacency, degree = self._graph(X)
-        self._check_n_clusters([self.n_clusters], adjacency.shape[0])
-        eigen_seed, kmeans_seed = self._seeds()
-        with _blas_threads_for(adjacency.shape[0]):
-            values, vectors = self._spectrum(
-                adjacency, degree, self._n_eigen(self.n_clusters), eigen_seed
-            )
-            self._fit_components(adjacency, degree, eigen_seed)
-            self._fit_clusters(adjacency, values, vectors, (eigen_seed, kmeans_seed))
-        return self
+        return self._fit_graph(self._prepare(X))
 
-    def _graph(self, X):
-        """Validated, symmetric adjacency with zero diagonal, and its degrees."""
+    def _prepare(self, X):
+        """The validated graph and what every k shares: components and twins."""
         if self.affinity == "precomputed":
             X = validate_data(
                 self,
@@ -321,35 +319,74 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
                     f"shape {X.shape}"
                 )
             check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
-            self._training_row_sums = _row_sums(X)
-            adjacency = _symmetric(_without_diagonal(X))
+            adjacency = _without_diagonal(X)
         else:
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
-            self._training_row_sums = _row_sums(X)
             if self.affinity == "rbf":
                 adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
             else:
                 knn = kneighbors_graph(X, self.n_neighbors, include_self=True)
                 adjacency = _without_diagonal(0.5 * (knn + knn.T))
-        degree = _degrees(adjacency)
-        if not np.any(degree > 0):
-            raise ValueError("the graph has no edges: nothing to cluster")
-        return adjacency, degree
+        with np.errstate(over="ignore"):
+            row_sums = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+        adjacency, scale = _scaled(adjacency)
+        return _prepare_graph(
+            _symmetric(adjacency),
+            scale,
+            row_sums,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
 
-    def _check_n_clusters(self, values, n_nodes):
-        largest = max(values)
-        if largest > n_nodes:
-            raise ValueError(
-                f"n_clusters={largest} is larger than the number of nodes ({n_nodes})"
-            )
+    def _fit_graph(self, graph):
+        """Fit from a graph of :func:`_prepare_graph`; the sweep's entry point."""
+        self._validate_params()
+        self.n_features_in_ = graph.n_features_in
+        if graph.feature_names_in is not None:
+            self.feature_names_in_ = graph.feature_names_in
+        self.input_row_sums_ = graph.row_sums
+        n_nodes = graph.adjacency.shape[0]
         if isinstance(self.n_components, Integral) and self.n_components > n_nodes:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of "
                 f"nodes ({n_nodes})"
             )
-        self._n_nodes = n_nodes
+        eigen_seed, kmeans_seed = self._seeds()
+        with _blas_threads_for(n_nodes):
+            if self.n_clusters == "auto":
+                k = self._auto_n_clusters(graph, eigen_seed)
+            else:
+                k = int(self.n_clusters)
+                _check_reachable(k, graph)
+            labels = self._cluster_components(graph, k, (eigen_seed, kmeans_seed))
+            self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed)
+        order = np.argsort(graph.components, kind="stable")
+        bounds = np.cumsum(graph.sizes)[:-1]
+        self.labels_ = _first_appearance_labels(labels)
+        self.n_clusters_ = k
+        self.n_connected_components_ = graph.sizes.shape[0]
+        self.connected_components_ = np.split(order, bounds)
+        self.regularization_ = graph.scale * _regularization(
+            graph.degree, self.laplacian, self._tau_parameter(graph)
+        )
+        return self
+
+    def _seeds(self):
+        random_state = check_random_state(self.random_state)
+        return random_state.randint(np.iinfo(np.int32).max, size=2)
+
+    def _tau_parameter(self, graph):
+        """``regularization`` in the units of the scaled weights."""
+        if self.regularization == "mean_degree":
+            return self.regularization
+        return float(self.regularization) / graph.scale
+
+    def _row_scaling(self):
+        if self.row_scaling != "auto":
+            return self.row_scaling
+        return "score" if self.laplacian == "regularized" else "none"
 
     def _components_rule(self):
         """``n_components`` with None resolved for the strategy."""
@@ -357,118 +394,246 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             return self.n_components
         return "eigengap" if self.strategy == "divisive" else None
 
-    def _n_eigen(self, n_clusters):
-        """Eigenpairs to compute for ``n_clusters`` (one more for the gap)."""
-        rule = self._components_rule()
-        if rule is None:
-            return n_clusters
-        if rule == "eigengap":
-            # Up to 2 clusters the embedding uses n_clusters eigenvectors.
-            return n_clusters if n_clusters <= 2 else min(n_clusters + 1, self._n_nodes)
-        return max(n_clusters, rule)
+    def _auto_n_clusters(self, graph, eigen_seed):
+        """Communities of each component by the Bethe Hessian, at least one."""
+        total = 0
+        for c, nodes in enumerate(_component_nodes(graph)):
+            capacity = int(graph.capacities[c])
+            if nodes.shape[0] < 3 or capacity < 2:
+                total += 1
+                continue
+            sub = _subgraph(graph.adjacency, nodes)
+            limit = min(capacity, _AUTO_MAX_PER_COMPONENT)
+            total += _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
+        return total
 
-    def _embedding_dimension(self, values, n_clusters):
-        rule = self._components_rule()
-        if rule is None:
-            return n_clusters
-        if rule != "eigengap":
-            return rule
-        if n_clusters <= 2 or values.shape[0] <= n_clusters:
-            return n_clusters
-        # values are the affinity's eigenvalues, descending: the Laplacian's
-        # ascending. The gap after d is values[d - 1] - values[d].
-        gaps = values[1:n_clusters] - values[2 : n_clusters + 1]
-        return 2 + int(np.argmax(gaps))
-
-    def _seeds(self):
-        random_state = check_random_state(self.random_state)
-        return random_state.randint(np.iinfo(np.int32).max, size=2)
-
-    def _tau(self, degree):
-        if self.laplacian == "normalized":
-            return 0.0
-        if self.regularization == "mean_degree":
-            return float(degree.mean())
-        return float(self.regularization)
-
-    def _row_scaling(self):
-        if self.row_scaling != "auto":
-            return self.row_scaling
-        return "score" if self.laplacian == "regularized" else "none"
-
-    def _spectrum(self, adjacency, degree, n_eigen, seed):
-        self.regularization_ = self._tau(degree)
-        affinity = _normalized_affinity(adjacency, degree, self.regularization_)
-        solver = _choose_solver(self.eigen_solver, adjacency.shape[0])
-        return _leading_eigenpairs(affinity, n_eigen, solver, seed)
-
-    def _fit_components(self, adjacency, degree, seed):
-        labels, n_zero, merged = _components_from_spectrum(
-            adjacency, degree, self.component_tol, self.eigen_solver, seed
-        )
-        n_components = int(labels.max()) + 1
-        if merged:
-            warnings.warn(
-                f"{n_zero} eigenvalues of the normalized Laplacian are within "
-                f"component_tol={self.component_tol} of 0 but edges join them "
-                f"into {n_components} connected components: parts of the graph "
-                "hang on very few edges. Lower component_tol to tell them apart.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        order = np.argsort(labels, kind="stable")
-        bounds = np.cumsum(np.bincount(labels))[:-1]
-        self.n_connected_components_ = n_components
-        self.connected_components_ = np.split(order, bounds)
-
-    def _fit_clusters(self, adjacency, values, vectors, seeds, divisions=None):
-        """Labels from the spectrum; ``divisions`` shares top levels in a sweep."""
-        k = self.n_clusters
-        dimension = self._embedding_dimension(values, k)
-        embedding = np.round(
-            _spectral_embedding(values, vectors, dimension, self._row_scaling()),
-            _EMBEDDING_DECIMALS,
-        )
-        n_top = k if self.strategy == "kmeans" else min(k, dimension)
-        divisions = {} if divisions is None else divisions
-        if (dimension, n_top) not in divisions:
-            top = self._top_level(embedding, n_top, seeds[1])
-            divisions[dimension, n_top] = _Division(
-                top, self._bisector(adjacency, seeds[0])
-            )
-        labels = divisions[dimension, n_top].labels_at(k)
-        self.labels_ = _first_appearance_labels(labels)
+    def _cluster_components(self, graph, k, seeds):
+        """Labels: whole components up to their number, then split inside."""
+        n_comp = graph.sizes.shape[0]
+        if k <= n_comp:
+            self.embedding_ = np.zeros((graph.adjacency.shape[0], 0))
+            self.n_components_ = 0
+            return _merge_components(k, graph.components, graph.sizes, graph.volumes)
+        counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
+        tau = self._tau_parameter(graph)
+        labels = np.empty(graph.adjacency.shape[0], dtype=np.intp)
+        embedding, n_used = None, 0
+        for c, nodes in enumerate(_component_nodes(graph)):
+            if counts[c] == 1:
+                labels[nodes] = n_used
+            else:
+                sub = _subgraph(graph.adjacency, nodes)
+                inside, points = self._cluster_connected(
+                    sub, int(counts[c]), graph.classes[nodes], tau, seeds
+                )
+                labels[nodes] = n_used + inside
+                if embedding is None:
+                    # The components come largest first only by size; keep the
+                    # embedding of the component with the most clusters.
+                    embedding = np.zeros((labels.shape[0], points.shape[1]))
+                    embedding[nodes] = points
+            n_used += int(counts[c])
         self.embedding_ = embedding
-        self.eigenvalues_ = 1.0 - values[:k]
+        return labels
+
+    def _cluster_connected(self, adjacency, k, classes, tau_parameter, seeds):
+        """``k`` clusters of a connected graph; twins always share one.
+
+        Returns the labels and the embedding's rows.
+        """
+        n = adjacency.shape[0]
+        degree = _degrees(adjacency)
+        tau = _regularization(degree, self.laplacian, tau_parameter)
+        affinity = _normalized_affinity(adjacency, degree, tau)
+        solver = _choose_solver(self.eigen_solver, n)
+        rule = self._components_rule()
+        n_eigen = _n_eigen(rule, k, n)
+        scaling = self._row_scaling()
+        while True:
+            values, vectors = _leading_eigenpairs(affinity, n_eigen, solver, seeds[0])
+            dimension = _embedding_dimension(rule, values, k, n)
+            n_top = k if self.strategy == "kmeans" else min(k, dimension)
+            embedding = np.round(
+                _spectral_embedding(values, vectors, dimension, scaling),
+                _EMBEDDING_DECIMALS,
+            )
+            points, weights, class_index = _class_points(embedding, classes)
+            if np.unique(points, axis=0).shape[0] >= n_top:
+                break
+            # Too few distinct points: more eigenvectors, and at the end
+            # plain ones (every class has its own row in a full basis).
+            if n_eigen == n and scaling == "none":
+                raise ValueError(
+                    f"n_clusters={k}: the spectral embedding of a {n}-node "
+                    f"component has fewer than {n_top} distinct points"
+                )
+            if n_eigen == n:
+                scaling = "none"
+            n_eigen = rule = min(2 * n_eigen, n)
         self.n_components_ = dimension
+        top = self._kmeans_labels(points, weights, n_top, seeds[1])[class_index]
+        if n_top == k:
+            return top, embedding
+        bisect = partial(
+            _bisect_subgraph,
+            adjacency,
+            laplacian=(self.laplacian, tau_parameter),
+            row_scaling=self._row_scaling(),
+            solver=self.eigen_solver,
+            seed=seeds[0],
+            classes=classes,
+        )
+        try:
+            return _Division(top, bisect).labels_at(k), embedding
+        except ValueError:
+            # No cluster splits any further by bisection (each has no edges
+            # inside or one coordinate): k-means on the embedding instead.
+            flat = self._kmeans_labels(points, weights, k, seeds[1])
+            return flat[class_index], embedding
 
-    def _top_level(self, embedding, n_top, kmeans_seed):
-        """k-means labels of the embedding into ``n_top`` clusters."""
-        n_distinct = np.unique(embedding, axis=0).shape[0]
-        if n_distinct < n_top:
-            wanted = f"n_clusters={self.n_clusters}"
-            if n_top != self.n_clusters:
-                wanted += f" (top level: {n_top} clusters)"
-            raise ValueError(
-                f"{wanted} is larger than the number of distinct points "
-                f"of the spectral embedding ({n_distinct}); nodes with the same "
-                "neighbours share a point"
-            )
+    def _kmeans_labels(self, points, weights, n_clusters, seed):
+        """k-means labels of weighted points, fitted in sorted order.
+
+        k-means++ seeding follows the order of the rows; sorting the points
+        makes the result independent of the order of the nodes.
+        """
+        order = np.lexsort(points.T[::-1])
         kmeans = KMeansL2(
-            n_top, n_init=self.n_init, random_state=kmeans_seed, n_jobs=self.n_jobs
-        ).fit(embedding)
-        return kmeans.labels_
+            n_clusters, n_init=self.n_init, random_state=seed, n_jobs=self.n_jobs
+        ).fit(points[order], sample_weight=weights[order])
+        labels = np.empty(points.shape[0], dtype=np.intp)
+        labels[order] = kmeans.labels_
+        return labels
 
-    def _bisector(self, adjacency, eigen_seed):
-        """The function that bisects a cluster's subgraph for :class:`_Division`."""
-        row_scaling = self._row_scaling()
+    def _smallest_eigenvalues(self, graph, k, eigen_seed):
+        """The ``k`` smallest eigenvalues of the chosen Laplacian of the graph."""
+        n = graph.adjacency.shape[0]
+        tau = _regularization(graph.degree, self.laplacian, self._tau_parameter(graph))
+        affinity = _normalized_affinity(graph.adjacency, graph.degree, tau)
+        solver = _choose_solver(self.eigen_solver, n)
+        values, _ = _leading_eigenpairs(affinity, min(k, n), solver, eigen_seed)
+        return 1.0 - values
 
-        def bisect(nodes):
-            return _bisect_subgraph(
-                adjacency, nodes, self._tau, row_scaling, self.eigen_solver, eigen_seed
-            )
 
-        return bisect
+@dataclass
+class _Graph:
+    """A validated graph and what every number of clusters shares.
+
+    ``adjacency`` is symmetric with zero diagonal and largest weight 1 (the
+    input divided by ``scale``); ``components`` and ``classes`` (twins) come
+    from graph search and row comparison; ``sizes``, ``volumes`` and
+    ``capacities`` (twin classes) are per component.
+    """
+
+    adjacency: object
+    scale: float
+    degree: np.ndarray
+    components: np.ndarray
+    classes: np.ndarray
+    sizes: np.ndarray
+    volumes: np.ndarray
+    capacities: np.ndarray
+    row_sums: np.ndarray
+    n_features_in: int
+    feature_names_in: object
+
+
+def _prepare_graph(adjacency, scale, row_sums, n_features_in, feature_names_in):
+    """Components, twin classes and per-component figures of a graph."""
+    degree = _degrees(adjacency)
+    n_comp, components = _component_labels(adjacency)
+    classes = _twin_classes(adjacency)
+    # Isolated nodes are all twins of one another, but each is a component.
+    pairs = np.unique(np.stack([components, classes]), axis=1)
+    return _Graph(
+        adjacency=adjacency,
+        scale=scale,
+        degree=degree,
+        components=components,
+        classes=classes,
+        sizes=np.bincount(components, minlength=n_comp),
+        volumes=np.bincount(components, weights=degree, minlength=n_comp),
+        capacities=np.bincount(pairs[0], minlength=n_comp),
+        row_sums=row_sums,
+        n_features_in=n_features_in,
+        feature_names_in=feature_names_in,
+    )
+
+
+def _component_nodes(graph):
+    """Ascending node indices of each component, in component order."""
+    order = np.argsort(graph.components, kind="stable")
+    return np.split(order, np.cumsum(graph.sizes)[:-1])
+
+
+def _check_reachable(n_clusters, graph):
+    n_nodes = graph.adjacency.shape[0]
+    if n_clusters > n_nodes:
+        raise ValueError(
+            f"n_clusters={n_clusters} is larger than the number of nodes ({n_nodes})"
+        )
+    reachable = int(graph.capacities.sum())
+    if n_clusters > reachable:
+        raise ValueError(
+            f"n_clusters={n_clusters} cannot be reached: the graph tells apart "
+            f"only {reachable} groups of its {n_nodes} nodes (nodes with the "
+            "same neighbours are never separated, and each connected component "
+            "counts on its own)"
+        )
+
+
+def _class_points(embedding, classes):
+    """One point per twin class (the mean of its rows) and its weight.
+
+    Returns the points, their weights (class sizes) and each node's row in
+    them.
+    """
+    _, index = np.unique(classes, return_inverse=True)
+    index = index.ravel()
+    weights = np.bincount(index).astype(np.float64)
+    points = np.zeros((weights.shape[0], embedding.shape[1]))
+    np.add.at(points, index, embedding)
+    points /= weights[:, None]
+    return np.round(points, _EMBEDDING_DECIMALS), weights, index
+
+
+def _n_eigen(rule, n_clusters, n_nodes):
+    """Eigenpairs to compute for ``n_clusters`` (one more for the gap)."""
+    if rule is None:
+        return min(n_clusters, n_nodes)
+    if rule == "eigengap":
+        # Up to 2 clusters the embedding uses n_clusters eigenvectors.
+        return n_clusters if n_clusters <= 2 else min(n_clusters + 1, n_nodes)
+    return min(max(n_clusters, rule), n_nodes)
+
+
+def _embedding_dimension(rule, values, n_clusters, n_nodes):
+    """Eigenvectors in the embedding: ``n_clusters``, a fixed number or the gap."""
+    if rule is None:
+        return min(n_clusters, n_nodes)
+    if rule != "eigengap":
+        return min(rule, values.shape[0])
+    if n_clusters <= 2 or values.shape[0] <= n_clusters:
+        return n_clusters
+    # values are the affinity's eigenvalues, descending: the Laplacian's
+    # ascending. The gap after d is values[d - 1] - values[d].
+    gaps = values[1:n_clusters] - values[2 : n_clusters + 1]
+    # The first of gaps equal up to rounding, so the eigensolver's rounding
+    # (which follows the node order) does not pick among them.
+    return 2 + int(np.argmax(gaps >= gaps.max() - _GAP_TIE_TOL))
+
+
+def _scaled(adjacency):
+    """The adjacency divided by its largest weight, and that weight.
+
+    Degrees of weights near the float maximum overflow; the normalized
+    Laplacian does not change under scaling, so the work is done at scale 1.
+    """
+    data = adjacency.data if sparse.issparse(adjacency) else adjacency
+    scale = float(np.max(data, initial=0.0))
+    if scale == 0.0 or scale == 1.0:
+        return adjacency, 1.0
+    return adjacency / scale, scale
 
 
 def _symmetric(adjacency):
@@ -486,22 +651,19 @@ def _symmetric(adjacency):
             "skclust.datasets.graph_from_adjacency"
         )
     if gap == 0:
-        return adjacency
+        return sparse.csr_array(adjacency) if sparse.issparse(adjacency) else adjacency
     symmetric = (adjacency + adjacency.T) / 2
     return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
 
 
 def sweep_n_clusters(estimator, X, n_clusters):
-    """Fit a :class:`SpectralGraphClusterer` for several k, sharing the spectrum.
+    """Fit a :class:`SpectralGraphClusterer` for several k, sharing the graph.
 
-    One eigendecomposition for the largest k serves every k (the leading
-    eigenvectors for a smaller k are its first columns), and the connected
-    components are computed once. With ``strategy="divisive"`` the k that
-    share a top level share its k-means run and its bisections, so the whole
-    sweep costs about one fit for the largest k. Each returned estimator is
-    what
-    ``clone(estimator).set_params(n_clusters=k).fit(X)`` gives, up to the
-    eigensolver's rounding.
+    The input is validated, and its connected components and twin classes
+    computed, once; each k then gets its own eigendecomposition and k-means,
+    exactly as a fit for that k alone. Each returned estimator equals
+    ``clone(estimator).set_params(n_clusters=k).fit(X)``: the result for one
+    k never depends on the other k of the sweep.
 
     Parameters
     ----------
@@ -529,39 +691,9 @@ def sweep_n_clusters(estimator, X, n_clusters):
     ks = [int(k) for k in n_clusters]
     if not ks:
         raise ValueError("n_clusters is empty: give at least one number of clusters")
-    base = clone(estimator).set_params(n_clusters=max(ks))
-    base._validate_params()
-    adjacency, degree = base._graph(X)
-    base._check_n_clusters(ks, adjacency.shape[0])
-    eigen_seed, kmeans_seed = base._seeds()
-    with _blas_threads_for(adjacency.shape[0]):
-        values, vectors = base._spectrum(
-            adjacency, degree, base._n_eigen(max(ks)), eigen_seed
-        )
-        base._fit_components(adjacency, degree, eigen_seed)
-        spectrum = (adjacency, values, vectors, (eigen_seed, kmeans_seed))
-        divisions = {}
-        return [_fit_from_spectrum(estimator, base, k, spectrum, divisions) for k in ks]
-
-
-def _fit_from_spectrum(estimator, base, k, spectrum, divisions):
-    """A clone of ``estimator`` fitted for ``k`` from ``base``'s spectrum.
-
-    ``divisions`` holds the top levels already clustered and their splits,
-    shared by the k of one sweep.
-    """
-    model = clone(estimator).set_params(n_clusters=k)
-    model._validate_params()
-    for name in (
-        "_training_row_sums",
-        "n_features_in_",
-        "regularization_",
-        "n_connected_components_",
-        "connected_components_",
-        "_n_nodes",
-    ):
-        setattr(model, name, getattr(base, name))
-    if hasattr(base, "feature_names_in_"):
-        model.feature_names_in_ = base.feature_names_in_
-    model._fit_clusters(*spectrum, divisions=divisions)
-    return model
+    template = clone(estimator).set_params(n_clusters=max(ks))
+    template._validate_params()
+    graph = template._prepare(X)
+    for k in ks:
+        _check_reachable(k, graph)
+    return [clone(estimator).set_params(n_clusters=k)._fit_graph(graph) for k in ks]

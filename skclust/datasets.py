@@ -406,8 +406,9 @@ def read_edge_list(path, *, remove_isolated=False):
 
     A third field on a line is the edge's weight (positive; the largest given
     for an edge is kept). The nodes are the ids that appear, in increasing
-    order; ``node_ids`` maps rows back to them. Self-loops and repeated lines are dropped and counted.
-    A node whose only edges are self-loops is isolated.
+    order; ``node_ids`` maps rows back to them. Self-loops and repeated lines
+    are dropped and counted. A node whose only edges are self-loops is
+    isolated.
 
     Parameters
     ----------

@@ -337,7 +337,8 @@ def mismatch_scorer(estimator, X, y):
         The test part of the input; for a precomputed graph the adjacency of
         the test nodes to the training nodes. It is only compared with the
         training input (number of rows, and the ``input_row_sums_`` that
-        skclust's graph estimator records), to check that the test nodes are the training nodes.
+        skclust's graph estimator records), to check that the test nodes are
+        the training nodes.
     y : array-like of shape (n_samples,)
         The known labels of the test nodes.
 

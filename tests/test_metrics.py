@@ -8,11 +8,11 @@ from skclust.metrics import (
     all_nodes_split,
     conductance,
     label_agreement,
-    modularity,
     majority_label_mismatch,
     majority_label_summary,
     mismatch_rate,
     mismatch_scorer,
+    modularity,
 )
 
 # Ten nodes in three clusters, worked by hand:

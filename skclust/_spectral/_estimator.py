@@ -656,6 +656,35 @@ def _symmetric(adjacency):
     return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
 
 
+def max_n_clusters(adjacency):
+    """The largest number of clusters a graph can be split into.
+
+    Nodes with the same neighbours (twins) are never separated and each
+    connected component counts on its own, so this is the number of twin
+    classes summed over the components; a larger ``n_clusters`` is refused
+    by :meth:`SpectralGraphClusterer.fit`.
+
+    Parameters
+    ----------
+    adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
+        Symmetric and non-negative.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust._spectral import max_n_clusters
+    >>> star = np.zeros((5, 5))
+    >>> star[0, 1:] = star[1:, 0] = 1
+    >>> max_n_clusters(star)
+    2
+    """
+    return int(SpectralGraphClusterer()._prepare(adjacency).capacities.sum())
+
+
 def sweep_n_clusters(estimator, X, n_clusters):
     """Fit a :class:`SpectralGraphClusterer` for several k, sharing the graph.
 

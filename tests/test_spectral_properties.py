@@ -141,9 +141,9 @@ def test_every_ordering_of_small_graphs(name, strategy):
     automorphisms = _automorphisms(A)
     reachable = _twin_count(A)
     perms = list(itertools.permutations(range(n)))
-    # A sample of 40 orders (of 120 or 720); the slow run tries them all.
-    rng = np.random.default_rng(0)
-    perms = [perms[i] for i in rng.choice(len(perms), 40, replace=False)]
+    # A sample of 24 orders (of 120 or 720), different for each graph.
+    rng = np.random.default_rng(len(name))
+    perms = [perms[i] for i in rng.choice(len(perms), 24, replace=False)]
     for k in range(1, reachable + 1):
         reference = _fit_permuted(A, np.arange(n), k, strategy)
         assert np.unique(reference).shape[0] == k
@@ -197,7 +197,7 @@ def _random_multi_component_graph(seed):
     return A[np.ix_(perm, perm)]
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_components_come_first(seed, strategy):
     A = _random_multi_component_graph(seed)

@@ -10,7 +10,7 @@ eigendecomposition.
 from dataclasses import dataclass
 from functools import partial
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -360,8 +360,10 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             else:
                 k = int(self.n_clusters)
                 _check_reachable(k, graph)
-            labels = self._cluster_components(graph, k, (eigen_seed, kmeans_seed))
-            self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed)
+            labels, values = self._cluster_components(
+                graph, k, (eigen_seed, kmeans_seed)
+            )
+            self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed, values)
         order = np.argsort(graph.components, kind="stable")
         bounds = np.cumsum(graph.sizes)[:-1]
         self.labels_ = _first_appearance_labels(labels)
@@ -408,38 +410,47 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         return total
 
     def _cluster_components(self, graph, k, seeds):
-        """Labels: whole components up to their number, then split inside."""
-        n_comp = graph.sizes.shape[0]
+        """Labels: whole components up to their number, then split inside.
+
+        Sets ``embedding_`` and ``n_components_`` from the component that
+        holds the most clusters. Returns the labels and, for a connected
+        graph, its eigenvalues (else None).
+        """
+        n_nodes, n_comp = graph.adjacency.shape[0], graph.sizes.shape[0]
+        self.embedding_, self.n_components_ = np.zeros((n_nodes, 0)), 0
         if k <= n_comp:
-            self.embedding_ = np.zeros((graph.adjacency.shape[0], 0))
-            self.n_components_ = 0
-            return _merge_components(k, graph.components, graph.sizes, graph.volumes)
+            labels = _merge_components(k, graph.components, graph.sizes, graph.volumes)
+            return labels, None
         counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
         tau = self._tau_parameter(graph)
-        labels = np.empty(graph.adjacency.shape[0], dtype=np.intp)
-        embedding, n_used = None, 0
+        labels = np.empty(n_nodes, dtype=np.intp)
+        n_used, values = 0, None
         for c, nodes in enumerate(_component_nodes(graph)):
-            if counts[c] == 1:
-                labels[nodes] = n_used
-            else:
-                sub = _subgraph(graph.adjacency, nodes)
-                inside, points = self._cluster_connected(
+            if counts[c] > 1:
+                # A connected graph is its own component: no copy.
+                sub = (
+                    graph.adjacency
+                    if n_comp == 1
+                    else _subgraph(graph.adjacency, nodes)
+                )
+                fit = self._cluster_connected(
                     sub, int(counts[c]), graph.classes[nodes], tau, seeds
                 )
-                labels[nodes] = n_used + inside
-                if embedding is None:
-                    # The components come largest first only by size; keep the
-                    # embedding of the component with the most clusters.
-                    embedding = np.zeros((labels.shape[0], points.shape[1]))
-                    embedding[nodes] = points
+                labels[nodes] = n_used + fit.labels
+                if counts[c] == counts.max() and self.n_components_ == 0:
+                    self.embedding_ = np.zeros((n_nodes, fit.embedding.shape[1]))
+                    self.embedding_[nodes] = fit.embedding
+                    self.n_components_ = fit.dimension
+                values = fit.values if n_comp == 1 else None
+            else:
+                labels[nodes] = n_used
             n_used += int(counts[c])
-        self.embedding_ = embedding
-        return labels
+        return labels, values
 
     def _cluster_connected(self, adjacency, k, classes, tau_parameter, seeds):
         """``k`` clusters of a connected graph; twins always share one.
 
-        Returns the labels and the embedding's rows.
+        Returns a :class:`_ComponentFit`.
         """
         n = adjacency.shape[0]
         degree = _degrees(adjacency)
@@ -470,10 +481,9 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             if n_eigen == n:
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
-        self.n_components_ = dimension
         top = self._kmeans_labels(points, weights, n_top, seeds[1])[class_index]
         if n_top == k:
-            return top, embedding
+            return _ComponentFit(top, embedding, dimension, values)
         bisect = partial(
             _bisect_subgraph,
             adjacency,
@@ -484,12 +494,13 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             classes=classes,
         )
         try:
-            return _Division(top, bisect).labels_at(k), embedding
+            labels = _Division(top, bisect).labels_at(k)
+            return _ComponentFit(labels, embedding, dimension, values)
         except ValueError:
             # No cluster splits any further by bisection (each has no edges
             # inside or one coordinate): k-means on the embedding instead.
             flat = self._kmeans_labels(points, weights, k, seeds[1])
-            return flat[class_index], embedding
+            return _ComponentFit(flat[class_index], embedding, dimension, values)
 
     def _kmeans_labels(self, points, weights, n_clusters, seed):
         """k-means labels of weighted points, fitted in sorted order.
@@ -505,14 +516,29 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         labels[order] = kmeans.labels_
         return labels
 
-    def _smallest_eigenvalues(self, graph, k, eigen_seed):
-        """The ``k`` smallest eigenvalues of the chosen Laplacian of the graph."""
+    def _smallest_eigenvalues(self, graph, k, eigen_seed, known):
+        """The ``k`` smallest eigenvalues of the chosen Laplacian of the graph.
+
+        ``known``, the affinity's eigenvalues of a connected graph computed for
+        the clusters, serves when it holds enough; else one more eigensolve.
+        """
         n = graph.adjacency.shape[0]
+        if known is not None and known.shape[0] >= min(k, n):
+            return 1.0 - known[: min(k, n)]
         tau = _regularization(graph.degree, self.laplacian, self._tau_parameter(graph))
         affinity = _normalized_affinity(graph.adjacency, graph.degree, tau)
         solver = _choose_solver(self.eigen_solver, n)
         values, _ = _leading_eigenpairs(affinity, min(k, n), solver, eigen_seed)
         return 1.0 - values
+
+
+class _ComponentFit(NamedTuple):
+    """Clusters of one connected component and what they came from."""
+
+    labels: np.ndarray
+    embedding: np.ndarray
+    dimension: int
+    values: np.ndarray
 
 
 @dataclass

@@ -76,20 +76,24 @@ from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 path, method, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = np.load(path)
-A = sparse.csr_array((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
+A = sparse.csr_array(
+    (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
+)
 labels = data["labels"]
 start = time.perf_counter()
 if method == "sklearn":
     from sklearn.cluster import SpectralClustering
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pred = SpectralClustering(k, affinity="precomputed", random_state=0).fit(A).labels_
+        model = SpectralClustering(k, affinity="precomputed", random_state=0)
+        pred = model.fit(A).labels_
 else:
     from skclust import SpectralGraphClusterer
     pred = SpectralGraphClusterer(k, random_state=0).fit(A).labels_
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "ari": adjusted_rand_score(labels, pred)}))
+ari = adjusted_rand_score(labels, pred)
+print(json.dumps({"seconds": seconds, "peak_mb": peak, "ari": ari}))
 """
 
 
@@ -118,7 +122,8 @@ def main():
     args = parser.parse_args()
     methods = ["skclust"] + (["sklearn"] if args.sklearn else [])
     print(
-        f"{'nodes':>9s} {'edges':>10s} {'method':8s} {'fit s':>8s} {'peak MB':>8s} {'ARI':>6s}"
+        f"{'nodes':>9s} {'edges':>10s} {'method':8s} {'fit s':>8s} "
+        f"{'peak MB':>8s} {'ARI':>6s}"
     )
     with tempfile.TemporaryDirectory() as folder:
         for n in args.nodes:
@@ -135,7 +140,8 @@ def main():
                 labels=labels,
             )
             print(
-                f"# {n} nodes asked: {A.shape[0]} in the largest component, generated in {made:.1f} s",
+                f"# {n} nodes asked: {A.shape[0]} in the largest component, "
+                f"generated in {made:.1f} s",
                 flush=True,
             )
             for _ in range(args.repeats):

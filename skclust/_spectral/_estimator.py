@@ -51,24 +51,30 @@ _AUTO_MAX_PER_COMPONENT = 50
 class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     """Spectral clustering of a graph, robust to skewed degrees.
 
-    The nodes are embedded with the leading eigenvectors of a graph Laplacian
-    (computed with a sparse eigensolver) and the embedding is clustered with
-    :class:`~skclust.KMeansL2`. The default, a degree-regularized Laplacian
-    with SCORE ratios, keeps the low-degree nodes of real networks from
-    forming clusters of their own; ``laplacian="normalized"`` gives the plain
-    method of most textbooks. By default the clusters beyond the number of
-    communities the spectrum shows are made by splitting those communities
-    (``strategy="divisive"``) rather than by k-means across them. The
-    connected components are read off the eigenvalues 0 of the normalized
-    Laplacian.
+    Connected components come first (found by graph search): with at most as
+    many clusters as components, the clusters are unions of whole components
+    (the components themselves when the numbers are equal). Further clusters
+    are made inside components: each component that gets more than one is
+    embedded with the leading eigenvectors of a graph Laplacian (a sparse
+    eigensolver) and clustered with :class:`~skclust.KMeansL2`. The default,
+    a degree-regularized Laplacian with SCORE ratios, keeps the low-degree
+    nodes of real networks from forming clusters of their own;
+    ``laplacian="normalized"`` gives the plain method of most textbooks.
+    Nodes with the same neighbours (twins) are never separated, and the
+    result does not depend on the order of the nodes: relabelling them
+    relabels the clusters.
 
     Parameters
     ----------
-    n_clusters : int, default=2
-        Number of clusters, at most the number of nodes.
+    n_clusters : int or "auto", default=2
+        Number of clusters, at most :func:`max_n_clusters` (the twin classes
+        summed over components; never more than the nodes). "auto" counts
+        the communities of each component with the Bethe Hessian (at least
+        one per component); ``n_clusters_`` holds the result.
     affinity : {"precomputed", "rbf", "nearest_neighbors"}, default="precomputed"
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
-          symmetric, non-negative); its diagonal is ignored.
+          symmetric, non-negative, any finite scale); its diagonal is
+          ignored.
         - "rbf": ``X`` holds features; the graph is the Gaussian kernel
           ``exp(-gamma |x - y|^2)``.
         - "nearest_neighbors": ``X`` holds features; the graph joins each
@@ -77,55 +83,53 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         - "regularized": ``I - D_tau^-1/2 A D_tau^-1/2`` with
           ``D_tau = D + tau I`` (Chaudhuri, Chung and Tsiatas 2012; Qin and
           Rohe 2013). Adding ``tau`` to every degree damps the eigenvectors
-          that live on a few low-degree nodes.
+          that live on a few low-degree nodes. ``tau`` is a diagonal shift:
+          no dense matrix is formed.
         - "normalized": the plain symmetric normalized Laplacian
           ``I - D^-1/2 A D^-1/2``.
     regularization : "mean_degree" or float, default="mean_degree"
-        ``tau`` for ``laplacian="regularized"``: the mean degree, or a
-        non-negative number. Ignored by "normalized".
+        ``tau`` for ``laplacian="regularized"``: the mean degree of the
+        component being split, or a non-negative number in the units of the
+        weights. Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "none"}, default="auto"
         How eigenvectors become points (see Notes): "score" (ratios to the
         leading eigenvector), "unit" (rows scaled to length one) or "none".
         "auto" is "score" for the regularized Laplacian and "none" for the
         normalized one.
-    strategy : {"divisive", "kmeans"}, default="divisive"
-        - "kmeans": k-means into ``n_clusters`` clusters on the embedding of
-          ``n_components`` eigenvectors, as scikit-learn's
-          ``SpectralClustering``.
-        - "divisive": k-means into ``min(n_clusters, n_components_)``
-          clusters on that embedding (the top level), then, while clusters
-          are missing, the cluster whose subgraph separates best into two
-          (largest second eigenvalue of its own normalized affinity) is split
-          by two-cluster spectral clustering of that subgraph. The
-          clusterings for successive ``n_clusters`` are nested, so a cluster
-          never mixes nodes that a coarser level separated.
+    strategy : {"kmeans", "divisive"}, default="kmeans"
+        - "kmeans": k-means into the component's number of clusters on the
+          embedding of ``n_components`` eigenvectors, as scikit-learn's
+          ``SpectralClustering``. Chosen as the default on a suite of
+          degree-corrected block models (see the user guide).
+        - "divisive": k-means into ``min(k, d)`` clusters on ``d``
+          eigenvectors (the eigengap), then, while clusters are missing, the
+          cluster whose subgraph separates best into two (largest second
+          eigenvalue of its own normalized affinity) is split by two-cluster
+          spectral clustering of that subgraph. The clusterings for
+          successive ``n_clusters`` are nested. If no cluster can be split
+          any further, the component is clustered by "kmeans" instead.
     n_components : int, "eigengap" or None, default=None
-        Number of eigenvectors in the embedding. None uses ``n_clusters``
-        with ``strategy="kmeans"`` (as scikit-learn's
+        Number of eigenvectors in the embedding. None uses the number of
+        clusters with ``strategy="kmeans"`` (as scikit-learn's
         ``SpectralClustering``) and "eigengap" with "divisive". "eigengap"
-        uses the ``d`` between 2 and ``n_clusters`` after which the Laplacian
-        spectrum has its largest gap (von Luxburg 2007): the number of
-        communities the graph shows, which extra clusters then subdivide
-        instead of following eigenvectors of noise. It changes nothing at
-        ``n_clusters=2``.
+        uses the ``d`` between 2 and the number of clusters after which the
+        Laplacian spectrum has its largest gap (von Luxburg 2007). More
+        eigenvectors are taken when the embedding has fewer distinct points
+        than clusters.
     eigen_solver : {"auto", "arpack", "dense"}, default="auto"
-        "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix;
-        "dense" is LAPACK on a dense copy. "auto" uses LAPACK up to 200
-        nodes and ARPACK above: a large sparse graph is never densified.
+        "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix,
+        capped at 3000 restarts (a clear error if it does not converge on a
+        graph too large for LAPACK); "dense" is LAPACK on a dense copy.
+        "auto" uses LAPACK up to 200 nodes and ARPACK above: a large sparse
+        graph is never densified.
     n_init : "auto" or int, default="auto"
         Runs of :class:`~skclust.KMeansL2` (k-means++ seeding) on the
-        embedding; the run with the lowest inertia is kept. The bisections
-        of ``strategy="divisive"`` are exact and need no runs. "auto" is one run,
-        as for ``KMeansL2``: on the political blogs 1, 3 and 10 runs give the
-        same mismatch within 0.4 points at every k from 2 to 50 (six seeds),
-        while 10 runs cost about ten times as much k-means.
+        embedding; the run with the lowest inertia is kept. "auto" is one
+        run, as for ``KMeansL2``.
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10
         Neighbours for ``affinity="nearest_neighbors"``.
-    component_tol : float, default=1e-8
-        Eigenvalues of the normalized Laplacian at most this are counted as
-        zero when reading off the connected components.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolvers' start vectors and k-means.
     n_jobs : int, default=None
@@ -135,27 +139,36 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     ----------
     labels_ : ndarray of shape (n_nodes,)
         Cluster of each node, numbered in order of first appearance.
+    n_clusters_ : int
+        Number of clusters (``n_clusters``, or what "auto" found).
     embedding_ : ndarray of shape (n_nodes, n_dims)
-        The points given to k-means (the top level with "divisive"):
-        ``n_dims`` is ``n_components_``, or ``n_components_ - 1`` with SCORE
-        ratios.
-    eigenvalues_ : ndarray of shape (n_clusters,)
-        The smallest eigenvalues of the chosen Laplacian, ascending.
+        The points given to k-means for the component with the most clusters
+        (the top level with "divisive"); rows of other components are 0, and
+        ``n_dims`` is 0 when no component is split.
+    eigenvalues_ : ndarray of shape (n_clusters_,)
+        The smallest eigenvalues of the chosen Laplacian of the whole graph,
+        ascending. With ``laplacian="normalized"`` the eigenvalue 0 appears
+        once per connected component.
     n_components_ : int
-        Number of eigenvectors the embedding was built from.
+        Number of eigenvectors the embedding of ``embedding_`` was built from.
     regularization_ : float
-        The ``tau`` used (0 for the normalized Laplacian).
+        The ``tau`` of the whole graph, in the units of the weights (0 for
+        the normalized Laplacian).
     n_connected_components_ : int
         Number of connected components of the graph.
     connected_components_ : list of ndarray
         Node indices of each component, in order of their first node.
+    input_row_sums_ : ndarray of shape (n_nodes,)
+        Row sums of the training ``X``, by which
+        :func:`skclust.metrics.mismatch_scorer` checks that it is given the
+        training nodes.
     n_features_in_ : int
         Number of columns of ``X`` (the number of nodes when precomputed).
 
     See Also
     --------
-    sweep_n_clusters : Fit several numbers of clusters from one
-        eigendecomposition.
+    sweep_n_clusters : Fit several numbers of clusters sharing the graph.
+    max_n_clusters : The largest reachable number of clusters.
     sklearn.cluster.SpectralClustering : scikit-learn's spectral clustering.
 
     Notes
@@ -166,39 +179,39 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     ``((mu_2 / mu_1) u_2(i) / u_1(i), ..., (mu_k / mu_1) u_k(i) / u_1(i))``,
     clipped to ``[-log n, log n]``. The ratio removes each node's degree
     factor, which all eigenvectors share (Jin 2015); the eigenvalue weights
-    (Jin, Ke and Luo, SCORE+) keep the weaker eigenvectors from dominating
-    when k exceeds the number of communities.
+    (Jin, Ke and Luo, SCORE+) keep the weaker eigenvectors from dominating.
 
-    On the political blogs network (1224 nodes with links) the plain
-    normalized Laplacian puts the two-node component and a few dangling
-    blogs in clusters of their own; at k = 2 it misclassifies 47.9% of the
-    blogs, the default 4.2% (see the user guide).
+    Order invariance: twins get one point (the mean of their rows) and
+    k-means sees the points in sorted order; eigenvector signs make the sum
+    of cubed entries positive; ties between eigengaps, between 2-means
+    thresholds and between components of equal size and volume are broken
+    without reference to the node order where the graph allows it (exact
+    ties between non-isomorphic parts still follow the order).
 
-    With ``strategy="divisive"`` each split is the two-cluster method applied
-    to one cluster's own subgraph, with its own degrees and regularization:
-    recursive spectral bisection (Shi and Malik 2000; Kannan, Vempala and
-    Vetta 2004) started from the communities the eigengap shows. The
-    coordinate is split by exact 2-means on the line, so the splits do not
-    depend on k-means seeding. On a graph with ``d`` well-separated
-    communities it gives the k-means result up to ``d`` clusters; beyond, the
-    extra clusters subdivide communities, which k-means on eigenvectors of
-    noise does not do. On political blogs this keeps the mismatch at or below
-    its k = 2 value for every k. When the eigengap underestimates the number
-    of communities (weak, balanced communities), "kmeans" can do better.
+    Components: with fewer clusters than components, the ``k - 1`` largest
+    components (by size, then volume) are clusters of their own and the rest
+    share one. With more, each component has one cluster and every further
+    cluster goes to the component with the largest ``size / (clusters + 1)``
+    (the D'Hondt rule).
 
-    The eigensolver needs O(nnz * n_clusters) work per iteration. The
-    components need the eigenvalues 0 of the plain normalized Laplacian with
-    their multiplicity, which ARPACK can miss; they come from LOBPCG, a block
-    method, with a block of 8 doubled while it fills with zeros, so the work
-    grows with the number of components.
+    "auto" (Saade, Krzakala and Zdeborova 2014) counts the negative
+    eigenvalues of ``H(r) = (r^2 - 1) I - r A + D`` with
+    ``r = sqrt(sum d^2 / sum d - 1)`` on each component of 3 or more nodes.
+    It undercounts small communities and overcounts on very skewed degrees
+    (7 on political blogs); see the user guide for its hit rates.
+
+    The weights are divided by the largest one before any arithmetic, which
+    leaves the normalized Laplacians unchanged and keeps weights near the
+    float maximum from overflowing. The eigensolver needs O(nnz * k) work
+    per iteration; components and twins are found in O(nnz).
 
     References
     ----------
     Jin, J. (2015). Fast community detection by SCORE. Ann. Statist. 43(1).
     Qin, T. and Rohe, K. (2013). Regularized spectral clustering under the
     degree-corrected stochastic blockmodel. NeurIPS.
-    Kannan, R., Vempala, S. and Vetta, A. (2004). On clusterings: good, bad
-    and spectral. J. ACM 51(3).
+    Saade, A., Krzakala, F. and Zdeborova, L. (2014). Spectral clustering of
+    graphs with the Bethe Hessian. NeurIPS.
     Shi, J. and Malik, J. (2000). Normalized cuts and image segmentation.
     IEEE Trans. Pattern Anal. Mach. Intell. 22(8).
     von Luxburg, U. (2007). A tutorial on spectral clustering. Stat. Comput.
@@ -213,8 +226,16 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     >>> model = SpectralGraphClusterer(2, random_state=0).fit(graph.adjacency)
     >>> int(np.sum(model.labels_ != graph.labels))
     1
-    >>> model.n_connected_components_
-    1
+    >>> SpectralGraphClusterer("auto", random_state=0).fit(graph.adjacency).n_clusters_
+    2
+
+    A star (node 4 joined to 0, 1 and 2) and an isolated node 3: two
+    components, so two clusters are the components.
+
+    >>> star = np.zeros((5, 5))
+    >>> star[4, :3] = star[:3, 4] = 1
+    >>> SpectralGraphClusterer(2, random_state=0).fit(star).labels_
+    array([0, 0, 0, 1, 0])
     """
 
     _parameter_constraints: ClassVar[dict] = {

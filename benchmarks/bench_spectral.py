@@ -18,9 +18,9 @@ keeping k <= n / 2), with the same seed for every method:
 Each method's whole sweep is timed REPEATS times in alternation within this
 run; the tables give median wall times, the ratio to scikit-learn's and the
 overall majority-label mismatch, ARI and NMI of each k. skclust runs BLAS on
-one thread on graphs up to 10000 nodes; scikit-learn uses its defaults (all cores for BLAS
-and OpenMP), which on a busy machine can cost it several times its quiet
-time. ``--one-thread`` runs every method with BLAS and OpenMP limited to one
+one thread on graphs up to 10000 nodes; scikit-learn uses its defaults (all
+cores for BLAS and OpenMP), which on a busy machine can cost it several times
+its quiet time. ``--one-thread`` runs every method with BLAS and OpenMP limited to one
 thread, for a comparison free of that effect.
 
     python benchmarks/bench_spectral.py --data ../shared/data [--repeats 5]

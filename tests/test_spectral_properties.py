@@ -294,3 +294,10 @@ def test_auto_counts_each_component_at_least_once():
     # A graph without community structure: one cluster.
     clique = np.ones((30, 30)) - np.eye(30)
     assert SpectralGraphClusterer("auto").fit(clique).n_clusters_ == 1
+
+
+def test_booleans_are_not_numbers_of_clusters():
+    A = _bridged_triangles()
+    for flag in (True, np.True_):
+        with pytest.raises(ValueError, match="n_clusters.* must be an int"):
+            SpectralGraphClusterer(flag).fit(A)

@@ -364,6 +364,12 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     def _fit_graph(self, graph):
         """Fit from a graph of :func:`_prepare_graph`; the sweep's entry point."""
         self._validate_params()
+        if isinstance(self.n_clusters, (bool, np.bool_)):
+            # bool is an Integral to Python; scikit-learn refuses it as a count.
+            raise ValueError(
+                f"n_clusters must be an int of at least 1 or 'auto'; got "
+                f"{self.n_clusters!r}"
+            )
         self.n_features_in_ = graph.n_features_in
         if graph.feature_names_in is not None:
             self.feature_names_in_ = graph.feature_names_in

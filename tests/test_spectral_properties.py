@@ -299,5 +299,5 @@ def test_auto_counts_each_component_at_least_once():
 def test_booleans_are_not_numbers_of_clusters():
     A = _bridged_triangles()
     for flag in (True, np.True_):
-        with pytest.raises(ValueError, match="n_clusters.* must be an int"):
+        with pytest.raises(ValueError, match=r"n_clusters.* must be an int"):
             SpectralGraphClusterer(flag).fit(A)

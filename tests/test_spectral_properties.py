@@ -15,6 +15,7 @@ from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust._spectral import max_n_clusters
 
 STRATEGIES = ("kmeans", "divisive")
 
@@ -301,3 +302,21 @@ def test_booleans_are_not_numbers_of_clusters():
     for flag in (True, np.True_):
         with pytest.raises(ValueError, match=r"n_clusters.* must be an int"):
             SpectralGraphClusterer(flag).fit(A)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_reachable_k_is_reached_on_random_graphs(seed):
+    # Dense and sparse, weighted and not: every k up to the reachable one
+    # gives exactly k clusters with every strategy (divisive included, which
+    # falls back on k-means where bisection stops).
+    rng = np.random.default_rng(seed)
+    for trial in range(8):
+        n = int(rng.integers(4, 14))
+        upper = np.triu(rng.random((n, n)) < rng.uniform(0.1, 0.9), k=1)
+        A = (upper * rng.integers(1, 3, (n, n)) if trial % 2 else upper).astype(float)
+        A = A + A.T
+        # Every k the estimator says it can reach is reached.
+        for k in range(1, max_n_clusters(A) + 1):
+            for params in ({}, {"strategy": "divisive"}, {"n_components": 1}):
+                model = SpectralGraphClusterer(k, random_state=trial, **params)
+                assert np.unique(model.fit(A).labels_).shape[0] == k

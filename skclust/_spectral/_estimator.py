@@ -474,23 +474,27 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             n_used += int(counts[c])
         return labels, values
 
-    def _cluster_connected(self, adjacency, k, classes, tau_parameter, seeds):
+    def _cluster_connected(
+        self, adjacency, k, classes, tau_parameter, seeds, flat=False
+    ):
         """``k`` clusters of a connected graph; twins always share one.
 
-        Returns a :class:`_ComponentFit`.
+        ``flat`` forces k-means on ``k`` eigenvectors whatever the strategy
+        (the fallback of "divisive"). Returns a :class:`_ComponentFit`.
         """
         n = adjacency.shape[0]
         degree = _degrees(adjacency)
         tau = _regularization(degree, self.laplacian, tau_parameter)
         affinity = _normalized_affinity(adjacency, degree, tau)
         solver = _choose_solver(self.eigen_solver, n)
-        rule = self._components_rule()
+        flat = flat or self.strategy == "kmeans"
+        rule = None if flat and self.strategy != "kmeans" else self._components_rule()
         n_eigen = _n_eigen(rule, k, n)
         scaling = self._row_scaling()
         while True:
             values, vectors = _leading_eigenpairs(affinity, n_eigen, solver, seeds[0])
             dimension = _embedding_dimension(rule, values, k, n)
-            n_top = k if self.strategy == "kmeans" else min(k, dimension)
+            n_top = k if flat else min(k, dimension)
             embedding = np.round(
                 _spectral_embedding(values, vectors, dimension, scaling),
                 _EMBEDDING_DECIMALS,
@@ -525,9 +529,10 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             return _ComponentFit(labels, embedding, dimension, values)
         except ValueError:
             # No cluster splits any further by bisection (each has no edges
-            # inside or one coordinate): k-means on the embedding instead.
-            flat = self._kmeans_labels(points, weights, k, seeds[1])
-            return _ComponentFit(flat[class_index], embedding, dimension, values)
+            # inside or one coordinate): k-means on k eigenvectors instead.
+            return self._cluster_connected(
+                adjacency, k, classes, tau_parameter, seeds, flat=True
+            )
 
     def _kmeans_labels(self, points, weights, n_clusters, seed):
         """k-means labels of weighted points, fitted in sorted order.

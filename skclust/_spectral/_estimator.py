@@ -7,13 +7,11 @@ and keeps the fitted state; :func:`sweep_n_clusters` fits many k from one
 eigendecomposition.
 """
 
-from dataclasses import dataclass
 from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar, NamedTuple
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.neighbors import kneighbors_graph
@@ -24,12 +22,18 @@ from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ._components import _allocate_clusters, _merge_components
 from ._divisive import _bisect_subgraph, _Division
+from ._graph import (
+    _check_reachable,
+    _component_nodes,
+    _prepare_graph,
+    _scaled,
+    _symmetric,
+)
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
     _bethe_hessian_count,
     _blas_threads_for,
     _choose_solver,
-    _component_labels,
     _degrees,
     _first_appearance_labels,
     _leading_eigenpairs,
@@ -37,7 +41,6 @@ from ._laplacian import (
     _regularization,
     _spectral_embedding,
     _subgraph,
-    _twin_classes,
     _without_diagonal,
 )
 
@@ -573,73 +576,6 @@ class _ComponentFit(NamedTuple):
     values: np.ndarray
 
 
-@dataclass
-class _Graph:
-    """A validated graph and what every number of clusters shares.
-
-    ``adjacency`` is symmetric with zero diagonal and largest weight 1 (the
-    input divided by ``scale``); ``components`` and ``classes`` (twins) come
-    from graph search and row comparison; ``sizes``, ``volumes`` and
-    ``capacities`` (twin classes) are per component.
-    """
-
-    adjacency: object
-    scale: float
-    degree: np.ndarray
-    components: np.ndarray
-    classes: np.ndarray
-    sizes: np.ndarray
-    volumes: np.ndarray
-    capacities: np.ndarray
-    row_sums: np.ndarray
-    n_features_in: int
-    feature_names_in: object
-
-
-def _prepare_graph(adjacency, scale, row_sums, n_features_in, feature_names_in):
-    """Components, twin classes and per-component figures of a graph."""
-    degree = _degrees(adjacency)
-    n_comp, components = _component_labels(adjacency)
-    classes = _twin_classes(adjacency)
-    # Isolated nodes are all twins of one another, but each is a component.
-    pairs = np.unique(np.stack([components, classes]), axis=1)
-    return _Graph(
-        adjacency=adjacency,
-        scale=scale,
-        degree=degree,
-        components=components,
-        classes=classes,
-        sizes=np.bincount(components, minlength=n_comp),
-        volumes=np.bincount(components, weights=degree, minlength=n_comp),
-        capacities=np.bincount(pairs[0], minlength=n_comp),
-        row_sums=row_sums,
-        n_features_in=n_features_in,
-        feature_names_in=feature_names_in,
-    )
-
-
-def _component_nodes(graph):
-    """Ascending node indices of each component, in component order."""
-    order = np.argsort(graph.components, kind="stable")
-    return np.split(order, np.cumsum(graph.sizes)[:-1])
-
-
-def _check_reachable(n_clusters, graph):
-    n_nodes = graph.adjacency.shape[0]
-    if n_clusters > n_nodes:
-        raise ValueError(
-            f"n_clusters={n_clusters} is larger than the number of nodes ({n_nodes})"
-        )
-    reachable = int(graph.capacities.sum())
-    if n_clusters > reachable:
-        raise ValueError(
-            f"n_clusters={n_clusters} cannot be reached: the graph tells apart "
-            f"only {reachable} groups of its {n_nodes} nodes (nodes with the "
-            "same neighbours are never separated, and each connected component "
-            "counts on its own)"
-        )
-
-
 def _class_points(embedding, classes):
     """One point per twin class (the mean of its rows) and its weight.
 
@@ -679,39 +615,6 @@ def _embedding_dimension(rule, values, n_clusters, n_nodes):
     # The first of gaps equal up to rounding, so the eigensolver's rounding
     # (which follows the node order) does not pick among them.
     return 2 + int(np.argmax(gaps >= gaps.max() - _GAP_TIE_TOL))
-
-
-def _scaled(adjacency):
-    """The adjacency divided by its largest weight, and that weight.
-
-    Degrees of weights near the float maximum overflow; the normalized
-    Laplacian does not change under scaling, so the work is done at scale 1.
-    """
-    data = adjacency.data if sparse.issparse(adjacency) else adjacency
-    scale = float(np.max(data, initial=0.0))
-    if scale == 0.0 or scale == 1.0:
-        return adjacency, 1.0
-    return adjacency / scale, scale
-
-
-def _symmetric(adjacency):
-    """The adjacency made exactly symmetric; refused if it is not nearly so."""
-    difference = adjacency - adjacency.T
-    if sparse.issparse(difference):
-        gap = np.abs(difference.data).max(initial=0.0)
-        scale = np.abs(adjacency.data).max(initial=0.0)
-    else:
-        gap, scale = np.abs(difference).max(), np.abs(adjacency).max()
-    if gap > 1e-10 * max(scale, 1.0):
-        raise ValueError(
-            "the adjacency matrix must be symmetric (an undirected graph); "
-            "symmetrize it first, for instance with "
-            "skclust.datasets.graph_from_adjacency"
-        )
-    if gap == 0:
-        return sparse.csr_array(adjacency) if sparse.issparse(adjacency) else adjacency
-    symmetric = (adjacency + adjacency.T) / 2
-    return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
 
 
 def max_n_clusters(adjacency):

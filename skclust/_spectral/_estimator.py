@@ -148,7 +148,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         The points given to k-means for the component with the most clusters
         (the top level with "divisive"); rows of other components are 0, and
         ``n_dims`` is 0 when no component is split.
-    eigenvalues_ : ndarray of shape (n_clusters_,)
+    eigenvalues_ : ndarray of shape (n_clusters,)
         The smallest eigenvalues of the chosen Laplacian of the whole graph,
         ascending. With ``laplacian="normalized"`` the eigenvalue 0 appears
         once per connected component.

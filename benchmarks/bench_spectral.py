@@ -7,22 +7,20 @@ keeping k <= n / 2), with the same seed for every method:
 - sklearn: ``SpectralClustering(k, affinity="precomputed")`` fitted once per k
   (its defaults: ARPACK, n_init=10);
 - skclust sweep: ``sweep_n_clusters`` with the default estimator
-  (``strategy="divisive"``), one eigendecomposition for the largest k reused
-  by every k, and one sequence of bisections shared by every k;
+  (``strategy="kmeans"``): each k fitted exactly as it would be alone, the
+  validated graph, components and twins shared;
 - skclust sweep, LAPACK: the same with ``eigen_solver="dense"`` (the
   default uses ARPACK above 200 nodes);
 - skclust per-k fits: ``SpectralGraphClusterer(k).fit`` once per k;
-- skclust sweep, kmeans: ``strategy="kmeans"``, k-means on k eigenvectors
-  for every k, as scikit-learn does;
-- skclust sweep, kmeans, n_init=10: the same with ten k-means runs per k, as
-  scikit-learn does (skclust's default is one k-means++ run).
+- skclust sweep, divisive: ``strategy="divisive"`` (nested clusterings);
+- skclust sweep, normalized: the plain normalized Laplacian.
 
 Each method's whole sweep is timed REPEATS times in alternation within this
-run; the table gives median wall times, the ratio to scikit-learn's and the
-overall majority-label mismatch of each k. skclust runs BLAS on one thread on
-graphs up to 10000 nodes; scikit-learn uses its defaults (all cores for BLAS
-and OpenMP), which on a busy machine can cost it several times its quiet
-time. ``--one-thread`` runs every method with BLAS and OpenMP limited to one
+run; the tables give median wall times, the ratio to scikit-learn's and the
+overall majority-label mismatch, ARI and NMI of each k. skclust runs BLAS on
+one thread on graphs up to 10000 nodes; scikit-learn uses its defaults (all
+cores for BLAS and OpenMP), which on a busy machine can cost it several times
+its quiet time. ``--one-thread`` runs every method with BLAS and OpenMP limited to one
 thread, for a comparison free of that effect.
 
     python benchmarks/bench_spectral.py --data ../shared/data [--repeats 5]
@@ -39,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust.datasets import load_karate_club, load_political_blogs, study_data_dir
-from skclust.metrics import mismatch_rate
+from skclust.metrics import label_agreement
 
 
 def _graph(data):
@@ -100,11 +98,11 @@ def _run(args):
             A, ks, args.seed, eigen_solver="dense"
         ),
         "skclust per-k fits": lambda: _skclust_per_k(A, ks, args.seed),
-        "skclust sweep, kmeans": lambda: _skclust_sweep(
-            A, ks, args.seed, strategy="kmeans"
+        "skclust sweep, divisive": lambda: _skclust_sweep(
+            A, ks, args.seed, strategy="divisive"
         ),
-        "skclust sweep, kmeans, n_init=10": lambda: _skclust_sweep(
-            A, ks, args.seed, strategy="kmeans", n_init=10
+        "skclust sweep, normalized": lambda: _skclust_sweep(
+            A, ks, args.seed, laplacian="normalized"
         ),
     }
     times = {name: [] for name in methods}
@@ -122,12 +120,20 @@ def _run(args):
         median = statistics.median(times[name])
         print(f"| {name} | {median:.3f} | {median / peer:.2f} |")
 
-    print("\nOverall majority-label mismatch (%)\n")
-    print("| k | " + " | ".join(methods) + " |")
-    print("|---|" + "---|" * len(methods))
-    for i, k in enumerate(ks):
-        rates = [100 * mismatch_rate(graph.labels, labels[name][i]) for name in methods]
-        print(f"| {k} | " + " | ".join(f"{rate:.2f}" for rate in rates) + " |")
+    for key, title in [
+        ("mismatch_rate", "Overall majority-label mismatch (%)"),
+        ("ari", "Adjusted Rand index x 100"),
+        ("nmi", "Normalized mutual information x 100"),
+    ]:
+        print(f"\n{title}\n")
+        print("| k | " + " | ".join(methods) + " |")
+        print("|---|" + "---|" * len(methods))
+        for i, k in enumerate(ks):
+            values = [
+                100 * label_agreement(graph.labels, labels[name][i])[key]
+                for name in methods
+            ]
+            print(f"| {k} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
 
 
 if __name__ == "__main__":

@@ -85,8 +85,8 @@ class GraphData:
     Attributes
     ----------
     adjacency : scipy.sparse.csr_array of shape (n_nodes, n_nodes)
-        Symmetric, no self-loops; 1.0 for an edge unless built from a weighted
-        adjacency matrix.
+        Symmetric, no self-loops; 1.0 for an edge unless weights were given
+        (a third column of an edge file, or a weighted adjacency matrix).
     labels : ndarray of shape (n_nodes,) or None
         Integer label of each node (the nodes file's third column).
     node_ids : ndarray of shape (n_nodes,)
@@ -170,13 +170,40 @@ def _data_lines(path):
         ) from None
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 def _parse_int(text, path, number, what):
+    """An integer field that fits in 64 bits, or an error naming file and line."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ValueError(
             f"{path}, line {number}: {what} {text!r} is not an integer"
         ) from None
+    if not _INT64.min <= value <= _INT64.max:
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        raise ValueError(
+            f"{path}, line {number}: {what} {shown} is out of range (at most "
+            f"{_INT64.max} in absolute value)"
+        )
+    return value
+
+
+def _parse_weight(text, path, number):
+    """An edge weight: a finite positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(
+            f"{path}, line {number}: edge weight {text!r} is not a number"
+        ) from None
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{path}, line {number}: edge weight {text!r} must be a finite "
+            "positive number"
+        )
+    return value
 
 
 def _unquote(text):
@@ -204,13 +231,7 @@ def _read_nodes(path):
                 f"{rows[node]}"
             )
         rows[node] = number
-        label = fields[2].strip()
-        try:
-            labels.append(int(label))
-        except ValueError:
-            raise ValueError(
-                f"{path}, line {number}: label {label!r} is not an integer"
-            ) from None
+        labels.append(_parse_int(fields[2].strip(), path, number, "label"))
         ids.append(node)
         names.append(_unquote(fields[1]))
     if not ids:
@@ -219,19 +240,24 @@ def _read_nodes(path):
 
 
 def _read_edge_pairs(path, known=None, nodes_path=None):
-    """Source and target ids of an edge file: two integer ids per line.
+    """Source and target ids of an edge file, and the weights.
 
-    With ``known`` (a mapping from node id to row), every id must be in it.
+    Each line holds two integer ids and, optionally, a positive weight (1 when
+    absent). With ``known`` (a mapping from node id to row), every id must be
+    in it.
     """
-    sources, targets = [], []
+    sources, targets, weights = [], [], []
     for number, text in _data_lines(path):
         fields = text.split()
-        if len(fields) != 2:
+        if len(fields) not in (2, 3):
             raise ValueError(
-                f"{path}, line {number}: expected 2 fields (source and target "
-                f"node ids), found {len(fields)}"
+                f"{path}, line {number}: expected 2 or 3 fields (source and "
+                f"target node ids, and an optional weight), found {len(fields)}"
             )
-        pair = [_parse_int(field, path, number, "node id") for field in fields]
+        weights.append(
+            _parse_weight(fields[2], path, number) if len(fields) == 3 else 1.0
+        )
+        pair = [_parse_int(field, path, number, "node id") for field in fields[:2]]
         if known is not None:
             for node in pair:
                 if node not in known:
@@ -240,28 +266,39 @@ def _read_edge_pairs(path, known=None, nodes_path=None):
                     )
         sources.append(pair[0])
         targets.append(pair[1])
-    return np.array(sources, dtype=np.int64), np.array(targets, dtype=np.int64)
+    return (
+        np.array(sources, dtype=np.int64),
+        np.array(targets, dtype=np.int64),
+        np.array(weights, dtype=np.float64),
+    )
 
 
-def _symmetric_adjacency(sources, targets, n_nodes, source):
-    """Undirected 0/1 adjacency from directed pairs of row indices.
+def _symmetric_adjacency(sources, targets, n_nodes, source, weights=None):
+    """Undirected adjacency from directed pairs of row indices.
 
-    Returns the adjacency and the numbers of self-loops and of duplicate
-    directed pairs dropped; a pair given in both directions is one edge.
+    The weight of an edge is the largest weight given for it in either
+    direction (1 when no weights are given). Returns the adjacency and the
+    numbers of self-loops and of duplicate directed pairs dropped; a pair
+    given in both directions is one edge.
     """
+    if weights is None:
+        weights = np.ones(sources.shape[0])
     loops = sources == targets
     sources, targets = sources[~loops], targets[~loops]
+    weights = weights[~loops]
     directed = np.unique(sources * n_nodes + targets)
     n_duplicates = sources.shape[0] - directed.shape[0]
     low, high = np.minimum(sources, targets), np.maximum(sources, targets)
-    undirected = np.unique(low * n_nodes + high)
+    undirected, index = np.unique(low * n_nodes + high, return_inverse=True)
     if undirected.size == 0:
         raise ValueError(f"{source}: no edges (empty graph)")
+    largest = np.zeros(undirected.shape[0])
+    np.maximum.at(largest, index.ravel(), weights)
     low, high = np.divmod(undirected, n_nodes)
     rows = np.concatenate([low, high])
     cols = np.concatenate([high, low])
     adjacency = sparse.csr_array(
-        (np.ones(rows.shape[0]), (rows, cols)), shape=(n_nodes, n_nodes)
+        (np.tile(largest, 2), (rows, cols)), shape=(n_nodes, n_nodes)
     )
     return adjacency, int(loops.sum()), int(n_duplicates)
 
@@ -309,7 +346,9 @@ def read_graph(nodes, edges, *, remove_isolated=False):
     The nodes file has one tab-separated line per node: integer id, name,
     integer label and, optionally, a source; names may be quoted. The edges
     file has one pair of node ids per line (tabs or spaces), read as a link in
-    either direction. Blank lines and lines starting with ``#`` are skipped.
+    either direction, and optionally a positive weight as a third field (the
+    largest weight given for an edge is kept). Ids and labels must fit in 64
+    bits. Blank lines and lines starting with ``#`` are skipped.
     Self-loops and repeated lines are dropped and counted; a pair given in both
     directions is one undirected edge.
 
@@ -343,13 +382,13 @@ def read_graph(nodes, edges, *, remove_isolated=False):
     """
     node_ids, names, labels = _read_nodes(nodes)
     rows = {node: row for row, node in enumerate(node_ids.tolist())}
-    sources, targets = _read_edge_pairs(edges, known=rows, nodes_path=nodes)
+    sources, targets, weights = _read_edge_pairs(edges, known=rows, nodes_path=nodes)
     to_row = np.vectorize(rows.__getitem__, otypes=[np.int64])
     n_lines = sources.shape[0]
     if n_lines:
         sources, targets = to_row(sources), to_row(targets)
     adjacency, n_loops, n_duplicates = _symmetric_adjacency(
-        sources, targets, node_ids.shape[0], f"{edges}"
+        sources, targets, node_ids.shape[0], f"{edges}", weights
     )
     counts = dict(
         n_edge_lines=n_lines, n_self_loops=n_loops, n_duplicate_lines=n_duplicates
@@ -368,9 +407,11 @@ def read_graph(nodes, edges, *, remove_isolated=False):
 def read_edge_list(path, *, remove_isolated=False):
     """Read an unlabelled graph from an edge-list file (two node ids per line).
 
-    The nodes are the ids that appear, in increasing order; ``node_ids`` maps
-    rows back to them. Self-loops and repeated lines are dropped and counted.
-    A node whose only edges are self-loops is isolated.
+    A third field on a line is the edge's weight (positive; the largest given
+    for an edge is kept). The nodes are the ids that appear, in increasing
+    order; ``node_ids`` maps rows back to them. Self-loops and repeated lines
+    are dropped and counted. A node whose only edges are self-loops is
+    isolated.
 
     Parameters
     ----------
@@ -382,13 +423,13 @@ def read_edge_list(path, *, remove_isolated=False):
     GraphData
         With ``labels`` and ``names`` set to None.
     """
-    sources, targets = _read_edge_pairs(path)
+    sources, targets, weights = _read_edge_pairs(path)
     node_ids, inverse = np.unique(
         np.concatenate([sources, targets]), return_inverse=True
     )
     n_lines = sources.shape[0]
     adjacency, n_loops, n_duplicates = _symmetric_adjacency(
-        inverse[:n_lines], inverse[n_lines:], node_ids.shape[0], f"{path}"
+        inverse[:n_lines], inverse[n_lines:], node_ids.shape[0], f"{path}", weights
     )
     counts = dict(
         n_edge_lines=n_lines, n_self_loops=n_loops, n_duplicate_lines=n_duplicates

@@ -4,9 +4,12 @@ Majority-label mismatch (graph clustering): each cluster is given the label
 most of its members carry (its majority label); a member with another label is
 a mismatch. The overall mismatch rate is the number of mismatches over the
 number of nodes, so it does not depend on how clusters are numbered and it
-falls to 0 when every cluster is pure. More clusters never raise the best
-achievable rate, so a search over k by this rate alone favours large k; see
-:func:`mismatch_scorer`.
+falls to 0 when every cluster is pure. Splitting a cluster can never raise
+the rate, so it keeps falling as k grows (every node alone scores 0): it must
+not be used to compare different k. :func:`label_agreement` gives it beside
+the adjusted Rand index and the normalized mutual information, which do
+penalize splitting; :func:`modularity` and :func:`conductance` rate a
+clustering of a graph without labels.
 
 Image compression: mean squared error, PSNR and the size of a palette image.
 Embedding compression: cosine similarity, relative squared error and
@@ -17,6 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 
 @dataclass
@@ -189,6 +194,133 @@ def majority_label_summary(labels_true, labels_pred, decimals=2):
     }
 
 
+def label_agreement(labels_true, labels_pred):
+    """Mismatch, adjusted Rand index and normalized mutual information.
+
+    The majority-label mismatch can only fall when a cluster is split, so it
+    cannot compare clusterings with different numbers of clusters; the
+    adjusted Rand index (ARI, Hubert and Arabie 1985; 1 for the true
+    partition, about 0 for a random one) and the normalized mutual
+    information (NMI, arithmetic normalization; 1 for the true partition)
+    penalize splitting the true groups as well as merging them. Both are
+    scikit-learn's.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    dict
+        ``{"mismatch_rate": float, "ari": float, "nmi": float}``.
+
+    Examples
+    --------
+    >>> from skclust.metrics import label_agreement
+    >>> scores = label_agreement([0, 0, 1, 1], [0, 0, 1, 2])
+    >>> scores["mismatch_rate"], round(scores["ari"], 3), round(scores["nmi"], 3)
+    (0.0, 0.571, 0.8)
+    """
+    rate = mismatch_rate(labels_true, labels_pred)
+    return {
+        "mismatch_rate": rate,
+        "ari": float(adjusted_rand_score(labels_true, labels_pred)),
+        "nmi": float(normalized_mutual_info_score(labels_true, labels_pred)),
+    }
+
+
+def _graph_and_labels(adjacency, labels):
+    adjacency = sparse.csr_array(adjacency, dtype=np.float64)
+    labels = np.asarray(labels)
+    if adjacency.shape != (labels.shape[0], labels.shape[0]):
+        raise ValueError(
+            f"adjacency of shape {adjacency.shape} does not match "
+            f"{labels.shape[0]} labels"
+        )
+    _, index = np.unique(labels, return_inverse=True)
+    return adjacency, index.ravel()
+
+
+def _cluster_volumes_and_inside(adjacency, index):
+    """Per cluster: total degree and the weight of edges inside (both ends)."""
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    n_clusters = int(index.max()) + 1
+    volumes = np.bincount(index, weights=degree, minlength=n_clusters)
+    coo = adjacency.tocoo()
+    same = index[coo.row] == index[coo.col]
+    inside = np.bincount(
+        index[coo.row[same]], weights=coo.data[same], minlength=n_clusters
+    )
+    return volumes, inside
+
+
+def modularity(adjacency, labels):
+    """Newman's modularity of a clustering of an undirected graph.
+
+    ``Q = sum_c (e_c / 2m - (vol_c / 2m)^2)`` with ``e_c`` twice the weight of
+    the edges inside cluster c, ``vol_c`` its total degree and ``2m`` the total
+    degree of the graph (Newman and Girvan 2004). 0 for one cluster; higher
+    means more edges inside clusters than the degrees alone explain.
+
+    Parameters
+    ----------
+    adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
+        Symmetric, non-negative, no self-loops.
+    labels : array-like of shape (n_nodes,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.metrics import modularity
+    >>> A = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    >>> round(modularity(A, [0, 0, 1, 1]), 4)
+    0.1667
+    """
+    adjacency, index = _graph_and_labels(adjacency, labels)
+    volumes, inside = _cluster_volumes_and_inside(adjacency, index)
+    total = volumes.sum()
+    if total == 0:
+        raise ValueError("the graph has no edges: modularity is undefined")
+    return float(np.sum(inside / total - (volumes / total) ** 2))
+
+
+def conductance(adjacency, labels):
+    """Conductance of each cluster: cut weight over the smaller volume side.
+
+    ``phi(c) = cut(c) / min(vol(c), vol(V) - vol(c))`` (lower is a better
+    separated cluster); a cluster without edges out scores 0.
+
+    Parameters
+    ----------
+    adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
+        Symmetric, non-negative, no self-loops.
+    labels : array-like of shape (n_nodes,)
+
+    Returns
+    -------
+    ndarray of shape (n_clusters,)
+        In the order of the sorted cluster labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.metrics import conductance
+    >>> A = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]])
+    >>> conductance(A, [0, 0, 1, 1]).tolist()
+    [0.3333333333333333, 0.3333333333333333]
+    """
+    adjacency, index = _graph_and_labels(adjacency, labels)
+    volumes, inside = _cluster_volumes_and_inside(adjacency, index)
+    cut = volumes - inside
+    smaller = np.minimum(volumes, volumes.sum() - volumes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cut == 0, 0.0, cut / smaller)
+
+
 def mismatch_scorer(estimator, X, y):
     """Minus the overall mismatch rate of a fitted clusterer's training labels.
 
@@ -204,8 +336,9 @@ def mismatch_scorer(estimator, X, y):
     X : array-like
         The test part of the input; for a precomputed graph the adjacency of
         the test nodes to the training nodes. It is only compared with the
-        training input (number of rows, and row sums for skclust's
-        estimators), to check that the test nodes are the training nodes.
+        training input (number of rows, and the ``input_row_sums_`` that
+        skclust's graph estimator records), to check that the test nodes are
+        the training nodes.
     y : array-like of shape (n_samples,)
         The known labels of the test nodes.
 
@@ -238,7 +371,7 @@ def mismatch_scorer(estimator, X, y):
     # The test part must be the training input itself: same rows, and for
     # skclust's estimators the same row sums (a split of a precomputed graph
     # on other nodes gives the test nodes' links to the training nodes).
-    row_sums = getattr(estimator, "_training_row_sums", None)
+    row_sums = getattr(estimator, "input_row_sums_", None)
     given = None
     if row_sums is not None and X.shape[0] == labels.shape[0]:
         given = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()

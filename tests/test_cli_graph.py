@@ -5,13 +5,14 @@ import json
 import re
 
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
-from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust import SpectralGraphClusterer
 from skclust._cli import main
 from skclust._cli._report import Section
 from skclust._cli.graph import report_section
-from skclust.datasets import load_karate_club
-from skclust.metrics import mismatch_rate
+from skclust.datasets import load_karate_club, read_edge_list
+from skclust.metrics import mismatch_rate, modularity
 
 KARATE_NODES = ['1\t"a"\t0', '2\t"b"\t0', '3\t"c"\t1', '4\t"d"\t1']
 
@@ -63,9 +64,16 @@ def test_embedded_graph_end_to_end(tmp_path, capsys):
     assert [row["k"] for row in overall] == ["2", "4"]
     tuning = _read_csv(out / "tuning.csv")
     assert [int(row["k"]) for row in tuning] == [2, 3, 4, 5, 6]
-    rates = [float(row["overall_mismatch_rate"]) for row in tuning]
+    # The tuned k has the highest ARI (mismatch only falls as k grows).
+    ari = [float(row["ari"]) for row in tuning]
     best = int(printed.split("tuned k over 2..6: ")[1].split()[0])
-    assert rates[best - 2] == min(rates)
+    assert ari[best - 2] == max(ari)
+    graph = load_karate_club()
+    model = SpectralGraphClusterer(2, random_state=0).fit(graph.adjacency)
+    assert float(tuning[0]["ari"]) == pytest.approx(
+        adjusted_rand_score(graph.labels, model.labels_), abs=1e-6
+    )
+    assert "n_clusters='auto' finds 2" in printed
     summary = json.loads((out / "majority_labels.json").read_text())
     assert summary["2"]["overall_mismatch_rate"] == 0.03
     assert len(summary["4"]["mismatch_rates"]) == 4
@@ -105,15 +113,35 @@ def test_political_blogs_through_the_command(tmp_path, capsys, political_blogs_f
     data = political_blogs_files[0].parent
     out = tmp_path / "out"
     code = main(
-        ["graph", "--data", str(data), "-k", "2", "--tune", "2:3", "--out", str(out)]
+        [
+            "graph",
+            "--data",
+            str(data),
+            "-k",
+            "2",
+            "3",
+            "--tune",
+            "2:3",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     assert "political blogs: 1224 nodes, 16715 undirected edges" in (
         capsys.readouterr().out
     )
-    (row,) = _read_csv(out / "overall.csv")
-    assert row["nodes"] == "1224"
-    assert float(row["overall_mismatch_rate"]) <= 0.05
+    two, three = _read_csv(out / "overall.csv")
+    assert two["nodes"] == "1224"
+    # Components first: k = 2 gives the two components; k = 3 splits the
+    # large one (the literature's 4.17%).
+    assert float(two["overall_mismatch_rate"]) > 0.45
+    assert float(three["overall_mismatch_rate"]) <= 0.042
+    largest = tmp_path / "largest"
+    argv = ["graph", "--data", str(data), "-k", "2", "--tune", "2:3"]
+    assert main([*argv, "--largest-component", "--out", str(largest)]) == 0
+    (row,) = _read_csv(largest / "overall.csv")
+    assert row["nodes"] == "1222"
+    assert float(row["overall_mismatch_rate"]) <= 0.042
 
 
 @pytest.mark.parametrize(
@@ -126,7 +154,9 @@ def test_political_blogs_through_the_command(tmp_path, capsys, political_blogs_f
         (["# nothing"], ["1\t2"], [], r"n\.txt: no nodes \(empty graph\)"),
         (KARATE_NODES, ["1\t1"], [], r"e\.txt: no edges \(empty graph\)"),
         (KARATE_NODES, ["1\t2", "3\t4"], ["-k", "5"], r"k=5 is larger than .* \(4\)"),
-        (KARATE_NODES, ["1\t2", "3 4 5"], [], r"e\.txt, line 2: expected 2 fields"),
+        (KARATE_NODES, ["1\t2", "3 4 5 6"], [], r"e\.txt, line 2: expected 2 or 3"),
+        (KARATE_NODES, ["1\t2", f"3 {2**70}"], [], r"e\.txt, line 2: node id .* range"),
+        (KARATE_NODES, ["1\t2", "3 4 -1"], [], r"e\.txt, line 2: edge weight '-1'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -154,7 +184,7 @@ def test_bad_input_is_one_line_and_exit_2(
         (["--tune", "5:2"], r"the range is empty"),
         (["--tune", "two"], r"not a range A:B"),
         (["-k", "0"], r"0 is not a positive integer"),
-        (["--nodes", "x.txt"], r"--nodes and --edges go together"),
+        (["--nodes", "x.txt"], r"--nodes needs --edges"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
@@ -195,7 +225,8 @@ def test_report_section_compares_both_laplacians(tmp_path):
     kinds = [kind for kind, _ in section.blocks]
     assert kinds.count("table") == 2 and kinds.count("figure") == 1
     rows, columns, _ = section.blocks[kinds.index("table")][1]
-    assert columns == ["k", "regularized", "normalized"]
+    assert columns[:3] == ["k", "regularized", "normalized"]
+    assert "regularized ARI" in columns and "normalized NMI" in columns
     assert [row["k"] for row in rows] == [2, 5, 10]
     assert (tmp_path / "graph" / "tuning.png").is_file()
     # The columns are the default and the textbook method (flat k-means).
@@ -204,19 +235,46 @@ def test_report_section_compares_both_laplacians(tmp_path):
         ("regularized", {}),
         ("normalized", {"laplacian": "normalized", "strategy": "kmeans"}),
     ]:
-        fits = sweep_n_clusters(
-            SpectralGraphClusterer(random_state=0, **params),
-            graph.adjacency,
-            list(range(2, 18)),
-        )
-        rates = {
-            fit.n_clusters: mismatch_rate(graph.labels, fit.labels_) for fit in fits
-        }
-        assert [row[column] for row in rows] == [
-            f"{100 * rates[k]:.2f}%" for k in (2, 5, 10)
-        ]
+        for row in rows:
+            model = SpectralGraphClusterer(row["k"], random_state=0, **params)
+            labels = model.fit(graph.adjacency).labels_
+            assert row[column] == f"{100 * mismatch_rate(graph.labels, labels):.2f}%"
+            ari = adjusted_rand_score(graph.labels, labels)
+            assert row[f"{column} ARI"] == f"{ari:.3f}"
     assert (tmp_path / "graph" / "normalized_overall.csv").is_file()
-    assert any(line.startswith("normalized, kmeans k=") for line in lines)
+    assert any(line.startswith("normalized k=") for line in lines)
+
+
+def test_unlabelled_weighted_graph(tmp_path, capsys):
+    # Two weighted triangles joined by a light edge; no nodes file.
+    edges = _write(
+        tmp_path / "e.txt",
+        ["1 2 5", "2 3 5", "1 3 5", "4 5 5", "5 6 5", "4 6 5", "3 4 0.5"],
+    )
+    out = tmp_path / "out"
+    assert main(["graph", "--edges", edges, "-k", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "mismatch" not in printed
+    (row,) = _read_csv(out / "overall.csv")
+    expected = modularity(read_edge_list(edges).adjacency, [0, 0, 0, 1, 1, 1])
+    assert float(row["modularity"]) == pytest.approx(expected, abs=1e-6)
+    clusters = _read_csv(out / "clusters_k2.csv")
+    assert sorted(int(c["size"]) for c in clusters) == [3, 3]
+
+
+def test_unreachable_tuning_range_is_clipped_with_a_note(tmp_path, capsys):
+    # A small graph: 4 leaves on one hub and a 4-path; the leaves are twins.
+    edges = _write(
+        tmp_path / "e.txt", ["1 2", "1 3", "1 4", "1 5", "5 6", "6 7", "7 8"]
+    )
+    out = tmp_path / "out"
+    argv = ["graph", "--edges", edges, "--tune", "2:20", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    # Reachable: the hub, the leaves, and nodes 5 to 8 apart: 6 clusters.
+    assert "note: tuning range 2:20 clipped to 2:6" in printed
+    tuning = _read_csv(out / "tuning.csv")
+    assert [int(row["k"]) for row in tuning] == [2, 3, 4, 5, 6]
 
 
 def test_report_includes_the_graph_section(tmp_path, capsys):

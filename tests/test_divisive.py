@@ -60,7 +60,7 @@ def test_bisection_splits_a_subgraph_and_reports_its_strength():
     A = _THREE_CLIQUES
     nodes = np.arange(12)  # A and B, without C
     first, second, strength = _bisect_subgraph(
-        sparse.csr_array(A), nodes, lambda d: d.mean(), "score", "auto", 0
+        sparse.csr_array(A), nodes, ("regularized", "mean_degree"), "score", "auto", 0
     )
     assert first.tolist() == list(range(6)) and second.tolist() == list(range(6, 12))
     # The strength is the second eigenvalue of the subgraph's own regularized
@@ -73,7 +73,7 @@ def test_bisection_splits_a_subgraph_and_reports_its_strength():
 
 def test_bisection_refuses_what_cannot_be_split():
     A = sparse.csr_array(_THREE_CLIQUES)
-    args = (lambda d: d.mean(), "score", "auto", 0)
+    args = (("regularized", "mean_degree"), "score", "auto", 0)
     assert _bisect_subgraph(A, np.array([3]), *args) is None
     # One node of each clique: no edges among them.
     assert _bisect_subgraph(A, np.array([3, 9, 15]), *args) is None
@@ -83,7 +83,7 @@ def test_recursive_bisection_hand_worked():
     # n_components=1: one top-level cluster, then bisection only. The first
     # cut is the single edge to C; then A and B part, the subgraph with the
     # strongest two-community structure (a clique has none).
-    model = SpectralGraphClusterer(n_components=1, random_state=0)
+    model = SpectralGraphClusterer(n_components=1, strategy="divisive", random_state=0)
     fits = sweep_n_clusters(model, _THREE_CLIQUES, [1, 2, 3])
     blocks = np.repeat([0, 1, 2], 6)
     assert fits[0].labels_.tolist() == [0] * 18
@@ -121,7 +121,9 @@ def _refines(fine, coarse):
 def test_divisive_levels_are_nested_on_karate():
     graph = load_karate_club()
     ks = list(range(2, 11))
-    fits = sweep_n_clusters(SpectralGraphClusterer(random_state=0), graph.adjacency, ks)
+    fits = sweep_n_clusters(
+        SpectralGraphClusterer(strategy="divisive", random_state=0), graph.adjacency, ks
+    )
     for coarse, fine in itertools.pairwise(fits):
         assert len(np.unique(fine.labels_)) == fine.n_clusters
         assert _refines(fine.labels_, coarse.labels_)
@@ -142,7 +144,7 @@ def test_divisive_is_kmeans_up_to_the_number_of_communities():
     upper = np.triu(rng.random((120, 120)) < p, k=1)
     A = (upper | upper.T).astype(float)
     for k in (2, 3):
-        divisive = SpectralGraphClusterer(k, random_state=0).fit(A)
+        divisive = SpectralGraphClusterer(k, strategy="divisive", random_state=0).fit(A)
         flat = SpectralGraphClusterer(
             k, strategy="kmeans", n_components="eigengap", random_state=0
         ).fit(A)

@@ -170,9 +170,39 @@ def test_adjacency_has_32_bit_indices_for_scikit_learn():
         ),
         (
             ['1\t"a"\t0', '2\t"b"\t1'],
-            ["1\t2", "2\t1\t7"],
+            ["1\t2", "2\t1\t7\t8"],
             ValueError,
-            r"edges\.txt, line 2: expected 2 fields .* found 3",
+            r"edges\.txt, line 2: expected 2 or 3 fields .* found 4",
+        ),
+        (
+            ['1\t"a"\t0', '2\t"b"\t1'],
+            ["1\t2\tnan"],
+            ValueError,
+            r"edges\.txt, line 1: edge weight 'nan' must be a finite positive",
+        ),
+        (
+            ['1\t"a"\t0', '2\t"b"\t1'],
+            ["1\t2\theavy"],
+            ValueError,
+            r"edges\.txt, line 1: edge weight 'heavy' is not a number",
+        ),
+        (
+            [f'{2**70}\t"a"\t0', '2\t"b"\t1'],
+            ["2\t2"],
+            ValueError,
+            r"nodes\.txt, line 1: node id 1180591620717411303424 is out of range",
+        ),
+        (
+            ['1\t"a"\t0', f'2\t"b"\t{-(2**70)}'],
+            ["1\t2"],
+            ValueError,
+            r"nodes\.txt, line 2: label -1180591620717411303424 is out of range",
+        ),
+        (
+            ['1\t"a"\t0', '2\t"b"\t1'],
+            ["1\t2", f"1\t{2**70}"],
+            ValueError,
+            r"edges\.txt, line 2: node id 1180591620717411303424 is out of range",
         ),
         (
             ['1\t"a"\t0', '2\t"b"\t1'],
@@ -278,3 +308,18 @@ def test_graph_from_adjacency_errors():
         graph_from_adjacency(np.array([[0.0, -1.0], [-1.0, 0.0]]))
     with pytest.raises(ValueError, match="no edges"):
         graph_from_adjacency(np.eye(3))
+
+
+def test_weighted_edge_lists(tmp_path):
+    # The third column is the weight; the larger of two directions is kept.
+    nodes = _write(tmp_path / "nodes.txt", ['1\t"a"\t0', '2\t"b"\t1', '3\t"c"\t1'])
+    edges = _write(tmp_path / "edges.txt", ["1\t2\t2.5", "2\t1\t4", "2 3"])
+    graph = read_graph(nodes, edges)
+    np.testing.assert_array_equal(
+        graph.adjacency.toarray(), [[0, 4, 0], [4, 0, 1], [0, 1, 0]]
+    )
+    unlabelled = read_edge_list(_write(tmp_path / "e.txt", ["5 9 1e308", "9 7"]))
+    assert unlabelled.node_ids.tolist() == [5, 7, 9]
+    np.testing.assert_array_equal(
+        unlabelled.adjacency.toarray(), [[0, 0, 1e308], [0, 0, 1], [1e308, 1, 0]]
+    )

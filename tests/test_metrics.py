@@ -6,10 +6,13 @@ import pytest
 from skclust import SpectralGraphClusterer
 from skclust.metrics import (
     all_nodes_split,
+    conductance,
+    label_agreement,
     majority_label_mismatch,
     majority_label_summary,
     mismatch_rate,
     mismatch_scorer,
+    modularity,
     neighbor_recall,
 )
 
@@ -126,3 +129,44 @@ def test_neighbor_recall_with_partial_ties_matches_brute_force(metric):
         near = others[np.argsort(-sim_r[i, others], kind="stable")[:5]]
         found += len(set(true) & set(near))
     assert neighbor_recall(X, R, 5, metric=metric) == pytest.approx(found / 400)
+
+
+def _random_graph_and_labels(seed, n=30):
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.random((n, n)) < 0.2, k=1) * rng.integers(1, 4, (n, n))
+    A = (upper + upper.T).astype(float)
+    return A, rng.integers(0, 4, n)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_modularity_against_the_pairwise_definition(seed):
+    A, labels = _random_graph_and_labels(seed)
+    k = A.sum(axis=1)
+    two_m = A.sum()
+    same = labels[:, None] == labels[None, :]
+    expected = np.sum((A - np.outer(k, k) / two_m) * same) / two_m
+    assert modularity(A, labels) == pytest.approx(expected, rel=1e-12)
+    assert modularity(A, np.zeros(30)) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conductance_against_the_definition(seed):
+    A, labels = _random_graph_and_labels(seed)
+    result = conductance(A, labels)
+    for position, c in enumerate(np.unique(labels)):
+        inside = labels == c
+        cut = A[np.ix_(inside, ~inside)].sum()
+        smaller = min(A[inside].sum(), A[~inside].sum())
+        assert result[position] == pytest.approx(cut / smaller, rel=1e-12)
+
+
+def test_label_agreement_shows_what_mismatch_hides():
+    truth = np.repeat([0, 1], 50)
+    # Every node alone: mismatch 0, but ARI and NMI see the split.
+    singletons = np.arange(100)
+    scores = label_agreement(truth, singletons)
+    assert scores["mismatch_rate"] == 0.0
+    assert scores["ari"] == pytest.approx(0.0, abs=1e-12)
+    assert scores["nmi"] < 0.3
+    perfect = label_agreement(truth, 1 - truth)
+    assert perfect == {"mismatch_rate": 0.0, "ari": 1.0, "nmi": 1.0}

@@ -22,9 +22,13 @@ from ._laplacian import (
     _degrees,
     _leading_eigenpairs,
     _normalized_affinity,
+    _regularization,
     _spectral_embedding,
     _subgraph,
 )
+
+# Relative difference under which two 2-means thresholds count as a tie.
+_TIE_TOL = 1e-9
 
 
 def _two_means_1d(values):
@@ -33,7 +37,7 @@ def _two_means_1d(values):
     An optimal split of 1-D k-means with two clusters is a threshold between
     two consecutive sorted values; it minimises the within-cluster sum of
     squares, that is, maximises ``S_L^2 / n_L + S_R^2 / n_R`` for the sums
-    ``S`` and sizes ``n`` of the two sides. The first best threshold wins.
+    ``S`` and sizes ``n`` of the two sides.
 
     Parameters
     ----------
@@ -43,7 +47,7 @@ def _two_means_1d(values):
     -------
     ndarray of bool of shape (n,) or None
         True on the side of the smaller values; None when all values are
-        equal (no split separates anything).
+        equal (no split separates anything) or when two thresholds tie.
     """
     order = np.argsort(values, kind="stable")
     ordered = values[order] - values.mean()
@@ -57,16 +61,22 @@ def _two_means_1d(values):
     between = left_sums**2 * (1.0 / left_sizes + 1.0 / (n - left_sizes))
     between[~distinct] = -np.inf
     cut = int(np.argmax(between))
+    # Two thresholds as good as each other (a symmetric cluster): which one
+    # wins would depend on the order of the nodes, so the split is refused.
+    if np.sum(between >= between[cut] * (1.0 - _TIE_TOL)) > 1:
+        return None
     low = np.zeros(n, dtype=bool)
     low[order[: cut + 1]] = True
     return low
 
 
-def _bisect_subgraph(adjacency, nodes, tau_of, row_scaling, solver, seed):
+def _bisect_subgraph(
+    adjacency, nodes, laplacian, row_scaling, solver, seed, classes=None
+):
     """Two-cluster spectral clustering of the subgraph induced by ``nodes``.
 
-    The subgraph gets the estimator's Laplacian (``tau_of`` gives its
-    regularization from its own degrees) and its two leading eigenvectors give
+    The subgraph gets the estimator's Laplacian (its regularization comes
+    from its own degrees) and its two leading eigenvectors give
     each node one coordinate (the SCORE ratio, or the second eigenvector,
     plain or row-normalized), split by exact 2-means.
 
@@ -76,12 +86,14 @@ def _bisect_subgraph(adjacency, nodes, tau_of, row_scaling, solver, seed):
         Symmetric, non-negative, zero diagonal.
     nodes : ndarray of int
         The cluster to split, ascending.
-    tau_of : callable
-        Degrees of the subgraph -> its regularization ``tau``.
+    laplacian : (str, "mean_degree" or float)
+        The estimator's ``laplacian`` and ``regularization``.
     row_scaling : {"score", "unit", "none"}
     solver : {"auto", "arpack", "dense"}
     seed : int
         Seeds ARPACK's starting vector.
+    classes : ndarray of shape (n_nodes,), default=None
+        Twin class of every node of ``adjacency``: a class is never split.
 
     Returns
     -------
@@ -98,11 +110,18 @@ def _bisect_subgraph(adjacency, nodes, tau_of, row_scaling, solver, seed):
     degree = _degrees(sub)
     if not np.any(degree > 0):
         return None
-    affinity = _normalized_affinity(sub, degree, tau_of(degree))
+    affinity = _normalized_affinity(sub, degree, _regularization(degree, *laplacian))
     values, vectors = _leading_eigenpairs(
         affinity, 2, _choose_solver(solver, nodes.shape[0]), seed
     )
     coordinate = _spectral_embedding(values, vectors, 2, row_scaling)[:, -1]
+    if classes is not None:
+        # Twins of the whole graph get one coordinate (their mean), so no
+        # split separates them whatever the eigensolver's basis.
+        _, index = np.unique(classes[nodes], return_inverse=True)
+        index = index.ravel()
+        means = np.bincount(index, coordinate) / np.bincount(index)
+        coordinate = means[index]
     low = _two_means_1d(np.round(coordinate, _EMBEDDING_DECIMALS))
     if low is None:
         return None

@@ -7,12 +7,11 @@ and keeps the fitted state; :func:`sweep_n_clusters` fits many k from one
 eigendecomposition.
 """
 
-import warnings
+from functools import partial
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.neighbors import kneighbors_graph
@@ -21,47 +20,64 @@ from sklearn.utils.validation import check_non_negative, validate_data
 
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from ._components import _allocate_clusters, _merge_components
 from ._divisive import _bisect_subgraph, _Division
+from ._graph import (
+    _check_reachable,
+    _component_nodes,
+    _prepare_graph,
+    _scaled,
+    _symmetric,
+)
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
+    _bethe_hessian_count,
     _blas_threads_for,
     _choose_solver,
-    _components_from_spectrum,
     _degrees,
     _first_appearance_labels,
     _leading_eigenpairs,
     _normalized_affinity,
+    _regularization,
     _spectral_embedding,
+    _subgraph,
     _without_diagonal,
 )
 
+# Eigengaps closer than this count as equal.
+_GAP_TIE_TOL = 1e-9
 
-def _row_sums(X):
-    """Row sums of the training input, by which a scorer recognises it."""
-    return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+# "auto" counts at most this many communities in one component.
+_AUTO_MAX_PER_COMPONENT = 50
 
 
 class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     """Spectral clustering of a graph, robust to skewed degrees.
 
-    The nodes are embedded with the leading eigenvectors of a graph Laplacian
-    (computed with a sparse eigensolver) and the embedding is clustered with
-    :class:`~skclust.KMeansL2`. The default, a degree-regularized Laplacian
-    with SCORE ratios, keeps the low-degree nodes of real networks from
-    forming clusters of their own; ``laplacian="normalized"`` gives the plain
-    method of most textbooks. By default the clusters beyond the number of
-    communities the spectrum shows are made by splitting those communities
-    (``strategy="divisive"``) rather than by k-means across them. The
-    connected components are read off the eigenvalues 0 of the normalized
-    Laplacian.
+    Connected components come first (found by graph search): with at most as
+    many clusters as components, the clusters are unions of whole components
+    (the components themselves when the numbers are equal). Further clusters
+    are made inside components: each component that gets more than one is
+    embedded with the leading eigenvectors of a graph Laplacian (a sparse
+    eigensolver) and clustered with :class:`~skclust.KMeansL2`. The default,
+    a degree-regularized Laplacian with SCORE ratios, keeps the low-degree
+    nodes of real networks from forming clusters of their own;
+    ``laplacian="normalized"`` gives the plain method of most textbooks.
+    Nodes with the same neighbours (twins) are never separated, and the
+    result does not depend on the order of the nodes: relabelling them
+    relabels the clusters.
 
     Parameters
     ----------
-    n_clusters : int, default=2
-        Number of clusters, at most the number of nodes.
+    n_clusters : int or "auto", default=2
+        Number of clusters, at most :func:`max_n_clusters` (the twin classes
+        summed over components; never more than the nodes). "auto" counts
+        the communities of each component with the Bethe Hessian (at least
+        one per component); ``n_clusters_`` holds the result.
     affinity : {"precomputed", "rbf", "nearest_neighbors"}, default="precomputed"
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
-          symmetric, non-negative); its diagonal is ignored.
+          symmetric, non-negative, any finite scale); its diagonal is
+          ignored.
         - "rbf": ``X`` holds features; the graph is the Gaussian kernel
           ``exp(-gamma |x - y|^2)``.
         - "nearest_neighbors": ``X`` holds features; the graph joins each
@@ -70,55 +86,53 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         - "regularized": ``I - D_tau^-1/2 A D_tau^-1/2`` with
           ``D_tau = D + tau I`` (Chaudhuri, Chung and Tsiatas 2012; Qin and
           Rohe 2013). Adding ``tau`` to every degree damps the eigenvectors
-          that live on a few low-degree nodes.
+          that live on a few low-degree nodes. ``tau`` is a diagonal shift:
+          no dense matrix is formed.
         - "normalized": the plain symmetric normalized Laplacian
           ``I - D^-1/2 A D^-1/2``.
     regularization : "mean_degree" or float, default="mean_degree"
-        ``tau`` for ``laplacian="regularized"``: the mean degree, or a
-        non-negative number. Ignored by "normalized".
+        ``tau`` for ``laplacian="regularized"``: the mean degree of the
+        component being split, or a non-negative number in the units of the
+        weights. Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "none"}, default="auto"
         How eigenvectors become points (see Notes): "score" (ratios to the
         leading eigenvector), "unit" (rows scaled to length one) or "none".
         "auto" is "score" for the regularized Laplacian and "none" for the
         normalized one.
-    strategy : {"divisive", "kmeans"}, default="divisive"
-        - "kmeans": k-means into ``n_clusters`` clusters on the embedding of
-          ``n_components`` eigenvectors, as scikit-learn's
-          ``SpectralClustering``.
-        - "divisive": k-means into ``min(n_clusters, n_components_)``
-          clusters on that embedding (the top level), then, while clusters
-          are missing, the cluster whose subgraph separates best into two
-          (largest second eigenvalue of its own normalized affinity) is split
-          by two-cluster spectral clustering of that subgraph. The
-          clusterings for successive ``n_clusters`` are nested, so a cluster
-          never mixes nodes that a coarser level separated.
+    strategy : {"kmeans", "divisive"}, default="kmeans"
+        - "kmeans": k-means into the component's number of clusters on the
+          embedding of ``n_components`` eigenvectors, as scikit-learn's
+          ``SpectralClustering``. Chosen as the default on a suite of
+          degree-corrected block models (see the user guide).
+        - "divisive": k-means into ``min(k, d)`` clusters on ``d``
+          eigenvectors (the eigengap), then, while clusters are missing, the
+          cluster whose subgraph separates best into two (largest second
+          eigenvalue of its own normalized affinity) is split by two-cluster
+          spectral clustering of that subgraph. The clusterings for
+          successive ``n_clusters`` are nested. If no cluster can be split
+          any further, the component is clustered by "kmeans" instead.
     n_components : int, "eigengap" or None, default=None
-        Number of eigenvectors in the embedding. None uses ``n_clusters``
-        with ``strategy="kmeans"`` (as scikit-learn's
+        Number of eigenvectors in the embedding. None uses the number of
+        clusters with ``strategy="kmeans"`` (as scikit-learn's
         ``SpectralClustering``) and "eigengap" with "divisive". "eigengap"
-        uses the ``d`` between 2 and ``n_clusters`` after which the Laplacian
-        spectrum has its largest gap (von Luxburg 2007): the number of
-        communities the graph shows, which extra clusters then subdivide
-        instead of following eigenvectors of noise. It changes nothing at
-        ``n_clusters=2``.
+        uses the ``d`` between 2 and the number of clusters after which the
+        Laplacian spectrum has its largest gap (von Luxburg 2007). More
+        eigenvectors are taken when the embedding has fewer distinct points
+        than clusters.
     eigen_solver : {"auto", "arpack", "dense"}, default="auto"
-        "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix;
-        "dense" is LAPACK on a dense copy. "auto" uses LAPACK up to 200
-        nodes and ARPACK above: a large sparse graph is never densified.
+        "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix,
+        capped at 3000 restarts (a clear error if it does not converge on a
+        graph too large for LAPACK); "dense" is LAPACK on a dense copy.
+        "auto" uses LAPACK up to 200 nodes and ARPACK above: a large sparse
+        graph is never densified.
     n_init : "auto" or int, default="auto"
         Runs of :class:`~skclust.KMeansL2` (k-means++ seeding) on the
-        embedding; the run with the lowest inertia is kept. The bisections
-        of ``strategy="divisive"`` are exact and need no runs. "auto" is one run,
-        as for ``KMeansL2``: on the political blogs 1, 3 and 10 runs give the
-        same mismatch within 0.4 points at every k from 2 to 50 (six seeds),
-        while 10 runs cost about ten times as much k-means.
+        embedding; the run with the lowest inertia is kept. "auto" is one
+        run, as for ``KMeansL2``.
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10
         Neighbours for ``affinity="nearest_neighbors"``.
-    component_tol : float, default=1e-8
-        Eigenvalues of the normalized Laplacian at most this are counted as
-        zero when reading off the connected components.
     random_state : int, RandomState instance or None, default=None
         Seeds the eigensolvers' start vectors and k-means.
     n_jobs : int, default=None
@@ -128,27 +142,36 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     ----------
     labels_ : ndarray of shape (n_nodes,)
         Cluster of each node, numbered in order of first appearance.
+    n_clusters_ : int
+        Number of clusters (``n_clusters``, or what "auto" found).
     embedding_ : ndarray of shape (n_nodes, n_dims)
-        The points given to k-means (the top level with "divisive"):
-        ``n_dims`` is ``n_components_``, or ``n_components_ - 1`` with SCORE
-        ratios.
+        The points given to k-means for the component with the most clusters
+        (the top level with "divisive"); rows of other components are 0, and
+        ``n_dims`` is 0 when no component is split.
     eigenvalues_ : ndarray of shape (n_clusters,)
-        The smallest eigenvalues of the chosen Laplacian, ascending.
+        The smallest eigenvalues of the chosen Laplacian of the whole graph,
+        ascending. With ``laplacian="normalized"`` the eigenvalue 0 appears
+        once per connected component.
     n_components_ : int
-        Number of eigenvectors the embedding was built from.
+        Number of eigenvectors the embedding of ``embedding_`` was built from.
     regularization_ : float
-        The ``tau`` used (0 for the normalized Laplacian).
+        The ``tau`` of the whole graph, in the units of the weights (0 for
+        the normalized Laplacian).
     n_connected_components_ : int
         Number of connected components of the graph.
     connected_components_ : list of ndarray
         Node indices of each component, in order of their first node.
+    input_row_sums_ : ndarray of shape (n_nodes,)
+        Row sums of the training ``X``, by which
+        :func:`skclust.metrics.mismatch_scorer` checks that it is given the
+        training nodes.
     n_features_in_ : int
         Number of columns of ``X`` (the number of nodes when precomputed).
 
     See Also
     --------
-    sweep_n_clusters : Fit several numbers of clusters from one
-        eigendecomposition.
+    sweep_n_clusters : Fit several numbers of clusters sharing the graph.
+    max_n_clusters : The largest reachable number of clusters.
     sklearn.cluster.SpectralClustering : scikit-learn's spectral clustering.
 
     Notes
@@ -159,39 +182,39 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     ``((mu_2 / mu_1) u_2(i) / u_1(i), ..., (mu_k / mu_1) u_k(i) / u_1(i))``,
     clipped to ``[-log n, log n]``. The ratio removes each node's degree
     factor, which all eigenvectors share (Jin 2015); the eigenvalue weights
-    (Jin, Ke and Luo, SCORE+) keep the weaker eigenvectors from dominating
-    when k exceeds the number of communities.
+    (Jin, Ke and Luo, SCORE+) keep the weaker eigenvectors from dominating.
 
-    On the political blogs network (1224 nodes with links) the plain
-    normalized Laplacian puts the two-node component and a few dangling
-    blogs in clusters of their own; at k = 2 it misclassifies 47.9% of the
-    blogs, the default 4.2% (see the user guide).
+    Order invariance: twins get one point (the mean of their rows) and
+    k-means sees the points in sorted order; eigenvector signs make the sum
+    of cubed entries positive; ties between eigengaps, between 2-means
+    thresholds and between components of equal size and volume are broken
+    without reference to the node order where the graph allows it (exact
+    ties between non-isomorphic parts still follow the order).
 
-    With ``strategy="divisive"`` each split is the two-cluster method applied
-    to one cluster's own subgraph, with its own degrees and regularization:
-    recursive spectral bisection (Shi and Malik 2000; Kannan, Vempala and
-    Vetta 2004) started from the communities the eigengap shows. The
-    coordinate is split by exact 2-means on the line, so the splits do not
-    depend on k-means seeding. On a graph with ``d`` well-separated
-    communities it gives the k-means result up to ``d`` clusters; beyond, the
-    extra clusters subdivide communities, which k-means on eigenvectors of
-    noise does not do. On political blogs this keeps the mismatch at or below
-    its k = 2 value for every k. When the eigengap underestimates the number
-    of communities (weak, balanced communities), "kmeans" can do better.
+    Components: with fewer clusters than components, the ``k - 1`` largest
+    components (by size, then volume) are clusters of their own and the rest
+    share one. With more, each component has one cluster and every further
+    cluster goes to the component with the largest ``size / (clusters + 1)``
+    (the D'Hondt rule).
 
-    The eigensolver needs O(nnz * n_clusters) work per iteration. The
-    components need the eigenvalues 0 of the plain normalized Laplacian with
-    their multiplicity, which ARPACK can miss; they come from LOBPCG, a block
-    method, with a block of 8 doubled while it fills with zeros, so the work
-    grows with the number of components.
+    "auto" (Saade, Krzakala and Zdeborova 2014) counts the negative
+    eigenvalues of ``H(r) = (r^2 - 1) I - r A + D`` with
+    ``r = sqrt(sum d^2 / sum d - 1)`` on each component of 3 or more nodes.
+    It undercounts small communities and overcounts on very skewed degrees
+    (7 on political blogs); see the user guide for its hit rates.
+
+    The weights are divided by the largest one before any arithmetic, which
+    leaves the normalized Laplacians unchanged and keeps weights near the
+    float maximum from overflowing. The eigensolver needs O(nnz * k) work
+    per iteration; components and twins are found in O(nnz).
 
     References
     ----------
     Jin, J. (2015). Fast community detection by SCORE. Ann. Statist. 43(1).
     Qin, T. and Rohe, K. (2013). Regularized spectral clustering under the
     degree-corrected stochastic blockmodel. NeurIPS.
-    Kannan, R., Vempala, S. and Vetta, A. (2004). On clusterings: good, bad
-    and spectral. J. ACM 51(3).
+    Saade, A., Krzakala, F. and Zdeborova, L. (2014). Spectral clustering of
+    graphs with the Bethe Hessian. NeurIPS.
     Shi, J. and Malik, J. (2000). Normalized cuts and image segmentation.
     IEEE Trans. Pattern Anal. Mach. Intell. 22(8).
     von Luxburg, U. (2007). A tutorial on spectral clustering. Stat. Comput.
@@ -206,12 +229,23 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     >>> model = SpectralGraphClusterer(2, random_state=0).fit(graph.adjacency)
     >>> int(np.sum(model.labels_ != graph.labels))
     1
-    >>> model.n_connected_components_
-    1
+    >>> SpectralGraphClusterer("auto", random_state=0).fit(graph.adjacency).n_clusters_
+    2
+
+    A star (node 4 joined to 0, 1 and 2) and an isolated node 3: two
+    components, so two clusters are the components.
+
+    >>> star = np.zeros((5, 5))
+    >>> star[4, :3] = star[:3, 4] = 1
+    >>> SpectralGraphClusterer(2, random_state=0).fit(star).labels_
+    array([0, 0, 0, 1, 0])
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_clusters": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "affinity": [StrOptions({"precomputed", "rbf", "nearest_neighbors"})],
         "laplacian": [StrOptions({"regularized", "normalized"})],
         "regularization": [
@@ -229,7 +263,6 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "component_tol": [Interval(Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -242,13 +275,12 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         laplacian="regularized",
         regularization="mean_degree",
         row_scaling="auto",
-        strategy="divisive",
+        strategy="kmeans",
         n_components=None,
         eigen_solver="auto",
         n_init="auto",
         gamma=1.0,
         n_neighbors=10,
-        component_tol=1e-8,
         random_state=None,
         n_jobs=None,
     ):
@@ -263,7 +295,6 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.gamma = gamma
         self.n_neighbors = n_neighbors
-        self.component_tol = component_tol
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -294,19 +325,10 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        adjacency, degree = self._graph(X)
-        self._check_n_clusters([self.n_clusters], adjacency.shape[0])
-        eigen_seed, kmeans_seed = self._seeds()
-        with _blas_threads_for(adjacency.shape[0]):
-            values, vectors = self._spectrum(
-                adjacency, degree, self._n_eigen(self.n_clusters), eigen_seed
-            )
-            self._fit_components(adjacency, degree, eigen_seed)
-            self._fit_clusters(adjacency, values, vectors, (eigen_seed, kmeans_seed))
-        return self
+        return self._fit_graph(self._prepare(X))
 
-    def _graph(self, X):
-        """Validated, symmetric adjacency with zero diagonal, and its degrees."""
+    def _prepare(self, X):
+        """The validated graph and what every k shares: components and twins."""
         if self.affinity == "precomputed":
             X = validate_data(
                 self,
@@ -321,35 +343,82 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
                     f"shape {X.shape}"
                 )
             check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
-            self._training_row_sums = _row_sums(X)
-            adjacency = _symmetric(_without_diagonal(X))
+            adjacency = _without_diagonal(X)
         else:
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
-            self._training_row_sums = _row_sums(X)
             if self.affinity == "rbf":
                 adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
             else:
                 knn = kneighbors_graph(X, self.n_neighbors, include_self=True)
                 adjacency = _without_diagonal(0.5 * (knn + knn.T))
-        degree = _degrees(adjacency)
-        if not np.any(degree > 0):
-            raise ValueError("the graph has no edges: nothing to cluster")
-        return adjacency, degree
+        with np.errstate(over="ignore"):
+            row_sums = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+        adjacency, scale = _scaled(adjacency)
+        return _prepare_graph(
+            _symmetric(adjacency),
+            scale,
+            row_sums,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
 
-    def _check_n_clusters(self, values, n_nodes):
-        largest = max(values)
-        if largest > n_nodes:
+    def _fit_graph(self, graph):
+        """Fit from a graph of :func:`_prepare_graph`; the sweep's entry point."""
+        self._validate_params()
+        if isinstance(self.n_clusters, (bool, np.bool_)):
+            # bool is an Integral to Python; scikit-learn refuses it as a count.
             raise ValueError(
-                f"n_clusters={largest} is larger than the number of nodes ({n_nodes})"
+                f"n_clusters must be an int of at least 1 or 'auto'; got "
+                f"{self.n_clusters!r}"
             )
+        self.n_features_in_ = graph.n_features_in
+        if graph.feature_names_in is not None:
+            self.feature_names_in_ = graph.feature_names_in
+        self.input_row_sums_ = graph.row_sums
+        n_nodes = graph.adjacency.shape[0]
         if isinstance(self.n_components, Integral) and self.n_components > n_nodes:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of "
                 f"nodes ({n_nodes})"
             )
-        self._n_nodes = n_nodes
+        eigen_seed, kmeans_seed = self._seeds()
+        with _blas_threads_for(n_nodes):
+            if self.n_clusters == "auto":
+                k = self._auto_n_clusters(graph, eigen_seed)
+            else:
+                k = int(self.n_clusters)
+                _check_reachable(k, graph)
+            labels, values = self._cluster_components(
+                graph, k, (eigen_seed, kmeans_seed)
+            )
+            self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed, values)
+        order = np.argsort(graph.components, kind="stable")
+        bounds = np.cumsum(graph.sizes)[:-1]
+        self.labels_ = _first_appearance_labels(labels)
+        self.n_clusters_ = k
+        self.n_connected_components_ = graph.sizes.shape[0]
+        self.connected_components_ = np.split(order, bounds)
+        self.regularization_ = graph.scale * _regularization(
+            graph.degree, self.laplacian, self._tau_parameter(graph)
+        )
+        return self
+
+    def _seeds(self):
+        random_state = check_random_state(self.random_state)
+        return random_state.randint(np.iinfo(np.int32).max, size=2)
+
+    def _tau_parameter(self, graph):
+        """``regularization`` in the units of the scaled weights."""
+        if self.regularization == "mean_degree":
+            return self.regularization
+        return float(self.regularization) / graph.scale
+
+    def _row_scaling(self):
+        if self.row_scaling != "auto":
+            return self.row_scaling
+        return "score" if self.laplacian == "regularized" else "none"
 
     def _components_rule(self):
         """``n_components`` with None resolved for the strategy."""
@@ -357,151 +426,234 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             return self.n_components
         return "eigengap" if self.strategy == "divisive" else None
 
-    def _n_eigen(self, n_clusters):
-        """Eigenpairs to compute for ``n_clusters`` (one more for the gap)."""
-        rule = self._components_rule()
-        if rule is None:
-            return n_clusters
-        if rule == "eigengap":
-            # Up to 2 clusters the embedding uses n_clusters eigenvectors.
-            return n_clusters if n_clusters <= 2 else min(n_clusters + 1, self._n_nodes)
-        return max(n_clusters, rule)
+    def _auto_n_clusters(self, graph, eigen_seed):
+        """Communities of each component by the Bethe Hessian, at least one."""
+        total = 0
+        for c, nodes in enumerate(_component_nodes(graph)):
+            capacity = int(graph.capacities[c])
+            if nodes.shape[0] < 3 or capacity < 2:
+                total += 1
+                continue
+            sub = _subgraph(graph.adjacency, nodes)
+            limit = min(capacity, _AUTO_MAX_PER_COMPONENT)
+            total += _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
+        return total
 
-    def _embedding_dimension(self, values, n_clusters):
-        rule = self._components_rule()
-        if rule is None:
-            return n_clusters
-        if rule != "eigengap":
-            return rule
-        if n_clusters <= 2 or values.shape[0] <= n_clusters:
-            return n_clusters
-        # values are the affinity's eigenvalues, descending: the Laplacian's
-        # ascending. The gap after d is values[d - 1] - values[d].
-        gaps = values[1:n_clusters] - values[2 : n_clusters + 1]
-        return 2 + int(np.argmax(gaps))
+    def _cluster_components(self, graph, k, seeds):
+        """Labels: whole components up to their number, then split inside.
 
-    def _seeds(self):
-        random_state = check_random_state(self.random_state)
-        return random_state.randint(np.iinfo(np.int32).max, size=2)
+        Sets ``embedding_`` and ``n_components_`` from the component that
+        holds the most clusters. Returns the labels and, for a connected
+        graph, its eigenvalues (else None).
+        """
+        n_nodes, n_comp = graph.adjacency.shape[0], graph.sizes.shape[0]
+        self.embedding_, self.n_components_ = np.zeros((n_nodes, 0)), 0
+        if k <= n_comp:
+            labels = _merge_components(k, graph.components, graph.sizes, graph.volumes)
+            return labels, None
+        counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
+        tau = self._tau_parameter(graph)
+        labels = np.empty(n_nodes, dtype=np.intp)
+        n_used, values = 0, None
+        for c, nodes in enumerate(_component_nodes(graph)):
+            if counts[c] > 1:
+                # A connected graph is its own component: no copy.
+                sub = (
+                    graph.adjacency
+                    if n_comp == 1
+                    else _subgraph(graph.adjacency, nodes)
+                )
+                fit = self._cluster_connected(
+                    sub, int(counts[c]), graph.classes[nodes], tau, seeds
+                )
+                labels[nodes] = n_used + fit.labels
+                if counts[c] == counts.max() and self.n_components_ == 0:
+                    self.embedding_ = np.zeros((n_nodes, fit.embedding.shape[1]))
+                    self.embedding_[nodes] = fit.embedding
+                    self.n_components_ = fit.dimension
+                values = fit.values if n_comp == 1 else None
+            else:
+                labels[nodes] = n_used
+            n_used += int(counts[c])
+        return labels, values
 
-    def _tau(self, degree):
-        if self.laplacian == "normalized":
-            return 0.0
-        if self.regularization == "mean_degree":
-            return float(degree.mean())
-        return float(self.regularization)
+    def _cluster_connected(
+        self, adjacency, k, classes, tau_parameter, seeds, flat=False
+    ):
+        """``k`` clusters of a connected graph; twins always share one.
 
-    def _row_scaling(self):
-        if self.row_scaling != "auto":
-            return self.row_scaling
-        return "score" if self.laplacian == "regularized" else "none"
-
-    def _spectrum(self, adjacency, degree, n_eigen, seed):
-        self.regularization_ = self._tau(degree)
-        affinity = _normalized_affinity(adjacency, degree, self.regularization_)
-        solver = _choose_solver(self.eigen_solver, adjacency.shape[0])
-        return _leading_eigenpairs(affinity, n_eigen, solver, seed)
-
-    def _fit_components(self, adjacency, degree, seed):
-        labels, n_zero, merged = _components_from_spectrum(
-            adjacency, degree, self.component_tol, self.eigen_solver, seed
+        ``flat`` forces k-means on ``k`` eigenvectors whatever the strategy
+        (the fallback of "divisive"). Returns a :class:`_ComponentFit`.
+        """
+        n = adjacency.shape[0]
+        degree = _degrees(adjacency)
+        tau = _regularization(degree, self.laplacian, tau_parameter)
+        affinity = _normalized_affinity(adjacency, degree, tau)
+        solver = _choose_solver(self.eigen_solver, n)
+        flat = flat or self.strategy == "kmeans"
+        rule = None if flat and self.strategy != "kmeans" else self._components_rule()
+        n_eigen = _n_eigen(rule, k, n)
+        scaling = self._row_scaling()
+        while True:
+            values, vectors = _leading_eigenpairs(affinity, n_eigen, solver, seeds[0])
+            dimension = _embedding_dimension(rule, values, k, n)
+            n_top = k if flat else min(k, dimension)
+            embedding = np.round(
+                _spectral_embedding(values, vectors, dimension, scaling),
+                _EMBEDDING_DECIMALS,
+            )
+            points, weights, class_index = _class_points(embedding, classes)
+            if np.unique(points, axis=0).shape[0] >= n_top:
+                break
+            # Too few distinct points: more eigenvectors, and at the end
+            # plain ones (every class has its own row in a full basis).
+            if n_eigen == n and scaling == "none":
+                raise ValueError(
+                    f"n_clusters={k}: the spectral embedding of a {n}-node "
+                    f"component has fewer than {n_top} distinct points"
+                )
+            if n_eigen == n:
+                scaling = "none"
+            n_eigen = rule = min(2 * n_eigen, n)
+        top = self._kmeans_labels(points, weights, n_top, seeds[1])[class_index]
+        if n_top == k:
+            return _ComponentFit(top, embedding, dimension, values)
+        bisect = partial(
+            _bisect_subgraph,
+            adjacency,
+            laplacian=(self.laplacian, tau_parameter),
+            row_scaling=self._row_scaling(),
+            solver=self.eigen_solver,
+            seed=seeds[0],
+            classes=classes,
         )
-        n_components = int(labels.max()) + 1
-        if merged:
-            warnings.warn(
-                f"{n_zero} eigenvalues of the normalized Laplacian are within "
-                f"component_tol={self.component_tol} of 0 but edges join them "
-                f"into {n_components} connected components: parts of the graph "
-                "hang on very few edges. Lower component_tol to tell them apart.",
-                RuntimeWarning,
-                stacklevel=3,
+        try:
+            labels = _Division(top, bisect).labels_at(k)
+            return _ComponentFit(labels, embedding, dimension, values)
+        except ValueError:
+            # No cluster splits any further by bisection (each has no edges
+            # inside or one coordinate): k-means on k eigenvectors instead.
+            return self._cluster_connected(
+                adjacency, k, classes, tau_parameter, seeds, flat=True
             )
-        order = np.argsort(labels, kind="stable")
-        bounds = np.cumsum(np.bincount(labels))[:-1]
-        self.n_connected_components_ = n_components
-        self.connected_components_ = np.split(order, bounds)
 
-    def _fit_clusters(self, adjacency, values, vectors, seeds, divisions=None):
-        """Labels from the spectrum; ``divisions`` shares top levels in a sweep."""
-        k = self.n_clusters
-        dimension = self._embedding_dimension(values, k)
-        embedding = np.round(
-            _spectral_embedding(values, vectors, dimension, self._row_scaling()),
-            _EMBEDDING_DECIMALS,
-        )
-        n_top = k if self.strategy == "kmeans" else min(k, dimension)
-        divisions = {} if divisions is None else divisions
-        if (dimension, n_top) not in divisions:
-            top = self._top_level(embedding, n_top, seeds[1])
-            divisions[dimension, n_top] = _Division(
-                top, self._bisector(adjacency, seeds[0])
-            )
-        labels = divisions[dimension, n_top].labels_at(k)
-        self.labels_ = _first_appearance_labels(labels)
-        self.embedding_ = embedding
-        self.eigenvalues_ = 1.0 - values[:k]
-        self.n_components_ = dimension
+    def _kmeans_labels(self, points, weights, n_clusters, seed):
+        """k-means labels of weighted points, fitted in sorted order.
 
-    def _top_level(self, embedding, n_top, kmeans_seed):
-        """k-means labels of the embedding into ``n_top`` clusters."""
-        n_distinct = np.unique(embedding, axis=0).shape[0]
-        if n_distinct < n_top:
-            wanted = f"n_clusters={self.n_clusters}"
-            if n_top != self.n_clusters:
-                wanted += f" (top level: {n_top} clusters)"
-            raise ValueError(
-                f"{wanted} is larger than the number of distinct points "
-                f"of the spectral embedding ({n_distinct}); nodes with the same "
-                "neighbours share a point"
-            )
+        k-means++ seeding follows the order of the rows; sorting the points
+        makes the result independent of the order of the nodes.
+        """
+        order = np.lexsort(points.T[::-1])
         kmeans = KMeansL2(
-            n_top, n_init=self.n_init, random_state=kmeans_seed, n_jobs=self.n_jobs
-        ).fit(embedding)
-        return kmeans.labels_
+            n_clusters, n_init=self.n_init, random_state=seed, n_jobs=self.n_jobs
+        ).fit(points[order], sample_weight=weights[order])
+        labels = np.empty(points.shape[0], dtype=np.intp)
+        labels[order] = kmeans.labels_
+        return labels
 
-    def _bisector(self, adjacency, eigen_seed):
-        """The function that bisects a cluster's subgraph for :class:`_Division`."""
-        row_scaling = self._row_scaling()
+    def _smallest_eigenvalues(self, graph, k, eigen_seed, known):
+        """The ``k`` smallest eigenvalues of the chosen Laplacian of the graph.
 
-        def bisect(nodes):
-            return _bisect_subgraph(
-                adjacency, nodes, self._tau, row_scaling, self.eigen_solver, eigen_seed
-            )
+        ``known``, the affinity's eigenvalues of a connected graph computed for
+        the clusters, serves when it holds enough; else one more eigensolve.
+        """
+        n = graph.adjacency.shape[0]
+        if known is not None and known.shape[0] >= min(k, n):
+            return 1.0 - known[: min(k, n)]
+        tau = _regularization(graph.degree, self.laplacian, self._tau_parameter(graph))
+        affinity = _normalized_affinity(graph.adjacency, graph.degree, tau)
+        solver = _choose_solver(self.eigen_solver, n)
+        values, _ = _leading_eigenpairs(affinity, min(k, n), solver, eigen_seed)
+        return 1.0 - values
 
-        return bisect
+
+class _ComponentFit(NamedTuple):
+    """Clusters of one connected component and what they came from."""
+
+    labels: np.ndarray
+    embedding: np.ndarray
+    dimension: int
+    values: np.ndarray
 
 
-def _symmetric(adjacency):
-    """The adjacency made exactly symmetric; refused if it is not nearly so."""
-    difference = adjacency - adjacency.T
-    if sparse.issparse(difference):
-        gap = np.abs(difference.data).max(initial=0.0)
-        scale = np.abs(adjacency.data).max(initial=0.0)
-    else:
-        gap, scale = np.abs(difference).max(), np.abs(adjacency).max()
-    if gap > 1e-10 * max(scale, 1.0):
-        raise ValueError(
-            "the adjacency matrix must be symmetric (an undirected graph); "
-            "symmetrize it first, for instance with "
-            "skclust.datasets.graph_from_adjacency"
-        )
-    if gap == 0:
-        return adjacency
-    symmetric = (adjacency + adjacency.T) / 2
-    return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
+def _class_points(embedding, classes):
+    """One point per twin class (the mean of its rows) and its weight.
+
+    Returns the points, their weights (class sizes) and each node's row in
+    them.
+    """
+    _, index = np.unique(classes, return_inverse=True)
+    index = index.ravel()
+    weights = np.bincount(index).astype(np.float64)
+    points = np.zeros((weights.shape[0], embedding.shape[1]))
+    np.add.at(points, index, embedding)
+    points /= weights[:, None]
+    return np.round(points, _EMBEDDING_DECIMALS), weights, index
+
+
+def _n_eigen(rule, n_clusters, n_nodes):
+    """Eigenpairs to compute for ``n_clusters`` (one more for the gap)."""
+    if rule is None:
+        return min(n_clusters, n_nodes)
+    if rule == "eigengap":
+        # Up to 2 clusters the embedding uses n_clusters eigenvectors.
+        return n_clusters if n_clusters <= 2 else min(n_clusters + 1, n_nodes)
+    return min(max(n_clusters, rule), n_nodes)
+
+
+def _embedding_dimension(rule, values, n_clusters, n_nodes):
+    """Eigenvectors in the embedding: ``n_clusters``, a fixed number or the gap."""
+    if rule is None:
+        return min(n_clusters, n_nodes)
+    if rule != "eigengap":
+        return min(rule, values.shape[0])
+    if n_clusters <= 2 or values.shape[0] <= n_clusters:
+        return n_clusters
+    # values are the affinity's eigenvalues, descending: the Laplacian's
+    # ascending. The gap after d is values[d - 1] - values[d].
+    gaps = values[1:n_clusters] - values[2 : n_clusters + 1]
+    # The first of gaps equal up to rounding, so the eigensolver's rounding
+    # (which follows the node order) does not pick among them.
+    return 2 + int(np.argmax(gaps >= gaps.max() - _GAP_TIE_TOL))
+
+
+def max_n_clusters(adjacency):
+    """The largest number of clusters a graph can be split into.
+
+    Nodes with the same neighbours (twins) are never separated and each
+    connected component counts on its own, so this is the number of twin
+    classes summed over the components; a larger ``n_clusters`` is refused
+    by :meth:`SpectralGraphClusterer.fit`.
+
+    Parameters
+    ----------
+    adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
+        Symmetric and non-negative.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust._spectral import max_n_clusters
+    >>> star = np.zeros((5, 5))
+    >>> star[0, 1:] = star[1:, 0] = 1
+    >>> max_n_clusters(star)
+    2
+    """
+    return int(SpectralGraphClusterer()._prepare(adjacency).capacities.sum())
 
 
 def sweep_n_clusters(estimator, X, n_clusters):
-    """Fit a :class:`SpectralGraphClusterer` for several k, sharing the spectrum.
+    """Fit a :class:`SpectralGraphClusterer` for several k, sharing the graph.
 
-    One eigendecomposition for the largest k serves every k (the leading
-    eigenvectors for a smaller k are its first columns), and the connected
-    components are computed once. With ``strategy="divisive"`` the k that
-    share a top level share its k-means run and its bisections, so the whole
-    sweep costs about one fit for the largest k. Each returned estimator is
-    what
-    ``clone(estimator).set_params(n_clusters=k).fit(X)`` gives, up to the
-    eigensolver's rounding.
+    The input is validated, and its connected components and twin classes
+    computed, once; each k then gets its own eigendecomposition and k-means,
+    exactly as a fit for that k alone. Each returned estimator equals
+    ``clone(estimator).set_params(n_clusters=k).fit(X)``: the result for one
+    k never depends on the other k of the sweep.
 
     Parameters
     ----------
@@ -529,39 +681,9 @@ def sweep_n_clusters(estimator, X, n_clusters):
     ks = [int(k) for k in n_clusters]
     if not ks:
         raise ValueError("n_clusters is empty: give at least one number of clusters")
-    base = clone(estimator).set_params(n_clusters=max(ks))
-    base._validate_params()
-    adjacency, degree = base._graph(X)
-    base._check_n_clusters(ks, adjacency.shape[0])
-    eigen_seed, kmeans_seed = base._seeds()
-    with _blas_threads_for(adjacency.shape[0]):
-        values, vectors = base._spectrum(
-            adjacency, degree, base._n_eigen(max(ks)), eigen_seed
-        )
-        base._fit_components(adjacency, degree, eigen_seed)
-        spectrum = (adjacency, values, vectors, (eigen_seed, kmeans_seed))
-        divisions = {}
-        return [_fit_from_spectrum(estimator, base, k, spectrum, divisions) for k in ks]
-
-
-def _fit_from_spectrum(estimator, base, k, spectrum, divisions):
-    """A clone of ``estimator`` fitted for ``k`` from ``base``'s spectrum.
-
-    ``divisions`` holds the top levels already clustered and their splits,
-    shared by the k of one sweep.
-    """
-    model = clone(estimator).set_params(n_clusters=k)
-    model._validate_params()
-    for name in (
-        "_training_row_sums",
-        "n_features_in_",
-        "regularization_",
-        "n_connected_components_",
-        "connected_components_",
-        "_n_nodes",
-    ):
-        setattr(model, name, getattr(base, name))
-    if hasattr(base, "feature_names_in_"):
-        model.feature_names_in_ = base.feature_names_in_
-    model._fit_clusters(*spectrum, divisions=divisions)
-    return model
+    template = clone(estimator).set_params(n_clusters=max(ks))
+    template._validate_params()
+    graph = template._prepare(X)
+    for k in ks:
+        _check_reachable(k, graph)
+    return [clone(estimator).set_params(n_clusters=k)._fit_graph(graph) for k in ks]

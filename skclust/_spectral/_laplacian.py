@@ -12,13 +12,12 @@ Small private functions on validated arrays:
   eigenvalues at 0 of the plain normalized Laplacian.
 """
 
-import warnings
 from contextlib import nullcontext
 
 import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import eigsh, lobpcg
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
 from .._threads import blas_threads
 
@@ -41,17 +40,11 @@ _SINGLE_THREAD_MAX_NODES = 10_000
 # them equal (one weighted point for KMeansL2) whatever the solver's rounding.
 _EMBEDDING_DECIMALS = 10
 
-# The connected components are read from the leading eigenvalues in blocks
-# of this size, doubled until one eigenvalue falls below 1 - tol. LOBPCG wants
-# at least 5 nodes per block vector; larger blocks go to LAPACK up to 5000
-# nodes. A residual r bounds the eigenvalue error by about r^2 / gap: with
-# r <= 1e-6, far inside component_tol for any gap above 1e-4.
-_COMPONENT_BLOCK = 8
-_LOBPCG_MIN_NODES_PER_VECTOR = 5
-_DENSE_COMPONENT_MAX_NODES = 5000
-_LOBPCG_TOL = 1e-7
-_LOBPCG_MAXITER = 500
-_LOBPCG_RESIDUAL = 1e-6
+# ARPACK restarts before the eigensolver gives up (SciPy's default is 10 n,
+# which on a graph with extreme weights ran for minutes); LAPACK takes over up
+# to the node count below, where a dense solve is a few seconds at most.
+_ARPACK_MAXITER = 3000
+_DENSE_FALLBACK_MAX_NODES = 3000
 
 # Entries of the leading eigenvector below this fraction of its largest entry
 # are treated as zero by the SCORE ratios (numerical noise off its support).
@@ -126,7 +119,14 @@ def _choose_solver(solver, n_nodes):
 
 
 def _blas_threads_for(n_nodes):
-    """One BLAS thread for graphs up to 10000 nodes, the default above."""
+    """One BLAS thread for graphs up to 10000 nodes, the default above.
+
+    Up to 200 nodes nothing is set: the matrices are too small to thread,
+    and setting the limit (a scan of the loaded libraries) costs more than
+    the fit.
+    """
+    if n_nodes <= _DENSE_MAX_NODES:
+        return nullcontext()
     if n_nodes <= _SINGLE_THREAD_MAX_NODES:
         return blas_threads(1)
     return nullcontext()
@@ -142,10 +142,12 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
     n_eigen : int
         At most ``n``.
     solver : {"arpack", "dense"}
-        "arpack" is ``scipy.sparse.linalg.eigsh`` on the matrix as given;
-        "dense" is LAPACK's ``syevr`` on a dense copy, for small matrices.
-        ARPACK cannot return all but one eigenpair or more; then LAPACK is
-        used.
+        "arpack" is ``scipy.sparse.linalg.eigsh`` on the matrix as given,
+        capped at ``_ARPACK_MAXITER`` restarts; "dense" is LAPACK's ``syevr``
+        on a dense copy, for small matrices. ARPACK cannot return all but one
+        eigenpair or more; then LAPACK is used. When ARPACK does not converge,
+        LAPACK takes over up to ``_DENSE_FALLBACK_MAX_NODES`` nodes; above,
+        the error says so.
     seed : int
         Seeds ARPACK's starting vector.
 
@@ -154,23 +156,51 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
     values : ndarray of shape (n_eigen,)
         Descending.
     vectors : ndarray of shape (n, n_eigen)
-        Orthonormal columns, each with its largest entry (in absolute value)
-        positive, so that results do not depend on the solver's sign choice.
+        Orthonormal columns with signs fixed by :func:`_fix_signs`, so that
+        results depend neither on the solver's sign choice nor on the order
+        of the nodes.
     """
     n = matrix.shape[0]
+    if solver != "dense" and n_eigen < n - 1:
+        start = np.random.RandomState(seed).uniform(-1.0, 1.0, n)
+        # ARPACK on one BLAS thread at every size: on a 30000-node graph two
+        # threads took 8.2-10.5 s against 0.9-2.3 s for one (shared machine).
+        threads = blas_threads(1) if n > _SINGLE_THREAD_MAX_NODES else nullcontext()
+        try:
+            with threads:
+                values, vectors = eigsh(
+                    matrix, k=n_eigen, which="LA", v0=start, maxiter=_ARPACK_MAXITER
+                )
+        except ArpackNoConvergence:
+            if n > _DENSE_FALLBACK_MAX_NODES:
+                raise RuntimeError(
+                    f"the eigensolver (ARPACK) did not converge within "
+                    f"{_ARPACK_MAXITER} iterations on the {n}-node graph for "
+                    f"{n_eigen} eigenvectors; try fewer clusters"
+                ) from None
+            solver = "dense"
     if solver == "dense" or n_eigen >= n - 1:
         dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
         values, vectors = linalg.eigh(
             dense, subset_by_index=[n - n_eigen, n - 1], driver="evr"
         )
-    else:
-        start = np.random.RandomState(seed).uniform(-1.0, 1.0, n)
-        values, vectors = eigsh(matrix, k=n_eigen, which="LA", v0=start)
     order = np.argsort(-values, kind="stable")
-    values, vectors = values[order], vectors[:, order]
-    peaks = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(n_eigen)]
-    vectors *= np.where(peaks < 0, -1.0, 1.0)
-    return values, vectors
+    return values[order], _fix_signs(vectors[:, order])
+
+
+def _fix_signs(vectors):
+    """Eigenvectors with a sign that does not depend on the node order.
+
+    The sign makes the sum of cubed entries positive (a property of the set
+    of entries, not of their order); a vector whose cubes cancel (as the
+    antisymmetric vectors of a symmetric graph do) gets its largest entry in
+    absolute value positive, the lowest-indexed one on a tie.
+    """
+    skew = np.sum(vectors**3, axis=0)
+    scale = np.max(np.abs(vectors), axis=0) ** 3 * vectors.shape[0]
+    peaks = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
+    sign = np.where(np.abs(skew) > 1e-8 * scale, np.sign(skew), np.sign(peaks))
+    return vectors * np.where(sign < 0, -1.0, 1.0)
 
 
 def _spectral_embedding(values, vectors, n_clusters, row_scaling):
@@ -222,53 +252,6 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
     return np.clip(ratios, -limit, limit, out=ratios)
 
 
-def _group_by_direction(basis):
-    """Group rows of a null-space basis: one group per connected component.
-
-    The eigenvectors of eigenvalue 1 of ``D^-1/2 A D^-1/2`` span the vectors
-    ``D^1/2 1_C`` of the components C, so the rows of any orthonormal basis
-    point in one direction within a component and in orthogonal directions
-    across components.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_nodes,)
-    """
-    unit = basis / np.linalg.norm(basis, axis=1, keepdims=True)
-    labels = np.zeros(unit.shape[0], dtype=np.intp)
-    best = unit @ unit[0]
-    n_groups = 1
-    while True:
-        far = np.flatnonzero(best < 0.5)
-        if far.size == 0:
-            return labels
-        similarity = unit @ unit[far[0]]
-        closer = similarity > best
-        labels[closer] = n_groups
-        best = np.maximum(best, similarity)
-        n_groups += 1
-
-
-def _merge_joined_groups(labels, adjacency):
-    """Merge groups that edges join (a spectral gap below the tolerance)."""
-    rows, cols = (
-        adjacency.nonzero() if sparse.issparse(adjacency) else np.nonzero(adjacency)
-    )
-    crossing = labels[rows] != labels[cols]
-    if not crossing.any():
-        return labels, False
-    n_groups = labels.max() + 1
-    quotient = sparse.csr_array(
-        (
-            np.ones(int(crossing.sum())),
-            (labels[rows[crossing]], labels[cols[crossing]]),
-        ),
-        shape=(n_groups, n_groups),
-    )
-    _, merged = connected_components(quotient, directed=False)
-    return merged[labels], True
-
-
 def _first_appearance_labels(labels):
     """Relabel so that labels appear in increasing order along the nodes."""
     _, first = np.unique(labels, return_index=True)
@@ -278,107 +261,139 @@ def _first_appearance_labels(labels):
     return rank[inverse.ravel()]
 
 
-def _unit_eigenspace(affinity, tol, solver, seed):
-    """Orthonormal eigenvectors of eigenvalue at least ``1 - tol``.
-
-    The eigenvalue 1 of ``D^-1/2 A D^-1/2`` is repeated once per component,
-    and a repeated eigenvalue is what this must get right: ARPACK's Lanczos
-    iteration grows one Krylov space and can return fewer copies than there
-    are. LOBPCG, a block method, finds every copy when its block is larger
-    than the multiplicity; the block doubles (8, 16, ...) until it holds an
-    eigenvalue below ``1 - tol``. Small graphs, and up to 5000 nodes blocks
-    larger than a fifth of the nodes or a LOBPCG run that did not converge,
-    use LAPACK for the eigenvalues in ``[1 - tol, 1]``.
-
-    Parameters
-    ----------
-    affinity : sparse array or ndarray of shape (n, n)
-        ``D^-1/2 A D^-1/2`` of a graph without isolated nodes.
-    tol : float
-    solver : {"auto", "arpack", "dense"}
-        "dense" forces LAPACK; otherwise LOBPCG above 200 nodes.
-    seed : int
-        Seeds LOBPCG's starting block.
+def _component_labels(adjacency):
+    """Connected components by graph search, numbered by first node.
 
     Returns
     -------
-    ndarray of shape (n, n_zero)
+    n_components : int
+    labels : ndarray of shape (n_nodes,)
     """
-    n = affinity.shape[0]
-    random_state = np.random.RandomState(seed)
-    size = _COMPONENT_BLOCK
-    while True:
-        small = n <= _DENSE_MAX_NODES or (
-            _LOBPCG_MIN_NODES_PER_VECTOR * size > n and n <= _DENSE_COMPONENT_MAX_NODES
-        )
-        if solver == "dense" or small:
-            dense = affinity.toarray() if sparse.issparse(affinity) else affinity
-            _, vectors = linalg.eigh(dense, subset_by_value=(1.0 - tol, np.inf))
-            return vectors
-        start = random_state.standard_normal((n, size))
-        with warnings.catch_warnings():
-            # Convergence is checked below from the residuals.
-            warnings.simplefilter("ignore", UserWarning)
-            values, vectors = lobpcg(
-                affinity, start, largest=True, tol=_LOBPCG_TOL, maxiter=_LOBPCG_MAXITER
-            )
-        residuals = np.linalg.norm(affinity @ vectors - vectors * values, axis=0)
-        if np.max(residuals) > _LOBPCG_RESIDUAL:
-            if n <= _DENSE_COMPONENT_MAX_NODES:
-                solver = "dense"
-                continue
-            warnings.warn(
-                f"LOBPCG did not converge on the {n}-node graph (residual "
-                f"{np.max(residuals):.1e}); the connected components may be "
-                "wrong.",
-                RuntimeWarning,
-                stacklevel=5,
-            )
-        keep = values >= 1.0 - tol
-        if not keep.all():
-            return vectors[:, keep]
-        size *= 2
+    n_components, labels = connected_components(adjacency, directed=False)
+    return n_components, _first_appearance_labels(labels)
 
 
-def _components_from_spectrum(adjacency, degree, tol, solver, seed):
-    """Connected components from the eigenvalues 0 of the normalized Laplacian.
+def _twin_classes(adjacency):
+    """Classes of nodes that the graph cannot tell apart.
 
-    The multiplicity of the eigenvalue 0 of ``I - D^-1/2 A D^-1/2`` is the
-    number of connected components, and its eigenvectors are constant (up to
-    the ``D^1/2`` weights) on each. An isolated node has a zero row and is a
-    component with no solve. On the other nodes the eigenspace comes from
-    :func:`_unit_eigenspace` and its rows give the members.
+    Two nodes are twins when their rows of the adjacency are equal (the same
+    neighbours with the same weights) or, for adjacent nodes, when their rows
+    of ``A + I`` are equal (adjacent with the same other neighbours, joined by
+    an edge of weight 1, the largest after scaling). Any relabelling that
+    swaps twins maps the graph to itself, so no method can separate them in
+    an order-free way; every eigenvector of a simple eigenvalue is equal on
+    them. Rows are compared by two 64-bit hashes, sums over their entries of
+    a mix of the column and the weight's bits: integer sums wrap exactly, so
+    equal rows get equal hashes whatever the order of their entries, and
+    distinct rows collide with probability about 2^-128.
 
     Parameters
     ----------
     adjacency : sparse array or ndarray of shape (n_nodes, n_nodes)
-        Symmetric, non-negative, zero diagonal.
-    degree : ndarray of shape (n_nodes,)
-    tol : float
-        Eigenvalues of the Laplacian at most ``tol`` count as zero.
-    solver : {"auto", "arpack", "dense"}
-    seed : int
+        Symmetric, non-negative, zero diagonal, largest weight 1.
 
     Returns
     -------
-    labels : ndarray of shape (n_nodes,)
-        Component of each node, numbered in order of first appearance.
-    n_zero : int
-        Number of eigenvalues within ``tol`` of zero.
-    merged : bool
-        True when edges joined groups of the eigenspace: some eigenvalue
-        within ``tol`` of zero belongs to a connected part of the graph.
+    ndarray of shape (n_nodes,)
+        Class of each node, numbered by first node.
     """
-    labels = np.full(degree.shape[0], -1, dtype=np.intp)
-    linked = np.flatnonzero(degree > 0)
-    isolated = np.flatnonzero(degree == 0)
-    n_zero, merged = isolated.shape[0], False
-    if linked.size:
-        sub = _subgraph(adjacency, linked)
-        affinity = _normalized_affinity(sub, degree[linked], 0.0)
-        basis = _unit_eigenspace(affinity, tol, solver, seed)
-        groups, merged = _merge_joined_groups(_group_by_direction(basis), sub)
-        labels[linked] = groups
-        n_zero += basis.shape[1]
-    labels[isolated] = labels.max() + 1 + np.arange(isolated.shape[0])
-    return _first_appearance_labels(labels), n_zero, merged
+    n = adjacency.shape[0]
+    coo = sparse.coo_array(adjacency)
+    rows = np.concatenate([coo.row, np.arange(n)]).astype(np.intp)
+    cols = np.concatenate([coo.col, np.arange(n)]).astype(np.intp)
+    weights = np.concatenate([coo.data, np.ones(n)]).astype(np.float64)
+    keys = np.empty((n, 4), dtype=np.uint64)
+    salts = np.random.RandomState(0).randint(1, 2**62, size=(2, n), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for h, salt in enumerate(salts.astype(np.uint64)):
+            bits = weights.view(np.uint64)
+            mixed = (salt[cols] ^ (bits * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(
+                0xBF58476D1CE4E5B9
+            )
+            mixed ^= mixed >> np.uint64(31)
+            edges = slice(0, coo.nnz)
+            keys[:, h] = _wrapping_row_sums(rows[edges], mixed[edges], n)
+            # The closed row adds the node itself with weight 1.
+            keys[:, 2 + h] = keys[:, h] + mixed[coo.nnz :]
+    _, open_class = np.unique(keys[:, :2], axis=0, return_inverse=True)
+    _, closed_class = np.unique(keys[:, 2:], axis=0, return_inverse=True)
+    # A node joined to its open class and to its closed class: the classes of
+    # the union of both relations are the connected components.
+    open_class, closed_class = open_class.ravel(), closed_class.ravel() + n
+    links = sparse.csr_array(
+        (
+            np.ones(2 * n),
+            (np.tile(np.arange(n), 2), np.concatenate([open_class, closed_class])),
+        ),
+        shape=(n, 2 * n),
+    )
+    square = sparse.block_array([[None, links], [links.T, None]])
+    _, labels = connected_components(square, directed=False)
+    return _first_appearance_labels(labels[:n])
+
+
+def _wrapping_row_sums(rows, values, n):
+    """Per-row sums of uint64 values modulo 2^64 (order-free, exact)."""
+    order = np.argsort(rows, kind="stable")
+    cumulative = np.cumsum(values[order], dtype=np.uint64)
+    ends = np.searchsorted(rows[order], np.arange(n), side="right")
+    totals = np.concatenate([[np.uint64(0)], cumulative])[ends]
+    return np.diff(np.concatenate([[np.uint64(0)], totals])).astype(np.uint64)
+
+
+def _bethe_hessian_count(adjacency, solver, seed, limit):
+    """Number of negative eigenvalues of the Bethe Hessian, at most ``limit``.
+
+    ``H(r) = (r^2 - 1) I - r A + D`` with ``r = sqrt(sum d^2 / sum d - 1)``
+    (Saade, Krzakala and Zdeborova 2014): each community that the graph
+    shows above the detectability limit gives one negative eigenvalue. The
+    smallest eigenvalues are computed in blocks of 8, doubled while all are
+    negative.
+
+    Parameters
+    ----------
+    adjacency : sparse array or ndarray of shape (n, n)
+        A connected graph, largest weight 1.
+    solver : {"auto", "arpack", "dense"}
+    seed : int
+    limit : int
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    n = adjacency.shape[0]
+    degree = _degrees(adjacency)
+    ratio = float(np.sum(degree**2) / np.sum(degree)) - 1.0
+    r = np.sqrt(max(ratio, 1.0 + 1e-6))
+    if sparse.issparse(adjacency):
+        hessian = (
+            sparse.diags_array(r * r - 1.0 + degree) - r * sparse.csr_array(adjacency)
+        ).tocsr()
+    else:
+        hessian = np.diag(r * r - 1.0 + degree) - r * adjacency
+    size = min(8, limit + 1, n)
+    while True:
+        values, _ = _leading_eigenpairs(-hessian, size, _choose_solver(solver, n), seed)
+        negative = int(np.sum(values > 1e-9))
+        if negative < size or size >= min(limit + 1, n):
+            return max(1, min(negative, limit))
+        size = min(2 * size, limit + 1, n)
+
+
+def _regularization(degree, laplacian, regularization):
+    """``tau`` for a graph's degrees: 0, the mean degree, or the number given.
+
+    Parameters
+    ----------
+    degree : ndarray of shape (n_nodes,)
+    laplacian : {"regularized", "normalized"}
+    regularization : "mean_degree" or float
+        A float is in the units of the weights after scaling (largest 1).
+    """
+    if laplacian == "normalized":
+        return 0.0
+    if regularization == "mean_degree":
+        return float(degree.mean())
+    return float(regularization)

@@ -1,0 +1,81 @@
+"""Connected components first: how clusters are shared among components.
+
+A graph search (:func:`skclust._spectral._laplacian._component_labels`)
+gives the components; these small functions decide which components share a
+cluster when there are more components than clusters, and how many clusters
+each component gets when there are fewer. Both rules look only at sizes,
+volumes and a component's number of twin classes, so they do not depend on
+the order of the nodes (except to break exact ties).
+"""
+
+import heapq
+
+import numpy as np
+
+
+def _component_order(sizes, volumes):
+    """Components from the largest (then heaviest, then first) to the smallest."""
+    return np.lexsort((np.arange(sizes.shape[0]), -volumes, -sizes))
+
+
+def _merge_components(n_clusters, components, sizes, volumes):
+    """Labels with ``n_clusters`` clusters made of whole components.
+
+    The ``n_clusters - 1`` largest components are clusters of their own and
+    the others share the last cluster; with as many clusters as components,
+    the clusters are the components.
+
+    Parameters
+    ----------
+    n_clusters : int
+        At most the number of components.
+    components : ndarray of shape (n_nodes,)
+        Component of each node, ``0 .. n_components - 1``.
+    sizes, volumes : ndarray of shape (n_components,)
+        Nodes and total edge weight of each component.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes,)
+    """
+    cluster_of = np.full(sizes.shape[0], n_clusters - 1, dtype=np.intp)
+    order = _component_order(sizes, volumes)
+    cluster_of[order[: n_clusters - 1]] = np.arange(n_clusters - 1)
+    return cluster_of[components]
+
+
+def _allocate_clusters(n_clusters, sizes, volumes, capacities):
+    """Clusters per component: one each, the rest by the largest size share.
+
+    Each extra cluster goes to the component with the largest
+    ``size / (clusters so far + 1)`` among those that can still be split
+    (the D'Hondt rule): a giant component takes the extra clusters before
+    its fragments, and equal components share them evenly.
+
+    Parameters
+    ----------
+    n_clusters : int
+        At least the number of components, at most ``capacities.sum()``.
+    sizes, volumes : ndarray of shape (n_components,)
+    capacities : ndarray of shape (n_components,)
+        The most clusters each component can hold (its twin classes).
+
+    Returns
+    -------
+    ndarray of int of shape (n_components,)
+    """
+    counts = np.ones(sizes.shape[0], dtype=np.intp)
+    rank = np.empty(sizes.shape[0], dtype=np.intp)
+    rank[_component_order(sizes, volumes)] = np.arange(sizes.shape[0])
+    heap = [
+        (-sizes[c] / 2.0, rank[c], c)
+        for c in range(sizes.shape[0])
+        if capacities[c] > 1
+    ]
+    heapq.heapify(heap)
+    for _ in range(n_clusters - sizes.shape[0]):
+        _, order, c = heapq.heappop(heap)
+        counts[c] += 1
+        if counts[c] < capacities[c]:
+            heapq.heappush(heap, (-sizes[c] / (counts[c] + 1.0), order, c))
+    return counts

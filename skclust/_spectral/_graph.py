@@ -1,0 +1,115 @@
+"""The validated graph that every number of clusters shares.
+
+:func:`_scaled` and :func:`_symmetric` finish the validation of an adjacency
+matrix; :func:`_prepare_graph` adds what does not depend on k (connected
+components by graph search, twin classes, per-component sizes, volumes and
+capacities) in a :class:`_Graph`; :func:`_check_reachable` refuses a k the
+graph cannot reach.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ._laplacian import _component_labels, _degrees, _twin_classes
+
+
+@dataclass
+class _Graph:
+    """A validated graph and what every number of clusters shares.
+
+    ``adjacency`` is symmetric with zero diagonal and largest weight 1 (the
+    input divided by ``scale``); ``components`` and ``classes`` (twins) come
+    from graph search and row comparison; ``sizes``, ``volumes`` and
+    ``capacities`` (twin classes) are per component.
+    """
+
+    adjacency: object
+    scale: float
+    degree: np.ndarray
+    components: np.ndarray
+    classes: np.ndarray
+    sizes: np.ndarray
+    volumes: np.ndarray
+    capacities: np.ndarray
+    row_sums: np.ndarray
+    n_features_in: int
+    feature_names_in: object
+
+
+def _prepare_graph(adjacency, scale, row_sums, n_features_in, feature_names_in):
+    """Components, twin classes and per-component figures of a graph."""
+    degree = _degrees(adjacency)
+    n_comp, components = _component_labels(adjacency)
+    classes = _twin_classes(adjacency)
+    # Isolated nodes are all twins of one another, but each is a component.
+    pairs = np.unique(np.stack([components, classes]), axis=1)
+    return _Graph(
+        adjacency=adjacency,
+        scale=scale,
+        degree=degree,
+        components=components,
+        classes=classes,
+        sizes=np.bincount(components, minlength=n_comp),
+        volumes=np.bincount(components, weights=degree, minlength=n_comp),
+        capacities=np.bincount(pairs[0], minlength=n_comp),
+        row_sums=row_sums,
+        n_features_in=n_features_in,
+        feature_names_in=feature_names_in,
+    )
+
+
+def _component_nodes(graph):
+    """Ascending node indices of each component, in component order."""
+    order = np.argsort(graph.components, kind="stable")
+    return np.split(order, np.cumsum(graph.sizes)[:-1])
+
+
+def _check_reachable(n_clusters, graph):
+    n_nodes = graph.adjacency.shape[0]
+    if n_clusters > n_nodes:
+        raise ValueError(
+            f"n_clusters={n_clusters} is larger than the number of nodes ({n_nodes})"
+        )
+    reachable = int(graph.capacities.sum())
+    if n_clusters > reachable:
+        raise ValueError(
+            f"n_clusters={n_clusters} cannot be reached: the graph tells apart "
+            f"only {reachable} groups of its {n_nodes} nodes (nodes with the "
+            "same neighbours are never separated, and each connected component "
+            "counts on its own)"
+        )
+
+
+def _scaled(adjacency):
+    """The adjacency divided by its largest weight, and that weight.
+
+    Degrees of weights near the float maximum overflow; the normalized
+    Laplacian does not change under scaling, so the work is done at scale 1.
+    """
+    data = adjacency.data if sparse.issparse(adjacency) else adjacency
+    scale = float(np.max(data, initial=0.0))
+    if scale == 0.0 or scale == 1.0:
+        return adjacency, 1.0
+    return adjacency / scale, scale
+
+
+def _symmetric(adjacency):
+    """The adjacency made exactly symmetric; refused if it is not nearly so."""
+    difference = adjacency - adjacency.T
+    if sparse.issparse(difference):
+        gap = np.abs(difference.data).max(initial=0.0)
+        scale = np.abs(adjacency.data).max(initial=0.0)
+    else:
+        gap, scale = np.abs(difference).max(), np.abs(adjacency).max()
+    if gap > 1e-10 * max(scale, 1.0):
+        raise ValueError(
+            "the adjacency matrix must be symmetric (an undirected graph); "
+            "symmetrize it first, for instance with "
+            "skclust.datasets.graph_from_adjacency"
+        )
+    if gap == 0:
+        return sparse.csr_array(adjacency) if sparse.issparse(adjacency) else adjacency
+    symmetric = (adjacency + adjacency.T) / 2
+    return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric

@@ -1,0 +1,322 @@
+"""SpectralGraphClusterer as a function of the graph, not of the node order.
+
+Relabelling the nodes must relabel the result and change nothing else; the
+connected components (from a breadth-first search written here) come first;
+every k up to what the graph can tell apart is reached; "auto" finds the
+planted number of communities.
+"""
+
+import itertools
+from collections import deque
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.metrics import adjusted_rand_score
+
+from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust._spectral import max_n_clusters
+
+STRATEGIES = ("kmeans", "divisive")
+
+
+def _edges_to_adjacency(n, edges):
+    A = np.zeros((n, n))
+    for i, j in edges:
+        A[i, j] = A[j, i] = 1.0
+    return A
+
+
+def _star_plus_isolated():
+    # The study's example in one of its failing orders: node 4 joined to
+    # 0, 1 and 2; node 3 alone.
+    return _edges_to_adjacency(5, [(4, 0), (4, 1), (4, 2)])
+
+
+def _path(n):
+    return _edges_to_adjacency(n, [(i, i + 1) for i in range(n - 1)])
+
+
+def _bridged_triangles():
+    return _edges_to_adjacency(
+        6, [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]
+    )
+
+
+def _twins_graph():
+    # Nodes 0 and 1 have the same neighbours (2, 3); so do 4 and 5 (3).
+    return _edges_to_adjacency(6, [(0, 2), (0, 3), (1, 2), (1, 3), (3, 4), (3, 5)])
+
+
+SMALL_GRAPHS = {
+    "star+isolated": _star_plus_isolated(),
+    "path5": _path(5),
+    "bridged-triangles": _bridged_triangles(),
+    "twins": _twins_graph(),
+}
+
+
+def _bfs_components(A):
+    """Components by breadth-first search: a list of node sets."""
+    n = A.shape[0]
+    seen, parts = np.zeros(n, dtype=bool), []
+    for start in range(n):
+        if seen[start]:
+            continue
+        part, queue = {start}, deque([start])
+        seen[start] = True
+        while queue:
+            node = queue.popleft()
+            for other in np.flatnonzero(A[node]):
+                if not seen[other]:
+                    seen[other] = True
+                    part.add(int(other))
+                    queue.append(other)
+        parts.append(frozenset(part))
+    return parts
+
+
+def _twin_count(A):
+    """Groups of nodes with equal rows of A or of A + I, by brute force."""
+    n = A.shape[0]
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    closed = A + np.eye(n)
+    for i, j in itertools.combinations(range(n), 2):
+        if np.array_equal(A[i], A[j]) or np.array_equal(closed[i], closed[j]):
+            parent[find(i)] = find(j)
+    # Isolated nodes are rows of zeros, but each is a component of its own.
+    isolated = int(np.sum(A.sum(axis=1) == 0))
+    groups = {find(i) for i in range(n) if A[i].sum() > 0}
+    return len(groups) + isolated
+
+
+def _partition(labels):
+    return frozenset(
+        frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)
+    )
+
+
+def _automorphisms(A):
+    n = A.shape[0]
+    return [
+        np.array(p)
+        for p in itertools.permutations(range(n))
+        if np.array_equal(A[np.ix_(p, p)], A)
+    ]
+
+
+def _same_up_to_automorphism(labels, reference, automorphisms):
+    target = _partition(reference)
+    # labels[p] is the labelling carried through the automorphism p.
+    return any(_partition(labels[p]) == target for p in automorphisms)
+
+
+def _fit_permuted(A, perm, k, strategy):
+    """Fit on the graph relabelled by perm, labels given back in A's order."""
+    B = A[np.ix_(perm, perm)]
+    labels = SpectralGraphClusterer(k, strategy=strategy, random_state=0).fit(B).labels_
+    back = np.empty_like(labels)
+    back[perm] = labels
+    return back
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_star_plus_isolated_node_in_the_failing_order(strategy):
+    A = _star_plus_isolated()
+    model = SpectralGraphClusterer(2, strategy=strategy, random_state=0).fit(A)
+    # Two components, two clusters: exactly the components.
+    assert _partition(model.labels_) == {frozenset({0, 1, 2, 4}), frozenset({3})}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("name", sorted(SMALL_GRAPHS))
+def test_every_ordering_of_small_graphs(name, strategy):
+    A = SMALL_GRAPHS[name]
+    n = A.shape[0]
+    automorphisms = _automorphisms(A)
+    reachable = _twin_count(A)
+    perms = list(itertools.permutations(range(n)))
+    # A sample of 24 orders (of 120 or 720), different for each graph.
+    rng = np.random.default_rng(len(name))
+    perms = [perms[i] for i in rng.choice(len(perms), 24, replace=False)]
+    for k in range(1, reachable + 1):
+        reference = _fit_permuted(A, np.arange(n), k, strategy)
+        assert np.unique(reference).shape[0] == k
+        for perm in perms:
+            labels = _fit_permuted(A, np.array(perm), k, strategy)
+            assert _same_up_to_automorphism(labels, reference, automorphisms), (
+                name,
+                k,
+                perm,
+            )
+    # Beyond what the graph tells apart: a clear error, never another one.
+    for k in range(reachable + 1, n + 2):
+        with pytest.raises(ValueError, match=r"cannot be reached|larger than the"):
+            SpectralGraphClusterer(k, strategy=strategy, random_state=0).fit(A)
+
+
+def _sbm(sizes, p_in, p_out, seed):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    p = np.where(labels[:, None] == labels[None, :], p_in, p_out)
+    upper = np.triu(rng.random((labels.size, labels.size)) < p, k=1)
+    return (upper | upper.T).astype(float), labels
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("n", [150, 400])  # LAPACK, then ARPACK
+def test_random_relabellings_of_larger_graphs(n, strategy):
+    A, _ = _sbm([n // 2, n // 3, n - n // 2 - n // 3], 0.12, 0.02, seed=n)
+    rng = np.random.default_rng(1)
+    for k in (2, 3, 5):
+        reference = _fit_permuted(A, np.arange(n), k, strategy)
+        for _ in range(3):
+            perm = rng.permutation(n)
+            labels = _fit_permuted(sparse.csr_array(A).toarray(), perm, k, strategy)
+            assert adjusted_rand_score(reference, labels) == 1.0, (k, strategy)
+
+
+def _random_multi_component_graph(seed):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 12, rng.integers(2, 6))
+    blocks = []
+    for size in sizes:
+        block = np.triu(rng.random((size, size)) < 0.5, k=1).astype(float)
+        block = block + block.T
+        # A spanning path keeps each block one component.
+        for i in range(size - 1):
+            block[i, i + 1] = block[i + 1, i] = 1.0
+        blocks.append(block)
+    A = sparse.block_diag(blocks).toarray()
+    perm = rng.permutation(A.shape[0])
+    return A[np.ix_(perm, perm)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_components_come_first(seed, strategy):
+    A = _random_multi_component_graph(seed)
+    components = _bfs_components(A)
+    component_of = np.empty(A.shape[0], dtype=int)
+    for c, part in enumerate(components):
+        component_of[list(part)] = c
+    n_comp = len(components)
+    ks = range(1, _twin_count(A) + 1)
+    fits = sweep_n_clusters(
+        SpectralGraphClusterer(strategy=strategy, random_state=0), A, ks
+    )
+    for k, fit in zip(ks, fits, strict=True):
+        labels = fit.labels_
+        assert np.unique(labels).shape[0] == k
+        assert fit.n_connected_components_ == n_comp
+        assert {frozenset(c.tolist()) for c in fit.connected_components_} == set(
+            components
+        )
+        if k <= n_comp:
+            # Unions of whole components; the components themselves at k = n.
+            for part in components:
+                assert np.unique(labels[list(part)]).shape[0] == 1
+            if k == n_comp:
+                assert _partition(labels) == set(components)
+        else:
+            # Every cluster lies inside one component, every component is used.
+            for c in np.unique(labels):
+                assert np.unique(component_of[labels == c]).shape[0] == 1
+            for part in components:
+                if len(part) == 1:
+                    (node,) = part
+                    assert np.sum(labels == labels[node]) == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_zero_eigenvalues_count_the_components(seed):
+    A = _random_multi_component_graph(seed)
+    n_comp = len(_bfs_components(A))
+    n = A.shape[0]
+    model = SpectralGraphClusterer(n, laplacian="normalized", random_state=0)
+    # Every eigenvalue: ask for as many clusters as the graph tells apart
+    # would refuse n, so read the spectrum through the largest reachable k.
+    model.set_params(n_clusters=_twin_count(A)).fit(A)
+    assert model.n_connected_components_ == n_comp
+    k = model.eigenvalues_.shape[0]
+    zeros = int(np.sum(np.abs(model.eigenvalues_) < 1e-9))
+    assert zeros == min(n_comp, k)
+    if k > n_comp:
+        assert model.eigenvalues_[n_comp] > 1e-6
+
+
+def test_sweep_equals_separate_fits_with_arpack():
+    A, _ = _sbm([150, 120, 100], 0.1, 0.02, seed=3)
+    A = sparse.csr_array(A)
+    ks = [10, 2, 5, 3]
+    for strategy in STRATEGIES:
+        estimator = SpectralGraphClusterer(strategy=strategy, random_state=4)
+        fits = sweep_n_clusters(estimator, A, ks)
+        for k, fit in zip(ks, fits, strict=True):
+            alone = SpectralGraphClusterer(k, strategy=strategy, random_state=4).fit(A)
+            np.testing.assert_array_equal(fit.labels_, alone.labels_)
+            np.testing.assert_array_equal(fit.eigenvalues_, alone.eigenvalues_)
+
+
+def test_extreme_weights_give_the_same_clusters():
+    A, _ = _sbm([120, 100, 90], 0.12, 0.02, seed=5)
+    reference = SpectralGraphClusterer(3, random_state=0).fit(A).labels_
+    for scale in (1e308, 1e-300):
+        model = SpectralGraphClusterer(3, random_state=0).fit(
+            sparse.csr_array(A * scale)
+        )
+        np.testing.assert_array_equal(model.labels_, reference)
+        assert np.all(np.isfinite(model.eigenvalues_))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_blocks", [2, 3, 4])
+def test_auto_finds_the_planted_number_of_communities(n_blocks, seed):
+    A, labels = _sbm([80] * n_blocks, 0.25, 0.02, seed=10 * n_blocks + seed)
+    model = SpectralGraphClusterer("auto", random_state=0).fit(sparse.csr_array(A))
+    assert model.n_clusters_ == n_blocks
+    assert adjusted_rand_score(labels, model.labels_) > 0.9
+
+
+def test_auto_counts_each_component_at_least_once():
+    A, _ = _sbm([60, 60], 0.3, 0.01, seed=2)
+    # Two communities in one component, then a triangle and an isolated node.
+    triangle = np.ones((3, 3)) - np.eye(3)
+    B = sparse.block_diag([A, triangle, np.zeros((1, 1))]).toarray()
+    model = SpectralGraphClusterer("auto", random_state=0).fit(B)
+    assert model.n_clusters_ == 4
+    assert model.labels_[-1] not in model.labels_[:-1]
+    # A graph without community structure: one cluster.
+    clique = np.ones((30, 30)) - np.eye(30)
+    assert SpectralGraphClusterer("auto").fit(clique).n_clusters_ == 1
+
+
+def test_booleans_are_not_numbers_of_clusters():
+    A = _bridged_triangles()
+    for flag in (True, np.True_):
+        with pytest.raises(ValueError, match=r"n_clusters.* must be an int"):
+            SpectralGraphClusterer(flag).fit(A)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_reachable_k_is_reached_on_random_graphs(seed):
+    # Dense and sparse, weighted and not: every k up to the reachable one
+    # gives exactly k clusters with every strategy (divisive included, which
+    # falls back on k-means where bisection stops).
+    rng = np.random.default_rng(seed)
+    for trial in range(8):
+        n = int(rng.integers(4, 14))
+        upper = np.triu(rng.random((n, n)) < rng.uniform(0.1, 0.9), k=1)
+        A = (upper * rng.integers(1, 3, (n, n)) if trial % 2 else upper).astype(float)
+        A = A + A.T
+        # Every k the estimator says it can reach is reached.
+        for k in range(1, max_n_clusters(A) + 1):
+            for params in ({}, {"strategy": "divisive"}, {"n_components": 1}):
+                model = SpectralGraphClusterer(k, random_state=trial, **params)
+                assert np.unique(model.fit(A).labels_).shape[0] == k

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from ..datasets import study_data_dir
@@ -19,13 +18,20 @@ from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
 from ._common import add_run_arguments, positive_int
 from ._output import (
-    atomic_path,
     check_not_input,
     prepare_output_dir,
     save_figure,
     write_table,
 )
-from ._report import Section
+from ._pictures import (
+    detailed_window,
+    enlarged_crop,
+    heat_map,
+    heat_scale,
+    pixel_error,
+    save_png,
+)
+from ._report import Column, Comparison, Section
 
 STUDY_K = [3, 6, 12, 24, 48]
 METRICS = ["l2", "l1"]
@@ -114,6 +120,53 @@ class StudyResult:
     rows: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    comparisons: list = field(default_factory=list)
+
+
+# The detail shown enlarged in the report: a window of DETAIL_SIZE pixels
+# square, each pixel drawn DETAIL_ZOOM times larger.
+DETAIL_SIZE = 96
+DETAIL_ZOOM = 3
+
+
+class _Pictures:
+    """The report's pictures of one image: the original, then each fit's."""
+
+    def __init__(self, image, name, folder, stem):
+        self.image, self.name, self.folder, self.stem = image, name, folder, stem
+        size = min(DETAIL_SIZE, *image.shape[:2])
+        top, left = detailed_window(image, size)
+        self.window = (top, left, size, DETAIL_ZOOM)
+        self.original = folder / f"{stem}_original.png"
+        self.original_detail = folder / f"{stem}_original_detail.png"
+        save_png(image, self.original)
+        save_png(self._detail(image), self.original_detail)
+        self.scale = None  # set by the first (coarsest) fit, shared by all
+
+    def _detail(self, picture):
+        top, left, size, zoom = self.window
+        return enlarged_crop(picture, top, left, size, zoom)
+
+    def add(self, comparison, reconstruction, png, label):
+        error = pixel_error(self.image, reconstruction)
+        if self.scale is None:
+            self.scale = heat_scale(error)
+        heat = heat_map(error, self.scale)
+        stem = png.with_suffix("")
+        paths = {
+            "reconstruction": png,
+            "error": Path(f"{stem}_error.png"),
+            "reconstruction_detail": Path(f"{stem}_detail.png"),
+            "error_detail": Path(f"{stem}_error_detail.png"),
+        }
+        save_png(heat, paths["error"])
+        save_png(self._detail(reconstruction), paths["reconstruction_detail"])
+        save_png(self._detail(heat), paths["error_detail"])
+        comparison.heat_scale = self.scale
+        comparison.entries.append({"label": label, **paths})
+
+    def comparison(self, title):
+        return Comparison(title, self.original, self.original_detail, self.window, 0.0)
 
 
 def _stems(sources):
@@ -124,11 +177,6 @@ def _stems(sources):
         seen[stem] = seen.get(stem, 0) + 1
         stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
     return stems
-
-
-def _save_png(image, path):
-    with atomic_path(path) as temporary:
-        Image.fromarray(image).save(temporary, format="PNG")
 
 
 def _elbow_figure(rows, title):
@@ -147,11 +195,24 @@ def _elbow_figure(rows, title):
 
 
 def quantize_images(
-    sources, ks, metrics, out, *, n_init=1, seed=0, n_jobs=None, log=print, inputs=()
+    sources,
+    ks,
+    metrics,
+    out,
+    *,
+    n_init=1,
+    seed=0,
+    n_jobs=None,
+    log=print,
+    inputs=(),
+    pictures=False,
 ):
     """Run every (image, metric, k), writing files into ``out``.
 
     Errors of one image or one k are recorded and the rest of the run goes on.
+    With ``pictures``, each fit also gets an error heat map and enlarged
+    details, gathered in ``result.comparisons`` for the report, which replace
+    the grid figure of the reconstructions.
     """
     result = StudyResult()
     for source, stem in zip(sources, _stems(sources), strict=True):
@@ -163,6 +224,7 @@ def quantize_images(
             continue
         folder = out / stem
         folder.mkdir(exist_ok=True)
+        shown = _Pictures(image, source.name, folder, stem) if pictures else None
 
         def target(name, folder=folder):
             path = folder / name
@@ -171,6 +233,9 @@ def quantize_images(
 
         for metric in metrics:
             rows, reconstructions = [], {}
+            label = "L2 k-means" if metric == "l2" else "L1 k-medians"
+            if shown is not None:
+                comparison = shown.comparison(f"{source.name}, {label}")
             for k in sorted(ks):
                 try:
                     png = target(f"{stem}_{metric}_k{k}.png")
@@ -187,7 +252,7 @@ def quantize_images(
                     result.errors.append(message)
                     log(f"error: {message}")
                     continue
-                _save_png(compressed, png)
+                save_png(compressed, png)
                 size = palette_image_size(image.shape[0] * image.shape[1], k)
                 row = {
                     "image": source.name,
@@ -203,7 +268,10 @@ def quantize_images(
                     "ratio": round(size["ratio"], 3),
                 }
                 rows.append(row)
-                reconstructions[f"k = {k}, PSNR {row['psnr_db']:.1f} dB"] = compressed
+                caption = f"k = {k}, PSNR {row['psnr_db']:.1f} dB"
+                reconstructions[caption] = compressed
+                if shown is not None:
+                    shown.add(comparison, compressed, png, caption)
                 log(
                     f"{source.name} {metric} k={k}: {row['iterations']} iterations, "
                     f"{row['seconds']:.2f} s, PSNR {row['psnr_db']:.2f} dB"
@@ -211,7 +279,8 @@ def quantize_images(
             if not rows:
                 continue
             result.rows.extend(rows)
-            label = "L2 k-means" if metric == "l2" else "L1 k-medians"
+            if shown is not None:
+                result.comparisons.append(comparison)
             title = f"{source.name}: {label}"
             try:
                 elbow_path = target(f"{stem}_{metric}_elbow.png")
@@ -221,9 +290,10 @@ def quantize_images(
                 log(f"error: {error}")
                 continue
             save_figure(_elbow_figure(rows, title), elbow_path)
-            grid = plot_reconstructions(image, reconstructions, title)
-            save_figure(grid, grid_path, dpi=60)
-            result.figures.append((grid_path, f"{title}, reconstructions"))
+            if shown is None:  # the comparison shows them at full size
+                grid = plot_reconstructions(image, reconstructions, title)
+                save_figure(grid, grid_path, dpi=60)
+                result.figures.append((grid_path, f"{title}, reconstructions"))
             result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:
         table = out / "image_results"
@@ -262,24 +332,57 @@ def run(args):
     return 2 if result.errors else 0
 
 
+# The results table as the report shows it: units in the headings.
+REPORT_COLUMNS = [
+    Column("image"),
+    Column("metric", fmt={"l2": "L2 k-means", "l1": "L1 k-medians"}.get),
+    Column("k"),
+    Column("iterations"),
+    Column("seconds", "fit time (s)", ".2f"),
+    Column("inertia", "inertia (sum of distances)"),
+    Column("mse", "MSE (per channel)", ".1f"),
+    Column("psnr_db", "PSNR (dB)", ".2f"),
+    Column("compressed_bytes", "compressed (kB)", lambda b: f"{b / 1000:,.1f}"),
+    Column("raw_bytes", "raw (kB)", lambda b: f"{b / 1000:,.1f}"),
+    Column("ratio", "compression ratio", ".2f"),
+]
+
+
 def report_section(out_dir, data, seed, log):
     """Image compression for ``skclust report``: the study's images, both metrics."""
     folder = out_dir / "image"
     folder.mkdir(exist_ok=True)
     result = quantize_images(
-        default_sources(data), STUDY_K, METRICS, folder, seed=seed, log=log
+        default_sources(data),
+        STUDY_K,
+        METRICS,
+        folder,
+        seed=seed,
+        log=log,
+        pictures=True,
     )
     section = Section("Image compression by colour clustering")
     section.paragraph(
         "Each image's pixels are clustered with KMeansL2 (squared Euclidean "
         "distance, mean colours) and KMeansL1 (Manhattan distance, median "
-        "colours), one k-means++ start each; the compressed image stores the "
-        "palette and one index per pixel."
+        "colours); the compressed image stores the palette and one index per "
+        "pixel. Inertia is the sum of squared distances (L2) or of Manhattan "
+        "distances (L1) from each pixel to its colour; MSE and PSNR compare the "
+        "reconstruction with the original over the three 8-bit channels; "
+        "kB are 1000 bytes."
     )
     for error in result.errors:
         section.paragraph(f"Error: {error}")
     if result.rows:
-        section.table(result.rows, COLUMNS, "Fits: iterations, time and quality")
+        section.table(
+            result.rows,
+            REPORT_COLUMNS,
+            "Fits: iterations, time and quality",
+            settings=f"1 k-means++ start per fit (n_init=1), seed {seed}, "
+            "tol 1e-4 (relative to the data's variance), at most 300 iterations.",
+        )
+    for comparison in result.comparisons:
+        section.comparison(comparison)
     for path, caption in result.figures:
         section.figure(path, caption)
     return section

@@ -6,8 +6,17 @@ under ``out_dir`` (a sub-folder of its own) and returns the section that shows
 them. ``log`` prints one progress line.
 """
 
+import os
+import shlex
 import sys
+import time
+from datetime import UTC, datetime
 
+import numpy as np
+import scipy
+import sklearn
+
+from .. import __version__
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
@@ -32,9 +41,44 @@ def _log(message):
     print(message, flush=True)
 
 
+def _cores():
+    total = os.cpu_count()
+    if not hasattr(os, "sched_getaffinity"):
+        return str(total)
+    available = len(os.sched_getaffinity(0))
+    return str(total) if available == total else f"{available} of {total} usable"
+
+
+def _command_line(args):
+    """The command that repeats this run (the options it was given, in full)."""
+    words = ["skclust", "report", "--out", str(args.out), "--seed", str(args.seed)]
+    if args.data:
+        words += ["--data", str(args.data)]
+    if args.force:
+        words.append("--force")
+    return shlex.join(words)
+
+
+def run_header(args, data, seconds, started):
+    """What the report's header says about the run that made it."""
+    return {
+        "skclust": __version__,
+        "command": _command_line(args),
+        "date": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "data": str(data) if data else "embedded defaults (no --data, no SKCLUST_DATA)",
+        "seed": args.seed,
+        "CPU cores": _cores(),
+        "total time": f"{seconds:.1f} s",
+        "libraries": f"numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, Python {sys.version.split()[0]}",
+    }
+
+
 def run(args):
     from . import SUBCOMMANDS
 
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
     data = study_data_dir(args.data)
     out = prepare_output_dir(args.out, force=args.force)
     sections = []
@@ -48,6 +92,7 @@ def run(args):
         except (ValueError, OSError) as error:
             print(f"skclust report: error: {error}", file=sys.stderr)
             failed = True
-    path = write_report(sections, out)
+    header = run_header(args, data, time.perf_counter() - clock, started)
+    path = write_report(sections, out, header=header)
     _log(f"wrote {path}")
     return 2 if failed else 0

@@ -1,4 +1,4 @@
-"""``skclust report``: every part of the study in one self-contained HTML page.
+"""``skclust report``: every part of the study in one HTML page, index.html.
 
 A subcommand module joins the report by defining
 ``report_section(out_dir, data, seed, log) -> Section``: it writes its files
@@ -26,10 +26,10 @@ from ._report import write_report
 def add_parser(commands):
     parser = commands.add_parser(
         "report",
-        help="run every part of the study and write a self-contained index.html",
+        help="run every part of the study and write an HTML report, index.html",
         description="Run every part of the study (on the study's files with "
         "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
-        "figures and a self-contained index.html into --out.",
+        "figures, pictures and an index.html that shows them into --out.",
     )
     add_run_arguments(
         parser, out="skclust-report", data_help="folder with the study's data files"

@@ -6,10 +6,12 @@ image and metric with the chosen k marked, and a grid of the reconstructions.
 """
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from ..datasets import study_data_dir
@@ -85,6 +87,13 @@ def add_parser(commands):
         help="random starts per fit; the best is kept (default 1)",
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
+    parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        metavar="N",
+        help="read images of up to N pixels (default: Pillow's decompression-bomb "
+        f"limit, {Image.MAX_IMAGE_PIXELS:,} pixels); a larger one is refused",
+    )
     add_run_arguments(
         parser,
         out="skclust-image",
@@ -100,7 +109,50 @@ class _Source:
     array: np.ndarray | None = None
 
     def load(self):
-        return load_image(self.path if self.path is not None else self.array)
+        try:
+            return load_image(self.path if self.path is not None else self.array)
+        except ValueError as error:
+            if "image too large" in str(error):
+                raise ValueError(
+                    f"{error}; raise the limit with --max-pixels N if you trust "
+                    "the file"
+                ) from None
+            raise
+
+    def notes(self):
+        """What reading the file did to it, one sentence each (may be none)."""
+        return [] if self.path is None else _reading_notes(self.path)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _reading_notes(path):
+    """Notes on a readable image file: 16-bit channels, several frames."""
+    notes = []
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    # A PNG's IHDR chunk comes first; byte 24 is the bits per channel.
+    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16:
+        notes.append(
+            f"{path.name}: has 16 bits per channel; it is reduced to 8 bits "
+            "(each value's top 8 bits), the depth the palette is stored at"
+        )
+    with Image.open(path) as opened:
+        frames = getattr(opened, "n_frames", 1)
+    if frames > 1:
+        notes.append(
+            f"{path.name}: is animated ({frames} frames); only frame 1 is used"
+        )
+    return notes
+
+
+def _unreachable_ks(image, ks):
+    """The k of ``ks`` above the number of distinct colours, and that number."""
+    colours = Image.fromarray(image).getcolors(max(ks))
+    if colours is None:  # more distinct colours than the largest k
+        return [], None
+    return [k for k in sorted(ks) if k > len(colours)], len(colours)
 
 
 def default_sources(data):
@@ -120,6 +172,7 @@ class StudyResult:
     rows: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
     comparisons: list = field(default_factory=list)
 
 
@@ -222,6 +275,21 @@ def quantize_images(
             result.errors.append(str(error))
             log(f"error: {error}")
             continue
+        for note in source.notes():
+            result.notes.append(note)
+            log(f"note: {note}")
+        skipped, n_colours = _unreachable_ks(image, ks)
+        if skipped:
+            message = (
+                f"{source.name}: has {n_colours} distinct colour"
+                f"{'s' if n_colours > 1 else ''}; skipped k = "
+                f"{', '.join(map(str, skipped))} (more colours than it has)"
+            )
+            result.errors.append(message)
+            log(f"error: {message}")
+        fitted_ks = [k for k in sorted(ks) if k not in skipped]
+        if not fitted_ks:
+            continue
         folder = out / stem
         folder.mkdir(exist_ok=True)
         shown = _Pictures(image, source.name, folder, stem) if pictures else None
@@ -236,7 +304,7 @@ def quantize_images(
             label = "L2 k-means" if metric == "l2" else "L1 k-medians"
             if shown is not None:
                 comparison = shown.comparison(f"{source.name}, {label}")
-            for k in sorted(ks):
+            for k in fitted_ks:
                 try:
                     png = target(f"{stem}_{metric}_k{k}.png")
                     quantizer = ImageQuantizer(
@@ -303,7 +371,24 @@ def quantize_images(
     return result
 
 
+@contextmanager
+def _pixel_limit(max_pixels):
+    """Pillow's decompression-bomb limit set to ``max_pixels`` (None: as it is)."""
+    previous = Image.MAX_IMAGE_PIXELS
+    if max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
 def run(args):
+    with _pixel_limit(args.max_pixels):
+        return _run(args)
+
+
+def _run(args):
     inputs = [Path(p) for p in args.paths]
     if inputs:
         sources = [_Source(p.name, path=p) for p in inputs]
@@ -371,6 +456,8 @@ def report_section(out_dir, data, seed, log):
         "reconstruction with the original over the three 8-bit channels; "
         "kB are 1000 bytes."
     )
+    for note in result.notes:
+        section.paragraph(f"Note: {note}.")
     for error in result.errors:
         section.paragraph(f"Error: {error}")
     if result.rows:

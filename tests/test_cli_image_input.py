@@ -86,7 +86,7 @@ def test_one_pixel_image_is_one_line_naming_the_skipped_k(tmp_path, capsys):
     assert code == 2
     assert stderr == (
         "skclust image: error: dot.png: has 1 distinct colour; skipped k = 3, 6, "
-        "12, 24, 48 (more colours than it has)\n"
+        "12, 24, 48 (more clusters than colours)\n"
     )
     assert not (tmp_path / "o" / "dot").exists()
 
@@ -100,7 +100,7 @@ def test_few_colours_fit_the_k_they_can_and_skip_the_rest(tmp_path, capsys):
     assert code == 2
     assert stderr.splitlines() == [
         "skclust image: error: four.png: has 4 distinct colours; skipped k = 6, 12 "
-        "(more colours than it has)"
+        "(more clusters than colours)"
     ]
     for metric in ("l2", "l1"):
         for k in (2, 4):

@@ -283,7 +283,7 @@ def quantize_images(
             message = (
                 f"{source.name}: has {n_colours} distinct colour"
                 f"{'s' if n_colours > 1 else ''}; skipped k = "
-                f"{', '.join(map(str, skipped))} (more colours than it has)"
+                f"{', '.join(map(str, skipped))} (more clusters than colours)"
             )
             result.errors.append(message)
             log(f"error: {message}")

@@ -8,6 +8,8 @@ printed and written. One eigendecomposition serves every k
 """
 
 import argparse
+import contextlib
+import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -274,6 +276,13 @@ def write_study(study, graph, out):
 
 
 def run(args):
+    if args.quiet:  # errors only: they are raised, and printed by main
+        with contextlib.redirect_stdout(io.StringIO()):
+            return _run(args)
+    return _run(args)
+
+
+def _run(args):
     graph, inputs = load_study_graph(
         args.nodes, args.edges, args.data, remove_isolated=not args.keep_isolated
     )

@@ -5,7 +5,6 @@ For each image, metric and k it writes the reconstruction as PNG, one table row
 image and metric with the chosen k marked, and a grid of the reconstructions.
 """
 
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from ._pictures import (
     pixel_error,
     save_png,
 )
+from ._progress import Progress
 from ._report import Column, Comparison, Section
 
 STUDY_K = [3, 6, 12, 24, 48]
@@ -396,23 +396,20 @@ def _run(args):
         sources = default_sources(args.data)
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
 
-    def log_error_to_stderr(message):
-        stream = sys.stderr if message.startswith("error: ") else sys.stdout
-        prefix = "skclust image: " if stream is sys.stderr else ""
-        print(prefix + message, file=stream, flush=True)
-
-    result = quantize_images(
-        sources,
-        args.k,
-        args.metric,
-        out,
-        n_init=args.n_init,
-        seed=args.seed,
-        n_jobs=args.n_jobs,
-        log=log_error_to_stderr,
-        inputs=inputs,
-    )
-    if result.rows:
+    fits = len(sources) * len(args.metric) * len(set(args.k))
+    with Progress(fits, "image fits", quiet=args.quiet, command="image") as log:
+        result = quantize_images(
+            sources,
+            args.k,
+            args.metric,
+            out,
+            n_init=args.n_init,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            log=log,
+            inputs=inputs,
+        )
+    if result.rows and not args.quiet:
         print(f"wrote {len(result.rows)} reconstructions and tables into {out}")
     return 2 if result.errors else 0
 

@@ -20,6 +20,7 @@ from .. import __version__
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
+from ._progress import Progress
 from ._report import write_report
 
 
@@ -35,10 +36,6 @@ def add_parser(commands):
         parser, out="skclust-report", data_help="folder with the study's data files"
     )
     parser.set_defaults(run=run)
-
-
-def _log(message):
-    print(message, flush=True)
 
 
 def _cores():
@@ -83,16 +80,19 @@ def run(args):
     out = prepare_output_dir(args.out, force=args.force)
     sections = []
     failed = False
-    for module in SUBCOMMANDS:
-        make_section = getattr(module, "report_section", None)
-        if make_section is None:
-            continue
-        try:
-            sections.append(make_section(out, data, args.seed, _log))
-        except (ValueError, OSError) as error:
-            print(f"skclust report: error: {error}", file=sys.stderr)
-            failed = True
+    # The sections' fits are not known in advance: the bar counts them.
+    with Progress(None, "report fits", quiet=args.quiet, command="report") as log:
+        for module in SUBCOMMANDS:
+            make_section = getattr(module, "report_section", None)
+            if make_section is None:
+                continue
+            try:
+                sections.append(make_section(out, data, args.seed, log))
+            except (ValueError, OSError) as error:
+                log(f"error: {error}")
+                failed = True
     header = run_header(args, data, time.perf_counter() - clock, started)
     path = write_report(sections, out, header=header)
-    _log(f"wrote {path}")
+    if not args.quiet:
+        print(f"wrote {path}")
     return 2 if failed else 0

@@ -28,6 +28,7 @@ from ._output import (
     save_figure,
     write_table,
 )
+from ._progress import Progress
 from ._report import Column, Section
 
 STUDY_K = [64, 128, 256, 512]
@@ -262,22 +263,26 @@ def run(args):
     if args.codebook:
         raise ValueError("--codebook only goes with --decode")
     table = load_table(args.file, args.data, args.seed)
-    result = compress(
-        table,
-        args.k,
-        n_subvectors=args.subvectors,
-        n_init=args.n_init,
-        normalize=args.normalize,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
+    with Progress(len(set(args.k)), "codebooks", quiet=args.quiet) as log:
+        result = compress(
+            table,
+            args.k,
+            n_subvectors=args.subvectors,
+            n_init=args.n_init,
+            normalize=args.normalize,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            log=log,
+        )
     inputs = [table.path] if table.path else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     write_outputs(result, table, out, inputs)
-    print(markdown_table(result.rows, COLUMNS), end="")
-    print(
-        f"wrote the table, the trade-off plot and {len(result.fitted)} .npz into {out}"
-    )
+    if not args.quiet:
+        print(markdown_table(result.rows, COLUMNS), end="")
+        print(
+            f"wrote the table, the trade-off plot and {len(result.fitted)} .npz "
+            f"into {out}"
+        )
     return 0
 
 

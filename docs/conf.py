@@ -78,6 +78,7 @@ sphinx_gallery_conf = {
     "reset_argv": "gallery_figures.reset_argv",
     "image_scrapers": ("gallery_figures.saved_figures",),
     "download_all_examples": False,
+    "write_computation_times": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     # The gallery's links from the API pages to the examples using each name.

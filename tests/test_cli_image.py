@@ -155,11 +155,8 @@ def test_missing_data_folder_is_one_line_error(tmp_path, capsys):
     assert stderr.strip().endswith("data folder not found (from --data)")
 
 
-def test_report_shows_pictures_beside_the_original(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("SKCLUST_DATA", raising=False)
-    out = tmp_path / "report"
-    code, _, stderr = _run(capsys, "report", "--out", out)
-    assert code == 0, stderr
+def test_report_shows_pictures_beside_the_original(embedded_report):
+    out = embedded_report
     page = (out / "index.html").read_text()
     assert "Image compression by colour clustering" in page
     # Plots are embedded, so the tables and plots need no other file.

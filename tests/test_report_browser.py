@@ -9,19 +9,12 @@ import shutil
 
 import pytest
 
-from skclust._cli import main
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    """``skclust report`` on the embedded defaults, as the README runs it."""
-    out = tmp_path_factory.mktemp("report") / "skclust-report"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("SKCLUST_DATA", raising=False)
-        assert main(["report", "--out", str(out)]) == 0
-    return out / "index.html"
+@pytest.fixture
+def report(embedded_report):
+    return embedded_report / "index.html"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed")

@@ -185,8 +185,8 @@ DETAIL_ZOOM = 3
 class _Pictures:
     """The report's pictures of one image: the original, then each fit's."""
 
-    def __init__(self, image, name, folder, stem):
-        self.image, self.name, self.folder, self.stem = image, name, folder, stem
+    def __init__(self, image, folder, stem):
+        self.image = image
         size = min(DETAIL_SIZE, *image.shape[:2])
         top, left = detailed_window(image, size)
         self.window = (top, left, size, DETAIL_ZOOM)
@@ -292,7 +292,7 @@ def quantize_images(
             continue
         folder = out / stem
         folder.mkdir(exist_ok=True)
-        shown = _Pictures(image, source.name, folder, stem) if pictures else None
+        shown = _Pictures(image, folder, stem) if pictures else None
 
         def target(name, folder=folder):
             path = folder / name

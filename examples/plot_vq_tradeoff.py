@@ -14,10 +14,8 @@ the documentation:
    quality against memory.
 
 Run it as a script; figures go to the folder given as first argument
-(default: the current folder). The documentation's figures come from::
-
-    export SKCLUST_DATA=../shared/data
-    python examples/plot_vq_tradeoff.py docs/_static/examples
+(default: the current folder). The documentation's gallery runs it when the
+documentation is built, on AImodel.npy when ``SKCLUST_DATA`` is set.
 """
 
 # %%

@@ -49,6 +49,21 @@ def political_blogs_files():
 
 
 @pytest.fixture(scope="session")
+def embedded_report(tmp_path_factory):
+    """``skclust report`` on the embedded defaults (no data folder), run once.
+
+    Returns the output folder; tests only read it.
+    """
+    from skclust._cli import main
+
+    out = tmp_path_factory.mktemp("report") / "skclust-report"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SKCLUST_DATA", raising=False)
+        assert main(["report", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
 def dask_client():
     """A real dask.distributed cluster: two worker processes, one thread each."""
     distributed = pytest.importorskip("dask.distributed")

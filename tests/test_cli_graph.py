@@ -224,9 +224,10 @@ def test_report_section_compares_both_laplacians(tmp_path):
     assert section.title == "Spectral graph clustering"
     kinds = [kind for kind, _ in section.blocks]
     assert kinds.count("table") == 2 and kinds.count("figure") == 1
-    rows, columns, _ = section.blocks[kinds.index("table")][1]
-    assert columns[:3] == ["k", "regularized", "normalized"]
-    assert "regularized ARI" in columns and "normalized NMI" in columns
+    rows, columns, *_ = section.blocks[kinds.index("table")][1]
+    keys = [column.key for column in columns]
+    assert keys[:3] == ["k", "regularized", "normalized"]
+    assert "regularized ARI" in keys and "normalized NMI" in keys
     assert [row["k"] for row in rows] == [2, 5, 10]
     assert (tmp_path / "graph" / "tuning.png").is_file()
     # The columns are the default and the textbook method (flat k-means).

@@ -38,7 +38,7 @@ def test_image_writes_reconstructions_tables_and_figures(tmp_path, capsys):
     for metric in ("l2", "l1"):
         for k in (2, 3, 5):
             reconstruction = np.asarray(
-                Image.open(out / "photo" / f"photo_{metric}_k{k}.png")
+                Image.open(out / "photo" / f"photo_{metric}_k{k}.png").convert("RGB")
             )
             assert reconstruction.shape == (20, 30, 3)
             assert len(np.unique(reconstruction.reshape(-1, 3), axis=0)) <= k
@@ -73,7 +73,7 @@ def test_bad_images_give_one_line_errors_and_the_rest_completes(tmp_path, capsys
     assert all(line.startswith("skclust image: error: ") for line in errors)
     assert "notes.png: not an image" in errors[0]
     assert "missing.png: no such file" in errors[1]
-    assert "few.png: l2 k=3" in errors[2] and "distinct points" in errors[2]
+    assert "few.png: has 2 distinct colours; skipped k = 3" in errors[2]
     assert "Traceback" not in stderr
     assert (out / "good" / "good_l2_k3.png").exists()
     assert (out / "few" / "few_l2_k2.png").exists()
@@ -155,19 +155,29 @@ def test_missing_data_folder_is_one_line_error(tmp_path, capsys):
     assert stderr.strip().endswith("data folder not found (from --data)")
 
 
-def test_report_writes_a_self_contained_page(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("SKCLUST_DATA", raising=False)
-    out = tmp_path / "report"
-    code, _, stderr = _run(capsys, "report", "--out", out)
-    assert code == 0, stderr
+def test_report_shows_pictures_beside_the_original(embedded_report):
+    out = embedded_report
     page = (out / "index.html").read_text()
     assert "Image compression by colour clustering" in page
-    figures = sorted(out.rglob("*_grid.png")) + sorted(out.rglob("*_elbow.png"))
-    assert len(figures) == 8
-    for figure in figures:
+    # Plots are embedded, so the tables and plots need no other file.
+    elbows = sorted(out.rglob("*_elbow.png"))
+    assert len(elbows) == 4
+    for figure in elbows:
         assert figure.relative_to(out).as_posix() in page
-    # Every figure is embedded, so the page needs no other file.
-    assert page.count("<figure>") == page.count("data:image/png;base64,") > 8
+    assert page.count("<figure>") == page.count("data:image/png;base64,") >= 4
+    # Every reconstruction is shown and linked at full resolution, with its
+    # error map and enlarged details; the pictures are files beside the page.
+    for stem in ("china", "flower"):
+        original = np.asarray(Image.open(out / "image" / stem / f"{stem}_original.png"))
+        for metric in ("l2", "l1"):
+            for k in (3, 6, 12, 24, 48):
+                name = f"image/{stem}/{stem}_{metric}_k{k}"
+                for suffix in ("", "_error", "_detail", "_error_detail"):
+                    assert f'src="{name}{suffix}.png"' in page
+                full = Image.open(out / f"{name}.png").convert("RGB")
+                assert full.size == original.shape[1::-1]
+                detail = Image.open(out / f"{name}_detail.png")
+                assert detail.size == (96 * 3, 96 * 3)
     assert "<table>" in page and "china.jpg" in page
 
 

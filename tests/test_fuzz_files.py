@@ -220,7 +220,7 @@ def hostile_graphs(rng):
         _text([*_EDGES, f"1 {2**70}"]),
         _text([*_EDGES, "1 99"]),
         _text([*_EDGES, "1"]),
-        _text([*_EDGES, "1 2 3"]),
+        _text([*_EDGES, "1 2 -3"]),  # a third column is a weight: positive
         _text([*_EDGES, "a b"]),
         _text([*_EDGES, "1 " + "9" * 5000]),
         _text(_EDGES[:1], "\r\n") + _text(["2\t"], "\r") + _text(_EDGES[1:]),

@@ -15,10 +15,17 @@ def positive_int(text):
 
 
 def add_run_arguments(parser, *, out, data_help):
-    """``--seed``, ``--out``, ``--data`` and ``--force``, as every study command has."""
+    """``--seed``, ``--out``, ``--data``, ``--force`` and ``--quiet``, as every study
+    command has."""
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default=out, help=f"output folder (default {out})")
     parser.add_argument("--data", help=data_help)
     parser.add_argument(
         "--force", action="store_true", help="write into a non-empty foreign folder"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print errors only (no progress lines or bar)",
     )

@@ -6,7 +6,7 @@ image and metric with the chosen k marked, and a grid of the reconstructions.
 """
 
 import re
-import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +20,21 @@ from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
 from ._common import add_run_arguments, positive_int
 from ._output import (
-    atomic_path,
     check_not_input,
     prepare_output_dir,
     save_figure,
     write_table,
 )
-from ._report import Section
+from ._pictures import (
+    detailed_window,
+    enlarged_crop,
+    heat_map,
+    heat_scale,
+    pixel_error,
+    save_png,
+)
+from ._progress import Progress
+from ._report import Column, Comparison, Section
 
 STUDY_K = [3, 6, 12, 24, 48]
 METRICS = ["l2", "l1"]
@@ -80,6 +88,13 @@ def add_parser(commands):
         help="random starts per fit; the best is kept (default 1)",
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
+    parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        metavar="N",
+        help="read images of up to N pixels (default: Pillow's decompression-bomb "
+        f"limit, {Image.MAX_IMAGE_PIXELS:,} pixels); a larger one is refused",
+    )
     add_run_arguments(
         parser,
         out="skclust-image",
@@ -95,7 +110,50 @@ class _Source:
     array: np.ndarray | None = None
 
     def load(self):
-        return load_image(self.path if self.path is not None else self.array)
+        try:
+            return load_image(self.path if self.path is not None else self.array)
+        except ValueError as error:
+            if "image too large" in str(error):
+                raise ValueError(
+                    f"{error}; raise the limit with --max-pixels N if you trust "
+                    "the file"
+                ) from None
+            raise
+
+    def notes(self):
+        """What reading the file did to it, one sentence each (may be none)."""
+        return [] if self.path is None else _reading_notes(self.path)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _reading_notes(path):
+    """Notes on a readable image file: 16-bit channels, several frames."""
+    notes = []
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    # A PNG's IHDR chunk comes first; byte 24 is the bits per channel.
+    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16:
+        notes.append(
+            f"{path.name}: has 16 bits per channel; it is reduced to 8 bits "
+            "(each value's top 8 bits), the depth the palette is stored at"
+        )
+    with Image.open(path) as opened:
+        frames = getattr(opened, "n_frames", 1)
+    if frames > 1:
+        notes.append(
+            f"{path.name}: is animated ({frames} frames); only frame 1 is used"
+        )
+    return notes
+
+
+def _unreachable_ks(image, ks):
+    """The k of ``ks`` above the number of distinct colours, and that number."""
+    colours = Image.fromarray(image).getcolors(max(ks))
+    if colours is None:  # more distinct colours than the largest k
+        return [], None
+    return [k for k in sorted(ks) if k > len(colours)], len(colours)
 
 
 def default_sources(data):
@@ -115,6 +173,54 @@ class StudyResult:
     rows: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    comparisons: list = field(default_factory=list)
+
+
+# The detail shown enlarged in the report: a window of DETAIL_SIZE pixels
+# square, each pixel drawn DETAIL_ZOOM times larger.
+DETAIL_SIZE = 96
+DETAIL_ZOOM = 3
+
+
+class _Pictures:
+    """The report's pictures of one image: the original, then each fit's."""
+
+    def __init__(self, image, folder, stem):
+        self.image = image
+        size = min(DETAIL_SIZE, *image.shape[:2])
+        top, left = detailed_window(image, size)
+        self.window = (top, left, size, DETAIL_ZOOM)
+        self.original = folder / f"{stem}_original.png"
+        self.original_detail = folder / f"{stem}_original_detail.png"
+        save_png(image, self.original)
+        save_png(self._detail(image), self.original_detail)
+        self.scale = None  # set by the first (coarsest) fit, shared by all
+
+    def _detail(self, picture):
+        top, left, size, zoom = self.window
+        return enlarged_crop(picture, top, left, size, zoom)
+
+    def add(self, comparison, reconstruction, png, label):
+        error = pixel_error(self.image, reconstruction)
+        if self.scale is None:
+            self.scale = heat_scale(error)
+        heat = heat_map(error, self.scale)
+        stem = png.with_suffix("")
+        paths = {
+            "reconstruction": png,
+            "error": Path(f"{stem}_error.png"),
+            "reconstruction_detail": Path(f"{stem}_detail.png"),
+            "error_detail": Path(f"{stem}_error_detail.png"),
+        }
+        save_png(heat, paths["error"])
+        save_png(self._detail(reconstruction), paths["reconstruction_detail"])
+        save_png(self._detail(heat), paths["error_detail"])
+        comparison.heat_scale = self.scale
+        comparison.entries.append({"label": label, **paths})
+
+    def comparison(self, title):
+        return Comparison(title, self.original, self.original_detail, self.window, 0.0)
 
 
 def _safe_stem(name):
@@ -148,11 +254,6 @@ def _stems(sources):
     return stems
 
 
-def _save_png(image, path):
-    with atomic_path(path) as temporary:
-        Image.fromarray(image).save(temporary, format="PNG")
-
-
 def _elbow_figure(rows, title):
     ks = np.array([row["k"] for row in rows])
     inertia = np.array([row["inertia"] for row in rows])
@@ -169,11 +270,24 @@ def _elbow_figure(rows, title):
 
 
 def quantize_images(
-    sources, ks, metrics, out, *, n_init=1, seed=0, n_jobs=None, log=print, inputs=()
+    sources,
+    ks,
+    metrics,
+    out,
+    *,
+    n_init=1,
+    seed=0,
+    n_jobs=None,
+    log=print,
+    inputs=(),
+    pictures=False,
 ):
     """Run every (image, metric, k), writing files into ``out``.
 
     Errors of one image or one k are recorded and the rest of the run goes on.
+    With ``pictures``, each fit also gets an error heat map and enlarged
+    details, gathered in ``result.comparisons`` for the report, which replace
+    the grid figure of the reconstructions.
     """
     result = StudyResult()
     for source, stem in zip(sources, _stems(sources), strict=True):
@@ -183,8 +297,24 @@ def quantize_images(
             result.errors.append(str(error))
             log(f"error: {error}")
             continue
+        for note in source.notes():
+            result.notes.append(note)
+            log(f"note: {note}")
+        skipped, n_colours = _unreachable_ks(image, ks)
+        if skipped:
+            message = (
+                f"{source.name}: has {n_colours} distinct colour"
+                f"{'s' if n_colours > 1 else ''}; skipped k = "
+                f"{', '.join(map(str, skipped))} (more clusters than colours)"
+            )
+            result.errors.append(message)
+            log(f"error: {message}")
+        fitted_ks = [k for k in sorted(ks) if k not in skipped]
+        if not fitted_ks:
+            continue
         folder = out / stem
         folder.mkdir(exist_ok=True)
+        shown = _Pictures(image, folder, stem) if pictures else None
 
         def target(name, folder=folder):
             path = folder / name
@@ -193,7 +323,10 @@ def quantize_images(
 
         for metric in metrics:
             rows, reconstructions = [], {}
-            for k in sorted(ks):
+            label = "L2 k-means" if metric == "l2" else "L1 k-medians"
+            if shown is not None:
+                comparison = shown.comparison(f"{source.name}, {label}")
+            for k in fitted_ks:
                 try:
                     png = target(f"{stem}_{metric}_k{k}.png")
                     quantizer = ImageQuantizer(
@@ -209,7 +342,7 @@ def quantize_images(
                     result.errors.append(message)
                     log(f"error: {message}")
                     continue
-                _save_png(compressed, png)
+                save_png(compressed, png)
                 size = palette_image_size(image.shape[0] * image.shape[1], k)
                 row = {
                     "image": source.name,
@@ -225,7 +358,10 @@ def quantize_images(
                     "ratio": round(size["ratio"], 3),
                 }
                 rows.append(row)
-                reconstructions[f"k = {k}, PSNR {row['psnr_db']:.1f} dB"] = compressed
+                caption = f"k = {k}, PSNR {row['psnr_db']:.1f} dB"
+                reconstructions[caption] = compressed
+                if shown is not None:
+                    shown.add(comparison, compressed, png, caption)
                 log(
                     f"{source.name} {metric} k={k}: {row['iterations']} iterations, "
                     f"{row['seconds']:.2f} s, PSNR {row['psnr_db']:.2f} dB"
@@ -233,7 +369,8 @@ def quantize_images(
             if not rows:
                 continue
             result.rows.extend(rows)
-            label = "L2 k-means" if metric == "l2" else "L1 k-medians"
+            if shown is not None:
+                result.comparisons.append(comparison)
             title = f"{source.name}: {label}"
             try:
                 elbow_path = target(f"{stem}_{metric}_elbow.png")
@@ -243,9 +380,10 @@ def quantize_images(
                 log(f"error: {error}")
                 continue
             save_figure(_elbow_figure(rows, title), elbow_path)
-            grid = plot_reconstructions(image, reconstructions, title)
-            save_figure(grid, grid_path, dpi=60)
-            result.figures.append((grid_path, f"{title}, reconstructions"))
+            if shown is None:  # the comparison shows them at full size
+                grid = plot_reconstructions(image, reconstructions, title)
+                save_figure(grid, grid_path, dpi=60)
+                result.figures.append((grid_path, f"{title}, reconstructions"))
             result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:
         table = out / "image_results"
@@ -255,7 +393,24 @@ def quantize_images(
     return result
 
 
+@contextmanager
+def _pixel_limit(max_pixels):
+    """Pillow's decompression-bomb limit set to ``max_pixels`` (None: as it is)."""
+    previous = Image.MAX_IMAGE_PIXELS
+    if max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
 def run(args):
+    with _pixel_limit(args.max_pixels):
+        return _run(args)
+
+
+def _run(args):
     inputs = [Path(p) for p in args.paths]
     if inputs:
         sources = [_Source(p.name, path=p) for p in inputs]
@@ -265,25 +420,38 @@ def run(args):
     inputs += [s.path for s in sources if s.path is not None and s.path not in inputs]
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
 
-    def log_error_to_stderr(message):
-        stream = sys.stderr if message.startswith("error: ") else sys.stdout
-        prefix = "skclust image: " if stream is sys.stderr else ""
-        print(prefix + message, file=stream, flush=True)
-
-    result = quantize_images(
-        sources,
-        args.k,
-        args.metric,
-        out,
-        n_init=args.n_init,
-        seed=args.seed,
-        n_jobs=args.n_jobs,
-        log=log_error_to_stderr,
-        inputs=inputs,
-    )
-    if result.rows:
+    fits = len(sources) * len(args.metric) * len(set(args.k))
+    with Progress(fits, "image fits", quiet=args.quiet, command="image") as log:
+        result = quantize_images(
+            sources,
+            args.k,
+            args.metric,
+            out,
+            n_init=args.n_init,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            log=log,
+            inputs=inputs,
+        )
+    if result.rows and not args.quiet:
         print(f"wrote {len(result.rows)} reconstructions and tables into {args.out}")
     return 2 if result.errors else 0
+
+
+# The results table as the report shows it: units in the headings.
+REPORT_COLUMNS = [
+    Column("image"),
+    Column("metric", fmt={"l2": "L2 k-means", "l1": "L1 k-medians"}.get),
+    Column("k"),
+    Column("iterations"),
+    Column("seconds", "fit time (s)", ".2f"),
+    Column("inertia", "inertia (sum of distances)"),
+    Column("mse", "MSE (per channel)", ".1f"),
+    Column("psnr_db", "PSNR (dB)", ".2f"),
+    Column("compressed_bytes", "compressed (kB)", lambda b: f"{b / 1000:,.1f}"),
+    Column("raw_bytes", "raw (kB)", lambda b: f"{b / 1000:,.1f}"),
+    Column("ratio", "compression ratio", ".2f"),
+]
 
 
 def report_section(out_dir, data, seed, log):
@@ -291,19 +459,38 @@ def report_section(out_dir, data, seed, log):
     folder = out_dir / "image"
     folder.mkdir(exist_ok=True)
     result = quantize_images(
-        default_sources(data), STUDY_K, METRICS, folder, seed=seed, log=log
+        default_sources(data),
+        STUDY_K,
+        METRICS,
+        folder,
+        seed=seed,
+        log=log,
+        pictures=True,
     )
     section = Section("Image compression by colour clustering")
     section.paragraph(
         "Each image's pixels are clustered with KMeansL2 (squared Euclidean "
         "distance, mean colours) and KMeansL1 (Manhattan distance, median "
-        "colours), one k-means++ start each; the compressed image stores the "
-        "palette and one index per pixel."
+        "colours); the compressed image stores the palette and one index per "
+        "pixel. Inertia is the sum of squared distances (L2) or of Manhattan "
+        "distances (L1) from each pixel to its colour; MSE and PSNR compare the "
+        "reconstruction with the original over the three 8-bit channels; "
+        "kB are 1000 bytes."
     )
+    for note in result.notes:
+        section.paragraph(f"Note: {note}.")
     for error in result.errors:
         section.paragraph(f"Error: {error}")
     if result.rows:
-        section.table(result.rows, COLUMNS, "Fits: iterations, time and quality")
+        section.table(
+            result.rows,
+            REPORT_COLUMNS,
+            "Fits: iterations, time and quality",
+            settings=f"1 k-means++ start per fit (n_init=1), seed {seed}, "
+            "tol 1e-4 (relative to the data's variance), at most 300 iterations.",
+        )
+    for comparison in result.comparisons:
+        section.comparison(comparison)
     for path, caption in result.figures:
         section.figure(path, caption)
     return section

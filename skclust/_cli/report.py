@@ -1,4 +1,4 @@
-"""``skclust report``: every part of the study in one self-contained HTML page.
+"""``skclust report``: every part of the study in one HTML page, index.html.
 
 A subcommand module joins the report by defining
 ``report_section(out_dir, data, seed, log) -> Section``: it writes its files
@@ -6,22 +6,32 @@ under ``out_dir`` (a sub-folder of its own) and returns the section that shows
 them. ``log`` prints one progress line.
 """
 
+import os
+import shlex
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import scipy
+import sklearn
+
+from .. import __version__
 from ..datasets import study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
+from ._progress import Progress
 from ._report import write_report
 
 
 def add_parser(commands):
     parser = commands.add_parser(
         "report",
-        help="run every part of the study and write a self-contained index.html",
+        help="run every part of the study and write an HTML report, index.html",
         description="Run every part of the study (on the study's files with "
         "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
-        "figures and a self-contained index.html into --out.",
+        "figures, pictures and an index.html that shows them into --out.",
     )
     add_run_arguments(
         parser, out="skclust-report", data_help="folder with the study's data files"
@@ -29,27 +39,63 @@ def add_parser(commands):
     parser.set_defaults(run=run)
 
 
-def _log(message):
-    print(message, flush=True)
+def _cores():
+    total = os.cpu_count()
+    if not hasattr(os, "sched_getaffinity"):
+        return str(total)
+    available = len(os.sched_getaffinity(0))
+    return str(total) if available == total else f"{available} of {total} usable"
+
+
+def _command_line(args):
+    """The command that repeats this run (the options it was given, in full)."""
+    words = ["skclust", "report", "--out", str(args.out), "--seed", str(args.seed)]
+    if args.data:
+        words += ["--data", str(args.data)]
+    if args.force:
+        words.append("--force")
+    return shlex.join(words)
+
+
+def run_header(args, data, seconds, started):
+    """What the report's header says about the run that made it."""
+    return {
+        "skclust": __version__,
+        "command": _command_line(args),
+        "date": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "data": str(data) if data else "embedded defaults (no --data, no SKCLUST_DATA)",
+        "seed": args.seed,
+        "CPU cores": _cores(),
+        "total time": f"{seconds:.1f} s",
+        "libraries": f"numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, Python {sys.version.split()[0]}",
+    }
 
 
 def run(args):
     from . import SUBCOMMANDS
 
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
     data = study_data_dir(args.data)
     inputs = [p for p in data.iterdir() if p.is_file()] if data else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []
     failed = False
-    for module in SUBCOMMANDS:
-        make_section = getattr(module, "report_section", None)
-        if make_section is None:
-            continue
-        try:
-            sections.append(make_section(out, data, args.seed, _log))
-        except (ValueError, OSError) as error:
-            print(f"skclust report: error: {error}", file=sys.stderr)
-            failed = True
-    path = write_report(sections, out)
-    _log(f"wrote {Path(args.out) / path.name}")
+    # The sections' fits are not known in advance: the bar counts them.
+    with Progress(None, "report fits", quiet=args.quiet, command="report") as log:
+        for module in SUBCOMMANDS:
+            make_section = getattr(module, "report_section", None)
+            if make_section is None:
+                continue
+            try:
+                sections.append(make_section(out, data, args.seed, log))
+            except (ValueError, OSError) as error:
+                log(f"error: {error}")
+                failed = True
+    header = run_header(args, data, time.perf_counter() - clock, started)
+    path = write_report(sections, out, header=header)
+    if not args.quiet:
+        # ``out`` is the run's staging folder; the report ends up in --out.
+        print(f"wrote {Path(args.out) / path.name}")
     return 2 if failed else 0

@@ -1,0 +1,117 @@
+"""Pictures for judging a reconstruction by eye: error heat maps and zoomed details.
+
+The functions take validated uint8 images of shape (h, w, 3) and return uint8
+images; :func:`save_png` writes one, as a palette image when it has at most
+256 colours (a reconstruction or a heat map), which makes the file several
+times smaller.
+"""
+
+import numpy as np
+from PIL import Image
+
+from ._output import atomic_path
+
+# Levels of the heat map: few enough that the PNG stays small (a palette image
+# compresses well), many enough to read as a continuous scale.
+HEAT_LEVELS = 32
+HEAT_COLORMAP = "magma"
+
+
+def pixel_error(original, reconstruction):
+    """Euclidean distance between the RGB values of each pixel, (h, w) float."""
+    difference = original.astype(np.float64) - reconstruction.astype(np.float64)
+    return np.sqrt(np.einsum("ijc,ijc->ij", difference, difference))
+
+
+def heat_scale(error):
+    """The error mapped to the brightest colour: its 99th percentile, at least 1."""
+    return max(float(np.percentile(error, 99)), 1.0)
+
+
+def heat_map(error, scale):
+    """An (h, w, 3) uint8 picture of ``error``: black is exact, yellow ``>= scale``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust._cli._pictures import heat_map
+    >>> picture = heat_map(np.array([[0.0, 10.0]]), scale=10.0)
+    >>> picture.shape, bool(picture[0, 0].sum() < picture[0, 1].sum())
+    ((1, 2, 3), True)
+    """
+    from matplotlib import colormaps
+
+    levels = np.clip(error / scale, 0.0, 1.0) * (HEAT_LEVELS - 1)
+    colours = colormaps[HEAT_COLORMAP](np.linspace(0.0, 1.0, HEAT_LEVELS))[:, :3]
+    palette = np.rint(255 * colours).astype(np.uint8)
+    return palette[np.rint(levels).astype(np.intp)]
+
+
+def heat_gradient_css():
+    """The heat map's colours as a CSS linear gradient, for a legend."""
+    from matplotlib import colormaps
+
+    stops = colormaps[HEAT_COLORMAP](np.linspace(0.0, 1.0, 6))[:, :3]
+    colours = ", ".join(
+        "rgb({}, {}, {})".format(*np.rint(255 * stop).astype(int)) for stop in stops
+    )
+    return f"linear-gradient(to right, {colours})"
+
+
+def detailed_window(image, size):
+    """The (top, left) of the ``size`` x ``size`` window with the most detail.
+
+    Detail is the summed absolute difference between neighbouring pixels
+    (edges and texture); the window is searched on a grid of ``size // 4``
+    pixels, with an integral image so that each candidate costs O(1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust._cli._pictures import detailed_window
+    >>> image = np.zeros((40, 40, 3), dtype=np.uint8)
+    >>> image[24:, 24:] = np.arange(16)[:, None, None] * 15  # stripes
+    >>> detailed_window(image, 16)
+    (24, 24)
+    """
+    height, width = image.shape[:2]
+    size = min(size, height, width)
+    pixels = image.astype(np.int32)
+    detail = np.zeros((height, width))
+    detail[1:, :] += np.abs(np.diff(pixels, axis=0)).sum(axis=2)
+    detail[:, 1:] += np.abs(np.diff(pixels, axis=1)).sum(axis=2)
+    integral = np.zeros((height + 1, width + 1))
+    integral[1:, 1:] = detail.cumsum(axis=0).cumsum(axis=1)
+    step = max(size // 4, 1)
+    tops = np.unique(np.r_[np.arange(0, height - size + 1, step), height - size])
+    lefts = np.unique(np.r_[np.arange(0, width - size + 1, step), width - size])
+    t, left = tops[:, None], lefts[None, :]
+    sums = (
+        integral[t + size, left + size]
+        - integral[t, left + size]
+        - integral[t + size, left]
+        + integral[t, left]
+    )
+    row, column = np.unravel_index(np.argmax(sums), sums.shape)
+    return int(tops[row]), int(lefts[column])
+
+
+def enlarged_crop(image, top, left, size, zoom):
+    """The ``size`` x ``size`` crop at (top, left), each pixel a zoom x zoom block."""
+    crop = image[top : top + size, left : left + size]
+    return np.repeat(np.repeat(crop, zoom, axis=0), zoom, axis=1)
+
+
+def save_png(image, path):
+    """Write an (h, w, 3) uint8 image as PNG, atomically; palette PNG if it can."""
+    picture = Image.fromarray(image)
+    counted = picture.getcolors(256)  # None when there are more colours
+    if counted is not None:
+        weights = np.array([65536, 256, 1], dtype=np.uint32)
+        colours = np.sort(np.array([c for _, c in counted], dtype=np.uint32) @ weights)
+        indices = np.searchsorted(colours, image.astype(np.uint32) @ weights)
+        picture = Image.fromarray(indices.astype(np.uint8), "P")
+        rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1)
+        picture.putpalette(rgb.astype(np.uint8).ravel().tolist())
+    with atomic_path(path) as temporary:
+        picture.save(temporary, format="PNG", compress_level=3)

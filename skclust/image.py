@@ -172,7 +172,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_colors : int, default=16
-        Size of the palette (k). At most the number of distinct colours.
+        Size of the palette (k). At most the number of distinct colours of
+        the image: unlike ``KMeansL2``, which warns and repeats centers, the
+        quantizer refuses a palette with repeated colours.
     metric : {"l2", "l1"}, default="l2"
         Squared Euclidean k-means or Manhattan k-medians.
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
@@ -283,6 +285,12 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         """
         start = time.perf_counter()
         pixels, self.image_shape_ = self._pixels(X, reset=True)
+        n_distinct = _count_colours(pixels)
+        if n_distinct < self.n_colors:
+            raise ValueError(
+                f"n_colors={self.n_colors} is larger than the number of distinct "
+                f"colours of the image ({n_distinct})"
+            )
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
         self.kmeans_ = Estimator(
             self.n_colors,
@@ -334,6 +342,13 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         """
         self.fit(X)
         return self.palette_[self.labels_].reshape(self.image_shape_)
+
+
+def _count_colours(pixels):
+    """Distinct rows of validated pixels (whole numbers in [0, 255])."""
+    channels = pixels.astype(np.int64)
+    packed = (channels[:, 0] << 16) | (channels[:, 1] << 8) | channels[:, 2]
+    return np.unique(packed).size
 
 
 def plot_reconstructions(original, reconstructions, title="", n_columns=3):

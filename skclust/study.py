@@ -218,6 +218,14 @@ def compress_embeddings(
         cosine similarity, relative squared error, recall@10, iterations and
         seconds; and the fitted quantizers with their codes.
 
+    Raises
+    ------
+    ValueError
+        For a k larger than the number of rows, and with ``normalize`` for a
+        row of zero length, naming the table and the row. A study's figures
+        would be misleading there, where ``VectorQuantizer`` itself only
+        warns (duplicate centroids; zero rows left zero).
+
     Examples
     --------
     >>> from skclust.datasets import make_embeddings

@@ -73,7 +73,7 @@ def test_bad_images_give_one_line_errors_and_the_rest_completes(tmp_path, capsys
     assert all(line.startswith("skclust image: error: ") for line in errors)
     assert "notes.png: not an image" in errors[0]
     assert "missing.png: no such file" in errors[1]
-    assert "few.png: l2 k=3" in errors[2] and "distinct points" in errors[2]
+    assert "few.png: l2 k=3" in errors[2] and "distinct colours" in errors[2]
     assert "Traceback" not in stderr
     assert (out / "good" / "good_l2_k3.png").exists()
     assert (out / "few" / "few_l2_k2.png").exists()

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances, manhattan_distances
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -359,7 +360,6 @@ def test_sample_weight_equals_repeated_rows(Estimator):
         (np.empty((0, 2)), {}, "0 sample"),
         ([[0.0, 1.0]], {}, "1 sample"),
         ([[0.0], [1.0], [2.0]], {"n_clusters": 4}, "n_clusters=4 is larger"),
-        ([[0.0], [0.0], [1.0], [1.0]], {"n_clusters": 3}, r"distinct points.*\(2\)"),
         ([["a", "b"], ["c", "d"]], {}, "could not convert string to float"),
         ([[0.0], [1.0], [2.0]], {"init": [[0.0]]}, r"shape of the initial centers"),
     ],
@@ -368,6 +368,27 @@ def test_bad_input_raises_a_clear_error(Estimator, X, kwargs, message):
     params = {"n_clusters": 2, "n_init": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         Estimator(**params).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fewer_distinct_points_than_clusters_warns_and_repeats_centers(Estimator):
+    # Three distinct points, one of them with weight zero, and four clusters:
+    # as scikit-learn's KMeans, a ConvergenceWarning and duplicate centers.
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 1.0], [5.0, 1.0], [9.0, 9.0]])
+    weights = np.array([1.0, 2.0, 1.0, 1.0, 0.0])
+    with pytest.warns(ConvergenceWarning, match=r"distinct points .*\(2\).*\(4\)"):
+        km = Estimator(4, random_state=0).fit(X, sample_weight=weights)
+    centers = km.cluster_centers_
+    assert centers.shape == (4, 2)
+    assert {tuple(c) for c in centers.tolist()} == {(0.0, 0.0), (5.0, 1.0)}
+    np.testing.assert_array_equal(centers[km.labels_][:4], X[:4])
+    # The weightless point goes to its nearest center, as predict says.
+    assert km.labels_[4] == km.predict(X[4:])[0]
+    assert km.inertia_ == 0.0
+    assert km.score(X[:4]) == 0.0
+    with pytest.warns(ConvergenceWarning):
+        reference = KMeans(4, n_init=1, random_state=0).fit(X, sample_weight=weights)
+    assert reference.inertia_ == pytest.approx(0.0, abs=1e-12)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

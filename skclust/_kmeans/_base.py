@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -91,16 +92,18 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"samples ({X.shape[0]})."
+            )
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
         if points.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of "
-                f"distinct points with positive weight ({points.shape[0]})."
-            )
+            return self._fit_every_point_a_center(distinct, positive)
         n_init = self._effective_n_init()
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
@@ -160,6 +163,35 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.labels_ = labels[distinct.inverse]
         self.inertia_ = result.inertia
         self.n_iter_ = result.n_iter
+        return self
+
+    def _fit_every_point_a_center(self, distinct, positive):
+        """The fit when fewer distinct points than clusters have weight.
+
+        As scikit-learn's ``KMeans`` ends up doing there, every distinct point
+        becomes a center and the remaining centers repeat them, with a
+        ``ConvergenceWarning``; the inertia is zero.
+        """
+        points = distinct.points[positive]
+        warnings.warn(
+            f"Number of distinct points with positive weight ({points.shape[0]}) "
+            f"found smaller than n_clusters ({self.n_clusters}): "
+            f"{type(self).__name__} returns duplicate centers.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        centers = points[np.arange(self.n_clusters) % points.shape[0]]
+        labels = np.empty(distinct.points.shape[0], dtype=np.intp)
+        labels[positive] = np.arange(points.shape[0])
+        if not positive.all():
+            labels[~positive], _ = nearest_center(
+                distinct.points[~positive], centers, self._metric
+            )
+        self.cluster_centers_ = centers
+        self.labels_ = labels[distinct.inverse]
+        self.inertia_ = 0.0
+        # One assignment step, which leaves every point on its own center.
+        self.n_iter_ = 1
         return self
 
     def _effective_n_init(self):

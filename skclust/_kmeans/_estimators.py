@@ -11,7 +11,11 @@ _SHARED_PARAMETERS = """
     Parameters
     ----------
     n_clusters : int, default=8
-        Number of clusters. At most the number of distinct training points.
+        Number of clusters, at most the number of training samples. When the
+        training data hold fewer distinct points (with positive weight) than
+        ``n_clusters``, every distinct point becomes a center, the other
+        centers repeat them (duplicate centers), the inertia is zero and a
+        ``ConvergenceWarning`` says so, as scikit-learn's ``KMeans`` does.
     init : {{"k-means++", "random"}}, callable or array-like of shape \
 (n_clusters, n_features), default="k-means++"
         How to choose the initial centers.

@@ -59,7 +59,15 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     ----------
     n_clusters : int, default=2
         Number of clusters, at most the number of nodes.
-    affinity : {"precomputed", "rbf", "nearest_neighbors"}, default="precomputed"
+    affinity : {"auto", "precomputed", "rbf", "nearest_neighbors"}, \
+default="auto"
+        - "auto": "precomputed" when ``X`` is square (an adjacency matrix,
+          sparse or dense), else "rbf" (the default of scikit-learn's
+          ``SpectralClustering``), so that a graph and a table of features
+          both work with the default parameters. Give "precomputed" to
+          cross-validate on a graph with a split that leaves nodes out (the
+          ``pairwise`` tag makes scikit-learn slice it on both axes), and a
+          feature affinity for a table with as many features as samples.
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
           symmetric, non-negative); its diagonal is ignored.
         - "rbf": ``X`` holds features; the graph is the Gaussian kernel
@@ -144,6 +152,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         Node indices of each component, in order of their first node.
     n_features_in_ : int
         Number of columns of ``X`` (the number of nodes when precomputed).
+    affinity_ : str
+        The affinity used: ``affinity``, with "auto" resolved.
 
     See Also
     --------
@@ -212,7 +222,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "affinity": [StrOptions({"precomputed", "rbf", "nearest_neighbors"})],
+        "affinity": [StrOptions({"auto", "precomputed", "rbf", "nearest_neighbors"})],
         "laplacian": [StrOptions({"regularized", "normalized"})],
         "regularization": [
             StrOptions({"mean_degree"}),
@@ -238,7 +248,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         self,
         n_clusters=2,
         *,
-        affinity="precomputed",
+        affinity="auto",
         laplacian="regularized",
         regularization="mean_degree",
         row_scaling="auto",
@@ -270,7 +280,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         precomputed = self.affinity == "precomputed"
-        # GridSearchCV slices a precomputed adjacency on both axes.
+        # GridSearchCV slices a precomputed adjacency on both axes. "auto"
+        # takes features too, so it does not declare square input.
         tags.input_tags.pairwise = precomputed
         tags.input_tags.positive_only = precomputed
         tags.input_tags.sparse = True
@@ -284,8 +295,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         ----------
         X : array-like or sparse matrix of shape (n_nodes, n_nodes) or \
 (n_samples, n_features)
-            The adjacency matrix when ``affinity="precomputed"``, else
-            features.
+            The adjacency matrix when ``affinity="precomputed"`` (or "auto"
+            with square ``X``), else features.
         y : Ignored
             Not used, present for API consistency.
 
@@ -307,7 +318,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
 
     def _graph(self, X):
         """Validated, symmetric adjacency with zero diagonal, and its degrees."""
-        if self.affinity == "precomputed":
+        self.affinity_ = self._resolved_affinity(X)
+        if self.affinity_ == "precomputed":
             X = validate_data(
                 self,
                 X,
@@ -328,7 +340,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
             self._training_row_sums = _row_sums(X)
-            if self.affinity == "rbf":
+            if self.affinity_ == "rbf":
                 adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
             else:
                 knn = kneighbors_graph(X, self.n_neighbors, include_self=True)
@@ -337,6 +349,13 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         if not np.any(degree > 0):
             raise ValueError("the graph has no edges: nothing to cluster")
         return adjacency, degree
+
+    def _resolved_affinity(self, X):
+        """``affinity``, with "auto" read off the type and shape of ``X``."""
+        if self.affinity != "auto":
+            return self.affinity
+        shape = X.shape if sparse.issparse(X) else np.shape(X)
+        return "precomputed" if len(shape) == 2 and shape[0] == shape[1] else "rbf"
 
     def _check_n_clusters(self, values, n_nodes):
         largest = max(values)

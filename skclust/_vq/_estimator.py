@@ -21,6 +21,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -44,6 +45,7 @@ from ._sources import (
     check_table_shape,
     is_dask_array,
     normalize_rows,
+    warn_zero_rows,
 )
 
 
@@ -69,18 +71,28 @@ def _fit_codebooks_in_memory(
     FittedCodebooks
     """
     seeds = random_state.randint(np.iinfo(np.int32).max, size=len(columns))
+    # KMeansL2 takes at most one cluster per row; more centroids than rows
+    # repeat its centers, as it does itself for repeated rows.
+    n_fitted = min(n_clusters, X.shape[0])
+    if n_fitted < n_clusters:
+        warnings.warn(
+            f"n_clusters={n_clusters} is larger than the number of rows "
+            f"({X.shape[0]}): the codebook repeats centroids",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
     codebook, n_iter, counts = [], [], []
     for m, cols in enumerate(columns):
         km = KMeansL2(
-            n_clusters,
-            init=init if isinstance(init, str) else init[m],
+            n_fitted,
+            init=init if isinstance(init, str) else init[m][:n_fitted],
             n_init=n_init,
             max_iter=max_iter,
             tol=tol,
             random_state=seeds[m],
             n_jobs=n_jobs,
         ).fit(X[:, cols])
-        codebook.append(km.cluster_centers_)
+        codebook.append(km.cluster_centers_[np.arange(n_clusters) % n_fitted])
         n_iter.append(km.n_iter_)
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
     return FittedCodebooks(
@@ -104,17 +116,22 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     Parameters
     ----------
     n_clusters : int, default=256
-        Centroids per codebook, between 1 and 65536; at most the number of
-        rows.
+        Centroids per codebook, between 1 and 65536. When the table has fewer
+        distinct rows (or subvectors) than ``n_clusters``, an in-memory fit
+        (``batch_size=None``) gives every distinct row a centroid and repeats
+        them to fill the codebook, with a ``ConvergenceWarning``, as
+        scikit-learn's ``KMeans`` does; the block engines (``batch_size``,
+        memory maps, dask arrays, ``partial_fit``) refuse it.
     normalize : bool, default=True
         Scale every row to unit Euclidean length before clustering. Retrieval
         with embeddings compares rows by cosine similarity, which ignores
         length; on unit rows the squared Euclidean distance that k-means
         minimises is ``2 - 2 cos``, so the centroids are spent on directions
         only, where they serve retrieval, instead of on lengths, which
-        retrieval never looks at. Rows of zero length have no direction and
-        are refused with a ``ValueError`` naming the row; the reconstruction
-        approximates the unit-length rows.
+        retrieval never looks at. Rows of zero length have no direction: they
+        stay zero, as ``sklearn.preprocessing.normalize`` leaves them, and
+        ``fit`` warns with their count. The reconstruction approximates the
+        unit-length rows.
     n_subvectors : int, default=1
         Product quantization: split the features into this many contiguous
         parts of equal width (it must divide ``n_features``), each with its
@@ -291,6 +308,8 @@ n_features)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
         if self.normalize:
+            n_zero = X.shape[0] - np.count_nonzero(X.any(axis=1))
+            warn_zero_rows(n_zero, X.shape[0], stacklevel=4)
             X = normalize_rows(X.copy())
         return _fit_codebooks_in_memory(
             X,
@@ -309,7 +328,7 @@ n_features)
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
         with source.running():
-            mean, variance = _scale.center_on_mean(source, self.normalize)
+            mean, variance = _scale.center_on_mean(source, self.normalize, stacklevel=5)
             # The init is checked after that first pass, which reports bad
             # rows first, as the in-memory fit does.
             return _scale.fit_blocked(
@@ -358,7 +377,7 @@ n_features)
         with source.running():
             if first:
                 columns = self._check_layout(n_samples, n_features)
-                origin, _ = _scale.center_on_mean(source, self.normalize)
+                origin, _ = _scale.center_on_mean(source, self.normalize, stacklevel=4)
                 centers = _scale.first_codebooks(
                     source,
                     columns,
@@ -391,11 +410,6 @@ n_features)
             raise ValueError(
                 "normalize=True keeps only the sign of data with n_features=1; "
                 "use normalize=False"
-            )
-        if self.n_clusters > n_samples:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of rows "
-                f"({n_samples})"
             )
         return subvector_slices(n_features, self.n_subvectors)
 

@@ -54,11 +54,15 @@ def _sum_over_sub_blocks(block, offset, rows, prep, pool, work):
 
 @dataclass
 class Stats:
-    """Row count, mean and sum of squared deviations per column (Chan et al.)."""
+    """Row count, mean and sum of squared deviations per column (Chan et al.).
+
+    ``zero_rows`` counts the rows that are all zeros.
+    """
 
     count: int
     mean: np.ndarray
     m2: np.ndarray
+    zero_rows: int = 0
 
     def __add__(self, other):
         if not self.count or not other.count:
@@ -67,7 +71,7 @@ class Stats:
         delta = other.mean - self.mean
         mean = self.mean + delta * (other.count / count)
         m2 = self.m2 + other.m2 + delta**2 * (self.count * other.count / count)
-        return Stats(count, mean, m2)
+        return Stats(count, mean, m2, self.zero_rows + other.zero_rows)
 
 
 def stats_kernel(block, offset, prep, pool):
@@ -75,7 +79,8 @@ def stats_kernel(block, offset, prep, pool):
 
     def work(rows, start):
         mean = rows.mean(axis=0)
-        return Stats(rows.shape[0], mean, ((rows - mean) ** 2).sum(axis=0))
+        zero_rows = rows.shape[0] - int(np.count_nonzero(rows.any(axis=1)))
+        return Stats(rows.shape[0], mean, ((rows - mean) ** 2).sum(axis=0), zero_rows)
 
     n_features = block.shape[1]
     # float64 copies of the rows are the scratch here: keep them near 2 MB.

@@ -14,15 +14,17 @@ run inside the source's ``running()``; the callers in ``skclust._vq``
 validate.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._kmeans._dedup import merge_duplicate_rows
 from .._kmeans._lloyd import kmeans_plusplus, random_points
 from .._kmeans._metrics import _EuclideanMetric
 from ._kernels import farthest_kernel, models_of, stats_kernel, totals_kernel
-from ._sources import RowPrep
+from ._sources import RowPrep, warn_zero_rows
 
 # Rows per block when reading a memory map and no batch_size is given.
 DEFAULT_BATCH_ROWS = 65_536
@@ -33,25 +35,23 @@ _INIT_ROWS_PER_CLUSTER = 8
 _MAX_SEED = np.iinfo(np.int32).max
 
 
-def table_stats(source):
-    """Mean and per-column variance of the prepared rows of ``source``."""
-    stats = source.reduce(stats_kernel)
-    return stats.mean, stats.m2 / stats.count
-
-
-def center_on_mean(source, normalize):
+def center_on_mean(source, normalize, stacklevel=1):
     """Make ``source`` center its prepared rows on their mean, found in one pass.
 
-    The pass also checks every row (NaN, infinity, zero length).
+    The pass also checks every row (NaN, infinity) and, with ``normalize``,
+    warns about the rows of zero length, which stay zero (``stacklevel``
+    counts from the caller, as ``warnings.warn``'s does).
 
     Returns
     -------
     mean, variance : ndarray of shape (n_features,)
         Per column, of the prepared rows before centering.
     """
-    mean, variance = table_stats(source)
-    source.use_prep(RowPrep(normalize, mean))
-    return mean, variance
+    stats = source.reduce(stats_kernel)
+    if normalize:
+        warn_zero_rows(stats.zero_rows, stats.count, stacklevel)
+    source.use_prep(RowPrep(normalize, stats.mean))
+    return stats.mean, stats.m2 / stats.count
 
 
 # --- Seeding -----------------------------------------------------------------
@@ -82,21 +82,31 @@ def _seeding_sample(source, n_clusters, random_state):
 
 
 def seed_centers(sample, n_clusters, init, random_state):
-    """k-means++ or random initial centers from the sample's distinct rows."""
+    """k-means++ or random initial centers from the sample's distinct rows.
+
+    With fewer distinct rows than ``n_clusters``, every distinct row is seeded
+    and the centers repeat them, with a ``ConvergenceWarning``, as
+    ``KMeansL2`` does.
+    """
     distinct = merge_duplicate_rows(sample, np.ones(sample.shape[0]))
-    if distinct.points.shape[0] < n_clusters:
-        raise ValueError(
+    n_seeded = min(n_clusters, distinct.points.shape[0])
+    if n_seeded < n_clusters:
+        warnings.warn(
             f"n_clusters={n_clusters} is larger than the number of distinct rows "
-            f"({distinct.points.shape[0]}) among the {sample.shape[0]} rows sampled "
-            "for the initialization"
+            f"({n_seeded}) among the {sample.shape[0]} rows sampled for the "
+            "initialization: the codebook repeats centroids",
+            ConvergenceWarning,
+            stacklevel=2,
         )
     if init == "random":
-        return random_points(
-            distinct.points, distinct.weights, n_clusters, random_state
+        centers = random_points(
+            distinct.points, distinct.weights, n_seeded, random_state
         )
-    return kmeans_plusplus(
-        distinct.points, distinct.weights, n_clusters, _EuclideanMetric, random_state
-    )
+    else:
+        centers = kmeans_plusplus(
+            distinct.points, distinct.weights, n_seeded, _EuclideanMetric, random_state
+        )
+    return centers[np.arange(n_clusters) % n_seeded]
 
 
 # --- Lloyd over blocks -------------------------------------------------------

@@ -217,6 +217,11 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     --------
     compress : The study's function interface to the same computation.
 
+    Notes
+    -----
+    ``transform`` returns an image, not a table of features, so the quantizer
+    has no ``get_feature_names_out`` and no ``set_output``.
+
     Examples
     --------
     >>> import numpy as np

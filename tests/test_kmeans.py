@@ -10,6 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances, manhattan_distances
@@ -419,6 +420,28 @@ def test_invalid_parameter_names_the_parameter():
 
 
 # --- API: attributes, pipelines, search, persistence -------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pandas_output_in_a_pipeline_and_a_column_transformer(Estimator):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(_blobs(21)[:60], columns=["x", "y", "z"])
+    prefix = Estimator.__name__.lower()
+    pipeline = make_pipeline(StandardScaler(), Estimator(3, random_state=0))
+    out = pipeline.set_output(transform="pandas").fit_transform(X)
+    assert list(out.columns) == [f"{prefix}{i}" for i in range(3)]
+    assert_allclose(out.to_numpy(), pipeline.transform(X).to_numpy())
+    # The columns are the distances to the centers, in order.
+    km = pipeline[-1]
+    scaled = pipeline[0].transform(X).to_numpy()
+    distances = euclidean_distances if Estimator is KMeansL2 else manhattan_distances
+    assert_allclose(out.to_numpy(), distances(scaled, km.cluster_centers_))
+    columns = ColumnTransformer(
+        [("km", Estimator(2, random_state=0), ["x", "y"]), ("z", "passthrough", ["z"])]
+    ).set_output(transform="pandas")
+    out = columns.fit_transform(X)
+    assert list(out.columns) == [f"km__{prefix}0", f"km__{prefix}1", "z__z"]
+    assert_array_equal(out["z__z"], X["z"])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

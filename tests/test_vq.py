@@ -252,6 +252,20 @@ def test_more_centroids_than_rows_repeat_centroids_with_a_warning(batch_size):
     assert vq.score(X) == pytest.approx(1.0)
 
 
+def test_codes_as_pandas_columns():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(make_embeddings(200, 8, random_state=3))
+    X.columns = [f"e{i}" for i in range(8)]
+    vq = VectorQuantizer(4, n_subvectors=2, random_state=0).set_output(
+        transform="pandas"
+    )
+    codes = vq.fit(X).transform(X)
+    assert list(codes.columns) == ["vectorquantizer0", "vectorquantizer1"]
+    assert_array_equal(
+        codes.to_numpy(), vq.set_output(transform="default").transform(X)
+    )
+
+
 def test_bad_parameters_and_codes():
     X = make_embeddings(100, 8, random_state=0)
     with pytest.raises(ValueError, match="must divide"):

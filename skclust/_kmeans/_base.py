@@ -7,7 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -30,8 +35,18 @@ RUN_CONSTRAINTS = {
 }
 
 
-class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseKMeans(
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
+):
     """Fit, predict, transform and score for k-means in any metric.
+
+    The output features of ``transform`` are the distances to the centers,
+    named by ``get_feature_names_out`` after the class (``kmeansl20``,
+    ``kmeansl21``, ...), as scikit-learn names ``KMeans``'s.
 
     Subclasses set ``_metric``, a class that binds the metric's distance, cost
     and center update to the training points (see ``skclust._kmeans``).
@@ -290,6 +305,11 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         distances : ndarray of shape (n_samples, n_clusters)
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    @property
+    def _n_features_out(self):
+        """Number of output features of ``transform``: one per center."""
+        return self.cluster_centers_.shape[0]
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the inertia of ``X`` on the fitted centers.

@@ -142,11 +142,10 @@ class _BaseKMeans(
         # the threaded assignment step, so threads are not oversubscribed.
         n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
         n_threads = max(1, cpu_count() // n_parallel)
-        # Held by the calling thread, so that the BLAS limits the runs set in
-        # worker threads are restored here, once, when all have ended (with
-        # OpenBLAS a restore made from a worker thread did not always reach
-        # the caller).
-        with blas_threads(None):
+        # Only the main thread sets BLAS limits (see skclust._threads): runs in
+        # worker threads share the CPUs already and run BLAS on one thread
+        # each, under this limit; runs in worker processes set their own.
+        with blas_threads(1 if n_parallel > 1 else None):
             runs = Parallel(n_jobs=self.n_jobs)(
                 delayed(_single_run)(
                     points,

@@ -15,6 +15,8 @@ extensions = [
 ]
 autosummary_generate = True
 numpydoc_show_class_members = False
+# The numpydoc sections give the types; signatures stay short.
+autodoc_typehints = "none"
 numpydoc_class_members_toctree = False
 exclude_patterns = ["_build"]
 html_theme = "alabaster"

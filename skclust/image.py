@@ -7,9 +7,10 @@ compressed image stores the palette plus one small index per pixel.
 
 import time
 import warnings
+from collections.abc import Mapping
 from numbers import Integral
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -18,12 +19,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._typing import ArrayLike, KMeansInit, NDArray, PathLike, RandomStateLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLOUR_MODES = {"RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
-def load_image(source):
+def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
 
     Palette images and other colour modes are converted to RGB; an RGBA image
@@ -118,7 +123,7 @@ def _check_image_array(image, name):
     return np.ascontiguousarray(image)
 
 
-def image_to_pixels(image):
+def image_to_pixels(image: PathLike | ArrayLike) -> NDArray[np.float64]:
     """Flatten an (h, w, 3) image into an (h*w, 3) float64 array of pixels.
 
     Examples
@@ -132,7 +137,9 @@ def image_to_pixels(image):
     return image.reshape(-1, 3).astype(np.float64)
 
 
-def pixels_to_image(labels, centers, shape):
+def pixels_to_image(
+    labels: ArrayLike, centers: ArrayLike, shape: tuple[int, ...]
+) -> NDArray[np.uint8]:
     """Rebuild a uint8 image from per-pixel labels and the cluster centers.
 
     Parameters
@@ -243,17 +250,17 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_colors=16,
+        n_colors: int = 16,
         *,
-        metric="l2",
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        verbose=0,
-    ):
+        metric: Literal["l2", "l1"] = "l2",
+        init: KMeansInit = "k-means++",
+        n_init: Literal["auto"] | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.n_colors = n_colors
         self.metric = metric
         self.init = init
@@ -272,7 +279,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         return pixels, image.shape
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: PathLike | ArrayLike, y: object = None) -> Self:
         """Find the palette of the image ``X``.
 
         Parameters
@@ -315,7 +322,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def transform(self, X):
+    def transform(self, X: PathLike | ArrayLike) -> NDArray[np.uint8]:
         """The image ``X`` drawn with the palette only.
 
         Parameters
@@ -331,7 +338,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         pixels, shape = self._pixels(X, reset=False)
         return self.palette_[self.kmeans_.predict(pixels)].reshape(shape)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(
+        self, X: PathLike | ArrayLike, y: object = None
+    ) -> NDArray[np.uint8]:
         """Fit, then return the training image drawn with the palette.
 
         Parameters
@@ -356,7 +365,12 @@ def _count_colours(pixels):
     return np.unique(packed).size
 
 
-def plot_reconstructions(original, reconstructions, title="", n_columns=3):
+def plot_reconstructions(
+    original: NDArray[np.uint8],
+    reconstructions: Mapping[str, ArrayLike],
+    title: str = "",
+    n_columns: int = 3,
+) -> "Figure":
     """A grid figure: the original image, then one reconstruction per k.
 
     Parameters

@@ -15,8 +15,12 @@ nearest-neighbour recall of a reconstructed table.
 
 import math
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+from sklearn.base import ClusterMixin
+
+from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
 
 @dataclass
@@ -43,21 +47,21 @@ class MismatchTable:
     n_samples: int
 
     @property
-    def rates(self):
+    def rates(self) -> NDArray[np.float64]:
         """Mismatch rate of each cluster (mismatches / size)."""
         return self.mismatches / self.sizes
 
     @property
-    def n_mismatches(self):
+    def n_mismatches(self) -> int:
         """Total number of mismatched samples."""
         return int(self.mismatches.sum())
 
     @property
-    def overall_rate(self):
+    def overall_rate(self) -> float:
         """Total mismatches over the number of samples."""
         return self.n_mismatches / self.n_samples
 
-    def to_rows(self):
+    def to_rows(self) -> list[dict[str, Any]]:
         """One dict per cluster, for tables."""
         return [
             {
@@ -83,7 +87,9 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def majority_label_mismatch(labels_true, labels_pred):
+def majority_label_mismatch(
+    labels_true: ArrayLike, labels_pred: ArrayLike
+) -> MismatchTable:
     """Per-cluster majority labels and mismatches of a clustering.
 
     Parameters
@@ -131,7 +137,7 @@ def majority_label_mismatch(labels_true, labels_pred):
     )
 
 
-def mismatch_rate(labels_true, labels_pred):
+def mismatch_rate(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     """Overall majority-label mismatch rate of a clustering.
 
     Parameters
@@ -152,7 +158,9 @@ def mismatch_rate(labels_true, labels_pred):
     return majority_label_mismatch(labels_true, labels_pred).overall_rate
 
 
-def majority_label_summary(labels_true, labels_pred, decimals=2):
+def majority_label_summary(
+    labels_true: ArrayLike, labels_pred: ArrayLike, decimals: int = 2
+) -> dict[str, Any]:
     """The mismatch in the shape the study grades (``find_majority_labels``).
 
     Parameters
@@ -189,7 +197,7 @@ def majority_label_summary(labels_true, labels_pred, decimals=2):
     }
 
 
-def mismatch_scorer(estimator, X, y):
+def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> float:
     """Minus the overall mismatch rate of a fitted clusterer's training labels.
 
     For ``GridSearchCV(scoring=mismatch_scorer)`` over a graph clusterer such
@@ -253,7 +261,9 @@ def mismatch_scorer(estimator, X, y):
     return -mismatch_rate(y, labels)
 
 
-def all_nodes_split(n_nodes):
+def all_nodes_split(
+    n_nodes: int,
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """A single cross-validation split that trains and tests on every node.
 
     Parameters
@@ -274,7 +284,7 @@ def all_nodes_split(n_nodes):
     return [(nodes, nodes.copy())]
 
 
-def image_mse(original, reconstructed):
+def image_mse(original: ArrayLike, reconstructed: ArrayLike) -> float:
     """Mean squared error per channel value between two images.
 
     Parameters
@@ -299,7 +309,9 @@ def image_mse(original, reconstructed):
     return float(np.mean((a - b) ** 2))
 
 
-def psnr(original, reconstructed, max_value=255.0):
+def psnr(
+    original: ArrayLike, reconstructed: ArrayLike, max_value: float = 255.0
+) -> float:
     """Peak signal-to-noise ratio in decibels: ``10 log10(max^2 / MSE)``.
 
     Returns ``inf`` for identical images.
@@ -314,7 +326,9 @@ def psnr(original, reconstructed, max_value=255.0):
     return math.inf if mse == 0 else 10.0 * math.log10(max_value**2 / mse)
 
 
-def palette_image_size(n_pixels, n_colors, n_channels=3):
+def palette_image_size(
+    n_pixels: int, n_colors: int, n_channels: int = 3
+) -> dict[str, float]:
     """Bytes of a raw 8-bit image and of its palette-plus-indices encoding.
 
     The palette holds ``n_colors`` colours of ``n_channels`` bytes; each pixel
@@ -366,7 +380,9 @@ def _paired_tables(X, X_reconstructed):
     return X, R
 
 
-def row_cosine_similarity(X, X_reconstructed):
+def row_cosine_similarity(
+    X: ArrayLike, X_reconstructed: ArrayLike
+) -> NDArray[np.float64]:
     """Cosine similarity between each row of ``X`` and the same row rebuilt.
 
     A zero row has no direction: its similarity is 1 with a zero row and 0
@@ -395,7 +411,7 @@ def row_cosine_similarity(X, X_reconstructed):
     return cosine
 
 
-def mean_cosine_similarity(X, X_reconstructed):
+def mean_cosine_similarity(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     """Mean over rows of the cosine similarity between a row and its rebuild.
 
     Parameters
@@ -417,7 +433,7 @@ def mean_cosine_similarity(X, X_reconstructed):
     return float(row_cosine_similarity(X, X_reconstructed).mean())
 
 
-def relative_mse(X, X_reconstructed):
+def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     """Squared reconstruction error relative to the table's squared size.
 
     ``sum (X - X_reconstructed)^2 / sum X^2``: 0 for a perfect reconstruction,
@@ -466,14 +482,14 @@ def _top_neighbors(similarity, exclude, n_neighbors):
 
 
 def neighbor_recall(
-    X,
-    X_reconstructed,
-    n_neighbors=10,
+    X: ArrayLike,
+    X_reconstructed: ArrayLike,
+    n_neighbors: int = 10,
     *,
-    metric="cosine",
-    n_queries=None,
-    random_state=None,
-):
+    metric: Literal["cosine", "euclidean"] = "cosine",
+    n_queries: int | None = None,
+    random_state: RandomStateLike = None,
+) -> float:
     """Recall of the nearest neighbours found in a reconstructed table.
 
     Each query is a row of ``X``. Its true neighbours are the ``n_neighbors``

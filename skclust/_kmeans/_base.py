@@ -3,7 +3,7 @@
 import warnings
 from abc import ABCMeta
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._threads import blas_threads
+from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._dedup import merge_duplicate_rows
 from ._lloyd import kmeans_plusplus, lloyd, nearest_center, random_points
 
@@ -61,16 +62,16 @@ class _BaseKMeans(
 
     def __init__(
         self,
-        n_clusters=8,
+        n_clusters: int = 8,
         *,
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        verbose=0,
-    ):
+        init: KMeansInit = "k-means++",
+        n_init: Literal["auto"] | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -81,7 +82,9 @@ class _BaseKMeans(
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Compute the clustering.
 
         Identical rows are merged into one weighted point before fitting, which
@@ -253,7 +256,7 @@ class _BaseKMeans(
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, reset=False)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Index of the nearest cluster center for each sample.
 
         Parameters
@@ -270,7 +273,7 @@ class _BaseKMeans(
         labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
         return labels
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Distance from each sample to each cluster center, in this metric.
 
         Parameters
@@ -287,7 +290,9 @@ class _BaseKMeans(
         X = self._check_test_data(X)
         return self._metric.pairwise(X, self.cluster_centers_)
 
-    def fit_transform(self, X, y=None, sample_weight=None):
+    def fit_transform(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """Fit, then return the distances of the training samples to the centers.
 
         Parameters
@@ -310,7 +315,9 @@ class _BaseKMeans(
         """Number of output features of ``transform``: one per center."""
         return self.cluster_centers_.shape[0]
 
-    def score(self, X, y=None, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Opposite of the inertia of ``X`` on the fitted centers.
 
         Parameters

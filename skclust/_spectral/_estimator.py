@@ -8,8 +8,9 @@ eigendecomposition.
 """
 
 import warnings
+from collections.abc import Iterable
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
 import numpy as np
 from scipy import sparse
@@ -21,6 +22,7 @@ from sklearn.utils.validation import check_non_negative, validate_data
 
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._typing import MatrixLike, RandomStateLike
 from ._divisive import _bisect_subgraph, _Division
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
@@ -246,22 +248,22 @@ default="auto"
 
     def __init__(
         self,
-        n_clusters=2,
+        n_clusters: int = 2,
         *,
-        affinity="auto",
-        laplacian="regularized",
-        regularization="mean_degree",
-        row_scaling="auto",
-        strategy="divisive",
-        n_components=None,
-        eigen_solver="auto",
-        n_init="auto",
-        gamma=1.0,
-        n_neighbors=10,
-        component_tol=1e-8,
-        random_state=None,
-        n_jobs=None,
-    ):
+        affinity: Literal["auto", "precomputed", "rbf", "nearest_neighbors"] = "auto",
+        laplacian: Literal["regularized", "normalized"] = "regularized",
+        regularization: Literal["mean_degree"] | float = "mean_degree",
+        row_scaling: Literal["auto", "score", "unit", "none"] = "auto",
+        strategy: Literal["divisive", "kmeans"] = "divisive",
+        n_components: int | Literal["eigengap"] | None = None,
+        eigen_solver: Literal["auto", "arpack", "dense"] = "auto",
+        n_init: Literal["auto"] | int = "auto",
+        gamma: float = 1.0,
+        n_neighbors: int = 10,
+        component_tol: float = 1e-8,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.laplacian = laplacian
@@ -288,7 +290,7 @@ default="auto"
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: MatrixLike, y: object = None) -> Self:
         """Cluster the nodes of a graph (or the points of ``X``).
 
         Parameters
@@ -510,7 +512,9 @@ def _symmetric(adjacency):
     return symmetric.tocsr() if sparse.issparse(symmetric) else symmetric
 
 
-def sweep_n_clusters(estimator, X, n_clusters):
+def sweep_n_clusters(
+    estimator: SpectralGraphClusterer, X: MatrixLike, n_clusters: Iterable[int]
+) -> list[SpectralGraphClusterer]:
     """Fit a :class:`SpectralGraphClusterer` for several k, sharing the spectrum.
 
     One eigendecomposition for the largest k serves every k (the leading

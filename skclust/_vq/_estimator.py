@@ -12,7 +12,7 @@ through the sources of ``skclust._vq._sources`` by the block engines of
 
 import warnings
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from joblib import cpu_count
@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._typing import ArrayLike, RandomStateLike
 from . import _scale
 from ._codes import (
     check_codes,
@@ -240,18 +241,18 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def __init__(
         self,
-        n_clusters=256,
+        n_clusters: int = 256,
         *,
-        normalize=True,
-        n_subvectors=1,
-        init="k-means++",
-        n_init=1,
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        batch_size=None,
-    ):
+        normalize: bool = True,
+        n_subvectors: int = 1,
+        init: Literal["k-means++", "random"] | ArrayLike = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        batch_size: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.normalize = normalize
         self.n_subvectors = n_subvectors
@@ -266,7 +267,7 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # --- fitting -------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Find the codebooks.
 
         Parameters
@@ -345,7 +346,7 @@ n_features)
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: object = None) -> Self:
         """Update the codebooks with one mini-batch of rows.
 
         The first call (on a quantizer not yet fitted) initializes the
@@ -511,7 +512,7 @@ n_features)
 
     # --- using the codebooks -------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> Any:
         """Codes of the rows: the index of the nearest centroid per subvector.
 
         Parameters
@@ -532,7 +533,7 @@ n_features)
             source, columns, self._centered_codebooks(), code_dtype(self.n_clusters)
         )
 
-    def inverse_transform(self, codes):
+    def inverse_transform(self, codes: ArrayLike) -> Any:
         """Rebuild rows from their codes.
 
         Parameters
@@ -567,7 +568,7 @@ n_features)
         check_codes(codes, self.n_subvectors)
         return rebuild_rows(codes, self.codebook_)
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """Mean cosine similarity between the rows and their reconstructions.
 
         Parameters
@@ -594,7 +595,7 @@ n_features)
             )
         return result.total / result.count
 
-    def memory_usage(self, n_rows=None):
+    def memory_usage(self, n_rows: int | None = None) -> MemoryUsage:
         """Memory of the table before and after compression.
 
         Parameters

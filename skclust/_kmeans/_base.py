@@ -117,6 +117,9 @@ class _BaseKMeans(
             )
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
+        if not positive.any():
+            # scikit-learn's own check of this came in after 1.6.0.
+            raise ValueError("sample_weight must hold at least one non-zero value.")
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]

@@ -470,15 +470,24 @@ def _top_neighbors(similarity, exclude, n_neighbors):
     """
     rows = np.arange(similarity.shape[0])
     similarity[rows, exclude] = -np.inf
-    # The n-th largest value of each row, then every column above it plus the
-    # lowest-indexed columns equal to it.
-    kth = -np.partition(-similarity, n_neighbors - 1, axis=1)[:, n_neighbors - 1]
-    above = similarity > kth[:, None]
-    tied = similarity == kth[:, None]
-    room = n_neighbors - above.sum(axis=1)
-    tied &= np.cumsum(tied, axis=1) <= room[:, None]
-    chosen = above | tied
-    return np.nonzero(chosen)[1].reshape(len(rows), n_neighbors)
+    # The n-th largest value of each row; the columns at or above it are the
+    # neighbours, unless ties at that value make too many of them. One
+    # comparison pass over the matrix finds them; only the rows with such
+    # ties (common in a reconstructed table, where rows share codes) are
+    # settled one by one, taking the lowest-indexed tied columns.
+    position = similarity.shape[1] - n_neighbors
+    kth = np.partition(similarity, position, axis=1)[:, position]
+    at_least = similarity >= kth[:, None]
+    counts = np.count_nonzero(at_least, axis=1)
+    chosen = np.empty((len(rows), n_neighbors), dtype=np.intp)
+    plain = counts == n_neighbors
+    chosen[plain] = np.nonzero(at_least[plain])[1].reshape(-1, n_neighbors)
+    for row in np.flatnonzero(~plain):
+        values = similarity[row]
+        above = np.flatnonzero(values > kth[row])
+        tied = np.flatnonzero(values == kth[row])[: n_neighbors - above.size]
+        chosen[row] = np.sort(np.concatenate([above, tied]))
+    return chosen
 
 
 def neighbor_recall(
@@ -546,20 +555,29 @@ def neighbor_recall(
         rng = check_random_state(random_state)
         queries = np.sort(rng.choice(n_samples, n_queries, replace=False))
 
-    def similarity(A, B):
-        if metric == "cosine":
-            A = _unit_rows(A)
-            B = _unit_rows(B)
-            return A @ B.T
-        # Minus the squared distance, less the query's own squared norm.
-        return 2.0 * (A @ B.T) - np.einsum("ij,ij->i", B, B)[None, :]
+    if metric == "cosine":
+        # Unit rows once, so that each block of queries is one matrix product.
+        X, R = _unit_rows(X), _unit_rows(R)
+        squared_norms = None
+    else:
+        squared_norms = np.einsum("ij,ij->i", R, R)
 
+    def similarity(queries, table, norms):
+        product = queries @ table.T
+        if norms is None:
+            return product
+        # Minus the squared distance, less the query's own squared norm.
+        product *= 2.0
+        product -= norms[None, :]
+        return product
+
+    true_norms = None if squared_norms is None else np.einsum("ij,ij->i", X, X)
     found = 0
-    step = max(1, (1 << 22) // n_samples)
+    step = max(1, (1 << 23) // n_samples)
     for start in range(0, len(queries), step):
         rows = queries[start : start + step]
-        true = _top_neighbors(similarity(X[rows], X), rows, n_neighbors)
-        near = _top_neighbors(similarity(X[rows], R), rows, n_neighbors)
+        true = _top_neighbors(similarity(X[rows], X, true_norms), rows, n_neighbors)
+        near = _top_neighbors(similarity(X[rows], R, squared_norms), rows, n_neighbors)
         found += sum(
             np.intersect1d(t, n, assume_unique=True).size
             for t, n in zip(true, near, strict=True)

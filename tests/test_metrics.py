@@ -10,6 +10,7 @@ from skclust.metrics import (
     majority_label_summary,
     mismatch_rate,
     mismatch_scorer,
+    neighbor_recall,
 )
 
 # Ten nodes in three clusters, worked by hand:
@@ -99,3 +100,29 @@ def test_scorer_returns_minus_the_rate_of_the_training_labels():
 def test_all_nodes_split():
     ((train, test),) = all_nodes_split(4)
     assert train.tolist() == test.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_neighbor_recall_with_partial_ties_matches_brute_force(metric):
+    # A coarse grid makes many reconstructed rows equal, so the 5th-nearest
+    # value is often shared by several rows, some of them inside the top 5.
+    rng = np.random.default_rng(3)
+    # Shifted off the origin, so that no rounded row is zero.
+    X = rng.normal(size=(80, 3)) + 3.0
+    R = np.round(X)
+    assert np.linalg.norm(R, axis=1).all()
+
+    def similarities(A, B):
+        if metric == "cosine":
+            unit = lambda M: M / np.linalg.norm(M, axis=1, keepdims=True)  # noqa: E731
+            return unit(A) @ unit(B).T
+        return -((A[:, None] - B[None]) ** 2).sum(axis=2)
+
+    sim_x, sim_r = similarities(X, X), similarities(X, R)
+    found = 0
+    for i in range(80):
+        others = np.delete(np.arange(80), i)
+        true = others[np.argsort(-sim_x[i, others], kind="stable")[:5]]
+        near = others[np.argsort(-sim_r[i, others], kind="stable")[:5]]
+        found += len(set(true) & set(near))
+    assert neighbor_recall(X, R, 5, metric=metric) == pytest.approx(found / 400)

@@ -1,7 +1,6 @@
-"""The public API is typed: annotated signatures and a py.typed marker."""
+"""The public API is typed: annotated signatures (py.typed: test_packaging)."""
 
 import inspect
-from importlib import resources
 
 import pytest
 
@@ -70,7 +69,3 @@ def test_estimator_signatures_are_annotated(Estimator):
 @pytest.mark.parametrize("name, function", list(_public_functions()))
 def test_public_functions_are_annotated(name, function):
     assert not _unannotated(function), name
-
-
-def test_the_package_ships_a_py_typed_marker():
-    assert resources.files("skclust").joinpath("py.typed").is_file()

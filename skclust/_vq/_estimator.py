@@ -118,11 +118,12 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     ----------
     n_clusters : int, default=256
         Centroids per codebook, between 1 and 65536. When the table has fewer
-        distinct rows (or subvectors) than ``n_clusters``, an in-memory fit
-        (``batch_size=None``) gives every distinct row a centroid and repeats
-        them to fill the codebook, with a ``ConvergenceWarning``, as
-        scikit-learn's ``KMeans`` does; the block engines (``batch_size``,
-        memory maps, dask arrays, ``partial_fit``) refuse it.
+        distinct rows (or subvectors) than ``n_clusters``, the codebook
+        repeats centroids, with a ``ConvergenceWarning``, as scikit-learn's
+        ``KMeans`` does: an in-memory fit gives every distinct row a
+        centroid; the block engines (``batch_size``, memory maps, dask
+        arrays, ``partial_fit``) seed every distinct row of their seeding
+        sample.
     normalize : bool, default=True
         Scale every row to unit Euclidean length before clustering. Retrieval
         with embeddings compares rows by cosine similarity, which ignores
@@ -350,8 +351,9 @@ n_features)
         """Update the codebooks with one mini-batch of rows.
 
         The first call (on a quantizer not yet fitted) initializes the
-        codebooks from the batch, which must then hold at least
-        ``n_clusters`` distinct rows; every call then moves each centroid to
+        codebooks from the batch (with fewer distinct rows than
+        ``n_clusters``, its centroids repeat, as in ``fit``); every call then
+        moves each centroid to
         the running mean of all rows assigned to it so far. Calls after
         ``fit`` continue from the fitted codebooks.
 

@@ -353,7 +353,7 @@ default="auto"
         return adjacency, degree
 
     def _resolved_affinity(self, X):
-        """``affinity``, with "auto" read off the type and shape of ``X``."""
+        """``affinity``, with "auto" read off the shape of ``X``."""
         if self.affinity != "auto":
             return self.affinity
         shape = X.shape if sparse.issparse(X) else np.shape(X)

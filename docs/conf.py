@@ -37,6 +37,8 @@ extensions = [
 ]
 autosummary_generate = True
 numpydoc_show_class_members = False
+# The numpydoc sections give the types; signatures stay short.
+autodoc_typehints = "none"
 numpydoc_class_members_toctree = False
 # Parameter types such as "ndarray" or "sparse matrix" link to numpy's and
 # scipy's pages through intersphinx.

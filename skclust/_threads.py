@@ -1,14 +1,15 @@
-"""BLAS thread limits that overlapping fits cannot leave behind.
+"""BLAS thread limits, set and restored by the main thread only.
 
-threadpoolctl's limits are process-wide, and each ``threadpool_limits``
-context restores on exit the limits it found on entry. When fits overlap in
-threads (a threading joblib backend for the seed search, or a user's own
-threads), one context can find another's limit and "restore" it: after such a
-seed search BLAS stayed on one thread for the rest of the process. Here the
-limits found by the first of the overlapping contexts are restored when the
-last of them exits. Within one thread, a nested block's limit stays in force
-until the outer block exits: skclust nests them only where nothing but the
-inner block runs after it (a Lloyd run inside a seed-search run).
+threadpoolctl's limits are process-wide, and a ``threadpool_limits`` context
+restores on exit the limits it found on entry. Set from several threads at
+once (the runs of a seed search on a threading joblib backend, a user's own
+threads), one context can find another's limit and "restore" it, and with
+OpenBLAS a limit set from a worker thread did not always reach the others (a
+test of it failed 1 run in 9). So only the main thread of a process touches
+the limits: it holds them around a whole parallel section, and the workers it
+starts run under them. In any other thread ``blas_threads`` leaves BLAS as it
+is. A process of the loky backend runs its tasks in its own main thread, so it
+sets its own limits.
 """
 
 import threading
@@ -16,34 +17,27 @@ from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
-_lock = threading.Lock()
-_active = 0
-_original = None
+
+def owns_blas_limits():
+    """Whether the calling thread may change the BLAS limits (the main thread)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 @contextmanager
 def blas_threads(limit):
     """Run the block with BLAS limited to ``limit`` threads.
 
+    In the main thread the limit holds until the block ends, then the limits
+    found on entry come back (nested blocks restore in order). In any other
+    thread nothing changes: the thread runs under the limits its starter set.
+
     Parameters
     ----------
     limit : int or None
         None leaves the number of threads as it is.
     """
-    global _active, _original
-    with _lock:
-        if _active == 0:
-            # With limits=None nothing changes; the object remembers the
-            # limits in force, to restore them at the end.
-            _original = threadpool_limits(limits=None, user_api="blas")
-        _active += 1
-        if limit is not None:
-            threadpool_limits(limits=limit, user_api="blas")
-    try:
+    if limit is None or not owns_blas_limits():
         yield
-    finally:
-        with _lock:
-            _active -= 1
-            if _active == 0:
-                _original.restore_original_limits()
-                _original = None
+        return
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield

@@ -11,16 +11,18 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
 
 from . import _npy
+from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
 
 
-def study_data_dir(data=None):
+def study_data_dir(data: PathLike | None = None) -> Path | None:
     """The folder holding the study's files, or None when none is configured.
 
     Parameters
@@ -56,7 +58,7 @@ def study_data_dir(data=None):
     return path
 
 
-def study_file(name, data=None):
+def study_file(name: str, data: PathLike | None = None) -> Path | None:
     """Path of one of the study's files, or None when no data folder is set.
 
     Raises
@@ -120,16 +122,16 @@ class GraphData:
     source: str
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         """Number of nodes kept."""
         return self.adjacency.shape[0]
 
     @property
-    def n_edges(self):
+    def n_edges(self) -> int:
         """Number of undirected edges."""
         return self.adjacency.nnz // 2
 
-    def summary(self):
+    def summary(self) -> str:
         """One line: nodes, edges and what was dropped."""
         removed = (
             f", {self.n_isolated_removed} isolated nodes removed"
@@ -340,7 +342,9 @@ def _finish_graph(adjacency, labels, node_ids, names, counts, remove_isolated, s
     )
 
 
-def read_graph(nodes, edges, *, remove_isolated=False):
+def read_graph(
+    nodes: PathLike, edges: PathLike, *, remove_isolated: bool = False
+) -> GraphData:
     """Read a labelled graph in the nodes/edges format of the study.
 
     The nodes file has one tab-separated line per node: integer id, name,
@@ -404,7 +408,7 @@ def read_graph(nodes, edges, *, remove_isolated=False):
     )
 
 
-def read_edge_list(path, *, remove_isolated=False):
+def read_edge_list(path: PathLike, *, remove_isolated: bool = False) -> GraphData:
     """Read an unlabelled graph from an edge-list file (two node ids per line).
 
     A third field on a line is the edge's weight (positive; the largest given
@@ -439,7 +443,13 @@ def read_edge_list(path, *, remove_isolated=False):
     )
 
 
-def graph_from_edges(edges, *, n_nodes=None, labels=None, remove_isolated=False):
+def graph_from_edges(
+    edges: PathLike | ArrayLike,
+    *,
+    n_nodes: int | None = None,
+    labels: ArrayLike | None = None,
+    remove_isolated: bool = False,
+) -> GraphData:
     """An undirected graph from an array of ``(source, target)`` pairs.
 
     Parameters
@@ -501,7 +511,12 @@ def graph_from_edges(edges, *, n_nodes=None, labels=None, remove_isolated=False)
     )
 
 
-def graph_from_adjacency(adjacency, *, labels=None, remove_isolated=False):
+def graph_from_adjacency(
+    adjacency: MatrixLike,
+    *,
+    labels: ArrayLike | None = None,
+    remove_isolated: bool = False,
+) -> GraphData:
     """An undirected graph from a square adjacency matrix, sparse or dense.
 
     A non-symmetric matrix is read as a directed graph: the edge weight is the
@@ -571,7 +586,7 @@ def _check_labels(labels, n_nodes):
     return labels.astype(np.int64)
 
 
-def load_karate_club(*, remove_isolated=False):
+def load_karate_club(*, remove_isolated: bool = False) -> GraphData:
     """Zachary's karate club, shipped with skclust (the embedded default graph).
 
     34 members, 78 friendships; the label is the club each member joined when
@@ -605,7 +620,9 @@ def load_karate_club(*, remove_isolated=False):
     return graph
 
 
-def load_political_blogs(data=None, *, remove_isolated=True):
+def load_political_blogs(
+    data: PathLike | None = None, *, remove_isolated: bool = True
+) -> GraphData:
     """The study's political blogs network (nodes.txt and edges.txt).
 
     1490 blogs labelled 0 (liberal) or 1 (conservative) and 19090 directed
@@ -651,14 +668,14 @@ _GENERATE_ROWS = 65_536
 
 
 def make_embeddings(
-    n_samples=10_000,
-    n_features=64,
+    n_samples: int = 10_000,
+    n_features: int = 64,
     *,
-    rank=None,
-    n_topics=256,
-    noise=0.1,
-    random_state=None,
-):
+    rank: int | None = None,
+    n_topics: int = 256,
+    noise: float = 0.1,
+    random_state: RandomStateLike = None,
+) -> NDArray[np.float32]:
     """Generate an embedding table with the structure of a learned one.
 
     Learned embeddings of items (words, products, users) are far from uniform:
@@ -732,7 +749,12 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CHECK_ROWS = 65_536
 
 
-def load_embeddings(path, *, mmap_mode=None, memory_budget=None):
+def load_embeddings(
+    path: PathLike,
+    *,
+    mmap_mode: Literal["r"] | None = None,
+    memory_budget: int | None = None,
+) -> NDArray[np.floating]:
     """Read an embedding table from a ``.npy`` file, safely.
 
     The file is read with ``allow_pickle=False``: a file holding pickled

@@ -7,9 +7,10 @@ compressed image stores the palette plus one small index per pixel.
 
 import time
 import warnings
+from collections.abc import Mapping
 from numbers import Integral
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -18,12 +19,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._typing import ArrayLike, KMeansInit, NDArray, PathLike, RandomStateLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLOUR_MODES = {"RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
-def load_image(source):
+def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
 
     Palette images and other colour modes are converted to RGB; an RGBA image
@@ -118,7 +123,7 @@ def _check_image_array(image, name):
     return np.ascontiguousarray(image)
 
 
-def image_to_pixels(image):
+def image_to_pixels(image: PathLike | ArrayLike) -> NDArray[np.float64]:
     """Flatten an (h, w, 3) image into an (h*w, 3) float64 array of pixels.
 
     Examples
@@ -132,7 +137,9 @@ def image_to_pixels(image):
     return image.reshape(-1, 3).astype(np.float64)
 
 
-def pixels_to_image(labels, centers, shape):
+def pixels_to_image(
+    labels: ArrayLike, centers: ArrayLike, shape: tuple[int, ...]
+) -> NDArray[np.uint8]:
     """Rebuild a uint8 image from per-pixel labels and the cluster centers.
 
     Parameters
@@ -172,7 +179,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_colors : int, default=16
-        Size of the palette (k). At most the number of distinct colours.
+        Size of the palette (k). At most the number of distinct colours of
+        the image: unlike ``KMeansL2``, which warns and repeats centers, the
+        quantizer refuses a palette with repeated colours.
     metric : {"l2", "l1"}, default="l2"
         Squared Euclidean k-means or Manhattan k-medians.
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
@@ -215,6 +224,11 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     --------
     compress : The study's function interface to the same computation.
 
+    Notes
+    -----
+    ``transform`` returns an image, not a table of features, so the quantizer
+    has no ``get_feature_names_out`` and no ``set_output``.
+
     Examples
     --------
     >>> import numpy as np
@@ -236,17 +250,17 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_colors=16,
+        n_colors: int = 16,
         *,
-        metric="l2",
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        verbose=0,
-    ):
+        metric: Literal["l2", "l1"] = "l2",
+        init: KMeansInit = "k-means++",
+        n_init: Literal["auto"] | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.n_colors = n_colors
         self.metric = metric
         self.init = init
@@ -265,7 +279,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         return pixels, image.shape
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: PathLike | ArrayLike, y: object = None) -> Self:
         """Find the palette of the image ``X``.
 
         Parameters
@@ -283,6 +297,12 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         """
         start = time.perf_counter()
         pixels, self.image_shape_ = self._pixels(X, reset=True)
+        n_distinct = _count_colours(pixels)
+        if n_distinct < self.n_colors:
+            raise ValueError(
+                f"n_colors={self.n_colors} is larger than the number of distinct "
+                f"colours of the image ({n_distinct})"
+            )
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
         self.kmeans_ = Estimator(
             self.n_colors,
@@ -302,7 +322,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def transform(self, X):
+    def transform(self, X: PathLike | ArrayLike) -> NDArray[np.uint8]:
         """The image ``X`` drawn with the palette only.
 
         Parameters
@@ -318,7 +338,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         pixels, shape = self._pixels(X, reset=False)
         return self.palette_[self.kmeans_.predict(pixels)].reshape(shape)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(
+        self, X: PathLike | ArrayLike, y: object = None
+    ) -> NDArray[np.uint8]:
         """Fit, then return the training image drawn with the palette.
 
         Parameters
@@ -336,7 +358,19 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         return self.palette_[self.labels_].reshape(self.image_shape_)
 
 
-def plot_reconstructions(original, reconstructions, title="", n_columns=3):
+def _count_colours(pixels):
+    """Distinct rows of validated pixels (whole numbers in [0, 255])."""
+    channels = pixels.astype(np.int64)
+    packed = (channels[:, 0] << 16) | (channels[:, 1] << 8) | channels[:, 2]
+    return np.unique(packed).size
+
+
+def plot_reconstructions(
+    original: NDArray[np.uint8],
+    reconstructions: Mapping[str, ArrayLike],
+    title: str = "",
+    n_columns: int = 3,
+) -> "Figure":
     """A grid figure: the original image, then one reconstruction per k.
 
     Parameters

@@ -18,10 +18,14 @@ nearest-neighbour recall of a reconstructed table.
 
 import math
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
 
 @dataclass
@@ -48,21 +52,21 @@ class MismatchTable:
     n_samples: int
 
     @property
-    def rates(self):
+    def rates(self) -> NDArray[np.float64]:
         """Mismatch rate of each cluster (mismatches / size)."""
         return self.mismatches / self.sizes
 
     @property
-    def n_mismatches(self):
+    def n_mismatches(self) -> int:
         """Total number of mismatched samples."""
         return int(self.mismatches.sum())
 
     @property
-    def overall_rate(self):
+    def overall_rate(self) -> float:
         """Total mismatches over the number of samples."""
         return self.n_mismatches / self.n_samples
 
-    def to_rows(self):
+    def to_rows(self) -> list[dict[str, Any]]:
         """One dict per cluster, for tables."""
         return [
             {
@@ -88,7 +92,9 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def majority_label_mismatch(labels_true, labels_pred):
+def majority_label_mismatch(
+    labels_true: ArrayLike, labels_pred: ArrayLike
+) -> MismatchTable:
     """Per-cluster majority labels and mismatches of a clustering.
 
     Parameters
@@ -136,7 +142,7 @@ def majority_label_mismatch(labels_true, labels_pred):
     )
 
 
-def mismatch_rate(labels_true, labels_pred):
+def mismatch_rate(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     """Overall majority-label mismatch rate of a clustering.
 
     Parameters
@@ -157,7 +163,9 @@ def mismatch_rate(labels_true, labels_pred):
     return majority_label_mismatch(labels_true, labels_pred).overall_rate
 
 
-def majority_label_summary(labels_true, labels_pred, decimals=2):
+def majority_label_summary(
+    labels_true: ArrayLike, labels_pred: ArrayLike, decimals: int = 2
+) -> dict[str, Any]:
     """The mismatch in the shape the study grades (``find_majority_labels``).
 
     Parameters
@@ -194,7 +202,7 @@ def majority_label_summary(labels_true, labels_pred, decimals=2):
     }
 
 
-def label_agreement(labels_true, labels_pred):
+def label_agreement(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict:
     """Mismatch, adjusted Rand index and normalized mutual information.
 
     The majority-label mismatch can only fall when a cluster is split, so it
@@ -254,7 +262,7 @@ def _cluster_volumes_and_inside(adjacency, index):
     return volumes, inside
 
 
-def modularity(adjacency, labels):
+def modularity(adjacency: MatrixLike, labels: ArrayLike) -> float:
     """Newman's modularity of a clustering of an undirected graph.
 
     ``Q = sum_c (e_c / 2m - (vol_c / 2m)^2)`` with ``e_c`` twice the weight of
@@ -288,7 +296,7 @@ def modularity(adjacency, labels):
     return float(np.sum(inside / total - (volumes / total) ** 2))
 
 
-def conductance(adjacency, labels):
+def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]:
     """Conductance of each cluster: cut weight over the smaller volume side.
 
     ``phi(c) = cut(c) / min(vol(c), vol(V) - vol(c))`` (lower is a better
@@ -321,7 +329,7 @@ def conductance(adjacency, labels):
         return np.where(cut == 0, 0.0, cut / smaller)
 
 
-def mismatch_scorer(estimator, X, y):
+def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> float:
     """Minus the overall mismatch rate of a fitted clusterer's training labels.
 
     For ``GridSearchCV(scoring=mismatch_scorer)`` over a graph clusterer such
@@ -386,7 +394,9 @@ def mismatch_scorer(estimator, X, y):
     return -mismatch_rate(y, labels)
 
 
-def all_nodes_split(n_nodes):
+def all_nodes_split(
+    n_nodes: int,
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """A single cross-validation split that trains and tests on every node.
 
     Parameters
@@ -407,7 +417,7 @@ def all_nodes_split(n_nodes):
     return [(nodes, nodes.copy())]
 
 
-def image_mse(original, reconstructed):
+def image_mse(original: ArrayLike, reconstructed: ArrayLike) -> float:
     """Mean squared error per channel value between two images.
 
     Parameters
@@ -432,7 +442,9 @@ def image_mse(original, reconstructed):
     return float(np.mean((a - b) ** 2))
 
 
-def psnr(original, reconstructed, max_value=255.0):
+def psnr(
+    original: ArrayLike, reconstructed: ArrayLike, max_value: float = 255.0
+) -> float:
     """Peak signal-to-noise ratio in decibels: ``10 log10(max^2 / MSE)``.
 
     Returns ``inf`` for identical images.
@@ -447,7 +459,9 @@ def psnr(original, reconstructed, max_value=255.0):
     return math.inf if mse == 0 else 10.0 * math.log10(max_value**2 / mse)
 
 
-def palette_image_size(n_pixels, n_colors, n_channels=3):
+def palette_image_size(
+    n_pixels: int, n_colors: int, n_channels: int = 3
+) -> dict[str, float]:
     """Bytes of a raw 8-bit image and of its palette-plus-indices encoding.
 
     The palette holds ``n_colors`` colours of ``n_channels`` bytes; each pixel
@@ -499,7 +513,9 @@ def _paired_tables(X, X_reconstructed):
     return X, R
 
 
-def row_cosine_similarity(X, X_reconstructed):
+def row_cosine_similarity(
+    X: ArrayLike, X_reconstructed: ArrayLike
+) -> NDArray[np.float64]:
     """Cosine similarity between each row of ``X`` and the same row rebuilt.
 
     A zero row has no direction: its similarity is 1 with a zero row and 0
@@ -528,7 +544,7 @@ def row_cosine_similarity(X, X_reconstructed):
     return cosine
 
 
-def mean_cosine_similarity(X, X_reconstructed):
+def mean_cosine_similarity(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     """Mean over rows of the cosine similarity between a row and its rebuild.
 
     Parameters
@@ -550,7 +566,7 @@ def mean_cosine_similarity(X, X_reconstructed):
     return float(row_cosine_similarity(X, X_reconstructed).mean())
 
 
-def relative_mse(X, X_reconstructed):
+def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     """Squared reconstruction error relative to the table's squared size.
 
     ``sum (X - X_reconstructed)^2 / sum X^2``: 0 for a perfect reconstruction,
@@ -608,14 +624,14 @@ def _top_neighbors(similarity, exclude, n_neighbors):
 
 
 def neighbor_recall(
-    X,
-    X_reconstructed,
-    n_neighbors=10,
+    X: ArrayLike,
+    X_reconstructed: ArrayLike,
+    n_neighbors: int = 10,
     *,
-    metric="cosine",
-    n_queries=None,
-    random_state=None,
-):
+    metric: Literal["cosine", "euclidean"] = "cosine",
+    n_queries: int | None = None,
+    random_state: RandomStateLike = None,
+) -> float:
     """Recall of the nearest neighbours found in a reconstructed table.
 
     Each query is a row of ``X``. Its true neighbours are the ``n_neighbors``

@@ -13,19 +13,25 @@ that can:
 """
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._kmeans import KMeansL1
+from ._typing import ArrayLike, RandomStateLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
-def knee_index(x, y):
+def knee_index(x: ArrayLike, y: ArrayLike) -> int:
     """Index of the knee of a decreasing curve ``y(x)``.
 
     The knee is the interior point where the curve bends most sharply: where
@@ -85,7 +91,7 @@ class ElbowResult:
     best_n_clusters: int
     estimators: list = field(repr=False)
 
-    def to_rows(self):
+    def to_rows(self) -> list[dict[str, Any]]:
         """One dict per k, for tables."""
         return [
             {
@@ -99,7 +105,7 @@ class ElbowResult:
             )
         ]
 
-    def plot(self, ax=None, title=None):
+    def plot(self, ax: "Axes | None" = None, title: str | None = None) -> "Axes":
         """Inertia against k with the chosen k marked; returns the Axes."""
         if ax is None:
             from matplotlib.figure import Figure
@@ -129,7 +135,14 @@ def _timed_fit(estimator, X, sample_weight):
     return estimator, time.perf_counter() - start
 
 
-def elbow(estimator, X, n_clusters, *, sample_weight=None, n_jobs=None):
+def elbow(
+    estimator: BaseEstimator,
+    X: ArrayLike,
+    n_clusters: Iterable[int],
+    *,
+    sample_weight: ArrayLike | None = None,
+    n_jobs: int | None = None,
+) -> ElbowResult:
     """Fit ``estimator`` for every k in ``n_clusters`` and find the knee.
 
     Parameters
@@ -181,7 +194,9 @@ def _final_step(estimator, X):
     return estimator, X
 
 
-def silhouette_scorer(*, sample_size=2000, random_state=0):
+def silhouette_scorer(
+    *, sample_size: int | None = 2000, random_state: RandomStateLike = 0
+) -> Callable[..., float]:
     """A scorer that rates a fitted clusterer by its silhouette on ``X``.
 
     The silhouette (Rousseeuw, 1987) compares each point's mean distance to

@@ -8,11 +8,14 @@ estimators' (``KMeansL1``, ``KMeansL2``, ``metric="l1"`` or ``"l2"``).
 """
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
 from ._kmeans import KMeansL1, KMeansL2
+from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
 from .image import ImageQuantizer
 from .metrics import mean_cosine_similarity, neighbor_recall, relative_mse
@@ -23,7 +26,9 @@ def _one_based_result(estimator, pixels):
     return estimator.labels_.reshape(-1, 1) + 1, estimator.cluster_centers_
 
 
-def kmeans_l2(pixels, n_clusters, **params):
+def kmeans_l2(
+    pixels: ArrayLike, n_clusters: int, **params: Any
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Cluster the rows of ``pixels`` with ``KMeansL2``, homework style.
 
     Parameters
@@ -53,7 +58,9 @@ def kmeans_l2(pixels, n_clusters, **params):
     return _one_based_result(KMeansL2(n_clusters, **params), pixels)
 
 
-def kmeans_l1(pixels, n_clusters, **params):
+def kmeans_l1(
+    pixels: ArrayLike, n_clusters: int, **params: Any
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Cluster the rows of ``pixels`` with ``KMeansL1``, homework style.
 
     Parameters
@@ -83,7 +90,14 @@ def kmeans_l1(pixels, n_clusters, **params):
     return _one_based_result(KMeansL1(n_clusters, **params), pixels)
 
 
-def compress(pixels, num_clusters, norm_distance=2, *, n_init=1, random_state=None):
+def compress(
+    pixels: ArrayLike,
+    num_clusters: int,
+    norm_distance: Literal[1, 2] = 2,
+    *,
+    n_init: int = 1,
+    random_state: RandomStateLike = None,
+) -> dict[str, Any]:
     """The study's interface: cluster pixels and rebuild the image.
 
     Parameters
@@ -174,18 +188,18 @@ def _unit_rows(X, name):
 
 
 def compress_embeddings(
-    X,
-    ks,
+    X: NDArray[np.floating],
+    ks: Iterable[int],
     *,
-    n_subvectors=1,
-    n_init=10,
-    normalize=True,
-    batch_size=None,
-    recall_queries=2000,
-    random_state=0,
-    name="table",
-    log=print,
-):
+    n_subvectors: int = 1,
+    n_init: int = 10,
+    normalize: bool = True,
+    batch_size: int | None = None,
+    recall_queries: int = 2000,
+    random_state: int = 0,
+    name: str = "table",
+    log: Callable[[str], object] = print,
+) -> EmbeddingCompression:
     """The study's interface: one ``VectorQuantizer`` per k, with its figures.
 
     Parameters
@@ -217,6 +231,14 @@ def compress_embeddings(
         Rows with k, code type, memory before and after (MB), the ratios, mean
         cosine similarity, relative squared error, recall@10, iterations and
         seconds; and the fitted quantizers with their codes.
+
+    Raises
+    ------
+    ValueError
+        For a k larger than the number of rows, and with ``normalize`` for a
+        row of zero length, naming the table and the row. A study's figures
+        would be misleading there, where ``VectorQuantizer`` itself only
+        warns (duplicate centroids; zero rows left zero).
 
     Examples
     --------

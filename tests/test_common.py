@@ -4,53 +4,24 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
 
-# Two checks fit the default n_clusters=8 on data with only 4 distinct points.
-# skclust refuses that on purpose (scikit-learn's KMeans would return duplicate
-# centers or empty clusters), so with the default parameters these checks are
-# expected to fail with our ValueError; the same checks pass below with a
-# number of clusters the data can support.
-_TOO_FEW_DISTINCT_POINTS = {
-    "check_sample_weights_shape": "8 clusters asked of 4 distinct points",
-    "check_sample_weights_not_overwritten": "8 clusters asked of 4 distinct points",
-}
 
-
-# check_clustering fits a 50 x 2 feature matrix without going through the
-# pairwise tag. With affinity="precomputed" the estimator reads X as an
-# adjacency matrix and refuses a non-square one, as check_nonsquare_error
-# requires; the same check passes below with the feature affinities.
-_FEATURES_GIVEN_AS_A_GRAPH = {
-    "check_clustering": "a 50 x 2 feature matrix is not a square adjacency matrix",
-}
-
-# check_estimators_dtypes fits integer data made by truncating 3 * uniform
-# values, which holds all-zero rows. With normalize=True VectorQuantizer
-# refuses rows of zero length on purpose (they have no direction); the same
-# check passes with normalize=False below.
-_ZERO_ROWS = {
-    "check_estimators_dtypes": "all-zero rows refused by normalize=True",
-}
-
-
-def _expected_failures(estimator):
-    if isinstance(estimator, SpectralGraphClusterer):
-        return _FEATURES_GIVEN_AS_A_GRAPH if estimator.affinity == "precomputed" else {}
-    if isinstance(estimator, VectorQuantizer):
-        return _ZERO_ROWS if estimator.normalize else {}
-    return _TOO_FEW_DISTINCT_POINTS if estimator.n_clusters > 4 else {}
-
-
-# VectorQuantizer's default of 256 centroids exceeds the rows of every data
-# set of the common checks (it is refused as k > n_samples), so it is checked
-# with 3 centroids: in memory (KMeansL2), through the block kernels in blocks
-# of 7 rows, and without normalization with a seed search.
+# Every estimator with its default parameters, then configurations that take
+# other paths: fewer clusters than the checks' data have distinct points,
+# the feature affinities and the precomputed graph, VectorQuantizer through
+# the block kernels in blocks of 7 rows and without normalization with a
+# seed search. With the default parameters the checks fit 8 clusters (256
+# for VectorQuantizer) on data with fewer distinct points (ConvergenceWarning,
+# duplicate centers), SpectralGraphClusterer reads their feature tables with
+# the rbf affinity, and VectorQuantizer keeps their all-zero rows zero.
 @parametrize_with_checks(
     [
         KMeansL2(),
         KMeansL1(),
+        SpectralGraphClusterer(),
+        VectorQuantizer(),
         KMeansL2(n_clusters=3),
         KMeansL1(n_clusters=3),
-        SpectralGraphClusterer(),
+        SpectralGraphClusterer(affinity="precomputed"),
         # 5 neighbours: with 10, the 10-sample checks give a complete graph,
         # whose nodes are all twins and cannot be split (refused on purpose).
         SpectralGraphClusterer(affinity="nearest_neighbors", n_neighbors=5),
@@ -59,7 +30,15 @@ def _expected_failures(estimator):
         VectorQuantizer(n_clusters=3, batch_size=7),
         VectorQuantizer(n_clusters=3, normalize=False, n_init=2),
     ],
-    expected_failed_checks=_expected_failures,
+    expected_failed_checks=lambda estimator: (
+        # check_clustering fits a 50 x 2 feature matrix without going through
+        # the pairwise tag; with affinity="precomputed" the estimator reads X
+        # as an adjacency matrix and must refuse a non-square one, as
+        # check_nonsquare_error requires. The default ("auto") passes it.
+        {"check_clustering": "a 50 x 2 feature matrix is not a square graph"}
+        if getattr(estimator, "affinity", None) == "precomputed"
+        else {}
+    ),
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

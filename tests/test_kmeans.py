@@ -10,7 +10,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances, manhattan_distances
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -351,7 +353,6 @@ def test_sample_weight_equals_repeated_rows(Estimator):
         (np.empty((0, 2)), {}, "0 sample"),
         ([[0.0, 1.0]], {}, "1 sample"),
         ([[0.0], [1.0], [2.0]], {"n_clusters": 4}, "n_clusters=4 is larger"),
-        ([[0.0], [0.0], [1.0], [1.0]], {"n_clusters": 3}, r"distinct points.*\(2\)"),
         ([["a", "b"], ["c", "d"]], {}, "could not convert string to float"),
         ([[0.0], [1.0], [2.0]], {"init": [[0.0]]}, r"shape of the initial centers"),
     ],
@@ -360,6 +361,27 @@ def test_bad_input_raises_a_clear_error(Estimator, X, kwargs, message):
     params = {"n_clusters": 2, "n_init": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         Estimator(**params).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fewer_distinct_points_than_clusters_warns_and_repeats_centers(Estimator):
+    # Three distinct points, one of them with weight zero, and four clusters:
+    # as scikit-learn's KMeans, a ConvergenceWarning and duplicate centers.
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 1.0], [5.0, 1.0], [9.0, 9.0]])
+    weights = np.array([1.0, 2.0, 1.0, 1.0, 0.0])
+    with pytest.warns(ConvergenceWarning, match=r"distinct points .*\(2\).*\(4\)"):
+        km = Estimator(4, random_state=0).fit(X, sample_weight=weights)
+    centers = km.cluster_centers_
+    assert centers.shape == (4, 2)
+    assert {tuple(c) for c in centers.tolist()} == {(0.0, 0.0), (5.0, 1.0)}
+    np.testing.assert_array_equal(centers[km.labels_][:4], X[:4])
+    # The weightless point goes to its nearest center, as predict says.
+    assert km.labels_[4] == km.predict(X[4:])[0]
+    assert km.inertia_ == 0.0
+    assert km.score(X[:4]) == 0.0
+    with pytest.warns(ConvergenceWarning):
+        reference = KMeans(4, n_init=1, random_state=0).fit(X, sample_weight=weights)
+    assert reference.inertia_ == pytest.approx(0.0, abs=1e-12)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -390,6 +412,28 @@ def test_invalid_parameter_names_the_parameter():
 
 
 # --- API: attributes, pipelines, search, persistence -------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pandas_output_in_a_pipeline_and_a_column_transformer(Estimator):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(_blobs(21)[:60], columns=["x", "y", "z"])
+    prefix = Estimator.__name__.lower()
+    pipeline = make_pipeline(StandardScaler(), Estimator(3, random_state=0))
+    out = pipeline.set_output(transform="pandas").fit_transform(X)
+    assert list(out.columns) == [f"{prefix}{i}" for i in range(3)]
+    assert_allclose(out.to_numpy(), pipeline.transform(X).to_numpy())
+    # The columns are the distances to the centers, in order.
+    km = pipeline[-1]
+    scaled = pipeline[0].transform(X).to_numpy()
+    distances = euclidean_distances if Estimator is KMeansL2 else manhattan_distances
+    assert_allclose(out.to_numpy(), distances(scaled, km.cluster_centers_))
+    columns = ColumnTransformer(
+        [("km", Estimator(2, random_state=0), ["x", "y"]), ("z", "passthrough", ["z"])]
+    ).set_output(transform="pandas")
+    out = columns.fit_transform(X)
+    assert list(out.columns) == [f"km__{prefix}0", f"km__{prefix}1", "z__z"]
+    assert_array_equal(out["z__z"], X["z"])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -250,14 +250,35 @@ def test_feature_affinities_find_blobs(affinity, params):
 
 
 def test_pairwise_tag_follows_the_affinity():
-    assert get_tags(SpectralGraphClusterer()).input_tags.pairwise
+    assert get_tags(SpectralGraphClusterer(affinity="precomputed")).input_tags.pairwise
     assert not get_tags(SpectralGraphClusterer(affinity="rbf")).input_tags.pairwise
+    # "auto" takes features as well as graphs.
+    assert not get_tags(SpectralGraphClusterer()).input_tags.pairwise
+
+
+def test_auto_affinity_reads_graphs_and_features():
+    A, _ = _planted_partition([12, 10], 0.8, 0.05, seed=3)
+    X, y = make_blobs(60, centers=3, cluster_std=0.5, random_state=0)
+    for graph in (A, sparse.csr_array(A), A.tolist()):
+        auto = SpectralGraphClusterer(2, random_state=0).fit(graph)
+        given = SpectralGraphClusterer(2, affinity="precomputed", random_state=0)
+        assert auto.affinity_ == "precomputed"
+        np.testing.assert_array_equal(auto.labels_, given.fit(graph).labels_)
+    auto = SpectralGraphClusterer(3, random_state=0).fit(X)
+    rbf = SpectralGraphClusterer(3, affinity="rbf", random_state=0).fit(X)
+    assert auto.affinity_ == "rbf"
+    np.testing.assert_array_equal(auto.labels_, rbf.labels_)
+    assert adjusted_rand_score(y, auto.labels_) == 1.0
+    sparse_features = SpectralGraphClusterer(3, random_state=0)
+    sparse_features.fit(sparse.csr_array(X))
+    assert sparse_features.affinity_ == "rbf"
+    np.testing.assert_array_equal(sparse_features.labels_, rbf.labels_)
 
 
 def test_bad_input_messages():
     A, _ = _planted_partition([5, 5], 0.9, 0.1, seed=0)
     with pytest.raises(ValueError, match="square adjacency"):
-        SpectralGraphClusterer().fit(A[:, :7])
+        SpectralGraphClusterer(affinity="precomputed").fit(A[:, :7])
     with pytest.raises(ValueError, match="Negative values"):
         SpectralGraphClusterer().fit(-A)
     asymmetric = A.copy()

@@ -10,6 +10,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import normalize as sklearn_normalize
 
 from conftest import study_file
 from skclust import KMeansL2, MemoryUsage, VectorQuantizer
@@ -211,26 +213,63 @@ def test_study_cosine_at_least_scikit_learn():
 # --- normalization, zero rows, bad input ------------------------------------
 
 
-def test_zero_rows_are_refused_when_normalizing():
-    X = make_embeddings(200, 8, random_state=0)
-    X[17] = 0.0
+def test_zero_rows_stay_zero_when_normalizing_with_a_warning():
+    # As sklearn.preprocessing.normalize: a zero row stays zero, so the fit
+    # on the raw table equals the unnormalized fit on the normalized table.
+    X = make_embeddings(200, 8, random_state=0).astype(np.float64)
+    X[[17, 40]] = 0.0
+    norms = np.linalg.norm(X, axis=1)
+    unit = X / np.where(norms > 0, norms, 1.0)[:, None]
+    # Equal up to rounding; the fits need the same bits (the order of the
+    # distinct rows, hence the seeding, depends on them).
+    assert_allclose(unit, sklearn_normalize(X), rtol=1e-15, atol=0)
+    reference = VectorQuantizer(4, normalize=False, random_state=0).fit(unit)
     for batch_size in (None, 50):
-        with pytest.raises(ValueError, match="row 17 has zero length"):
-            VectorQuantizer(4, batch_size=batch_size).fit(X)
-    vq = VectorQuantizer(4, normalize=False, random_state=0).fit(X)
-    assert np.isfinite(vq.codebook_).all()
-    assert np.isfinite(vq.score(X))
+        with pytest.warns(UserWarning, match="2 of the 200 rows have zero length"):
+            vq = VectorQuantizer(4, batch_size=batch_size, random_state=0).fit(X)
+        assert np.isfinite(vq.codebook_).all()
+        assert np.isfinite(vq.score(X))
+        if batch_size is None:
+            assert_allclose(vq.codebook_, reference.codebook_, rtol=1e-6, atol=1e-6)
+            assert_array_equal(vq.transform(X), reference.transform(unit))
+    with pytest.warns(UserWarning, match="2 of the 100 rows have zero length"):
+        VectorQuantizer(4, random_state=0).partial_fit(X[:100])
     fitted = VectorQuantizer(4, random_state=0).fit(X[:17])
-    with pytest.raises(ValueError, match="row 17 has zero length"):
-        fitted.transform(X)
+    assert fitted.transform(X).shape == (200, 1)
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_more_centroids_than_rows_repeat_centroids_with_a_warning(batch_size):
+    # The default 256 centroids on 30 rows: every row gets a centroid of its
+    # own (exact reconstruction), the rest repeat them, as KMeans does.
+    X = make_embeddings(30, 8, random_state=1)
+    with pytest.warns(ConvergenceWarning, match="repeat"):
+        vq = VectorQuantizer(batch_size=batch_size, random_state=0).fit(X)
+    assert vq.codebook_.shape == (1, 256, 8)
+    assert np.unique(vq.codebook_[0], axis=0).shape[0] == 30
+    rebuilt = vq.inverse_transform(vq.transform(X))
+    assert_allclose(rebuilt, sklearn_normalize(X), atol=1e-6)
+    assert vq.score(X) == pytest.approx(1.0)
+
+
+def test_codes_as_pandas_columns():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(make_embeddings(200, 8, random_state=3))
+    X.columns = [f"e{i}" for i in range(8)]
+    vq = VectorQuantizer(4, n_subvectors=2, random_state=0).set_output(
+        transform="pandas"
+    )
+    codes = vq.fit(X).transform(X)
+    assert list(codes.columns) == ["vectorquantizer0", "vectorquantizer1"]
+    assert_array_equal(
+        codes.to_numpy(), vq.set_output(transform="default").transform(X)
+    )
 
 
 def test_bad_parameters_and_codes():
     X = make_embeddings(100, 8, random_state=0)
     with pytest.raises(ValueError, match="must divide"):
         VectorQuantizer(4, n_subvectors=3).fit(X)
-    with pytest.raises(ValueError, match="larger than the number of rows"):
-        VectorQuantizer(101).fit(X)
     with pytest.raises(ValueError, match="n_features=1"):
         VectorQuantizer(2).fit(X[:, :1])
     vq = VectorQuantizer(4, n_subvectors=2, random_state=0).fit(X)

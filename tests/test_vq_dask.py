@@ -78,7 +78,7 @@ def test_bad_rows_fail_on_the_cluster(client, table):
     with pytest.raises(ValueError, match="row 7777 holds NaN or infinity"):
         VectorQuantizer(8).fit(da.from_array(bad, chunks=(2000, 16)))
     bad[7777] = 0.0
-    with pytest.raises(ValueError, match="row 7777 has zero length"):
-        VectorQuantizer(8).fit(da.from_array(bad, chunks=(2000, 16)))
+    with pytest.warns(UserWarning, match=r"1 of the \d+ rows have zero length"):
+        VectorQuantizer(8, max_iter=2).fit(da.from_array(bad, chunks=(2000, 16)))
     with pytest.raises(TypeError, match="partial_fit"):
         VectorQuantizer(8).partial_fit(da.from_array(table, chunks=(2000, 16)))

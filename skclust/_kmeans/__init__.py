@@ -31,6 +31,7 @@ from ._sources import (
     is_dask_array,
     normalize_rows,
     validate_lazy_table,
+    warn_zero_rows,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "sum_over_sub_blocks",
     "table_stats",
     "validate_lazy_table",
+    "warn_zero_rows",
 ]

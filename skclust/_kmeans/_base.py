@@ -3,16 +3,23 @@
 import warnings
 from abc import ABCMeta
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from .._threads import blas_threads
+from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
 from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
@@ -33,8 +40,18 @@ RUN_CONSTRAINTS = {
 }
 
 
-class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseKMeans(
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
+):
     """Fit, predict, transform and score for k-means in any metric.
+
+    The output features of ``transform`` are the distances to the centers,
+    named by ``get_feature_names_out`` after the class (``kmeansl20``,
+    ``kmeansl21``, ...), as scikit-learn names ``KMeans``'s.
 
     Subclasses set ``_metric``, a metric of ``skclust._kmeans._metrics``
     (distance, cost and center update). Every fit goes through the Lloyd
@@ -52,17 +69,17 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
 
     def __init__(
         self,
-        n_clusters=8,
+        n_clusters: int = 8,
         *,
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        verbose=0,
-        batch_size=None,
-    ):
+        init: KMeansInit = "k-means++",
+        n_init: Literal["auto"] | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+        batch_size: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -74,7 +91,9 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMe
         self.batch_size = batch_size
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Compute the clustering.
 
         Identical rows are merged into one weighted point before fitting, which
@@ -105,16 +124,21 @@ n_features)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"samples ({X.shape[0]})."
+            )
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
+        if not positive.any():
+            # scikit-learn's own check of this came in after 1.6.0.
+            raise ValueError("sample_weight must hold at least one non-zero value.")
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
         if points.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of "
-                f"distinct points with positive weight ({points.shape[0]})."
-            )
+            return self._fit_every_point_a_center(distinct, positive)
         n_init = self._effective_n_init()
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
@@ -138,11 +162,10 @@ n_features)
         # the threaded assignment step, so threads are not oversubscribed.
         n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
         n_threads = max(1, cpu_count() // n_parallel)
-        # Held by the calling thread, so that the BLAS limits the runs set in
-        # worker threads are restored here, once, when all have ended (with
-        # OpenBLAS a restore made from a worker thread did not always reach
-        # the caller).
-        with blas_threads(None):
+        # Only the main thread sets BLAS limits (see skclust._threads): runs in
+        # worker threads share the CPUs already and run BLAS on one thread
+        # each, under this limit; runs in worker processes set their own.
+        with blas_threads(1 if n_parallel > 1 else None):
             runs = Parallel(n_jobs=self.n_jobs)(
                 delayed(_single_run)(
                     points,
@@ -210,6 +233,35 @@ n_features)
         self.n_iter_ = fitted.n_iter
         return self
 
+    def _fit_every_point_a_center(self, distinct, positive):
+        """The fit when fewer distinct points than clusters have weight.
+
+        As scikit-learn's ``KMeans`` ends up doing there, every distinct point
+        becomes a center and the remaining centers repeat them, with a
+        ``ConvergenceWarning``; the inertia is zero.
+        """
+        points = distinct.points[positive]
+        warnings.warn(
+            f"Number of distinct points with positive weight ({points.shape[0]}) "
+            f"found smaller than n_clusters ({self.n_clusters}): "
+            f"{type(self).__name__} returns duplicate centers.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        centers = points[np.arange(self.n_clusters) % points.shape[0]]
+        labels = np.empty(distinct.points.shape[0], dtype=np.intp)
+        labels[positive] = np.arange(points.shape[0])
+        if not positive.all():
+            labels[~positive], _ = nearest_center(
+                distinct.points[~positive], centers, self._metric
+            )
+        self.cluster_centers_ = centers
+        self.labels_ = labels[distinct.inverse]
+        self.inertia_ = 0.0
+        # One assignment step, which leaves every point on its own center.
+        self.n_iter_ = 1
+        return self
+
     def _effective_n_init(self):
         explicit = not isinstance(self.init, str)
         if self.n_init == "auto":
@@ -255,7 +307,7 @@ n_features)
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, reset=False)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Index of the nearest cluster center for each sample.
 
         Parameters
@@ -281,7 +333,7 @@ n_features)
         labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
         return labels
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """Distance from each sample to each cluster center, in this metric.
 
         Parameters
@@ -298,7 +350,9 @@ n_features)
         X = self._check_test_data(X)
         return self._metric.pairwise(X, self.cluster_centers_)
 
-    def fit_transform(self, X, y=None, sample_weight=None):
+    def fit_transform(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
         """Fit, then return the distances of the training samples to the centers.
 
         Parameters
@@ -316,7 +370,14 @@ n_features)
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
-    def score(self, X, y=None, sample_weight=None):
+    @property
+    def _n_features_out(self):
+        """Number of output features of ``transform``: one per center."""
+        return self.cluster_centers_.shape[0]
+
+    def score(
+        self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Opposite of the inertia of ``X`` on the fitted centers.
 
         Parameters

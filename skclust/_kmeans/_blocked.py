@@ -57,11 +57,13 @@ def sum_over_sub_blocks(block, offset, rows, prep, pool, work):
 @dataclass
 class TableStats:
     """Row count, mean and sum of squared deviations per column (Chan et
-    al.), and optionally each column's range and integrality."""
+    al.), the number of all-zero rows, and optionally each column's range and
+    integrality."""
 
     count: int
     mean: np.ndarray
     m2: np.ndarray
+    zero_rows: int = 0
     low: np.ndarray | None = None
     high: np.ndarray | None = None
     integral: np.ndarray | None = None
@@ -77,12 +79,14 @@ class TableStats:
         delta = other.mean - self.mean
         mean = self.mean + delta * (other.count / count)
         m2 = self.m2 + other.m2 + delta**2 * (self.count * other.count / count)
+        zero_rows = self.zero_rows + other.zero_rows
         if self.low is None:
-            return TableStats(count, mean, m2)
+            return TableStats(count, mean, m2, zero_rows)
         return TableStats(
             count,
             mean,
             m2,
+            zero_rows,
             np.minimum(self.low, other.low),
             np.maximum(self.high, other.high),
             self.integral & other.integral,
@@ -95,7 +99,9 @@ def _stats_kernel(block, offset, ranges, prep, pool):
 
     def work(rows, start):
         mean = rows.mean(axis=0)
-        stats = TableStats(rows.shape[0], mean, ((rows - mean) ** 2).sum(axis=0))
+        zero_rows = rows.shape[0] - int(np.count_nonzero(rows.any(axis=1)))
+        deviations = ((rows - mean) ** 2).sum(axis=0)
+        stats = TableStats(rows.shape[0], mean, deviations, zero_rows)
         if ranges:
             stats.low, stats.high = rows.min(axis=0), rows.max(axis=0)
             stats.integral = (rows == np.rint(rows)).all(axis=0)

@@ -20,9 +20,11 @@ for empty clusters), ``move(run, index, target)`` (relocate rows),
 functions here validates its input.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._dedup import merge_duplicate_rows
 
@@ -291,14 +293,23 @@ def seeding_sample(source, n_clusters, random_state):
 
 
 def seed_from_sample(sample, n_clusters, init, metric, random_state):
-    """k-means++ or random initial centers from a sample's distinct rows."""
+    """k-means++ or random initial centers from a sample's distinct rows.
+
+    With fewer distinct rows than ``n_clusters``, every distinct row is seeded
+    and the centers repeat them, with a ``ConvergenceWarning``, as the
+    in-memory fit (and scikit-learn's ``KMeans``) does.
+    """
     distinct = merge_duplicate_rows(sample, np.ones(sample.shape[0]))
-    if distinct.points.shape[0] < n_clusters:
-        raise ValueError(
+    n_seeded = min(n_clusters, distinct.points.shape[0])
+    if n_seeded < n_clusters:
+        warnings.warn(
             f"n_clusters={n_clusters} is larger than the number of distinct rows "
-            f"({distinct.points.shape[0]}) among the {sample.shape[0]} rows sampled "
-            "for the initialization"
+            f"({n_seeded}) among the {sample.shape[0]} rows sampled for the "
+            "initialization: the centers repeat",
+            ConvergenceWarning,
+            stacklevel=2,
         )
-    return seed_points(
-        distinct.points, distinct.weights, n_clusters, init, metric, random_state
+    centers = seed_points(
+        distinct.points, distinct.weights, n_seeded, init, metric, random_state
     )
+    return centers[np.arange(n_clusters) % n_seeded]

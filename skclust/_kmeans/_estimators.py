@@ -11,7 +11,11 @@ _SHARED_PARAMETERS = """
     Parameters
     ----------
     n_clusters : int, default=8
-        Number of clusters. At most the number of distinct training points.
+        Number of clusters, at most the number of training samples. When the
+        training data hold fewer distinct points (with positive weight) than
+        ``n_clusters``, every distinct point becomes a center, the other
+        centers repeat them (duplicate centers), the inertia is zero and a
+        ``ConvergenceWarning`` says so, as scikit-learn's ``KMeans`` does.
     init : {{"k-means++", "random"}}, callable or array-like of shape \
 (n_clusters, n_features), default="k-means++"
         How to choose the initial centers.
@@ -41,8 +45,12 @@ _SHARED_PARAMETERS = """
     n_jobs : int, default=None
         Number of runs executed in parallel through joblib. ``None`` means 1
         unless in a ``joblib.parallel_config`` context, whose backend (loky,
-        threading, dask, ...) is used. Inside parallel workers BLAS is limited
-        to its share of the CPUs, so that threads are not oversubscribed.
+        threading, dask, ...) is used. Parallel runs share the CPUs, so that
+        threads are not oversubscribed: runs in worker threads use BLAS on
+        one thread each, a limit the main thread sets around them (worker
+        threads never change BLAS limits); runs in worker processes limit
+        BLAS to their share. Fits started from threads other than the main
+        thread leave BLAS limits as they are.
     verbose : int, default=0
         Print the inertia at each iteration, convergence and any relocation of
         empty clusters.

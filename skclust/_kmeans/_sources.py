@@ -19,6 +19,7 @@ parameters; the estimators do.
 import mmap
 import operator
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class RowPrep:
     """How raw rows become the rows that are clustered.
 
     Rows are checked for NaN and infinity, scaled to unit length when
-    ``normalize`` (rows of zero length are refused), and shifted by ``-origin``
+    ``normalize`` (rows of zero length stay zero), and shifted by ``-origin``
     when given. ``float32`` casts the result for the matrix products of vector
     quantization; k-means keeps float64 rows.
     """
@@ -88,19 +89,16 @@ class RowPrep:
             row = offset + int(np.argmin(finite))
             raise ValueError(f"row {row} holds NaN or infinity")
         if self.normalize:
-            rows = normalize_rows(rows, offset)
+            rows = normalize_rows(rows)
         if self.origin is not None:
             rows -= self.origin
         return rows.astype(np.float32) if float32 else rows
 
 
-def normalize_rows(X, offset=0):
+def normalize_rows(X):
     """Rows of ``X`` (float64) scaled to unit Euclidean length, in place.
 
-    Raises
-    ------
-    ValueError
-        When a row has zero length; the message gives its index plus ``offset``.
+    Rows of zero length stay zero.
     """
     norms = np.linalg.norm(X, axis=1)
     huge = np.isinf(norms)
@@ -108,14 +106,25 @@ def normalize_rows(X, offset=0):
         # Squares beyond the float64 range: scale by the largest entry first.
         largest = np.abs(X[huge]).max(axis=1, keepdims=True)
         norms[huge] = largest[:, 0] * np.linalg.norm(X[huge] / largest, axis=1)
-    if not norms.all():
-        row = offset + int(np.argmin(norms))
-        raise ValueError(
-            f"row {row} has zero length: normalize=True cannot give it a "
-            "direction (drop such rows, or use normalize=False)"
-        )
+    # A zero row has no direction and stays zero, as
+    # sklearn.preprocessing.normalize leaves it; fits warn about such rows.
+    norms[norms == 0] = 1.0
     X /= norms[:, None]
     return X
+
+
+def warn_zero_rows(n_zero, n_rows, stacklevel):
+    """Warn that ``n_zero`` of ``n_rows`` rows have no direction, if any.
+
+    ``stacklevel`` counts from the caller, as ``warnings.warn``'s does.
+    """
+    if n_zero:
+        warnings.warn(
+            f"{n_zero} of the {n_rows} rows have zero length: normalize=True "
+            "leaves them zero, as sklearn.preprocessing.normalize does",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 # --- Adding per-block results ------------------------------------------------

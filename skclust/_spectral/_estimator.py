@@ -7,9 +7,10 @@ and keeps the fitted state; :func:`sweep_n_clusters` fits many k from one
 eigendecomposition.
 """
 
+from collections.abc import Iterable
 from functools import partial
 from numbers import Integral, Real
-from typing import ClassVar, NamedTuple
+from typing import ClassVar, Literal, NamedTuple, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, clone
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_non_negative, validate_data
 
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._typing import MatrixLike, RandomStateLike
 from ._components import _allocate_clusters, _merge_components
 from ._divisive import _bisect_subgraph, _Division
 from ._graph import (
@@ -74,7 +76,15 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         summed over components; never more than the nodes). "auto" counts
         the communities of each component with the Bethe Hessian (at least
         one per component); ``n_clusters_`` holds the result.
-    affinity : {"precomputed", "rbf", "nearest_neighbors"}, default="precomputed"
+    affinity : {"auto", "precomputed", "rbf", "nearest_neighbors"}, \
+default="auto"
+        - "auto": "precomputed" when ``X`` is square (an adjacency matrix,
+          sparse or dense), else "rbf" (the default of scikit-learn's
+          ``SpectralClustering``), so that a graph and a table of features
+          both work with the default parameters. Give "precomputed" to
+          cross-validate on a graph with a split that leaves nodes out (the
+          ``pairwise`` tag makes scikit-learn slice it on both axes), and a
+          feature affinity for a table with as many features as samples.
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
           symmetric, non-negative, any finite scale); its diagonal is
           ignored.
@@ -167,6 +177,8 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         training nodes.
     n_features_in_ : int
         Number of columns of ``X`` (the number of nodes when precomputed).
+    affinity_ : str
+        The affinity used: ``affinity``, with "auto" resolved.
 
     See Also
     --------
@@ -246,7 +258,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "affinity": [StrOptions({"precomputed", "rbf", "nearest_neighbors"})],
+        "affinity": [StrOptions({"auto", "precomputed", "rbf", "nearest_neighbors"})],
         "laplacian": [StrOptions({"regularized", "normalized"})],
         "regularization": [
             StrOptions({"mean_degree"}),
@@ -269,21 +281,21 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_clusters=2,
+        n_clusters: int | Literal["auto"] = 2,
         *,
-        affinity="precomputed",
-        laplacian="regularized",
-        regularization="mean_degree",
-        row_scaling="auto",
-        strategy="kmeans",
-        n_components=None,
-        eigen_solver="auto",
-        n_init="auto",
-        gamma=1.0,
-        n_neighbors=10,
-        random_state=None,
-        n_jobs=None,
-    ):
+        affinity: Literal["auto", "precomputed", "rbf", "nearest_neighbors"] = "auto",
+        laplacian: Literal["regularized", "normalized"] = "regularized",
+        regularization: Literal["mean_degree"] | float = "mean_degree",
+        row_scaling: Literal["auto", "score", "unit", "none"] = "auto",
+        strategy: Literal["divisive", "kmeans"] = "kmeans",
+        n_components: int | Literal["eigengap"] | None = None,
+        eigen_solver: Literal["auto", "arpack", "dense"] = "auto",
+        n_init: Literal["auto"] | int = "auto",
+        gamma: float = 1.0,
+        n_neighbors: int = 10,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.laplacian = laplacian
@@ -301,22 +313,23 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         precomputed = self.affinity == "precomputed"
-        # GridSearchCV slices a precomputed adjacency on both axes.
+        # GridSearchCV slices a precomputed adjacency on both axes. "auto"
+        # takes features too, so it does not declare square input.
         tags.input_tags.pairwise = precomputed
         tags.input_tags.positive_only = precomputed
         tags.input_tags.sparse = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: MatrixLike, y: object = None) -> Self:
         """Cluster the nodes of a graph (or the points of ``X``).
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_nodes, n_nodes) or \
 (n_samples, n_features)
-            The adjacency matrix when ``affinity="precomputed"``, else
-            features.
+            The adjacency matrix when ``affinity="precomputed"`` (or "auto"
+            and ``X`` is square), else features.
         y : Ignored
             Not used, present for API consistency.
 
@@ -329,7 +342,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
 
     def _prepare(self, X):
         """The validated graph and what every k shares: components and twins."""
-        if self.affinity == "precomputed":
+        if self._resolved_affinity(X) == "precomputed":
             X = validate_data(
                 self,
                 X,
@@ -348,7 +361,7 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
-            if self.affinity == "rbf":
+            if self._resolved_affinity(X) == "rbf":
                 adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
             else:
                 knn = kneighbors_graph(X, self.n_neighbors, include_self=True)
@@ -364,9 +377,23 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
             getattr(self, "feature_names_in_", None),
         )
 
+    def _resolved_affinity(self, X):
+        """``affinity``, with "auto" read off the shape of ``X``."""
+        if self.affinity != "auto":
+            return self.affinity
+        shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        return "precomputed" if len(shape) == 2 and shape[0] == shape[1] else "rbf"
+
     def _fit_graph(self, graph):
         """Fit from a graph of :func:`_prepare_graph`; the sweep's entry point."""
         self._validate_params()
+        # Features give an n x n graph from n rows of d columns; a square X
+        # is what "auto" reads as the adjacency matrix itself.
+        n_nodes = graph.adjacency.shape[0]
+        self.affinity_ = self.affinity
+        if self.affinity == "auto":
+            square = graph.n_features_in == n_nodes
+            self.affinity_ = "precomputed" if square else "rbf"
         if isinstance(self.n_clusters, (bool, np.bool_)):
             # bool is an Integral to Python; scikit-learn refuses it as a count.
             raise ValueError(
@@ -377,7 +404,6 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
         if graph.feature_names_in is not None:
             self.feature_names_in_ = graph.feature_names_in
         self.input_row_sums_ = graph.row_sums
-        n_nodes = graph.adjacency.shape[0]
         if isinstance(self.n_components, Integral) and self.n_components > n_nodes:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of "
@@ -646,7 +672,9 @@ def max_n_clusters(adjacency):
     return int(SpectralGraphClusterer()._prepare(adjacency).capacities.sum())
 
 
-def sweep_n_clusters(estimator, X, n_clusters):
+def sweep_n_clusters(
+    estimator: SpectralGraphClusterer, X: MatrixLike, n_clusters: Iterable[int]
+) -> list[SpectralGraphClusterer]:
     """Fit a :class:`SpectralGraphClusterer` for several k, sharing the graph.
 
     The input is validated, and its connected components and twin classes

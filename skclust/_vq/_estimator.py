@@ -14,8 +14,9 @@ index; the search itself is in ``skclust._vq._search``.
 
 import json
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from joblib import cpu_count, effective_n_jobs
@@ -24,6 +25,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -35,8 +37,10 @@ from .._kmeans import (
     is_dask_array,
     normalize_rows,
     validate_lazy_table,
+    warn_zero_rows,
 )
 from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._typing import ArrayLike, RandomStateLike
 from . import _scale
 from ._codes import (
     check_codes,
@@ -81,18 +85,28 @@ def _fit_codebooks_in_memory(
     FittedCodebooks
     """
     seeds = random_state.randint(np.iinfo(np.int32).max, size=len(columns))
+    # KMeansL2 takes at most one cluster per row; more centroids than rows
+    # repeat its centers, as it does itself for repeated rows.
+    n_fitted = min(n_clusters, X.shape[0])
+    if n_fitted < n_clusters:
+        warnings.warn(
+            f"n_clusters={n_clusters} is larger than the number of rows "
+            f"({X.shape[0]}): the codebook repeats centroids",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
     codebook, n_iter, counts = [], [], []
     for m, cols in enumerate(columns):
         km = KMeansL2(
-            n_clusters,
-            init=init if isinstance(init, str) else init[m],
+            n_fitted,
+            init=_first_centers(init if isinstance(init, str) else init[m], n_fitted),
             n_init=n_init,
             max_iter=max_iter,
             tol=tol,
             random_state=seeds[m],
             n_jobs=n_jobs,
         ).fit(X[:, cols])
-        codebook.append(km.cluster_centers_)
+        codebook.append(km.cluster_centers_[np.arange(n_clusters) % n_fitted])
         n_iter.append(km.n_iter_)
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
     return FittedCodebooks(
@@ -102,6 +116,13 @@ def _fit_codebooks_in_memory(
         n_iter=np.asarray(n_iter, dtype=int),
         n_samples=X.shape[0],
     )
+
+
+def _first_centers(init, n_fitted):
+    """An array init cut to the clusters fitted; a string or callable as is."""
+    if isinstance(init, str) or callable(init):
+        return init
+    return init[:n_fitted]
 
 
 def _check_count(name, value, n_rows):
@@ -127,17 +148,23 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     Parameters
     ----------
     n_clusters : int, default=256
-        Centroids per codebook, between 1 and 65536; at most the number of
-        rows.
+        Centroids per codebook, between 1 and 65536. When the table has fewer
+        distinct rows (or subvectors) than ``n_clusters``, the codebook
+        repeats centroids, with a ``ConvergenceWarning``, as scikit-learn's
+        ``KMeans`` does: an in-memory fit gives every distinct row a
+        centroid; the block engines (``batch_size``, memory maps, dask
+        arrays, ``partial_fit``) seed every distinct row of their seeding
+        sample.
     normalize : bool, default=True
         Scale every row to unit Euclidean length before clustering. Retrieval
         with embeddings compares rows by cosine similarity, which ignores
         length; on unit rows the squared Euclidean distance that k-means
         minimises is ``2 - 2 cos``, so the centroids are spent on directions
         only, where they serve retrieval, instead of on lengths, which
-        retrieval never looks at. Rows of zero length have no direction and
-        are refused with a ``ValueError`` naming the row; the reconstruction
-        approximates the unit-length rows.
+        retrieval never looks at. Rows of zero length have no direction: they
+        stay zero, as ``sklearn.preprocessing.normalize`` leaves them, and
+        ``fit`` warns with their count. The reconstruction approximates the
+        unit-length rows.
     n_subvectors : int, default=1
         Product quantization: split the features into this many contiguous
         parts of equal width (it must divide ``n_features``), each with its
@@ -259,18 +286,18 @@ default="k-means++"
 
     def __init__(
         self,
-        n_clusters=256,
+        n_clusters: int = 256,
         *,
-        normalize=True,
-        n_subvectors=1,
-        init="k-means++",
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        random_state=None,
-        n_jobs=None,
-        batch_size=None,
-    ):
+        normalize: bool = True,
+        n_subvectors: int = 1,
+        init: Literal["k-means++", "random"] | ArrayLike | Callable = "k-means++",
+        n_init: Literal["auto"] | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        batch_size: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.normalize = normalize
         self.n_subvectors = n_subvectors
@@ -285,7 +312,7 @@ default="k-means++"
     # --- fitting -------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Find the codebooks.
 
         Parameters
@@ -327,6 +354,8 @@ n_features)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
         if self.normalize:
+            n_zero = X.shape[0] - np.count_nonzero(X.any(axis=1))
+            warn_zero_rows(n_zero, X.shape[0], stacklevel=4)
             X = normalize_rows(X.copy())
         return _fit_codebooks_in_memory(
             X,
@@ -345,7 +374,7 @@ n_features)
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
         with source.running():
-            mean, variance = _scale.center_on_mean(source, self.normalize)
+            mean, variance = _scale.center_on_mean(source, self.normalize, stacklevel=5)
             # The init is checked after that first pass, which reports bad
             # rows first, as the in-memory fit does.
             return _scale.fit_blocked(
@@ -362,12 +391,13 @@ n_features)
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X: ArrayLike, y: object = None) -> Self:
         """Update the codebooks with one mini-batch of rows.
 
         The first call (on a quantizer not yet fitted) initializes the
-        codebooks from the batch, which must then hold at least
-        ``n_clusters`` distinct rows; every call then moves each centroid to
+        codebooks from the batch (with fewer distinct rows than
+        ``n_clusters``, its centroids repeat, as in ``fit``); every call then
+        moves each centroid to
         the running mean of all rows assigned to it so far. Calls after
         ``fit`` continue from the fitted codebooks.
 
@@ -394,7 +424,7 @@ n_features)
         with source.running():
             if first:
                 columns = self._check_layout(n_samples, n_features)
-                origin, _ = _scale.center_on_mean(source, self.normalize)
+                origin, _ = _scale.center_on_mean(source, self.normalize, stacklevel=4)
                 centers = _scale.first_codebooks(
                     source,
                     columns,
@@ -427,11 +457,6 @@ n_features)
             raise ValueError(
                 "normalize=True keeps only the sign of data with n_features=1; "
                 "use normalize=False"
-            )
-        if self.n_clusters > n_samples:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of rows "
-                f"({n_samples})"
             )
         return subvector_slices(n_features, self.n_subvectors)
 
@@ -541,7 +566,7 @@ n_features)
 
     # --- using the codebooks -------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> Any:
         """Codes of the rows: the index of the nearest centroid per subvector.
 
         Parameters
@@ -562,7 +587,7 @@ n_features)
             source, columns, self._centered_codebooks(), code_dtype(self.n_clusters)
         )
 
-    def inverse_transform(self, codes):
+    def inverse_transform(self, codes: ArrayLike) -> Any:
         """Rebuild rows from their codes.
 
         Parameters
@@ -597,7 +622,7 @@ n_features)
         check_codes(codes, self.n_subvectors)
         return rebuild_rows(codes, self.codebook_)
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """Mean cosine similarity between the rows and their reconstructions.
 
         Parameters
@@ -624,7 +649,7 @@ n_features)
             )
         return result.total / result.count
 
-    def memory_usage(self, n_rows=None):
+    def memory_usage(self, n_rows: int | None = None) -> MemoryUsage:
         """Memory of the table before and after compression.
 
         Parameters

@@ -45,7 +45,9 @@ class MemoryUsage:
     codes_bytes: int
 
     @classmethod
-    def of(cls, n_rows, n_features, n_clusters, n_subvectors=1):
+    def of(
+        cls, n_rows: int, n_features: int, n_clusters: int, n_subvectors: int = 1
+    ) -> "MemoryUsage":
         """Memory of a table of ``n_rows`` rows compressed with these settings."""
         dtype = code_dtype(n_clusters)
         return cls(

@@ -27,6 +27,7 @@ from .._kmeans import (
     seed_from_sample,
     seeding_sample,
     table_stats,
+    warn_zero_rows,
 )
 
 # Rows per block when reading a memory map and no batch_size is given.
@@ -35,10 +36,12 @@ DEFAULT_BATCH_ROWS = 65_536
 _MAX_SEED = np.iinfo(np.int32).max
 
 
-def center_on_mean(source, normalize):
+def center_on_mean(source, normalize, stacklevel=1):
     """Make ``source`` center its prepared rows on their mean, found in one pass.
 
-    The pass also checks every row (NaN, infinity, zero length).
+    The pass also checks every row (NaN, infinity) and, with ``normalize``,
+    warns about the rows of zero length, which stay zero (``stacklevel``
+    counts from the caller, as ``warnings.warn``'s does).
 
     Returns
     -------
@@ -46,6 +49,8 @@ def center_on_mean(source, normalize):
         Per column, of the prepared rows before centering.
     """
     stats = table_stats(source)
+    if normalize:
+        warn_zero_rows(stats.zero_rows, stats.count, stacklevel)
     source.use_prep(RowPrep(normalize, stats.mean))
     return stats.mean, stats.variance
 

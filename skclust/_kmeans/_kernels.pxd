@@ -1,4 +1,5 @@
-# cython: language_level=3
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """Helpers shared by the compiled kernels of the k-means family.
 
 Inline functions only: each kernel module compiles its own copy, and no

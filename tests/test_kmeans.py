@@ -262,12 +262,8 @@ def test_best_of_n_init_has_lowest_inertia(Estimator):
     singles = [
         Estimator(
             6,
-            # Drawn as init="random" draws (with probabilities by weight),
-            # so that each single run is one of the n_init runs.
             init=lambda X, k, rs, seed=seed: X[
-                np.random.RandomState(seed).choice(
-                    len(X), k, replace=False, p=np.full(len(X), 1.0) / len(X)
-                )
+                np.random.RandomState(seed).choice(len(X), k, replace=False)
             ],
             n_init=1,
         )

@@ -130,15 +130,6 @@ n_features)
                 f"n_clusters={self.n_clusters} is larger than the number of "
                 f"samples ({X.shape[0]})."
             )
-        # The fit runs on the data scaled by an exact power of two, which
-        # keeps squared distances of data near 1e306 or 1e-308 in range. The
-        # merge comes after, so that its order of the distinct rows (and with
-        # it the seeding) is the same at every scale.
-        arrays = [X]
-        if not (isinstance(self.init, str) or callable(self.init)):
-            arrays.append(self._check_init(self.init, X.shape[1]))
-        exponent = scale_exponent(*arrays)
-        X = scaled(X, exponent)
         distinct = merge_duplicate_rows(X, sample_weight)
         positive = distinct.weights > 0
         if not positive.any():
@@ -147,24 +138,31 @@ n_features)
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
+        # The fit runs on the data scaled by an exact power of two, which
+        # keeps squared distances of data near 1e306 or 1e-308 in range. The
+        # merge comes first: it keys integer data (8-bit images) exactly,
+        # which scaled data would no longer be.
+        arrays = [X]
+        if not (isinstance(self.init, str) or callable(self.init)):
+            arrays.append(self._check_init(self.init, X.shape[1]))
+        exponent = scale_exponent(*arrays)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
         n_init = self._effective_n_init()
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         inits = self._initial_centers(points, seeds, exponent)
+        # ``points`` is the merge's own copy of the rows (or a selection of
+        # it): scaling and centering it in place saves allocating and filling
+        # a second copy of the table, unless a callable init was handed it and
+        # may have kept it.
+        points = scaled(points, exponent, out=None if callable(self.init) else points)
         # L2 runs on centered data (as scikit-learn does), which keeps the
         # matrix-product distances accurate; L1 runs on the data as given.
         origin = self._metric.origin(points, weights)
         inits = [init if isinstance(init, str) else init - origin for init in inits]
         tol = _tolerance(points, weights, self.tol)
-        # ``points`` is the merge's own copy of the rows (or a selection of
-        # it): centering it in place saves allocating and filling a second
-        # copy of the table, unless a callable init was handed it and may
-        # have kept it.
-        if callable(self.init):
-            points = points - origin
-        elif origin.any():
+        if origin.any():
             points -= origin
         # Parallel runs share the CPUs: each gets its share for BLAS and for
         # the threaded assignment step, so threads are not oversubscribed.
@@ -197,7 +195,7 @@ n_features)
         centers = result.centers + origin
         # A mean can round just past the largest magnitude; near the top of
         # the float64 range that would map back to infinity.
-        largest = np.max(np.abs(X))
+        largest = np.ldexp(np.max(np.abs(X)), exponent)
         np.clip(centers, -largest, largest, out=centers)
         labels = np.empty(distinct.points.shape[0], dtype=np.intp)
         labels[positive] = result.labels
@@ -208,12 +206,16 @@ n_features)
             # every row is labeled again as ``predict`` labels it, so that it
             # agrees with ``labels_``.
             centers = scaled(cluster_centers, exponent)
-            labels, distance = nearest_center(X, centers, self._metric)
+            labels, distance = nearest_center(
+                scaled(X, exponent), centers, self._metric
+            )
             inertia = float(sample_weight @ self._metric.cost(distance))
         else:
             if not positive.all():
                 labels[~positive], _ = nearest_center(
-                    distinct.points[~positive], centers, self._metric
+                    scaled(distinct.points[~positive], exponent),
+                    centers,
+                    self._metric,
                 )
             labels = labels[distinct.inverse]
         self.cluster_centers_ = cluster_centers
@@ -270,8 +272,8 @@ n_features)
 
         As scikit-learn's ``KMeans`` ends up doing there, every distinct point
         becomes a center and the remaining centers repeat them, with a
-        ``ConvergenceWarning``; the inertia is zero. ``distinct`` holds the
-        rows scaled by ``2**exponent``.
+        ``ConvergenceWarning``; the inertia is zero. Rows of zero weight are
+        labeled on the data scaled by ``2**exponent``, as ``predict`` does.
         """
         points = distinct.points[positive]
         warnings.warn(
@@ -286,9 +288,11 @@ n_features)
         labels[positive] = np.arange(points.shape[0])
         if not positive.all():
             labels[~positive], _ = nearest_center(
-                distinct.points[~positive], centers, self._metric
+                scaled(distinct.points[~positive], exponent),
+                scaled(centers, exponent),
+                self._metric,
             )
-        self.cluster_centers_ = scaled(centers, -exponent)
+        self.cluster_centers_ = centers
         self.labels_ = labels[distinct.inverse]
         self.inertia_ = 0.0
         # One assignment step, which leaves every point on its own center.
@@ -317,15 +321,14 @@ n_features)
     def _initial_centers(self, points, seeds, exponent):
         """One initialization per seed: a string, or an array checked for shape.
 
-        ``points`` are scaled by ``2**exponent``, and so are the arrays
-        returned; a callable init sees the points as given.
+        A callable init sees ``points`` as given; the arrays returned are
+        scaled by ``2**exponent``, as the fit scales the points.
         """
         if isinstance(self.init, str):
             return [self.init] * len(seeds)
         if callable(self.init):
-            given = scaled(points, -exponent)
             arrays = [
-                self.init(given, self.n_clusters, np.random.RandomState(seed))
+                self.init(points, self.n_clusters, np.random.RandomState(seed))
                 for seed in seeds
             ]
         else:

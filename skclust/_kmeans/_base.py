@@ -25,7 +25,7 @@ from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center
 from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
-from ._scaling import scale_exponent, scaled, unscaled
+from ._scaling import largest_magnitude, scale_exponent, scaled, unscaled
 from ._sources import validate_lazy_table
 
 # Constraints of the parameters that control the k-means runs, shared by every
@@ -195,7 +195,7 @@ n_features)
         centers = result.centers + origin
         # A mean can round just past the largest magnitude; near the top of
         # the float64 range that would map back to infinity.
-        largest = np.ldexp(np.max(np.abs(X)), exponent)
+        largest = np.ldexp(largest_magnitude(X), exponent)
         np.clip(centers, -largest, largest, out=centers)
         labels = np.empty(distinct.points.shape[0], dtype=np.intp)
         labels[positive] = result.labels

@@ -13,12 +13,19 @@ import warnings
 import numpy as np
 
 
+def largest_magnitude(array):
+    """The largest absolute value in ``array`` (0 when empty), without a copy."""
+    if array.size == 0:
+        return 0.0
+    return max(float(np.max(array)), -float(np.min(array)))
+
+
 def scale_exponent(*arrays):
     """The exponent ``e`` that puts the largest magnitude of ``arrays`` in [0.5, 1).
 
     Zero when every value is zero. The arrays are finite (validated).
     """
-    largest = max((float(np.max(np.abs(a), initial=0.0)) for a in arrays), default=0.0)
+    largest = max(largest_magnitude(a) for a in arrays)
     if largest == 0.0:
         return 0
     return -int(np.frexp(largest)[1])

@@ -35,6 +35,7 @@ from .._kmeans import (
     KMeansL2,
     RowPrep,
     is_dask_array,
+    largest_magnitude,
     normalize_rows,
     validate_lazy_table,
     warn_zero_rows,
@@ -139,7 +140,7 @@ def _check_magnitude(X, normalize):
     """
     if normalize:
         return
-    largest = float(np.max(np.abs(X), initial=0.0))
+    largest = largest_magnitude(X)
     low, high = np.ldexp(1.0, -_RANGE_EXPONENT), np.ldexp(1.0, _RANGE_EXPONENT)
     if largest > high or 0 < largest < low:
         raise ValueError(

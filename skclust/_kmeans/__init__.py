@@ -24,6 +24,7 @@ from ._blocked import (
 from ._engine import lloyd, seed_from_sample, seeding_sample
 from ._estimators import KMeansL1, KMeansL2
 from ._metrics import Euclidean32
+from ._scaling import largest_magnitude
 from ._sources import (
     ArraySource,
     DaskSource,
@@ -45,6 +46,7 @@ __all__ = [
     "RowPrep",
     "cluster_stats",
     "is_dask_array",
+    "largest_magnitude",
     "lloyd",
     "normalize_rows",
     "seed_from_sample",

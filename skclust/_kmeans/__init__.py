@@ -22,8 +22,13 @@ from ._blocked import (
     table_stats,
 )
 from ._engine import lloyd, seed_from_sample, seeding_sample
-from ._estimators import KMeansL1, KMeansL2
-from ._metrics import Euclidean32
+from ._estimators import KMeansL1, KMeansL2, SphericalKMeansL2
+from ._metrics import (
+    Euclidean32,
+    SphericalEuclidean,
+    SphericalEuclidean32,
+    unit_rows,
+)
 from ._sources import (
     ArraySource,
     DaskSource,
@@ -43,6 +48,9 @@ __all__ = [
     "KMeansL1",
     "KMeansL2",
     "RowPrep",
+    "SphericalEuclidean",
+    "SphericalEuclidean32",
+    "SphericalKMeansL2",
     "cluster_stats",
     "is_dask_array",
     "lloyd",
@@ -52,6 +60,7 @@ __all__ = [
     "sub_block_rows",
     "sum_over_sub_blocks",
     "table_stats",
+    "unit_rows",
     "validate_lazy_table",
     "warn_zero_rows",
 ]

@@ -33,7 +33,9 @@ def _brute_spherical_kmeans(X, init, max_iter=300):
     rows = _unit(X)
     centers = _unit(init)
     labels = None
-    for n_iter in range(1, max_iter + 1):
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
         new = np.argmax(rows @ centers.T, axis=1)
         sums = np.zeros_like(centers)
         np.add.at(sums, new, rows)
@@ -48,7 +50,8 @@ def _brute_spherical_kmeans(X, init, max_iter=300):
 def test_equals_brute_force_spherical_kmeans(batch_size):
     X = _directions()
     init = _unit(X[np.random.default_rng(0).choice(len(X), 5, replace=False)])
-    labels, centers, _ = _brute_spherical_kmeans(X, init)
+    labels, centers, n_iter = _brute_spherical_kmeans(X, init)
+    assert n_iter > 2  # the centroids did move from the init
     vq = VectorQuantizer(
         5, spherical=True, init=init, tol=0.0, batch_size=batch_size
     ).fit(X)
@@ -153,5 +156,5 @@ def test_cosine_search_ranks_by_the_centroid_similarity():
 )
 def test_spherical_needs_unit_rows_and_one_codebook(params):
     X = make_embeddings(100, 8, random_state=0)
-    with pytest.raises(ValueError, match="spherical=True .* needs normalize=True"):
+    with pytest.raises(ValueError, match=r"spherical=True .* needs normalize=True"):
         VectorQuantizer(4, spherical=True, **params).fit(X)

@@ -41,9 +41,10 @@ def center_on_mean(source, normalize, stacklevel=1, center=True):
     """Make ``source`` center its prepared rows on their mean, found in one pass.
 
     With ``center=False`` (spherical k-means, whose rows must stay on the
-    sphere) the origin is zero and the rows are not moved. The pass also checks every row (NaN, infinity) and, with ``normalize``,
-    warns about the rows of zero length, which stay zero (``stacklevel``
-    counts from the caller, as ``warnings.warn``'s does).
+    sphere) the origin is zero and the rows are not moved. The pass also
+    checks every row (NaN, infinity) and, with ``normalize``, warns about the
+    rows of zero length, which stay zero (``stacklevel`` counts from the
+    caller, as ``warnings.warn``'s does).
 
     Returns
     -------

@@ -158,3 +158,15 @@ def test_spherical_needs_unit_rows_and_one_codebook(params):
     X = make_embeddings(100, 8, random_state=0)
     with pytest.raises(ValueError, match=r"spherical=True .* needs normalize=True"):
         VectorQuantizer(4, spherical=True, **params).fit(X)
+
+
+def test_dask_fit_equals_in_memory_fit():
+    import dask.array as da
+
+    X = make_embeddings(1200, 8, random_state=7)
+    init = _unit(X[:10])
+    a = VectorQuantizer(10, spherical=True, init=init, tol=0.0).fit(X)
+    b = VectorQuantizer(10, spherical=True, init=init, tol=0.0)
+    b.fit(da.from_array(X, chunks=(300, 8)))
+    assert_allclose(b.codebook_, a.codebook_, atol=1e-5)
+    assert_allclose(np.linalg.norm(b.codebook_[0], axis=1), 1.0, rtol=1e-6)

@@ -207,8 +207,9 @@ def unit_rows(centers):
         return np.where(norms > 0, centers / norms, centers)
 
 
-class _Spherical:
-    """What makes an L2 metric spherical: no centering, unit centers."""
+class _Uncentered:
+    """Metrics that run on the points as given: L1, and spherical k-means,
+    whose points must stay on the sphere."""
 
     @staticmethod
     def origin(points, weights):
@@ -217,6 +218,10 @@ class _Spherical:
     @staticmethod
     def block_origin(mean):
         return np.zeros_like(mean)
+
+
+class _Spherical(_Uncentered):
+    """What makes an L2 metric spherical: no centering, unit centers."""
 
     @staticmethod
     def updater(X, sample_weight, n_clusters):
@@ -348,20 +353,11 @@ def _summed_over_features(X, centers, elementwise):
     return total.T
 
 
-class Manhattan(_Metric):
+class Manhattan(_Uncentered, _Metric):
     """Manhattan cost and distance; coordinate-wise weighted median update."""
 
     name = "l1"
     _manhattan = True
-
-    @staticmethod
-    def origin(points, weights):
-        """L1 runs on the data as given."""
-        return np.zeros(points.shape[1])
-
-    @staticmethod
-    def block_origin(mean):
-        return np.zeros_like(mean)
 
     @staticmethod
     def norm(diff):

@@ -25,6 +25,7 @@ from scipy import sparse
 from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
 
@@ -536,9 +537,15 @@ def row_cosine_similarity(
     array([1.        , 0.70710678, 1.        ])
     """
     X, R = _paired_tables(X, X_reconstructed)
-    dot = np.einsum("ij,ij->i", X, R)
-    norms = np.linalg.norm(X, axis=1) * np.linalg.norm(R, axis=1)
-    cosine = np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
+    # Rows brought to unit length first (exactly rescaled when their squares
+    # would overflow or vanish), so rows near 1e300 or 1e-300 give no NaN;
+    # zero rows stay zero and give 0.
+    dot = np.einsum(
+        "ij,ij->i",
+        normalize_rows(np.array(X, dtype=np.float64)),
+        normalize_rows(np.array(R, dtype=np.float64)),
+    )
+    cosine = np.clip(dot, -1.0, 1.0)
     both_zero = ~X.any(axis=1) & ~R.any(axis=1)
     cosine[both_zero] = 1.0
     return cosine

@@ -254,6 +254,8 @@ def test_concurrent_runs_leave_one_complete_output(tmp_path, capsys):
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            # Outside the source tree, whose skclust folder is not compiled.
+            cwd=tmp_path,
         )
         for k in (2, 3, 4)
     ]

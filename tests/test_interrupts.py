@@ -35,7 +35,11 @@ def _start(tmp_path):
     command += ["--n-init", "4", "--n-jobs", "2", "--metric", "l2", "--out", str(out)]
     # Files, not pipes: a surviving worker holding a pipe must not hang the test.
     stderr = open(tmp_path / "stderr.txt", "w+")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    # Outside the source tree: ``python -m`` puts the current folder first on
+    # the import path, and a checkout's skclust folder is not compiled.
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp_path
+    )
     process.stderr_file = stderr
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + _STARTUP

@@ -29,6 +29,7 @@ from ._metrics import (
     SphericalEuclidean32,
     unit_rows,
 )
+from ._scaling import largest_magnitude
 from ._sources import (
     ArraySource,
     DaskSource,
@@ -53,6 +54,7 @@ __all__ = [
     "SphericalKMeansL2",
     "cluster_stats",
     "is_dask_array",
+    "largest_magnitude",
     "lloyd",
     "normalize_rows",
     "seed_from_sample",

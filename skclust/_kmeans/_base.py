@@ -25,6 +25,7 @@ from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center
 from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
+from ._scaling import largest_magnitude, scale_exponent, scaled, unscaled
 from ._sources import validate_lazy_table
 
 # Constraints of the parameters that control the k-means runs, shared by every
@@ -137,26 +138,31 @@ n_features)
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
+        # The fit runs on the data scaled by an exact power of two, which
+        # keeps squared distances of data near 1e306 or 1e-308 in range. The
+        # merge comes first: it keys integer data (8-bit images) exactly,
+        # which scaled data would no longer be.
+        arrays = [X]
+        if not (isinstance(self.init, str) or callable(self.init)):
+            arrays.append(self._check_init(self.init, X.shape[1]))
+        exponent = scale_exponent(*arrays)
         if points.shape[0] < self.n_clusters:
-            return self._fit_every_point_a_center(distinct, positive)
+            return self._fit_every_point_a_center(distinct, positive, exponent)
         n_init = self._effective_n_init()
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+        inits = self._initial_centers(points, seeds, exponent)
+        # ``points`` is the merge's own copy of the rows (or a selection of
+        # it): scaling and centering it in place saves allocating and filling
+        # a second copy of the table, unless a callable init was handed it and
+        # may have kept it.
+        points = scaled(points, exponent, out=None if callable(self.init) else points)
         # L2 runs on centered data (as scikit-learn does), which keeps the
         # matrix-product distances accurate; L1 runs on the data as given.
         origin = self._metric.origin(points, weights)
-        inits = [
-            init if isinstance(init, str) else init - origin
-            for init in self._initial_centers(points, seeds)
-        ]
+        inits = [init if isinstance(init, str) else init - origin for init in inits]
         tol = _tolerance(points, weights, self.tol)
-        # ``points`` is the merge's own copy of the rows (or a selection of
-        # it): centering it in place saves allocating and filling a second
-        # copy of the table, unless a callable init was handed it and may
-        # have kept it.
-        if callable(self.init):
-            points = points - origin
-        elif origin.any():
+        if origin.any():
             points -= origin
         # Parallel runs share the CPUs: each gets its share for BLAS and for
         # the threaded assignment step, so threads are not oversubscribed.
@@ -187,15 +193,34 @@ n_features)
         best = min(range(n_init), key=lambda i: runs[i].inertia)
         result = runs[best]
         centers = result.centers + origin
+        # A mean can round just past the largest magnitude; near the top of
+        # the float64 range that would map back to infinity.
+        largest = np.ldexp(largest_magnitude(X), exponent)
+        np.clip(centers, -largest, largest, out=centers)
         labels = np.empty(distinct.points.shape[0], dtype=np.intp)
         labels[positive] = result.labels
-        if not positive.all():
-            labels[~positive], _ = nearest_center(
-                distinct.points[~positive], centers, self._metric
+        inertia = result.inertia
+        cluster_centers = scaled(centers, -exponent)
+        if not np.array_equal(scaled(cluster_centers, exponent), centers):
+            # The centers of data of subnormal size rounded on the way back:
+            # every row is labeled again as ``predict`` labels it, so that it
+            # agrees with ``labels_``.
+            centers = scaled(cluster_centers, exponent)
+            labels, distance = nearest_center(
+                scaled(X, exponent), centers, self._metric
             )
-        self.cluster_centers_ = centers
-        self.labels_ = labels[distinct.inverse]
-        self.inertia_ = result.inertia
+            inertia = float(sample_weight @ self._metric.cost(distance))
+        else:
+            if not positive.all():
+                labels[~positive], _ = nearest_center(
+                    scaled(distinct.points[~positive], exponent),
+                    centers,
+                    self._metric,
+                )
+            labels = labels[distinct.inverse]
+        self.cluster_centers_ = cluster_centers
+        self.labels_ = labels
+        self.inertia_ = float(unscaled(inertia, exponent, self._cost_power, "inertia"))
         self.n_iter_ = result.n_iter
         return self
 
@@ -227,18 +252,28 @@ n_features)
                 check_random_state(self.random_state),
                 self.verbose,
             )
+        if not (np.isfinite(fitted.centers).all() and np.isfinite(fitted.inertia)):
+            # The fit in blocks runs on the data as given, without the exact
+            # rescaling of the in-memory fit.
+            raise ValueError(
+                "the values of X are too large or too small in magnitude for a "
+                "fit read in blocks (the centers or the inertia overflowed); "
+                "pass an in-memory ndarray, which is rescaled exactly, or "
+                "rescale X"
+            )
         self.cluster_centers_ = fitted.centers
         self.labels_ = fitted.labels
         self.inertia_ = fitted.inertia
         self.n_iter_ = fitted.n_iter
         return self
 
-    def _fit_every_point_a_center(self, distinct, positive):
+    def _fit_every_point_a_center(self, distinct, positive, exponent):
         """The fit when fewer distinct points than clusters have weight.
 
         As scikit-learn's ``KMeans`` ends up doing there, every distinct point
         becomes a center and the remaining centers repeat them, with a
-        ``ConvergenceWarning``; the inertia is zero.
+        ``ConvergenceWarning``; the inertia is zero. Rows of zero weight are
+        labeled on the data scaled by ``2**exponent``, as ``predict`` does.
         """
         points = distinct.points[positive]
         warnings.warn(
@@ -253,7 +288,9 @@ n_features)
         labels[positive] = np.arange(points.shape[0])
         if not positive.all():
             labels[~positive], _ = nearest_center(
-                distinct.points[~positive], centers, self._metric
+                scaled(distinct.points[~positive], exponent),
+                scaled(centers, exponent),
+                self._metric,
             )
         self.cluster_centers_ = centers
         self.labels_ = labels[distinct.inverse]
@@ -281,8 +318,12 @@ n_features)
             return 1
         return self.n_init
 
-    def _initial_centers(self, points, seeds):
-        """One initialization per seed: a string, or an array checked for shape."""
+    def _initial_centers(self, points, seeds, exponent):
+        """One initialization per seed: a string, or an array checked for shape.
+
+        A callable init sees ``points`` as given; the arrays returned are
+        scaled by ``2**exponent``, as the fit scales the points.
+        """
         if isinstance(self.init, str):
             return [self.init] * len(seeds)
         if callable(self.init):
@@ -292,7 +333,16 @@ n_features)
             ]
         else:
             arrays = [self.init]
-        return [self._check_init(array, points.shape[1]) for array in arrays]
+        centers = [
+            scaled(self._check_init(array, points.shape[1]), exponent)
+            for array in arrays
+        ]
+        if not all(np.isfinite(c).all() for c in centers):
+            raise ValueError(
+                "The initial centers returned by init are too large in "
+                "magnitude for the scale of the data."
+            )
+        return centers
 
     def _check_init(self, centers, n_features):
         centers = check_array(centers, dtype=np.float64, input_name="init")
@@ -306,6 +356,26 @@ n_features)
     def _check_test_data(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, reset=False)
+
+    @property
+    def _cost_power(self):
+        """The power of the distance that the inertia sums (2 for L2, 1 for L1)."""
+        return 1 if self._metric._manhattan else 2
+
+    def _scaled_test_data(self, X):
+        """``X`` and the centers scaled as ``fit`` scales them, and the exponent.
+
+        The exponent comes from the largest magnitude of ``X`` and the centers;
+        on the training data that is the one ``fit`` used, so ``predict``
+        finds ``labels_`` again.
+        """
+        X = self._check_test_data(X)
+        exponent = scale_exponent(X, self.cluster_centers_)
+        return (
+            scaled(X, exponent),
+            scaled(self.cluster_centers_, exponent),
+            exponent,
+        )
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Index of the nearest cluster center for each sample.
@@ -329,8 +399,8 @@ n_features)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
                 return nearest_labels(source, self._metric, self.cluster_centers_)
-        X = self._check_test_data(X)
-        labels, _ = nearest_center(X, self.cluster_centers_, self._metric)
+        X, centers, _ = self._scaled_test_data(X)
+        labels, _ = nearest_center(X, centers, self._metric)
         return labels
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -347,8 +417,8 @@ n_features)
             Euclidean distances for ``KMeansL2``, Manhattan distances for
             ``KMeansL1``.
         """
-        X = self._check_test_data(X)
-        return self._metric.pairwise(X, self.cluster_centers_)
+        X, centers, exponent = self._scaled_test_data(X)
+        return unscaled(self._metric.pairwise(X, centers), exponent, 1, "a distance")
 
     def fit_transform(
         self, X: ArrayLike, y: object = None, sample_weight: ArrayLike | None = None
@@ -395,12 +465,13 @@ n_features)
             Minus the weighted sum of per-sample costs (squared Euclidean for
             ``KMeansL2``, Manhattan for ``KMeansL1``); higher is better.
         """
-        X = self._check_test_data(X)
+        X, centers, exponent = self._scaled_test_data(X)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        _, distance = nearest_center(X, self.cluster_centers_, self._metric)
-        return -float(sample_weight @ self._metric.cost(distance))
+        _, distance = nearest_center(X, centers, self._metric)
+        total = sample_weight @ self._metric.cost(distance)
+        return -float(unscaled(total, exponent, self._cost_power, "the score"))
 
 
 # Below this many multiply-adds per distance matrix, BLAS runs on one thread.

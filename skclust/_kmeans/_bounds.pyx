@@ -138,7 +138,7 @@ cdef _Step _step_of(PointBounds state, CenterMoves moves):
 
 
 cdef inline double _moved_bounds(
-    const _Step *st, Py_ssize_t i, Py_ssize_t own, double *up, double *low,
+    _Step st, Py_ssize_t i, Py_ssize_t own, double *up, double *low,
 ) noexcept nogil:
     """Point ``i``'s bounds moved by the last center shift (into ``up`` and
     ``low``); returns the bound its upper bound must stay below to keep its
@@ -218,7 +218,7 @@ def bounded_assignment(
     with nogil:
         for i in range(n_samples):
             own = st.labels[i]
-            bound = _moved_bounds(&st, i, own, &up, &low)
+            bound = _moved_bounds(st, i, own, &up, &low)
             if up < bound:
                 st.upper[i] = up
                 st.lower[i] = low
@@ -532,7 +532,7 @@ def bounded_product_assignment(
             n_ranked = 0
             for i in range(start, stop):
                 own = st.labels[i]
-                bound = _moved_bounds(&st, i, own, &up, &low)
+                bound = _moved_bounds(st, i, own, &up, &low)
                 st.lower[i] = low
                 if up < bound:
                     st.upper[i] = up

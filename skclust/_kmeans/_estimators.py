@@ -96,6 +96,18 @@ _SHARED_NOTES = """
     exactly the same medians, found by counting in value ranges). Seeding
     draws from a sample of ``8 * n_clusters`` rows, and rows are not merged,
     so with repeated rows an empty cluster may take a different point.
+
+    Any finite float64 data is accepted in memory: the fit, ``predict``,
+    ``transform`` and ``score`` run on the data multiplied by the power of two
+    that brings its largest magnitude into [0.5, 1), which rounds nothing, and
+    map their results back exactly (centers and distances by the inverse
+    power, squared costs by its square). Data near 1e306 or of subnormal size
+    therefore gives the centers and labels of the same data at unit scale,
+    and ``predict`` on the training data gives ``labels_``. An inertia (or a
+    score, or a distance) too large for float64, such as the squared costs of
+    data near 1e306, is returned as infinity with a ``RuntimeWarning``; the
+    centers and labels are still exact. A table read in blocks is not
+    rescaled: a fit whose centers or inertia overflow raises a ``ValueError``.
 """
 
 

@@ -95,17 +95,26 @@ class RowPrep:
         return rows.astype(np.float32) if float32 else rows
 
 
+# Below this norm, the squares summed by ``numpy.linalg.norm`` are subnormal.
+_SMALL_NORM = 2.0**-500
+
+
 def normalize_rows(X):
     """Rows of ``X`` (float64) scaled to unit Euclidean length, in place.
 
     Rows of zero length stay zero.
     """
-    norms = np.linalg.norm(X, axis=1)
-    huge = np.isinf(norms)
-    if huge.any():
-        # Squares beyond the float64 range: scale by the largest entry first.
-        largest = np.abs(X[huge]).max(axis=1, keepdims=True)
-        norms[huge] = largest[:, 0] * np.linalg.norm(X[huge] / largest, axis=1)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(X, axis=1)
+    # Squares beyond the float64 range, or so small that they lose digits or
+    # vanish (subnormal rows): such a row is first scaled exactly, by the
+    # power of two that puts its largest entry in [0.5, 1).
+    awkward = np.isinf(norms) | (norms < _SMALL_NORM)
+    if awkward.any():
+        _, exponents = np.frexp(np.abs(X[awkward]).max(axis=1))
+        rows = np.ldexp(X[awkward], -exponents[:, None])
+        X[awkward] = rows
+        norms[awkward] = np.linalg.norm(rows, axis=1)
     # A zero row has no direction and stays zero, as
     # sklearn.preprocessing.normalize leaves it; fits warn about such rows.
     norms[norms == 0] = 1.0

@@ -38,6 +38,7 @@ from .._kmeans import (
     SphericalEuclidean32,
     SphericalKMeansL2,
     is_dask_array,
+    largest_magnitude,
     normalize_rows,
     unit_rows,
     validate_lazy_table,
@@ -140,6 +141,32 @@ def _first_centers(init, n_fitted):
     return init[:n_fitted]
 
 
+# normalize=False keeps the rows as given; the codebook is float32 and codes
+# are found with float32 squared distances, which overflow or lose their
+# digits outside about this magnitude.
+_RANGE_EXPONENT = 50
+
+
+def _check_magnitude(X, normalize):
+    """Refuse rows that ``normalize=False`` cannot quantize in float32.
+
+    ``X`` is a validated in-memory table; with ``normalize=True`` every row is
+    brought to unit length first, so any finite row is fine.
+    """
+    if normalize:
+        return
+    largest = largest_magnitude(X)
+    low, high = np.ldexp(1.0, -_RANGE_EXPONENT), np.ldexp(1.0, _RANGE_EXPONENT)
+    if largest > high or 0 < largest < low:
+        raise ValueError(
+            f"the largest magnitude in X is {largest:.3g}: with normalize=False, "
+            f"VectorQuantizer takes values between 2**-{_RANGE_EXPONENT} and "
+            f"2**{_RANGE_EXPONENT} ({low:.2g} to {high:.2g}) in magnitude, "
+            "since its codebook and distances are float32; rescale X (by a "
+            "power of two, which is exact) or use normalize=True"
+        )
+
+
 def _check_count(name, value, n_rows):
     """A positive integer no larger than the rows stored."""
     if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
@@ -179,7 +206,13 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         retrieval never looks at. Rows of zero length have no direction: they
         stay zero, as ``sklearn.preprocessing.normalize`` leaves them, and
         ``fit`` warns with their count. The reconstruction approximates the
-        unit-length rows.
+        unit-length rows. Rows of any finite magnitude, from subnormal to
+        near the float64 maximum, are normalized exactly. With
+        ``normalize=False`` the rows are kept as given and, as the codebook
+        and the distances are float32, in-memory tables whose largest
+        magnitude lies outside 2**-50 to 2**50 (about 8.9e-16 to 1.1e15)
+        are refused with a ``ValueError`` (memory maps and dask arrays are not
+        checked); rescale such data by a power of two first.
     spherical : bool, default=False
         Spherical k-means, for cosine similarity: every centroid is the mean
         of its rows scaled to unit length, after every update, and each row
@@ -374,6 +407,7 @@ n_features)
             X = validate_data(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
             )
+            _check_magnitude(X, self.normalize)
             fitted = self._fit_blocks(self._array_source(X, prepare_once=True))
         else:
             fitted = self._fit_in_memory(X)
@@ -385,6 +419,7 @@ n_features)
     def _fit_in_memory(self, X):
         """Validate an in-memory table and cluster it with ``KMeansL2``."""
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        _check_magnitude(X, self.normalize)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
         if self.normalize:
@@ -599,6 +634,7 @@ n_features)
         if isinstance(X, np.memmap):
             return self._memmap_source(X, reset)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        _check_magnitude(X, self.normalize)
         return self._array_source(X)
 
     # --- fitted state --------------------------------------------------------
@@ -867,6 +903,7 @@ n_features), default=None
     def _prepared_queries(self, X, metric):
         """Queries in the space of the codebook, float64, a copy."""
         X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
+        _check_magnitude(X, self.normalize or metric == "cosine")
         if self.normalize or metric == "cosine":
             norms = np.linalg.norm(X, axis=1)
             if not norms.all():

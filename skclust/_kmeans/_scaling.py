@@ -1,0 +1,56 @@
+"""Exact power-of-two scaling, so the k-means fits work on any finite float64.
+
+Squared distances of data near 1e306 overflow and those of data near 1e-308
+vanish; scaling the data by ``2**exponent`` so that its largest magnitude lies
+in [0.5, 1) avoids both. A power-of-two scaling rounds nothing (subnormals
+scaled up are exact too; only values more than 2**-1022 below the largest one
+lose bits), so a fit on the scaled data is the fit on the data, with every
+result mapped back exactly.
+"""
+
+import warnings
+
+import numpy as np
+
+
+def largest_magnitude(array):
+    """The largest absolute value in ``array`` (0 when empty), without a copy."""
+    if array.size == 0:
+        return 0.0
+    return max(float(np.max(array)), -float(np.min(array)))
+
+
+def scale_exponent(*arrays):
+    """The exponent ``e`` that puts the largest magnitude of ``arrays`` in [0.5, 1).
+
+    Zero when every value is zero. The arrays are finite (validated).
+    """
+    largest = max(largest_magnitude(a) for a in arrays)
+    if largest == 0.0:
+        return 0
+    return -int(np.frexp(largest)[1])
+
+
+def scaled(array, exponent, out=None):
+    """``array * 2**exponent``, exactly (``out`` may be ``array``)."""
+    return np.ldexp(array, exponent, out=out)
+
+
+def unscaled(value, exponent, power, what):
+    """``value * 2**(-power * exponent)``: a distance (power 1) or a squared one.
+
+    A value too large for float64 comes back as infinity with a
+    ``RuntimeWarning`` naming ``what``: the centers and labels it comes with
+    are right, only this total cannot be written as a float64.
+    """
+    with np.errstate(over="ignore"):
+        result = np.ldexp(value, -power * exponent)
+    finite = np.isfinite(result)
+    if not np.all(finite):
+        warnings.warn(
+            f"{what} exceeds the float64 range for data of this magnitude "
+            "and is returned as infinity",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return result

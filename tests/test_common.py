@@ -29,6 +29,7 @@ from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
         VectorQuantizer(n_clusters=3),
         VectorQuantizer(n_clusters=3, batch_size=7),
         VectorQuantizer(n_clusters=3, normalize=False, n_init=2),
+        VectorQuantizer(n_clusters=3, spherical=True),
     ],
     expected_failed_checks=lambda estimator: (
         # check_clustering fits a 50 x 2 feature matrix without going through

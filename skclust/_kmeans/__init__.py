@@ -22,8 +22,13 @@ from ._blocked import (
     table_stats,
 )
 from ._engine import lloyd, seed_from_sample, seeding_sample
-from ._estimators import KMeansL1, KMeansL2
-from ._metrics import Euclidean32
+from ._estimators import KMeansL1, KMeansL2, SphericalKMeansL2
+from ._metrics import (
+    Euclidean32,
+    SphericalEuclidean,
+    SphericalEuclidean32,
+    unit_rows,
+)
 from ._scaling import largest_magnitude
 from ._sources import (
     ArraySource,
@@ -44,6 +49,9 @@ __all__ = [
     "KMeansL1",
     "KMeansL2",
     "RowPrep",
+    "SphericalEuclidean",
+    "SphericalEuclidean32",
+    "SphericalKMeansL2",
     "cluster_stats",
     "is_dask_array",
     "largest_magnitude",
@@ -54,6 +62,7 @@ __all__ = [
     "sub_block_rows",
     "sum_over_sub_blocks",
     "table_stats",
+    "unit_rows",
     "validate_lazy_table",
     "warn_zero_rows",
 ]

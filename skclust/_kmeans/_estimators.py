@@ -5,7 +5,7 @@ seed search live in the shared base class (``_base``).
 """
 
 from ._base import _BaseKMeans
-from ._metrics import Euclidean, Manhattan
+from ._metrics import Euclidean, Manhattan, SphericalEuclidean
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -200,3 +200,11 @@ class KMeansL1(_BaseKMeans):
     )
 
     _metric = Manhattan
+
+
+class SphericalKMeansL2(KMeansL2):
+    """Spherical k-means: ``KMeansL2`` with unit-length centers and no
+    centering (private: the in-memory fit of ``VectorQuantizer(spherical=True)``,
+    on unit rows, where the nearest unit center is the most similar one)."""
+
+    _metric = SphericalEuclidean

@@ -12,6 +12,12 @@ per-cluster statistics that a pass over blocks of rows reduces
 ``Euclidean32`` is the L2 metric of vector quantization: it ranks float32
 rows by float32 matrix products, several times faster than the exact ranking
 on large tables with many features.
+
+``SphericalEuclidean`` and ``SphericalEuclidean32`` are spherical k-means:
+the same assignment, but every center is the mean of its cluster scaled to
+unit length. For unit centers the nearest in L2 is the one of largest inner
+product, so the bounds and kernels of L2 apply unchanged; the points are not
+centered, since centering would move them off the sphere.
 """
 
 from dataclasses import dataclass
@@ -193,6 +199,52 @@ class Euclidean32(Euclidean):
         return cls.prepare_centers(centers, np.float32)
 
 
+def unit_rows(centers):
+    """Rows scaled to unit length; zero rows and NaN rows (empty clusters)
+    stay as they are."""
+    norms = np.sqrt(np.einsum("ij,ij->i", centers, centers))[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, centers / norms, centers)
+
+
+class _Uncentered:
+    """Metrics that run on the points as given: L1, and spherical k-means,
+    whose points must stay on the sphere."""
+
+    @staticmethod
+    def origin(points, weights):
+        return np.zeros(points.shape[1])
+
+    @staticmethod
+    def block_origin(mean):
+        return np.zeros_like(mean)
+
+
+class _Spherical(_Uncentered):
+    """What makes an L2 metric spherical: no centering, unit centers."""
+
+    @staticmethod
+    def updater(X, sample_weight, n_clusters):
+        return UnitClusterMeans(X, sample_weight, n_clusters)
+
+    @staticmethod
+    def centers_from(stats, layout=None, refine=None):
+        """Mean of each cluster scaled to unit length (NaN rows when empty)."""
+        return unit_rows(Euclidean.centers_from(stats))
+
+
+class SphericalEuclidean(_Spherical, Euclidean):
+    """Spherical k-means on float64 points, ranked exactly."""
+
+    name = "spherical"
+
+
+class SphericalEuclidean32(_Spherical, Euclidean32):
+    """Spherical k-means on float32 rows (vector quantization)."""
+
+    name = "spherical"
+
+
 @dataclass
 class MeanStats:
     """Rows and their sum per cluster, as one pass over blocks reduces them."""
@@ -265,6 +317,14 @@ class ClusterMeans:
             return self._sums / self._weight[:, None], self._sizes.copy()
 
 
+class UnitClusterMeans(ClusterMeans):
+    """The weighted means of ``ClusterMeans`` scaled to unit length."""
+
+    def update(self, labels, changed, previous):
+        centers, sizes = super().update(labels, changed, previous)
+        return unit_rows(centers), sizes
+
+
 def _summed_over_features(X, centers, elementwise):
     """``sum_j elementwise(X[:, j] - centers[:, j])`` for every (row, center).
 
@@ -293,20 +353,11 @@ def _summed_over_features(X, centers, elementwise):
     return total.T
 
 
-class Manhattan(_Metric):
+class Manhattan(_Uncentered, _Metric):
     """Manhattan cost and distance; coordinate-wise weighted median update."""
 
     name = "l1"
     _manhattan = True
-
-    @staticmethod
-    def origin(points, weights):
-        """L1 runs on the data as given."""
-        return np.zeros(points.shape[1])
-
-    @staticmethod
-    def block_origin(mean):
-        return np.zeros_like(mean)
 
     @staticmethod
     def norm(diff):

@@ -32,11 +32,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._kmeans import (
     ArraySource,
     DaskSource,
+    Euclidean32,
     KMeansL2,
     RowPrep,
+    SphericalEuclidean32,
+    SphericalKMeansL2,
     is_dask_array,
     largest_magnitude,
     normalize_rows,
+    unit_rows,
     validate_lazy_table,
     warn_zero_rows,
 )
@@ -65,7 +69,16 @@ from ._search import (
 
 
 def _fit_codebooks_in_memory(
-    X, columns, n_clusters, init, n_init, max_iter, tol, n_jobs, random_state
+    X,
+    columns,
+    n_clusters,
+    init,
+    n_init,
+    max_iter,
+    tol,
+    n_jobs,
+    random_state,
+    spherical=False,
 ):
     """Codebooks of every subvector of an in-memory table, by ``KMeansL2``.
 
@@ -80,6 +93,8 @@ def _fit_codebooks_in_memory(
         as one (n_clusters, width) array per subvector.
     random_state : RandomState
         Draws the seed of every subvector's ``KMeansL2`` up front.
+    spherical : bool
+        Spherical k-means (``SphericalKMeansL2``), on rows not centered.
 
     Returns
     -------
@@ -98,7 +113,7 @@ def _fit_codebooks_in_memory(
         )
     codebook, n_iter, counts = [], [], []
     for m, cols in enumerate(columns):
-        km = KMeansL2(
+        km = (SphericalKMeansL2 if spherical else KMeansL2)(
             n_fitted,
             init=_first_centers(init if isinstance(init, str) else init[m], n_fitted),
             n_init=n_init,
@@ -111,7 +126,7 @@ def _fit_codebooks_in_memory(
         n_iter.append(km.n_iter_)
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
     return FittedCodebooks(
-        origin=X.mean(axis=0),
+        origin=np.zeros(X.shape[1]) if spherical else X.mean(axis=0),
         centers=codebook,
         counts=counts,
         n_iter=np.asarray(n_iter, dtype=int),
@@ -198,6 +213,14 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         magnitude lies outside 2**-50 to 2**50 (about 8.9e-16 to 1.1e15)
         are refused with a ``ValueError`` (memory maps and dask arrays are not
         checked); rescale such data by a power of two first.
+    spherical : bool, default=False
+        Spherical k-means, for cosine similarity: every centroid is the mean
+        of its rows scaled to unit length, after every update, and each row
+        goes to the centroid of largest inner product (for unit centroids,
+        the nearest one). Rows are not centered on their mean, so ``score``
+        is the mean cosine between each row and its centroid. An explicit
+        ``init`` is scaled to unit length. Needs ``normalize=True`` and
+        ``n_subvectors=1``.
     n_subvectors : int, default=1
         Product quantization: split the features into this many contiguous
         parts of equal width (it must divide ``n_features``), each with its
@@ -302,11 +325,20 @@ default="k-means++"
     >>> usage = vq.memory_usage()
     >>> usage.original_bytes, usage.compressed_bytes
     (128000, 6096)
+
+    Spherical k-means keeps the centroids on the unit sphere:
+
+    >>> sph = VectorQuantizer(n_clusters=64, spherical=True, random_state=0).fit(X)
+    >>> np.allclose(np.linalg.norm(sph.codebook_[0], axis=1), 1.0)
+    True
+    >>> bool(sph.score(X) > 0.9)
+    True
     """
 
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, 65536, closed="both")],
         "normalize": ["boolean"],
+        "spherical": ["boolean"],
         "n_subvectors": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -322,6 +354,7 @@ default="k-means++"
         n_clusters: int = 256,
         *,
         normalize: bool = True,
+        spherical: bool = False,
         n_subvectors: int = 1,
         init: Literal["k-means++", "random"] | ArrayLike | Callable = "k-means++",
         n_init: Literal["auto"] | int = "auto",
@@ -333,6 +366,7 @@ default="k-means++"
     ) -> None:
         self.n_clusters = n_clusters
         self.normalize = normalize
+        self.spherical = spherical
         self.n_subvectors = n_subvectors
         self.init = init
         self.n_init = n_init
@@ -402,6 +436,7 @@ n_features)
             self.tol,
             self.n_jobs,
             check_random_state(self.random_state),
+            self.spherical,
         )
 
     def _fit_blocks(self, source):
@@ -409,7 +444,9 @@ n_features)
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
         with source.running():
-            mean, variance = _scale.center_on_mean(source, self.normalize, stacklevel=5)
+            mean, variance = _scale.center_on_mean(
+                source, self.normalize, stacklevel=5, center=not self.spherical
+            )
             # The init is checked after that first pass, which reports bad
             # rows first, as the in-memory fit does.
             return _scale.fit_blocked(
@@ -423,6 +460,7 @@ n_features)
                 self.max_iter,
                 self.tol,
                 check_random_state(self.random_state),
+                SphericalEuclidean32 if self.spherical else Euclidean32,
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -459,7 +497,9 @@ n_features)
         with source.running():
             if first:
                 columns = self._check_layout(n_samples, n_features)
-                origin, _ = _scale.center_on_mean(source, self.normalize, stacklevel=4)
+                origin, _ = _scale.center_on_mean(
+                    source, self.normalize, stacklevel=4, center=not self.spherical
+                )
                 centers = _scale.first_codebooks(
                     source,
                     columns,
@@ -472,7 +512,12 @@ n_features)
                 self.n_steps_ = 0
                 self.n_samples_seen_ = 0
             self._centers = _scale.mini_batch_step(
-                source, columns, self._origin, self._centers, self._counts
+                source,
+                columns,
+                self._origin,
+                self._centers,
+                self._counts,
+                self.spherical,
             )
         self.codebook_ = np.stack(self._centers).astype(np.float32)
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
@@ -487,6 +532,12 @@ n_features)
             raise ValueError(
                 f"n_subvectors={self.n_subvectors} must divide the number of "
                 f"features ({n_features})"
+            )
+        if self.spherical and not (self.normalize and self.n_subvectors == 1):
+            raise ValueError(
+                "spherical=True clusters unit rows with one codebook: it needs "
+                f"normalize=True and n_subvectors=1, got normalize={self.normalize}, "
+                f"n_subvectors={self.n_subvectors}"
             )
         if self.normalize and n_features == 1:
             raise ValueError(
@@ -536,6 +587,8 @@ n_features)
                 f"The shape of init {init.shape} does not match (n_subvectors, "
                 f"n_clusters, width) = {expected}"
             )
+        if self.spherical:
+            init = [unit_rows(centers) for centers in init]
         return list(init)
 
     def _check_lazy_table(self, X, reset):

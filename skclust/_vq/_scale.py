@@ -27,6 +27,7 @@ from .._kmeans import (
     seed_from_sample,
     seeding_sample,
     table_stats,
+    unit_rows,
     warn_zero_rows,
 )
 
@@ -36,23 +37,27 @@ DEFAULT_BATCH_ROWS = 65_536
 _MAX_SEED = np.iinfo(np.int32).max
 
 
-def center_on_mean(source, normalize, stacklevel=1):
+def center_on_mean(source, normalize, stacklevel=1, center=True):
     """Make ``source`` center its prepared rows on their mean, found in one pass.
 
-    The pass also checks every row (NaN, infinity) and, with ``normalize``,
-    warns about the rows of zero length, which stay zero (``stacklevel``
-    counts from the caller, as ``warnings.warn``'s does).
+    With ``center=False`` (spherical k-means, whose rows must stay on the
+    sphere) the origin is zero and the rows are not moved. The pass also
+    checks every row (NaN, infinity) and, with ``normalize``, warns about the
+    rows of zero length, which stay zero (``stacklevel`` counts from the
+    caller, as ``warnings.warn``'s does).
 
     Returns
     -------
-    mean, variance : ndarray of shape (n_features,)
-        Per column, of the prepared rows before centering.
+    origin, variance : ndarray of shape (n_features,)
+        Per column: the mean of the prepared rows (zero with
+        ``center=False``), and their variance.
     """
     stats = table_stats(source)
     if normalize:
         warn_zero_rows(stats.zero_rows, stats.count, stacklevel)
-    source.use_prep(RowPrep(normalize, stats.mean))
-    return stats.mean, stats.variance
+    origin = stats.mean if center else np.zeros_like(stats.mean)
+    source.use_prep(RowPrep(normalize, origin))
+    return origin, stats.variance
 
 
 @dataclass
@@ -71,7 +76,7 @@ class FittedCodebooks:
     n_samples: int
 
 
-def _seeded(source, columns, n_clusters, init, n_init, seeds, random_state):
+def _seeded(source, columns, n_clusters, init, n_init, seeds, random_state, metric):
     """Initial centers of every (subvector, seed) run, subvector by subvector."""
     sample = seeding_sample(source, n_clusters, random_state)
     inits = []
@@ -83,7 +88,7 @@ def _seeded(source, columns, n_clusters, init, n_init, seeds, random_state):
                     sample[:, cols],
                     n_clusters,
                     init,
-                    Euclidean32,
+                    metric,
                     np.random.RandomState(seed),
                 )
             )
@@ -101,6 +106,7 @@ def fit_blocked(
     max_iter,
     tol,
     random_state,
+    metric=Euclidean32,
 ):
     """Codebooks of every subvector by exact Lloyd iterations over blocks.
 
@@ -127,6 +133,8 @@ width)
         Relative to the mean per-feature variance of each subvector's rows.
     random_state : RandomState
         Draws one seed per subvector first, then the seeding sample.
+    metric : Euclidean32 or SphericalEuclidean32
+        Spherical k-means for ``VectorQuantizer(spherical=True)``.
 
     Returns
     -------
@@ -135,14 +143,16 @@ width)
     seeds = random_state.randint(_MAX_SEED, size=len(columns))
     tols = [tol * float(np.mean(variance[c])) for c in columns]
     if isinstance(init, str):
-        inits = _seeded(source, columns, n_clusters, init, n_init, seeds, random_state)
+        inits = _seeded(
+            source, columns, n_clusters, init, n_init, seeds, random_state, metric
+        )
     else:
         inits = [
             centers - mean[cols] for centers, cols in zip(init, columns, strict=True)
         ]
     model_columns = [cols for cols in columns for _ in range(n_init)]
     tols = [tol for tol in tols for _ in range(n_init)]
-    runs = BlockedRuns(source, Euclidean32, model_columns, n_clusters)
+    runs = BlockedRuns(source, metric, model_columns, n_clusters)
     results = lloyd(runs, inits, tols, max_iter, with_inertia=n_init > 1)
     best = [
         m * n_init
@@ -197,10 +207,11 @@ width)
     ]
 
 
-def mini_batch_step(source, columns, origin, centers, counts):
+def mini_batch_step(source, columns, origin, centers, counts, spherical=False):
     """One mini-batch update of every codebook (Sculley, 2010).
 
-    Each centroid moves to the running mean of all rows ever assigned to it.
+    Each centroid moves to the running mean of all rows ever assigned to it,
+    scaled back to unit length when ``spherical``.
 
     Parameters
     ----------
@@ -229,5 +240,6 @@ def mini_batch_step(source, columns, origin, centers, counts):
         moved[seen] += (stats[m].sums[seen] - batch[seen, None] * moved[seen]) / counts[
             m
         ][seen, None]
-        updated.append(moved + origin[cols])
+        moved += origin[cols]
+        updated.append(unit_rows(moved) if spherical else moved)
     return updated

@@ -697,7 +697,9 @@ def neighbor_recall(
 
     if metric == "cosine":
         # Unit rows once, so that each block of queries is one matrix product.
-        X, R = _unit_rows(X), _unit_rows(R)
+        # Copies: normalize_rows works in place (zero rows stay zero).
+        X = normalize_rows(np.array(X, dtype=np.float64))
+        R = normalize_rows(np.array(R, dtype=np.float64))
         squared_norms = None
     else:
         squared_norms = np.einsum("ij,ij->i", R, R)
@@ -723,8 +725,3 @@ def neighbor_recall(
             for t, n in zip(true, near, strict=True)
         )
     return found / (len(queries) * n_neighbors)
-
-
-def _unit_rows(X):
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._kmeans import KMeansL1, KMeansL2
+from ._kmeans import KMeansL1, KMeansL2, normalize_rows
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
 from .image import ImageQuantizer
@@ -178,13 +178,15 @@ class EmbeddingCompression:
 
 
 def _unit_rows(X, name):
-    norms = np.linalg.norm(X, axis=1)
-    if not norms.all():
+    """Unit rows of float64 ``X`` (in place), as the quantizer scales them;
+    the study refuses rows of zero length rather than keep them zero."""
+    nonzero = X.any(axis=1)
+    if not nonzero.all():
         raise ValueError(
-            f"{name}: row {int(np.argmin(norms))} has zero length; "
+            f"{name}: row {int(np.argmin(nonzero))} has zero length; "
             "drop it or do not normalize"
         )
-    return X / norms[:, None]
+    return normalize_rows(X)
 
 
 def compress_embeddings(

@@ -527,3 +527,18 @@ def test_make_embeddings_shape_and_structure():
     assert (s[:6] ** 2).sum() > 0.99 * (s**2).sum()
     with pytest.raises(ValueError, match="rank"):
         make_embeddings(10, 4, rank=5)
+
+
+def test_product_quantization_defaults_to_the_block_kernels():
+    # Without batch_size, product quantization of an in-memory table takes the
+    # block kernels (one pass per iteration for all sub-codebooks): the same
+    # codebook as asking for them.
+    X = make_embeddings(3000, 16, random_state=3)
+    default = VectorQuantizer(32, n_subvectors=4, random_state=0).fit(X)
+    blocks = VectorQuantizer(32, n_subvectors=4, random_state=0, batch_size=65_536)
+    np.testing.assert_array_equal(default.codebook_, blocks.fit(X).codebook_)
+    single = VectorQuantizer(32, random_state=0).fit(X)
+    assert not np.array_equal(
+        single.codebook_,
+        VectorQuantizer(32, random_state=0, batch_size=65_536).fit(X).codebook_,
+    )

@@ -235,11 +235,12 @@ def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
     cumulative = np.cumsum(sample_weight)
     first = _draw(cumulative, random_state.uniform(size=1))
     chosen = [first[0]]
-    closest = metric.pairwise_cost(X, X[chosen])[:, 0]
+    cost_to = metric.cost_to_centers(X)
+    closest = cost_to(X[chosen])[:, 0]
     for _ in range(1, n_clusters):
         cumulative = np.cumsum(sample_weight * closest)
         candidates = _draw(cumulative, random_state.uniform(size=n_local_trials))
-        candidate_cost = metric.pairwise_cost(X, X[candidates])
+        candidate_cost = cost_to(X[candidates])
         np.minimum(candidate_cost, closest[:, None], out=candidate_cost)
         best = np.argmin(sample_weight @ candidate_cost)
         chosen.append(candidates[best])

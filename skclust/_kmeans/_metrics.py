@@ -97,16 +97,29 @@ class Euclidean(_Metric):
         return cls.norm(X - centers)
 
     @staticmethod
-    def pairwise_cost(X, centers):
+    def pairwise_cost(X, centers, row_norms=None):
         """Squared distances: from coordinate differences for few features
-        (exact and faster), else through a matrix product."""
+        (exact and faster), else through a matrix product (``row_norms``:
+        ``|x|^2`` of the rows, if already known)."""
         if X.shape[1] <= _DIRECT_MAX_FEATURES:
             return _summed_over_features(X, centers, np.square)
+        if row_norms is None:
+            row_norms = np.einsum("ij,ij->i", X, X)
         sq = X @ centers.T
         sq *= -2.0
-        sq += np.einsum("ij,ij->i", X, X)[:, None]
+        sq += row_norms[:, None]
         sq += np.einsum("ij,ij->i", centers, centers)[None, :]
         return np.maximum(sq, 0.0, out=sq)
+
+    @classmethod
+    def cost_to_centers(cls, X):
+        """``centers -> pairwise_cost(X, centers)``, with ``|x|^2`` computed
+        once: k-means++ calls it once per center, and recomputing the norms
+        read the rows a second time at every call."""
+        if X.shape[1] <= _DIRECT_MAX_FEATURES:
+            return lambda centers: cls.pairwise_cost(X, centers)
+        row_norms = np.einsum("ij,ij->i", X, X)
+        return lambda centers: cls.pairwise_cost(X, centers, row_norms)
 
     @classmethod
     def pairwise(cls, X, centers):
@@ -386,6 +399,11 @@ class Manhattan(_Uncentered, _Metric):
         return _summed_over_features(X, centers, np.abs)
 
     pairwise_cost = pairwise
+
+    @classmethod
+    def cost_to_centers(cls, X):
+        """``centers -> pairwise_cost(X, centers)``, as k-means++ calls it."""
+        return lambda centers: cls.pairwise(X, centers)
 
     @staticmethod
     def prepare_centers(centers, dtype=np.float64):

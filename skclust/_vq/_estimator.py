@@ -258,12 +258,15 @@ default="k-means++"
         scans with this many threads; ``None`` uses every CPU there too.
     batch_size : int, default=None
         Rows read at a time. ``None`` clusters in-memory arrays (and memory
-        maps of at most 65,536 rows) in memory with ``KMeansL2``, and reads
-        larger memory maps in blocks of 65,536 rows. An integer sends every
-        table through the block kernels: float32 distances in blocks,
-        float64 sums, which is several times faster than ``KMeansL2`` on
-        large tables with many features. Dask arrays are always processed
-        chunk by chunk.
+        maps of at most 65,536 rows) with one codebook in memory with
+        ``KMeansL2``, product quantization (``n_subvectors > 1``, unless
+        ``init`` is callable) with the block kernels in blocks of 65,536
+        rows, and reads larger memory maps in blocks of 65,536 rows. An
+        integer sends every table through the block kernels: float32
+        distances in blocks, float64 sums, which is several times faster
+        than ``KMeansL2`` on large tables with many features and on the
+        narrow subvectors of product quantization. Dask arrays are always
+        processed chunk by chunk.
 
     Attributes
     ----------
@@ -403,7 +406,9 @@ n_features)
             self.batch_size is not None or X.shape[0] > _scale.DEFAULT_BATCH_ROWS
         ):
             fitted = self._fit_blocks(self._memmap_source(X, reset=True))
-        elif self.batch_size is not None:
+        elif self.batch_size is not None or (
+            self.n_subvectors > 1 and not callable(self.init)
+        ):
             X = validate_data(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
             )

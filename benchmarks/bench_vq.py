@@ -17,7 +17,21 @@ Five measurements, each printed as a Markdown table:
 4. **Out of core.** A table 4x larger than the block budget saved as .npy,
    fitted from ``np.load(..., mmap_mode="r")`` in a fresh process under
    ``/usr/bin/time -v``; peak RSS against 2x the budget plus the codebook.
-5. **Search over codes** (``--only search``). A generated 1,000,000 x 128
+5. **Product quantization fit and encoding** (``--only pqtrain``). A
+   generated 1,000,000 x 128 float32 table at unit length, 8 subvectors x 256
+   centroids. faiss ``ProductQuantizer.train`` samples 65,536 rows (256 per
+   centroid) of what it is given; here both get the same 65,536 rows drawn
+   once, so neither samples, the same explicit initial centroids (faiss's
+   ``Train_hot_start``) and 25 iterations (faiss's default; ours with
+   ``tol=0`` and ``normalize=False``, the rows being unit already; no
+   ``batch_size``: product quantization takes the block kernels by
+   default). Encoding: ``compute_codes`` against ``transform``
+   on all 1,000,000 rows, and the share of equal codes.
+6. **k-means++ seeding** (``--only seeding``). The rows our block fit
+   seeds from for each k of ``skclust vq`` (``8 * k`` rows drawn from a
+   generated 1,000,000 x 64 table, at unit length and centered), and
+   scikit-learn's ``kmeans_plusplus`` on the same rows.
+7. **Search over codes** (``--only search``). A generated 1,000,000 x 128
    float32 base at unit length and 1000 held-out rows as queries, compressed
    to 8 x 256 codes by faiss ``IndexPQ`` and by ``VectorQuantizer`` (both
    trained on the same 50,000 rows), 10 neighbours: search time against
@@ -98,7 +112,7 @@ def bench_fit_and_encode(n_rows, n_features, k, iterations, repeats, kmeans_l2):
         index.add(np.ascontiguousarray(ours.codebook_[0]))
         seconds, (_, found) = _timed(lambda index=index: index.search(X, 1))
         encode_times["faiss IndexFlatL2.search"].append(seconds)
-        seconds, codes = _timed(lambda: ours.transform(X))
+        seconds, codes = _timed(lambda ours=ours: ours.transform(X))
         encode_times["VectorQuantizer.transform"].append(seconds)
         agree = float(np.mean(found[:, 0] == codes[:, 0]))
     if kmeans_l2:
@@ -149,6 +163,94 @@ def bench_product_quantization(n_rows, n_features, queries):
             f"{vq.score(X):.4f} | {recall:.4f} | {seconds:.1f} |",
             flush=True,
         )
+
+
+def bench_pq_train(n_rows, n_features, m, k, n_train, iterations, repeats):
+    """Product quantization fit and encoding against faiss's ProductQuantizer."""
+    X = _unit(make_embeddings(n_rows, n_features, random_state=0))
+    rng = np.random.default_rng(0)
+    train = X[np.sort(rng.choice(n_rows, n_train, replace=False))]
+    width = n_features // m
+    init = np.stack(
+        [train[rng.choice(n_train, k, replace=False), j * width : (j + 1) * width]
+         for j in range(m)]
+    )  # fmt: skip
+    fit = {"faiss ProductQuantizer.train": [], "VectorQuantizer.fit": []}
+    encode = {"faiss compute_codes": [], "VectorQuantizer.transform": []}
+    error = {}
+    for _ in range(repeats):
+        pq = faiss.ProductQuantizer(n_features, m, int(np.log2(k)))
+        pq.train_type = faiss.ProductQuantizer.Train_hot_start
+        pq.cp.niter = iterations
+        faiss.copy_array_to_vector(init.ravel(), pq.centroids)
+        seconds, _ = _timed(lambda pq=pq: pq.train(train))
+        fit["faiss ProductQuantizer.train"].append(seconds)
+        ours = VectorQuantizer(
+            k, n_subvectors=m, init=init, max_iter=iterations, tol=0.0,
+            normalize=False,
+        )  # fmt: skip
+        seconds, _ = _timed(lambda ours=ours: ours.fit(train))
+        assert (ours.n_iter_ == iterations).all(), "stopped before max_iter"
+        fit["VectorQuantizer.fit"].append(seconds)
+        seconds, theirs = _timed(lambda pq=pq: pq.compute_codes(X))
+        encode["faiss compute_codes"].append(seconds)
+        seconds, codes = _timed(lambda ours=ours: ours.transform(X))
+        encode["VectorQuantizer.transform"].append(seconds)
+    centroids = faiss.vector_to_array(pq.centroids).reshape(m, k, width)
+    for label, book, found in (
+        ("faiss", centroids, theirs),
+        ("ours", ours.codebook_, codes),
+    ):
+        rebuilt = np.hstack([book[j][found[:, j]] for j in range(m)])
+        error[label] = float(((X - rebuilt) ** 2).sum(axis=1).mean())
+    print(
+        f"\n### Product quantization: {n_rows} x {n_features} float32 (unit rows), "
+        f"{m} x {k}; fit on the same {n_train} rows, same initial centroids, "
+        f"{iterations} iterations; encoding of all rows; median of {repeats}\n"
+    )
+    print("| what | median s | ratio to faiss |\n|---|---|---|")
+    for table in (fit, encode):
+        reference = statistics.median(next(iter(table.values())))
+        for label, times in table.items():
+            median = statistics.median(times)
+            print(f"| {label} | {median:.3f} | {median / reference:.2f} |")
+    print(
+        f"\nMean squared reconstruction error: faiss {error['faiss']:.6f}, ours "
+        f"{error['ours']:.6f}; codes equal to faiss's for "
+        f"{float(np.mean(codes == theirs)):.4%} of the (row, subvector) pairs."
+    )
+
+
+def bench_seeding(n_features, ks, repeats):
+    """Our k-means++ seeding against scikit-learn's on the same rows."""
+    from sklearn.cluster import kmeans_plusplus
+
+    from skclust._kmeans import Euclidean32, seed_from_sample
+
+    print(
+        f"\n### k-means++ seeding on the same rows ({n_features} features, "
+        f"8 * k rows at unit length, centered), median of {repeats}\n"
+    )
+    print("| k | rows | ours s | scikit-learn s | ratio |\n|---|---|---|---|---|")
+    for k in ks:
+        rows = _unit(make_embeddings(8 * k, n_features, random_state=k))
+        rows = (rows - rows.mean(axis=0)).astype(np.float64)
+        ours, theirs = [], []
+        for seed in range(repeats):
+            seconds, _ = _timed(
+                lambda seed=seed, rows=rows, k=k: seed_from_sample(
+                    rows, k, "k-means++", Euclidean32, np.random.RandomState(seed)
+                )
+            )
+            ours.append(seconds)
+            seconds, _ = _timed(
+                lambda seed=seed, rows=rows, k=k: kmeans_plusplus(
+                    rows, k, random_state=seed
+                )
+            )
+            theirs.append(seconds)
+        a, b = statistics.median(ours), statistics.median(theirs)
+        print(f"| {k} | {8 * k} | {a:.3f} | {b:.3f} | {a / b:.2f} |")
 
 
 def _recall(found, truth):
@@ -316,7 +418,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--only",
-        choices=["fit", "pq", "memory", "search"],
+        choices=["fit", "pq", "memory", "pqtrain", "seeding", "search"],
         help="run one measurement",
     )
     parser.add_argument(
@@ -337,6 +439,12 @@ def main(argv=None):
     if args.only in (None, "memory"):
         bench_out_of_core(1_000_000, 64, 250_000, 256)
         bench_out_of_core(4_000_000, 64, 1_000_000, 256)
+    if args.only in (None, "pqtrain"):
+        if faiss is None:
+            sys.exit("faiss-cpu is not installed: pip install '.[bench]'")
+        bench_pq_train(1_000_000, 128, 8, 256, 65_536, 25, args.repeats)
+    if args.only in (None, "seeding"):
+        bench_seeding(64, [64, 128, 256, 512], max(args.repeats, 5))
     if args.only in (None, "search"):
         if faiss is None:
             sys.exit("faiss-cpu is not installed: pip install '.[bench]'")

@@ -18,7 +18,7 @@ from ._kmeans import KMeansL1, KMeansL2, normalize_rows
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
 from .image import ImageQuantizer
-from .metrics import mean_cosine_similarity, neighbor_recall, relative_mse
+from .metrics import mean_cosine_similarity, relative_mse
 
 
 def _one_based_result(estimator, pixels):
@@ -170,7 +170,8 @@ class EmbeddingCompression:
         One row of memory and quality figures per k, in increasing k.
     fitted : dict
         ``{k: (quantizer, codes)}``: each fitted ``VectorQuantizer`` and the
-        codes of the table's rows.
+        codes of the table's rows, which the quantizer also holds as its
+        searchable ``codes_`` (added with ``add``).
     """
 
     rows: list = field(default_factory=list)
@@ -189,14 +190,71 @@ def _unit_rows(X, name):
     return normalize_rows(X)
 
 
+# Rows per centroid that train_size="auto" samples, as faiss's k-means
+# (max_points_per_centroid) does.
+TRAIN_ROWS_PER_CENTROID = 256
+
+# Table rows compared with all recall queries at once by the exact search.
+_EXACT_BLOCK_ROWS = 16_384
+
+
+def _exact_neighbors(unit, queries, n_neighbors):
+    """The ``n_neighbors`` rows of largest cosine to each query row, itself
+    left out, nearest first (ties: lower row).
+
+    ``unit`` holds unit rows (float32 or float64); ``queries`` are row indices.
+    The table is read in blocks, each compared with all queries at once.
+    """
+    targets = unit[queries]
+    best_sim = np.full((len(queries), n_neighbors), -np.inf)
+    best_row = np.zeros((len(queries), n_neighbors), dtype=np.intp)
+    for start in range(0, unit.shape[0], _EXACT_BLOCK_ROWS):
+        block = unit[start : start + _EXACT_BLOCK_ROWS]
+        sim = (targets @ block.T).astype(np.float64)
+        inside = (queries >= start) & (queries < start + block.shape[0])
+        sim[np.flatnonzero(inside), queries[inside] - start] = -np.inf
+        keep = min(n_neighbors, block.shape[0])
+        top = np.argpartition(-sim, keep - 1, axis=1)[:, :keep]
+        sim = np.concatenate([best_sim, np.take_along_axis(sim, top, 1)], axis=1)
+        rows = np.concatenate([best_row, top + start], axis=1)
+        order = np.lexsort((rows, -sim), axis=1)[:, :n_neighbors]
+        best_sim = np.take_along_axis(sim, order, 1)
+        best_row = np.take_along_axis(rows, order, 1)
+    return best_row
+
+
+def _recall_from_codes(quantizer, X, queries, truth):
+    """Share of each query row's true neighbours found by a search over the
+    quantizer's added codes (cosine, asymmetric distances), leaving out the
+    query's own row."""
+    n_neighbors = truth.shape[1]
+    found = quantizer.kneighbors(
+        X[queries], n_neighbors + 1, metric="cosine", return_distance=False
+    )
+    hits = 0
+    for query, near, true in zip(queries, found, truth, strict=True):
+        near = near[near != query][:n_neighbors]
+        hits += np.intersect1d(near, true).size
+    return hits / truth.size
+
+
+def _train_rows(n_rows, k, train_size, rng):
+    """Rows a fit for ``k`` trains on (sorted), or None for all of them."""
+    size = TRAIN_ROWS_PER_CENTROID * k if train_size == "auto" else train_size
+    if size is None or size >= n_rows:
+        return None
+    return np.sort(rng.choice(n_rows, max(size, k), replace=False))
+
+
 def compress_embeddings(
     X: NDArray[np.floating],
     ks: Iterable[int],
     *,
     n_subvectors: int = 1,
-    n_init: int = 10,
+    n_init: int | Literal["auto"] = 10,
     normalize: bool = True,
     batch_size: int | None = None,
+    train_size: int | Literal["auto"] | None = None,
     recall_queries: int = 2000,
     random_state: int = 0,
     name: str = "table",
@@ -212,16 +270,25 @@ def compress_embeddings(
         Codebook sizes; each is fitted once, in increasing order.
     n_subvectors : int, default=1
         Product quantization into this many sub-codebooks.
-    n_init : int, default=10
+    n_init : int or "auto", default=10
         k-means++ starts per codebook; the lowest squared error is kept.
+        ``"auto"`` is one start, as in ``VectorQuantizer``.
     normalize : bool, default=True
         Scale rows to unit length first (the quantizer's ``normalize``).
     batch_size : int or None, default=None
         The quantizer's ``batch_size``.
+    train_size : int, "auto" or None, default=None
+        Rows drawn at random (without replacement) to fit each k; all rows
+        are then encoded. ``"auto"`` draws ``256 * k`` rows, as faiss's
+        k-means samples at most 256 rows per centroid; None fits on every
+        row. A size of at least the table fits on every row.
     recall_queries : int, default=2000
-        Rows used as queries of the recall@10 estimate.
+        Rows used as queries of the recall@10 estimate. Their exact
+        neighbours (cosine, by brute force) are found once for all k; each
+        k's are found by searching its codes (``VectorQuantizer.kneighbors``,
+        cosine), without rebuilding the table.
     random_state : int, default=0
-        Seed of the fits and of the recall queries.
+        Seed of the fits, the training rows and the recall queries.
     name : str, default="table"
         Name of the table in messages.
     log : callable, default=print
@@ -231,8 +298,8 @@ def compress_embeddings(
     -------
     EmbeddingCompression
         Rows with k, code type, memory before and after (MB), the ratios, mean
-        cosine similarity, relative squared error, recall@10, iterations and
-        seconds; and the fitted quantizers with their codes.
+        cosine similarity, relative squared error, recall@10, iterations,
+        training rows and seconds; and the fitted quantizers with their codes.
 
     Raises
     ------
@@ -269,8 +336,16 @@ def compress_embeddings(
     target = X.astype(np.float64)
     if normalize:
         target = _unit_rows(target, name)
+    rng = np.random.RandomState(random_state)
+    truth = queries = None
+    if n_rows > 10:
+        n_queries = min(recall_queries, n_rows)
+        queries = np.sort(rng.choice(n_rows, n_queries, replace=False))
+        unit = target if normalize else normalize_rows(target.copy())
+        truth = _exact_neighbors(unit, queries, 10)
     result = EmbeddingCompression()
     for k in sorted(set(ks)):
+        train = _train_rows(n_rows, k, train_size, rng)
         start = time.perf_counter()
         vq = VectorQuantizer(
             k,
@@ -279,16 +354,14 @@ def compress_embeddings(
             n_init=n_init,
             random_state=random_state,
             batch_size=batch_size,
-        ).fit(X)
+        ).fit(X if train is None else X[train])
         seconds = time.perf_counter() - start
-        codes = vq.transform(X)
+        codes = vq.add(X).codes_
         rebuilt = vq.inverse_transform(codes)
-        usage = vq.memory_usage()
+        usage = vq.memory_usage(n_rows)
         recall = float("nan")
-        if n_rows > 10:
-            recall = neighbor_recall(
-                X, rebuilt, 10, n_queries=recall_queries, random_state=random_state
-            )
+        if truth is not None:
+            recall = _recall_from_codes(vq, X, queries, truth)
         row = {
             "k": k,
             "subvectors": n_subvectors,
@@ -301,6 +374,7 @@ def compress_embeddings(
             "relative_mse": round(relative_mse(target, rebuilt), 4),
             "recall_at_10": round(recall, 4),
             "iterations": int(vq.n_iter_.max()),
+            "train_rows": n_rows if train is None else len(train),
             "seconds": round(seconds, 3),
         }
         result.rows.append(row)

@@ -12,6 +12,7 @@ Every input is checked and every fit done before anything is written, so a bad
 input leaves no output behind.
 """
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from ._progress import Progress
 from ._report import Column, Section
 
 STUDY_K = [64, 128, 256, 512]
-# k-means++ starts per codebook in the study; the lowest squared error is kept.
+# k-means++ starts per codebook in the study's report; the lowest squared
+# error is kept. The command makes one (n_init="auto") unless told.
 STUDY_N_INIT = 10
 STUDY_FILE = "AImodel.npy"
 # The generated table used when no file and no data folder are given.
@@ -53,8 +55,21 @@ COLUMNS = [
     "relative_mse",
     "recall_at_10",
     "iterations",
+    "train_rows",
     "seconds",
 ]
+
+
+def train_size(text):
+    """argparse type of ``--train-size``: a positive integer, "auto" or "all"."""
+    if text in ("auto", "all"):
+        return None if text == "all" else text
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive integer, 'auto' or 'all'"
+        ) from None
 
 
 def add_parser(commands):
@@ -88,8 +103,18 @@ def add_parser(commands):
     parser.add_argument(
         "--n-init",
         type=positive_int,
-        default=STUDY_N_INIT,
-        help="random starts per codebook; the best is kept (default 10)",
+        default=None,
+        help="k-means++ starts per codebook; the best is kept (default 1, as "
+        "n_init='auto')",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=train_size,
+        default="auto",
+        metavar="N",
+        help="rows drawn at random to fit each k, then every row is encoded: "
+        "a number, 'auto' (default: 256 rows per centroid, 256 * k, as faiss "
+        "samples) or 'all'",
     )
     parser.add_argument(
         "--no-normalize",
@@ -163,9 +188,10 @@ def compress(
     ks,
     *,
     n_subvectors=1,
-    n_init=STUDY_N_INIT,
+    n_init="auto",
     normalize=True,
     batch_size=None,
+    train_size="auto",
     seed=0,
     log=print,
 ):
@@ -177,10 +203,21 @@ def compress(
         n_init=n_init,
         normalize=normalize,
         batch_size=batch_size,
+        train_size=train_size,
         recall_queries=RECALL_QUERIES,
         random_state=seed,
         name=table.name,
         log=log,
+    )
+
+
+def recall_note(n_rows):
+    """How the recall@10 column was measured, with its sample size."""
+    n_queries = min(RECALL_QUERIES, n_rows)
+    return (
+        f"recall@10: {n_queries} query rows of the table, each k's search over "
+        "its codes (cosine, asymmetric distances) against exact search (cosine "
+        "on the rows, brute force), the query row left out"
     )
 
 
@@ -254,10 +291,10 @@ def load_queries(path, table, n_neighbors):
 
 
 def search_compressed(fitted, table, queries, n_neighbors, metric):
-    """Each k's neighbours of the queries, found from the codes of the table."""
+    """Each k's neighbours of the queries, found from the codes of the table
+    (which ``compress_embeddings`` added to every quantizer)."""
     found = {}
     for k, (quantizer, _) in fitted.items():
-        quantizer.add(table.X)
         found[k] = quantizer.kneighbors(queries, n_neighbors, metric=metric)
     return found
 
@@ -338,9 +375,10 @@ def run(args):
             table,
             args.k,
             n_subvectors=args.subvectors,
-            n_init=args.n_init,
+            n_init=args.n_init or "auto",
             normalize=args.normalize,
             batch_size=args.batch_size,
+            train_size=args.train_size,
             seed=args.seed,
             log=log,
         )
@@ -364,6 +402,7 @@ def run(args):
             )
     if not args.quiet:
         print(markdown_table(result.rows, COLUMNS), end="")
+        print(recall_note(table.X.shape[0]))
         print(
             f"wrote the table, the trade-off plot and {len(result.fitted)} .npz "
             f"into {args.out}"
@@ -385,7 +424,13 @@ def pq_comparison(table, *, n_init=1, seed=0, log=print):
         if n_features % m:
             continue
         result = compress(
-            table, [256], n_subvectors=m, n_init=n_init, seed=seed, log=log
+            table,
+            [256],
+            n_subvectors=m,
+            n_init=n_init,
+            train_size=None,
+            seed=seed,
+            log=log,
         )
         rows.extend(result.rows)
     return rows
@@ -404,6 +449,7 @@ REPORT_COLUMNS = [
     Column("relative_mse", "relative MSE", ".4f"),
     Column("recall_at_10", "recall@10", ".3f"),
     Column("iterations"),
+    Column("train_rows", "training rows"),
     Column("seconds", "fit time (s)", ".2f"),
 ]
 
@@ -413,7 +459,9 @@ def report_section(out_dir, data, seed, log):
     folder = out_dir / "vq"
     folder.mkdir(exist_ok=True)
     table = load_table(None, data, seed)
-    result = compress(table, STUDY_K, n_init=STUDY_N_INIT, seed=seed, log=log)
+    result = compress(
+        table, STUDY_K, n_init=STUDY_N_INIT, train_size=None, seed=seed, log=log
+    )
     plot = write_outputs(result, table, folder)
     pq_rows = pq_comparison(table, seed=seed, log=log)
     write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
@@ -424,8 +472,7 @@ def report_section(out_dir, data, seed, log):
         "best kept). The compressed table is the float32 codebook plus one code "
         "per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; 'ratio' "
         "divides the exact byte counts, 'mb_ratio' the MB rounded to 4 decimals. "
-        "Recall@10: share of each row's 10 nearest rows (cosine) found among the "
-        "10 nearest reconstructed rows."
+        f"Recall@10 against exact search: {recall_note(table.X.shape[0])}."
     )
     section.table(
         result.rows,

@@ -167,6 +167,11 @@ def _check_magnitude(X, normalize):
         )
 
 
+def _n_rows(X):
+    """Rows of an array-like not yet validated (a list counts its items)."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def _check_count(name, value, n_rows):
     """A positive integer no larger than the rows stored."""
     if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
@@ -257,11 +262,11 @@ default="k-means++"
         block kernels use every CPU for each block instead. ``kneighbors``
         scans with this many threads; ``None`` uses every CPU there too.
     batch_size : int, default=None
-        Rows read at a time. ``None`` clusters in-memory arrays (and memory
-        maps of at most 65,536 rows) with one codebook in memory with
-        ``KMeansL2``, product quantization (``n_subvectors > 1``, unless
-        ``init`` is callable) with the block kernels in blocks of 65,536
-        rows, and reads larger memory maps in blocks of 65,536 rows. An
+        Rows read at a time. ``None`` clusters tables of at most 65,536 rows
+        (in-memory arrays or memory maps) with one codebook in memory with
+        ``KMeansL2``, and reads larger tables, and product quantization
+        (``n_subvectors > 1``), in blocks of 65,536 rows with the block
+        kernels (a callable ``init`` keeps in-memory arrays in memory). An
         integer sends every table through the block kernels: float32
         distances in blocks, float64 sums, which is several times faster
         than ``KMeansL2`` on large tables with many features and on the
@@ -407,7 +412,8 @@ n_features)
         ):
             fitted = self._fit_blocks(self._memmap_source(X, reset=True))
         elif self.batch_size is not None or (
-            self.n_subvectors > 1 and not callable(self.init)
+            not callable(self.init)
+            and (self.n_subvectors > 1 or _n_rows(X) > _scale.DEFAULT_BATCH_ROWS)
         ):
             X = validate_data(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2

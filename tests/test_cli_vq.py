@@ -246,3 +246,29 @@ def test_search_refuses_bad_queries_before_writing(tmp_path, capsys):
         assert code == 2 and stdout == ""
         assert stderr.count("\n") == 1 and message in stderr
         assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "rows"), [("500", 500), ("auto", 256 * 4), ("all", 3000), ("9999", 3000)]
+)
+def test_train_size_samples_the_rows_each_k_is_fitted_on(tmp_path, capsys, size, rows):
+    table = _table(tmp_path, n=3000)
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(
+        capsys, "vq", table, "-k", 4, "--train-size", size, "--out", out
+    )
+    assert code == 0, stderr
+    with open(out / "vq_memory.csv") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert int(row["train_rows"]) == rows
+    # Every row is encoded whatever the sample.
+    with np.load(out / "compressed_k4.npz") as saved:
+        assert saved["codes"].shape == (3000, 1)
+    assert "recall@10: 2000 query rows" in stdout
+
+
+def test_bad_train_size_exits_2(tmp_path, capsys):
+    table = _table(tmp_path)
+    code, _, stderr = _run(capsys, "vq", table, "--train-size", "half")
+    assert code == 2
+    assert "'half' is not a positive integer, 'auto' or 'all'" in stderr

@@ -41,6 +41,8 @@ STUDY_N_INIT = 10
 STUDY_FILE = "AImodel.npy"
 # The generated table used when no file and no data folder are given.
 GENERATED_SHAPE = (2000, 32)
+# Rows per block of the block kernels, which fit tables larger than this.
+BLOCK_ROWS = 65_536
 # Queries of the recall@10 estimate (every row for tables this small or less).
 RECALL_QUERIES = 2000
 COLUMNS = [
@@ -126,7 +128,8 @@ def add_parser(commands):
         "--batch-size",
         type=positive_int,
         default=None,
-        help="fit with the block kernels, this many rows at a time",
+        help="fit with the block kernels, this many rows at a time (default: "
+        f"{BLOCK_ROWS} for tables of more rows, else in memory)",
     )
     parser.add_argument(
         "--search",
@@ -195,7 +198,15 @@ def compress(
     seed=0,
     log=print,
 ):
-    """The study's sweep over k on the command line's table; writes nothing."""
+    """The study's sweep over k on the command line's table; writes nothing.
+
+    Tables of more than ``BLOCK_ROWS`` rows are fitted by the block kernels,
+    ``BLOCK_ROWS`` rows at a time, unless ``batch_size`` says otherwise: the
+    training sample of a k may be small enough for ``KMeansL2``, which is
+    several times slower on such tables.
+    """
+    if batch_size is None and table.X.shape[0] > BLOCK_ROWS:
+        batch_size = BLOCK_ROWS
     return compress_embeddings(
         table.X,
         ks,

@@ -153,9 +153,11 @@ def test_vq_without_a_file_runs_on_a_generated_table(tmp_path, capsys, monkeypat
 def test_vq_on_the_study_table_gives_the_study_memory(tmp_path, capsys):
     data = study_file("AImodel.npy").parent
     out = tmp_path / "out"
+    # The study's ten starts per k (the command's default is one).
     code, stdout, stderr = _run(
-        capsys, "vq", "-k", 64, 128, 256, 512, "--data", data, "--out", out
-    )
+        capsys, "vq", "-k", 64, 128, 256, 512, "--n-init", 10, "--data", data,
+        "--out", out,
+    )  # fmt: skip
     assert code == 0, stderr
     assert sum(line.startswith("AImodel.npy k=") for line in stdout.splitlines()) == 4
     with open(out / "vq_memory.csv") as handle:

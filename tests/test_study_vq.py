@@ -48,3 +48,17 @@ def test_train_size_fits_on_a_sample_and_encodes_every_row():
     assert result.fitted[4][0].n_samples_seen_ == 1024
     sized = compress_embeddings(X, [8], n_init=1, train_size=300, log=print)
     assert sized.rows[0]["train_rows"] == 300
+
+
+def test_quality_by_blocks_equals_the_metrics(monkeypatch):
+    from skclust import study
+    from skclust.metrics import mean_cosine_similarity, relative_mse
+
+    monkeypatch.setattr(study, "_QUALITY_BLOCK_ROWS", 100)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((1050, 6))
+    rebuilt = (X + 0.3 * rng.standard_normal(X.shape)).astype(np.float32)
+    target = _unit(X)
+    cosine, error = study._quality(X, target, rebuilt)
+    assert cosine == pytest.approx(mean_cosine_similarity(X, rebuilt), rel=1e-12)
+    assert error == pytest.approx(relative_mse(target, rebuilt), rel=1e-12)

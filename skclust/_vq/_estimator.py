@@ -168,8 +168,12 @@ def _check_magnitude(X, normalize):
 
 
 def _n_rows(X):
-    """Rows of an array-like not yet validated (a list counts its items)."""
-    return X.shape[0] if hasattr(X, "shape") else len(X)
+    """Rows of an array-like not yet validated; 0 when it has no rows to
+    count (validation then says what is wrong with it)."""
+    try:
+        return X.shape[0] if hasattr(X, "shape") else np.shape(X)[0]
+    except (ValueError, IndexError, TypeError):
+        return 0
 
 
 def _check_count(name, value, n_rows):

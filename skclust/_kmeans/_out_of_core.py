@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._blocked import BlockedRuns, nearest_labels, table_stats
+from ._blocked import BlockedRuns, RowBounds, nearest_labels, table_stats
 from ._engine import lloyd, seed_from_sample, seeding_sample
 from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
 
@@ -47,6 +47,22 @@ def table_source(X, batch_size, n_threads):
     return ArraySource(X, batch_size or DEFAULT_BATCH_ROWS, prep, n_threads)
 
 
+def keeps_bounds(source, n_runs):
+    """Whether the runs keep every row's label and bounds between passes.
+
+    Only on a source read in this process (an ``ArraySource``: the state of
+    dask chunks would have to travel with them, so dask passes recompute
+    every distance), and only while the state of all runs (12 bytes a row
+    each) takes no more memory than one block of rows, so that it at most
+    doubles the memory of a fit.
+    """
+    if not isinstance(source, ArraySource):
+        return False
+    n_rows, n_features = source.shape
+    block_bytes = min(source.batch_rows, n_rows) * n_features * source.X.itemsize
+    return n_runs * n_rows * RowBounds.BYTES_PER_ROW <= block_bytes
+
+
 @dataclass
 class BlockedFit:
     """The kept run of a fit read in blocks."""
@@ -65,6 +81,7 @@ def fit_in_blocks(
     A first pass gives the mean (L2 runs on centered rows, as in memory), the
     variance behind ``tol`` and, for L1, which features keep histograms.
     Seeding draws its centers from a sample of ``8 * n_clusters`` rows.
+    Each run keeps its rows' labels and bounds when ``keeps_bounds``.
 
     Parameters
     ----------
@@ -106,12 +123,22 @@ def fit_in_blocks(
     else:
         inits = [init - origin]
     layout = metric.block_layout(stats)
-    runs = BlockedRuns(source, metric, [slice(None)] * len(inits), n_clusters, layout)
+    runs = BlockedRuns(
+        source,
+        metric,
+        [slice(None)] * len(inits),
+        n_clusters,
+        layout,
+        keep_bounds=keeps_bounds(source, len(inits)),
+    )
     tols = [tol * float(np.mean(stats.variance))] * len(inits)
     results = lloyd(runs, inits, tols, max_iter, verbose)
     # Lowest inertia wins; on an exact tie the earliest seed.
     best = min(results, key=lambda result: result.inertia)
-    labels = nearest_labels(source, metric, best.centers)
+    if best.labels is not None:
+        labels = best.labels.astype(np.intp)
+    else:
+        labels = nearest_labels(source, metric, best.centers)
     if not isinstance(labels, np.ndarray):
         labels = labels.compute()
     return BlockedFit(best.centers + origin, labels, best.inertia, best.n_iter)

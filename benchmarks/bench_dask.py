@@ -64,9 +64,7 @@ def bytes_written(dask_worker=None, dask_scheduler=None):
 def total_written(client):
     workers = client.run(bytes_written)
     return (
-        sum(workers.values())
-        + client.run_on_scheduler(bytes_written)
-        + bytes_written()
+        sum(workers.values()) + client.run_on_scheduler(bytes_written) + bytes_written()
     )
 
 

@@ -275,7 +275,7 @@ class BlockedRuns:
         ]
 
     def _assignment_pass(self, runs, centers):
-        """Assign every row in ``runs``; returns their models and statistics."""
+        """Assign every row in ``runs``; returns their statistics."""
         models = self._models(runs, centers, assigning=True)
         for i in runs:
             if i in self._bounds:

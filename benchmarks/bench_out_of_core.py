@@ -8,19 +8,21 @@ Two measurements, each printed as a Markdown table:
    (512 MB) holds one block of rows and the state the fit keeps for every
    row (label and Hamerly bounds, 12 bytes a row): ``batch_size`` is the
    budget less that state, in rows. Peak RSS against 1 GB.
-2. **Time per iteration.** Lloyd iterations timed as the difference between
-   fits of ``--short`` and ``--long`` iterations (``tol=0``, same init), so
-   that the passes before and after the loop (column means, inertia) drop
-   out; the page cache is warm. The 4 GB map, and a slice of its first rows
-   (``--slice-rows``, 1 GB by default) fitted both from the memory map and
-   from an in-memory copy, alternated, medians of ``--repeats``. The
+2. **Time per iteration.** Each Lloyd iteration (one call of the runs'
+   ``assign``: assignment and update) timed inside the fit, in wall-clock
+   and in CPU seconds of the process (steadier on a shared machine), from
+   the same init with ``tol=0``; the first iteration, which examines every
+   row, is left out; the page cache is warm. The 4 GB map (the memory run),
+   and a slice of its first rows (``--slice-rows``, 1 GB by default) fitted
+   both from the memory map and from an in-memory copy, alternated,
+   ``--repeats`` times; medians. The
    in-memory fit of all 4 GB would need 8 GB of float64 points beside the
    other jobs of the machine, so the ratio is taken on the slice; the slice
    fits must give the same labels and centers.
 
 Every fit runs in its own process::
 
-    python benchmarks/bench_out_of_core.py [--rows 16000000] [--repeats 3]
+    python benchmarks/bench_out_of_core.py [--rows 16000000] [--repeats 2]
 
 The table is written next to this script's working directory (``--folder``)
 and deleted afterwards.
@@ -41,6 +43,23 @@ _CHILD = """
 import json, resource, sys, time
 import numpy as np
 from skclust import KMeansL2
+from skclust._kmeans._blocked import BlockedRuns
+from skclust._kmeans._inmemory import InMemoryRuns
+
+# Every Lloyd iteration is one call of the runs' assign (assignment and
+# update): time each, in wall-clock and in CPU seconds of the process.
+steps = []
+def timed(cls):
+    original = cls.assign
+    def assign(self, *args):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = original(self, *args)
+        steps.append((time.perf_counter() - wall, time.process_time() - cpu))
+        return result
+    cls.assign = assign
+timed(BlockedRuns)
+timed(InMemoryRuns)
+
 path, n_rows, mode, batch_rows, max_iter, init_path, out_path = sys.argv[1:]
 X = np.load(path, mmap_mode="r")[: int(n_rows)]
 if mode == "in-memory":
@@ -55,7 +74,8 @@ seconds = time.perf_counter() - start
 np.save(out_path + "_centers.npy", km.cluster_centers_)
 np.save(out_path + "_labels.npy", km.labels_)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": seconds, "n_iter": int(km.n_iter_), "peak": peak}))
+print(json.dumps({"seconds": seconds, "n_iter": int(km.n_iter_), "peak": peak,
+                  "steps": steps}))
 """
 
 _BUDGET = 512 * 2**20
@@ -111,12 +131,12 @@ def run_fit(folder, n_rows, mode, max_iter, measure_memory=False):
     return report
 
 
-def per_iteration(folder, n_rows, mode, short, long):
-    a = run_fit(folder, n_rows, mode, short)
-    b = run_fit(folder, n_rows, mode, long)
-    if (a["n_iter"], b["n_iter"]) != (short, long):
-        raise RuntimeError(f"the fit converged early: {a['n_iter']}, {b['n_iter']}")
-    return (b["seconds"] - a["seconds"]) / (long - short), b
+def later_steps(report):
+    """(wall, CPU) seconds of every iteration but the first, which examines
+    every row whatever the bounds."""
+    if report["n_iter"] != len(report["steps"]):
+        raise RuntimeError("the fit converged early")
+    return report["steps"][1:]
 
 
 def main(argv=None):
@@ -125,9 +145,8 @@ def main(argv=None):
     parser.add_argument("--slice-rows", type=int, default=4_000_000)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--clusters", type=int, default=64)
-    parser.add_argument("--short", type=int, default=2)
-    parser.add_argument("--long", type=int, default=6)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folder", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.folder) as name:
@@ -142,11 +161,13 @@ def main(argv=None):
         table_mb = args.rows * args.features * 4 / 2**20
         rows = batch_rows(args.rows, args.features)
 
-        # Memory (this run also warms the page cache).
-        memory = run_fit(folder, args.rows, "blocked", args.short, True)
+        # Warm the page cache, then the whole map: memory and time.
+        run_fit(folder, args.rows, "blocked", 1)
+        memory = run_fit(folder, args.rows, "blocked", args.iterations, True)
         print(
             f"\n### Memory: {args.rows} x {args.features} float32 memory map "
-            f"({table_mb:.0f} MiB), k = {args.clusters}, {args.short} iterations\n"
+            f"({table_mb:.0f} MiB), k = {args.clusters}, "
+            f"{args.iterations} iterations\n"
         )
         print("| measure | MiB |\n|---|---|")
         print(f"| table on disk | {table_mb:.0f} |")
@@ -158,19 +179,17 @@ def main(argv=None):
         print(f"| labels_ returned (intp) | {8 * args.rows / 2**20:.0f} |")
         print(f"| peak RSS (/usr/bin/time -v) | {memory['peak'] / 2**20:.0f} |")
 
-        # Time per iteration, alternated.
-        times = {"blocked, whole map": [], "blocked, slice": [], "in memory, slice": []}
+        # The slice, alternated.
+        steps = {"blocked, whole map": later_steps(memory)}
+        steps["blocked, slice"], steps["in memory, slice"] = [], []
         last = {}
         for _ in range(args.repeats):
-            for label, n_rows, mode in [
-                ("blocked, whole map", args.rows, "blocked"),
-                ("blocked, slice", args.slice_rows, "blocked"),
-                ("in memory, slice", args.slice_rows, "in-memory"),
+            for label, mode in [
+                ("blocked, slice", "blocked"),
+                ("in memory, slice", "in-memory"),
             ]:
-                seconds, report = per_iteration(
-                    folder, n_rows, mode, args.short, args.long
-                )
-                times[label].append(seconds)
+                report = run_fit(folder, args.slice_rows, mode, args.iterations)
+                steps[label] += later_steps(report)
                 last[label] = report["out"]
         labels_equal = np.array_equal(
             np.load(str(last["blocked, slice"]) + "_labels.npy"),
@@ -181,29 +200,36 @@ def main(argv=None):
             - np.load(str(last["in memory, slice"]) + "_centers.npy")
         ).max()
         print(
-            f"\n### Time per Lloyd iteration, k = {args.clusters} "
-            f"(fits of {args.long} minus {args.short} iterations, "
-            f"medians of {args.repeats})\n"
+            f"\n### Time per Lloyd iteration, k = {args.clusters} (iterations "
+            f"2 to {args.iterations}; slice: {args.repeats} fits each, "
+            "alternated; medians)\n"
         )
-        print("| fit | rows | s per iteration | M rows/s |\n|---|---|---|---|")
-        medians = {label: statistics.median(t) for label, t in times.items()}
-        for label, seconds in medians.items():
+        print(
+            "| fit | rows | wall s | CPU s | M rows per wall s |\n|---|---|---|---|---|"
+        )
+        medians = {}
+        for label, values in steps.items():
+            wall = statistics.median(v[0] for v in values)
+            cpu = statistics.median(v[1] for v in values)
+            medians[label] = (wall, cpu)
             n_rows = args.rows if "whole" in label else args.slice_rows
-            rate = n_rows / seconds / 1e6
-            print(f"| {label} | {n_rows} | {seconds:.2f} | {rate:.2f} |")
-        slice_ratio = medians["blocked, slice"] / medians["in memory, slice"]
-        throughput_ratio = (medians["blocked, whole map"] / args.rows) / (
-            medians["in memory, slice"] / args.slice_rows
-        )
-        print(f"\nblocked / in memory on the slice: {slice_ratio:.2f}x per iteration")
+            rate = n_rows / wall / 1e6
+            print(f"| {label} | {n_rows} | {wall:.2f} | {cpu:.2f} | {rate:.2f} |")
+        for i, kind in enumerate(["wall", "CPU"]):
+            on_slice = medians["blocked, slice"][i] / medians["in memory, slice"][i]
+            per_row = (medians["blocked, whole map"][i] / args.rows) / (
+                medians["in memory, slice"][i] / args.slice_rows
+            )
+            print(
+                f"\n{kind} time, blocked / in memory: {on_slice:.2f}x on the slice; "
+                f"whole map (blocked) against the slice (in memory), per row: "
+                f"{per_row:.2f}x"
+            )
         print(
-            f"whole map (blocked) / slice (in memory), per row: {throughput_ratio:.2f}x"
-        )
-        print(
-            f"slice fits: labels equal {labels_equal}, "
+            f"\nslice fits: labels equal {labels_equal}, "
             f"largest center difference {centers_gap:.2g}"
         )
-        print(f"all times (s): {json.dumps(times)}")
+        print(f"all (wall, CPU) per iteration: {json.dumps(steps)}")
 
 
 if __name__ == "__main__":

@@ -6,18 +6,17 @@ there; k = 64 from an explicit init. Printed as Markdown:
 
 - the largest difference between the centers (and whether the labels are
   equal) of the cluster fit and the in-memory fit of the local copy;
-- the time per Lloyd iteration of both, as the difference between fits of
-  ``--short`` and ``--long`` iterations (``tol=0``), so that the passes
-  before and after the loop drop out;
-- the bytes sent per iteration, over every TCP connection of the client, the
-  scheduler and the workers (``distributed.comm.tcp.TCP.write`` counted in
-  every process), by the same difference.
+- the time of each Lloyd iteration of both (one call of the runs'
+  ``assign``: assignment and update; ``tol=0``), the first left out;
+- the bytes sent during each iteration over every TCP connection of the
+  client, the scheduler and the workers (``distributed.comm.tcp.TCP.write``
+  counted in every process), less what reading the counters sends.
 
-Timings alternate the two fits and report medians of ``--repeats``; the
-machine is shared (say so when quoting them)::
+The two fits alternate ``--repeats`` times; medians. The machine is shared
+(say so when quoting the times)::
 
     pip install "dask[distributed]"
-    python benchmarks/bench_dask.py [--repeats 3]
+    python benchmarks/bench_dask.py [--repeats 2]
 """
 
 import argparse
@@ -27,6 +26,8 @@ import time
 import numpy as np
 
 from skclust import KMeansL2
+from skclust._kmeans._blocked import BlockedRuns
+from skclust._kmeans._inmemory import InMemoryRuns
 
 
 def make_chunk(index, n_rows, n_features, n_topics=256):
@@ -68,15 +69,35 @@ def total_written(client):
     )
 
 
-def timed_fit(X, init, max_iter, client=None):
-    before = total_written(client) if client is not None else 0
-    start = time.perf_counter()
+def timed_iterations(runs_class, client=None):
+    """Wrap ``runs_class.assign`` (one Lloyd iteration: assignment and
+    update) to record its wall time and, with a client, the bytes sent
+    meanwhile; returns the list the records go to."""
+    records = []
+    original = runs_class.assign
+    idle = 0
+    if client is not None:
+        # What reading the counters sends, measured with nothing between.
+        idle = -(total_written(client) - total_written(client))
+
+    def assign(self, *args):
+        before = total_written(client) if client is not None else 0
+        start = time.perf_counter()
+        result = original(self, *args)
+        seconds = time.perf_counter() - start
+        sent = total_written(client) - before - idle if client is not None else 0
+        records.append((seconds, sent))
+        return result
+
+    runs_class.assign = assign
+    return records
+
+
+def fit(X, init, max_iter):
     km = KMeansL2(init.shape[0], init=init, tol=0.0, max_iter=max_iter).fit(X)
-    seconds = time.perf_counter() - start
-    sent = total_written(client) - before if client is not None else 0
     if km.n_iter_ != max_iter:
         raise RuntimeError(f"the fit converged early, after {km.n_iter_} iterations")
-    return seconds, sent, km
+    return km
 
 
 def main(argv=None):
@@ -89,9 +110,8 @@ def main(argv=None):
     parser.add_argument("--chunk-rows", type=int, default=65_536)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--clusters", type=int, default=64)
-    parser.add_argument("--short", type=int, default=2)
-    parser.add_argument("--long", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
     shape = (args.chunk_rows, args.features)
     with (
@@ -114,35 +134,34 @@ def main(argv=None):
         local = np.concatenate([make_chunk(i, *shape) for i in range(args.chunks)])
         init = local[np.random.default_rng(2).choice(len(local), args.clusters, False)]
 
+        on_cluster_steps = timed_iterations(BlockedRuns, client)
+        in_memory_steps = timed_iterations(InMemoryRuns)
         times = {"dask, 2 workers": [], "in memory": []}
         sent = []
         for _ in range(args.repeats):
-            a_seconds, a_sent, _ = timed_fit(lazy, init, args.short, client)
-            b_seconds, b_sent, on_cluster = timed_fit(lazy, init, args.long, client)
-            times["dask, 2 workers"].append(
-                (b_seconds - a_seconds) / (args.long - args.short)
-            )
-            sent.append((b_sent - a_sent) / (args.long - args.short))
-            a_seconds, _, _ = timed_fit(local, init, args.short)
-            b_seconds, _, in_memory = timed_fit(local, init, args.long)
-            times["in memory"].append(
-                (b_seconds - a_seconds) / (args.long - args.short)
-            )
+            del on_cluster_steps[:], in_memory_steps[:]
+            on_cluster = fit(lazy, init, args.iterations)
+            in_memory = fit(local, init, args.iterations)
+            # The first iteration examines every row in memory: left out.
+            times["dask, 2 workers"] += [t for t, _ in on_cluster_steps[1:]]
+            sent += [b for _, b in on_cluster_steps[1:]]
+            times["in memory"] += [t for t, _ in in_memory_steps[1:]]
         gap = np.abs(on_cluster.cluster_centers_ - in_memory.cluster_centers_).max()
         scale = np.abs(in_memory.cluster_centers_).max()
         equal_labels = np.array_equal(on_cluster.labels_, in_memory.labels_)
         print(
             f"\n### KMeansL2, {local.shape[0]} x {args.features} float64 "
             f"({local.nbytes / 2**30:.1f} GiB) in {args.chunks} chunks, "
-            f"k = {args.clusters}\n"
+            f"k = {args.clusters}, iterations 2 to {args.iterations} of "
+            f"{args.repeats} fits each, alternated\n"
         )
         print("| fit | s per iteration (median) |\n|---|---|")
         for label, values in times.items():
             print(f"| {label} | {statistics.median(values):.2f} |")
         print(
             f"\nbytes sent per iteration (all processes): median "
-            f"{statistics.median(sent) / 1e6:.2f} MB (runs: "
-            f"{', '.join(f'{s / 1e6:.2f}' for s in sent)})"
+            f"{statistics.median(sent) / 1e6:.3f} MB (each: "
+            f"{', '.join(f'{b / 1e6:.3f}' for b in sent)})"
         )
         print(
             f"centers: largest difference {gap:.2g} (largest |center| "

@@ -9,7 +9,11 @@ times smaller.
 import numpy as np
 from PIL import Image
 
+from ..image import colour_keys
 from ._output import atomic_path
+
+# Pixels handled at a time where per-pixel temporaries would cost memory.
+_CHUNK = 1 << 20
 
 # Levels of the heat map: few enough that the PNG stays small (a palette image
 # compresses well), many enough to read as a continuous scale.
@@ -107,10 +111,16 @@ def save_png(image, path):
     picture = Image.fromarray(image)
     counted = picture.getcolors(256)  # None when there are more colours
     if counted is not None:
-        weights = np.array([65536, 256, 1], dtype=np.uint32)
-        colours = np.sort(np.array([c for _, c in counted], dtype=np.uint32) @ weights)
-        indices = np.searchsorted(colours, image.astype(np.uint32) @ weights)
-        picture = Image.fromarray(indices.astype(np.uint8), "P")
+        del picture  # its copy of the pixels, before the indices are made
+        colours = np.sort(colour_keys(np.array([c for _, c in counted], np.uint8)))
+        keys = colour_keys(image)
+        indices = np.empty(keys.shape[0], dtype=np.uint8)
+        for start in range(0, keys.shape[0], _CHUNK):
+            # In chunks: searchsorted answers in intp, 8 bytes a pixel.
+            part = slice(start, start + _CHUNK)
+            indices[part] = np.searchsorted(colours, keys[part])
+        del keys
+        picture = Image.fromarray(indices.reshape(image.shape[:2]), "P")
         rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1)
         picture.putpalette(rgb.astype(np.uint8).ravel().tolist())
     with atomic_path(path) as temporary:

@@ -24,9 +24,15 @@ from ._blocked import nearest_labels
 from ._dedup import merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center
-from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
+from ._out_of_core import (
+    block_exponent,
+    fit_in_blocks,
+    reads_in_blocks,
+    table_largest,
+    table_source,
+)
 from ._scaling import largest_magnitude, scale_exponent, scaled, unscaled
-from ._sources import validate_lazy_table
+from ._sources import RowPrep, validate_lazy_table
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -241,6 +247,10 @@ n_features)
         n_init = self._effective_n_init()
         source = table_source(X, self.batch_size, cpu_count())
         with source.running():
+            largest = table_largest(source)
+            if not isinstance(init, str):
+                largest = max(largest, largest_magnitude(init))
+            exponent = block_exponent(largest)
             fitted = fit_in_blocks(
                 source,
                 self._metric,
@@ -251,21 +261,37 @@ n_features)
                 self.tol,
                 check_random_state(self.random_state),
                 self.verbose,
+                exponent,
             )
-        if not (np.isfinite(fitted.centers).all() and np.isfinite(fitted.inertia)):
-            # The fit in blocks runs on the data as given, without the exact
-            # rescaling of the in-memory fit.
-            raise ValueError(
-                "the values of X are too large or too small in magnitude for a "
-                "fit read in blocks (the centers or the inertia overflowed); "
-                "pass an in-memory ndarray, which is rescaled exactly, or "
-                "rescale X"
+            # As in memory: clipped to the data's range (a mean may round
+            # past it), mapped back, and, when centers of subnormal size
+            # rounded on the way back, every row labeled again as
+            # ``predict`` labels it.
+            centers = np.clip(
+                fitted.centers, *scaled(np.array([-1, 1]) * largest, exponent)
             )
-        self.cluster_centers_ = fitted.centers
-        self.labels_ = fitted.labels
-        self.inertia_ = fitted.inertia
+            cluster_centers = scaled(centers, -exponent)
+            labels = fitted.labels
+            if not np.array_equal(scaled(cluster_centers, exponent), centers):
+                labels = self._blocked_labels(source, cluster_centers)
+        self.cluster_centers_ = cluster_centers
+        self.labels_ = labels
+        self.inertia_ = float(
+            unscaled(fitted.inertia, exponent, self._cost_power, "inertia")
+        )
         self.n_iter_ = fitted.n_iter
         return self
+
+    def _blocked_labels(self, source, centers):
+        """Nearest of ``centers`` for every row of a source read in blocks.
+
+        Rows and centers are scaled by the power of two that suits the
+        centers (no pass over the rows: a dask result stays lazy); on the
+        training table that gives ``labels_`` again.
+        """
+        exponent = block_exponent(largest_magnitude(centers))
+        source.use_prep(RowPrep(False, None, False, exponent))
+        return nearest_labels(source, self._metric, scaled(centers, exponent))
 
     def _fit_every_point_a_center(self, distinct, positive, exponent):
         """The fit when fewer distinct points than clusters have weight.
@@ -398,7 +424,7 @@ n_features)
             validate_lazy_table(self, X, reset=False)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
-                return nearest_labels(source, self._metric, self.cluster_centers_)
+                return self._blocked_labels(source, self.cluster_centers_)
         X, centers, _ = self._scaled_test_data(X)
         labels, _ = nearest_center(X, centers, self._metric)
         return labels

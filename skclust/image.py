@@ -101,7 +101,7 @@ def _read_image_file(path):
 
 
 # Pixels handled at a time by the loops that keep per-pixel temporaries small.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 def _chunks(n):
@@ -429,37 +429,37 @@ def colour_keys(image: NDArray[np.uint8]) -> NDArray[np.uint32]:
     return keys
 
 
-_N_KEYS = 1 << 24
-
-
 class _DistinctColours:
     """The distinct colours of an image and how many pixels have each.
 
-    Counting into a table of all 2**24 colours costs a fixed 134 MB and no
-    memory per pixel (sorting the keys would copy them), and the same kind
-    of table maps each colour back to its label.
+    Counting into a table indexed by colour key (up to 2**24 entries, 134 MB
+    for a photograph) costs no memory per pixel, where sorting the keys would
+    copy them; a table of the same size maps each colour back to its label.
     """
 
-    def __init__(self, keys, counts):
+    def __init__(self, keys, counts, n_keys):
         self.keys = keys
         self.n_distinct = keys.shape[0]
         self.counts = counts
+        self.n_keys = n_keys
         channels = (keys[:, None] >> np.array([16, 8, 0], dtype=np.uint32)) & 255
         self.rgb = channels.astype(np.float64)
 
     @classmethod
     def count(cls, pixel_keys):
-        counts = np.zeros(_N_KEYS, dtype=np.int64)
+        n_keys = int(pixel_keys.max()) + 1
+        counts = np.zeros(n_keys, dtype=np.int64)
         np.add.at(counts, pixel_keys, 1)
         present = np.flatnonzero(counts)
-        return cls(present.astype(np.uint32), counts[present].astype(np.float64))
+        keys, counts = present.astype(np.uint32), counts[present].astype(np.float64)
+        return cls(keys, counts, n_keys)
 
     def per_pixel(self, values, pixel_keys):
         """Row ``i`` of ``values`` given to every pixel of distinct colour ``i``.
 
         ``values`` has one row per distinct colour (a label, a palette colour).
         """
-        index = np.zeros(_N_KEYS, dtype=np.int32)
+        index = np.zeros(self.n_keys, dtype=np.int32)
         index[self.keys] = np.arange(self.n_distinct, dtype=np.int32)
         result = np.empty((pixel_keys.shape[0], *values.shape[1:]), values.dtype)
         for rows in _chunks(pixel_keys.shape[0]):
@@ -469,7 +469,7 @@ class _DistinctColours:
 
 
 # Largest side, in pixels, an image is drawn at in a figure's panel.
-_PANEL_PIXELS = 1000
+_PANEL_PIXELS = 512
 
 
 def plot_reconstructions(

@@ -29,7 +29,7 @@ from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
 # Values handled at a time where whole float64 copies would cost memory.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 @dataclass

@@ -13,7 +13,7 @@ from ..image import colour_keys
 from ._output import atomic_path
 
 # Pixels handled at a time where per-pixel temporaries would cost memory.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 # Levels of the heat map: few enough that the PNG stays small (a palette image
 # compresses well), many enough to read as a continuous scale.

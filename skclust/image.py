@@ -236,7 +236,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         The colours of the compressed image.
     cluster_centers_ : ndarray of shape (n_colors, 3)
         The unrounded cluster centers, in [0, 255].
-    labels_ : ndarray of shape (n_pixels,)
+    labels_ : ndarray of shape (n_pixels,), dtype int32
         Palette index of each training pixel, in row-major pixel order.
     inertia_ : float
         K-means objective of the kept start (in the chosen metric).
@@ -247,7 +247,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     image_shape_ : tuple
         Shape of the training image.
     kmeans_ : KMeansL2 or KMeansL1
-        The fitted k-means estimator.
+        The k-means estimator fitted on the image's distinct colours, each
+        weighted by its number of pixels (its ``labels_`` are those of the
+        distinct colours, in increasing ``colour_keys`` order).
     n_features_in_ : int
         Number of colour channels (3).
 
@@ -259,6 +261,12 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     -----
     ``transform`` returns an image, not a table of features, so the quantizer
     has no ``get_feature_names_out`` and no ``set_output``.
+
+    Memory: besides the image (3 bytes a pixel), ``fit_transform`` holds
+    about 11 bytes a pixel (a 4-byte colour key, the int32 label and the
+    result) and fixed tables indexed by colour (at most 2**24 entries, 200 MB),
+    plus the fit on the distinct colours, which grows with their number (at
+    most 2**24) but not with the pixels.
 
     Examples
     --------

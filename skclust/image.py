@@ -343,6 +343,11 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         # Clustering each colour once, weighted by its pixel count, gives the
         # fit on every pixel exactly: the estimator merges repeated rows into
         # these same weighted points.
+        rgb, counts = colours.rgb, colours.counts
+        if colours.n_distinct == 1:
+            # The estimators want two samples: the colour twice, half the
+            # pixels each (merged back into one point).
+            rgb, counts = np.repeat(rgb, 2, axis=0), np.repeat(counts / 2, 2)
         self.kmeans_ = Estimator(
             self.n_colors,
             init=self.init,
@@ -352,11 +357,13 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-        ).fit(colours.rgb, sample_weight=colours.counts)
+        ).fit(rgb, sample_weight=counts)
         self.cluster_centers_ = self.kmeans_.cluster_centers_
         self.palette_ = _palette(self.cluster_centers_)
         # int32 labels, as scikit-learn's KMeans gives: half the memory of intp.
-        self.labels_ = colours.per_pixel(self.kmeans_.labels_.astype(np.int32), keys)
+        self.labels_ = colours.per_pixel(
+            self.kmeans_.labels_[: colours.n_distinct].astype(np.int32), keys
+        )
         self.inertia_ = self.kmeans_.inertia_
         self.n_iter_ = self.kmeans_.n_iter_
         self.fit_time_ = time.perf_counter() - start

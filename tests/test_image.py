@@ -149,6 +149,15 @@ def test_quantizer_is_the_fit_on_every_pixel(metric):
     )
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 4, 3)])
+def test_quantizer_on_a_single_colour(shape):
+    image = np.full(shape, 7, dtype=np.uint8)
+    quantizer = ImageQuantizer(1, random_state=0)
+    assert_array_equal(quantizer.fit_transform(image), image)
+    assert_array_equal(quantizer.labels_, np.zeros(shape[0] * shape[1]))
+    assert quantizer.inertia_ == 0.0
+
+
 def test_quantizer_l1_palette_is_the_median_colour():
     photo = _photo(1)
     quantizer = ImageQuantizer(4, metric="l1", random_state=0).fit(photo)

@@ -251,6 +251,7 @@ n_features)
             if not isinstance(init, str):
                 largest = max(largest, largest_magnitude(init))
             exponent = block_exponent(largest)
+            source.use_prep(RowPrep(False, None, False, exponent))
             fitted = fit_in_blocks(
                 source,
                 self._metric,
@@ -261,7 +262,6 @@ n_features)
                 self.tol,
                 check_random_state(self.random_state),
                 self.verbose,
-                exponent,
             )
             # As in memory: clipped to the data's range (a mean may round
             # past it), mapped back, and, when centers of subnormal size

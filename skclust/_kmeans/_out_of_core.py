@@ -103,16 +103,7 @@ class BlockedFit:
 
 
 def fit_in_blocks(
-    source,
-    metric,
-    n_clusters,
-    init,
-    n_init,
-    max_iter,
-    tol,
-    random_state,
-    verbose,
-    exponent=0,
+    source, metric, n_clusters, init, n_init, max_iter, tol, random_state, verbose
 ):
     """Lloyd runs from ``n_init`` seeds over a source, one pass per iteration.
 
@@ -134,13 +125,12 @@ def fit_in_blocks(
         Relative to the mean per-feature variance.
     random_state : RandomState
     verbose : int
-    exponent : int, default=0
-        The fit runs on the rows times ``2**exponent`` (``block_exponent``).
 
     Returns
     -------
     BlockedFit
-        Centers and inertia of the rows times ``2**exponent``; labels as an
+        Centers and inertia of the rows as the source's ``RowPrep`` scales
+        them (times ``2**exponent``, see ``block_exponent``); labels as an
         ndarray.
     """
     if n_clusters > source.shape[0]:
@@ -148,7 +138,7 @@ def fit_in_blocks(
             f"n_clusters={n_clusters} is larger than the number of rows "
             f"({source.shape[0]})."
         )
-    source.use_prep(RowPrep(False, None, False, exponent))
+    exponent = source.prep.exponent
     stats = table_stats(source, ranges=metric.needs_value_ranges)
     origin = metric.block_origin(stats.mean)
     source.use_prep(RowPrep(False, origin, False, exponent))

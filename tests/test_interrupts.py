@@ -5,6 +5,7 @@ processes; these tests interrupt or kill the command while the workers
 compute and then check that none of its child processes survives.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -130,3 +131,22 @@ def test_workers_still_starting_die_with_their_parent(tmp_path, signal_):
     for worker in alive:
         worker.kill()
     assert alive == []
+
+
+def test_a_worker_interpreter_asks_for_its_death_signal_first():
+    # The environment the workers start with: their interpreter has its
+    # parent-death signal (read back with PR_GET_PDEATHSIG) before it has
+    # imported anything of its own.
+    from skclust._cli._workers import _MortalLokyBackend
+
+    env = {**os.environ, **_MortalLokyBackend()._prepare_worker_env(n_jobs=2)}
+    probe = (
+        "import ctypes, sys\n"
+        "signal_ = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(signal_))\n"
+        "print(signal_.value, 'numpy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+    )
+    assert result.stdout.split() == [str(int(signal.SIGKILL)), "False"]

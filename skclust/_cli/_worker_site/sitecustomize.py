@@ -9,7 +9,6 @@ Another ``sitecustomize`` further on the path still runs.
 """
 
 import ctypes
-import ctypes.util
 import importlib.machinery
 import importlib.util
 import os
@@ -23,8 +22,9 @@ def _die_with_parent():
     parent = os.environ.pop("SKCLUST_WORKER_PARENT", None)
     if parent is None or not sys.platform.startswith("linux"):
         return
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The running program's own symbols, libc's among them: find_library
+    # would run ldconfig in a subprocess.
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != int(parent):  # the parent died before the prctl
         os._exit(1)
 

@@ -6,6 +6,7 @@ seed search live in the shared base class (``_base``).
 
 from ._base import _BaseKMeans
 from ._metrics import Euclidean, Manhattan, SphericalEuclidean
+from ._sparse import SparseEuclidean
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -154,6 +155,7 @@ class KMeansL2(_BaseKMeans):
     )
 
     _metric = Euclidean
+    _sparse_metric = SparseEuclidean
 
 
 class KMeansL1(_BaseKMeans):
@@ -208,3 +210,4 @@ class SphericalKMeansL2(KMeansL2):
     on unit rows, where the nearest unit center is the most similar one)."""
 
     _metric = SphericalEuclidean
+    _sparse_metric = None

@@ -1,0 +1,402 @@
+"""Lloyd runs over a scipy sparse CSR table: the sparse path of ``KMeansL2``.
+
+``SparseRuns`` is a runs object of the Lloyd engine (``_engine``), as
+``InMemoryRuns`` is for dense points: the engine's loop, seeding, empty
+cluster relocation and stopping rule run unchanged. What differs is how
+distances and sums are formed without densifying the table:
+
+- squared distances are ``|x|^2 - 2 x.c + |c|^2``, with ``x.c`` from the
+  sparse-dense product ``X @ C.T`` (for all centers) or from the stored
+  values of a row times its own center's coordinates (for one center);
+- cluster sums add each row's stored values only, by a ``bincount`` over
+  ``label * n_features + column``;
+- Hamerly's bounds skip the rows whose label cannot change, as in
+  ``_inmemory``, with a margin for the rounding of the expanded distances.
+
+The rows are neither centered nor merged (both would cost a dense copy or a
+pass over every row's pattern); they are scaled by a power of two as the
+dense fit scales its points (``_scaling``), which rounds nothing. None of the
+functions here validates its input: ``X`` is a canonical float64 CSR matrix
+(sorted indices, no duplicates) and weights are non-negative float64.
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ._dedup import DistinctRows
+from ._engine import Candidates, Step, lloyd, seed_points
+from ._metrics import Euclidean
+
+# Rounding of an expanded squared distance is a few ulps of |x|^2 + |c|^2; on
+# a distance near zero that is sqrt of it. A bound proves a label only past
+# this many multiples of sqrt(eps) * (|x| + |c|), so that rounding never
+# decides which rows are re-examined.
+_BOUND_MARGIN = 8 * np.sqrt(np.finfo(np.float64).eps)
+
+# Above this fraction of rows changing cluster, the sums are recomputed from
+# every row rather than moved row by row (as ``ClusterMeans`` does).
+_RECOMPUTE_FRACTION = 0.25
+
+# Rows whose distances to every center are formed at a time, so that the
+# (rows x centers) matrix stays small.
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def as_csr(X):
+    """``X`` as a canonical CSR matrix: sorted indices, duplicates summed, no
+    stored zeros (so equal rows store the same columns and values)."""
+    X = sparse.csr_matrix(X)
+    if not X.has_canonical_format or not X.data.all():
+        X = X.copy()
+        X.sum_duplicates()
+        X.eliminate_zeros()
+    return X
+
+
+def merge_duplicate_sparse_rows(X, sample_weight):
+    """Collapse identical rows of a canonical CSR ``X`` into weighted distinct rows.
+
+    Rows are keyed by their number of stored values and two random
+    projections (equal rows give bitwise equal keys: the same products summed
+    in the same order); every merge is then checked for exact equality. The
+    distinct rows keep the order of their first occurrence, and ``X`` itself
+    is returned when no row repeats.
+
+    Returns
+    -------
+    DistinctRows
+        ``points`` is a CSR matrix.
+    """
+    projections = np.random.default_rng(0).standard_normal((X.shape[1], 2))
+    keys = np.column_stack([np.diff(X.indptr), np.asarray(X @ projections)])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    representative = first[inverse]
+    repeated = np.flatnonzero(representative != np.arange(X.shape[0]))
+    if repeated.size and (X[repeated] != X[representative[repeated]]).nnz:
+        return _merge_sparse_by_content(X, sample_weight)
+    # Renumber the groups in the order of their first row.
+    kept = np.sort(first)
+    group = np.empty(X.shape[0], dtype=np.intp)
+    group[kept] = np.arange(kept.size)
+    inverse = group[representative]
+    points = X if kept.size == X.shape[0] else X[kept]
+    weights = np.bincount(inverse, weights=sample_weight, minlength=kept.size)
+    return DistinctRows(points, weights, inverse)
+
+
+def _merge_sparse_by_content(X, sample_weight):
+    # Fallback for the (astronomically rare) equal keys of distinct rows.
+    groups = {}
+    inverse = np.empty(X.shape[0], dtype=np.intp)
+    for i in range(X.shape[0]):
+        row = slice(X.indptr[i], X.indptr[i + 1])
+        key = (X.indices[row].tobytes(), X.data[row].tobytes())
+        inverse[i] = groups.setdefault(key, len(groups))
+    kept = np.unique(inverse, return_index=True)[1]
+    weights = np.bincount(inverse, weights=sample_weight, minlength=kept.size)
+    return DistinctRows(X[kept], weights, inverse)
+
+
+def with_data(X, data):
+    """The CSR matrix of ``X``'s pattern holding ``data`` (no copy of indices)."""
+    return sparse.csr_matrix((data, X.indices, X.indptr), shape=X.shape, copy=False)
+
+
+def row_ids(X):
+    """The row of each stored value of a CSR matrix."""
+    return np.repeat(np.arange(X.shape[0], dtype=np.intp), np.diff(X.indptr))
+
+
+def squared_row_norms(X):
+    """``|x|^2`` of each row, from its stored values."""
+    return np.bincount(row_ids(X), weights=X.data**2, minlength=X.shape[0])
+
+
+def own_squared_distance(X, centers, labels, squared_norms=None):
+    """``|x_i - c_{labels[i]}|^2`` of each row (clipped at zero).
+
+    The dot product of a row with its own center reads only the row's stored
+    values and the center's coordinates in the same columns.
+    """
+    rows = row_ids(X)
+    dots = np.bincount(
+        rows,
+        weights=X.data * centers[labels[rows], X.indices],
+        minlength=X.shape[0],
+    )
+    if squared_norms is None:
+        squared_norms = squared_row_norms(X)
+    squared = squared_norms - 2.0 * dots
+    squared += np.einsum("ij,ij->i", centers, centers)[labels]
+    return np.maximum(squared, 0.0, out=squared)
+
+
+class SparseEuclidean(Euclidean):
+    """The L2 metric on CSR rows: distance matrices by sparse-dense products.
+
+    Centers stay dense; rows of ``X`` are never densified. Given to
+    ``nearest_center`` and to the engine's k-means++ seeding, which only call
+    ``pairwise_cost``, ``pairwise`` and ``cost``.
+    """
+
+    @staticmethod
+    def pairwise_cost(X, centers):
+        """Squared distances of every row to every center (clipped at zero)."""
+        if sparse.issparse(centers):
+            centers = centers.toarray()
+        squared = np.asarray(X @ centers.T)
+        squared *= -2.0
+        squared += squared_row_norms(X)[:, None]
+        squared += np.einsum("ij,ij->i", centers, centers)[None, :]
+        return np.maximum(squared, 0.0, out=squared)
+
+    @staticmethod
+    def paired(X, centers):
+        """Distance of row ``i`` to ``centers[i]``."""
+        return np.sqrt(
+            own_squared_distance(X, centers, np.arange(X.shape[0], dtype=np.intp))
+        )
+
+
+def sparse_seed(X, weights, n_clusters, init, random_state):
+    """k-means++ or random initial centers among the rows of ``X``, dense."""
+    centers = seed_points(X, weights, n_clusters, init, SparseEuclidean, random_state)
+    return centers.toarray() if sparse.issparse(centers) else centers
+
+
+def sparse_tolerance(X, weights, tol):
+    """``tol`` times the mean per-feature weighted variance, as the dense fit's.
+
+    Each feature's variance is its weighted sum of squared deviations over
+    the stored values plus the implicit zeros' (their weight times the
+    squared mean).
+    """
+    if tol == 0:
+        return 0.0
+    total = weights.sum()
+    w = weights[row_ids(X)]
+    columns, n_features = X.indices, X.shape[1]
+    mean = np.bincount(columns, weights=w * X.data, minlength=n_features) / total
+    stored_weight = np.bincount(columns, weights=w, minlength=n_features)
+    deviation = X.data - mean[columns]
+    spread = np.bincount(columns, weights=w * deviation**2, minlength=n_features)
+    spread += (total - stored_weight) * mean**2
+    return float(np.mean(spread / total) * tol)
+
+
+class _SparseSums:
+    """Weighted sums and weights per cluster of CSR rows, kept between steps.
+
+    Sums are recomputed from every row when many rows changed cluster and
+    moved row by row otherwise, as ``ClusterMeans`` does for dense points.
+    """
+
+    def __init__(self, X, weights, n_clusters):
+        self._X = X
+        self._weights = weights
+        self._weighted = with_data(X, X.data * weights[row_ids(X)])
+        self._n_clusters = n_clusters
+        self._sums = None
+
+    def _add(self, rows, clusters, sign):
+        """``sums[clusters[r]] += sign * w * X[rows[r]]`` for every r."""
+        part = self._weighted[rows]
+        flat = clusters[row_ids(part)] * self._X.shape[1] + part.indices
+        added = np.bincount(flat, weights=part.data, minlength=self._sums.size)
+        self._sums += sign * added.reshape(self._sums.shape)
+
+    def update(self, labels, changed, previous):
+        """Weighted mean of each cluster (NaN rows when empty) and the sizes."""
+        k, n_features = self._n_clusters, self._X.shape[1]
+        if self._sums is None or changed.size > _RECOMPUTE_FRACTION * labels.size:
+            self._sizes = np.bincount(labels, minlength=k)
+            self._weight = np.bincount(labels, self._weights, minlength=k)
+            flat = labels[row_ids(self._X)] * n_features + self._X.indices
+            self._sums = np.bincount(
+                flat, weights=self._weighted.data, minlength=k * n_features
+            ).reshape(k, n_features)
+        elif changed.size:
+            new = labels[changed]
+            self._sizes += np.bincount(new, minlength=k)
+            self._sizes -= np.bincount(previous, minlength=k)
+            weights = self._weights[changed]
+            self._weight += np.bincount(new, weights, minlength=k)
+            self._weight -= np.bincount(previous, weights, minlength=k)
+            self._add(changed, new, 1.0)
+            self._add(changed, previous, -1.0)
+            # Clear the rounding left in clusters that emptied.
+            self._weight[self._sizes == 0] = 0.0
+            self._sums[self._sizes == 0] = 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._sums / self._weight[:, None], self._sizes.copy()
+
+
+class SparseRuns:
+    """One Lloyd run over CSR rows, with Hamerly's bounds.
+
+    ``upper`` bounds each row's distance to its own center and ``lower`` its
+    distance to every other center. After the centers move, a row whose upper
+    bound (plus a rounding margin) stays below ``max(lower, half gap of its
+    center)`` keeps its label; the others first get an exact upper bound (one
+    sparse dot product), and only those that still fail are compared with
+    every center.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        Canonical, float64.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights, at least one positive.
+    n_clusters : int
+    """
+
+    metric = SparseEuclidean
+
+    def __init__(self, X, sample_weight, n_clusters):
+        n_samples = X.shape[0]
+        self.X = X
+        self.sample_weight = sample_weight
+        self.labels = np.zeros(n_samples, dtype=np.intp)
+        self.upper = np.zeros(n_samples)
+        self.lower = np.full(n_samples, -np.inf)
+        self._squared_norms = squared_row_norms(X)
+        self._norms = np.sqrt(self._squared_norms)
+        self._shift = np.zeros(n_clusters)
+        self._half_gap = np.full(n_clusters, -np.inf)
+        self._sums = _SparseSums(X, sample_weight, n_clusters)
+        self._changed = None
+
+    # --- the assignment step ---
+
+    def _nearest_two(self, rows, centers):
+        """Labels, nearest and second nearest distances of ``rows``."""
+        n_clusters = centers.shape[0]
+        labels = np.empty(rows.size, dtype=np.intp)
+        nearest = np.empty(rows.size)
+        second = np.full(rows.size, np.inf)
+        step = max(64, _BLOCK_ELEMENTS // n_clusters)
+        minus_twice_t = -2.0 * centers.T
+        center_norms = np.einsum("ij,ij->i", centers, centers)
+        for start in range(0, rows.size, step):
+            part = rows[start : start + step]
+            squared = np.asarray(self.X[part] @ minus_twice_t)
+            squared += center_norms
+            squared += self._squared_norms[part, None]
+            index = np.arange(part.size)
+            best = squared.argmin(axis=1)
+            labels[start : start + step] = best
+            nearest[start : start + step] = squared[index, best]
+            if n_clusters > 1:
+                squared[index, best] = np.inf
+                second[start : start + step] = squared.min(axis=1)
+        np.sqrt(np.maximum(nearest, 0.0, out=nearest), out=nearest)
+        np.sqrt(np.maximum(second, 0.0, out=second), out=second)
+        return labels, nearest, second
+
+    def _suspects(self, centers):
+        """Rows whose bounds, moved by the last center shift, fail."""
+        shift = self._shift
+        if self._changed is None:
+            return np.arange(self.labels.size)
+        self.upper += shift[self.labels]
+        # Every other center moved by at most the largest shift, except for
+        # rows of the center that moved most: the second largest.
+        order = np.argsort(shift)[::-1]
+        other = np.full(shift.size, shift[order[0]])
+        if shift.size > 1:
+            other[order[0]] = shift[order[1]]
+        self.lower -= other[self.labels]
+        margin = _BOUND_MARGIN * (self._norms + np.sqrt(_largest_sq_norm(centers)))
+        bound = np.maximum(self.lower, self._half_gap[self.labels]) - margin
+        suspect = np.flatnonzero(self.upper > bound)
+        if suspect.size:
+            own = own_squared_distance(
+                self.X[suspect],
+                centers,
+                self.labels[suspect],
+                self._squared_norms[suspect],
+            )
+            self.upper[suspect] = np.sqrt(own)
+            suspect = suspect[self.upper[suspect] > bound[suspect]]
+        return suspect
+
+    def _assign(self, centers):
+        """One assignment step; returns the rows that changed and their old labels."""
+        suspect = self._suspects(centers)
+        self._shift = np.zeros_like(self._shift)
+        labels, nearest, second = self._nearest_two(suspect, centers)
+        previous = self.labels[suspect]
+        self.labels[suspect] = labels
+        self.upper[suspect] = nearest
+        self.lower[suspect] = second
+        changed = labels != previous
+        return suspect[changed], previous[changed]
+
+    # --- the runs interface of the engine ---
+
+    def assign(self, runs, centers):
+        (center,) = centers
+        changed, previous = self._assign(center)
+        self._changed = changed
+        new_centers, sizes = self._sums.update(self.labels, changed, previous)
+        return [Step(new_centers, sizes, changed.size)]
+
+    def farthest(self, runs, updated, limit):
+        (centers,) = updated
+        distance = np.sqrt(
+            own_squared_distance(self.X, centers, self.labels, self._squared_norms)
+        )
+        order = np.argsort(-distance, kind="stable")[:limit]
+        return [Candidates(distance[order], order, self.labels[order])]
+
+    def move(self, run, index, targets):
+        previous = self.labels[index]
+        self.labels[index] = targets
+        centers, sizes = self._sums.update(self.labels, index, previous)
+        # A moved row's lower bound is unknown: it is re-examined next step.
+        own = own_squared_distance(
+            self.X[index], centers, targets, self._squared_norms[index]
+        )
+        self.upper[index] = np.sqrt(own)
+        self.lower[index] = 0.0
+        changed = np.union1d(self._changed, index)
+        return Step(centers, sizes, changed.size)
+
+    def centers_moved(self, run, old, new):
+        self._shift = Euclidean.paired(new, old)
+        if new.shape[0] > 1:
+            Euclidean.half_gaps(new, self._half_gap)
+
+    def finish(self, centers, strict):
+        """Labels of the final centers (one more step unless converged)."""
+        if not strict[0]:
+            self._assign(centers[0])
+        return [self.labels]
+
+    def costs(self, runs, centers):
+        return [
+            float(
+                self.sample_weight
+                @ own_squared_distance(self.X, c, self.labels, self._squared_norms)
+            )
+            for c in centers
+        ]
+
+
+def _largest_sq_norm(centers):
+    return float(np.einsum("ij,ij->i", centers, centers).max())
+
+
+def sparse_single_run(X, weights, init, n_clusters, seed, max_iter, tol, verbose):
+    """One initialization and Lloyd run over CSR rows (see ``SparseRuns``)."""
+    random_state = np.random.RandomState(seed)
+    if isinstance(init, str):
+        centers = sparse_seed(X, weights, n_clusters, init, random_state)
+    else:
+        centers = init
+    if verbose:
+        print("Initialization complete")
+    runs = SparseRuns(X, weights, n_clusters)
+    (result,) = lloyd(runs, [centers], [tol], max_iter, verbose)
+    return result

@@ -331,7 +331,8 @@ n_features)
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         inits = self._initial_centers(points, seeds, exponent)
-        points = scaled(points, exponent)
+        # ``points`` is the merge's own copy, as in the dense fit.
+        points = scaled(points, exponent, out=None if callable(self.init) else points)
         tol = sparse_tolerance(points, weights, self.tol)
         runs = Parallel(n_jobs=self.n_jobs)(
             delayed(sparse_single_run)(

@@ -41,10 +41,13 @@ def scale_exponent(*arrays):
 def scaled(array, exponent, out=None):
     """``array * 2**exponent``, exactly (``out`` may be ``array``).
 
-    A scipy CSR ``array`` gives a CSR matrix of the same pattern (``out`` is
-    not used).
+    A scipy CSR ``array`` gives a CSR matrix of the same pattern, sharing its
+    indices (``out``, if given, is ``array``: scaled in place).
     """
     if sparse.issparse(array):
+        if out is not None:
+            np.ldexp(array.data, exponent, out=array.data)
+            return array
         return sparse.csr_matrix(
             (np.ldexp(array.data, exponent), array.indices, array.indptr),
             shape=array.shape,

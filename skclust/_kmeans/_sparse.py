@@ -38,8 +38,11 @@ _BOUND_MARGIN = 8 * np.sqrt(np.finfo(np.float64).eps)
 _RECOMPUTE_FRACTION = 0.25
 
 # Rows whose distances to every center are formed at a time, so that the
-# (rows x centers) matrix stays small.
-_BLOCK_ELEMENTS = 1 << 20
+# (rows x centers) matrix and the copy of the rows stay small.
+_BLOCK_ELEMENTS = 1 << 16
+
+# Stored values handled at a time by the passes over every row.
+_BLOCK_STORED = 1 << 18
 
 
 def as_csr(X):
@@ -58,14 +61,15 @@ def merge_duplicate_sparse_rows(X, sample_weight):
 
     Rows are keyed by their number of stored values and two random
     projections (equal rows give bitwise equal keys: the same products summed
-    in the same order); every merge is then checked for exact equality. The
-    distinct rows keep the order of their first occurrence, and ``X`` itself
-    is returned when no row repeats.
+    in the same order); every merge is then checked for exact equality. As
+    for dense rows (``_dedup``), the distinct rows come back in an order that
+    depends only on the set of rows, so that repeated rows and integer
+    weights give the same fit.
 
     Returns
     -------
     DistinctRows
-        ``points`` is a CSR matrix.
+        ``points`` is a new CSR matrix.
     """
     projections = np.random.default_rng(0).standard_normal((X.shape[1], 2))
     keys = np.column_stack([np.diff(X.indptr), np.asarray(X @ projections)])
@@ -75,32 +79,22 @@ def merge_duplicate_sparse_rows(X, sample_weight):
     repeated = np.flatnonzero(representative != np.arange(X.shape[0]))
     if repeated.size and (X[repeated] != X[representative[repeated]]).nnz:
         return _merge_sparse_by_content(X, sample_weight)
-    # Renumber the groups in the order of their first row.
-    kept = np.sort(first)
-    group = np.empty(X.shape[0], dtype=np.intp)
-    group[kept] = np.arange(kept.size)
-    inverse = group[representative]
-    points = X if kept.size == X.shape[0] else X[kept]
-    weights = np.bincount(inverse, weights=sample_weight, minlength=kept.size)
-    return DistinctRows(points, weights, inverse)
+    weights = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+    return DistinctRows(X[first], weights, inverse)
 
 
 def _merge_sparse_by_content(X, sample_weight):
-    # Fallback for the (astronomically rare) equal keys of distinct rows.
-    groups = {}
-    inverse = np.empty(X.shape[0], dtype=np.intp)
-    for i in range(X.shape[0]):
-        row = slice(X.indptr[i], X.indptr[i + 1])
-        key = (X.indices[row].tobytes(), X.data[row].tobytes())
-        inverse[i] = groups.setdefault(key, len(groups))
-    kept = np.unique(inverse, return_index=True)[1]
-    weights = np.bincount(inverse, weights=sample_weight, minlength=kept.size)
-    return DistinctRows(X[kept], weights, inverse)
-
-
-def with_data(X, data):
-    """The CSR matrix of ``X``'s pattern holding ``data`` (no copy of indices)."""
-    return sparse.csr_matrix((data, X.indices, X.indptr), shape=X.shape, copy=False)
+    """The merge keyed by each row's bytes: the fallback for the
+    (astronomically rare) equal projections of distinct rows."""
+    keys = [
+        (X.indices[a:b].tobytes(), X.data[a:b].tobytes())
+        for a, b in zip(X.indptr[:-1].tolist(), X.indptr[1:].tolist(), strict=True)
+    ]
+    position = {key: j for j, key in enumerate(sorted(set(keys)))}
+    inverse = np.array([position[key] for key in keys], dtype=np.intp)
+    first = np.unique(inverse, return_index=True)[1]
+    weights = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+    return DistinctRows(X[first], weights, inverse)
 
 
 def row_ids(X):
@@ -108,9 +102,40 @@ def row_ids(X):
     return np.repeat(np.arange(X.shape[0], dtype=np.intp), np.diff(X.indptr))
 
 
+def row_blocks(X):
+    """Consecutive rows of a CSR ``X`` in blocks of about ``_BLOCK_STORED``
+    stored values: ``(start, stop, block)``, the block a view of ``X``.
+
+    Passes over every stored value go block by block, so that their
+    temporaries stay a few MiB whatever the size of the table.
+    """
+    marks = np.arange(0, X.nnz, _BLOCK_STORED)
+    edges = np.unique(np.concatenate([np.searchsorted(X.indptr, marks), [X.shape[0]]]))
+    start = 0
+    for stop in edges.tolist():
+        if stop > start:
+            yield start, stop, rows_view(X, start, stop)
+            start = stop
+
+
+def rows_view(X, start, stop):
+    """Rows ``start:stop`` of a CSR matrix, sharing its values and indices."""
+    first, last = X.indptr[start], X.indptr[stop]
+    return sparse.csr_matrix(
+        (X.data[first:last], X.indices[first:last], X.indptr[start : stop + 1] - first),
+        shape=(stop - start, X.shape[1]),
+        copy=False,
+    )
+
+
 def squared_row_norms(X):
     """``|x|^2`` of each row, from its stored values."""
-    return np.bincount(row_ids(X), weights=X.data**2, minlength=X.shape[0])
+    norms = np.empty(X.shape[0])
+    for start, stop, block in row_blocks(X):
+        norms[start:stop] = np.bincount(
+            row_ids(block), weights=block.data**2, minlength=stop - start
+        )
+    return norms
 
 
 def own_squared_distance(X, centers, labels, squared_norms=None):
@@ -119,16 +144,17 @@ def own_squared_distance(X, centers, labels, squared_norms=None):
     The dot product of a row with its own center reads only the row's stored
     values and the center's coordinates in the same columns.
     """
-    rows = row_ids(X)
-    dots = np.bincount(
-        rows,
-        weights=X.data * centers[labels[rows], X.indices],
-        minlength=X.shape[0],
-    )
     if squared_norms is None:
         squared_norms = squared_row_norms(X)
-    squared = squared_norms - 2.0 * dots
-    squared += np.einsum("ij,ij->i", centers, centers)[labels]
+    squared = np.einsum("ij,ij->i", centers, centers)[labels]
+    squared += squared_norms
+    for start, stop, block in row_blocks(X):
+        rows = row_ids(block)
+        values = centers[labels[start:stop][rows], block.indices]
+        values *= block.data
+        squared[start:stop] -= 2.0 * np.bincount(
+            rows, weights=values, minlength=stop - start
+        )
     return np.maximum(squared, 0.0, out=squared)
 
 
@@ -175,12 +201,18 @@ def sparse_tolerance(X, weights, tol):
     if tol == 0:
         return 0.0
     total = weights.sum()
-    w = weights[row_ids(X)]
-    columns, n_features = X.indices, X.shape[1]
-    mean = np.bincount(columns, weights=w * X.data, minlength=n_features) / total
-    stored_weight = np.bincount(columns, weights=w, minlength=n_features)
-    deviation = X.data - mean[columns]
-    spread = np.bincount(columns, weights=w * deviation**2, minlength=n_features)
+    n_features = X.shape[1]
+    mean = np.asarray(weights @ X).reshape(-1) / total
+    spread = np.zeros(n_features)
+    stored_weight = np.zeros(n_features)
+    for start, stop, block in row_blocks(X):
+        w = weights[start:stop][row_ids(block)]
+        columns = block.indices
+        stored_weight += np.bincount(columns, weights=w, minlength=n_features)
+        deviation = block.data - mean[columns]
+        deviation **= 2
+        deviation *= w
+        spread += np.bincount(columns, weights=deviation, minlength=n_features)
     spread += (total - stored_weight) * mean**2
     return float(np.mean(spread / total) * tol)
 
@@ -195,16 +227,16 @@ class _SparseSums:
     def __init__(self, X, weights, n_clusters):
         self._X = X
         self._weights = weights
-        self._weighted = with_data(X, X.data * weights[row_ids(X)])
         self._n_clusters = n_clusters
         self._sums = None
 
-    def _add(self, rows, clusters, sign):
-        """``sums[clusters[r]] += sign * w * X[rows[r]]`` for every r."""
-        part = self._weighted[rows]
-        flat = clusters[row_ids(part)] * self._X.shape[1] + part.indices
-        added = np.bincount(flat, weights=part.data, minlength=self._sums.size)
-        self._sums += sign * added.reshape(self._sums.shape)
+    def _add(self, X, weights, clusters, sums):
+        """``sums[clusters[r]] += weights[r] * X[r]`` for every row r of ``X``."""
+        for start, stop, block in row_blocks(X):
+            rows = row_ids(block)
+            flat = clusters[start:stop][rows] * X.shape[1] + block.indices
+            values = weights[start:stop][rows] * block.data
+            sums += np.bincount(flat, weights=values, minlength=sums.size)
 
     def update(self, labels, changed, previous):
         """Weighted mean of each cluster (NaN rows when empty) and the sizes."""
@@ -212,10 +244,8 @@ class _SparseSums:
         if self._sums is None or changed.size > _RECOMPUTE_FRACTION * labels.size:
             self._sizes = np.bincount(labels, minlength=k)
             self._weight = np.bincount(labels, self._weights, minlength=k)
-            flat = labels[row_ids(self._X)] * n_features + self._X.indices
-            self._sums = np.bincount(
-                flat, weights=self._weighted.data, minlength=k * n_features
-            ).reshape(k, n_features)
+            self._sums = np.zeros((k, n_features))
+            self._add(self._X, self._weights, labels, self._sums.reshape(-1))
         elif changed.size:
             new = labels[changed]
             self._sizes += np.bincount(new, minlength=k)
@@ -223,8 +253,10 @@ class _SparseSums:
             weights = self._weights[changed]
             self._weight += np.bincount(new, weights, minlength=k)
             self._weight -= np.bincount(previous, weights, minlength=k)
-            self._add(changed, new, 1.0)
-            self._add(changed, previous, -1.0)
+            moved = self._X[changed]
+            flat_sums = self._sums.reshape(-1)
+            self._add(moved, weights, new, flat_sums)
+            self._add(moved, -weights, previous, flat_sums)
             # Clear the rounding left in clusters that emptied.
             self._weight[self._sizes == 0] = 0.0
             self._sums[self._sizes == 0] = 0.0
@@ -280,7 +312,11 @@ class SparseRuns:
         center_norms = np.einsum("ij,ij->i", centers, centers)
         for start in range(0, rows.size, step):
             part = rows[start : start + step]
-            squared = np.asarray(self.X[part] @ minus_twice_t)
+            if part[-1] - part[0] + 1 == part.size:
+                block = rows_view(self.X, part[0], part[-1] + 1)
+            else:
+                block = self.X[part]
+            squared = np.asarray(block @ minus_twice_t)
             squared += center_norms
             squared += self._squared_norms[part, None]
             index = np.arange(part.size)

@@ -43,7 +43,13 @@ def _zipf_choice(rng, n_words, size):
 def tfidf_like(n_rows, n_features, density, random_state=0):
     """A CSR table shaped like TF-IDF: topic words, idf weights, unit rows."""
     rng = np.random.default_rng(random_state)
-    lengths = rng.poisson(density * n_features, size=n_rows) + 1
+    # Repeated words merge into one entry: draw more words per document, as
+    # many more as the repeats of a first sample of 2,000 documents took.
+    words_per_row = density * n_features
+    if n_rows > 2000:
+        sample = tfidf_like(2000, n_features, density, random_state)
+        words_per_row *= density / (sample.nnz / sample.shape[0] / n_features)
+    lengths = rng.poisson(words_per_row, size=n_rows) + 1
     rows = np.repeat(np.arange(n_rows), lengths)
     topic = rng.integers(N_TOPICS, size=n_rows)[rows]
     vocabulary = rng.permutation(n_features)

@@ -134,36 +134,16 @@ n_features)
         if sparse.issparse(X):
             return self._fit_sparse(X, sample_weight)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        sample_weight, distinct, positive, exponent = self._merged(
+            X, sample_weight, merge_duplicate_rows
         )
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of "
-                f"samples ({X.shape[0]})."
-            )
-        distinct = merge_duplicate_rows(X, sample_weight)
-        positive = distinct.weights > 0
-        if not positive.any():
-            # scikit-learn's own check of this came in after 1.6.0.
-            raise ValueError("sample_weight must hold at least one non-zero value.")
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
-        # The fit runs on the data scaled by an exact power of two, which
-        # keeps squared distances of data near 1e306 or 1e-308 in range. The
-        # merge comes first: it keys integer data (8-bit images) exactly,
-        # which scaled data would no longer be.
-        arrays = [X]
-        if not (isinstance(self.init, str) or callable(self.init)):
-            arrays.append(self._check_init(self.init, X.shape[1]))
-        exponent = scale_exponent(*arrays)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
-        n_init = self._effective_n_init()
-        random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
-        inits = self._initial_centers(points, seeds, exponent)
+        seeds, inits = self._seeded_inits(points, exponent)
+        n_init = len(seeds)
         # ``points`` is the merge's own copy of the rows (or a selection of
         # it): scaling and centering it in place saves allocating and filling
         # a second copy of the table, unless a callable init was handed it and
@@ -206,6 +186,40 @@ n_features)
         return self._store_fit(
             X, sample_weight, distinct, positive, runs[best], origin, exponent
         )
+
+    def _merged(self, X, sample_weight, merge):
+        """Checked weights, the distinct rows that ``merge`` finds, which of
+        them have positive weight, and the scaling exponent of the fit.
+
+        The fit runs on the data scaled by an exact power of two, which keeps
+        squared distances of data near 1e306 or 1e-308 in range. The merge
+        comes first: it keys integer data (8-bit images) exactly, which
+        scaled data would no longer be.
+        """
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"samples ({X.shape[0]})."
+            )
+        distinct = merge(X, sample_weight)
+        positive = distinct.weights > 0
+        if not positive.any():
+            # scikit-learn's own check of this came in after 1.6.0.
+            raise ValueError("sample_weight must hold at least one non-zero value.")
+        arrays = [X]
+        if not (isinstance(self.init, str) or callable(self.init)):
+            arrays.append(self._check_init(self.init, X.shape[1]))
+        return sample_weight, distinct, positive, scale_exponent(*arrays)
+
+    def _seeded_inits(self, points, exponent):
+        """The seed of each run, drawn up front, and its initialization."""
+        n_init = self._effective_n_init()
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+        return seeds, self._initial_centers(points, seeds, exponent)
 
     def _store_fit(
         self, X, sample_weight, distinct, positive, result, origin, exponent
@@ -302,35 +316,19 @@ n_features)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of "
-                f"samples ({X.shape[0]})."
-            )
         X = as_csr(X)
-        distinct = merge_duplicate_sparse_rows(X, sample_weight)
-        positive = distinct.weights > 0
-        if not positive.any():
-            raise ValueError("sample_weight must hold at least one non-zero value.")
+        sample_weight, distinct, positive, exponent = self._merged(
+            X, sample_weight, merge_duplicate_sparse_rows
+        )
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
-        arrays = [X]
-        if not (isinstance(self.init, str) or callable(self.init)):
-            arrays.append(self._check_init(self.init, X.shape[1]))
-        exponent = scale_exponent(*arrays)
         if points.shape[0] < self.n_clusters:
             dense = DistinctRows(
                 distinct.points.toarray(), distinct.weights, distinct.inverse
             )
             return self._fit_every_point_a_center(dense, positive, exponent)
-        n_init = self._effective_n_init()
-        random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
-        inits = self._initial_centers(points, seeds, exponent)
+        seeds, inits = self._seeded_inits(points, exponent)
         # ``points`` is the merge's own copy, as in the dense fit.
         points = scaled(points, exponent, out=None if callable(self.init) else points)
         tol = sparse_tolerance(points, weights, self.tol)
@@ -347,7 +345,7 @@ n_features)
             )
             for init, seed in zip(inits, seeds, strict=True)
         )
-        best = min(range(n_init), key=lambda i: runs[i].inertia)
+        best = min(range(len(seeds)), key=lambda i: runs[i].inertia)
         return self._store_fit(
             X, sample_weight, distinct, positive, runs[best], 0.0, exponent
         )

@@ -42,7 +42,10 @@ _RECOMPUTE_FRACTION = 0.25
 _BLOCK_ELEMENTS = 1 << 16
 
 # Stored values handled at a time by the passes over every row.
-_BLOCK_STORED = 1 << 18
+_BLOCK_STORED = 1 << 16
+
+# Rows gathered (copied) at a time from a selection of rows.
+_SUBSET_ROWS = 4096
 
 
 def as_csr(X):
@@ -128,6 +131,19 @@ def rows_view(X, start, stop):
     )
 
 
+def row_subsets(X, rows, n_rows):
+    """The rows ``rows`` of a CSR ``X`` in blocks of at most ``n_rows``:
+    ``(positions, block)``, a view where the rows are consecutive, else a
+    copy of that many rows only."""
+    for start in range(0, rows.size, n_rows):
+        part = rows[start : start + n_rows]
+        if part[-1] - part[0] + 1 == part.size:
+            block = rows_view(X, part[0], part[-1] + 1)
+        else:
+            block = X[part]
+        yield slice(start, start + part.size), block
+
+
 def squared_row_norms(X):
     """``|x|^2`` of each row, from its stored values."""
     norms = np.empty(X.shape[0])
@@ -202,14 +218,20 @@ def sparse_tolerance(X, weights, tol):
         return 0.0
     total = weights.sum()
     n_features = X.shape[1]
-    mean = np.asarray(weights @ X).reshape(-1) / total
-    spread = np.zeros(n_features)
+
+    def blocks():
+        for start, stop, block in row_blocks(X):
+            yield block.indices, block.data, weights[start:stop][row_ids(block)]
+
+    mean = np.zeros(n_features)
     stored_weight = np.zeros(n_features)
-    for start, stop, block in row_blocks(X):
-        w = weights[start:stop][row_ids(block)]
-        columns = block.indices
+    spread = np.zeros(n_features)
+    for columns, values, w in blocks():
+        mean += np.bincount(columns, weights=w * values, minlength=n_features)
         stored_weight += np.bincount(columns, weights=w, minlength=n_features)
-        deviation = block.data - mean[columns]
+    mean /= total
+    for columns, values, w in blocks():
+        deviation = values - mean[columns]
         deviation **= 2
         deviation *= w
         spread += np.bincount(columns, weights=deviation, minlength=n_features)
@@ -253,10 +275,10 @@ class _SparseSums:
             weights = self._weights[changed]
             self._weight += np.bincount(new, weights, minlength=k)
             self._weight -= np.bincount(previous, weights, minlength=k)
-            moved = self._X[changed]
             flat_sums = self._sums.reshape(-1)
-            self._add(moved, weights, new, flat_sums)
-            self._add(moved, -weights, previous, flat_sums)
+            for part, moved in row_subsets(self._X, changed, _SUBSET_ROWS):
+                self._add(moved, weights[part], new[part], flat_sums)
+                self._add(moved, -weights[part], previous[part], flat_sums)
             # Clear the rounding left in clusters that emptied.
             self._weight[self._sizes == 0] = 0.0
             self._sums[self._sizes == 0] = 0.0
@@ -310,22 +332,17 @@ class SparseRuns:
         step = max(64, _BLOCK_ELEMENTS // n_clusters)
         minus_twice_t = -2.0 * centers.T
         center_norms = np.einsum("ij,ij->i", centers, centers)
-        for start in range(0, rows.size, step):
-            part = rows[start : start + step]
-            if part[-1] - part[0] + 1 == part.size:
-                block = rows_view(self.X, part[0], part[-1] + 1)
-            else:
-                block = self.X[part]
+        for part, block in row_subsets(self.X, rows, step):
             squared = np.asarray(block @ minus_twice_t)
             squared += center_norms
-            squared += self._squared_norms[part, None]
-            index = np.arange(part.size)
+            squared += self._squared_norms[rows[part], None]
+            index = np.arange(squared.shape[0])
             best = squared.argmin(axis=1)
-            labels[start : start + step] = best
-            nearest[start : start + step] = squared[index, best]
+            labels[part] = best
+            nearest[part] = squared[index, best]
             if n_clusters > 1:
                 squared[index, best] = np.inf
-                second[start : start + step] = squared.min(axis=1)
+                second[part] = squared.min(axis=1)
         np.sqrt(np.maximum(nearest, 0.0, out=nearest), out=nearest)
         np.sqrt(np.maximum(second, 0.0, out=second), out=second)
         return labels, nearest, second
@@ -347,15 +364,21 @@ class SparseRuns:
         bound = np.maximum(self.lower, self._half_gap[self.labels]) - margin
         suspect = np.flatnonzero(self.upper > bound)
         if suspect.size:
-            own = own_squared_distance(
-                self.X[suspect],
-                centers,
-                self.labels[suspect],
-                self._squared_norms[suspect],
-            )
-            self.upper[suspect] = np.sqrt(own)
+            self.upper[suspect] = np.sqrt(self._own_squared(suspect, centers))
             suspect = suspect[self.upper[suspect] > bound[suspect]]
         return suspect
+
+    def _own_squared(self, rows, centers, labels=None):
+        """Squared distance of ``rows`` to their centers (``labels`` of
+        ``rows``, by default their current labels)."""
+        if labels is None:
+            labels = self.labels[rows]
+        own = np.empty(rows.size)
+        for part, block in row_subsets(self.X, rows, _SUBSET_ROWS):
+            own[part] = own_squared_distance(
+                block, centers, labels[part], self._squared_norms[rows[part]]
+            )
+        return own
 
     def _assign(self, centers):
         """One assignment step; returns the rows that changed and their old labels."""
@@ -391,10 +414,7 @@ class SparseRuns:
         self.labels[index] = targets
         centers, sizes = self._sums.update(self.labels, index, previous)
         # A moved row's lower bound is unknown: it is re-examined next step.
-        own = own_squared_distance(
-            self.X[index], centers, targets, self._squared_norms[index]
-        )
-        self.upper[index] = np.sqrt(own)
+        self.upper[index] = np.sqrt(self._own_squared(index, centers, targets))
         self.lower[index] = 0.0
         changed = np.union1d(self._changed, index)
         return Step(centers, sizes, changed.size)

@@ -1,4 +1,4 @@
-"""Sparse input: KMeansL2 on scipy sparse rows gives the dense fit's result."""
+"""Sparse input: KMeansL2 and KMeansL1 on scipy sparse rows give the dense fit."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,12 @@ from sklearn.exceptions import ConvergenceWarning
 from skclust import KMeansL1, KMeansL2, VectorQuantizer
 from skclust._kmeans._base import _tolerance
 from skclust._kmeans._engine import kmeans_plusplus
-from skclust._kmeans._metrics import Euclidean
+from skclust._kmeans._estimators import SphericalKMeansL2
+from skclust._kmeans._metrics import Euclidean, Manhattan
 from skclust._kmeans._sparse import (
+    SparseEuclidean,
+    SparseManhattan,
+    SparseMedians,
     _merge_sparse_by_content,
     as_csr,
     merge_duplicate_sparse_rows,
@@ -89,11 +93,12 @@ def test_sample_weight_equals_dense():
     "container",
     [sparse.csc_matrix, sparse.csr_array, sparse.csc_array, sparse.coo_matrix],
 )
-def test_sparse_formats_give_the_csr_fit(container):
+@pytest.mark.parametrize("estimator", [KMeansL2, KMeansL1])
+def test_sparse_formats_give_the_csr_fit(container, estimator):
     X = sparse_table(seed=5)
     init = explicit_init(X, 5, 5)
-    reference = KMeansL2(5, init=init).fit(X)
-    ours = KMeansL2(5, init=init).fit(container(X))
+    reference = estimator(5, init=init).fit(X)
+    ours = estimator(5, init=init).fit(container(X))
     assert_same_fit(ours, reference)
     np.testing.assert_array_equal(ours.predict(container(X)), reference.labels_)
 
@@ -122,12 +127,13 @@ def test_unsorted_indices_and_stored_zeros():
     assert_same_fit(ours, reference)
 
 
-def test_many_empty_rows_and_repeated_rows_merge_as_dense():
+@pytest.mark.parametrize("estimator", [KMeansL2, KMeansL1])
+def test_many_empty_rows_and_repeated_rows_merge_as_dense(estimator):
     X = sparse_table(n_rows=200, seed=8)
     X = sparse.vstack([X, X[:50], sparse.csr_matrix((40, X.shape[1]))]).tocsr()
     init = explicit_init(X, 6, 8)
-    ours = KMeansL2(6, init=init).fit(X)
-    dense = KMeansL2(6, init=init).fit(X.toarray())
+    ours = estimator(6, init=init).fit(X)
+    dense = estimator(6, init=init).fit(X.toarray())
     assert_same_fit(ours, dense)
 
 
@@ -196,12 +202,13 @@ def test_fewer_distinct_rows_than_clusters_warns_as_dense():
     np.testing.assert_array_equal(ours.predict(X), ours.labels_)
 
 
-def test_empty_cluster_is_relocated_as_dense():
+@pytest.mark.parametrize("estimator", [KMeansL2, KMeansL1])
+def test_empty_cluster_is_relocated_as_dense(estimator):
     X = sparse_table(seed=11)
     init = explicit_init(X, 5, 11)
     init[2] = 50.0  # no row is nearest to it at first
-    ours = KMeansL2(5, init=init).fit(X)
-    dense = KMeansL2(5, init=init).fit(X.toarray())
+    ours = estimator(5, init=init).fit(X)
+    dense = estimator(5, init=init).fit(X.toarray())
     assert_same_fit(ours, dense)
     assert np.bincount(ours.labels_, minlength=5).min() > 0
 
@@ -226,12 +233,20 @@ def test_huge_and_tiny_magnitudes_are_scaled_exactly():
     np.testing.assert_array_equal(ours.predict(tiny), ours.labels_)
 
 
-def test_kmeans_plusplus_on_sparse_rows_picks_the_dense_seeds():
-    X = sparse_table(seed=13)
+@pytest.mark.parametrize(
+    ("sparse_metric", "dense_metric"),
+    [(SparseEuclidean, Euclidean), (SparseManhattan, Manhattan)],
+)
+def test_kmeans_plusplus_on_sparse_rows_picks_the_dense_seeds(
+    sparse_metric, dense_metric
+):
+    X = signed_table(seed=13)
     weights = np.ones(X.shape[0])
-    ours = sparse_seed(X, weights, 7, "k-means++", np.random.RandomState(0))
+    ours = sparse_seed(
+        as_csr(X), weights, 7, "k-means++", sparse_metric, np.random.RandomState(0)
+    )
     dense = kmeans_plusplus(
-        X.toarray(), weights, 7, Euclidean, np.random.RandomState(0)
+        X.toarray(), weights, 7, dense_metric, np.random.RandomState(0)
     )
     np.testing.assert_array_equal(ours, dense)
 
@@ -255,13 +270,58 @@ def test_tolerance_of_sparse_rows_equals_dense():
     )
 
 
-def test_kmeans_l1_refuses_sparse_input():
-    X = sparse_table(seed=16)
+def signed_table(n_rows=300, n_features=30, seed=0):
+    """Sparse rows with negative and positive values and a few zero rows."""
+    X = sparse_table(n_rows, n_features, seed=seed)
+    X.data -= 0.5
+    return X
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", [2, 5, 16])
+def test_sparse_medians_fit_equals_dense_fit(seed, k):
+    X = signed_table(seed=seed)
+    init = explicit_init(X, k, seed)
+    ours = KMeansL1(k, init=init).fit(X)
+    dense = KMeansL1(k, init=init).fit(X.toarray())
+    assert_same_fit(ours, dense)
+    np.testing.assert_array_equal(ours.predict(X), ours.labels_)
+    np.testing.assert_allclose(
+        ours.transform(X), dense.transform(X.toarray()), rtol=1e-12, atol=1e-12
+    )
+    assert ours.score(X) == pytest.approx(dense.score(X.toarray()), rel=1e-12)
+
+
+@pytest.mark.parametrize("integer_weights", [True, False])
+def test_sparse_medians_with_weights_equal_dense(integer_weights):
+    X = signed_table(seed=20)
+    rng = np.random.default_rng(20)
+    weights = rng.integers(0, 4, X.shape[0]).astype(float)
+    if not integer_weights:
+        weights *= rng.random(X.shape[0])
+    init = explicit_init(X[weights > 0], 6, 20)
+    ours = KMeansL1(6, init=init).fit(X, sample_weight=weights)
+    dense = KMeansL1(6, init=init).fit(X.toarray(), sample_weight=weights)
+    assert_same_fit(ours, dense)
+
+
+def test_sparse_medians_equal_numpy_median_with_implicit_zeros():
+    # Even cluster sizes and unit weights: the midpoint rule of numpy.median,
+    # including halves that fall between a negative value and the zeros.
+    X = as_csr(signed_table(n_rows=120, n_features=6, seed=21))
+    labels = np.arange(X.shape[0]) % 4
+    medians, sizes = SparseMedians(X, np.ones(X.shape[0]), 4).update(
+        labels, np.arange(X.shape[0]), labels
+    )
+    dense = X.toarray()
+    expected = np.stack([np.median(dense[labels == c], axis=0) for c in range(4)])
+    np.testing.assert_array_equal(medians, expected)
+    np.testing.assert_array_equal(sizes, np.bincount(labels))
+
+
+def test_spherical_kmeans_refuses_sparse_input():
     with pytest.raises(TypeError, match=r"sparse input.*X\.toarray\(\)"):
-        KMeansL1(3).fit(X)
-    fitted = KMeansL1(3, random_state=0).fit(X.toarray())
-    with pytest.raises(TypeError, match="Sparse data"):
-        fitted.predict(X)
+        SphericalKMeansL2(3).fit(sparse_table(seed=16))
 
 
 def test_vector_quantizer_refuses_sparse_input():

@@ -309,8 +309,7 @@ n_features)
         """
         if self._sparse_metric is None:
             raise TypeError(
-                f"{type(self).__name__} does not accept sparse input: its exact "
-                "coordinate-wise medians are computed on dense rows. Convert "
+                f"{type(self).__name__} does not accept sparse input; convert "
                 "X with X.toarray() first."
             )
         X = validate_data(
@@ -339,6 +338,7 @@ n_features)
                 init,
                 self.n_clusters,
                 seed,
+                self._sparse_metric,
                 self.max_iter,
                 tol,
                 self.verbose,

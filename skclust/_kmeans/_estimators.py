@@ -6,7 +6,7 @@ seed search live in the shared base class (``_base``).
 
 from ._base import _BaseKMeans
 from ._metrics import Euclidean, Manhattan, SphericalEuclidean
-from ._sparse import SparseEuclidean
+from ._sparse import SparseEuclidean, SparseManhattan
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -202,6 +202,7 @@ class KMeansL1(_BaseKMeans):
     )
 
     _metric = Manhattan
+    _sparse_metric = SparseManhattan
 
 
 class SphericalKMeansL2(KMeansL2):

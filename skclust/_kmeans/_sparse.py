@@ -25,7 +25,8 @@ from scipy import sparse
 
 from ._dedup import DistinctRows
 from ._engine import Candidates, Step, lloyd, seed_points
-from ._metrics import Euclidean
+from ._medians import _medians_of_groups
+from ._metrics import Euclidean, Manhattan
 
 # Rounding of an expanded squared distance is a few ulps of |x|^2 + |c|^2; on
 # a distance near zero that is sqrt of it. A bound proves a label only past
@@ -177,10 +178,13 @@ def own_squared_distance(X, centers, labels, squared_norms=None):
 class SparseEuclidean(Euclidean):
     """The L2 metric on CSR rows: distance matrices by sparse-dense products.
 
-    Centers stay dense; rows of ``X`` are never densified. Given to
-    ``nearest_center`` and to the engine's k-means++ seeding, which only call
-    ``pairwise_cost``, ``pairwise`` and ``cost``.
+    Centers stay dense; rows of ``X`` are never densified. ``pairwise_cost``,
+    ``pairwise`` and ``cost`` serve ``nearest_center`` and the engine's
+    k-means++ seeding; the rest serves ``SparseRuns``, whose per-row terms
+    are the squared row norms.
     """
+
+    dense = Euclidean
 
     @staticmethod
     def pairwise_cost(X, centers):
@@ -200,10 +204,125 @@ class SparseEuclidean(Euclidean):
             own_squared_distance(X, centers, np.arange(X.shape[0], dtype=np.intp))
         )
 
+    row_terms = staticmethod(squared_row_norms)
 
-def sparse_seed(X, weights, n_clusters, init, random_state):
+    @staticmethod
+    def sizes(row_terms, centers):
+        """Norms of the rows and largest norm of the centers (bound margins)."""
+        return np.sqrt(row_terms), np.sqrt(
+            np.einsum("ij,ij->i", centers, centers).max()
+        )
+
+    @staticmethod
+    def own_distance(X, centers, labels, row_terms):
+        return np.sqrt(own_squared_distance(X, centers, labels, row_terms))
+
+    @staticmethod
+    def distance_matrix(X, centers, row_terms):
+        """Squared distances (the ranking) of rows to every center; ``sqrt``
+        of the selected entries gives distances (``from_squared``)."""
+        squared = np.asarray(X @ (-2.0 * centers.T))
+        squared += np.einsum("ij,ij->i", centers, centers)
+        squared += row_terms[:, None]
+        return squared
+
+    @staticmethod
+    def from_ranking(X, rank):
+        return np.sqrt(np.maximum(rank, 0.0))
+
+    @staticmethod
+    def updater(X, sample_weight, n_clusters):
+        return _SparseSums(X, sample_weight, n_clusters)
+
+
+def manhattan_matrix(X, centers):
+    """Manhattan distance of every CSR row to every center.
+
+    ``|x - c|_1 = |c|_1 + sum over the row's stored values of
+    (|x_j - c_j| - |c_j|)``: the implicit zeros cost ``|c_j|`` each.
+    """
+    if sparse.issparse(centers):
+        centers = centers.toarray()
+    n_clusters = centers.shape[0]
+    distance = np.empty((X.shape[0], n_clusters))
+    center_norms = np.abs(centers).sum(axis=1)
+    for start, stop, block in row_blocks(X):
+        gathered = centers[:, block.indices]
+        change = np.abs(block.data - gathered)
+        change -= np.abs(gathered)
+        # Summed per row by the product with the block's own pattern.
+        pattern = sparse.csr_matrix(
+            (np.ones(block.nnz), np.arange(block.nnz), block.indptr),
+            shape=(stop - start, block.nnz),
+        )
+        distance[start:stop] = np.asarray(pattern @ change.T)
+    distance += center_norms
+    return distance
+
+
+class SparseManhattan(Manhattan):
+    """The L1 metric on CSR rows (see ``manhattan_matrix``), exact medians."""
+
+    dense = Manhattan
+
+    @staticmethod
+    def pairwise(X, centers):
+        return manhattan_matrix(X, centers)
+
+    pairwise_cost = pairwise
+
+    @staticmethod
+    def paired(X, centers):
+        return manhattan_own(X, centers, np.arange(X.shape[0], dtype=np.intp))
+
+    @staticmethod
+    def row_terms(X):
+        """L1 norm of each row."""
+        norms = np.empty(X.shape[0])
+        for start, stop, block in row_blocks(X):
+            norms[start:stop] = np.bincount(
+                row_ids(block), weights=np.abs(block.data), minlength=stop - start
+            )
+        return norms
+
+    @staticmethod
+    def sizes(row_terms, centers):
+        return row_terms, np.abs(centers).sum(axis=1).max()
+
+    @staticmethod
+    def own_distance(X, centers, labels, row_terms):
+        return manhattan_own(X, centers, labels)
+
+    @staticmethod
+    def distance_matrix(X, centers, row_terms):
+        return manhattan_matrix(X, centers)
+
+    @staticmethod
+    def from_ranking(X, rank):
+        return rank
+
+    @staticmethod
+    def updater(X, sample_weight, n_clusters):
+        return SparseMedians(X, sample_weight, n_clusters)
+
+
+def manhattan_own(X, centers, labels):
+    """``|x_i - c_{labels[i]}|_1`` of each CSR row."""
+    distance = np.abs(centers).sum(axis=1)[labels]
+    for start, stop, block in row_blocks(X):
+        rows = row_ids(block)
+        gathered = centers[labels[start:stop][rows], block.indices]
+        change = np.abs(block.data - gathered)
+        change -= np.abs(gathered)
+        distance[start:stop] += np.bincount(
+            rows, weights=change, minlength=stop - start
+        )
+    return distance
+
+
+def sparse_seed(X, weights, n_clusters, init, metric, random_state):
     """k-means++ or random initial centers among the rows of ``X``, dense."""
-    centers = seed_points(X, weights, n_clusters, init, SparseEuclidean, random_state)
+    centers = seed_points(X, weights, n_clusters, init, metric, random_state)
     return centers.toarray() if sparse.issparse(centers) else centers
 
 
@@ -286,12 +405,79 @@ class _SparseSums:
             return self._sums / self._weight[:, None], self._sizes.copy()
 
 
+class SparseMedians:
+    """Exact weighted coordinate-wise medians per cluster of CSR rows.
+
+    In each (feature, cluster) the values are the cluster's stored values in
+    that feature and its implicit zeros, which weigh the cluster's weight
+    less the weight of the stored values (nothing when every row of the
+    cluster stores a value there). The stored values are sorted once per fit,
+    by feature then value, with one zero slot per cluster between each
+    feature's negative and positive values; an update groups them by
+    (feature, cluster) with a stable sort, which keeps the values ascending,
+    and takes the medians of the groups as the dense update does
+    (``_medians``: the midpoint when the cumulative weight reaches exactly
+    half). The medians are those of ``X.toarray()``.
+    """
+
+    def __init__(self, X, sample_weight, n_clusters):
+        k, n_features = n_clusters, X.shape[1]
+        self._weights = sample_weight
+        self._n_clusters = k
+        self._rows = row_ids(X)
+        self._columns = X.indices.astype(np.intp)
+        order = np.lexsort((X.data, self._columns))
+        columns = self._columns[order]
+        negative = np.bincount(columns[X.data[order] < 0], minlength=n_features)
+        starts = np.searchsorted(columns, np.arange(n_features))
+        slots = np.repeat(starts + negative, k)
+        # The sequence: stored values (their position in X) and zero slots
+        # (-1 - the flat index feature * k + cluster), in order.
+        self._sequence = np.insert(order, slots, -1 - np.arange(n_features * k))
+        self._stored = self._sequence >= 0
+        self._values = np.zeros(self._sequence.size)
+        self._values[self._stored] = X.data[self._sequence[self._stored]]
+        self._n_features = n_features
+
+    def update(self, labels, changed, previous):
+        """Medians (NaN rows for empty clusters) and sizes of the clusters."""
+        k, n_features = self._n_clusters, self._n_features
+        sizes = np.bincount(labels, minlength=k)
+        weight = np.bincount(labels, weights=self._weights, minlength=k)
+        flat = self._columns * k + labels[self._rows]
+        stored_weight = np.bincount(
+            flat, weights=self._weights[self._rows], minlength=n_features * k
+        )
+        stored_count = np.bincount(flat, minlength=n_features * k)
+        cluster = np.tile(np.arange(k), n_features)
+        zeros = np.where(
+            stored_count < sizes[cluster], weight[cluster] - stored_weight, 0.0
+        )
+        stored, position = self._stored, self._sequence[self._stored]
+        group = -1 - self._sequence
+        group[stored] = flat[position]
+        entry_weight = np.empty(group.size)
+        entry_weight[stored] = self._weights[self._rows[position]]
+        entry_weight[~stored] = zeros[group[~stored]]
+        kept = entry_weight > 0
+        group, entry_weight = group[kept], entry_weight[kept]
+        grouped = np.argsort(group, kind="stable")
+        medians = _medians_of_groups(
+            self._values[kept][grouped],
+            np.cumsum(entry_weight[grouped]),
+            np.bincount(group, minlength=n_features * k),
+            weight[cluster],
+            np.full(n_features * k, np.nan),
+        )
+        return medians.reshape(n_features, k).T.copy(), sizes
+
+
 class SparseRuns:
     """One Lloyd run over CSR rows, with Hamerly's bounds.
 
     ``upper`` bounds each row's distance to its own center and ``lower`` its
     distance to every other center. After the centers move, a row whose upper
-    bound (plus a rounding margin) stays below ``max(lower, half gap of its
+    bound (plus a rounding margin) stays strictly below ``max(lower, half gap of its
     center)`` keeps its label; the others first get an exact upper bound (one
     sparse dot product), and only those that still fail are compared with
     every center.
@@ -303,22 +489,21 @@ class SparseRuns:
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights, at least one positive.
     n_clusters : int
+    metric : SparseEuclidean or SparseManhattan
     """
 
-    metric = SparseEuclidean
-
-    def __init__(self, X, sample_weight, n_clusters):
+    def __init__(self, X, sample_weight, n_clusters, metric=SparseEuclidean):
         n_samples = X.shape[0]
         self.X = X
         self.sample_weight = sample_weight
+        self.metric = metric
         self.labels = np.zeros(n_samples, dtype=np.intp)
         self.upper = np.zeros(n_samples)
         self.lower = np.full(n_samples, -np.inf)
-        self._squared_norms = squared_row_norms(X)
-        self._norms = np.sqrt(self._squared_norms)
+        self._terms = metric.row_terms(X)
         self._shift = np.zeros(n_clusters)
         self._half_gap = np.full(n_clusters, -np.inf)
-        self._sums = _SparseSums(X, sample_weight, n_clusters)
+        self._updater = metric.updater(X, sample_weight, n_clusters)
         self._changed = None
 
     # --- the assignment step ---
@@ -330,22 +515,20 @@ class SparseRuns:
         nearest = np.empty(rows.size)
         second = np.full(rows.size, np.inf)
         step = max(64, _BLOCK_ELEMENTS // n_clusters)
-        minus_twice_t = -2.0 * centers.T
-        center_norms = np.einsum("ij,ij->i", centers, centers)
         for part, block in row_subsets(self.X, rows, step):
-            squared = np.asarray(block @ minus_twice_t)
-            squared += center_norms
-            squared += self._squared_norms[rows[part], None]
-            index = np.arange(squared.shape[0])
-            best = squared.argmin(axis=1)
+            rank = self.metric.distance_matrix(block, centers, self._terms[rows[part]])
+            index = np.arange(rank.shape[0])
+            best = rank.argmin(axis=1)
             labels[part] = best
-            nearest[part] = squared[index, best]
+            nearest[part] = rank[index, best]
             if n_clusters > 1:
-                squared[index, best] = np.inf
-                second[part] = squared.min(axis=1)
-        np.sqrt(np.maximum(nearest, 0.0, out=nearest), out=nearest)
-        np.sqrt(np.maximum(second, 0.0, out=second), out=second)
-        return labels, nearest, second
+                rank[index, best] = np.inf
+                second[part] = rank.min(axis=1)
+        return (
+            labels,
+            self.metric.from_ranking(None, nearest),
+            self.metric.from_ranking(None, second),
+        )
 
     def _suspects(self, centers):
         """Rows whose bounds, moved by the last center shift, fail."""
@@ -360,23 +543,24 @@ class SparseRuns:
         if shift.size > 1:
             other[order[0]] = shift[order[1]]
         self.lower -= other[self.labels]
-        margin = _BOUND_MARGIN * (self._norms + np.sqrt(_largest_sq_norm(centers)))
+        row_sizes, center_size = self.metric.sizes(self._terms, centers)
+        margin = _BOUND_MARGIN * (row_sizes + center_size)
         bound = np.maximum(self.lower, self._half_gap[self.labels]) - margin
-        suspect = np.flatnonzero(self.upper > bound)
+        suspect = np.flatnonzero(self.upper >= bound)
         if suspect.size:
-            self.upper[suspect] = np.sqrt(self._own_squared(suspect, centers))
-            suspect = suspect[self.upper[suspect] > bound[suspect]]
+            self.upper[suspect] = self._own(suspect, centers)
+            suspect = suspect[self.upper[suspect] >= bound[suspect]]
         return suspect
 
-    def _own_squared(self, rows, centers, labels=None):
-        """Squared distance of ``rows`` to their centers (``labels`` of
-        ``rows``, by default their current labels)."""
+    def _own(self, rows, centers, labels=None):
+        """Distance of ``rows`` to their centers (``labels`` of ``rows``, by
+        default their current labels)."""
         if labels is None:
             labels = self.labels[rows]
         own = np.empty(rows.size)
         for part, block in row_subsets(self.X, rows, _SUBSET_ROWS):
-            own[part] = own_squared_distance(
-                block, centers, labels[part], self._squared_norms[rows[part]]
+            own[part] = self.metric.own_distance(
+                block, centers, labels[part], self._terms[rows[part]]
             )
         return own
 
@@ -398,31 +582,29 @@ class SparseRuns:
         (center,) = centers
         changed, previous = self._assign(center)
         self._changed = changed
-        new_centers, sizes = self._sums.update(self.labels, changed, previous)
+        new_centers, sizes = self._updater.update(self.labels, changed, previous)
         return [Step(new_centers, sizes, changed.size)]
 
     def farthest(self, runs, updated, limit):
         (centers,) = updated
-        distance = np.sqrt(
-            own_squared_distance(self.X, centers, self.labels, self._squared_norms)
-        )
+        distance = self.metric.own_distance(self.X, centers, self.labels, self._terms)
         order = np.argsort(-distance, kind="stable")[:limit]
         return [Candidates(distance[order], order, self.labels[order])]
 
     def move(self, run, index, targets):
         previous = self.labels[index]
         self.labels[index] = targets
-        centers, sizes = self._sums.update(self.labels, index, previous)
+        centers, sizes = self._updater.update(self.labels, index, previous)
         # A moved row's lower bound is unknown: it is re-examined next step.
-        self.upper[index] = np.sqrt(self._own_squared(index, centers, targets))
+        self.upper[index] = self._own(index, centers, targets)
         self.lower[index] = 0.0
         changed = np.union1d(self._changed, index)
         return Step(centers, sizes, changed.size)
 
     def centers_moved(self, run, old, new):
-        self._shift = Euclidean.paired(new, old)
+        self._shift = self.metric.dense.paired(new, old)
         if new.shape[0] > 1:
-            Euclidean.half_gaps(new, self._half_gap)
+            self.metric.dense.half_gaps(new, self._half_gap)
 
     def finish(self, centers, strict):
         """Labels of the final centers (one more step unless converged)."""
@@ -431,28 +613,27 @@ class SparseRuns:
         return [self.labels]
 
     def costs(self, runs, centers):
+        cost = self.metric.cost
         return [
             float(
                 self.sample_weight
-                @ own_squared_distance(self.X, c, self.labels, self._squared_norms)
+                @ cost(self.metric.own_distance(self.X, c, self.labels, self._terms))
             )
             for c in centers
         ]
 
 
-def _largest_sq_norm(centers):
-    return float(np.einsum("ij,ij->i", centers, centers).max())
-
-
-def sparse_single_run(X, weights, init, n_clusters, seed, max_iter, tol, verbose):
+def sparse_single_run(
+    X, weights, init, n_clusters, seed, metric, max_iter, tol, verbose
+):
     """One initialization and Lloyd run over CSR rows (see ``SparseRuns``)."""
     random_state = np.random.RandomState(seed)
     if isinstance(init, str):
-        centers = sparse_seed(X, weights, n_clusters, init, random_state)
+        centers = sparse_seed(X, weights, n_clusters, init, metric, random_state)
     else:
         centers = init
     if verbose:
         print("Initialization complete")
-    runs = SparseRuns(X, weights, n_clusters)
+    runs = SparseRuns(X, weights, n_clusters, metric)
     (result,) = lloyd(runs, [centers], [tol], max_iter, verbose)
     return result

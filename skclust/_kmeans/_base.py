@@ -113,11 +113,11 @@ class _BaseKMeans(
 
         Parameters
         ----------
-        X : array-like, numpy.memmap or dask array of shape (n_samples, \
-n_features)
+        X : array-like, scipy sparse matrix, numpy.memmap or dask array of \
+shape (n_samples, n_features)
             Training data. A memory map larger than one block (or any memory
             map, given ``batch_size``) and a dask array are read in blocks;
-            see Notes.
+            sparse input is never densified; see Notes.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -482,8 +482,8 @@ shape (n_samples, n_features)
 
         Parameters
         ----------
-        X : array-like, numpy.memmap or dask array of shape (n_samples, \
-n_features)
+        X : array-like, scipy sparse matrix, numpy.memmap or dask array of \
+shape (n_samples, n_features)
             New data.
 
         Returns
@@ -508,7 +508,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
             New data.
 
         Returns
@@ -553,7 +553,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
             New data.
         y : Ignored
             Not used, present for API consistency.

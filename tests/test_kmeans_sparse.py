@@ -18,6 +18,7 @@ from skclust._kmeans._sparse import (
     _merge_sparse_by_content,
     as_csr,
     merge_duplicate_sparse_rows,
+    row_subsets,
     sparse_seed,
     sparse_tolerance,
 )
@@ -259,6 +260,18 @@ def test_seeded_fit_on_sparse_is_reproducible_and_close_to_dense():
     # A local optimum from its own seeds: within a few percent of the dense one.
     dense = KMeansL2(5, random_state=0).fit(X.toarray())
     assert first.inertia_ == pytest.approx(dense.inertia_, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "rows", [[1, 3, 2, 4], [0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [3, 9, 12]]
+)
+def test_row_subsets_keep_the_order_of_the_rows(rows):
+    X = as_csr(sparse_table(n_rows=20, seed=22))
+    rows = np.asarray(rows)
+    gathered = np.zeros((rows.size, X.shape[1]))
+    for part, block in row_subsets(X, rows, 3):
+        gathered[part] = block.toarray()
+    np.testing.assert_array_equal(gathered, X.toarray()[rows])
 
 
 def test_tolerance_of_sparse_rows_equals_dense():

@@ -1,23 +1,30 @@
-"""Lloyd runs over a scipy sparse CSR table: the sparse path of ``KMeansL2``.
+"""Lloyd runs over a scipy sparse CSR table: the sparse path of ``KMeansL2``
+and ``KMeansL1``.
 
 ``SparseRuns`` is a runs object of the Lloyd engine (``_engine``), as
 ``InMemoryRuns`` is for dense points: the engine's loop, seeding, empty
 cluster relocation and stopping rule run unchanged. What differs is how
-distances and sums are formed without densifying the table:
+distances and updates are formed without densifying the table, by the
+metric (``SparseEuclidean`` or ``SparseManhattan``):
 
-- squared distances are ``|x|^2 - 2 x.c + |c|^2``, with ``x.c`` from the
+- L2 squared distances are ``|x|^2 - 2 x.c + |c|^2``, with ``x.c`` from the
   sparse-dense product ``X @ C.T`` (for all centers) or from the stored
-  values of a row times its own center's coordinates (for one center);
+  values of a row times its own center's coordinates (for one center); L1
+  distances are ``|c|_1`` plus, over the stored values only,
+  ``|x_j - c_j| - |c_j|``;
 - cluster sums add each row's stored values only, by a ``bincount`` over
-  ``label * n_features + column``;
+  ``label * n_features + column``; the medians (``SparseMedians``) weigh
+  the implicit zeros of each cluster and feature as one value;
 - Hamerly's bounds skip the rows whose label cannot change, as in
   ``_inmemory``, with a margin for the rounding of the expanded distances.
 
-The rows are neither centered nor merged (both would cost a dense copy or a
-pass over every row's pattern); they are scaled by a power of two as the
-dense fit scales its points (``_scaling``), which rounds nothing. None of the
-functions here validates its input: ``X`` is a canonical float64 CSR matrix
-(sorted indices, no duplicates) and weights are non-negative float64.
+Repeated rows are merged exactly (``merge_duplicate_sparse_rows``); the rows
+are not centered (that would densify them); they are scaled by a power of
+two as the dense fit scales its points (``_scaling``), which rounds nothing.
+Passes over every stored value go block by block, so that their
+temporaries stay small. None of the functions here validates its input:
+``X`` is a canonical float64 CSR matrix (``as_csr``) and weights are
+non-negative float64.
 """
 
 import numpy as np
@@ -138,7 +145,7 @@ def row_subsets(X, rows, n_rows):
     copy of that many rows only."""
     for start in range(0, rows.size, n_rows):
         part = rows[start : start + n_rows]
-        if part[-1] - part[0] + 1 == part.size:
+        if np.array_equal(part, np.arange(part[0], part[0] + part.size)):
             block = rows_view(X, part[0], part[-1] + 1)
         else:
             block = X[part]

@@ -305,7 +305,7 @@ shape (n_samples, n_features)
 
         The steps are those of the in-memory fit except centering, which
         would densify the rows; from the same explicit init the labels and
-        centers are those of the dense fit.
+        centers are those of the dense fit, up to near ties.
         """
         if self._sparse_metric is None:
             raise TypeError(

@@ -310,13 +310,15 @@ def test_sparse_medians_with_weights_equal_dense(integer_weights):
 
 def test_sparse_medians_equal_numpy_median_with_implicit_zeros():
     # Even cluster sizes and unit weights: the midpoint rule of numpy.median,
-    # including halves that fall between a negative value and the zeros.
-    X = as_csr(signed_table(n_rows=120, n_features=6, seed=21))
+    # including halves that fall between a negative value and the zeros. The
+    # first feature is stored in every row, so no cluster has zeros there.
+    dense = signed_table(n_rows=120, n_features=6, seed=21).toarray()
+    dense[:, 0] = np.random.default_rng(21).uniform(-1, 1, dense.shape[0])
+    X = as_csr(sparse.csr_matrix(dense))
     labels = np.arange(X.shape[0]) % 4
     medians, sizes = SparseMedians(X, np.ones(X.shape[0]), 4).update(
         labels, np.arange(X.shape[0]), labels
     )
-    dense = X.toarray()
     expected = np.stack([np.median(dense[labels == c], axis=0) for c in range(4)])
     np.testing.assert_array_equal(medians, expected)
     np.testing.assert_array_equal(sizes, np.bincount(labels))

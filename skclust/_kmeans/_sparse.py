@@ -431,52 +431,66 @@ class SparseMedians:
         k, n_features = n_clusters, X.shape[1]
         self._weights = sample_weight
         self._n_clusters = k
-        self._rows = row_ids(X)
-        self._columns = X.indices.astype(np.intp)
-        order = np.lexsort((X.data, self._columns))
-        columns = self._columns[order]
+        self._n_features = n_features
+        # Group numbers (feature * k + cluster, and one past them for the
+        # zero slots that weigh nothing) fit in int32 on any table whose
+        # dense copy could be held.
+        self._group_type = np.int32 if n_features * k < 2**31 - 1 else np.int64
+        order = np.lexsort((X.data, X.indices))
+        columns = X.indices[order]
         negative = np.bincount(columns[X.data[order] < 0], minlength=n_features)
         starts = np.searchsorted(columns, np.arange(n_features))
         slots = np.repeat(starts + negative, k)
-        # The sequence: stored values (their position in X) and zero slots
-        # (-1 - the flat index feature * k + cluster), in order.
-        self._sequence = np.insert(order, slots, -1 - np.arange(n_features * k))
-        self._stored = self._sequence >= 0
-        self._values = np.zeros(self._sequence.size)
-        self._values[self._stored] = X.data[self._sequence[self._stored]]
-        self._n_features = n_features
+        # The sequence holds the stored values in (feature, value) order and
+        # one zero slot per (feature, cluster) between the negative and the
+        # positive values of the feature; the slots come in group order.
+        positions = np.insert(np.arange(order.size), slots, -1)
+        self._stored = positions >= 0
+        self._values = np.zeros(positions.size)
+        self._values[self._stored] = X.data[order]
+        self._columns = columns.astype(self._group_type)
+        self._rows = row_ids(X)[order].astype(
+            np.int32 if X.shape[0] < 2**31 else np.intp
+        )
+        self._stored_weights = sample_weight[self._rows]
 
     def update(self, labels, changed, previous):
         """Medians (NaN rows for empty clusters) and sizes of the clusters."""
-        k, n_features = self._n_clusters, self._n_features
+        k, n_groups = self._n_clusters, self._n_features * self._n_clusters
         sizes = np.bincount(labels, minlength=k)
         weight = np.bincount(labels, weights=self._weights, minlength=k)
-        flat = self._columns * k + labels[self._rows]
+        group = np.empty(self._values.size, dtype=self._group_type)
+        stored_groups = self._columns * k
+        stored_groups += labels[self._rows]
+        group[self._stored] = stored_groups
         stored_weight = np.bincount(
-            flat, weights=self._weights[self._rows], minlength=n_features * k
+            stored_groups, weights=self._stored_weights, minlength=n_groups
         )
-        stored_count = np.bincount(flat, minlength=n_features * k)
-        cluster = np.tile(np.arange(k), n_features)
-        zeros = np.where(
-            stored_count < sizes[cluster], weight[cluster] - stored_weight, 0.0
+        stored_count = np.bincount(stored_groups, minlength=n_groups)
+        del stored_groups
+        cluster = np.tile(np.arange(k), self._n_features)
+        has_zeros = stored_count < sizes[cluster]
+        zero_slots = np.where(has_zeros, np.arange(n_groups), n_groups)
+        group[~self._stored] = zero_slots
+        entry_weight = np.empty(self._values.size)
+        entry_weight[self._stored] = self._stored_weights
+        entry_weight[~self._stored] = np.where(
+            has_zeros, weight[cluster] - stored_weight, 0.0
         )
-        stored, position = self._stored, self._sequence[self._stored]
-        group = -1 - self._sequence
-        group[stored] = flat[position]
-        entry_weight = np.empty(group.size)
-        entry_weight[stored] = self._weights[self._rows[position]]
-        entry_weight[~stored] = zeros[group[~stored]]
-        kept = entry_weight > 0
-        group, entry_weight = group[kept], entry_weight[kept]
+        # Zero slots that weigh nothing go to a last group, left out: the
+        # midpoint rule must not take their zero for a value of the cluster.
         grouped = np.argsort(group, kind="stable")
+        sizes_of_groups = np.bincount(group, minlength=n_groups + 1)
+        del group
+        kept = grouped[: self._values.size - sizes_of_groups[n_groups]]
         medians = _medians_of_groups(
-            self._values[kept][grouped],
-            np.cumsum(entry_weight[grouped]),
-            np.bincount(group, minlength=n_features * k),
+            self._values[kept],
+            np.cumsum(entry_weight[kept]),
+            sizes_of_groups[:n_groups],
             weight[cluster],
-            np.full(n_features * k, np.nan),
+            np.full(n_groups, np.nan),
         )
-        return medians.reshape(n_features, k).T.copy(), sizes
+        return medians.reshape(self._n_features, k).T.copy(), sizes
 
 
 class SparseRuns:

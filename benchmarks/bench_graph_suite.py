@@ -33,9 +33,10 @@ from skclust.datasets import load_karate_club, load_political_blogs, study_data_
 RATIOS = {"easy": 8.0, "medium": 4.0, "hard": 2.0}
 METHODS = {
     "default": {},
+    "mean-degree": {"regularization": "mean_degree"},
     "divisive": {"strategy": "divisive"},
     "normalized": {"laplacian": "normalized"},
-    "reg-unit": {"row_scaling": "unit"},
+    "reg-unit": {"regularization": "mean_degree", "row_scaling": "unit"},
 }
 
 

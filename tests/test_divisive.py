@@ -145,8 +145,13 @@ def test_divisive_is_kmeans_up_to_the_number_of_communities():
     A = (upper | upper.T).astype(float)
     for k in (2, 3):
         divisive = SpectralGraphClusterer(k, strategy="divisive", random_state=0).fit(A)
+        # "auto" regularization is the mean degree for the divisive strategy.
         flat = SpectralGraphClusterer(
-            k, strategy="kmeans", n_components="eigengap", random_state=0
+            k,
+            strategy="kmeans",
+            n_components="eigengap",
+            regularization="mean_degree",
+            random_state=0,
         ).fit(A)
         np.testing.assert_array_equal(divisive.labels_, flat.labels_)
         np.testing.assert_array_equal(divisive.embedding_, flat.embedding_)

@@ -13,9 +13,14 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils import get_tags
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._spectral._laplacian import _leading_eigenpairs
+from skclust._spectral._laplacian import _count_below_bulk, _leading_eigenpairs
 from skclust.datasets import load_karate_club, read_graph
-from skclust.metrics import all_nodes_split, mismatch_rate, mismatch_scorer
+from skclust.metrics import (
+    all_nodes_split,
+    mismatch_rate,
+    mismatch_scorer,
+    modularity,
+)
 
 
 def _planted_partition(sizes, p_in, p_out, seed, isolated=0):
@@ -121,7 +126,11 @@ def test_spectrum_matches_a_dense_eigendecomposition(n, laplacian_name):
     # subspace of the k smallest eigenvalues is well defined.
     k = next(k for k in range(3, 10) if values[k] - values[k - 1] > 1e-3)
     model = SpectralGraphClusterer(
-        k, laplacian=laplacian_name, row_scaling="none", random_state=0
+        k,
+        laplacian=laplacian_name,
+        regularization="mean_degree",
+        row_scaling="none",
+        random_state=0,
     ).fit(sparse.csr_array(A))
     np.testing.assert_allclose(model.eigenvalues_, values[:k], atol=1e-8)
     assert model.regularization_ == pytest.approx(tau)
@@ -422,3 +431,68 @@ def test_political_blogs_against_scikit_learn_at_three(political_blogs_files):
     assert adjusted_rand_score(graph.labels, ours) > adjusted_rand_score(
         graph.labels, theirs
     )
+
+
+def test_auto_regularization_keeps_the_most_modular_candidate():
+    # Brute force: each candidate embedding fitted on its own (a fixed tau,
+    # a fixed row scaling); "auto" must return the labels of the one of
+    # highest modularity, the mean degree's unless beaten by over 0.5%.
+    A, _ = _planted_partition([50, 30, 20], 0.3, 0.08, seed=3)
+    mean = A.sum() / A.shape[0]
+    candidates = [(f * mean, "score") for f in (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)]
+    candidates.append((0.0, "none"))
+    fits = [
+        SpectralGraphClusterer(
+            3, regularization=tau, row_scaling=scaling, random_state=0
+        ).fit(A)
+        for tau, scaling in candidates
+    ]
+    scores = [modularity(A, fit.labels_) for fit in fits]
+    best = int(np.argmax(scores))
+    if scores[best] <= scores[0] * 1.005:
+        best = 0
+    auto = SpectralGraphClusterer(3, random_state=0).fit(A)
+    np.testing.assert_array_equal(auto.labels_, fits[best].labels_)
+    assert auto.regularization_ == pytest.approx(candidates[best][0])
+    # Its eigenvalues are those of the Laplacian with the chosen tau.
+    values = np.linalg.eigvalsh(_dense_laplacian(A, auto.regularization_))
+    np.testing.assert_allclose(auto.eigenvalues_, values[:3], atol=1e-8)
+
+
+def test_mean_degree_regularization_is_one_fit():
+    A, _ = _planted_partition([40, 40], 0.3, 0.05, seed=4)
+    model = SpectralGraphClusterer(2, regularization="mean_degree", random_state=0)
+    fixed = SpectralGraphClusterer(2, regularization=A.sum() / 80, random_state=0)
+    np.testing.assert_array_equal(model.fit(A).labels_, fixed.fit(A).labels_)
+    assert model.regularization_ == pytest.approx(A.sum() / 80)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([-5.0, -1.0, 0.3, 2.0, 2.1], 3),  # 0.3 is far below the bulk at 2
+        ([-5.0, 0.3, 0.5, 0.6], 1),  # 0.3 is the bulk's edge
+        ([-5.0, -1.0, 2.0, 2.1], 2),
+        ([-5.0, -1.0, 0.2, 0.5, 2.0, 2.2], 4),  # two below the bulk
+        ([0.5, 2.0], 1),  # no negative one, but one far below the next
+    ],
+)
+def test_bethe_hessian_counts_eigenvalues_below_the_bulk(values, expected):
+    assert _count_below_bulk(np.array(values)) == expected
+
+
+def test_auto_finds_small_communities_and_none_in_a_random_graph():
+    # Blocks of 120, 60 and 30 nodes: the smallest block's eigenvalue is
+    # positive but far below the bulk. A graph with the same density and no
+    # blocks has one community.
+    A, _ = _planted_partition([120, 60, 30], 0.15, 0.01, seed=5)
+    model = SpectralGraphClusterer("auto", random_state=0).fit(sparse.csr_array(A))
+    assert model.n_clusters_ == 3
+    B, _ = _planted_partition([210], A.sum() / 210 / 209, 0.0, seed=6)
+    assert _component_count(B) == 1
+    model = SpectralGraphClusterer("auto", random_state=0).fit(sparse.csr_array(B))
+    assert model.n_clusters_ == 1
+
+
+def _component_count(A):
+    return connected_components(sparse.csr_array(A), directed=False)[0]

@@ -17,6 +17,11 @@ from sklearn.metrics import adjusted_rand_score
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._spectral import max_n_clusters
 
+
+def _slow(value):
+    return pytest.param(value, marks=pytest.mark.slow)
+
+
 STRATEGIES = ("kmeans", "divisive")
 
 
@@ -198,7 +203,9 @@ def _random_multi_component_graph(seed):
     return A[np.ix_(perm, perm)]
 
 
-@pytest.mark.parametrize("seed", range(5))
+# The default tries seven embeddings per fit: two seeds run by default, the
+# rest with -m slow.
+@pytest.mark.parametrize("seed", [0, 1, *(_slow(s) for s in range(2, 5))])
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_components_come_first(seed, strategy):
     A = _random_multi_component_graph(seed)
@@ -304,7 +311,7 @@ def test_booleans_are_not_numbers_of_clusters():
             SpectralGraphClusterer(flag).fit(A)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, _slow(1), _slow(2)])
 def test_every_reachable_k_is_reached_on_random_graphs(seed):
     # Dense and sparse, weighted and not: every k up to the reachable one
     # gives exactly k clusters with every strategy (divisive included, which

@@ -22,7 +22,7 @@ from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..study import compress_embeddings
-from ._common import add_run_arguments, positive_int
+from ._common import add_run_arguments, add_study_arguments, positive_int
 from ._output import (
     atomic_path,
     check_not_input,
@@ -38,6 +38,8 @@ STUDY_K = [64, 128, 256, 512]
 # k-means++ starts per codebook in the study's report; the lowest squared
 # error is kept. The command makes one (n_init="auto") unless told.
 STUDY_N_INIT = 10
+# One k-means++ start per codebook, as n_init="auto" makes.
+COMMAND_N_INIT = 1
 STUDY_FILE = "AImodel.npy"
 # The generated table used when no file and no data folder are given.
 GENERATED_SHAPE = (2000, 32)
@@ -86,13 +88,12 @@ def add_parser(commands):
         "--decode, turn such an .npz back into an .npy table.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE.npy", help="the table")
-    parser.add_argument(
-        "-k",
-        nargs="+",
-        type=positive_int,
-        default=STUDY_K,
-        metavar="K",
-        help="codebook sizes (default: 64 128 256 512)",
+    add_study_arguments(
+        parser,
+        k=STUDY_K,
+        k_help="codebook sizes",
+        n_init=COMMAND_N_INIT,
+        fit="codebook",
     )
     parser.add_argument(
         "--subvectors",
@@ -101,13 +102,6 @@ def add_parser(commands):
         metavar="M",
         help="product quantization: M codebooks over equal parts of the "
         "features (default 1)",
-    )
-    parser.add_argument(
-        "--n-init",
-        type=positive_int,
-        default=None,
-        help="k-means++ starts per codebook; the best is kept (default 1, as "
-        "n_init='auto')",
     )
     parser.add_argument(
         "--train-size",
@@ -386,7 +380,7 @@ def run(args):
             table,
             args.k,
             n_subvectors=args.subvectors,
-            n_init=args.n_init or "auto",
+            n_init=args.n_init,
             normalize=args.normalize,
             batch_size=args.batch_size,
             train_size=args.train_size,

@@ -69,6 +69,11 @@ class _Metric:
         """What ``block_labels`` takes, computed once per pass."""
         return centers
 
+    @classmethod
+    def cost_to_centers(cls, X):
+        """``centers -> pairwise_cost(X, centers)``, as k-means++ calls it."""
+        return lambda centers: cls.pairwise_cost(X, centers)
+
 
 class Euclidean(_Metric):
     """Squared Euclidean cost; Euclidean distance for bounds; mean update."""
@@ -113,11 +118,11 @@ class Euclidean(_Metric):
 
     @classmethod
     def cost_to_centers(cls, X):
-        """``centers -> pairwise_cost(X, centers)``, with ``|x|^2`` computed
-        once: k-means++ calls it once per center, and recomputing the norms
-        read the rows a second time at every call."""
-        if X.shape[1] <= _DIRECT_MAX_FEATURES:
-            return lambda centers: cls.pairwise_cost(X, centers)
+        """``centers -> pairwise_cost(X, centers)``, with ``|x|^2`` of dense
+        rows computed once: k-means++ calls it once per center, and
+        recomputing the norms read the rows a second time at every call."""
+        if X.shape[1] <= _DIRECT_MAX_FEATURES or not isinstance(X, np.ndarray):
+            return super().cost_to_centers(X)
         row_norms = np.einsum("ij,ij->i", X, X)
         return lambda centers: cls.pairwise_cost(X, centers, row_norms)
 
@@ -399,11 +404,6 @@ class Manhattan(_Uncentered, _Metric):
         return _summed_over_features(X, centers, np.abs)
 
     pairwise_cost = pairwise
-
-    @classmethod
-    def cost_to_centers(cls, X):
-        """``centers -> pairwise_cost(X, centers)``, as k-means++ calls it."""
-        return lambda centers: cls.pairwise(X, centers)
 
     @staticmethod
     def prepare_centers(centers, dtype=np.float64):

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from skclust import KMeansL1, KMeansL2
+from skclust import KMeansL1, KMeansL2, VectorQuantizer
 from skclust._kmeans._dedup import merge_duplicate_rows
 
 ESTIMATORS = [KMeansL2, KMeansL1]
@@ -127,3 +127,17 @@ def test_float32_far_from_unit_scale(Estimator, scale):
     # come in different orders, so seeding numbers the clusters differently).
     reference = Estimator(5, random_state=0).fit(X32.astype(np.float64))
     assert adjusted_rand_score(model.labels_, reference.labels_) == 1.0
+
+
+def test_vector_quantizer_keeps_float32_without_normalization():
+    X32, X64 = _blobs(n_samples=500, n_features=8, centers=4)
+    fit32 = VectorQuantizer(4, normalize=False, random_state=0).fit(X32)
+    fit64 = VectorQuantizer(4, normalize=False, random_state=0).fit(X64)
+    codes32, codes64 = fit32.transform(X32).ravel(), fit64.transform(X64).ravel()
+    assert adjusted_rand_score(codes32, codes64) == 1.0
+    assert fit32.inverse_transform(fit32.transform(X32)).dtype == np.float32
+    np.testing.assert_allclose(
+        np.sort(fit32.codebook_[0], axis=0),
+        np.sort(fit64.codebook_[0], axis=0),
+        atol=1e-5 * np.abs(X64).max(),
+    )

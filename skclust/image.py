@@ -74,6 +74,8 @@ def _read_image_file(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Image.open reads the size only; the pixel limit is checked there,
+            # before anything is decoded.
             with Image.open(path) as opened:
                 mode = opened.mode
                 if mode in _GREY_MODES:
@@ -82,17 +84,44 @@ def _read_image_file(path):
                         "needs RGB"
                     )
                 opened.load()
-                if mode in {"RGBA", "PA"} or "transparency" in opened.info:
+                if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
+                    converted = opened
+                elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
                     converted = opened.convert("RGBA")
                 else:
                     converted = opened.convert("RGB")
+                array = _pillow_to_array(converted)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValueError(f"{path}: image too large ({error})") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
-    return _check_image_array(np.asarray(converted), str(path))
+    return _check_image_array(array, str(path))
+
+
+# Pixels handled at a time by the loops that keep per-pixel temporaries small.
+_CHUNK = 1 << 18
+
+
+def _chunks(n):
+    """Slices of ``range(n)`` of ``_CHUNK`` items (the last one shorter)."""
+    return (slice(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK))
+
+
+def _pillow_to_array(picture):
+    """A loaded Pillow image as a uint8 (h, w, bands) array, copied in strips.
+
+    ``np.asarray(picture)`` goes through ``tobytes``, which holds the pixels
+    twice more while it joins its pieces; strips of rows cost one copy.
+    """
+    width, height = picture.size
+    array = np.empty((height, width, len(picture.getbands())), dtype=np.uint8)
+    rows = max(1, _CHUNK // max(width, 1))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        array[top:bottom] = np.asarray(picture.crop((0, top, width, bottom)))
+    return array
 
 
 def _check_image_array(image, name):
@@ -108,7 +137,9 @@ def _check_image_array(image, name):
         raise ValueError(f"{name}: the image is empty")
     if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
         raise ValueError(f"{name}: pixel values must be real numbers")
-    if not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 255:
+    if image.dtype != np.uint8 and (
+        not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 255
+    ):
         raise ValueError(f"{name}: pixel values must lie in [0, 255]")
     if image.shape[2] == 4:
         if np.any(image[:, :, 3] != 255):
@@ -205,7 +236,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         The colours of the compressed image.
     cluster_centers_ : ndarray of shape (n_colors, 3)
         The unrounded cluster centers, in [0, 255].
-    labels_ : ndarray of shape (n_pixels,)
+    labels_ : ndarray of shape (n_pixels,), dtype int32
         Palette index of each training pixel, in row-major pixel order.
     inertia_ : float
         K-means objective of the kept start (in the chosen metric).
@@ -216,7 +247,9 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     image_shape_ : tuple
         Shape of the training image.
     kmeans_ : KMeansL2 or KMeansL1
-        The fitted k-means estimator.
+        The k-means estimator fitted on the image's distinct colours, each
+        weighted by its number of pixels (its ``labels_`` are those of the
+        distinct colours, in increasing ``colour_keys`` order).
     n_features_in_ : int
         Number of colour channels (3).
 
@@ -228,6 +261,12 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     -----
     ``transform`` returns an image, not a table of features, so the quantizer
     has no ``get_feature_names_out`` and no ``set_output``.
+
+    Memory: besides the image (3 bytes a pixel), ``fit_transform`` holds
+    about 11 bytes a pixel (a 4-byte colour key, the int32 label and the
+    result) and fixed tables indexed by colour (at most 2**24 entries, 200 MB),
+    plus the fit on the distinct colours, which grows with their number (at
+    most 2**24) but not with the pixels.
 
     Examples
     --------
@@ -271,13 +310,6 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _pixels(self, image, reset):
-        image = load_image(image)
-        pixels = validate_data(
-            self, image.reshape(-1, 3), dtype=np.float64, reset=reset
-        )
-        return pixels, image.shape
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: PathLike | ArrayLike, y: object = None) -> Self:
         """Find the palette of the image ``X``.
@@ -296,14 +328,26 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
             The fitted quantizer.
         """
         start = time.perf_counter()
-        pixels, self.image_shape_ = self._pixels(X, reset=True)
-        n_distinct = _count_colours(pixels)
-        if n_distinct < self.n_colors:
+        image = load_image(X)
+        self.image_shape_ = image.shape
+        keys = colour_keys(image)
+        del image  # when given a path, the only copy: memory for the labels
+        colours = _DistinctColours.count(keys)
+        validate_data(self, colours.rgb, reset=True)
+        if colours.n_distinct < self.n_colors:
             raise ValueError(
                 f"n_colors={self.n_colors} is larger than the number of distinct "
-                f"colours of the image ({n_distinct})"
+                f"colours of the image ({colours.n_distinct})"
             )
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
+        # Clustering each colour once, weighted by its pixel count, gives the
+        # fit on every pixel exactly: the estimator merges repeated rows into
+        # these same weighted points.
+        rgb, counts = colours.rgb, colours.counts
+        if colours.n_distinct == 1:
+            # The estimators want two samples: the colour twice, half the
+            # pixels each (merged back into one point).
+            rgb, counts = np.repeat(rgb, 2, axis=0), np.repeat(counts / 2, 2)
         self.kmeans_ = Estimator(
             self.n_colors,
             init=self.init,
@@ -313,10 +357,13 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-        ).fit(pixels)
+        ).fit(rgb, sample_weight=counts)
         self.cluster_centers_ = self.kmeans_.cluster_centers_
         self.palette_ = _palette(self.cluster_centers_)
-        self.labels_ = self.kmeans_.labels_
+        # int32 labels, as scikit-learn's KMeans gives: half the memory of intp.
+        self.labels_ = colours.per_pixel(
+            self.kmeans_.labels_[: colours.n_distinct].astype(np.int32), keys
+        )
         self.inertia_ = self.kmeans_.inertia_
         self.n_iter_ = self.kmeans_.n_iter_
         self.fit_time_ = time.perf_counter() - start
@@ -335,8 +382,14 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         compressed : ndarray of shape (height, width, 3), dtype uint8
         """
         check_is_fitted(self)
-        pixels, shape = self._pixels(X, reset=False)
-        return self.palette_[self.kmeans_.predict(pixels)].reshape(shape)
+        image = load_image(X)
+        shape = image.shape
+        keys = colour_keys(image)
+        del image
+        colours = _DistinctColours.count(keys)
+        validate_data(self, colours.rgb[:1], reset=False)
+        labels = self.kmeans_.predict(colours.rgb)
+        return colours.per_pixel(self.palette_[labels], keys).reshape(shape)
 
     def fit_transform(
         self, X: PathLike | ArrayLike, y: object = None
@@ -355,14 +408,83 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         compressed : ndarray of shape (height, width, 3), dtype uint8
         """
         self.fit(X)
-        return self.palette_[self.labels_].reshape(self.image_shape_)
+        compressed = np.empty((self.labels_.shape[0], 3), dtype=np.uint8)
+        for rows in _chunks(self.labels_.shape[0]):
+            compressed[rows] = self.palette_[self.labels_[rows]]
+        return compressed.reshape(self.image_shape_)
 
 
-def _count_colours(pixels):
-    """Distinct rows of validated pixels (whole numbers in [0, 255])."""
-    channels = pixels.astype(np.int64)
-    packed = (channels[:, 0] << 16) | (channels[:, 1] << 8) | channels[:, 2]
-    return np.unique(packed).size
+def colour_keys(image: NDArray[np.uint8]) -> NDArray[np.uint32]:
+    """The 24-bit number ``(r << 16) | (g << 8) | b`` of each pixel, row-major.
+
+    Four bytes a pixel, where the float64 pixel table takes 24: equal keys are
+    equal colours, and key order is the lexicographic order of the colours.
+
+    Parameters
+    ----------
+    image : ndarray of shape (h, w, 3), dtype uint8
+        As :func:`load_image` returns it.
+
+    Returns
+    -------
+    keys : ndarray of shape (h * w,), dtype uint32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust.image import colour_keys
+    >>> colour_keys(np.array([[[1, 2, 3], [0, 0, 255]]], dtype=np.uint8))
+    array([66051,   255], dtype=uint32)
+    """
+    pixels = image.reshape(-1, 3)
+    keys = np.empty(pixels.shape[0], dtype=np.uint32)
+    for rows in _chunks(pixels.shape[0]):
+        chunk = pixels[rows].astype(np.uint32)
+        keys[rows] = (chunk[:, 0] << 16) | (chunk[:, 1] << 8) | chunk[:, 2]
+    return keys
+
+
+class _DistinctColours:
+    """The distinct colours of an image and how many pixels have each.
+
+    Counting into a table indexed by colour key (up to 2**24 entries, 134 MB
+    for a photograph) costs no memory per pixel, where sorting the keys would
+    copy them; a table of the same size maps each colour back to its label.
+    """
+
+    def __init__(self, keys, counts, n_keys):
+        self.keys = keys
+        self.n_distinct = keys.shape[0]
+        self.counts = counts
+        self.n_keys = n_keys
+        channels = (keys[:, None] >> np.array([16, 8, 0], dtype=np.uint32)) & 255
+        self.rgb = channels.astype(np.float64)
+
+    @classmethod
+    def count(cls, pixel_keys):
+        n_keys = int(pixel_keys.max()) + 1
+        counts = np.zeros(n_keys, dtype=np.int64)
+        np.add.at(counts, pixel_keys, 1)
+        present = np.flatnonzero(counts)
+        keys, counts = present.astype(np.uint32), counts[present].astype(np.float64)
+        return cls(keys, counts, n_keys)
+
+    def per_pixel(self, values, pixel_keys):
+        """Row ``i`` of ``values`` given to every pixel of distinct colour ``i``.
+
+        ``values`` has one row per distinct colour (a label, a palette colour).
+        """
+        index = np.zeros(self.n_keys, dtype=np.int32)
+        index[self.keys] = np.arange(self.n_distinct, dtype=np.int32)
+        result = np.empty((pixel_keys.shape[0], *values.shape[1:]), values.dtype)
+        for rows in _chunks(pixel_keys.shape[0]):
+            # In chunks: indexing with uint32 keys makes an intp copy of them.
+            result[rows] = values[index[pixel_keys[rows]]]
+        return result
+
+
+# Largest side, in pixels, an image is drawn at in a figure's panel.
+_PANEL_PIXELS = 512
 
 
 def plot_reconstructions(
@@ -407,9 +529,12 @@ def plot_reconstructions(
         figsize=(panel_width * n_columns, panel_width * n_rows * height / width + 0.6),
         layout="constrained",
     )
+    # Every n-th row and column only, for images far larger than a panel can
+    # show: imshow converts what it is given to float RGBA, 16 bytes a pixel.
+    step = max(1, max(height, width) // _PANEL_PIXELS)
     for position, (caption, image) in enumerate(panels, start=1):
         ax = figure.add_subplot(n_rows, n_columns, position)
-        ax.imshow(image)
+        ax.imshow(np.ascontiguousarray(image[::step, ::step]))
         ax.set_title(caption, fontsize=10)
         ax.set_axis_off()
     if title:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skclust._cli import main
+from skclust._cli import _pictures, main
 from skclust._cli._output import MARKER
 
 
@@ -205,3 +205,22 @@ def test_installed_entry_points(entry, tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr == "skclust image: error: missing.png: no such file\n"
+
+
+def test_pictures_in_chunks_match_whole_image_references(tmp_path, monkeypatch):
+    # Chunks of one row (7 pixels at most): the error map and the palette
+    # PNG must equal their whole-image references.
+    monkeypatch.setattr(_pictures, "_CHUNK", 7)
+    rng = np.random.default_rng(0)
+    original = rng.integers(0, 256, (9, 5, 3), dtype=np.uint8)
+    palette = rng.integers(0, 256, (4, 3), dtype=np.uint8)
+    reconstruction = palette[rng.integers(0, 4, (9, 5))]
+    error = _pictures.pixel_error(original, reconstruction)
+    difference = original.astype(np.float64) - reconstruction
+    np.testing.assert_allclose(error, np.sqrt((difference**2).sum(axis=2)), rtol=1e-6)
+    heat = _pictures.heat_map(error, 100.0)
+    assert heat.shape == original.shape and heat.dtype == np.uint8
+    _pictures.save_png(reconstruction, tmp_path / "r.png")
+    with Image.open(tmp_path / "r.png") as saved:
+        assert saved.mode == "P"
+        np.testing.assert_array_equal(np.asarray(saved.convert("RGB")), reconstruction)

@@ -121,3 +121,21 @@ def test_max_pixels_raises_the_decompression_limit(tmp_path, capsys, monkeypatch
     )
     assert code == 0, stderr
     assert Image.MAX_IMAGE_PIXELS == 100  # the limit is put back
+
+
+def test_an_image_over_max_pixels_is_refused_before_decoding(tmp_path, capsys):
+    # The header says 30000 x 30000 (900 Mpx, 3.6 GB once decoded), the data
+    # holds one row: decoding would fail on the missing data, or allocate
+    # the whole image first. Refused on its size, it does neither.
+    path = tmp_path / "huge.png"
+    header = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * 30_000)))
+        + _png_chunk(b"IEND", b"")
+    )
+    argv = ["image", path, "-k", 2, "--max-pixels", 10**6, "--out", tmp_path / "o"]
+    code, _, stderr = _run(capsys, *argv)
+    assert code == 2
+    assert "image too large" in stderr and "900000000 pixels" in stderr

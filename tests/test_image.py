@@ -1,6 +1,7 @@
 """Images to pixels and back, ImageQuantizer, the study's compress(), quality."""
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from PIL import Image
 
 from conftest import study_file
 from skclust import KMeansL1, KMeansL2
+from skclust._cli import image as image_command
 from skclust.image import (
     ImageQuantizer,
     compress,
@@ -129,6 +131,33 @@ def test_quantizer_reconstruction_uses_only_palette_colours(metric):
     assert quantizer.inertia_ == pytest.approx(reference.inertia_)
 
 
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_quantizer_is_the_fit_on_every_pixel(metric):
+    # The fit on distinct colours weighted by their counts, against the
+    # estimator fitted on the float64 table of every pixel.
+    photo = _photo(5, shape=(40, 30))
+    quantizer = ImageQuantizer(5, metric=metric, random_state=0).fit(photo)
+    Estimator = KMeansL2 if metric == "l2" else KMeansL1
+    reference = Estimator(5, random_state=0).fit(image_to_pixels(photo))
+    assert_array_equal(quantizer.labels_, reference.labels_)
+    assert_array_equal(quantizer.cluster_centers_, reference.cluster_centers_)
+    assert quantizer.inertia_ == reference.inertia_
+    assert quantizer.labels_.dtype == np.int32
+    assert_array_equal(
+        quantizer.transform(photo).reshape(-1, 3),
+        quantizer.palette_[reference.predict(image_to_pixels(photo))],
+    )
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 4, 3)])
+def test_quantizer_on_a_single_colour(shape):
+    image = np.full(shape, 7, dtype=np.uint8)
+    quantizer = ImageQuantizer(1, random_state=0)
+    assert_array_equal(quantizer.fit_transform(image), image)
+    assert_array_equal(quantizer.labels_, np.zeros(shape[0] * shape[1]))
+    assert quantizer.inertia_ == 0.0
+
+
 def test_quantizer_l1_palette_is_the_median_colour():
     photo = _photo(1)
     quantizer = ImageQuantizer(4, metric="l1", random_state=0).fit(photo)
@@ -233,3 +262,70 @@ def test_study_images(name, metric):
     result = compress(image.reshape(-1, 3), 6, 2 if metric == "l2" else 1)
     assert_array_equal(np.unique(result["class"]), np.arange(1, 7))
     assert 15 < psnr(image, compressed) < 40
+
+
+# --- memory --------------------------------------------------------------------
+
+
+def _traced_peak(function, *args):
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _bytes_per_extra_pixel(function, tile, repeats):
+    """Traced peak memory per pixel added by tiling ``tile`` ``repeats`` times.
+
+    Both images have the same distinct colours, with pixel counts in the ratio
+    ``repeats**2`` (a power of two: the weighted fit on the colours is the
+    same to the bit), so the fixed costs cancel and what is left grows with
+    the pixels. Red is zero in the tile: the tables indexed by colour stay
+    small (65,536 keys), so that the peak is where per-pixel arrays pile up.
+    """
+    tile = tile.copy()
+    tile[:, :, 0] = 0
+    large = np.tile(tile, (repeats, repeats, 1))
+    function(tile)  # imports, caches and first-use allocations, untraced
+    small_peak = _traced_peak(function, tile)
+    large_peak = _traced_peak(function, large)
+    return (large_peak - small_peak) / (large.size // 3 - tile.size // 3)
+
+
+# numpy's arrays are traced, not Pillow's own buffers: the figure tested is
+# what skclust allocates. The float64 pixel table alone was 24 bytes a pixel,
+# and the fit on every pixel used about 90.
+_ESTIMATOR_BYTES_PER_PIXEL = 12
+_CLI_BYTES_PER_PIXEL = 16
+
+
+def test_quantizer_memory_per_pixel_is_bounded():
+    tile = _photo(3, shape=(256, 256))
+
+    def fit_transform(image):
+        ImageQuantizer(8, random_state=0).fit_transform(image)
+
+    per_pixel = _bytes_per_extra_pixel(fit_transform, tile, 4)
+    assert 0 < per_pixel <= _ESTIMATOR_BYTES_PER_PIXEL
+
+
+def test_image_command_memory_per_pixel_is_bounded(tmp_path):
+    # 512 and 1024 pixels square: the grid figure draws both at 512 x 512.
+    tile = _photo(4, shape=(512, 512))
+    runs = itertools.count()
+
+    def command(image):
+        path = tmp_path / f"photo{next(runs)}.bmp"
+        Image.fromarray(image).save(path)
+        source = image_command._Source(path.name, path=path)
+        out = tmp_path / path.stem
+        out.mkdir()
+        result = image_command.quantize_images(
+            [source], [8], ["l2"], out, log=lambda message: None
+        )
+        assert not result.errors
+
+    per_pixel = _bytes_per_extra_pixel(command, tile, 2)
+    assert 0 < per_pixel <= _CLI_BYTES_PER_PIXEL

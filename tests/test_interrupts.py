@@ -5,6 +5,7 @@ processes; these tests interrupt or kill the command while the workers
 compute and then check that none of its child processes survives.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +27,7 @@ _GRACE = 60
 _STARTUP = 120
 
 
-def _start(tmp_path):
+def _start(tmp_path, workers=2):
     rng = np.random.default_rng(0)
     photo = tmp_path / "noise.png"
     Image.fromarray(rng.integers(0, 256, (500, 500, 3), dtype=np.uint8)).save(photo)
@@ -45,12 +46,24 @@ def _start(tmp_path):
     deadline = time.monotonic() + _STARTUP
     while time.monotonic() < deadline and process.poll() is None:
         children = parent.children(recursive=True)
-        workers = [c for c in children if "loky" in " ".join(_cmdline(c))]
-        if len(workers) >= 2:
+        found = [c for c in children if _is_worker(c)]
+        if len(found) >= workers:
             return process, children, out
-        time.sleep(0.1)
+        time.sleep(0.01 if workers < 2 else 0.1)
     process.kill()
     pytest.fail("the workers never started")
+
+
+def _is_worker(process):
+    return "popen_loky_posix" in " ".join(_cmdline(process))
+
+
+def _has_loaded_skclust(process):
+    try:
+        with open(f"/proc/{process.pid}/maps") as maps:
+            return "skclust" in maps.read()
+    except OSError:
+        return False
 
 
 def _cmdline(process):
@@ -99,3 +112,41 @@ def test_a_killed_run_leaves_no_process_and_the_next_run_cleans_up(
     assert main(argv) == 0
     assert not [p for p in out.rglob("*") if "staging" in p.name]
     assert not list(out.rglob("*.part"))
+
+
+# A worker's whole start-up (an interpreter importing numpy, scikit-learn and
+# skclust) takes seconds; it must die with its parent well before that ends.
+_QUICK = 3
+
+
+@pytest.mark.parametrize("signal_", [signal.SIGKILL, signal.SIGINT])
+def test_workers_still_starting_die_with_their_parent(tmp_path, signal_):
+    process, _, _ = _start(tmp_path, workers=1)
+    workers = [c for c in psutil.Process(process.pid).children() if _is_worker(c)]
+    # Still importing: skclust's compiled modules not loaded yet.
+    assert workers and not any(_has_loaded_skclust(w) for w in workers)
+    process.send_signal(signal_)
+    process.wait(timeout=_GRACE)
+    _, alive = psutil.wait_procs(workers, timeout=_QUICK)
+    for worker in alive:
+        worker.kill()
+    assert alive == []
+
+
+def test_a_worker_interpreter_asks_for_its_death_signal_first():
+    # The environment the workers start with: their interpreter has its
+    # parent-death signal (read back with PR_GET_PDEATHSIG) before it has
+    # imported anything of its own.
+    from skclust._cli._workers import _MortalLokyBackend
+
+    env = {**os.environ, **_MortalLokyBackend()._prepare_worker_env(n_jobs=2)}
+    probe = (
+        "import ctypes, sys\n"
+        "signal_ = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(signal_))\n"
+        "print(signal_.value, 'numpy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+    )
+    assert result.stdout.split() == [str(int(signal.SIGKILL)), "False"]

@@ -13,8 +13,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_blobs
 
 from skclust import KMeansL1, KMeansL2
+from skclust._kmeans._blocked import RowBounds, _float32_at_least, _float32_at_most
 from skclust._kmeans._medians import key_values, select_medians, sortable_keys
-from skclust._kmeans._sources import streamed_tree_sum, tree_sum
+from skclust._kmeans._out_of_core import keeps_bounds
+from skclust._kmeans._sources import ArraySource, streamed_tree_sum, tree_sum
 
 
 def _mapped(tmp_path, X):
@@ -116,6 +118,62 @@ def test_memmap_input_errors(tmp_path):
     fitted = KMeansL2(3, batch_size=100, random_state=0).fit(X)
     with pytest.raises(ValueError, match="features"):
         fitted.predict(_mapped(tmp_path, _blobs(4)))
+
+
+# --- bounds kept between passes ----------------------------------------------
+
+
+@pytest.fixture
+def bound_passes(monkeypatch):
+    """Counts the sub-blocks assigned through kept bounds."""
+    calls = []
+    assign = RowBounds.assign
+
+    def counted(self, *args):
+        calls.append(args[2])
+        return assign(self, *args)
+
+    monkeypatch.setattr(RowBounds, "assign", counted)
+    return calls
+
+
+# 3 features: compiled scan; 20: L2 matrix products, L1 scan in numpy. The
+# init puts two centers far away: their clusters empty and are relocated.
+@pytest.mark.parametrize("n_features", [3, 20])
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_a_fit_keeping_bounds_equals_the_in_memory_fit(
+    tmp_path, bound_passes, Estimator, n_features
+):
+    X = _blobs(n_features, seed=10)
+    init = np.vstack([X[:5], np.full((2, n_features), 300.0)])
+    params = dict(n_clusters=7, init=init, tol=0.0, max_iter=40)
+    in_memory = Estimator(**params).fit(X)
+    # Blocks of half the rows hold more bytes than the state of every row.
+    blocked = Estimator(**params, batch_size=1500).fit(_mapped(tmp_path, X))
+    assert bound_passes
+    _assert_same_fit(blocked, in_memory, exact_centers=Estimator is KMeansL1)
+    assert np.bincount(blocked.labels_, minlength=7).min() > 0
+
+
+def test_bounds_are_kept_while_they_take_no_more_memory_than_a_block(tmp_path):
+    X = _mapped(tmp_path, _blobs(3))  # 3000 rows of 3 float64: 12 bytes a row
+    assert keeps_bounds(ArraySource(X, 1500, None), n_runs=1)
+    assert not keeps_bounds(ArraySource(X, 1499, None), n_runs=1)
+    assert not keeps_bounds(ArraySource(X, 1500, None), n_runs=2)
+    assert keeps_bounds(ArraySource(X, 3000, None), n_runs=2)
+
+
+def test_float32_bounds_round_outward():
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.normal(size=1000) * 1e3, [0.0, -np.inf, np.inf]])
+    state = RowBounds(values.size, 2)
+    state.upper[:] = _float32_at_least(values)
+    state.lower[:] = _float32_at_most(values)
+    assert (state.upper.astype(np.float64) >= values).all()
+    assert (state.lower.astype(np.float64) <= values).all()
+    # ... by at most one float32 step.
+    assert_allclose(state.upper[:1000], values[:1000], rtol=2.0**-23)
+    assert_allclose(state.lower[:1000], values[:1000], rtol=2.0**-23)
 
 
 # --- dask on a LocalCluster --------------------------------------------------

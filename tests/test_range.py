@@ -6,7 +6,9 @@ the inertia times the power (L1) or its square (L2), and ``predict`` on the
 training data must give ``labels_``.
 """
 
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,6 +98,42 @@ def test_kmeans_plusplus_at_any_scale(estimator, exponent, seed):
     np.testing.assert_array_equal(km.predict(X), km.labels_)
 
 
+def _memmap(X, folder):
+    table = np.memmap(Path(folder) / "X.dat", np.float64, "w+", shape=X.shape)
+    table[:] = X
+    table.flush()
+    return np.memmap(table.filename, np.float64, "r", shape=X.shape)
+
+
+@pytest.mark.parametrize("estimator", [KMeansL2, KMeansL1])
+@settings(max_examples=20, deadline=None)
+@given(exponent=_EXPONENTS, seed=_SEEDS)
+def test_kmeans_read_in_blocks_is_the_in_memory_fit_at_any_scale(
+    estimator, exponent, seed
+):
+    # A memory map read in blocks of 16 rows, from the in-memory fit's
+    # initial centers: the same labels, centers up to the rounding of sums
+    # taken in another order, and predict giving labels_.
+    X = np.ldexp(_blobs(seed), exponent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        in_memory = estimator(3, init=X[:3]).fit(X)
+        with tempfile.TemporaryDirectory() as folder:
+            table = _memmap(X, folder)
+            blocked = estimator(3, init=X[:3], batch_size=16).fit(table)
+            predicted = blocked.predict(table)
+    assert np.isfinite(blocked.cluster_centers_).all()
+    np.testing.assert_array_equal(blocked.labels_, in_memory.labels_)
+    np.testing.assert_array_equal(predicted, blocked.labels_)
+    np.testing.assert_allclose(
+        blocked.cluster_centers_,
+        in_memory.cluster_centers_,
+        rtol=1e-12,
+        atol=np.ldexp(1e-12, exponent),
+    )
+    _assert_close_or_both_inf(blocked.inertia_, in_memory.inertia_)
+
+
 @pytest.mark.parametrize("scale", [1e306, 1e307, 1.7e308])
 def test_kmeans_l2_near_the_top_of_float64(scale):
     rng = np.random.default_rng(0)
@@ -135,6 +173,22 @@ def test_kmeans_on_subnormal_values(estimator):
     )
     np.testing.assert_array_equal(km.predict(X), km.labels_)
     assert np.isfinite(km.inertia_)
+
+
+@pytest.mark.parametrize("estimator", [KMeansL2, KMeansL1])
+def test_kmeans_read_in_blocks_on_subnormal_values(estimator, tmp_path):
+    rng = np.random.default_rng(2)
+    integers = np.concatenate(
+        [rng.integers(0, 50, (40, 2)), rng.integers(1000, 1050, (40, 2))]
+    ).astype(float)
+    X = integers * np.ldexp(1.0, -1074)
+    in_memory = estimator(2, init=X[[0, -1]]).fit(X)
+    table = _memmap(X, tmp_path)
+    blocked = estimator(2, init=X[[0, -1]], batch_size=16).fit(table)
+    np.testing.assert_array_equal(blocked.labels_, in_memory.labels_)
+    np.testing.assert_array_equal(blocked.cluster_centers_, in_memory.cluster_centers_)
+    np.testing.assert_array_equal(blocked.predict(table), blocked.labels_)
+    assert np.isfinite(blocked.inertia_)
 
 
 def test_kmeans_mixed_signs_near_1e307():

@@ -14,6 +14,27 @@ def positive_int(text):
     return value
 
 
+def add_study_arguments(parser, *, k, k_help, n_init, fit):
+    """``-k K [K ...]`` (the values of k to run, ``k`` by default) and
+    ``--n-init`` (random starts per ``fit``), as the image and vq commands
+    have."""
+    shown = " ".join(str(value) for value in k)
+    parser.add_argument(
+        "-k",
+        nargs="+",
+        type=positive_int,
+        default=k,
+        metavar="K",
+        help=f"{k_help} (default: {shown})",
+    )
+    parser.add_argument(
+        "--n-init",
+        type=positive_int,
+        default=n_init,
+        help=f"random starts per {fit}; the best is kept (default {n_init})",
+    )
+
+
 def add_run_arguments(parser, *, out, data_help):
     """``--seed``, ``--out``, ``--data``, ``--force`` and ``--quiet``, as every study
     command has."""

@@ -9,7 +9,11 @@ times smaller.
 import numpy as np
 from PIL import Image
 
+from ..image import colour_keys
 from ._output import atomic_path
+
+# Pixels handled at a time where per-pixel temporaries would cost memory.
+_CHUNK = 1 << 18
 
 # Levels of the heat map: few enough that the PNG stays small (a palette image
 # compresses well), many enough to read as a continuous scale.
@@ -17,10 +21,24 @@ HEAT_LEVELS = 32
 HEAT_COLORMAP = "magma"
 
 
+def _row_chunks(image):
+    """Slices of rows of ``image`` holding about ``_CHUNK`` pixels each."""
+    height, width = image.shape[:2]
+    rows = max(1, _CHUNK // max(width, 1))
+    return (slice(top, top + rows) for top in range(0, height, rows))
+
+
 def pixel_error(original, reconstruction):
-    """Euclidean distance between the RGB values of each pixel, (h, w) float."""
-    difference = original.astype(np.float64) - reconstruction.astype(np.float64)
-    return np.sqrt(np.einsum("ijc,ijc->ij", difference, difference))
+    """Euclidean distance between the RGB values of each pixel, (h, w) float32.
+
+    Made in chunks of rows: whole float64 copies would take 48 bytes a pixel
+    (float32 is exact here: squared differences sum to at most 195,075).
+    """
+    error = np.empty(original.shape[:2], dtype=np.float32)
+    for rows in _row_chunks(original):
+        difference = original[rows].astype(np.float32) - reconstruction[rows]
+        error[rows] = np.sqrt(np.einsum("ijc,ijc->ij", difference, difference))
+    return error
 
 
 def heat_scale(error):
@@ -41,10 +59,13 @@ def heat_map(error, scale):
     """
     from matplotlib import colormaps
 
-    levels = np.clip(error / scale, 0.0, 1.0) * (HEAT_LEVELS - 1)
     colours = colormaps[HEAT_COLORMAP](np.linspace(0.0, 1.0, HEAT_LEVELS))[:, :3]
     palette = np.rint(255 * colours).astype(np.uint8)
-    return palette[np.rint(levels).astype(np.intp)]
+    picture = np.empty((*error.shape, 3), dtype=np.uint8)
+    for rows in _row_chunks(error):
+        levels = np.clip(error[rows] / scale, 0.0, 1.0) * (HEAT_LEVELS - 1)
+        picture[rows] = palette[np.rint(levels).astype(np.intp)]
+    return picture
 
 
 def heat_gradient_css():
@@ -107,10 +128,16 @@ def save_png(image, path):
     picture = Image.fromarray(image)
     counted = picture.getcolors(256)  # None when there are more colours
     if counted is not None:
-        weights = np.array([65536, 256, 1], dtype=np.uint32)
-        colours = np.sort(np.array([c for _, c in counted], dtype=np.uint32) @ weights)
-        indices = np.searchsorted(colours, image.astype(np.uint32) @ weights)
-        picture = Image.fromarray(indices.astype(np.uint8), "P")
+        del picture  # its copy of the pixels, before the indices are made
+        colours = np.sort(colour_keys(np.array([c for _, c in counted], np.uint8)))
+        keys = colour_keys(image)
+        indices = np.empty(keys.shape[0], dtype=np.uint8)
+        for start in range(0, keys.shape[0], _CHUNK):
+            # In chunks: searchsorted answers in intp, 8 bytes a pixel.
+            part = slice(start, start + _CHUNK)
+            indices[part] = np.searchsorted(colours, keys[part])
+        del keys
+        picture = Image.fromarray(indices.reshape(image.shape[:2]), "P")
         rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1)
         picture.putpalette(rgb.astype(np.uint8).ravel().tolist())
     with atomic_path(path) as temporary:

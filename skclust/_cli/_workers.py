@@ -5,6 +5,12 @@ death only between tasks, so a killed or interrupted ``skclust image --n-jobs
 2`` could leave them computing for minutes. Each worker asks the kernel for
 SIGKILL when its parent dies (Linux ``PR_SET_PDEATHSIG``), and an interrupted
 run shuts the pool down at once.
+
+The request is made twice: by the ``sitecustomize`` of ``_worker_site``, put
+first on the workers' ``PYTHONPATH``, as the worker's interpreter starts (a
+worker killed while importing would otherwise live for the seconds its
+imports take), and by joblib's initializer, in case a ``-S`` interpreter or
+a frozen build skipped it.
 """
 
 import ctypes
@@ -14,7 +20,8 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from joblib import parallel_config
+from joblib import parallel_config, register_parallel_backend
+from joblib.parallel import BACKENDS
 
 _PR_SET_PDEATHSIG = 1
 
@@ -29,11 +36,30 @@ def _die_with_parent(parent_pid):
         os._exit(1)
 
 
+_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_site")
+
+
+class _MortalLokyBackend(BACKENDS["loky"]):
+    """joblib's loky backend whose workers run ``_worker_site`` at start-up."""
+
+    def _prepare_worker_env(self, n_jobs):
+        env = super()._prepare_worker_env(n_jobs)
+        path = os.environ.get("PYTHONPATH")
+        env["PYTHONPATH"] = _SITE + (os.pathsep + path if path else "")
+        env["SKCLUST_WORKER_PARENT"] = str(os.getpid())
+        return env
+
+
+register_parallel_backend("skclust-loky", _MortalLokyBackend)
+
+
 @contextmanager
 def workers_die_with_parent():
     """Process pools started inside this block die with this process."""
     with parallel_config(
-        backend="loky", initializer=_die_with_parent, initargs=(os.getpid(),)
+        backend="skclust-loky",
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
     ):
         yield
 

@@ -18,7 +18,7 @@ from ..datasets import study_data_dir
 from ..image import ImageQuantizer, load_image, plot_reconstructions
 from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
-from ._common import add_run_arguments, positive_int
+from ._common import add_run_arguments, add_study_arguments, positive_int
 from ._output import (
     check_not_input,
     prepare_output_dir,
@@ -66,13 +66,8 @@ def add_parser(commands):
         "folder, scikit-learn's bundled photographs.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="image files")
-    parser.add_argument(
-        "-k",
-        nargs="+",
-        type=positive_int,
-        default=STUDY_K,
-        metavar="K",
-        help="numbers of colours (default: 3 6 12 24 48)",
+    add_study_arguments(
+        parser, k=STUDY_K, k_help="numbers of colours", n_init=1, fit="fit"
     )
     parser.add_argument(
         "--metric",
@@ -80,12 +75,6 @@ def add_parser(commands):
         choices=METRICS,
         default=METRICS,
         help="k-means metrics (default: l2 l1)",
-    )
-    parser.add_argument(
-        "--n-init",
-        type=positive_int,
-        default=1,
-        help="random starts per fit; the best is kept (default 1)",
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
     parser.add_argument(

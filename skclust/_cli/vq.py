@@ -21,7 +21,7 @@ from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
 from ..study import compress_embeddings
-from ._common import add_run_arguments, positive_int
+from ._common import add_run_arguments, add_study_arguments, positive_int
 from ._output import (
     atomic_path,
     check_not_input,
@@ -69,13 +69,12 @@ def add_parser(commands):
         "--decode, turn such an .npz back into an .npy table.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE.npy", help="the table")
-    parser.add_argument(
-        "-k",
-        nargs="+",
-        type=positive_int,
-        default=STUDY_K,
-        metavar="K",
-        help="codebook sizes (default: 64 128 256 512)",
+    add_study_arguments(
+        parser,
+        k=STUDY_K,
+        k_help="codebook sizes",
+        n_init=STUDY_N_INIT,
+        fit="codebook",
     )
     parser.add_argument(
         "--subvectors",
@@ -84,12 +83,6 @@ def add_parser(commands):
         metavar="M",
         help="product quantization: M codebooks over equal parts of the "
         "features (default 1)",
-    )
-    parser.add_argument(
-        "--n-init",
-        type=positive_int,
-        default=STUDY_N_INIT,
-        help="random starts per codebook; the best is kept (default 10)",
     )
     parser.add_argument(
         "--no-normalize",

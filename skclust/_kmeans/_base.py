@@ -7,6 +7,7 @@ from typing import ClassVar, Literal, Self
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -21,13 +22,25 @@ from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_c
 from .._threads import blas_threads
 from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
-from ._dedup import merge_duplicate_rows
+from ._dedup import DistinctRows, merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
 from ._metrics import weighted_feature_sums
-from ._out_of_core import fit_in_blocks, reads_in_blocks, table_source
+from ._out_of_core import (
+    block_exponent,
+    fit_in_blocks,
+    reads_in_blocks,
+    table_largest,
+    table_source,
+)
 from ._scaling import largest_magnitude, scale_exponent, scaled, unscaled
-from ._sources import validate_lazy_table
+from ._sources import RowPrep, validate_lazy_table
+from ._sparse import (
+    as_csr,
+    merge_duplicate_sparse_rows,
+    sparse_single_run,
+    sparse_tolerance,
+)
 
 # Constraints of the parameters that control the k-means runs, shared by every
 # estimator that passes them on to KMeansL2 or KMeansL1.
@@ -62,6 +75,9 @@ class _BaseKMeans(
     """
 
     _metric = None
+    # The metric of a fit on scipy sparse rows, or None where sparse input is
+    # refused (``_sparse``).
+    _sparse_metric = None
 
     _parameter_constraints: ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
@@ -104,11 +120,11 @@ class _BaseKMeans(
 
         Parameters
         ----------
-        X : array-like, numpy.memmap or dask array of shape (n_samples, \
-n_features)
+        X : array-like, scipy sparse matrix, numpy.memmap or dask array of \
+shape (n_samples, n_features)
             Training data. A memory map larger than one block (or any memory
             map, given ``batch_size``) and a dask array are read in blocks;
-            see Notes.
+            sparse input is never densified; see Notes.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -122,39 +138,21 @@ n_features)
         """
         if reads_in_blocks(X, self.batch_size):
             return self._fit_in_blocks(X, sample_weight)
+        if sparse.issparse(X):
+            return self._fit_sparse(X, sample_weight)
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        sample_weight, distinct, positive, exponent = self._merged(
+            X, sample_weight, merge_duplicate_rows
         )
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of "
-                f"samples ({X.shape[0]})."
-            )
-        distinct = merge_duplicate_rows(X, sample_weight)
-        positive = distinct.weights > 0
-        if not positive.any():
-            # scikit-learn's own check of this came in after 1.6.0.
-            raise ValueError("sample_weight must hold at least one non-zero value.")
         points, weights = distinct.points, distinct.weights
         if not positive.all():
             points, weights = points[positive], weights[positive]
-        # The fit runs on the data scaled by an exact power of two, which
-        # keeps squared distances of data near 1e306 or 1e-308 in range. The
-        # merge comes first: it keys integer data (8-bit images) exactly,
-        # which scaled data would no longer be.
-        arrays = [X]
-        if not (isinstance(self.init, str) or callable(self.init)):
-            arrays.append(self._check_init(self.init, X.shape[1]))
-        exponent = scale_exponent(*arrays)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
-        n_init = self._effective_n_init()
-        random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
-        inits = self._initial_centers(points, seeds, exponent)
+        seeds, inits = self._seeded_inits(points, exponent)
+        n_init = len(seeds)
         # ``points`` is the merge's own copy of the rows (or a selection of
         # it): scaling and centering it in place saves allocating and filling
         # a second copy of the table, unless a callable init was handed it and
@@ -194,7 +192,50 @@ n_features)
         # Lowest inertia wins; on an exact tie the earliest seed, so the result
         # does not depend on the order in which parallel runs finish.
         best = min(range(n_init), key=lambda i: runs[i].inertia)
-        result = runs[best]
+        return self._store_fit(
+            X, sample_weight, distinct, positive, runs[best], origin, exponent
+        )
+
+    def _merged(self, X, sample_weight, merge):
+        """Checked weights, the distinct rows that ``merge`` finds, which of
+        them have positive weight, and the scaling exponent of the fit.
+
+        The fit runs on the data scaled by an exact power of two, which keeps
+        squared distances of data near 1e306 or 1e-308 in range. The merge
+        comes first: it keys integer data (8-bit images) exactly, which
+        scaled data would no longer be.
+        """
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"samples ({X.shape[0]})."
+            )
+        distinct = merge(X, sample_weight)
+        positive = distinct.weights > 0
+        if not positive.any():
+            # scikit-learn's own check of this came in after 1.6.0.
+            raise ValueError("sample_weight must hold at least one non-zero value.")
+        arrays = [X]
+        if not (isinstance(self.init, str) or callable(self.init)):
+            arrays.append(self._check_init(self.init, X.shape[1]))
+        return sample_weight, distinct, positive, scale_exponent(*arrays)
+
+    def _seeded_inits(self, points, exponent):
+        """The seed of each run, drawn up front, and its initialization."""
+        n_init = self._effective_n_init()
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+        return seeds, self._initial_centers(points, seeds, exponent)
+
+    def _store_fit(
+        self, X, sample_weight, distinct, positive, result, origin, exponent
+    ):
+        """Set the fitted attributes from the best run on the scaled, merged
+        points: centers mapped back, every row of ``X`` labeled."""
+        metric = self._metric_for(X)
         centers = result.centers + origin
         # A mean can round just past the largest magnitude; near the top of
         # the float64 range that would map back to infinity.
@@ -209,16 +250,14 @@ n_features)
             # every row is labeled again as ``predict`` labels it, so that it
             # agrees with ``labels_``.
             centers = scaled(cluster_centers, exponent)
-            labels, distance = nearest_center(
-                scaled(X, exponent), centers, self._metric
-            )
-            inertia = float(sample_weight @ self._metric.cost(distance))
+            labels, distance = nearest_center(scaled(X, exponent), centers, metric)
+            inertia = float(sample_weight @ metric.cost(distance))
         else:
             if not positive.all():
                 labels[~positive], _ = nearest_center(
                     scaled(distinct.points[~positive], exponent),
                     centers,
-                    self._metric,
+                    metric,
                 )
             labels = labels[distinct.inverse]
         # As scikit-learn's KMeans: float32 data, float32 centers (the float64
@@ -246,6 +285,11 @@ n_features)
         n_init = self._effective_n_init()
         source = table_source(X, self.batch_size, cpu_count())
         with source.running():
+            largest = table_largest(source)
+            if not isinstance(init, str):
+                largest = max(largest, largest_magnitude(init))
+            exponent = block_exponent(largest)
+            source.use_prep(RowPrep(False, None, False, exponent))
             fitted = fit_in_blocks(
                 source,
                 self._metric,
@@ -257,20 +301,85 @@ n_features)
                 check_random_state(self.random_state),
                 self.verbose,
             )
-        if not (np.isfinite(fitted.centers).all() and np.isfinite(fitted.inertia)):
-            # The fit in blocks runs on the data as given, without the exact
-            # rescaling of the in-memory fit.
-            raise ValueError(
-                "the values of X are too large or too small in magnitude for a "
-                "fit read in blocks (the centers or the inertia overflowed); "
-                "pass an in-memory ndarray, which is rescaled exactly, or "
-                "rescale X"
+            # As in memory: clipped to the data's range (a mean may round
+            # past it), mapped back, and, when centers of subnormal size
+            # rounded on the way back, every row labeled again as
+            # ``predict`` labels it.
+            centers = np.clip(
+                fitted.centers, *scaled(np.array([-1, 1]) * largest, exponent)
             )
-        self.cluster_centers_ = fitted.centers
-        self.labels_ = fitted.labels
-        self.inertia_ = fitted.inertia
+            cluster_centers = scaled(centers, -exponent)
+            labels = fitted.labels
+            if not np.array_equal(scaled(cluster_centers, exponent), centers):
+                labels = self._blocked_labels(source, cluster_centers)
+        self.cluster_centers_ = cluster_centers
+        self.labels_ = labels
+        self.inertia_ = float(
+            unscaled(fitted.inertia, exponent, self._cost_power, "inertia")
+        )
         self.n_iter_ = fitted.n_iter
         return self
+
+    def _blocked_labels(self, source, centers):
+        """Nearest of ``centers`` for every row of a source read in blocks.
+
+        Rows and centers are scaled by the power of two that suits the
+        centers (no pass over the rows: a dask result stays lazy); on the
+        training table that gives ``labels_`` again.
+        """
+        exponent = block_exponent(largest_magnitude(centers))
+        source.use_prep(RowPrep(False, None, False, exponent))
+        return nearest_labels(source, self._metric, scaled(centers, exponent))
+
+    def _fit_sparse(self, X, sample_weight):
+        """Fit scipy sparse rows (``_sparse``): merged, scaled, never densified.
+
+        The steps are those of the in-memory fit except centering, which
+        would densify the rows; from the same explicit init the labels and
+        centers are those of the dense fit, up to near ties.
+        """
+        if self._sparse_metric is None:
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse input; convert "
+                "X with X.toarray() first."
+            )
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
+        )
+        X = as_csr(X)
+        sample_weight, distinct, positive, exponent = self._merged(
+            X, sample_weight, merge_duplicate_sparse_rows
+        )
+        points, weights = distinct.points, distinct.weights
+        if not positive.all():
+            points, weights = points[positive], weights[positive]
+        if points.shape[0] < self.n_clusters:
+            dense = DistinctRows(
+                distinct.points.toarray(), distinct.weights, distinct.inverse
+            )
+            return self._fit_every_point_a_center(dense, positive, exponent)
+        seeds, inits = self._seeded_inits(points, exponent)
+        # ``points`` is the merge's own copy, as in the dense fit.
+        points = scaled(points, exponent, out=None if callable(self.init) else points)
+        tol = sparse_tolerance(points, weights, self.tol)
+        runs = Parallel(n_jobs=self.n_jobs)(
+            delayed(sparse_single_run)(
+                points,
+                weights,
+                init,
+                self.n_clusters,
+                seed,
+                self._sparse_metric,
+                self.max_iter,
+                tol,
+                self.verbose,
+            )
+            for init, seed in zip(inits, seeds, strict=True)
+        )
+        best = min(range(len(seeds)), key=lambda i: runs[i].inertia)
+        return self._store_fit(
+            X, sample_weight, distinct, positive, runs[best], 0.0, exponent
+        )
 
     def _fit_every_point_a_center(self, distinct, positive, exponent):
         """The fit when fewer distinct points than clusters have weight.
@@ -360,7 +469,32 @@ n_features)
 
     def _check_test_data(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        # Dense float32 stays float32 (compared with the centers in float64);
+        # sparse rows are float64.
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            accept_sparse=self._sparse_formats,
+        )
+        if sparse.issparse(X):
+            return as_csr(X.astype(np.float64, copy=False))
+        return X
+
+    @property
+    def _sparse_formats(self):
+        """What ``validate_data`` accepts of scipy sparse input (CSR or none)."""
+        return False if self._sparse_metric is None else "csr"
+
+    def _metric_for(self, X):
+        """The metric that computes distances on ``X``, sparse or dense."""
+        return self._sparse_metric if sparse.issparse(X) else self._metric
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._sparse_metric is not None
+        return tags
 
     @property
     def _cost_power(self):
@@ -385,8 +519,8 @@ n_features)
 
         Parameters
         ----------
-        X : array-like, numpy.memmap or dask array of shape (n_samples, \
-n_features)
+        X : array-like, scipy sparse matrix, numpy.memmap or dask array of \
+shape (n_samples, n_features)
             New data.
 
         Returns
@@ -401,9 +535,9 @@ n_features)
             validate_lazy_table(self, X, reset=False)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
-                return nearest_labels(source, self._metric, self.cluster_centers_)
+                return self._blocked_labels(source, self.cluster_centers_)
         X, centers, _ = self._scaled_test_data(X)
-        labels, _ = nearest_center(X, centers, self._metric)
+        labels, _ = nearest_center(X, centers, self._metric_for(X))
         return labels
 
     def transform(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -411,7 +545,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
             New data.
 
         Returns
@@ -421,7 +555,7 @@ n_features)
             ``KMeansL1``; float32 for float32 ``X`` (computed in float64).
         """
         X, centers, exponent = self._scaled_test_data(X)
-        distances = pairwise_in_blocks(X, centers, self._metric)
+        distances = pairwise_in_blocks(X, centers, self._metric_for(X))
         return unscaled(distances, exponent, 1, "a distance")
 
     def fit_transform(
@@ -456,7 +590,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
             New data.
         y : Ignored
             Not used, present for API consistency.
@@ -473,8 +607,9 @@ n_features)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        _, distance = nearest_center(X, centers, self._metric)
-        total = sample_weight @ self._metric.cost(distance)
+        metric = self._metric_for(X)
+        _, distance = nearest_center(X, centers, metric)
+        total = sample_weight @ metric.cost(distance)
         return -float(unscaled(total, exponent, self._cost_power, "the score"))
 
 

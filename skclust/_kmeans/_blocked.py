@@ -6,19 +6,27 @@ assignment step is one ``reduce`` of the source, a kernel mapped over blocks
 of rows (each block split into sub-blocks shared by the source's threads)
 and a sum of the per-block results in a fixed tree. Each block is assigned
 in every run still going, so product quantization reads the table once per
-iteration for all its sub-codebooks. Nothing keeps per-row state between
-passes: labels are recomputed from the centers whenever a pass needs them.
+iteration for all its sub-codebooks.
+
+Between passes, a run may keep each row's label and Hamerly's bounds
+(``RowBounds``, 12 bytes a row): an assignment pass then computes distances
+only for the rows whose bounds fail, with the kernels of the in-memory fit,
+and the other passes read the kept labels. Without them (dask chunks, vector
+quantization), labels are recomputed from the centers whenever a pass needs
+them.
 
 The kernels take a block of raw rows, the index of its first row, their own
 arguments, the source's ``RowPrep`` and a thread pool (or None), and return
 a result that adds with ``+``.
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._engine import Candidates, Step
+from ._inmemory import resumed_bounds
 from ._sources import RowPrep
 
 # Elements of the (rows x centers) distance matrix of one sub-block: 4 MB in
@@ -110,7 +118,7 @@ def _stats_kernel(block, offset, ranges, prep, pool):
     n_features = block.shape[1]
     # float64 copies of the rows are the scratch here: keep them near 2 MB.
     rows = max(64, _SUB_BLOCK_ELEMENTS // (4 * max(1, n_features)))
-    uncentered = RowPrep(prep.normalize, None, float32=False)
+    uncentered = RowPrep(prep.normalize, None, False, prep.exponent)
     return sum_over_sub_blocks(block, offset, rows, uncentered, pool, work)
 
 
@@ -121,6 +129,100 @@ def table_stats(source, ranges=False):
     holds integers only.
     """
     return source.reduce(_stats_kernel, ranges)
+
+
+# --- Per-row state kept between passes ---------------------------------------
+
+
+class RowBounds:
+    """Each row's label and Hamerly's bounds, kept between passes of one run.
+
+    Stored compactly, 12 bytes a row: int32 labels and float32 bounds rounded
+    outward (the upper bound up, the lower bound down), so that they remain
+    bounds and the labels stay those of the exact assignment. Each sub-block
+    is widened to the float64 state of the in-memory kernels while it is
+    assigned (``_inmemory.resumed_bounds``).
+
+    Parameters
+    ----------
+    n_rows : int
+    n_clusters : int
+    """
+
+    BYTES_PER_ROW = 12
+
+    def __init__(self, n_rows, n_clusters):
+        self.labels = np.zeros(n_rows, dtype=np.int32)
+        self.upper = np.zeros(n_rows, dtype=np.float32)
+        # -inf everywhere makes the first pass examine every row.
+        self.lower = np.full(n_rows, -np.inf, dtype=np.float32)
+        self._shift = np.zeros(n_clusters)
+        self._half_gap = np.full(n_clusters, -np.inf)
+        self._lock = threading.Lock()
+        self.changed = 0
+
+    def centers_moved(self, metric, old, new):
+        """Record that the centers moved from ``old`` to ``new`` since the
+        last assignment pass."""
+        self._shift = self._shift + metric.paired(new, old)
+        if new.shape[0] > 1:
+            metric.half_gaps(np.ascontiguousarray(new), self._half_gap)
+
+    def assign(self, metric, rows, first_row, centers):
+        """Nearest center of ``rows``, the table's rows from ``first_row``.
+
+        Moves their bounds by the recorded center shift and computes
+        distances for the rows whose bounds fail; adds the number of labels
+        that changed to ``changed``. Sub-blocks may be assigned by several
+        threads at once; each pass must assign every row once, then call
+        ``pass_done``.
+        """
+        here = slice(first_row, first_row + rows.shape[0])
+        bounds = resumed_bounds(
+            rows,
+            metric,
+            self.labels[here].astype(np.intp),
+            self.upper[here].astype(np.float64),
+            self.lower[here].astype(np.float64),
+            self._shift,
+            self._half_gap,
+        )
+        changed, _ = bounds.assign(centers)
+        self.labels[here] = bounds.labels
+        self.upper[here] = _float32_at_least(bounds.upper)
+        self.lower[here] = _float32_at_most(bounds.lower)
+        with self._lock:
+            self.changed += changed.size
+        return bounds.labels
+
+    def pass_done(self):
+        """The bounds now hold for the centers of the last assignment pass."""
+        self._shift = np.zeros_like(self._shift)
+
+    def labels_of(self, first_row, n_rows):
+        return self.labels[first_row : first_row + n_rows].astype(np.intp)
+
+    def relabel(self, index, targets):
+        """Impose labels on rows; their distances are unknown until examined."""
+        self.labels[index] = targets
+        self.upper[index] = np.inf
+        self.lower[index] = 0.0
+
+
+def _float32_at_least(values):
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32)
+    below = out < values
+    out[below] = np.nextafter(out[below], np.float32(np.inf))
+    return out
+
+
+def _float32_at_most(values):
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32)
+    above = out > values
+    out[above] = np.nextafter(out[above], np.float32(-np.inf))
+    return out
 
 
 # --- The runs ----------------------------------------------------------------
@@ -140,26 +242,55 @@ class BlockedRuns:
     n_clusters : int
     layout : object or None
         What ``metric.block_layout`` gave (the L1 histogram features).
+    keep_bounds : bool, default=False
+        Whether each run keeps every row's label and bounds (``RowBounds``)
+        between passes; only for a source whose passes run in this process
+        (``ArraySource``) and float64 rows.
     """
 
-    def __init__(self, source, metric, columns, n_clusters, layout=None):
+    def __init__(
+        self, source, metric, columns, n_clusters, layout=None, keep_bounds=False
+    ):
         self.source = source
         self.metric = metric
         self.columns = columns
         self.n_clusters = n_clusters
         self.layout = layout
         self._assigned = {}
-        self._stats = {}
+        self._bounds = {}
+        if keep_bounds:
+            self._bounds = {
+                i: RowBounds(source.shape[0], n_clusters) for i in range(len(columns))
+            }
 
-    def _models(self, runs, centers, overrides=None):
+    def _models(self, runs, centers, assigning=False):
         return [
             _Model(
                 self.columns[i],
                 self.metric.prepared_for_blocks(c),
-                None if overrides is None else overrides[j],
+                bounds=self._bounds.get(i),
+                assigning=assigning,
             )
-            for j, (i, c) in enumerate(zip(runs, centers, strict=True))
+            for i, c in zip(runs, centers, strict=True)
         ]
+
+    def _assignment_pass(self, runs, centers):
+        """Assign every row in ``runs``; returns their statistics."""
+        models = self._models(runs, centers, assigning=True)
+        for i in runs:
+            if i in self._bounds:
+                self._bounds[i].changed = 0
+        stats = _reduce_stats(
+            self.source, self.metric, models, self.n_clusters, self.layout
+        )
+        for i, model in zip(runs, models, strict=True):
+            if i in self._bounds:
+                self._bounds[i].pass_done()
+            # Later passes read the labels this one left.
+            self._assigned[i] = _Model(
+                model.columns, model.prepared, None, model.bounds
+            )
+        return stats
 
     def _step(self, run, stats):
         model = self._assigned[run]
@@ -168,18 +299,12 @@ class BlockedRuns:
             return self.source.reduce(_refine_kernel, self.metric, model, kernel, args)
 
         centers = self.metric.centers_from(stats, self.layout, refine)
-        return Step(centers, stats.sizes, None)
+        changed = self._bounds[run].changed if run in self._bounds else None
+        return Step(centers, stats.sizes, changed)
 
     def assign(self, runs, centers):
-        models = self._models(runs, centers)
-        stats = _reduce_stats(
-            self.source, self.metric, models, self.n_clusters, self.layout
-        )
-        steps = []
-        for i, model, found in zip(runs, models, stats, strict=True):
-            self._assigned[i] = model
-            steps.append(self._step(i, found))
-        return steps
+        stats = self._assignment_pass(runs, centers)
+        return [self._step(i, found) for i, found in zip(runs, stats, strict=True)]
 
     def farthest(self, runs, updated, limit):
         models = [self._assigned[i] for i in runs]
@@ -192,9 +317,18 @@ class BlockedRuns:
         ]
 
     def move(self, run, index, targets):
-        """Assign the rows at ``index`` to ``targets``, the rest as before."""
+        """Assign the rows at ``index`` to ``targets``, the rest as before.
+
+        With kept bounds, ``changed`` of the step counts the moved rows on
+        top of those the assignment changed (a row may count twice; only
+        whether it is zero matters to the engine).
+        """
         model = self._assigned[run]
-        model = _Model(model.columns, model.prepared, (index, targets))
+        if model.bounds is not None:
+            model.bounds.relabel(index, targets)
+            model.bounds.changed += index.size
+        else:
+            model = _Model(model.columns, model.prepared, (index, targets))
         (stats,) = _reduce_stats(
             self.source, self.metric, [model], self.n_clusters, self.layout
         )
@@ -202,13 +336,25 @@ class BlockedRuns:
         return self._step(run, stats)
 
     def centers_moved(self, run, old, new):
-        """Nothing to do: no bounds are kept between passes."""
+        """Move the run's kept bounds, if any, at the next assignment pass."""
+        if run in self._bounds:
+            self._bounds[run].centers_moved(self.metric, old, new)
 
     def finish(self, centers, strict):
-        return [None] * len(centers)
+        """Kept labels of the final centers (int32; one more pass unless
+        converged), or None for runs that keep none."""
+        if not self._bounds:
+            return [None] * len(centers)
+        pending = [i for i in range(len(centers)) if not strict[i]]
+        if pending:
+            self._assignment_pass(pending, [centers[i] for i in pending])
+        return [self._bounds[i].labels for i in range(len(centers))]
 
     def costs(self, runs, centers):
-        models = self._models(list(runs), centers)
+        """Each run's cost; with kept bounds, that of the final labels
+        (call after ``finish``)."""
+        runs = list(runs)
+        models = self._models(runs, centers)
         found = self.source.reduce(_cost_kernel, self.metric, models)
         return [cost.total for cost in found.items]
 
@@ -216,14 +362,29 @@ class BlockedRuns:
 @dataclass(frozen=True)
 class _Model:
     """One run as the kernels see it: its columns, its centers prepared for
-    ``metric.block_labels``, and rows whose label is imposed (index, labels)."""
+    ``metric.block_labels``, and rows whose label is imposed (index, labels).
+
+    A run that keeps ``bounds`` assigns its rows through them in an
+    assignment pass (``assigning``) and reads the kept labels in the others.
+    """
 
     columns: slice
     prepared: object
     overrides: tuple | None = None
+    bounds: RowBounds | None = None
+    assigning: bool = False
 
     def labels(self, metric, rows, first_row, with_distance=True):
         """Label and distance of each row of a sub-block starting at ``first_row``."""
+        if self.bounds is not None:
+            if self.assigning:
+                labels = self.bounds.assign(metric, rows, first_row, self.prepared)
+            else:
+                labels = self.bounds.labels_of(first_row, rows.shape[0])
+            distance = None
+            if with_distance:
+                distance = metric.paired(rows, self.prepared[labels])
+            return labels, distance
         labels, distance = metric.block_labels(rows, self.prepared, with_distance)
         if self.overrides is not None:
             index, targets = self.overrides
@@ -356,7 +517,7 @@ def _farthest_kernel(block, offset, metric, models, updated, limit, prep, pool):
         out = _Farthest([], [], [], limit)
         for model, centers in zip(models, updated, strict=True):
             x = _rows_of(rows, model, metric)
-            labels, _ = model.labels(metric, x, offset + start)
+            labels, _ = model.labels(metric, x, offset + start, False)
             distance = metric.paired(np.asarray(x, dtype=np.float64), centers[labels])
             order = np.lexsort((np.arange(len(distance)), -distance))[:limit]
             out.distance.append(distance[order])

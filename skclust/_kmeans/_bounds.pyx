@@ -289,54 +289,40 @@ cdef extern from *:
     #include <emmintrin.h>
     #endif
 
-    /* Smallest of n values. SSE2 is part of x86-64: four vector running
-       minima overlap their comparisons. Elsewhere, four scalar ones. */
-    static float skclust_smallest_float(const float *v, Py_ssize_t n) {
-        Py_ssize_t j = 0;
-        float m = INFINITY, lanes[4];
+    /* Smallest of n values of type T, written once for float and double.
+       SSE2 is part of x86-64: four vector running minima (vector type VEC of
+       W values, intrinsics suffix S) overlap their comparisons. Elsewhere,
+       four scalar ones. */
     #if defined(__SSE2__)
-        __m128 m0 = _mm_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
-        for (; j + 16 <= n; j += 16) {
-            m0 = _mm_min_ps(m0, _mm_loadu_ps(v + j));
-            m1 = _mm_min_ps(m1, _mm_loadu_ps(v + j + 4));
-            m2 = _mm_min_ps(m2, _mm_loadu_ps(v + j + 8));
-            m3 = _mm_min_ps(m3, _mm_loadu_ps(v + j + 12));
-        }
-        _mm_storeu_ps(lanes, _mm_min_ps(_mm_min_ps(m0, m1), _mm_min_ps(m2, m3)));
+    #define SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
+        VEC m0 = _mm_set1_##S(INFINITY), m1 = m0, m2 = m0, m3 = m0; \\
+        for (; j + 4 * W <= n; j += 4 * W) { \\
+            m0 = _mm_min_##S(m0, _mm_loadu_##S(v + j)); \\
+            m1 = _mm_min_##S(m1, _mm_loadu_##S(v + j + W)); \\
+            m2 = _mm_min_##S(m2, _mm_loadu_##S(v + j + 2 * W)); \\
+            m3 = _mm_min_##S(m3, _mm_loadu_##S(v + j + 3 * W)); \\
+        } \\
+        _mm_storeu_##S(lanes, _mm_min_##S(_mm_min_##S(m0, m1), _mm_min_##S(m2, m3)));
     #else
-        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
-        for (; j + 4 <= n; j += 4) {
-            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
+    #define SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
+        for (; j + 4 <= n; j += 4) { \\
+            for (int l = 0; l < 4; l++) \\
+                lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l]; \\
         }
     #endif
-        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
-        for (; j < n; j++) m = v[j] < m ? v[j] : m;
-        return m;
-    }
 
-    static double skclust_smallest_double(const double *v, Py_ssize_t n) {
-        Py_ssize_t j = 0;
-        double m = INFINITY, lanes[4];
-    #if defined(__SSE2__)
-        __m128d m0 = _mm_set1_pd(INFINITY), m1 = m0, m2 = m0, m3 = m0;
-        for (; j + 8 <= n; j += 8) {
-            m0 = _mm_min_pd(m0, _mm_loadu_pd(v + j));
-            m1 = _mm_min_pd(m1, _mm_loadu_pd(v + j + 2));
-            m2 = _mm_min_pd(m2, _mm_loadu_pd(v + j + 4));
-            m3 = _mm_min_pd(m3, _mm_loadu_pd(v + j + 6));
+    #define SKCLUST_SMALLEST(T, VEC, W, S) \\
+        static T skclust_smallest_##T(const T *v, Py_ssize_t n) { \\
+            Py_ssize_t j = 0; \\
+            T m = INFINITY, lanes[4] = {INFINITY, INFINITY, INFINITY, INFINITY}; \\
+            SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
+            for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m; \\
+            for (; j < n; j++) m = v[j] < m ? v[j] : m; \\
+            return m; \\
         }
-        _mm_storeu_pd(lanes, _mm_min_pd(_mm_min_pd(m0, m1), _mm_min_pd(m2, m3)));
-        lanes[2] = lanes[3] = INFINITY;
-    #else
-        lanes[0] = lanes[1] = lanes[2] = lanes[3] = INFINITY;
-        for (; j + 4 <= n; j += 4) {
-            for (int l = 0; l < 4; l++) lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l];
-        }
-    #endif
-        for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m;
-        for (; j < n; j++) m = v[j] < m ? v[j] : m;
-        return m;
-    }
+
+    SKCLUST_SMALLEST(float, __m128, 4, ps)
+    SKCLUST_SMALLEST(double, __m128d, 2, pd)
     """
     float skclust_smallest_float(const float *values, Py_ssize_t n) noexcept nogil
     double skclust_smallest_double(const double *values, Py_ssize_t n) noexcept nogil

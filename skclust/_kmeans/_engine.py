@@ -38,7 +38,7 @@ INIT_ROWS_PER_CLUSTER = 8
 class LloydResult:
     """Outcome of one Lloyd run from one initialization.
 
-    ``labels`` is None when the rows were read in blocks (they are not kept);
+    ``labels`` is None when the rows were read in blocks and not kept;
     ``inertia`` is None when it was not asked for.
     """
 
@@ -54,7 +54,8 @@ class Step:
     """One assignment step and update of one run.
 
     ``centers`` has NaN rows for empty clusters; ``changed`` is the number of
-    labels that changed, or None when the runs object does not keep labels.
+    labels that changed (zero exactly when none did), or None when the runs
+    object does not keep labels.
     """
 
     centers: np.ndarray

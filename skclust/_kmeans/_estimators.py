@@ -6,6 +6,7 @@ seed search live in the shared base class (``_base``).
 
 from ._base import _BaseKMeans
 from ._metrics import Euclidean, Manhattan, SphericalEuclidean
+from ._sparse import SparseEuclidean, SparseManhattan
 
 _SHARED_PARAMETERS = """
     Parameters
@@ -59,7 +60,9 @@ _SHARED_PARAMETERS = """
         maps of at most 65,536 rows and reads larger ones in blocks of 65,536
         rows; an integer reads every memory map in blocks of that many rows,
         so the memory used stays near one block. Dask arrays are always read
-        chunk by chunk. Arrays in memory are not affected.
+        chunk by chunk. Arrays in memory are not affected. On a memory map,
+        each row's label and distance bounds (12 bytes a row) are kept
+        between passes when they take no more memory than one block.
 
     Attributes
     ----------
@@ -96,6 +99,10 @@ _SHARED_NOTES = """
     exactly the same medians, found by counting in value ranges). Seeding
     draws from a sample of ``8 * n_clusters`` rows, and rows are not merged,
     so with repeated rows an empty cluster may take a different point.
+
+    scipy sparse input (any format, converted to CSR) is clustered without
+    densifying it: from the same explicit ``init`` the result is that of the
+    dense fit of ``X.toarray()`` up to near ties; the rows are not centered.
 
     Any finite float64 data is accepted in memory: the fit, ``predict``,
     ``transform`` and ``score`` run on the data multiplied by the power of two
@@ -155,10 +162,19 @@ class KMeansL2(_BaseKMeans):
     4.0
     >>> bool(km.predict([[9.0, 1.0]])[0] == km.labels_[2])
     True
+
+    Sparse input gives the dense fit:
+
+    >>> from scipy.sparse import csr_matrix
+    >>> sparse_km = KMeansL2(n_clusters=2, init=X[[0, 2]]).fit(csr_matrix(X))
+    >>> dense_km = KMeansL2(n_clusters=2, init=X[[0, 2]]).fit(X)
+    >>> bool((sparse_km.labels_ == dense_km.labels_).all())
+    True
     """
     )
 
     _metric = Euclidean
+    _sparse_metric = SparseEuclidean
 
 
 class KMeansL1(_BaseKMeans):
@@ -201,10 +217,18 @@ class KMeansL1(_BaseKMeans):
            [10.,  1.]])
     >>> km.inertia_
     7.0
+
+    The medians of sparse input count its implicit zeros:
+
+    >>> from scipy.sparse import csr_matrix
+    >>> KMeansL1(n_clusters=2, init=X[[0, 3]]).fit(csr_matrix(X)).cluster_centers_
+    array([[ 0.,  1.],
+           [10.,  1.]])
     """
     )
 
     _metric = Manhattan
+    _sparse_metric = SparseManhattan
 
 
 class SphericalKMeansL2(KMeansL2):
@@ -213,3 +237,4 @@ class SphericalKMeansL2(KMeansL2):
     on unit rows, where the nearest unit center is the most similar one)."""
 
     _metric = SphericalEuclidean
+    _sparse_metric = None

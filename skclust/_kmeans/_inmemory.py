@@ -352,6 +352,32 @@ def nearest_exactly(X, centers, metric):
     return bounds.labels, bounds.upper
 
 
+def resumed_bounds(X, metric, labels, upper, lower, shift, half_gap):
+    """``_Bounds`` of rows read again, resuming the state a previous step left.
+
+    For rows read in blocks (``skclust._kmeans._blocked.RowBounds``): one
+    assignment step over ``X`` with the in-memory kernels, examining only the
+    rows whose bounds fail.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64, C-contiguous
+    metric : class
+    labels : ndarray of shape (n_samples,), intp
+    upper, lower : ndarray of shape (n_samples,), float64
+        The state of the rows, changed in place by ``assign``.
+    shift : ndarray of shape (n_clusters,)
+        How far each center moved since the state was left.
+    half_gap : ndarray of shape (n_clusters,)
+        Half the gap from each current center to the nearest other one
+        (``-inf`` disables that test).
+    """
+    bounds = _Bounds(X, shift.shape[0], metric)
+    bounds.labels, bounds.upper, bounds.lower = labels, upper, lower
+    bounds._shift, bounds._half_gap = shift, half_gap
+    return bounds
+
+
 class InMemoryRuns:
     """Lloyd runs over in-memory distinct points: the fast path of the engine.
 

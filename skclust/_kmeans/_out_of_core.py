@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._blocked import BlockedRuns, nearest_labels, table_stats
+from ._blocked import BlockedRuns, RowBounds, nearest_labels, table_stats
 from ._engine import lloyd, seed_from_sample, seeding_sample
+from ._scaling import scale_exponent, scaled
 from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
 
 # Rows per block when reading a memory map and no batch_size is given.
@@ -47,6 +48,66 @@ def table_source(X, batch_size, n_threads):
     return ArraySource(X, batch_size or DEFAULT_BATCH_ROWS, prep, n_threads)
 
 
+def keeps_bounds(source, n_runs):
+    """Whether the runs keep every row's label and bounds between passes.
+
+    Only on a source read in this process (an ``ArraySource``: the state of
+    dask chunks would have to travel with them, so dask passes recompute
+    every distance), and only while the state of all runs (12 bytes a row
+    each) takes no more memory than one block of rows, so that it at most
+    doubles the memory of a fit.
+    """
+    if not isinstance(source, ArraySource):
+        return False
+    n_rows, n_features = source.shape
+    block_bytes = min(source.batch_rows, n_rows) * n_features * source.X.itemsize
+    return n_runs * n_rows * RowBounds.BYTES_PER_ROW <= block_bytes
+
+
+@dataclass(frozen=True)
+class _Largest:
+    """The largest magnitude seen; the sum of two keeps the larger, so that
+    the sources' ``reduce`` (a sum over blocks) gives the table's largest."""
+
+    value: float
+
+    def __add__(self, other):
+        return _Largest(max(self.value, other.value))
+
+
+# The rows as they are: their largest magnitude is that of the table.
+_RAW_ROWS = RowPrep(normalize=False, origin=None, float32=False)
+
+
+def _largest_kernel(block, offset, prep, pool):
+    rows = _RAW_ROWS(block, offset)  # also checks the rows
+    return _Largest(float(np.max(np.abs(rows), initial=0.0)))
+
+
+def table_largest(source):
+    """The largest magnitude in the rows of ``source``, in one pass."""
+    return source.reduce(_largest_kernel).value
+
+
+# Data whose largest magnitude lies in this range is fitted as it is: squared
+# distances and their sums over any table stay far inside float64.
+_PLAIN_RANGE = (2.0**-400, 2.0**400)
+
+
+def block_exponent(largest):
+    """The power of two that rows of largest magnitude ``largest`` are
+    fitted at, in blocks.
+
+    For data of extreme magnitude (near 1e300 or 1e-300) it is the in-memory
+    fit's, which puts the largest magnitude in [0.5, 1) (see ``_scaling``);
+    for other data 0, so that blocked fits of ordinary data read the rows as
+    they are.
+    """
+    if largest == 0.0 or _PLAIN_RANGE[0] <= largest <= _PLAIN_RANGE[1]:
+        return 0
+    return scale_exponent(np.array([largest]))
+
+
 @dataclass
 class BlockedFit:
     """The kept run of a fit read in blocks."""
@@ -65,6 +126,7 @@ def fit_in_blocks(
     A first pass gives the mean (L2 runs on centered rows, as in memory), the
     variance behind ``tol`` and, for L1, which features keep histograms.
     Seeding draws its centers from a sample of ``8 * n_clusters`` rows.
+    Each run keeps its rows' labels and bounds when ``keeps_bounds``.
 
     Parameters
     ----------
@@ -84,16 +146,19 @@ def fit_in_blocks(
     Returns
     -------
     BlockedFit
-        Centers in the space of the rows; labels as an ndarray.
+        Centers and inertia of the rows as the source's ``RowPrep`` scales
+        them (times ``2**exponent``, see ``block_exponent``); labels as an
+        ndarray.
     """
     if n_clusters > source.shape[0]:
         raise ValueError(
             f"n_clusters={n_clusters} is larger than the number of rows "
             f"({source.shape[0]})."
         )
+    exponent = source.prep.exponent
     stats = table_stats(source, ranges=metric.needs_value_ranges)
     origin = metric.block_origin(stats.mean)
-    source.use_prep(RowPrep(normalize=False, origin=origin, float32=False))
+    source.use_prep(RowPrep(False, origin, False, exponent))
     seeds = random_state.randint(_MAX_SEED, size=n_init)
     if isinstance(init, str):
         sample = seeding_sample(source, n_clusters, random_state)
@@ -104,14 +169,24 @@ def fit_in_blocks(
             for seed in seeds
         ]
     else:
-        inits = [init - origin]
+        inits = [scaled(init, exponent) - origin]
     layout = metric.block_layout(stats)
-    runs = BlockedRuns(source, metric, [slice(None)] * len(inits), n_clusters, layout)
+    runs = BlockedRuns(
+        source,
+        metric,
+        [slice(None)] * len(inits),
+        n_clusters,
+        layout,
+        keep_bounds=keeps_bounds(source, len(inits)),
+    )
     tols = [tol * float(np.mean(stats.variance))] * len(inits)
     results = lloyd(runs, inits, tols, max_iter, verbose)
     # Lowest inertia wins; on an exact tie the earliest seed.
     best = min(results, key=lambda result: result.inertia)
-    labels = nearest_labels(source, metric, best.centers)
+    if best.labels is not None:
+        labels = best.labels.astype(np.intp)
+    else:
+        labels = nearest_labels(source, metric, best.centers)
     if not isinstance(labels, np.ndarray):
         labels = labels.compute()
     return BlockedFit(best.centers + origin, labels, best.inertia, best.n_iter)

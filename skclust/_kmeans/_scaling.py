@@ -11,10 +11,17 @@ result mapped back exactly.
 import warnings
 
 import numpy as np
+from scipy import sparse
 
 
 def largest_magnitude(array):
-    """The largest absolute value in ``array`` (0 when empty), without a copy."""
+    """The largest absolute value in ``array`` (0 when empty), without a copy.
+
+    A scipy sparse ``array`` counts its stored values (its other values are
+    zero).
+    """
+    if sparse.issparse(array):
+        array = array.data
     if array.size == 0:
         return 0.0
     return max(float(np.max(array)), -float(np.min(array)))
@@ -32,7 +39,19 @@ def scale_exponent(*arrays):
 
 
 def scaled(array, exponent, out=None):
-    """``array * 2**exponent``, exactly (``out`` may be ``array``)."""
+    """``array * 2**exponent``, exactly (``out`` may be ``array``).
+
+    A scipy CSR ``array`` gives a CSR matrix of the same pattern, sharing its
+    indices (``out``, if given, is ``array``: scaled in place).
+    """
+    if sparse.issparse(array):
+        if out is not None:
+            np.ldexp(array.data, exponent, out=array.data)
+            return array
+        return sparse.csr_matrix(
+            (np.ldexp(array.data, exponent), array.indices, array.indptr),
+            shape=array.shape,
+        )
     return np.ldexp(array, exponent, out=out)
 
 

@@ -71,15 +71,17 @@ def validate_lazy_table(estimator, X, reset):
 class RowPrep:
     """How raw rows become the rows that are clustered.
 
-    Rows are checked for NaN and infinity, scaled to unit length when
-    ``normalize`` (rows of zero length stay zero), and shifted by ``-origin``
-    when given. ``float32`` casts the result for the matrix products of vector
-    quantization; k-means keeps float64 rows.
+    Rows are checked for NaN and infinity, multiplied by ``2**exponent``
+    (exactly: k-means on data of extreme magnitude, see ``_scaling``), scaled
+    to unit length when ``normalize`` (rows of zero length stay zero), and
+    shifted by ``-origin`` when given. ``float32`` casts the result for the
+    matrix products of vector quantization; k-means keeps float64 rows.
     """
 
     normalize: bool
     origin: np.ndarray | None = None
     float32: bool = True
+    exponent: int = 0
 
     def __call__(self, raw, offset, float32=None):
         float32 = self.float32 if float32 is None else float32
@@ -88,6 +90,8 @@ class RowPrep:
         if not finite.all():
             row = offset + int(np.argmin(finite))
             raise ValueError(f"row {row} holds NaN or infinity")
+        if self.exponent:
+            np.ldexp(rows, self.exponent, out=rows)
         if self.normalize:
             rows = normalize_rows(rows)
         if self.origin is not None:

@@ -24,7 +24,8 @@ from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
 from ._dedup import DistinctRows, merge_duplicate_rows
 from ._engine import lloyd, seed_points
-from ._inmemory import in_memory_runs, nearest_center
+from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
+from ._metrics import weighted_feature_sums
 from ._out_of_core import (
     block_exponent,
     fit_in_blocks,
@@ -139,7 +140,9 @@ shape (n_samples, n_features)
             return self._fit_in_blocks(X, sample_weight)
         if sparse.issparse(X):
             return self._fit_sparse(X, sample_weight)
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        # float32 stays float32, as in scikit-learn's KMeans: the merged copy
+        # of the rows keeps it, and distances and sums are taken in float64.
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         sample_weight, distinct, positive, exponent = self._merged(
             X, sample_weight, merge_duplicate_rows
         )
@@ -257,7 +260,9 @@ shape (n_samples, n_features)
                     metric,
                 )
             labels = labels[distinct.inverse]
-        self.cluster_centers_ = cluster_centers
+        # As scikit-learn's KMeans: float32 data, float32 centers (the float64
+        # means rounded once).
+        self.cluster_centers_ = cluster_centers.astype(X.dtype, copy=False)
         self.labels_ = labels
         self.inertia_ = float(unscaled(inertia, exponent, self._cost_power, "inertia"))
         self.n_iter_ = result.n_iter
@@ -398,7 +403,7 @@ shape (n_samples, n_features)
         if not positive.all():
             labels[~positive], _ = nearest_center(
                 scaled(distinct.points[~positive], exponent),
-                scaled(centers, exponent),
+                scaled(centers.astype(np.float64), exponent),
                 self._metric,
             )
         self.cluster_centers_ = centers
@@ -464,10 +469,18 @@ shape (n_samples, n_features)
 
     def _check_test_data(self, X):
         check_is_fitted(self)
+        # Dense float32 stays float32 (compared with the centers in float64);
+        # sparse rows are float64.
         X = validate_data(
-            self, X, dtype=np.float64, reset=False, accept_sparse=self._sparse_formats
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            accept_sparse=self._sparse_formats,
         )
-        return as_csr(X) if sparse.issparse(X) else X
+        if sparse.issparse(X):
+            return as_csr(X.astype(np.float64, copy=False))
+        return X
 
     @property
     def _sparse_formats(self):
@@ -497,11 +510,9 @@ shape (n_samples, n_features)
         """
         X = self._check_test_data(X)
         exponent = scale_exponent(X, self.cluster_centers_)
-        return (
-            scaled(X, exponent),
-            scaled(self.cluster_centers_, exponent),
-            exponent,
-        )
+        # float64 centers: float32 rows are then compared with them in float64.
+        centers = self.cluster_centers_.astype(np.float64)
+        return scaled(X, exponent), scaled(centers, exponent), exponent
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Index of the nearest cluster center for each sample.
@@ -541,10 +552,10 @@ shape (n_samples, n_features)
         -------
         distances : ndarray of shape (n_samples, n_clusters)
             Euclidean distances for ``KMeansL2``, Manhattan distances for
-            ``KMeansL1``.
+            ``KMeansL1``; float32 for float32 ``X`` (computed in float64).
         """
         X, centers, exponent = self._scaled_test_data(X)
-        distances = self._metric_for(X).pairwise(X, centers)
+        distances = pairwise_in_blocks(X, centers, self._metric_for(X))
         return unscaled(distances, exponent, 1, "a distance")
 
     def fit_transform(
@@ -610,8 +621,8 @@ def _tolerance(points, weights, tol):
     """``tol`` times the mean per-feature variance of the weighted data."""
     if tol == 0:
         return 0.0
-    mean = weights @ points / weights.sum()
-    variance = weights @ (points - mean) ** 2 / weights.sum()
+    mean = weighted_feature_sums(points, weights) / weights.sum()
+    variance = weighted_feature_sums(points, weights, mean) / weights.sum()
     return float(np.mean(variance) * tol)
 
 

@@ -21,7 +21,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from ._kernels cimport cost, floating, require, squared_distance
+from ._kernels cimport cost, floating, real_rows, require, squared_distance
 
 
 cdef class PointBounds:
@@ -169,7 +169,7 @@ cdef inline double _as_distance(double value, bint manhattan) noexcept nogil:
 
 
 def bounded_assignment(
-    const double[:, ::1] X,
+    const real_rows[:, ::1] X,
     const double[:, ::1] centers,
     PointBounds state not None,
     CenterMoves moves not None,
@@ -188,7 +188,7 @@ def bounded_assignment(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features), float32 or float64
         In.
     centers : ndarray of shape (n_clusters, n_features)
         In.
@@ -352,7 +352,7 @@ cdef inline Py_ssize_t _first_equal(
 
 
 cdef inline Py_ssize_t _nearest_exactly(
-    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
+    const real_rows[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
     const floating *values, double threshold,
 ) noexcept nogil:
     """Nearest center, from coordinate differences, among those ranked
@@ -402,7 +402,7 @@ cdef inline void _rank_centers(
 
 
 def bounded_product_assignment(
-    const double[:, ::1] X,
+    const real_rows[:, ::1] X,
     const double[::1] squared_norms,
     const double[:, ::1] centers,
     const floating[:, ::1] centers_ranked,
@@ -433,7 +433,7 @@ def bounded_product_assignment(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, n_features), float32 or float64
         In.
     squared_norms : ndarray of shape (n_samples,)
         In: ``|x|^2`` of every row of ``X``.
@@ -533,11 +533,15 @@ def bounded_product_assignment(
                 start = stop
                 continue
             total_ranked += n_ranked
-            if floating is double and n_ranked == stop - start:
-                rows = &X[start, 0]
+            if n_ranked == stop - start and (
+                (real_rows is float and floating is float)
+                or (real_rows is double and floating is double)
+            ):
+                rows = <const floating *> &X[start, 0]
             else:
-                # Gathered, and rounded to single precision if need be: a
-                # float32 copy of the whole table would cost half its memory.
+                # Gathered, and converted to the precision of the ranking if
+                # need be: a float32 copy of a float64 table would cost half
+                # its memory.
                 for r in range(n_ranked):
                     i = ranked[r]
                     for j in range(n_features):

@@ -59,7 +59,7 @@ def add_weighted_rows(
 
 
 def weighted_inertia(
-    const double[:, ::1] X,
+    const floating[:, ::1] X,
     const double[::1] weights,
     const double[:, ::1] centers,
     const Py_ssize_t[::1] labels,

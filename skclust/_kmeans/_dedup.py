@@ -28,7 +28,8 @@ class DistinctRows:
 
 
 def _row_hashes(bits):
-    """64-bit hash of each row of ``bits`` (float64 data viewed as uint64)."""
+    """64-bit hash of each row of ``bits`` (float64 data viewed as uint64,
+    float32 data as uint32)."""
     hashes = np.empty(bits.shape[0], dtype=np.uint64)
     row_hashes(bits, hashes)
     return hashes
@@ -50,8 +51,12 @@ def _packed_integer_keys(X):
     head = X[:64]
     if not np.array_equal(head, np.rint(head)):
         return None
-    low, high = X.min(axis=0), X.max(axis=0)
-    spans = high - low + 1
+    # In float64: differences of float32 integers above 2**24 would round.
+    low = X.min(axis=0).astype(np.float64)
+    high = X.max(axis=0).astype(np.float64)
+    with np.errstate(over="ignore"):
+        # An infinite span (data near the float64 maximum) is over the limit.
+        spans = high - low + 1
     if np.any(spans > _SPAN_LIMIT):
         return None
     # Python integers: the product of the spans is exact, never overflows.
@@ -63,7 +68,8 @@ def _packed_integer_keys(X):
     strides = np.cumprod(np.concatenate([[1], spans[:0:-1]]))[::-1]
     keys = np.zeros(X.shape[0], dtype=np.int64)
     for column, stride in enumerate(strides):
-        keys += (X[:, column] - low[column]).astype(np.int64) * stride
+        offset = np.subtract(X[:, column], low[column], dtype=np.float64)
+        keys += offset.astype(np.int64) * stride
     return keys
 
 
@@ -79,8 +85,8 @@ def merge_duplicate_rows(X, sample_weight):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), dtype float64
-        Validated, finite data.
+    X : ndarray of shape (n_samples, n_features), float64 or float32
+        Validated, finite data; the distinct rows keep its dtype.
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights.
 
@@ -92,7 +98,8 @@ def merge_duplicate_rows(X, sample_weight):
     keys = _packed_integer_keys(X)
     exact = keys is not None
     if not exact:
-        keys = _row_hashes(np.ascontiguousarray(X).view(np.uint64))
+        bits = np.uint32 if X.dtype == np.float32 else np.uint64
+        keys = _row_hashes(np.ascontiguousarray(X).view(bits))
     order = np.argsort(keys)
     sorted_keys = keys[order]
     starts = np.empty(n_samples, dtype=bool)

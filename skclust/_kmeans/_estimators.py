@@ -67,7 +67,7 @@ _SHARED_PARAMETERS = """
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        Centers of the best run.
+        Centers of the best run; float32 for float32 training data in memory.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample, from 0 to ``n_clusters - 1``; every
         cluster has at least one sample.
@@ -115,6 +115,11 @@ _SHARED_NOTES = """
     data near 1e306, is returned as infinity with a ``RuntimeWarning``; the
     centers and labels are still exact. A table read in blocks is not
     rescaled: a fit whose centers or inertia overflow raises a ``ValueError``.
+
+    float32 data stays float32, as in scikit-learn's ``KMeans``: no float64
+    copy of it is made, ``cluster_centers_`` and ``transform`` are float32,
+    and distances, bounds, sums and medians are computed in float64 from the
+    float32 values (see the k-means page of the documentation).
 """
 
 

@@ -1,7 +1,7 @@
 """The assignment step of Lloyd on in-memory points, with Hamerly's bounds.
 
 ``InMemoryRuns`` is what the Lloyd engine (``skclust._kmeans._engine``) runs
-over when the points fit in memory: validated float64 arrays of *distinct*
+over when the points fit in memory: validated float64 or float32 arrays of *distinct*
 points with positive weights, and a ``metric`` (``skclust._kmeans._metrics``)
 that supplies the distance, the per-point cost and the center update. None of
 the functions here validates its input.
@@ -107,6 +107,20 @@ def nearest_center(X, centers, metric):
     return labels, distance
 
 
+def pairwise_in_blocks(X, centers, metric):
+    """Distances from every row to every center, in the dtype of ``X``.
+
+    Computed in float64 a block of rows at a time, so that float32 rows are
+    never copied to float64 whole.
+    """
+    out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
+    step = block_rows(centers.shape[0])
+    for start in range(0, X.shape[0], step):
+        rows = slice(start, start + step)
+        out[rows] = metric.pairwise(X[rows], centers)
+    return out
+
+
 def nearest_two(X, centers, metric):
     """Nearest center of each row, and distances to the nearest and second nearest.
 
@@ -190,7 +204,7 @@ class _Bounds:
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
         self._product = metric.uses_product(X.shape[1])
         if self._product:
-            self._squared_norms = np.einsum("ij,ij->i", X, X)
+            self._squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
             self._chunk_rows = max(
                 16, _PRODUCT_CHUNK_ELEMENTS // max(n_clusters, X.shape[1])
             )
@@ -301,12 +315,18 @@ class _Bounds:
             self.reset(slice(None), nearest, second)
             return changed, previous
         suspect = index
-        new_labels, _, second = nearest_two(self.X[suspect], centers, self.metric)
         previous = self.labels[suspect]
-        self.labels[suspect] = new_labels
-        own = self.metric.paired(self.X[suspect], centers[new_labels])
-        self.reset(suspect, own, second)
-        changed = new_labels != previous
+        # A block of suspects at a time: their gathered rows and differences
+        # would otherwise be copies of up to a third of the table, in float64.
+        step = block_rows(max(centers.shape))
+        for start in range(0, suspect.shape[0], step):
+            part = suspect[start : start + step]
+            rows = self.X[part]
+            new_labels, _, second = nearest_two(rows, centers, self.metric)
+            self.labels[part] = new_labels
+            own = self.metric.paired(rows, centers[new_labels])
+            self.reset(part, own, second)
+        changed = self.labels[suspect] != previous
         return suspect[changed], previous[changed]
 
 
@@ -369,7 +389,8 @@ class InMemoryRuns:
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Distinct points, C-contiguous float64.
+        Distinct points, C-contiguous float64 or float32 (distances, bounds
+        and sums are computed in float64 either way).
     sample_weight : ndarray of shape (n_samples,)
         Positive weights.
     n_clusters : int
@@ -398,7 +419,13 @@ class InMemoryRuns:
     def farthest(self, runs, updated, limit):
         (centers,) = updated
         labels = self._bounds.labels
-        distance = self.metric.paired(self.X, centers[labels])
+        distance = np.empty(labels.shape[0])
+        # A block of rows at a time: the differences of the whole table would
+        # be a float64 table of its size.
+        step = block_rows(self.X.shape[1])
+        for start in range(0, labels.shape[0], step):
+            rows = slice(start, start + step)
+            distance[rows] = self.metric.paired(self.X[rows], centers[labels[rows]])
         order = np.argsort(-distance, kind="stable")[:limit]
         return [Candidates(distance[order], order, labels[order])]
 

@@ -12,6 +12,12 @@ ctypedef fused floating:
     float
     double
 
+# The precision of the data rows, independent of ``floating`` where a kernel
+# takes both (float32 rows ranked in double precision, say).
+ctypedef fused real_rows:
+    float
+    double
+
 
 cdef inline int require(bint ok, str message) except -1:
     """Refuse arrays whose shapes do not match: the loops do not check bounds."""
@@ -39,11 +45,12 @@ cdef inline double cost(
 
 
 cdef inline double squared_distance(
-    const double[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
+    const real_rows[:, ::1] X, Py_ssize_t i, const double[:, ::1] C, Py_ssize_t j,
 ) noexcept nogil:
     """Squared Euclidean distance, summed in four interleaved partial sums.
 
-    With many features a single running sum waits on every addition.
+    With many features a single running sum waits on every addition. float32
+    rows are widened exactly, so the distance is that of their float64 copy.
     """
     cdef Py_ssize_t f = 0, n = X.shape[1]
     cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, d0, d1, d2, d3

@@ -50,15 +50,24 @@ class ClusterMedians:
     """Weighted coordinate-wise medians of in-memory points, kept between steps."""
 
     def __init__(self, X, sample_weight, n_clusters):
-        self._columns = np.ascontiguousarray(X.T)
         self._weights = sample_weight
         self._n_clusters = n_clusters
-        self._codes = [small_integer_codes(column) for column in self._columns]
-        self._order = [
-            None if codes else np.argsort(column, kind="stable")
-            for codes, column in zip(self._codes, self._columns, strict=True)
-        ]
-        self._histograms = [None] * len(self._columns)
+        # Per feature without a histogram: its values sorted, in X's dtype,
+        # and their order, in int32 when it fits. That is all the update
+        # reads, so no transposed copy of X is kept (memory: one table of
+        # values and one of positions, against three before).
+        index = np.int32 if X.shape[0] <= np.iinfo(np.int32).max else np.intp
+        self._codes, self._order, self._sorted = [], [], []
+        for column in X.T:
+            codes = small_integer_codes(column)
+            order = sorted_values = None
+            if codes is None:
+                order = np.argsort(column, kind="stable").astype(index)
+                sorted_values = column[order]
+            self._codes.append(codes)
+            self._order.append(order)
+            self._sorted.append(sorted_values)
+        self._histograms = [None] * X.shape[1]
 
     def update(self, labels, changed, previous):
         """Medians (NaN rows for empty clusters) and sizes of the clusters,
@@ -68,15 +77,15 @@ class ClusterMedians:
         sizes = np.bincount(labels, minlength=k)
         weight = np.bincount(labels, weights=self._weights, minlength=k)
         medians = []
-        for j, column in enumerate(self._columns):
-            if self._codes[j] is None:
+        for j, codes in enumerate(self._codes):
+            if codes is None:
                 medians.append(
                     weighted_medians(
-                        column, self._order[j], self._weights, labels, weight
+                        self._sorted[j], self._order[j], self._weights, labels, weight
                     )
                 )
                 continue
-            codes, low, span = self._codes[j]
+            codes, low, span = codes
             self._histograms[j] = _update_histogram(
                 self._histograms[j],
                 codes,
@@ -136,7 +145,7 @@ def histogram_medians(histogram):
     return median
 
 
-def weighted_medians(values, order, weights, labels, cluster_weight):
+def weighted_medians(sorted_values, order, weights, labels, cluster_weight):
     """Weighted median of ``values`` within each cluster.
 
     The median of a cluster is a value at which the cluster's cumulative weight
@@ -146,7 +155,8 @@ def weighted_medians(values, order, weights, labels, cluster_weight):
 
     Parameters
     ----------
-    values : ndarray of shape (n_samples,)
+    sorted_values : ndarray of shape (n_samples,)
+        The values in ascending order, ``values[order]``.
     order : ndarray of shape (n_samples,)
         ``argsort(values)``, computed once per fit since values never change.
     weights : ndarray of shape (n_samples,)
@@ -165,12 +175,12 @@ def weighted_medians(values, order, weights, labels, cluster_weight):
     # cluster with values still ascending inside each group. Small integer keys
     # make numpy use a linear-time radix sort.
     key_type = np.int16 if n_clusters <= np.iinfo(np.int16).max else np.int32
-    grouped = order[np.argsort(labels[order].astype(key_type), kind="stable")]
-    sorted_values = values[grouped]
-    cumulative = np.cumsum(weights[grouped])
+    by_cluster = np.argsort(labels[order].astype(key_type), kind="stable")
+    grouped_values = sorted_values[by_cluster]
+    cumulative = np.cumsum(weights[order[by_cluster]])
     sizes = np.bincount(labels, minlength=n_clusters)
     return _medians_of_groups(
-        sorted_values, cumulative, sizes, cluster_weight, np.full(n_clusters, np.nan)
+        grouped_values, cumulative, sizes, cluster_weight, np.full(n_clusters, np.nan)
     )
 
 
@@ -189,12 +199,12 @@ def _medians_of_groups(sorted_values, cumulative, sizes, group_weight, after):
     before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
     target = before + 0.5 * group_weight[filled]
     position = np.clip(np.searchsorted(cumulative, target), start, stop - 1)
-    median = sorted_values[position]
+    # float64: the midpoint of two float32 values is exact there.
+    median = sorted_values[position].astype(np.float64)
     exact = cumulative[position] == target
     inside = exact & (position + 1 < stop)
-    median[inside] = 0.5 * (
-        sorted_values[position[inside]] + sorted_values[position[inside] + 1]
-    )
+    following_value = sorted_values[position[inside] + 1].astype(np.float64)
+    median[inside] = 0.5 * (median[inside] + following_value)
     following = after[filled]
     beyond = exact & (position + 1 == stop) & ~np.isnan(following)
     median[beyond] = 0.5 * (median[beyond] + following[beyond])

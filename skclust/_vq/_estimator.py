@@ -84,7 +84,7 @@ def _fit_codebooks_in_memory(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float64
+    X : ndarray of shape (n_samples, n_features), float64 or float32
         The validated (and, with ``normalize=True``, normalized) table.
     columns : list of slice
         Columns of each subvector.
@@ -126,7 +126,7 @@ def _fit_codebooks_in_memory(
         n_iter.append(km.n_iter_)
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
     return FittedCodebooks(
-        origin=np.zeros(X.shape[1]) if spherical else X.mean(axis=0),
+        origin=np.zeros(X.shape[1]) if spherical else X.mean(axis=0, dtype=np.float64),
         centers=codebook,
         counts=counts,
         n_iter=np.asarray(n_iter, dtype=int),
@@ -432,15 +432,19 @@ n_features)
         return self
 
     def _fit_in_memory(self, X):
-        """Validate an in-memory table and cluster it with ``KMeansL2``."""
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        """Validate an in-memory table and cluster it with ``KMeansL2``.
+
+        A float32 table is clustered in float32 (``KMeansL2`` keeps it), unless
+        normalized: rows are normalized in float64.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         _check_magnitude(X, self.normalize)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
         if self.normalize:
             n_zero = X.shape[0] - np.count_nonzero(X.any(axis=1))
             warn_zero_rows(n_zero, X.shape[0], stacklevel=4)
-            X = normalize_rows(X.copy())
+            X = normalize_rows(np.array(X, dtype=np.float64))
         return _fit_codebooks_in_memory(
             X,
             columns,

@@ -447,9 +447,9 @@ def colour_keys(image: NDArray[np.uint8]) -> NDArray[np.uint32]:
 class _DistinctColours:
     """The distinct colours of an image and how many pixels have each.
 
-    Counting into a table indexed by colour key (up to 2**24 entries, 134 MB
-    for a photograph) costs no memory per pixel, where sorting the keys would
-    copy them; a table of the same size maps each colour back to its label.
+    The keys are counted by sorting a copy of them (4 bytes a pixel); a table
+    indexed by colour key (up to 2**24 int32 entries, 67 MB) maps each colour
+    back to its label.
     """
 
     def __init__(self, keys, counts, n_keys):
@@ -462,12 +462,11 @@ class _DistinctColours:
 
     @classmethod
     def count(cls, pixel_keys):
-        n_keys = int(pixel_keys.max()) + 1
-        counts = np.zeros(n_keys, dtype=np.int64)
-        np.add.at(counts, pixel_keys, 1)
-        present = np.flatnonzero(counts)
-        keys, counts = present.astype(np.uint32), counts[present].astype(np.float64)
-        return cls(keys, counts, n_keys)
+        # Sorting a copy of the keys (4 bytes a pixel) took 7 ms on parrots.png
+        # where counting into a 2**24 table and finding its non-zero entries
+        # took 43 ms, a cost every fit of a k sweep pays.
+        keys, counts = np.unique(pixel_keys, return_counts=True)
+        return cls(keys, counts.astype(np.float64), int(keys[-1]) + 1)
 
     def per_pixel(self, values, pixel_keys):
         """Row ``i`` of ``values`` given to every pixel of distinct colour ``i``.

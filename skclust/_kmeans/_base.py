@@ -27,13 +27,18 @@ from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
 from ._metrics import weighted_feature_sums
 from ._out_of_core import (
-    block_exponent,
     fit_in_blocks,
     reads_in_blocks,
     table_largest,
     table_source,
 )
-from ._scaling import largest_magnitude, scale_exponent, scaled, unscaled
+from ._scaling import (
+    exponent_for,
+    largest_magnitude,
+    scale_exponent,
+    scaled,
+    unscaled,
+)
 from ._sources import RowPrep, validate_lazy_table
 from ._sparse import (
     as_csr,
@@ -288,7 +293,7 @@ shape (n_samples, n_features)
             largest = table_largest(source)
             if not isinstance(init, str):
                 largest = max(largest, largest_magnitude(init))
-            exponent = block_exponent(largest)
+            exponent = exponent_for(largest)
             source.use_prep(RowPrep(False, None, False, exponent))
             fitted = fit_in_blocks(
                 source,
@@ -327,7 +332,7 @@ shape (n_samples, n_features)
         centers (no pass over the rows: a dask result stays lazy); on the
         training table that gives ``labels_`` again.
         """
-        exponent = block_exponent(largest_magnitude(centers))
+        exponent = exponent_for(largest_magnitude(centers))
         source.use_prep(RowPrep(False, None, False, exponent))
         return nearest_labels(source, self._metric, scaled(centers, exponent))
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._blocked import BlockedRuns, RowBounds, nearest_labels, table_stats
 from ._engine import lloyd, seed_from_sample, seeding_sample
-from ._scaling import scale_exponent, scaled
+from ._scaling import scaled
 from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
 
 # Rows per block when reading a memory map and no batch_size is given.
@@ -89,25 +89,6 @@ def table_largest(source):
     return source.reduce(_largest_kernel).value
 
 
-# Data whose largest magnitude lies in this range is fitted as it is: squared
-# distances and their sums over any table stay far inside float64.
-_PLAIN_RANGE = (2.0**-400, 2.0**400)
-
-
-def block_exponent(largest):
-    """The power of two that rows of largest magnitude ``largest`` are
-    fitted at, in blocks.
-
-    For data of extreme magnitude (near 1e300 or 1e-300) it is the in-memory
-    fit's, which puts the largest magnitude in [0.5, 1) (see ``_scaling``);
-    for other data 0, so that blocked fits of ordinary data read the rows as
-    they are.
-    """
-    if largest == 0.0 or _PLAIN_RANGE[0] <= largest <= _PLAIN_RANGE[1]:
-        return 0
-    return scale_exponent(np.array([largest]))
-
-
 @dataclass
 class BlockedFit:
     """The kept run of a fit read in blocks."""
@@ -147,7 +128,7 @@ def fit_in_blocks(
     -------
     BlockedFit
         Centers and inertia of the rows as the source's ``RowPrep`` scales
-        them (times ``2**exponent``, see ``block_exponent``); labels as an
+        them (times ``2**exponent``, see ``_scaling.exponent_for``); labels as an
         ndarray.
     """
     if n_clusters > source.shape[0]:

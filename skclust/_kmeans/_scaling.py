@@ -1,11 +1,11 @@
 """Exact power-of-two scaling, so the k-means fits work on any finite float64.
 
 Squared distances of data near 1e306 overflow and those of data near 1e-308
-vanish; scaling the data by ``2**exponent`` so that its largest magnitude lies
-in [0.5, 1) avoids both. A power-of-two scaling rounds nothing (subnormals
-scaled up are exact too; only values more than 2**-1022 below the largest one
-lose bits), so a fit on the scaled data is the fit on the data, with every
-result mapped back exactly.
+vanish; scaling such data by ``2**exponent`` so that its largest magnitude
+lies in [0.5, 1) avoids both (ordinary data is fitted as it is). A
+power-of-two scaling rounds nothing (subnormals scaled up are exact too; only
+values more than 2**-1022 below the largest one lose bits), so a fit on the
+scaled data is the fit on the data, with every result mapped back exactly.
 """
 
 import warnings
@@ -27,15 +27,41 @@ def largest_magnitude(array):
     return max(float(np.max(array)), -float(np.min(array)))
 
 
-def scale_exponent(*arrays):
-    """The exponent ``e`` that puts the largest magnitude of ``arrays`` in [0.5, 1).
+# Data whose largest magnitude lies in this range is fitted as it is: squared
+# distances and their sums over any table stay far inside the dtype's normal
+# range (float32 squares of 1e-30 would vanish), and integer data such as
+# pixels stays integer, which the L1 update's exact per-cluster histograms
+# need (scaled pixels took KMeansL1 off them, 2.8x slower on the study's
+# images).
+_PLAIN_RANGE = {
+    np.dtype(np.float64): (2.0**-400, 2.0**400),
+    np.dtype(np.float32): (2.0**-30, 2.0**30),
+}
 
-    Zero when every value is zero. The arrays are finite (validated).
+
+def exponent_for(largest, dtype=np.float64):
+    """The exponent ``e`` that data of largest magnitude ``largest`` and of
+    ``dtype`` (float64 or float32) is fitted at: 0 for data in the dtype's
+    plain range (and for all-zero data), else the one that puts the largest
+    magnitude in [0.5, 1).
     """
-    largest = max(largest_magnitude(a) for a in arrays)
-    if largest == 0.0:
+    low, high = _PLAIN_RANGE[np.dtype(dtype)]
+    if largest == 0.0 or low <= largest <= high:
         return 0
     return -int(np.frexp(largest)[1])
+
+
+def scale_exponent(*arrays):
+    """The exponent ``arrays`` are fitted at (see :func:`exponent_for`): the
+    plain range is float32's if any of them is float32.
+
+    The arrays are finite (validated).
+    """
+    single = any(getattr(a, "dtype", None) == np.float32 for a in arrays)
+    return exponent_for(
+        max(largest_magnitude(a) for a in arrays),
+        np.float32 if single else np.float64,
+    )
 
 
 def scaled(array, exponent, out=None):

@@ -242,7 +242,12 @@ def test_huge_and_tiny_magnitudes_are_scaled_exactly():
     ours = KMeansL2(4, init=init * 2.0**-1060).fit(tiny)
     dense = KMeansL2(4, init=init * 2.0**-1060).fit(tiny.toarray())
     np.testing.assert_array_equal(ours.labels_, dense.labels_)
-    np.testing.assert_array_equal(ours.cluster_centers_, dense.cluster_centers_)
+    # The two fits sum in different orders (numpy 1.25 and 2.x differ here),
+    # so their scaled means may differ in the last bit, which maps back to at
+    # most one subnormal step.
+    np.testing.assert_allclose(
+        ours.cluster_centers_, dense.cluster_centers_, rtol=0, atol=2.0**-1074
+    )
     np.testing.assert_array_equal(ours.predict(tiny), ours.labels_)
 
 

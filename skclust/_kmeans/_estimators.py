@@ -104,17 +104,18 @@ _SHARED_NOTES = """
     densifying it: from the same explicit ``init`` the result is that of the
     dense fit of ``X.toarray()`` up to near ties; the rows are not centered.
 
-    Any finite float64 data is accepted in memory: the fit, ``predict``,
-    ``transform`` and ``score`` run on the data multiplied by the power of two
-    that brings its largest magnitude into [0.5, 1), which rounds nothing, and
-    map their results back exactly (centers and distances by the inverse
-    power, squared costs by its square). Data near 1e306 or of subnormal size
-    therefore gives the centers and labels of the same data at unit scale,
-    and ``predict`` on the training data gives ``labels_``. An inertia (or a
-    score, or a distance) too large for float64, such as the squared costs of
-    data near 1e306, is returned as infinity with a ``RuntimeWarning``; the
-    centers and labels are still exact. A table read in blocks is not
-    rescaled: a fit whose centers or inertia overflow raises a ``ValueError``.
+    Any finite float64 data is accepted, in memory and read in blocks: the
+    fit, ``predict``, ``transform`` and ``score`` run on data of extreme
+    magnitude (largest value outside 2**-400..2**400, or 2**-30..2**30 for
+    float32) multiplied by the power of two that brings its largest
+    magnitude into [0.5, 1), which rounds nothing, and map their results back
+    exactly (centers and distances by the inverse power, squared costs by its
+    square). Data near 1e306 or of subnormal size therefore gives the centers
+    and labels of the same data at unit scale, and ``predict`` on the
+    training data gives ``labels_``. An inertia (or a score, or a distance)
+    too large for float64, such as the squared costs of data near 1e306, is
+    returned as infinity with a ``RuntimeWarning``; the centers and labels
+    are still exact.
 
     float32 data stays float32, as in scikit-learn's ``KMeans``: no float64
     copy of it is made, ``cluster_centers_`` and ``transform`` are float32,

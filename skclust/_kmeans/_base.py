@@ -151,9 +151,7 @@ shape (n_samples, n_features)
         sample_weight, distinct, positive, exponent = self._merged(
             X, sample_weight, merge_duplicate_rows
         )
-        points, weights = distinct.points, distinct.weights
-        if not positive.all():
-            points, weights = points[positive], weights[positive]
+        points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
         seeds, inits = self._seeded_inits(points, exponent)
@@ -355,9 +353,7 @@ shape (n_samples, n_features)
         sample_weight, distinct, positive, exponent = self._merged(
             X, sample_weight, merge_duplicate_sparse_rows
         )
-        points, weights = distinct.points, distinct.weights
-        if not positive.all():
-            points, weights = points[positive], weights[positive]
+        points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             dense = DistinctRows(
                 distinct.points.toarray(), distinct.weights, distinct.inverse
@@ -663,3 +659,11 @@ def _single_run(
         with in_memory_runs(points, weights, n_clusters, metric, n_threads) as runs:
             (result,) = lloyd(runs, [centers], [tol], max_iter, verbose)
         return result
+
+
+def _with_weight(distinct, positive):
+    """The distinct rows of positive weight, and their weights (the fit's
+    points: rows of zero weight only get a label at the end)."""
+    if positive.all():
+        return distinct.points, distinct.weights
+    return distinct.points[positive], distinct.weights[positive]

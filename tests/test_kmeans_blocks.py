@@ -6,6 +6,7 @@ order of the sums, and exactly the same medians.
 """
 
 import operator
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -58,6 +59,26 @@ def test_l2_on_a_memmap_equals_the_in_memory_fit(tmp_path, n_features):
     blocked = KMeansL2(**params, batch_size=700).fit(_mapped(tmp_path, X))
     _assert_same_fit(blocked, in_memory, exact_centers=False)
     assert_array_equal(blocked.predict(_mapped(tmp_path, X)), in_memory.labels_)
+
+
+# 24 features, bounds kept or not (blocks of 10,000 or 1,000 rows): float32
+# rows stay float32 as in memory, centered on the same float32 mean, so even
+# heavily overlapping clusters get the same labels and float32 centers (the
+# float64 rows of before gave centers 4e-6 away).
+@pytest.mark.parametrize("batch_size", [10_000, 1_000])
+def test_l2_on_a_float32_memmap_equals_the_in_memory_fit(tmp_path, batch_size):
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(16, 24))
+    X = topics[rng.integers(0, 16, 20_000)] + rng.normal(scale=0.9, size=(20_000, 24))
+    X = (X + 100.0).astype(np.float32)
+    params = dict(n_clusters=16, init=X[:16].astype(np.float64), tol=0.0, max_iter=30)
+    in_memory = KMeansL2(**params).fit(X)
+    blocked = KMeansL2(**params, batch_size=batch_size).fit(_mapped(tmp_path, X))
+    assert blocked.cluster_centers_.dtype == np.float32
+    assert_array_equal(blocked.labels_, in_memory.labels_)
+    # float64 means summed in two orders, then rounded to the same float32.
+    assert_array_equal(blocked.cluster_centers_, in_memory.cluster_centers_)
+    assert blocked.inertia_ == pytest.approx(in_memory.inertia_, rel=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -161,6 +182,22 @@ def test_bounds_are_kept_while_they_take_no_more_memory_than_a_block(tmp_path):
     assert not keeps_bounds(ArraySource(X, 1499, None), n_runs=1)
     assert not keeps_bounds(ArraySource(X, 1500, None), n_runs=2)
     assert keeps_bounds(ArraySource(X, 3000, None), n_runs=2)
+
+
+def test_a_memmap_fit_allocates_little_beyond_its_block(tmp_path):
+    # One block of the whole table (51 MB): the fit's scratch memory is a few
+    # sub-blocks (8 MB each), not float64 copies of the block (which took 4
+    # times the block).
+    X = np.random.default_rng(0).normal(size=(400_000, 32)).astype(np.float32)
+    mapped = _mapped(tmp_path, X)
+    block_bytes = X.nbytes
+    tracemalloc.start()
+    try:
+        KMeansL2(16, init=X[:16], tol=0.0, max_iter=3, batch_size=len(X)).fit(mapped)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * block_bytes
 
 
 def test_float32_bounds_round_outward():

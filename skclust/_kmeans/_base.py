@@ -315,7 +315,9 @@ shape (n_samples, n_features)
             labels = fitted.labels
             if not np.array_equal(scaled(cluster_centers, exponent), centers):
                 labels = self._blocked_labels(source, cluster_centers)
-        self.cluster_centers_ = cluster_centers
+        # float32 centers for a float32 table, as in memory.
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        self.cluster_centers_ = cluster_centers.astype(dtype, copy=False)
         self.labels_ = labels
         self.inertia_ = float(
             unscaled(fitted.inertia, exponent, self._cost_power, "inertia")

@@ -397,7 +397,9 @@ def _rows_of(rows, model, metric):
     part = rows[:, model.columns]
     if metric.float32:
         return part
-    return np.ascontiguousarray(part, dtype=np.float64)
+    # float32 rows were kept float32 by the source's ``RowPrep``.
+    dtype = np.float32 if part.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(part, dtype=dtype)
 
 
 @dataclass

@@ -61,6 +61,11 @@ def weighted_feature_sums(X, weights, center=None):
     return total
 
 
+def _rounded(values, dtype):
+    """float64 ``values`` rounded to ``dtype`` (float32 or float64)."""
+    return values.astype(dtype).astype(np.float64)
+
+
 class _Metric:
     """What the two metrics share: calls of the compiled kernels with their
     metric, and the exact nearest center of rows read in blocks."""
@@ -100,18 +105,27 @@ class Euclidean(_Metric):
 
     name = "l2"
 
+    # A fit read in blocks keeps float32 rows float32 (``RowPrep``).
+    keeps_float32_rows = True
+
     @staticmethod
     def origin(points, weights):
-        """Where an in-memory fit centers its points: the weighted mean.
+        """Where an in-memory fit centers its points: the weighted mean,
+        rounded to the points' precision.
 
-        Centered data keeps the matrix-product distances accurate.
+        Centered data keeps the matrix-product distances accurate. float32
+        points are centered in float32 (as scikit-learn does) on a float32
+        mean, so that a fit read in blocks, which sums the mean in another
+        order, centers on the same value and gets the same rows.
         """
-        return weighted_feature_sums(points, weights) / weights.sum()
+        mean = weighted_feature_sums(points, weights) / weights.sum()
+        return _rounded(mean, points.dtype)
 
     @staticmethod
-    def block_origin(mean):
-        """Where a fit read in blocks centers its rows: on their mean."""
-        return mean
+    def block_origin(mean, dtype):
+        """Where a fit read in blocks centers its rows of ``dtype``: on
+        their mean, rounded to ``dtype`` as ``origin`` rounds it."""
+        return _rounded(mean, dtype)
 
     @staticmethod
     def norm(diff):
@@ -264,12 +278,16 @@ class _Uncentered:
     """Metrics that run on the points as given: L1, and spherical k-means,
     whose points must stay on the sphere."""
 
+    # L1 fits read in blocks take float64 rows (their histograms and exact
+    # selections of medians are written for them).
+    keeps_float32_rows = False
+
     @staticmethod
     def origin(points, weights):
         return np.zeros(points.shape[1])
 
     @staticmethod
-    def block_origin(mean):
+    def block_origin(mean, dtype):
         return np.zeros_like(mean)
 
 

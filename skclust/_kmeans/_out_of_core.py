@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._blocked import BlockedRuns, RowBounds, nearest_labels, table_stats
+from ._blocked import (
+    BlockedRuns,
+    RowBounds,
+    nearest_labels,
+    sub_block_rows,
+    sum_over_sub_blocks,
+    table_stats,
+)
 from ._engine import lloyd, seed_from_sample, seeding_sample
 from ._scaling import scaled
 from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
@@ -80,8 +87,13 @@ _RAW_ROWS = RowPrep(normalize=False, origin=None, float32=False)
 
 
 def _largest_kernel(block, offset, prep, pool):
-    rows = _RAW_ROWS(block, offset)  # also checks the rows
-    return _Largest(float(np.max(np.abs(rows), initial=0.0)))
+    # Sub-block by sub-block: the float64 copy of a whole block of a float32
+    # map, and its absolute values, took four times the block's memory.
+    def work(rows, start):
+        return _Largest(float(np.max(np.abs(rows), initial=0.0)))
+
+    rows = sub_block_rows(1, block.shape[1])
+    return sum_over_sub_blocks(block, offset, rows, _RAW_ROWS, pool, work)
 
 
 def table_largest(source):
@@ -138,8 +150,8 @@ def fit_in_blocks(
         )
     exponent = source.prep.exponent
     stats = table_stats(source, ranges=metric.needs_value_ranges)
-    origin = metric.block_origin(stats.mean)
-    source.use_prep(RowPrep(False, origin, False, exponent))
+    origin = metric.block_origin(stats.mean, source.dtype)
+    source.use_prep(RowPrep(False, origin, False, exponent, metric.keeps_float32_rows))
     seeds = random_state.randint(_MAX_SEED, size=n_init)
     if isinstance(init, str):
         sample = seeding_sample(source, n_clusters, random_state)

@@ -75,21 +75,25 @@ class RowPrep:
     (exactly: k-means on data of extreme magnitude, see ``_scaling``), scaled
     to unit length when ``normalize`` (rows of zero length stay zero), and
     shifted by ``-origin`` when given. ``float32`` casts the result for the
-    matrix products of vector quantization; k-means keeps float64 rows.
+    matrix products of vector quantization. k-means otherwise works on
+    float64 rows, except that with ``keep_float32`` raw float32 rows stay
+    float32 throughout: scaled and centered in float32, as the in-memory L2
+    fit (and scikit-learn's ``KMeans``) does with a float32 table, which
+    gives the same rows and avoids a float64 copy of every block.
     """
 
     normalize: bool
     origin: np.ndarray | None = None
     float32: bool = True
     exponent: int = 0
+    keep_float32: bool = False
 
     def __call__(self, raw, offset, float32=None):
+        if self.keep_float32 and raw.dtype == np.float32 and not self.normalize:
+            return self._in_float32(raw, offset)
         float32 = self.float32 if float32 is None else float32
         rows = np.array(raw, dtype=np.float64)
-        finite = np.isfinite(rows).all(axis=1)
-        if not finite.all():
-            row = offset + int(np.argmin(finite))
-            raise ValueError(f"row {row} holds NaN or infinity")
+        _check_finite(rows, offset)
         if self.exponent:
             np.ldexp(rows, self.exponent, out=rows)
         if self.normalize:
@@ -97,6 +101,26 @@ class RowPrep:
         if self.origin is not None:
             rows -= self.origin
         return rows.astype(np.float32) if float32 else rows
+
+    def _in_float32(self, raw, offset):
+        rows = np.asarray(raw)
+        _check_finite(rows, offset)
+        if self.exponent:
+            rows = np.ldexp(rows, self.exponent).astype(np.float32, copy=False)
+        if self.origin is not None:
+            # float32 less float32: the correctly rounded difference, the
+            # value the in-memory fit gets by subtracting in float64 and
+            # rounding (its origin is rounded to float32 too).
+            rows = rows - self.origin.astype(np.float32)
+        return rows
+
+
+def _check_finite(rows, offset):
+    """Raise if a row holds NaN or infinity, naming the first such row."""
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        row = offset + int(np.argmin(finite))
+        raise ValueError(f"row {row} holds NaN or infinity")
 
 
 # Below this norm, the squares summed by ``numpy.linalg.norm`` are subnormal.
@@ -247,6 +271,10 @@ class ArraySource:
     def shape(self):
         return self.X.shape
 
+    @property
+    def dtype(self):
+        return self.X.dtype
+
     @contextmanager
     def running(self):
         """Keep one thread pool (and the BLAS limit) for a whole fit."""
@@ -354,6 +382,10 @@ class DaskSource:
     @property
     def shape(self):
         return self.X.shape
+
+    @property
+    def dtype(self):
+        return self.X.dtype
 
     @property
     def offsets(self):

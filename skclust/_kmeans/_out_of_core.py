@@ -151,7 +151,18 @@ def fit_in_blocks(
     exponent = source.prep.exponent
     stats = table_stats(source, ranges=metric.needs_value_ranges)
     origin = metric.block_origin(stats.mean, source.dtype)
-    source.use_prep(RowPrep(False, origin, False, exponent, metric.keeps_float32_rows))
+    # The pass of ``table_stats`` (and ``table_largest`` before it) checked
+    # every row for NaN and infinity: the later passes need not.
+    source.use_prep(
+        RowPrep(
+            False,
+            origin,
+            float32=False,
+            exponent=exponent,
+            keep_float32=metric.keeps_float32_rows,
+            checked=True,
+        )
+    )
     seeds = random_state.randint(_MAX_SEED, size=n_init)
     if isinstance(init, str):
         sample = seeding_sample(source, n_clusters, random_state)

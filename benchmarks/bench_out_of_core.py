@@ -15,10 +15,10 @@ Two measurements, each printed as a Markdown table:
    row, is left out; the page cache is warm. The 4 GB map (the memory run),
    and a slice of its first rows (``--slice-rows``, 1 GB by default) fitted
    both from the memory map and from an in-memory copy, alternated,
-   ``--repeats`` times; medians. The
-   in-memory fit of all 4 GB would need 8 GB of float64 points beside the
-   other jobs of the machine, so the ratio is taken on the slice; the slice
-   fits must give the same labels and centers.
+   ``--repeats`` times; medians. The in-memory fit of all 4 GB holds the
+   table and its merged copy, 8 GB: give ``--slice-rows 16000000`` where
+   that memory is free. The slice fits must give the same labels and
+   centers.
 
 Every fit runs in its own process::
 

@@ -433,11 +433,20 @@ def test_political_blogs_against_scikit_learn_at_three(political_blogs_files):
     )
 
 
-def test_auto_regularization_keeps_the_most_modular_candidate():
+# The first graph's best is a smaller tau (beyond the margin); the second's
+# is the plain embedding, by less than the margin (the rule's second step).
+@pytest.mark.parametrize(
+    "sizes, p_in, seed, plain_within_margin",
+    [([50, 30, 20], 0.3, 3, False), ([30, 30, 30], 0.25, 7, True)],
+)
+def test_auto_regularization_keeps_the_most_modular_candidate(
+    sizes, p_in, seed, plain_within_margin
+):
     # Brute force: each candidate embedding fitted on its own (a fixed tau,
     # a fixed row scaling); "auto" must return the labels of the one of
-    # highest modularity, the mean degree's unless beaten by over 0.5%.
-    A, _ = _planted_partition([50, 30, 20], 0.3, 0.08, seed=3)
+    # highest modularity: among the multiples of the mean degree, its own
+    # unless beaten by over 0.5%, then the plain embedding if higher still.
+    A, _ = _planted_partition(sizes, p_in, 0.08, seed=seed)
     mean = A.sum() / A.shape[0]
     candidates = [(f * mean, "score") for f in (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)]
     candidates.append((0.0, "none"))
@@ -448,9 +457,13 @@ def test_auto_regularization_keeps_the_most_modular_candidate():
         for tau, scaling in candidates
     ]
     scores = [modularity(A, fit.labels_) for fit in fits]
-    best = int(np.argmax(scores))
+    best = int(np.argmax(scores[:-1]))
     if scores[best] <= scores[0] * 1.005:
         best = 0
+    if scores[-1] > scores[best]:
+        best = len(scores) - 1
+    # The graph exercises the case it was picked for.
+    assert (scores[0] < scores[-1] <= scores[0] * 1.005) == plain_within_margin
     auto = SpectralGraphClusterer(3, random_state=0).fit(A)
     np.testing.assert_array_equal(auto.labels_, fits[best].labels_)
     assert auto.regularization_ == pytest.approx(candidates[best][0])

@@ -157,14 +157,63 @@ def grouped_medians(X, features, weights, labels, sizes):
             range(columns.start, columns.stop), grouped, strict=True
         ):
             column = medians[:, position[feature]]
+            if grouped_weights is not None:
+                column[:] = _weighted_medians_of_groups(
+                    values, grouped_weights, sizes, stops
+                )
+                continue
             for cluster in np.flatnonzero(sizes):
                 group = slice(stops[cluster] - sizes[cluster], stops[cluster])
-                if grouped_weights is None:
-                    column[cluster] = _equal_weight_median(values[group])
-                else:
-                    column[cluster] = _weighted_median(
-                        values[group], grouped_weights[group]
-                    )
+                column[cluster] = _equal_weight_median(values[group])
+    return medians
+
+
+def _weighted_medians_of_groups(values, weights, sizes, stops):
+    """Weighted medians of consecutive groups of ``values``.
+
+    One round of :func:`_weighted_median` for all groups at once (two values
+    per group picked by a partial sort; the weight below, between and above
+    them counted over the whole array), then the values between the two,
+    few, sorted by group. A group whose median falls outside its two values
+    (very uneven weights) is left to :func:`_weighted_median`.
+    """
+    n_groups = sizes.shape[0]
+    starts = stops - sizes
+    group = np.repeat(np.arange(n_groups), sizes)
+    half = 0.5 * np.bincount(group, weights=weights, minlength=n_groups)
+    low = np.full(n_groups, np.inf, dtype=values.dtype)
+    high = np.full(n_groups, -np.inf, dtype=values.dtype)
+    for g in np.flatnonzero(sizes):
+        size = int(sizes[g])
+        margin = 2.0 * np.sqrt(size)
+        ranks = np.clip([int(size / 2 - margin), int(size / 2 + margin)], 0, size - 1)
+        low[g], high[g] = np.partition(values[starts[g] : stops[g]], ranks)[ranks]
+    under = values < np.repeat(low, sizes)
+    over = values > np.repeat(high, sizes)
+    under_weight = np.bincount(group, weights=weights * under, minlength=n_groups)
+    inside = ~(under | over)
+    del under
+    inside_weight = np.bincount(group, weights=weights * inside, minlength=n_groups)
+    following = np.minimum.reduceat(
+        np.where(over, values, np.inf), np.minimum(starts, values.shape[0] - 1)
+    ).astype(np.float64)
+    following[(sizes == 0) | (following == np.inf)] = np.nan
+    kept = np.flatnonzero(inside)
+    kept_values, kept_group = values[kept], group[kept]
+    order = np.lexsort((kept_values, kept_group))
+    medians = _medians_of_groups(
+        kept_values[order],
+        np.cumsum(weights[kept[order]]),
+        np.bincount(kept_group, minlength=n_groups),
+        2.0 * (half - under_weight),
+        following,
+    )
+    outside = (sizes > 0) & (
+        (under_weight >= half) | (under_weight + inside_weight < half)
+    )
+    for g in np.flatnonzero(outside):
+        segment = slice(starts[g], stops[g])
+        medians[g] = _weighted_median(values[segment], weights[segment])
     return medians
 
 

@@ -185,8 +185,7 @@ def _weighted_medians_of_groups(values, weights, sizes, stops):
     high = np.full(n_groups, -np.inf, dtype=values.dtype)
     for g in np.flatnonzero(sizes):
         size = int(sizes[g])
-        margin = 2.0 * np.sqrt(size)
-        ranks = np.clip([int(size / 2 - margin), int(size / 2 + margin)], 0, size - 1)
+        ranks = _bracketing_ranks(size / 2, size)
         low[g], high[g] = np.partition(values[starts[g] : stops[g]], ranks)[ranks]
     under = values < np.repeat(low, sizes)
     over = values > np.repeat(high, sizes)
@@ -262,6 +261,14 @@ def _equal_weight_median(values):
     return 0.5 * (float(values[middle - 1]) + float(values[middle]))
 
 
+def _bracketing_ranks(rank, size):
+    """Two ranks either side of ``rank`` among ``size`` values: twice the
+    spread of a random sample's median rank, so that the weighted median
+    usually falls between the values at those ranks."""
+    margin = 2.0 * np.sqrt(size)
+    return np.clip([int(rank - margin), int(rank + margin)], 0, size - 1)
+
+
 def _weighted_median(values, weights):
     """Weighted median of ``values`` (as :func:`grouped_medians` defines it).
 
@@ -280,8 +287,7 @@ def _weighted_median(values, weights):
         if size <= _SORTED_GROUP:
             break
         rank = (half - below) / float(weights.sum()) * size
-        margin = 2.0 * np.sqrt(size)
-        ranks = np.clip([int(rank - margin), int(rank + margin)], 0, size - 1)
+        ranks = _bracketing_ranks(rank, size)
         low, high = np.partition(values, ranks)[ranks]
         under = values < low
         under_weight = below + float(weights.sum(where=under))

@@ -9,10 +9,12 @@ above the interpreter and its imports, in multiples of the input's size
 
     python benchmarks/bench_estimator_memory.py [--rows 1000000] [--features 128]
         [-k 16] [--max-iter 5] [--estimators KMeansL2 KMeansL1 KMeans]
-        [--python /path/to/other/python]
+        [--python /path/to/other/python] [--before /path/to/old/python]
 
 ``KMeans`` is scikit-learn's, for comparison. ``--python`` measures another
-installation (an older checkout, say) with the same script.
+installation (an older checkout, say) with the same script; ``--before``
+measures both, the old installation first for each estimator, and prints
+their peaks above the imports side by side (MB and multiples of the input).
 """
 
 import argparse
@@ -90,6 +92,22 @@ MEMORY_HEADER = (
 )
 
 
+def comparison_row(name, before, after):
+    """One line of the before/after table: peaks above the imports."""
+    mb = 2.0**20
+    cells = []
+    for figures in (before, after):
+        above = figures["peak"] - figures["after_imports"]
+        cells.append(f"{above / mb:9.0f} {above / figures['input']:7.2f}x")
+    return f"{name:>10} {before['input'] / mb:9.0f} " + " ".join(cells)
+
+
+COMPARISON_HEADER = (
+    f"{'estimator':>10} {'input MB':>9} {'before MB':>9} {'÷ input':>8} "
+    f"{'after MB':>9} {'÷ input':>8}"
+)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -101,23 +119,25 @@ def main():
         "--estimators", nargs="+", default=["KMeansL2", "KMeansL1", "KMeans"]
     )
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--before", help="an older installation's python")
     args = parser.parse_args()
     print(
         f"{args.rows} x {args.features} {args.dtype}, k = {args.k}, "
         f"max_iter = {args.max_iter}, n_init = 1, k-means++ init; "
         f"python = {args.python}"
     )
+    shape = (args.rows, args.features, args.k, args.max_iter, args.dtype)
+    if args.before:
+        print(f"before = {args.before}")
+        print(COMPARISON_HEADER)
+        for name in args.estimators:
+            before = peak_fit_memory(name, *shape, args.before)
+            after = peak_fit_memory(name, *shape, args.python)
+            print(comparison_row(name, before, after), flush=True)
+        return
     print(MEMORY_HEADER)
     for name in args.estimators:
-        figures = peak_fit_memory(
-            name,
-            args.rows,
-            args.features,
-            args.k,
-            args.max_iter,
-            args.dtype,
-            args.python,
-        )
+        figures = peak_fit_memory(name, *shape, args.python)
         print(memory_row(name, figures), flush=True)
 
 

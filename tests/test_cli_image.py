@@ -224,3 +224,34 @@ def test_pictures_in_chunks_match_whole_image_references(tmp_path, monkeypatch):
     with Image.open(tmp_path / "r.png") as saved:
         assert saved.mode == "P"
         np.testing.assert_array_equal(np.asarray(saved.convert("RGB")), reconstruction)
+
+
+def _most_detailed_window_by_brute_force(image, size):
+    """Every window of the search grid summed directly; the first best wins."""
+    height, width = image.shape[:2]
+    pixels = image.astype(np.int64)
+    detail = np.zeros((height, width), dtype=np.int64)
+    detail[1:] += np.abs(pixels[1:] - pixels[:-1]).sum(axis=2)
+    detail[:, 1:] += np.abs(pixels[:, 1:] - pixels[:, :-1]).sum(axis=2)
+    step = max(size // 4, 1)
+    tops = sorted({*range(0, height - size + 1, step), height - size})
+    lefts = sorted({*range(0, width - size + 1, step), width - size})
+    sums = [
+        (detail[t : t + size, c : c + size].sum(), t, c) for t in tops for c in lefts
+    ]
+    best = max(total for total, _, _ in sums)
+    return next((t, c) for total, t, c in sums if total == best)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 50, 1 << 18])
+def test_detailed_window_in_chunks_is_the_brute_force_best(monkeypatch, chunk):
+    # Row chunks from one pixel (one row each) to the whole image.
+    monkeypatch.setattr(_pictures, "_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    for height, width, size in [(9, 5, 4), (23, 31, 8), (40, 17, 16), (12, 12, 12)]:
+        image = rng.integers(0, 30, (height, width, 3), dtype=np.uint8)
+        # A patch of strong detail somewhere, so that one window stands out.
+        top, left = rng.integers(0, height - 3), rng.integers(0, width - 3)
+        image[top : top + 3, left : left + 3] = rng.integers(0, 256, (3, 3, 3))
+        expected = _most_detailed_window_by_brute_force(image, size)
+        assert _pictures.detailed_window(image, size) == expected

@@ -87,7 +87,9 @@ def test_float32_against_scikit_learn_from_the_same_init(n_features):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_float32_fit_makes_no_float64_copy(Estimator):
     # A float64 copy of the table alone would be twice its size; the fit keeps
-    # one float32 copy (the merged rows), plus per-row bookkeeping.
+    # one float32 copy (the merged rows), plus per-row bookkeeping. KMeansL1
+    # keeps no sorted copy of the values either (it peaked at 3.3 times the
+    # input when it did; 1.7 times measured now, KMeansL2 1.4).
     X = np.random.default_rng(0).standard_normal((100_000, 64)).astype(np.float32)
     tracemalloc.start()
     try:
@@ -95,8 +97,7 @@ def test_float32_fit_makes_no_float64_copy(Estimator):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    limit = 2.0 if Estimator is KMeansL2 else 3.8
-    assert peak < limit * X.nbytes
+    assert peak < 2.0 * X.nbytes
 
 
 def test_merge_of_float32_rows():

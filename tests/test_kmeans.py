@@ -19,9 +19,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
+from skclust._kmeans import _medians
 from skclust._kmeans._engine import lloyd
 from skclust._kmeans._inmemory import in_memory_runs
-from skclust._kmeans._medians import weighted_medians
+from skclust._kmeans._medians import grouped_medians
 
 ESTIMATORS = [KMeansL2, KMeansL1]
 
@@ -117,11 +118,8 @@ def test_weighted_median_minimises_l1_cost_by_brute_force():
         values = rng.integers(0, 10, n).astype(float)
         weights = rng.integers(1, 4, n).astype(float)
         labels = rng.integers(0, k, n)
-        cluster_weight = np.bincount(labels, weights=weights, minlength=k)
-        order = np.argsort(values, kind="stable")
-        medians = weighted_medians(
-            values[order], order, weights, labels, cluster_weight
-        )
+        sizes = np.bincount(labels, minlength=k)
+        medians = grouped_medians(values[:, None], [0], weights, labels, sizes)[:, 0]
         for j in range(k):
             members = labels == j
             if not members.any():
@@ -130,6 +128,53 @@ def test_weighted_median_minimises_l1_cost_by_brute_force():
             v, w = values[members], weights[members]
             brute = min(w @ np.abs(v - c) for c in np.unique(v))
             assert w @ np.abs(v - medians[j]) == pytest.approx(brute, abs=1e-12)
+
+
+def _median_by_full_sort(values, weights):
+    """The weighted median rule spelled out: sort, find where the cumulative
+    weight first reaches half, take the midpoint if it reaches it exactly."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order].astype(np.float64)
+    cumulative = np.cumsum(weights[order])
+    half = 0.5 * cumulative[-1]
+    at = int(np.searchsorted(cumulative, half))
+    if cumulative[at] == half and at + 1 < ordered.shape[0]:
+        return 0.5 * (ordered[at] + ordered[at + 1])
+    return ordered[at]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("sorted_group", [256, 2])
+def test_grouped_medians_equal_a_full_sort(weighted, ties, sorted_group, monkeypatch):
+    # Groups of a few hundred to a few thousand values: the selection rounds
+    # run (all the way down to groups of two with sorted_group=2), on ties
+    # and on heavy weights that put the median far from the middle rank.
+    monkeypatch.setattr(_medians, "_SORTED_GROUP", sorted_group)
+    rng = np.random.default_rng(int(weighted) + 2 * int(ties))
+    n, k = 4000, 4
+    X = rng.standard_normal((n, 5)).astype(np.float32)
+    if ties:
+        X = rng.integers(0, 6, (n, 5)).astype(np.float32)
+    labels = np.minimum(rng.geometric(0.4, n) - 1, k - 1)
+    labels[labels == 2] = 1  # cluster 2 empty
+    weights = np.ones(n)
+    if weighted:
+        weights = rng.integers(1, 3, n).astype(float)
+        weights[rng.random(n) < 0.01] = 300.0
+    sizes = np.bincount(labels, minlength=k)
+    medians = grouped_medians(
+        X, [0, 1, 3, 4], weights if weighted else None, labels, sizes
+    )
+    assert np.isnan(medians[2]).all()
+    for cluster in (0, 1, 3):
+        members = labels == cluster
+        for position, feature in enumerate([0, 1, 3, 4]):
+            values = X[members, feature]
+            expected = _median_by_full_sort(values, weights[members])
+            assert medians[cluster, position] == expected
+            if not weighted:
+                assert expected == np.median(values.astype(np.float64))
 
 
 def test_unweighted_median_is_numpy_median():

@@ -97,24 +97,49 @@ def detailed_window(image, size):
     """
     height, width = image.shape[:2]
     size = min(size, height, width)
-    pixels = image.astype(np.int32)
-    detail = np.zeros((height, width))
-    detail[1:, :] += np.abs(np.diff(pixels, axis=0)).sum(axis=2)
-    detail[:, 1:] += np.abs(np.diff(pixels, axis=1)).sum(axis=2)
-    integral = np.zeros((height + 1, width + 1))
-    integral[1:, 1:] = detail.cumsum(axis=0).cumsum(axis=1)
     step = max(size // 4, 1)
     tops = np.unique(np.r_[np.arange(0, height - size + 1, step), height - size])
     lefts = np.unique(np.r_[np.arange(0, width - size + 1, step), width - size])
-    t, left = tops[:, None], lefts[None, :]
+    edges = np.r_[lefts, lefts + size]
+    # Only the integral image's rows at a window's top or bottom edge are
+    # kept, and of those only the columns at a window's side.
+    wanted = np.unique(np.r_[tops, tops + size])
+    integral = np.zeros((wanted.shape[0], edges.shape[0]), dtype=np.int64)
+    above = np.zeros(width, dtype=np.int64)  # column sums of the rows done
+    for rows in _row_chunks(image):
+        start, stop = rows.start, min(rows.stop, height)
+        through = above + np.cumsum(_detail_rows(image, start, stop), axis=0)
+        # Integral row r sums the detail of rows < r: rows start + 1 ... stop.
+        for slot in np.flatnonzero((wanted > start) & (wanted <= stop)):
+            prefix = np.r_[0, np.cumsum(through[wanted[slot] - start - 1])]
+            integral[slot] = prefix[edges]
+        above = through[-1]
+    top = np.searchsorted(wanted, tops)[:, None]
+    bottom = np.searchsorted(wanted, tops + size)[:, None]
+    left = np.arange(lefts.shape[0])[None, :]
+    right = left + lefts.shape[0]
     sums = (
-        integral[t + size, left + size]
-        - integral[t, left + size]
-        - integral[t + size, left]
-        + integral[t, left]
+        integral[bottom, right]
+        - integral[top, right]
+        - integral[bottom, left]
+        + integral[top, left]
     )
     row, column = np.unravel_index(np.argmax(sums), sums.shape)
     return int(tops[row]), int(lefts[column])
+
+
+def _detail_rows(image, start, stop):
+    """Summed absolute differences of rows start:stop of ``image`` with their
+    upper and left neighbours, int64 of shape (stop - start, width)."""
+    # int16 holds the differences of 8-bit values; the row above is needed
+    # for the first row's vertical differences.
+    first = max(start - 1, 0)
+    pixels = image[first:stop].astype(np.int16)
+    detail = np.zeros((stop - start, image.shape[1]), dtype=np.int64)
+    detail[:, 1:] = np.abs(np.diff(pixels[start - first :], axis=1)).sum(axis=2)
+    vertical = np.abs(np.diff(pixels, axis=0)).sum(axis=2)
+    detail[detail.shape[0] - vertical.shape[0] :] += vertical
+    return detail
 
 
 def enlarged_crop(image, top, left, size, zoom):

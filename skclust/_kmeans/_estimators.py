@@ -201,11 +201,13 @@ class KMeansL1(_BaseKMeans):
     -----"""
         + _SHARED_NOTES
         + """
-    The median of a cluster is found by a stable radix sort of the labels in
-    the per-feature order computed once per fit, so an update costs
-    O(n_samples * n_features) per iteration. When the cumulative weight of a
-    cluster reaches exactly half its total, the midpoint of the two middle
-    values is used, as ``numpy.median`` does.
+    At each update the points are grouped by cluster (a radix sort of the
+    labels) and each cluster's median is selected from its values in linear
+    time, a few features at a time, so an update costs
+    O(n_samples * n_features) and no sorted copy of the data is kept; features
+    of small integers (pixels) keep per-cluster histograms. When the
+    cumulative weight of a cluster reaches exactly half its total, the
+    midpoint of the two middle values is used, as ``numpy.median`` does.
 
     Examples
     --------

@@ -3,8 +3,9 @@
 In memory (``ClusterMedians``), a feature whose values are integers of small
 range (8-bit colours) keeps a weighted histogram of its values per cluster,
 updated from the points that changed cluster; its medians are read off the
-cumulative histogram. Other features are sorted once per fit and their
-medians found by a linear-time regrouping by cluster at every update.
+cumulative histogram. Other features have their medians selected again at
+every update from the points grouped by cluster, a few features at a time:
+by a partial sort when all weights are equal, else by sorting each feature.
 
 On rows read in blocks (``MedianStats`` and :func:`select_medians`), the
 histograms add over blocks as they are; other features find each cluster's
@@ -21,6 +22,16 @@ import numpy as np
 
 # Widest value range (max - min + 1) kept as a per-cluster histogram.
 _HISTOGRAM_MAX_SPAN = 4096
+
+# The weighted in-memory update narrows a cluster's values down for at most
+# this many rounds, and sorts them once this few are left.
+_SELECT_ROUNDS = 6
+_SORTED_GROUP = 256
+
+# Bytes of features gathered by cluster at a time by the in-memory update
+# (at most a sixteenth of the table), and rows gathered per chunk.
+_GATHER_BYTES = 1 << 24
+_GATHER_CHUNK = 1 << 14
 
 # Sub-ranges per pass of the selection on rows read in blocks (a power of 2).
 _SELECT_BITS = 8
@@ -47,26 +58,22 @@ def small_integer_codes(column):
 
 
 class ClusterMedians:
-    """Weighted coordinate-wise medians of in-memory points, kept between steps."""
+    """Weighted coordinate-wise medians of in-memory points, kept between steps.
+
+    Features of small integers keep their per-cluster histograms between
+    steps; the others are selected again at every step from the points
+    grouped by cluster (:func:`grouped_medians`), so that nothing of the
+    size of the table is kept besides the points themselves.
+    """
 
     def __init__(self, X, sample_weight, n_clusters):
+        self._X = X
         self._weights = sample_weight
         self._n_clusters = n_clusters
-        # Per feature without a histogram: its values sorted, in X's dtype,
-        # and their order, in int32 when it fits. That is all the update
-        # reads, so no transposed copy of X is kept (memory: one table of
-        # values and one of positions, against three before).
-        index = np.int32 if X.shape[0] <= np.iinfo(np.int32).max else np.intp
-        self._codes, self._order, self._sorted = [], [], []
-        for column in X.T:
-            codes = small_integer_codes(column)
-            order = sorted_values = None
-            if codes is None:
-                order = np.argsort(column, kind="stable").astype(index)
-                sorted_values = column[order]
-            self._codes.append(codes)
-            self._order.append(order)
-            self._sorted.append(sorted_values)
+        # Equal weights (no merged duplicates): medians by selection.
+        self._equal_weights = bool(np.all(sample_weight == sample_weight[0]))
+        self._codes = [small_integer_codes(column) for column in X.T]
+        self._selected = [j for j, codes in enumerate(self._codes) if codes is None]
         self._histograms = [None] * X.shape[1]
 
     def update(self, labels, changed, previous):
@@ -75,15 +82,17 @@ class ClusterMedians:
         old labels (as ``ClusterMeans.update``)."""
         k = self._n_clusters
         sizes = np.bincount(labels, minlength=k)
-        weight = np.bincount(labels, weights=self._weights, minlength=k)
-        medians = []
+        medians = np.empty((k, len(self._codes)))
+        if self._selected:
+            medians[:, self._selected] = grouped_medians(
+                self._X,
+                self._selected,
+                None if self._equal_weights else self._weights,
+                labels,
+                sizes,
+            )
         for j, codes in enumerate(self._codes):
             if codes is None:
-                medians.append(
-                    weighted_medians(
-                        self._sorted[j], self._order[j], self._weights, labels, weight
-                    )
-                )
                 continue
             codes, low, span = codes
             self._histograms[j] = _update_histogram(
@@ -97,8 +106,217 @@ class ClusterMedians:
                 k,
             )
             self._histograms[j][sizes == 0] = 0.0
-            medians.append(histogram_medians(self._histograms[j]) + low)
-        return np.stack(medians, axis=1), sizes
+            medians[:, j] = histogram_medians(self._histograms[j]) + low
+        return medians, sizes
+
+
+def grouped_medians(X, features, weights, labels, sizes):
+    """Exact weighted median of each cluster in each of ``features``.
+
+    The median of a cluster is a value at which the cluster's cumulative
+    weight, in ascending order of values, first reaches half its total. When
+    it reaches exactly half, every value between that one and the next
+    minimises the L1 cost; the midpoint is returned, which is what
+    ``numpy.median`` gives for unit weights.
+
+    The rows are gathered by cluster, a few features at a time (at most
+    ``_GATHER_BYTES``, or a sixteenth of ``X``). With equal weights
+    (``weights`` is None) each cluster's median is selected by a partial sort
+    of its values (``numpy.partition``); otherwise by
+    :func:`_weighted_median`. Both take linear time in effect.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    features : list of int
+        Columns of ``X`` whose medians are wanted.
+    weights : ndarray of shape (n_samples,) or None
+        Positive weights, or None when all weights are equal.
+    labels : ndarray of shape (n_samples,)
+    sizes : ndarray of shape (n_clusters,)
+        ``bincount(labels)``.
+
+    Returns
+    -------
+    medians : ndarray of shape (n_clusters, len(features))
+        NaN rows for empty clusters.
+    """
+    n_clusters = sizes.shape[0]
+    medians = np.full((n_clusters, len(features)), np.nan)
+    # Small integer keys make numpy's stable sort a linear-time radix sort.
+    key_type = np.int16 if n_clusters <= np.iinfo(np.int16).max else np.int32
+    members = np.argsort(labels.astype(key_type), kind="stable")
+    grouped_weights = None if weights is None else weights[members]
+    stops = np.cumsum(sizes)
+    column_bytes = max(1, X.shape[0] * X.itemsize)
+    step = max(1, min(_GATHER_BYTES, X.nbytes // 16) // column_bytes)
+    position = {feature: i for i, feature in enumerate(features)}
+    for columns in _feature_blocks(features, step):
+        grouped = _gather_columns(X, members, columns)
+        for feature, values in zip(
+            range(columns.start, columns.stop), grouped, strict=True
+        ):
+            column = medians[:, position[feature]]
+            if grouped_weights is not None:
+                column[:] = _weighted_medians_of_groups(
+                    values, grouped_weights, sizes, stops
+                )
+                continue
+            for cluster in np.flatnonzero(sizes):
+                group = slice(stops[cluster] - sizes[cluster], stops[cluster])
+                column[cluster] = _equal_weight_median(values[group])
+    return medians
+
+
+def _weighted_medians_of_groups(values, weights, sizes, stops):
+    """Weighted medians of consecutive groups of ``values``.
+
+    One round of :func:`_weighted_median` for all groups at once (two values
+    per group picked by a partial sort; the weight below, between and above
+    them counted over the whole array), then the values between the two,
+    few, sorted by group. A group whose median falls outside its two values
+    (very uneven weights) is left to :func:`_weighted_median`.
+    """
+    n_groups = sizes.shape[0]
+    starts = stops - sizes
+    group = np.repeat(np.arange(n_groups), sizes)
+    half = 0.5 * np.bincount(group, weights=weights, minlength=n_groups)
+    low = np.full(n_groups, np.inf, dtype=values.dtype)
+    high = np.full(n_groups, -np.inf, dtype=values.dtype)
+    for g in np.flatnonzero(sizes):
+        size = int(sizes[g])
+        ranks = _bracketing_ranks(size / 2, size)
+        low[g], high[g] = np.partition(values[starts[g] : stops[g]], ranks)[ranks]
+    under = values < np.repeat(low, sizes)
+    over = values > np.repeat(high, sizes)
+    under_weight = np.bincount(group, weights=weights * under, minlength=n_groups)
+    inside = ~(under | over)
+    del under
+    inside_weight = np.bincount(group, weights=weights * inside, minlength=n_groups)
+    following = np.minimum.reduceat(
+        np.where(over, values, np.inf), np.minimum(starts, values.shape[0] - 1)
+    ).astype(np.float64)
+    following[(sizes == 0) | (following == np.inf)] = np.nan
+    kept = np.flatnonzero(inside)
+    kept_values, kept_group = values[kept], group[kept]
+    order = np.lexsort((kept_values, kept_group))
+    medians = _medians_of_groups(
+        kept_values[order],
+        np.cumsum(weights[kept[order]]),
+        np.bincount(kept_group, minlength=n_groups),
+        2.0 * (half - under_weight),
+        following,
+    )
+    outside = (sizes > 0) & (
+        (under_weight >= half) | (under_weight + inside_weight < half)
+    )
+    for g in np.flatnonzero(outside):
+        segment = slice(starts[g], stops[g])
+        medians[g] = _weighted_median(values[segment], weights[segment])
+    return medians
+
+
+def _gather_columns(X, rows, columns):
+    """``X[rows, columns].T`` as a C-contiguous array, so that each feature's
+    values are contiguous. Rows are gathered whole (a few contiguous values
+    each, which caches well), a chunk at a time, so that no second array of
+    the result's size is made."""
+    gathered = np.empty((columns.stop - columns.start, rows.shape[0]), X.dtype)
+    for start in range(0, rows.shape[0], _GATHER_CHUNK):
+        chunk = slice(start, start + _GATHER_CHUNK)
+        gathered[:, chunk] = X[rows[chunk], columns].T
+    return gathered
+
+
+def _feature_blocks(features, step):
+    """Slices of consecutive ``features``, at most ``step`` long."""
+    blocks = []
+    start = 0
+    while start < len(features):
+        stop = start + 1
+        while (
+            stop < len(features)
+            and stop - start < step
+            and features[stop] == features[stop - 1] + 1
+        ):
+            stop += 1
+        blocks.append(slice(features[start], features[stop - 1] + 1))
+        start = stop
+    return blocks
+
+
+def _equal_weight_median(values):
+    """Median of ``values`` (reordered in place) by a partial sort.
+
+    With an even count the cumulative weight reaches exactly half at the
+    lower middle value: the midpoint of the two middle values is returned,
+    as :func:`grouped_medians` defines and ``numpy.median`` gives.
+    """
+    middle = values.shape[0] // 2
+    if values.shape[0] % 2:
+        values.partition(middle)
+        return float(values[middle])
+    values.partition([middle - 1, middle])
+    # float64: the midpoint of two float32 values is exact there.
+    return 0.5 * (float(values[middle - 1]) + float(values[middle]))
+
+
+def _bracketing_ranks(rank, size):
+    """Two ranks either side of ``rank`` among ``size`` values: twice the
+    spread of a random sample's median rank, so that the weighted median
+    usually falls between the values at those ranks."""
+    margin = 2.0 * np.sqrt(size)
+    return np.clip([int(rank - margin), int(rank + margin)], 0, size - 1)
+
+
+def _weighted_median(values, weights):
+    """Weighted median of ``values`` (as :func:`grouped_medians` defines it).
+
+    Selection in the manner of Floyd and Rivest: two values are picked by a
+    partial sort at ranks a little either side of where the median would be
+    if the remaining weights were equal; the values between them (or the
+    side that holds the median) are kept, with the weight below them, and
+    the few left at the end are sorted. Linear time in effect.
+    """
+    half = 0.5 * float(weights.sum())
+    below = 0.0
+    # The smallest value above those kept, which the midpoint rule may need.
+    after = np.nan
+    for _ in range(_SELECT_ROUNDS):
+        size = values.shape[0]
+        if size <= _SORTED_GROUP:
+            break
+        rank = (half - below) / float(weights.sum()) * size
+        ranks = _bracketing_ranks(rank, size)
+        low, high = np.partition(values, ranks)[ranks]
+        under = values < low
+        under_weight = below + float(weights.sum(where=under))
+        if under_weight >= half:
+            values, weights, after = values[under], weights[under], float(low)
+            continue
+        over = values > high
+        inside = ~(under | over)
+        through = under_weight + float(weights.sum(where=inside))
+        if through < half:
+            values, weights, below = values[over], weights[over], through
+            continue
+        smallest_over = float(np.min(values, where=over, initial=np.inf))
+        if smallest_over < np.inf:
+            after = smallest_over
+        values, weights, below = values[inside], weights[inside], under_weight
+        if values.shape[0] == size:
+            break
+    size = values.shape[0]
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    cumulative = below + np.cumsum(weights[order])
+    at = min(int(np.searchsorted(cumulative, half)), size - 1)
+    median = float(sorted_values[at])
+    if cumulative[at] == half:
+        following = sorted_values[at + 1] if at + 1 < size else after
+        if not np.isnan(following):
+            median = 0.5 * (median + float(following))
+    return median
 
 
 def _update_histogram(histogram, codes, span, weights, labels, changed, previous, k):
@@ -126,7 +344,7 @@ def _update_histogram(histogram, codes, span, weights, labels, changed, previous
 def histogram_medians(histogram):
     """Weighted median bin of each row of a (k, span) histogram (NaN if empty).
 
-    As in :func:`weighted_medians`, when the cumulative weight reaches exactly
+    As in :func:`grouped_medians`, when the cumulative weight reaches exactly
     half the total, the midpoint between that bin and the next non-empty one is
     returned.
     """
@@ -143,45 +361,6 @@ def histogram_medians(histogram):
     median[halfway] = 0.5 * (position[halfway] + np.argmax(later[halfway], axis=1))
     median[total == 0] = np.nan
     return median
-
-
-def weighted_medians(sorted_values, order, weights, labels, cluster_weight):
-    """Weighted median of ``values`` within each cluster.
-
-    The median of a cluster is a value at which the cluster's cumulative weight
-    first reaches half its total. When it reaches exactly half, every value
-    between that one and the next minimises the L1 cost; the midpoint is
-    returned, which is what ``numpy.median`` gives for unit weights.
-
-    Parameters
-    ----------
-    sorted_values : ndarray of shape (n_samples,)
-        The values in ascending order, ``values[order]``.
-    order : ndarray of shape (n_samples,)
-        ``argsort(values)``, computed once per fit since values never change.
-    weights : ndarray of shape (n_samples,)
-        Positive weights.
-    labels : ndarray of shape (n_samples,)
-    cluster_weight : ndarray of shape (n_clusters,)
-        Total weight of each cluster.
-
-    Returns
-    -------
-    medians : ndarray of shape (n_clusters,)
-        NaN for empty clusters.
-    """
-    n_clusters = cluster_weight.shape[0]
-    # A stable sort of the labels, taken in value order, groups the points by
-    # cluster with values still ascending inside each group. Small integer keys
-    # make numpy use a linear-time radix sort.
-    key_type = np.int16 if n_clusters <= np.iinfo(np.int16).max else np.int32
-    by_cluster = np.argsort(labels[order].astype(key_type), kind="stable")
-    grouped_values = sorted_values[by_cluster]
-    cumulative = np.cumsum(weights[order[by_cluster]])
-    sizes = np.bincount(labels, minlength=n_clusters)
-    return _medians_of_groups(
-        grouped_values, cumulative, sizes, cluster_weight, np.full(n_clusters, np.nan)
-    )
 
 
 def _medians_of_groups(sorted_values, cumulative, sizes, group_weight, after):

@@ -150,3 +150,34 @@ def test_a_worker_interpreter_asks_for_its_death_signal_first():
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True
     )
     assert result.stdout.split() == [str(int(signal.SIGKILL)), "False"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_that_python_drops_still_interrupts_the_run(
+    tmp_path, monkeypatch, capsys
+):
+    # Python drops an exception raised in a finalizer ("Exception ignored
+    # in ..."): a Ctrl-C landing there must still end the run as interrupted.
+    from skclust._cli import image as image_command
+
+    class RaisesInFinalizer:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    real = image_command.quantize_images
+
+    def quantize_then_drop_a_ctrl_c(*args, **kwargs):
+        result = real(*args, **kwargs)
+        RaisesInFinalizer()  # collected at once; its KeyboardInterrupt is dropped
+        return result
+
+    monkeypatch.setattr(image_command, "quantize_images", quantize_then_drop_a_ctrl_c)
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    photo = tmp_path / "small.png"
+    Image.fromarray(np.eye(6, 6 * 3, dtype=np.uint8).reshape(6, 6, 3) * 200).save(photo)
+    out = tmp_path / "out"
+    argv = ["image", str(photo), "-k", "2", "--metric", "l2", "--out", str(out)]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().endswith("skclust image: interrupted")
+    assert [p.name for p in out.iterdir()] == [MARKER]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -8,8 +8,11 @@ output folders are committed only when it completes (see ``_output``).
 """
 
 import argparse
+import signal
 import sys
+import threading
 import zipfile
+from contextlib import contextmanager
 
 from .. import __version__
 from . import demo, graph, image, report, verify, vq
@@ -57,8 +60,13 @@ def main(argv=None):
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
     try:
-        with workers_die_with_parent(), output_run():
-            return args.run(args) or 0
+        with workers_die_with_parent(), output_run(), _recorded_interrupts() as seen:
+            code = args.run(args) or 0
+            if seen:
+                # A Ctrl-C that Python dropped (see _recorded_interrupts): the
+                # run is still interrupted, and its output is not committed.
+                raise KeyboardInterrupt
+            return code
     except _BAD_INPUT as error:
         print(f"skclust {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -66,6 +74,35 @@ def main(argv=None):
         stop_workers()
         print(f"skclust {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _recorded_interrupts():
+    """Ctrl-C raises KeyboardInterrupt, as by default, and is also recorded.
+
+    Python prints and drops an exception raised while a finalizer runs
+    ("Exception ignored in ..."): a Ctrl-C landing there, among the many
+    finalizers of joblib's worker processes, would let the run finish and
+    exit 0. The list yielded holds the signals received. Only in the main
+    thread, and only where Ctrl-C has its default handler.
+    """
+    seen = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield seen
+        return
+
+    def interrupted(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Input errors; the last four are backstops for a file that slips past the

@@ -24,9 +24,20 @@ def _exact_squared(X, centers):
 
 
 def _assign(
-    X, centers, dtype, labels=None, upper=None, lower=None, chunk_rows=4, counts=None
+    X,
+    centers,
+    dtype,
+    labels=None,
+    upper=None,
+    lower=None,
+    chunk_rows=4,
+    counts=None,
+    norms_given=True,
 ):
-    """One call of the kernel with no center shift; returns its outputs."""
+    """One call of the kernel with no center shift; returns its outputs.
+
+    Without ``norms_given`` the kernel sums ``|x|^2`` of the rows it ranks.
+    """
     n_samples, n_clusters = X.shape[0], centers.shape[0]
     labels = np.zeros(n_samples, dtype=np.intp) if labels is None else labels
     upper = np.zeros(n_samples) if upper is None else upper
@@ -37,7 +48,7 @@ def _assign(
     counts = np.full(2, -1, dtype=np.intp) if counts is None else counts
     n_changed = bounded_product_assignment(
         X,
-        np.einsum("ij,ij->i", X, X),
+        np.einsum("ij,ij->i", X, X) if norms_given else None,
         centers,
         centers.astype(dtype),
         np.einsum("ij,ij->i", centers, centers).astype(dtype),
@@ -67,11 +78,16 @@ def _check_against_brute_force(X, centers, labels, upper, lower):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n_clusters", [1, 2, 7, 40])
 @pytest.mark.parametrize("chunk_rows", [1, 3, 64])
-def test_labels_and_bounds_match_brute_force(dtype, n_clusters, chunk_rows):
+@pytest.mark.parametrize("norms_given", [True, False])
+def test_labels_and_bounds_match_brute_force(
+    dtype, n_clusters, chunk_rows, norms_given
+):
     rng = np.random.default_rng(n_clusters)
     X = rng.standard_normal((40, 24))
     centers = X[rng.choice(40, n_clusters, replace=False)] + 0.1
-    labels, upper, lower = _assign(X, centers, dtype, chunk_rows=chunk_rows)
+    labels, upper, lower = _assign(
+        X, centers, dtype, chunk_rows=chunk_rows, norms_given=norms_given
+    )
     _check_against_brute_force(X, centers, labels, upper, lower)
 
 

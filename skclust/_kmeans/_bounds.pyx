@@ -435,8 +435,11 @@ def bounded_product_assignment(
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
         In.
-    squared_norms : ndarray of shape (n_samples,)
-        In: ``|x|^2`` of every row of ``X``.
+    squared_norms : ndarray of shape (n_samples,) or None
+        In: ``|x|^2`` of every row of ``X`` (in memory, computed once per
+        fit), or None to sum it in float64 for the ranked rows only (rows
+        read in blocks, seen once per pass: no pass over the rows whose
+        bounds hold).
     centers : ndarray of shape (n_clusters, n_features)
         In.
     centers_ranked : ndarray of shape (n_clusters, n_features)
@@ -468,15 +471,16 @@ def bounded_product_assignment(
     _check_step_shapes(
         n_samples, n_features, n_clusters, centers.shape[1], state, moves
     )
+    cdef bint norms_given = squared_norms is not None
     require(
-        squared_norms.shape[0] == n_samples
+        (not norms_given or squared_norms.shape[0] == n_samples)
         and centers_ranked.shape[0] == n_clusters
         and centers_ranked.shape[1] == n_features
         and center_squared_norms.shape[0] == n_clusters
         and counts.shape[0] >= 2,
         "squared norms, ranked centers or counts do not match X and centers",
     )
-    cdef double up, low, bound, nearest, second, other, error, value
+    cdef double up, low, bound, nearest, second, other, error, value, norm2
     cdef double relative, underflow, largest = 0.0
     cdef _Step st = _step_of(state, moves)
     cdef const floating *rows
@@ -560,12 +564,18 @@ def bounded_product_assignment(
                 values[best] = INFINITY
                 second = _smallest(values, n_clusters)
                 values[best] = <floating> nearest
+                if norms_given:
+                    norm2 = squared_norms[i]
+                else:
+                    norm2 = 0.0
+                    for j in range(n_features):
+                        norm2 += (<double> X[i, j]) * (<double> X[i, j])
                 # Bound on |value - exact| for every center, plus the rounding
                 # of |x|^2 (float64) and inputs flushed to zero.
                 error = (
-                    relative * largest * (sqrt(squared_norms[i]) + largest)
-                    + 4.0 * (n_features + 2) * DBL_EPSILON * squared_norms[i]
-                    + underflow * (sqrt(squared_norms[i]) + largest + 1.0)
+                    relative * largest * (sqrt(norm2) + largest)
+                    + 4.0 * (n_features + 2) * DBL_EPSILON * norm2
+                    + underflow * (sqrt(norm2) + largest + 1.0)
                 )
                 other = second
                 if second - nearest <= 2.0 * error:
@@ -582,7 +592,7 @@ def bounded_product_assignment(
                     st.out_index[n_out] = i
                     st.out_previous[n_out] = own
                     n_out += 1
-                value = other + squared_norms[i] - error
+                value = other + norm2 - error
                 st.lower[i] = sqrt(value) if value > 0.0 else 0.0
             start = stop
         free(gathered)

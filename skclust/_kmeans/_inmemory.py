@@ -189,7 +189,7 @@ class _Bounds:
     many features) they are scanned here, by blocks.
     """
 
-    def __init__(self, X, n_clusters, metric, pool=None, n_threads=1):
+    def __init__(self, X, n_clusters, metric, pool=None, n_threads=1, norms_once=True):
         n_samples = X.shape[0]
         self.X = X
         self.metric = metric
@@ -204,7 +204,12 @@ class _Bounds:
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
         self._product = metric.uses_product(X.shape[1])
         if self._product:
-            self._squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+            # ``|x|^2`` of every point, once per fit; or, for rows seen once
+            # whose bounds mostly hold, summed by the kernel for the rows
+            # it ranks.
+            self._squared_norms = None
+            if norms_once:
+                self._squared_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
             self._chunk_rows = max(
                 16, _PRODUCT_CHUNK_ELEMENTS // max(n_clusters, X.shape[1])
             )
@@ -275,7 +280,7 @@ class _Bounds:
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
-                    self._squared_norms[rows],
+                    None if self._squared_norms is None else self._squared_norms[rows],
                     centers,
                     centers_ranked,
                     center_norms,
@@ -372,7 +377,7 @@ def resumed_bounds(X, metric, labels, upper, lower, shift, half_gap):
         Half the gap from each current center to the nearest other one
         (``-inf`` disables that test).
     """
-    bounds = _Bounds(X, shift.shape[0], metric)
+    bounds = _Bounds(X, shift.shape[0], metric, norms_once=False)
     bounds.labels, bounds.upper, bounds.lower = labels, upper, lower
     bounds._shift, bounds._half_gap = shift, half_gap
     return bounds

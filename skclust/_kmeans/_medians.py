@@ -5,7 +5,8 @@ range (8-bit colours) keeps a weighted histogram of its values per cluster,
 updated from the points that changed cluster; its medians are read off the
 cumulative histogram. Other features have their medians selected again at
 every update from the points grouped by cluster, a few features at a time:
-by a partial sort when all weights are equal, else by sorting each feature.
+by a partial sort when all weights are equal, else by partial sorts that
+narrow each cluster's values down to a few, which are then sorted.
 
 On rows read in blocks (``MedianStats`` and :func:`select_medians`), the
 histograms add over blocks as they are; other features find each cluster's

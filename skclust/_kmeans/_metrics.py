@@ -366,8 +366,7 @@ class ClusterMeans:
             self._sizes = np.bincount(labels, minlength=n_clusters)
             self._weight = np.bincount(labels, self._weights, minlength=n_clusters)
             self._sums = np.zeros((n_clusters, self._X.shape[1]))
-            every = np.arange(labels.shape[0], dtype=np.intp)
-            add_weighted_rows(self._X, self._weights, every, labels, 1.0, self._sums)
+            self._add_all(labels)
         elif changed.size:
             new = labels[changed]
             self._sizes += np.bincount(new, minlength=n_clusters)
@@ -375,17 +374,25 @@ class ClusterMeans:
             weights = self._weights[changed]
             self._weight += np.bincount(new, weights, minlength=n_clusters)
             self._weight -= np.bincount(previous, weights, minlength=n_clusters)
-            changed = np.ascontiguousarray(changed, dtype=np.intp)
-            previous = np.ascontiguousarray(previous, dtype=np.intp)
-            add_weighted_rows(self._X, self._weights, changed, new, 1.0, self._sums)
-            add_weighted_rows(
-                self._X, self._weights, changed, previous, -1.0, self._sums
-            )
+            self._move(changed, weights, new, previous)
             # Clear the rounding left in clusters that emptied.
             self._weight[self._sizes == 0] = 0.0
             self._sums[self._sizes == 0] = 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             return self._sums / self._weight[:, None], self._sizes.copy()
+
+    def _add_all(self, labels):
+        """Add every point's weighted row to the sums of its cluster."""
+        every = np.arange(labels.shape[0], dtype=np.intp)
+        add_weighted_rows(self._X, self._weights, every, labels, 1.0, self._sums)
+
+    def _move(self, changed, weights, new, previous):
+        """Move the weighted rows ``changed`` (weighing ``weights``) from the
+        sums of their ``previous`` clusters to those of their ``new`` ones."""
+        changed = np.ascontiguousarray(changed, dtype=np.intp)
+        previous = np.ascontiguousarray(previous, dtype=np.intp)
+        add_weighted_rows(self._X, self._weights, changed, new, 1.0, self._sums)
+        add_weighted_rows(self._X, self._weights, changed, previous, -1.0, self._sums)
 
 
 class UnitClusterMeans(ClusterMeans):

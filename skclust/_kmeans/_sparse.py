@@ -33,17 +33,13 @@ from scipy import sparse
 from ._dedup import DistinctRows
 from ._engine import Candidates, Step, lloyd, seed_points
 from ._medians import _medians_of_groups
-from ._metrics import Euclidean, Manhattan
+from ._metrics import ClusterMeans, Euclidean, Manhattan
 
 # Rounding of an expanded squared distance is a few ulps of |x|^2 + |c|^2; on
 # a distance near zero that is sqrt of it. A bound proves a label only past
 # this many multiples of sqrt(eps) * (|x| + |c|), so that rounding never
 # decides which rows are re-examined.
 _BOUND_MARGIN = 8 * np.sqrt(np.finfo(np.float64).eps)
-
-# Above this fraction of rows changing cluster, the sums are recomputed from
-# every row rather than moved row by row (as ``ClusterMeans`` does).
-_RECOMPUTE_FRACTION = 0.25
 
 # Rows whose distances to every center are formed at a time, so that the
 # (rows x centers) matrix and the copy of the rows stay small.
@@ -365,51 +361,29 @@ def sparse_tolerance(X, weights, tol):
     return float(np.mean(spread / total) * tol)
 
 
-class _SparseSums:
-    """Weighted sums and weights per cluster of CSR rows, kept between steps.
+class _SparseSums(ClusterMeans):
+    """Weighted sums and weights per cluster of CSR rows, kept between steps,
+    as ``ClusterMeans`` keeps them for dense points (recomputed from every
+    row when many rows changed cluster, moved row by row otherwise)."""
 
-    Sums are recomputed from every row when many rows changed cluster and
-    moved row by row otherwise, as ``ClusterMeans`` does for dense points.
-    """
+    def _add_all(self, labels):
+        _add_rows(self._X, self._weights, labels, self._sums.reshape(-1))
 
-    def __init__(self, X, weights, n_clusters):
-        self._X = X
-        self._weights = weights
-        self._n_clusters = n_clusters
-        self._sums = None
+    def _move(self, changed, weights, new, previous):
+        flat_sums = self._sums.reshape(-1)
+        for part, moved in row_subsets(self._X, changed, _SUBSET_ROWS):
+            _add_rows(moved, weights[part], new[part], flat_sums)
+            _add_rows(moved, -weights[part], previous[part], flat_sums)
 
-    def _add(self, X, weights, clusters, sums):
-        """``sums[clusters[r]] += weights[r] * X[r]`` for every row r of ``X``."""
-        for start, stop, block in row_blocks(X):
-            rows = row_ids(block)
-            flat = clusters[start:stop][rows] * X.shape[1] + block.indices
-            values = weights[start:stop][rows] * block.data
-            sums += np.bincount(flat, weights=values, minlength=sums.size)
 
-    def update(self, labels, changed, previous):
-        """Weighted mean of each cluster (NaN rows when empty) and the sizes."""
-        k, n_features = self._n_clusters, self._X.shape[1]
-        if self._sums is None or changed.size > _RECOMPUTE_FRACTION * labels.size:
-            self._sizes = np.bincount(labels, minlength=k)
-            self._weight = np.bincount(labels, self._weights, minlength=k)
-            self._sums = np.zeros((k, n_features))
-            self._add(self._X, self._weights, labels, self._sums.reshape(-1))
-        elif changed.size:
-            new = labels[changed]
-            self._sizes += np.bincount(new, minlength=k)
-            self._sizes -= np.bincount(previous, minlength=k)
-            weights = self._weights[changed]
-            self._weight += np.bincount(new, weights, minlength=k)
-            self._weight -= np.bincount(previous, weights, minlength=k)
-            flat_sums = self._sums.reshape(-1)
-            for part, moved in row_subsets(self._X, changed, _SUBSET_ROWS):
-                self._add(moved, weights[part], new[part], flat_sums)
-                self._add(moved, -weights[part], previous[part], flat_sums)
-            # Clear the rounding left in clusters that emptied.
-            self._weight[self._sizes == 0] = 0.0
-            self._sums[self._sizes == 0] = 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self._sums / self._weight[:, None], self._sizes.copy()
+def _add_rows(X, weights, clusters, sums):
+    """``sums[clusters[r] * n_features:][:n_features] += weights[r] * X[r]``
+    for every CSR row r of ``X`` (``sums`` flat)."""
+    for start, stop, block in row_blocks(X):
+        rows = row_ids(block)
+        flat = clusters[start:stop][rows] * X.shape[1] + block.indices
+        values = weights[start:stop][rows] * block.data
+        sums += np.bincount(flat, weights=values, minlength=sums.size)
 
 
 class SparseMedians:

@@ -353,19 +353,57 @@ cdef inline Py_ssize_t _first_equal(
 
 cdef inline Py_ssize_t _nearest_exactly(
     const real_rows[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
-    const floating *values, double threshold,
+    const floating *values, double threshold, double offset,
+    double *nearest, double *other, Py_ssize_t *n_exact,
 ) noexcept nogil:
     """Nearest center, from coordinate differences, among those ranked
-    ``<= threshold``; ties go to the lowest index."""
+    ``<= threshold``; ties go to the lowest index.
+
+    Out: its squared distance (``nearest``), and a lower bound on the squared
+    distance to every other center (``other``): the exact one of those
+    examined, ``value + offset`` of the others. ``n_exact`` counts the
+    distances computed.
+    """
     cdef Py_ssize_t j, best = 0
-    cdef double value, smallest = INFINITY
+    cdef double value, smallest = INFINITY, runner = INFINITY
+    cdef double unexamined = INFINITY
     for j in range(centers.shape[0]):
         if values[j] <= threshold:
             value = squared_distance(X, i, centers, j)
+            n_exact[0] += 1
             if value < smallest:
+                runner = min(runner, smallest)
                 smallest = value
                 best = j
+            else:
+                runner = min(runner, value)
+        else:
+            unexamined = min(unexamined, values[j] + offset)
+    nearest[0] = smallest
+    # Less the rounding of a sum of squares: a bound, not an estimate.
+    runner *= 1.0 - 2.0 * (X.shape[1] + 2) * DBL_EPSILON
+    other[0] = min(runner, unexamined)
     return best
+
+
+cdef inline const floating *_chunk_of(
+    const real_rows[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
+    const Py_ssize_t *ranked, Py_ssize_t n_ranked, floating *gathered,
+) noexcept nogil:
+    """The ``ranked`` rows of ``X`` in the precision of the ranking: the
+    rows ``start:stop`` themselves when all are ranked and already in that
+    precision, else gathered (and converted: a float32 copy of a float64
+    table would cost half its memory)."""
+    cdef Py_ssize_t r, f, n_features = X.shape[1]
+    if n_ranked == stop - start and (
+        (real_rows is float and floating is float)
+        or (real_rows is double and floating is double)
+    ):
+        return <const floating *> &X[start, 0]
+    for r in range(n_ranked):
+        for f in range(n_features):
+            gathered[r * n_features + f] = <floating> X[ranked[r], f]
+    return gathered
 
 
 cdef inline void _rank_centers(
@@ -399,6 +437,59 @@ cdef inline void _rank_centers(
             <double *> centers, &n_features, <double *> rows, &n_features, &beta,
             out, &n_clusters,
         )
+
+
+
+cdef inline Py_ssize_t _rows_to_rank(
+    const real_rows[:, ::1] X, const double[:, ::1] centers, _Step st,
+    Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *ranked,
+) noexcept nogil:
+    """Move the bounds of rows ``start:stop`` and tighten the upper bounds
+    that fail; lists in ``ranked`` the rows whose bounds still fail and
+    returns their number."""
+    cdef Py_ssize_t i, own, n_ranked = 0
+    cdef double up, low, bound
+    for i in range(start, stop):
+        own = st.labels[i]
+        bound = _moved_bounds(st, i, own, &up, &low)
+        st.lower[i] = low
+        if up < bound:
+            st.upper[i] = up
+            continue
+        up = sqrt(squared_distance(X, i, centers, own))
+        st.upper[i] = up
+        if up < bound:
+            continue
+        ranked[n_ranked] = i
+        n_ranked += 1
+    return n_ranked
+
+
+cdef double _largest_norm(const double[:, ::1] centers):
+    """The largest Euclidean norm of the rows of ``centers``, rounded up: a
+    rounding bound must not rest on the rounding of this norm."""
+    cdef Py_ssize_t j, f, n_features = centers.shape[1]
+    cdef double value, largest = 0.0
+    for j in range(centers.shape[0]):
+        value = 0.0
+        for f in range(n_features):
+            value += centers[j, f] * centers[j, f]
+        largest = max(largest, value)
+    return sqrt(largest) * (1.0 + 4.0 * (n_features + 2) * DBL_EPSILON)
+
+
+cdef inline double _ranking_error(
+    double relative, double underflow, double largest, double norm2,
+    Py_ssize_t n_features,
+) noexcept nogil:
+    """Bound on ``|value - exact|`` of every center's ranked value, plus the
+    rounding of ``|x|^2`` (float64) and of inputs flushed to zero (see
+    ``bounded_product_assignment``)."""
+    return (
+        relative * largest * (sqrt(norm2) + largest)
+        + 4.0 * (n_features + 2) * DBL_EPSILON * norm2
+        + underflow * (sqrt(norm2) + largest + 1.0)
+    )
 
 
 def bounded_product_assignment(
@@ -480,8 +571,9 @@ def bounded_product_assignment(
         and counts.shape[0] >= 2,
         "squared norms, ranked centers or counts do not match X and centers",
     )
-    cdef double up, low, bound, nearest, second, other, error, value, norm2
+    cdef double nearest, second, other, error, exact, norm2
     cdef double relative, underflow, largest = 0.0
+    cdef Py_ssize_t n_exact = 0
     cdef _Step st = _step_of(state, moves)
     cdef const floating *rows
     cdef floating *values
@@ -493,13 +585,7 @@ def bounded_product_assignment(
     if n_samples == 0:
         return 0
     chunk_rows = max(1, min(chunk_rows, n_samples))
-    for j in range(n_clusters):
-        value = 0.0
-        for r in range(n_features):
-            value += centers[j, r] * centers[j, r]
-        largest = max(largest, value)
-    # Rounded up: the bound must not rest on the rounding of this norm.
-    largest = sqrt(largest) * (1.0 + 4.0 * (n_features + 2) * DBL_EPSILON)
+    largest = _largest_norm(centers)
     if floating is float:
         relative = 2.0 * (n_features + 4) * FLT_EPSILON
         underflow = 2.0 * n_features * FLT_MIN
@@ -519,38 +605,12 @@ def bounded_product_assignment(
         start = 0
         while start < n_samples:
             stop = min(start + chunk_rows, n_samples)
-            n_ranked = 0
-            for i in range(start, stop):
-                own = st.labels[i]
-                bound = _moved_bounds(st, i, own, &up, &low)
-                st.lower[i] = low
-                if up < bound:
-                    st.upper[i] = up
-                    continue
-                up = sqrt(squared_distance(X, i, centers, own))
-                st.upper[i] = up
-                if up < bound:
-                    continue
-                ranked[n_ranked] = i
-                n_ranked += 1
+            n_ranked = _rows_to_rank(X, centers, st, start, stop, ranked)
             if n_ranked == 0:
                 start = stop
                 continue
             total_ranked += n_ranked
-            if n_ranked == stop - start and (
-                (real_rows is float and floating is float)
-                or (real_rows is double and floating is double)
-            ):
-                rows = <const floating *> &X[start, 0]
-            else:
-                # Gathered, and converted to the precision of the ranking if
-                # need be: a float32 copy of a float64 table would cost half
-                # its memory.
-                for r in range(n_ranked):
-                    i = ranked[r]
-                    for j in range(n_features):
-                        gathered[r * n_features + j] = <floating> X[i, j]
-                rows = gathered
+            rows = _chunk_of(X, start, stop, ranked, n_ranked, gathered)
             _rank_centers(
                 rows, <int> n_ranked, &centers_ranked[0, 0],
                 &center_squared_norms[0], <int> n_clusters, <int> n_features,
@@ -570,21 +630,16 @@ def bounded_product_assignment(
                     norm2 = 0.0
                     for j in range(n_features):
                         norm2 += (<double> X[i, j]) * (<double> X[i, j])
-                # Bound on |value - exact| for every center, plus the rounding
-                # of |x|^2 (float64) and inputs flushed to zero.
-                error = (
-                    relative * largest * (sqrt(norm2) + largest)
-                    + 4.0 * (n_features + 2) * DBL_EPSILON * norm2
-                    + underflow * (sqrt(norm2) + largest + 1.0)
+                error = _ranking_error(
+                    relative, underflow, largest, norm2, n_features
                 )
-                other = second
+                other = second + norm2 - error
                 if second - nearest <= 2.0 * error:
                     total_rechecked += 1
                     best = _nearest_exactly(
-                        X, i, centers, values, nearest + 2.0 * error
+                        X, i, centers, values, nearest + 2.0 * error,
+                        norm2 - error, &exact, &other, &n_exact,
                     )
-                    if values[best] != <floating> nearest:
-                        other = nearest
                 own = st.labels[i]
                 if best != own:
                     st.labels[i] = best
@@ -592,8 +647,7 @@ def bounded_product_assignment(
                     st.out_index[n_out] = i
                     st.out_previous[n_out] = own
                     n_out += 1
-                value = other + norm2 - error
-                st.lower[i] = sqrt(value) if value > 0.0 else 0.0
+                st.lower[i] = sqrt(other) if other > 0.0 else 0.0
             start = stop
         free(gathered)
         free(product)

@@ -323,9 +323,42 @@ cdef extern from *:
 
     SKCLUST_SMALLEST(float, __m128, 4, ps)
     SKCLUST_SMALLEST(double, __m128d, 2, pd)
+
+    /* Index of the first of n values equal to target (0 if none). With
+       SSE2, four vector comparisons at a time, the first match found from
+       their masks; elsewhere, one at a time. */
+    #if defined(__SSE2__)
+    #define SKCLUST_FIRST_MATCHES(VEC, W, S) \
+        VEC t = _mm_set1_##S(target); \
+        for (; j + 4 * W <= n; j += 4 * W) { \
+            int mask = _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j), t)) \
+                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + W), t)) << W \
+                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + 2 * W), t)) << (2 * W) \
+                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + 3 * W), t)) << (3 * W); \
+            if (mask) return j + __builtin_ctz(mask); \
+        }
+    #else
+    #define SKCLUST_FIRST_MATCHES(VEC, W, S)
+    #endif
+
+    #define SKCLUST_FIRST_EQUAL(T, VEC, W, S) \
+        static Py_ssize_t skclust_first_equal_##T( \
+                const T *v, Py_ssize_t n, T target) { \
+            Py_ssize_t j = 0; \
+            SKCLUST_FIRST_MATCHES(VEC, W, S) \
+            for (; j < n; j++) if (v[j] == target) return j; \
+            return 0; \
+        }
+
+    SKCLUST_FIRST_EQUAL(float, __m128, 4, ps)
+    SKCLUST_FIRST_EQUAL(double, __m128d, 2, pd)
     """
     float skclust_smallest_float(const float *values, Py_ssize_t n) noexcept nogil
     double skclust_smallest_double(const double *values, Py_ssize_t n) noexcept nogil
+    Py_ssize_t skclust_first_equal_float(
+        const float *values, Py_ssize_t n, float target) noexcept nogil
+    Py_ssize_t skclust_first_equal_double(
+        const double *values, Py_ssize_t n, double target) noexcept nogil
 
 
 cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept nogil:
@@ -344,11 +377,12 @@ cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept no
 cdef inline Py_ssize_t _first_equal(
     const floating *values, Py_ssize_t n, floating target,
 ) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(n):
-        if values[j] == target:
-            return j
-    return 0
+    """Index of the first of ``values`` equal to ``target`` (0 if none);
+    vectorized in C, as ``_smallest``."""
+    if floating is float:
+        return skclust_first_equal_float(values, n, target)
+    else:
+        return skclust_first_equal_double(values, n, target)
 
 
 cdef inline Py_ssize_t _nearest_exactly(
@@ -654,4 +688,181 @@ def bounded_product_assignment(
         free(ranked)
     counts[0] = total_ranked
     counts[1] = total_rechecked
+    return n_out
+
+
+def projected_product_assignment(
+    const real_rows[:, ::1] X,
+    const float[:, ::1] projected,
+    const double[::1] projected_squared_norms,
+    const double[:, ::1] centers,
+    const double[:, ::1] centers_projected,
+    const float[:, ::1] centers_ranked,
+    const float[::1] center_squared_norms,
+    double basis_error,
+    Py_ssize_t chunk_rows,
+    PointBounds state not None,
+    CenterMoves moves not None,
+    Py_ssize_t[::1] counts,
+):
+    """Bounded L2 assignment, ranking centers by a lower bound in few dimensions.
+
+    As ``bounded_product_assignment``, but the matrix product of the points
+    whose bounds fail is taken in ``m = r + 1`` dimensions instead of
+    ``n_features``. With ``V = [P Q]`` an orthonormal basis, ``P`` its first
+    ``r`` columns, a point ``x`` is stored as ``x' = (P^T x, |Q^T x|)`` and a
+    center as ``c' = (P^T c, |Q^T c|)``. Then ``|x - c|^2 = |P^T (x - c)|^2 +
+    |Q^T (x - c)|^2 >= |x' - c'|^2`` (triangle inequality on the last
+    coordinate): the single-precision ranking of ``|x' - c'|^2``, less a
+    bound ``e`` on its rounding, is a lower bound on every squared distance.
+    The exact distance (coordinate differences, float64) to the center
+    ranked first, ``D``, is computed; only the centers whose lower bound is
+    at most ``D`` can be as near, and when there are others, they are all
+    compared exactly (ties to the lowest index). The labels are those of
+    the exact comparison of all centers; the work per point is ``m x
+    n_clusters`` multiply-adds plus ``n_features`` per exact distance.
+
+    ``e`` is the rounding bound of ``bounded_product_assignment`` in ``m``
+    dimensions, plus the rounding of ``x'`` to single precision
+    (``eps |x'| (|x'| + max|c'|)``) and ``basis_error (|x'| + max|c'|)^2``
+    for the basis (not exactly orthonormal) and the float64 computation of
+    ``x'`` and ``c'``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        In.
+    projected : ndarray of shape (n_samples, m), float32
+        In: ``x'`` of every row of ``X``, computed in float64 and rounded.
+    projected_squared_norms : ndarray of shape (n_samples,)
+        In: ``|x'|^2`` of the rows of ``projected``, in float64.
+    centers : ndarray of shape (n_clusters, n_features)
+        In.
+    centers_projected : ndarray of shape (n_clusters, m)
+        In: ``c'``, float64.
+    centers_ranked : ndarray of shape (n_clusters, m), float32
+        In: ``c'`` rounded.
+    center_squared_norms : ndarray of shape (n_clusters,), float32
+        In: ``|c'|^2``, computed in float64 and rounded.
+    basis_error : float
+        In: relative error allowed for the basis and the float64 products.
+    chunk_rows : int
+        In: rows per matrix product.
+    state : PointBounds
+        In/out: labels and bounds; out: the points that changed label and
+        their old labels.
+    moves : CenterMoves
+        In.
+    counts : ndarray of shape (2,)
+        Out: the number of points ranked, and the number of exact distances
+        computed beyond one per ranked point, from which the caller sees
+        when the projection stops paying.
+
+    Returns
+    -------
+    int
+        The number of points that changed label.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
+    cdef Py_ssize_t n_clusters = centers.shape[0], m = projected.shape[1]
+    cdef Py_ssize_t i, r, own, best, start, stop, n_ranked, n_out = 0
+    cdef Py_ssize_t total_ranked = 0, n_exact = 0
+    _check_step_shapes(
+        n_samples, n_features, n_clusters, centers.shape[1], state, moves
+    )
+    require(
+        projected.shape[0] == n_samples
+        and projected_squared_norms.shape[0] == n_samples
+        and centers_projected.shape[0] == n_clusters
+        and centers_projected.shape[1] == m
+        and centers_ranked.shape[0] == n_clusters
+        and centers_ranked.shape[1] == m
+        and center_squared_norms.shape[0] == n_clusters
+        and counts.shape[0] >= 2,
+        "projected rows, projected centers or counts do not match X and centers",
+    )
+    cdef double nearest, second, other, error, exact, norm2, size, threshold
+    cdef double largest, relative, underflow
+    # The rounding of the exact distance ranked first.
+    cdef double exact_rounding = 1.0 + 2.0 * (n_features + 2) * DBL_EPSILON
+    cdef _Step st = _step_of(state, moves)
+    cdef const float *rows
+    cdef float *values
+    cdef float *gathered = NULL
+    cdef float *product = NULL
+    cdef Py_ssize_t *ranked = NULL
+    counts[0] = 0
+    counts[1] = 0
+    if n_samples == 0:
+        return 0
+    chunk_rows = max(1, min(chunk_rows, n_samples))
+    largest = _largest_norm(centers_projected)
+    relative = 2.0 * (m + 4) * FLT_EPSILON
+    underflow = 2.0 * m * FLT_MIN
+    with nogil:
+        gathered = <float *> malloc(chunk_rows * m * sizeof(float))
+        product = <float *> malloc(chunk_rows * n_clusters * sizeof(float))
+        ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
+    if gathered == NULL or product == NULL or ranked == NULL:
+        free(gathered)
+        free(product)
+        free(ranked)
+        raise MemoryError()
+    with nogil:
+        start = 0
+        while start < n_samples:
+            stop = min(start + chunk_rows, n_samples)
+            n_ranked = _rows_to_rank(X, centers, st, start, stop, ranked)
+            if n_ranked == 0:
+                start = stop
+                continue
+            total_ranked += n_ranked
+            rows = _chunk_of(projected, start, stop, ranked, n_ranked, gathered)
+            _rank_centers(
+                rows, <int> n_ranked, &centers_ranked[0, 0],
+                &center_squared_norms[0], <int> n_clusters, <int> m, product,
+            )
+            for r in range(n_ranked):
+                i = ranked[r]
+                values = &product[r * n_clusters]
+                nearest = _smallest(values, n_clusters)
+                best = _first_equal(values, n_clusters, <float> nearest)
+                values[best] = INFINITY
+                second = _smallest(values, n_clusters)
+                values[best] = <float> nearest
+                norm2 = projected_squared_norms[i]
+                size = sqrt(norm2) * (1.0 + FLT_EPSILON) + largest
+                error = (
+                    _ranking_error(relative, underflow, largest, norm2, m)
+                    + FLT_EPSILON * (1.0 + FLT_EPSILON) * sqrt(norm2) * size
+                    + basis_error * size * size
+                )
+                own = st.labels[i]
+                if best == own:
+                    # Its upper bound was just tightened to this distance.
+                    exact = st.upper[i] * st.upper[i]
+                else:
+                    exact = squared_distance(X, i, centers, best)
+                # A center at least as near as ``best`` ranks at most here.
+                threshold = exact * exact_rounding - norm2 + error
+                other = second + norm2 - error
+                if second <= threshold:
+                    best = _nearest_exactly(
+                        X, i, centers, values, threshold, norm2 - error,
+                        &exact, &other, &n_exact,
+                    )
+                    n_exact -= 1
+                st.upper[i] = sqrt(exact)
+                if best != own:
+                    st.labels[i] = best
+                    st.out_index[n_out] = i
+                    st.out_previous[n_out] = own
+                    n_out += 1
+                st.lower[i] = sqrt(other) if other > 0.0 else 0.0
+            start = stop
+        free(gathered)
+        free(product)
+        free(ranked)
+    counts[0] = total_ranked
+    counts[1] = n_exact
     return n_out

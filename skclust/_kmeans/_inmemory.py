@@ -21,8 +21,14 @@ from itertools import pairwise
 import numpy as np
 
 from .._threads import blas_threads
-from ._bounds import CenterMoves, PointBounds, bounded_product_assignment
+from ._bounds import (
+    CenterMoves,
+    PointBounds,
+    bounded_product_assignment,
+    projected_product_assignment,
+)
 from ._engine import Candidates, Step
+from ._projection import ProjectedRows, choose_rank, principal_basis
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -176,6 +182,16 @@ def _largest_magnitude(X):
     return max(-float(X.min(initial=0.0)), float(X.max(initial=0.0)))
 
 
+def _projection_for(X, centers):
+    """``ProjectedRows`` of ``X`` if ranking in few dimensions pays with
+    these centers (see ``_projection.choose_rank``), else None."""
+    basis, rounding = principal_basis(X)
+    rank = choose_rank(X, centers, basis)
+    if rank is None:
+        return None
+    return ProjectedRows(X, basis, rounding, rank)
+
+
 class _Bounds:
     """Hamerly's bounds for every point, and the assignment step that uses them.
 
@@ -189,7 +205,16 @@ class _Bounds:
     many features) they are scanned here, by blocks.
     """
 
-    def __init__(self, X, n_clusters, metric, pool=None, n_threads=1, norms_once=True):
+    def __init__(
+        self,
+        X,
+        n_clusters,
+        metric,
+        pool=None,
+        n_threads=1,
+        norms_once=True,
+        project=False,
+    ):
         n_samples = X.shape[0]
         self.X = X
         self.metric = metric
@@ -214,6 +239,10 @@ class _Bounds:
                 16, _PRODUCT_CHUNK_ELEMENTS // max(n_clusters, X.shape[1])
             )
             self._ranking_dtype = _ranking_dtype(X)
+        # Whether to try ranking in a few principal directions (decided at
+        # the first step, from its centers), then the ProjectedRows.
+        self._try_projection = project and self._product
+        self._projection = None
         self._pool = pool
         n_blocks = 1
         if pool is not None:
@@ -265,8 +294,17 @@ class _Bounds:
             if dtype == np.float32 and _largest_magnitude(centers) > _SINGLE_MAX_SCALE:
                 # An explicit init far outside the data would overflow.
                 dtype = np.float64
-            centers_ranked = centers.astype(dtype)
-            center_norms = np.einsum("ij,ij->i", centers, centers).astype(dtype)
+            if dtype == np.float32 and self._try_projection:
+                self._try_projection = False
+                self._projection = _projection_for(self.X, centers)
+            projection = self._projection if dtype == np.float32 else None
+            if projection is not None:
+                centers_projected, centers_ranked, center_norms = projection.centers(
+                    centers
+                )
+            else:
+                centers_ranked = centers.astype(dtype)
+                center_norms = np.einsum("ij,ij->i", centers, centers).astype(dtype)
 
         def assign_block(block):
             rows = self._blocks[block]
@@ -277,6 +315,21 @@ class _Bounds:
                 self._index[rows],
                 self._previous[rows],
             )
+            if self._product and projection is not None:
+                return projected_product_assignment(
+                    self.X[rows],
+                    projection.rows[rows],
+                    projection.squared_norms[rows],
+                    centers,
+                    centers_projected,
+                    centers_ranked,
+                    center_norms,
+                    projection.basis_error,
+                    self._chunk_rows,
+                    state,
+                    moves,
+                    self._counts[block],
+                )
             if self._product:
                 return bounded_product_assignment(
                     self.X[rows],
@@ -297,7 +350,11 @@ class _Bounds:
             counts = [assign_block(0)]
         else:
             counts = list(self._pool.map(assign_block, range(len(self._blocks))))
-        if self._product and dtype == np.float32:
+        if self._product and projection is not None:
+            ranked, extra_exact = self._counts.sum(axis=0)
+            if not projection.pays(centers.shape[0], ranked, extra_exact):
+                self._projection = None
+        elif self._product and dtype == np.float32:
             ranked, rechecked = self._counts.sum(axis=0)
             if rechecked > _SINGLE_MAX_RECHECKED * ranked:
                 self._ranking_dtype = np.float64
@@ -408,7 +465,7 @@ class InMemoryRuns:
         self.X = X
         self.sample_weight = sample_weight
         self.metric = metric
-        self._bounds = _Bounds(X, n_clusters, metric, pool, n_threads)
+        self._bounds = _Bounds(X, n_clusters, metric, pool, n_threads, project=True)
         self._updater = metric.updater(X, sample_weight, n_clusters)
         self._changed = None
 

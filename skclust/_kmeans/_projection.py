@@ -170,6 +170,9 @@ class ProjectedRows:
     rounding : float
         From ``principal_basis``.
     rank : int
+    over_blocks : callable
+        ``over_blocks(f)`` calls ``f(rows)`` on slices covering the rows,
+        possibly in threads.
 
     Attributes
     ----------
@@ -179,16 +182,24 @@ class ProjectedRows:
     basis_error : float
     """
 
-    def __init__(self, X, basis, rounding, rank):
+    def __init__(self, X, basis, rounding, rank, over_blocks):
         self.basis = basis
         self.rank = rank
         self.basis_error = basis_error(rounding, X.shape[1])
-        self.rows = project(
-            X, basis, rank, out=np.empty((X.shape[0], rank + 1), dtype=np.float32)
-        )
-        self.squared_norms = np.einsum(
-            "ij,ij->i", self.rows, self.rows, dtype=np.float64
-        )
+        self.rows = np.empty((X.shape[0], rank + 1), dtype=np.float32)
+        self.squared_norms = np.empty(X.shape[0])
+
+        def project_block(rows):
+            project(X[rows], basis, rank, out=self.rows[rows])
+            np.einsum(
+                "ij,ij->i",
+                self.rows[rows],
+                self.rows[rows],
+                dtype=np.float64,
+                out=self.squared_norms[rows],
+            )
+
+        over_blocks(project_block)
 
     def centers(self, centers):
         """``c'`` in float64, rounded to float32, and ``|c'|^2`` in float32."""

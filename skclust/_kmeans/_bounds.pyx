@@ -18,7 +18,6 @@ distances of Hamerly's test.
 from libc.float cimport DBL_EPSILON, DBL_MIN, FLT_EPSILON, FLT_MIN
 from libc.math cimport INFINITY, sqrt
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from ._kernels cimport cost, floating, real_rows, require, squared_distance
@@ -289,100 +288,128 @@ cdef extern from *:
     #include <emmintrin.h>
     #endif
 
-    /* Smallest of n values of type T, written once for float and double.
-       SSE2 is part of x86-64: four vector running minima (vector type VEC of
-       W values, intrinsics suffix S) overlap their comparisons. Elsewhere,
-       four scalar ones. */
+    /* v[j] += a[j] for the n values of type T, and the smallest sum, written
+       once for float and double. SSE2 is part of x86-64: the vector sums
+       (vector type VEC of W values, intrinsics suffix S) feed four running
+       minima that overlap their comparisons. Elsewhere, one at a time. */
     #if defined(__SSE2__)
-    #define SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
-        VEC m0 = _mm_set1_##S(INFINITY), m1 = m0, m2 = m0, m3 = m0; \\
-        for (; j + 4 * W <= n; j += 4 * W) { \\
-            m0 = _mm_min_##S(m0, _mm_loadu_##S(v + j)); \\
-            m1 = _mm_min_##S(m1, _mm_loadu_##S(v + j + W)); \\
-            m2 = _mm_min_##S(m2, _mm_loadu_##S(v + j + 2 * W)); \\
-            m3 = _mm_min_##S(m3, _mm_loadu_##S(v + j + 3 * W)); \\
-        } \\
+    #define SKCLUST_ADDED_MINIMA(VEC, W, S) \
+        VEC m0 = _mm_set1_##S(INFINITY), m1 = m0, m2 = m0, m3 = m0, s0, s1, s2, s3; \
+        for (; j + 4 * W <= n; j += 4 * W) { \
+            s0 = _mm_add_##S(_mm_loadu_##S(v + j), _mm_loadu_##S(a + j)); \
+            s1 = _mm_add_##S(_mm_loadu_##S(v + j + W), _mm_loadu_##S(a + j + W)); \
+            s2 = _mm_add_##S(_mm_loadu_##S(v + j + 2 * W), _mm_loadu_##S(a + j + 2 * W)); \
+            s3 = _mm_add_##S(_mm_loadu_##S(v + j + 3 * W), _mm_loadu_##S(a + j + 3 * W)); \
+            _mm_storeu_##S(v + j, s0); \
+            _mm_storeu_##S(v + j + W, s1); \
+            _mm_storeu_##S(v + j + 2 * W, s2); \
+            _mm_storeu_##S(v + j + 3 * W, s3); \
+            m0 = _mm_min_##S(m0, s0); \
+            m1 = _mm_min_##S(m1, s1); \
+            m2 = _mm_min_##S(m2, s2); \
+            m3 = _mm_min_##S(m3, s3); \
+        } \
         _mm_storeu_##S(lanes, _mm_min_##S(_mm_min_##S(m0, m1), _mm_min_##S(m2, m3)));
     #else
-    #define SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
-        for (; j + 4 <= n; j += 4) { \\
-            for (int l = 0; l < 4; l++) \\
-                lanes[l] = v[j + l] < lanes[l] ? v[j + l] : lanes[l]; \\
-        }
+    #define SKCLUST_ADDED_MINIMA(VEC, W, S)
     #endif
 
-    #define SKCLUST_SMALLEST(T, VEC, W, S) \\
-        static T skclust_smallest_##T(const T *v, Py_ssize_t n) { \\
-            Py_ssize_t j = 0; \\
-            T m = INFINITY, lanes[4] = {INFINITY, INFINITY, INFINITY, INFINITY}; \\
-            SKCLUST_RUNNING_MINIMA(VEC, W, S) \\
-            for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m; \\
-            for (; j < n; j++) m = v[j] < m ? v[j] : m; \\
-            return m; \\
-        }
-
-    SKCLUST_SMALLEST(float, __m128, 4, ps)
-    SKCLUST_SMALLEST(double, __m128d, 2, pd)
-
-    /* Index of the first of n values equal to target (0 if none). With
-       SSE2, four vector comparisons at a time, the first match found from
-       their masks; elsewhere, one at a time. */
-    #if defined(__SSE2__)
-    #define SKCLUST_FIRST_MATCHES(VEC, W, S) \
-        VEC t = _mm_set1_##S(target); \
-        for (; j + 4 * W <= n; j += 4 * W) { \
-            int mask = _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j), t)) \
-                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + W), t)) << W \
-                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + 2 * W), t)) << (2 * W) \
-                | _mm_movemask_##S(_mm_cmpeq_##S(_mm_loadu_##S(v + j + 3 * W), t)) << (3 * W); \
-            if (mask) return j + __builtin_ctz(mask); \
-        }
-    #else
-    #define SKCLUST_FIRST_MATCHES(VEC, W, S)
-    #endif
-
-    #define SKCLUST_FIRST_EQUAL(T, VEC, W, S) \
-        static Py_ssize_t skclust_first_equal_##T( \
-                const T *v, Py_ssize_t n, T target) { \
+    #define SKCLUST_ADD_SMALLEST(T, VEC, W, S) \
+        static T skclust_add_smallest_##T(T *v, const T *a, Py_ssize_t n) { \
             Py_ssize_t j = 0; \
-            SKCLUST_FIRST_MATCHES(VEC, W, S) \
-            for (; j < n; j++) if (v[j] == target) return j; \
-            return 0; \
+            T m = INFINITY, lanes[4] = {INFINITY, INFINITY, INFINITY, INFINITY}; \
+            SKCLUST_ADDED_MINIMA(VEC, W, S) \
+            for (int l = 0; l < 4; l++) m = lanes[l] < m ? lanes[l] : m; \
+            for (; j < n; j++) { v[j] += a[j]; m = v[j] < m ? v[j] : m; } \
+            return m; \
         }
 
-    SKCLUST_FIRST_EQUAL(float, __m128, 4, ps)
-    SKCLUST_FIRST_EQUAL(double, __m128d, 2, pd)
+    SKCLUST_ADD_SMALLEST(float, __m128, 4, ps)
+    SKCLUST_ADD_SMALLEST(double, __m128d, 2, pd)
+
+    /* Index of the first of n values equal to their smallest, nearest (0
+       if none), and in *second the smallest of the others: nearest again
+       if it occurs twice. One pass: with SSE2, per vector, a comparison
+       mask gives the matches, and the matches replaced by infinity feed
+       a running minimum; elsewhere, one value at a time. */
+    #if defined(__SSE2__)
+    #define SKCLUST_FIRST_AND_SECOND_VECTORS(VEC, W, S) \
+        VEC t = _mm_set1_##S(nearest), inf = _mm_set1_##S(INFINITY), m = inf; \
+        for (; j + W <= n; j += W) { \
+            VEC x = _mm_loadu_##S(v + j), eq = _mm_cmpeq_##S(x, t); \
+            int mask = _mm_movemask_##S(eq); \
+            if (mask) { \
+                if (first < 0) first = j + __builtin_ctz(mask); \
+                matches += __builtin_popcount(mask); \
+            } \
+            m = _mm_min_##S(m, _mm_or_##S(_mm_and_##S(eq, inf), _mm_andnot_##S(eq, x))); \
+        } \
+        _mm_storeu_##S(lanes, m); \
+        for (int l = 0; l < W; l++) other = lanes[l] < other ? lanes[l] : other;
+    #else
+    #define SKCLUST_FIRST_AND_SECOND_VECTORS(VEC, W, S)
+    #endif
+
+    #define SKCLUST_FIRST_AND_SECOND(T, VEC, W, S) \
+        static Py_ssize_t skclust_first_and_second_##T( \
+                const T *v, Py_ssize_t n, T nearest, T *second) { \
+            Py_ssize_t j = 0, first = -1, matches = 0; \
+            T other = INFINITY, lanes[W]; \
+            SKCLUST_FIRST_AND_SECOND_VECTORS(VEC, W, S) \
+            for (; j < n; j++) { \
+                if (v[j] == nearest) { \
+                    if (first < 0) first = j; \
+                    matches++; \
+                } else if (v[j] < other) other = v[j]; \
+            } \
+            *second = matches > 1 ? nearest : other; \
+            return first < 0 ? 0 : first; \
+        }
+
+    SKCLUST_FIRST_AND_SECOND(float, __m128, 4, ps)
+    SKCLUST_FIRST_AND_SECOND(double, __m128d, 2, pd)
     """
-    float skclust_smallest_float(const float *values, Py_ssize_t n) noexcept nogil
-    double skclust_smallest_double(const double *values, Py_ssize_t n) noexcept nogil
-    Py_ssize_t skclust_first_equal_float(
-        const float *values, Py_ssize_t n, float target) noexcept nogil
-    Py_ssize_t skclust_first_equal_double(
-        const double *values, Py_ssize_t n, double target) noexcept nogil
+    float skclust_add_smallest_float(
+        float *values, const float *added, Py_ssize_t n) noexcept nogil
+    double skclust_add_smallest_double(
+        double *values, const double *added, Py_ssize_t n) noexcept nogil
+    Py_ssize_t skclust_first_and_second_float(
+        const float *values, Py_ssize_t n, float nearest, float *second
+    ) noexcept nogil
+    Py_ssize_t skclust_first_and_second_double(
+        const double *values, Py_ssize_t n, double nearest, double *second
+    ) noexcept nogil
 
 
-cdef inline floating _smallest(const floating *values, Py_ssize_t n) noexcept nogil:
-    """Smallest of ``values`` (``INFINITY`` if ``n`` is 0).
+cdef inline floating _add_smallest(
+    floating *values, const floating *added, Py_ssize_t n,
+) noexcept nogil:
+    """Add ``added`` to ``values`` in place; returns the smallest sum.
 
     Vectorized in C: with one running minimum, each comparison waits for the
     previous one, and this pass over each row of the product took as long
     as the single-precision product itself.
     """
     if floating is float:
-        return skclust_smallest_float(values, n)
+        return skclust_add_smallest_float(values, added, n)
     else:
-        return skclust_smallest_double(values, n)
+        return skclust_add_smallest_double(values, added, n)
 
 
-cdef inline Py_ssize_t _first_equal(
-    const floating *values, Py_ssize_t n, floating target,
+cdef inline Py_ssize_t _first_and_second(
+    const floating *values, Py_ssize_t n, floating nearest, double *second,
 ) noexcept nogil:
-    """Index of the first of ``values`` equal to ``target`` (0 if none);
-    vectorized in C, as ``_smallest``."""
+    """Index of the first of ``values`` equal to their smallest, ``nearest``,
+    and the smallest of the others in ``second``; one vectorized pass in C,
+    as ``_add_smallest``."""
+    cdef floating other
+    cdef Py_ssize_t first
     if floating is float:
-        return skclust_first_equal_float(values, n, target)
+        first = skclust_first_and_second_float(values, n, nearest, &other)
     else:
-        return skclust_first_equal_double(values, n, target)
+        first = skclust_first_and_second_double(values, n, nearest, &other)
+    second[0] = other
+    return first
 
 
 cdef inline Py_ssize_t _nearest_exactly(
@@ -442,23 +469,17 @@ cdef inline const floating *_chunk_of(
 
 cdef inline void _rank_centers(
     const floating *rows, int n_rows, const floating *centers,
-    const floating *center_squared_norms, int n_clusters, int n_features,
-    floating *out,
+    int n_clusters, int n_features, floating *out,
 ) noexcept nogil:
-    """``out[r, j] = |c_j|^2 - 2 rows[r] . c_j``, row-major (n_rows, n_clusters).
+    """``out[r, j] = -2 rows[r] . c_j``, row-major (n_rows, n_clusters).
 
-    Each row of ``out`` starts as the norms and BLAS adds the products (in
-    its column-major terms, ``centers^T rows`` of shape (n_clusters, n_rows)).
+    In BLAS's column-major terms, ``centers^T rows`` of shape (n_clusters,
+    n_rows). The caller adds ``|c_j|^2`` in its first pass over each row
+    (``_add_smallest``): no copy of the norms into ``out`` for BLAS to read.
     """
     cdef char transpose = b"T"
     cdef char keep = b"N"
-    cdef floating alpha = -2.0, beta = 1.0
-    cdef int r
-    for r in range(n_rows):
-        memcpy(
-            &out[r * n_clusters], center_squared_norms,
-            n_clusters * sizeof(floating),
-        )
+    cdef floating alpha = -2.0, beta = 0.0
     if floating is float:
         sgemm(
             &transpose, &keep, &n_clusters, &n_rows, &n_features, &alpha,
@@ -471,7 +492,6 @@ cdef inline void _rank_centers(
             <double *> centers, &n_features, <double *> rows, &n_features, &beta,
             out, &n_clusters,
         )
-
 
 
 cdef inline Py_ssize_t _rows_to_rank(
@@ -646,18 +666,18 @@ def bounded_product_assignment(
             total_ranked += n_ranked
             rows = _chunk_of(X, start, stop, ranked, n_ranked, gathered)
             _rank_centers(
-                rows, <int> n_ranked, &centers_ranked[0, 0],
-                &center_squared_norms[0], <int> n_clusters, <int> n_features,
-                product,
+                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
+                <int> n_features, product,
             )
             for r in range(n_ranked):
                 i = ranked[r]
                 values = &product[r * n_clusters]
-                nearest = _smallest(values, n_clusters)
-                best = _first_equal(values, n_clusters, <floating> nearest)
-                values[best] = INFINITY
-                second = _smallest(values, n_clusters)
-                values[best] = <floating> nearest
+                nearest = _add_smallest(
+                    values, &center_squared_norms[0], n_clusters
+                )
+                best = _first_and_second(
+                    values, n_clusters, <floating> nearest, &second
+                )
                 if norms_given:
                     norm2 = squared_norms[i]
                 else:
@@ -819,17 +839,18 @@ def projected_product_assignment(
             total_ranked += n_ranked
             rows = _chunk_of(projected, start, stop, ranked, n_ranked, gathered)
             _rank_centers(
-                rows, <int> n_ranked, &centers_ranked[0, 0],
-                &center_squared_norms[0], <int> n_clusters, <int> m, product,
+                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
+                <int> m, product,
             )
             for r in range(n_ranked):
                 i = ranked[r]
                 values = &product[r * n_clusters]
-                nearest = _smallest(values, n_clusters)
-                best = _first_equal(values, n_clusters, <float> nearest)
-                values[best] = INFINITY
-                second = _smallest(values, n_clusters)
-                values[best] = <float> nearest
+                nearest = _add_smallest(
+                    values, &center_squared_norms[0], n_clusters
+                )
+                best = _first_and_second(
+                    values, n_clusters, <float> nearest, &second
+                )
                 norm2 = projected_squared_norms[i]
                 size = sqrt(norm2) * (1.0 + FLT_EPSILON) + largest
                 error = (

@@ -86,8 +86,10 @@ def test_projected_rows_bound_every_distance_from_below():
     X = _low_rank(200, 24, 4, seed=0)
     centers = X[:9] + 0.3
     basis, _ = principal_basis(X)
+    original = X.copy()
     for rank in (1, 4, 12):
         x, c = project(X, basis, rank), project(centers, basis, rank)
+        assert_array_equal(X, original)
         bound = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1)
         exact = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=-1)
         assert np.all(bound <= exact * (1 + 1e-12))

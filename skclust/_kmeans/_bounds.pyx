@@ -331,20 +331,29 @@ cdef extern from *:
        if none), and in *second the smallest of the others: nearest again
        if it occurs twice. One pass: with SSE2, per vector, a comparison
        mask gives the matches, and the matches replaced by infinity feed
-       a running minimum; elsewhere, one value at a time. */
+       four running minima, four vectors at a time; elsewhere, one value
+       at a time. */
     #if defined(__SSE2__)
+    #define SKCLUST_MATCHES_OFF(W, S, K) \
+        x = _mm_loadu_##S(v + j + K * W); \
+        eq = _mm_cmpeq_##S(x, t); \
+        mask |= _mm_movemask_##S(eq) << (K * W); \
+        m##K = _mm_min_##S(m##K, _mm_or_##S(_mm_and_##S(eq, inf), _mm_andnot_##S(eq, x)));
     #define SKCLUST_FIRST_AND_SECOND_VECTORS(VEC, W, S) \
-        VEC t = _mm_set1_##S(nearest), inf = _mm_set1_##S(INFINITY), m = inf; \
-        for (; j + W <= n; j += W) { \
-            VEC x = _mm_loadu_##S(v + j), eq = _mm_cmpeq_##S(x, t); \
-            int mask = _mm_movemask_##S(eq); \
+        VEC t = _mm_set1_##S(nearest), inf = _mm_set1_##S(INFINITY); \
+        VEC m0 = inf, m1 = inf, m2 = inf, m3 = inf, x, eq; \
+        for (; j + 4 * W <= n; j += 4 * W) { \
+            int mask = 0; \
+            SKCLUST_MATCHES_OFF(W, S, 0) \
+            SKCLUST_MATCHES_OFF(W, S, 1) \
+            SKCLUST_MATCHES_OFF(W, S, 2) \
+            SKCLUST_MATCHES_OFF(W, S, 3) \
             if (mask) { \
                 if (first < 0) first = j + __builtin_ctz(mask); \
                 matches += __builtin_popcount(mask); \
             } \
-            m = _mm_min_##S(m, _mm_or_##S(_mm_and_##S(eq, inf), _mm_andnot_##S(eq, x))); \
         } \
-        _mm_storeu_##S(lanes, m); \
+        _mm_storeu_##S(lanes, _mm_min_##S(_mm_min_##S(m0, m1), _mm_min_##S(m2, m3))); \
         for (int l = 0; l < W; l++) other = lanes[l] < other ? lanes[l] : other;
     #else
     #define SKCLUST_FIRST_AND_SECOND_VECTORS(VEC, W, S)
@@ -801,9 +810,10 @@ def projected_product_assignment(
         and counts.shape[0] >= 2,
         "projected rows, projected centers or counts do not match X and centers",
     )
-    cdef double nearest, second, other, error, exact, norm2, size, threshold
+    cdef double own_value, second, other, error, exact, first, norm2, size
+    cdef double threshold
     cdef double largest, relative, underflow
-    # The rounding of the exact distance ranked first.
+    # The rounding of an exact squared distance.
     cdef double exact_rounding = 1.0 + 2.0 * (n_features + 2) * DBL_EPSILON
     cdef _Step st = _step_of(state, moves)
     cdef const float *rows
@@ -844,13 +854,16 @@ def projected_product_assignment(
             )
             for r in range(n_ranked):
                 i = ranked[r]
+                own = st.labels[i]
                 values = &product[r * n_clusters]
-                nearest = _add_smallest(
+                # Most points keep their center: the smallest value of the
+                # others, in the same pass that adds the norms, tells.
+                own_value = values[own] + center_squared_norms[own]
+                values[own] = INFINITY
+                second = _add_smallest(
                     values, &center_squared_norms[0], n_clusters
                 )
-                best = _first_and_second(
-                    values, n_clusters, <float> nearest, &second
-                )
+                values[own] = <float> own_value
                 norm2 = projected_squared_norms[i]
                 size = sqrt(norm2) * (1.0 + FLT_EPSILON) + largest
                 error = (
@@ -858,21 +871,31 @@ def projected_product_assignment(
                     + FLT_EPSILON * (1.0 + FLT_EPSILON) * sqrt(norm2) * size
                     + basis_error * size * size
                 )
-                own = st.labels[i]
-                if best == own:
-                    # Its upper bound was just tightened to this distance.
-                    exact = st.upper[i] * st.upper[i]
-                else:
-                    exact = squared_distance(X, i, centers, best)
-                # A center at least as near as ``best`` ranks at most here.
+                # The upper bound of a ranked point was just tightened to its
+                # exact distance; a center as near ranks at most here.
+                exact = st.upper[i] * st.upper[i]
                 threshold = exact * exact_rounding - norm2 + error
+                best = own
                 other = second + norm2 - error
                 if second <= threshold:
-                    best = _nearest_exactly(
-                        X, i, centers, values, threshold, norm2 - error,
-                        &exact, &other, &n_exact,
+                    # Another center may be nearer: the one ranked first,
+                    # whose exact distance may bound the search tighter.
+                    best = _first_and_second(
+                        values, n_clusters, <float> min(second, own_value),
+                        &second,
                     )
-                    n_exact -= 1
+                    if best != own:
+                        first = squared_distance(X, i, centers, best)
+                        if first < exact:
+                            exact = first
+                            threshold = exact * exact_rounding - norm2 + error
+                    other = second + norm2 - error
+                    if second <= threshold:
+                        best = _nearest_exactly(
+                            X, i, centers, values, threshold, norm2 - error,
+                            &exact, &other, &n_exact,
+                        )
+                        n_exact -= 1
                 st.upper[i] = sqrt(exact)
                 if best != own:
                     st.labels[i] = best

@@ -67,7 +67,12 @@ def basis_error(rounding, n_features):
 
 
 def project(X, basis, rank, out=None):
-    """``x' = (P^T x, |Q^T x|)`` of every row, computed in float64 in blocks.
+    """``x' = (P^T x, |x - P P^T x|)`` of every row, in float64, in blocks.
+
+    ``|x - P P^T x|`` is ``|Q^T x|`` for an orthonormal basis. It is the
+    norm of the residual's own coordinates, not ``|x|^2 - |P^T x|^2``, which
+    cancels for points near the span of ``P``; and it costs ``2 r`` instead
+    of ``n_features`` multiply-adds per feature of a row.
 
     Parameters
     ----------
@@ -84,16 +89,16 @@ def project(X, basis, rank, out=None):
     """
     if out is None:
         out = np.empty((X.shape[0], rank + 1))
+    leading = np.ascontiguousarray(basis[:, :rank])
     step = max(1, (1 << 16) // X.shape[1])
     for start in range(0, X.shape[0], step):
         rows = slice(start, start + step)
-        # The residual norm from its own coordinates, not |x|^2 - |P^T x|^2,
-        # which cancels for points near the span of P.
-        turned = np.asarray(X[rows], dtype=np.float64) @ basis
-        out[rows, :rank] = turned[:, :rank]
-        out[rows, rank] = np.sqrt(
-            np.einsum("ij,ij->i", turned[:, rank:], turned[:, rank:])
-        )
+        # A copy, even of float64 rows: the residual is formed in place.
+        block = np.array(X[rows], dtype=np.float64)
+        coordinates = block @ leading
+        out[rows, :rank] = coordinates
+        block -= coordinates @ leading.T
+        out[rows, rank] = np.sqrt(np.einsum("ij,ij->i", block, block))
     return out
 
 

@@ -744,12 +744,15 @@ def projected_product_assignment(
     |Q^T (x - c)|^2 >= |x' - c'|^2`` (triangle inequality on the last
     coordinate): the single-precision ranking of ``|x' - c'|^2``, less a
     bound ``e`` on its rounding, is a lower bound on every squared distance.
-    The exact distance (coordinate differences, float64) to the center
-    ranked first, ``D``, is computed; only the centers whose lower bound is
-    at most ``D`` can be as near, and when there are others, they are all
-    compared exactly (ties to the lowest index). The labels are those of
-    the exact comparison of all centers; the work per point is ``m x
-    n_clusters`` multiply-adds plus ``n_features`` per exact distance.
+    Only centers whose lower bound is at most the exact distance ``D``
+    (coordinate differences, float64) to the point's own center can be as
+    near: when no other center's is, the point keeps its center (the
+    usual case, decided in the pass that adds ``|c'|^2``). Otherwise ``D``
+    is lowered to the exact distance of the center ranked first if nearer,
+    and every center whose bound is at most ``D`` is compared exactly (ties
+    to the lowest index). The labels are those of the exact comparison of
+    all centers; the work per point is ``m x n_clusters`` multiply-adds
+    plus ``n_features`` per exact distance.
 
     ``e`` is the rounding bound of ``bounded_product_assignment`` in ``m``
     dimensions, plus the rounding of ``x'`` to single precision

@@ -102,30 +102,21 @@ def project(X, basis, rank, out=None):
     return out
 
 
-def candidate_counts(sample, centers, basis, ranks):
-    """Mean number of centers each row must compare exactly, for each rank.
+def candidate_count(sample, centers, basis, rank, squared):
+    """Mean number of centers each row must compare exactly at this rank.
 
     Those whose lower bound ``|x' - c'|^2`` is at most the exact squared
-    distance to the center with the smallest bound (itself included), in
-    float64 without rounding allowances.
+    distance (``squared``, rows by centers) to the center with the smallest
+    bound (itself included), in float64 without rounding allowances.
     """
-    squared = (
-        np.einsum("ij,ij->i", sample, sample)[:, None]
-        - 2.0 * sample @ centers.T
-        + np.einsum("ij,ij->i", centers, centers)[None, :]
+    x, c = project(sample, basis, rank), project(centers, basis, rank)
+    bound = (
+        np.einsum("ij,ij->i", x, x)[:, None]
+        - 2.0 * x @ c.T
+        + np.einsum("ij,ij->i", c, c)[None, :]
     )
-    rows = np.arange(sample.shape[0])
-    counts = []
-    for rank in ranks:
-        x, c = project(sample, basis, rank), project(centers, basis, rank)
-        bound = (
-            np.einsum("ij,ij->i", x, x)[:, None]
-            - 2.0 * x @ c.T
-            + np.einsum("ij,ij->i", c, c)[None, :]
-        )
-        first = squared[rows, bound.argmin(axis=1)]
-        counts.append(float((bound <= first[:, None] * (1 + 1e-9)).sum(axis=1).mean()))
-    return counts
+    first = squared[np.arange(sample.shape[0]), bound.argmin(axis=1)]
+    return float((bound <= first[:, None] * (1 + 1e-9)).sum(axis=1).mean())
 
 
 def projected_cost(rank, n_clusters, n_features, exact_per_point):
@@ -144,25 +135,31 @@ def choose_rank(X, centers, basis):
     """The rank ``r`` of lowest estimated cost, or None if no rank pays.
 
     On at most ``_SAMPLE_ROWS`` evenly spaced rows of ``X`` and the current
-    centers, for ``r`` in steps of 8 below ``n_features / 2``: the mean
-    number of exact comparisons per row gives ``projected_cost``, which must
-    be at most ``_MAX_COST_FRACTION`` of ``full_cost``.
+    centers, for ``r`` in steps of 8 up to ``n_features / 2``, until no
+    larger rank can cost less: the mean number of exact comparisons per row
+    gives ``projected_cost``, which must be at most ``_MAX_COST_FRACTION``
+    of ``full_cost``.
     """
     n_clusters, n_features = centers.shape
     if n_features < _MIN_FEATURES:
         return None
-    ranks = list(range(8, n_features // 2 + 1, 8))
     step = max(1, X.shape[0] // _SAMPLE_ROWS)
     sample = np.asarray(X[::step], dtype=np.float64)
-    counts = candidate_counts(sample, centers, basis, ranks)
-    costs = [
-        projected_cost(rank, n_clusters, n_features, count)
-        for rank, count in zip(ranks, counts, strict=True)
-    ]
-    best = int(np.argmin(costs))
-    if costs[best] > _MAX_COST_FRACTION * full_cost(n_clusters, n_features):
-        return None
-    return ranks[best]
+    squared = (
+        np.einsum("ij,ij->i", sample, sample)[:, None]
+        - 2.0 * sample @ centers.T
+        + np.einsum("ij,ij->i", centers, centers)[None, :]
+    )
+    best_rank, best_cost = None, _MAX_COST_FRACTION * full_cost(n_clusters, n_features)
+    for rank in range(8, n_features // 2 + 1, 8):
+        if projected_cost(rank, n_clusters, n_features, 1.0) >= best_cost:
+            # No larger rank can cost less: at least one exact distance.
+            break
+        count = candidate_count(sample, centers, basis, rank, squared)
+        cost = projected_cost(rank, n_clusters, n_features, count)
+        if cost <= best_cost:
+            best_rank, best_cost = rank, cost
+    return best_rank
 
 
 class ProjectedRows:

@@ -457,6 +457,35 @@ cdef inline Py_ssize_t _nearest_exactly(
     return best
 
 
+cdef struct _Scratch:
+    # The work arrays of a product kernel: gathered rows, their product with
+    # the centers, and the indices of the rows ranked.
+    void *gathered
+    void *product
+    Py_ssize_t *ranked
+
+
+cdef int _allocate(
+    _Scratch *scratch, Py_ssize_t chunk_rows, Py_ssize_t row_length,
+    Py_ssize_t n_clusters, size_t item_size,
+) except -1:
+    """Work arrays for chunks of ``chunk_rows`` rows; MemoryError if none."""
+    with nogil:
+        scratch.gathered = malloc(chunk_rows * row_length * item_size)
+        scratch.product = malloc(chunk_rows * n_clusters * item_size)
+        scratch.ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
+    if scratch.gathered == NULL or scratch.product == NULL or scratch.ranked == NULL:
+        _release(scratch)
+        raise MemoryError()
+    return 0
+
+
+cdef void _release(_Scratch *scratch) noexcept nogil:
+    free(scratch.gathered)
+    free(scratch.product)
+    free(scratch.ranked)
+
+
 cdef inline const floating *_chunk_of(
     const real_rows[:, ::1] X, Py_ssize_t start, Py_ssize_t stop,
     const Py_ssize_t *ranked, Py_ssize_t n_ranked, floating *gathered,
@@ -653,9 +682,7 @@ def bounded_product_assignment(
     cdef _Step st = _step_of(state, moves)
     cdef const floating *rows
     cdef floating *values
-    cdef floating *gathered = NULL
-    cdef floating *product = NULL
-    cdef Py_ssize_t *ranked = NULL
+    cdef _Scratch scratch
     counts[0] = 0
     counts[1] = 0
     if n_samples == 0:
@@ -668,15 +695,10 @@ def bounded_product_assignment(
     else:
         relative = 2.0 * (n_features + 4) * DBL_EPSILON
         underflow = 2.0 * n_features * DBL_MIN
-    with nogil:
-        gathered = <floating *> malloc(chunk_rows * n_features * sizeof(floating))
-        product = <floating *> malloc(chunk_rows * n_clusters * sizeof(floating))
-        ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
-    if gathered == NULL or product == NULL or ranked == NULL:
-        free(gathered)
-        free(product)
-        free(ranked)
-        raise MemoryError()
+    _allocate(&scratch, chunk_rows, n_features, n_clusters, sizeof(floating))
+    cdef floating *gathered = <floating *> scratch.gathered
+    cdef floating *product = <floating *> scratch.product
+    cdef Py_ssize_t *ranked = scratch.ranked
     with nogil:
         start = 0
         while start < n_samples:
@@ -725,9 +747,7 @@ def bounded_product_assignment(
                     n_out += 1
                 st.lower[i] = sqrt(other) if other > 0.0 else 0.0
             start = stop
-        free(gathered)
-        free(product)
-        free(ranked)
+        _release(&scratch)
     counts[0] = total_ranked
     counts[1] = total_rechecked
     return n_out
@@ -834,9 +854,7 @@ def projected_product_assignment(
     cdef _Step st = _step_of(state, moves)
     cdef const float *rows
     cdef float *values
-    cdef float *gathered = NULL
-    cdef float *product = NULL
-    cdef Py_ssize_t *ranked = NULL
+    cdef _Scratch scratch
     counts[0] = 0
     counts[1] = 0
     if n_samples == 0:
@@ -845,15 +863,10 @@ def projected_product_assignment(
     largest = _largest_norm(centers_projected)
     relative = 2.0 * (m + 4) * FLT_EPSILON
     underflow = 2.0 * m * FLT_MIN
-    with nogil:
-        gathered = <float *> malloc(chunk_rows * m * sizeof(float))
-        product = <float *> malloc(chunk_rows * n_clusters * sizeof(float))
-        ranked = <Py_ssize_t *> malloc(chunk_rows * sizeof(Py_ssize_t))
-    if gathered == NULL or product == NULL or ranked == NULL:
-        free(gathered)
-        free(product)
-        free(ranked)
-        raise MemoryError()
+    _allocate(&scratch, chunk_rows, m, n_clusters, sizeof(float))
+    cdef float *gathered = <float *> scratch.gathered
+    cdef float *product = <float *> scratch.product
+    cdef Py_ssize_t *ranked = scratch.ranked
     with nogil:
         start = 0
         while start < n_samples:
@@ -920,9 +933,7 @@ def projected_product_assignment(
                     n_out += 1
                 st.lower[i] = sqrt(other) if other > 0.0 else 0.0
             start = stop
-        free(gathered)
-        free(product)
-        free(ranked)
+        _release(&scratch)
     counts[0] = total_ranked
     counts[1] = n_exact
     return n_out

@@ -457,6 +457,15 @@ cdef inline Py_ssize_t _nearest_exactly(
     return best
 
 
+cdef Py_ssize_t _chunk_size(
+    Py_ssize_t[::1] counts, Py_ssize_t chunk_rows, Py_ssize_t n_samples,
+):
+    """Rows per chunk of a product kernel (0 without rows); zeroes its counts."""
+    counts[0] = 0
+    counts[1] = 0
+    return max(1, min(chunk_rows, n_samples)) if n_samples else 0
+
+
 cdef struct _Scratch:
     # The work arrays of a product kernel: gathered rows, their product with
     # the centers, and the indices of the rows ranked.
@@ -597,6 +606,51 @@ cdef inline double _ranking_error(
     )
 
 
+cdef inline void _record(
+    _Step st, Py_ssize_t i, Py_ssize_t best, double other, Py_ssize_t *n_out,
+) noexcept nogil:
+    """Point ``i``'s new label ``best`` (listed if it changed) and its lower
+    bound, from ``other``, a bound on its squared distance to the others."""
+    cdef Py_ssize_t own = st.labels[i]
+    if best != own:
+        st.labels[i] = best
+        st.out_index[n_out[0]] = i
+        st.out_previous[n_out[0]] = own
+        n_out[0] += 1
+    st.lower[i] = sqrt(other) if other > 0.0 else 0.0
+
+
+ctypedef fused ranked_rows:
+    # The precision of the rows a product kernel ranks (the rows of X, or
+    # their projections), independent of X's and of the ranking's.
+    float
+    double
+
+
+cdef Py_ssize_t _rank_chunk(
+    const real_rows[:, ::1] X, const double[:, ::1] centers, _Step st,
+    const ranked_rows[:, ::1] source, const floating *centers_ranked,
+    Py_ssize_t n_clusters, Py_ssize_t start, Py_ssize_t stop, _Scratch *scratch,
+) noexcept nogil:
+    """One chunk of a product kernel: the bounds of rows ``start:stop`` of
+    ``X`` moved and tested (``_rows_to_rank``), then the failing rows of
+    ``source`` ranked against ``centers_ranked`` into ``scratch.product``
+    (``_rank_centers``). Returns the number of rows ranked, listed in
+    ``scratch.ranked``."""
+    cdef Py_ssize_t n_ranked = _rows_to_rank(X, centers, st, start, stop, scratch.ranked)
+    cdef const floating *rows
+    if n_ranked:
+        rows = _chunk_of(
+            source, start, stop, scratch.ranked, n_ranked,
+            <floating *> scratch.gathered,
+        )
+        _rank_centers(
+            rows, <int> n_ranked, centers_ranked, <int> n_clusters,
+            <int> source.shape[1], <floating *> scratch.product,
+        )
+    return n_ranked
+
+
 def bounded_product_assignment(
     const real_rows[:, ::1] X,
     const double[::1] squared_norms,
@@ -662,7 +716,7 @@ def bounded_product_assignment(
     """
     cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
     cdef Py_ssize_t n_clusters = centers.shape[0]
-    cdef Py_ssize_t i, j, r, own, best, start, stop, n_ranked, n_out = 0
+    cdef Py_ssize_t i, j, r, best, start, stop, n_ranked, n_out = 0
     cdef Py_ssize_t total_ranked = 0, total_rechecked = 0
     _check_step_shapes(
         n_samples, n_features, n_clusters, centers.shape[1], state, moves
@@ -680,14 +734,11 @@ def bounded_product_assignment(
     cdef double relative, underflow, largest = 0.0
     cdef Py_ssize_t n_exact = 0
     cdef _Step st = _step_of(state, moves)
-    cdef const floating *rows
     cdef floating *values
     cdef _Scratch scratch
-    counts[0] = 0
-    counts[1] = 0
-    if n_samples == 0:
+    chunk_rows = _chunk_size(counts, chunk_rows, n_samples)
+    if chunk_rows == 0:
         return 0
-    chunk_rows = max(1, min(chunk_rows, n_samples))
     largest = _largest_norm(centers)
     if floating is float:
         relative = 2.0 * (n_features + 4) * FLT_EPSILON
@@ -696,26 +747,18 @@ def bounded_product_assignment(
         relative = 2.0 * (n_features + 4) * DBL_EPSILON
         underflow = 2.0 * n_features * DBL_MIN
     _allocate(&scratch, chunk_rows, n_features, n_clusters, sizeof(floating))
-    cdef floating *gathered = <floating *> scratch.gathered
-    cdef floating *product = <floating *> scratch.product
-    cdef Py_ssize_t *ranked = scratch.ranked
     with nogil:
         start = 0
         while start < n_samples:
             stop = min(start + chunk_rows, n_samples)
-            n_ranked = _rows_to_rank(X, centers, st, start, stop, ranked)
-            if n_ranked == 0:
-                start = stop
-                continue
-            total_ranked += n_ranked
-            rows = _chunk_of(X, start, stop, ranked, n_ranked, gathered)
-            _rank_centers(
-                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
-                <int> n_features, product,
+            n_ranked = _rank_chunk(
+                X, centers, st, X, &centers_ranked[0, 0], n_clusters, start,
+                stop, &scratch,
             )
+            total_ranked += n_ranked
             for r in range(n_ranked):
-                i = ranked[r]
-                values = &product[r * n_clusters]
+                i = scratch.ranked[r]
+                values = &(<floating *> scratch.product)[r * n_clusters]
                 nearest = _add_smallest(
                     values, &center_squared_norms[0], n_clusters
                 )
@@ -738,14 +781,9 @@ def bounded_product_assignment(
                         X, i, centers, values, nearest + 2.0 * error,
                         norm2 - error, &exact, &other, &n_exact,
                     )
-                own = st.labels[i]
-                if best != own:
-                    st.labels[i] = best
+                if best != st.labels[i]:
                     st.upper[i] = sqrt(squared_distance(X, i, centers, best))
-                    st.out_index[n_out] = i
-                    st.out_previous[n_out] = own
-                    n_out += 1
-                st.lower[i] = sqrt(other) if other > 0.0 else 0.0
+                _record(st, i, best, other, &n_out)
             start = stop
         _release(&scratch)
     counts[0] = total_ranked
@@ -852,39 +890,28 @@ def projected_product_assignment(
     # The rounding of an exact squared distance.
     cdef double exact_rounding = 1.0 + 2.0 * (n_features + 2) * DBL_EPSILON
     cdef _Step st = _step_of(state, moves)
-    cdef const float *rows
     cdef float *values
     cdef _Scratch scratch
-    counts[0] = 0
-    counts[1] = 0
-    if n_samples == 0:
+    chunk_rows = _chunk_size(counts, chunk_rows, n_samples)
+    if chunk_rows == 0:
         return 0
-    chunk_rows = max(1, min(chunk_rows, n_samples))
     largest = _largest_norm(centers_projected)
     relative = 2.0 * (m + 4) * FLT_EPSILON
     underflow = 2.0 * m * FLT_MIN
     _allocate(&scratch, chunk_rows, m, n_clusters, sizeof(float))
-    cdef float *gathered = <float *> scratch.gathered
-    cdef float *product = <float *> scratch.product
-    cdef Py_ssize_t *ranked = scratch.ranked
     with nogil:
         start = 0
         while start < n_samples:
             stop = min(start + chunk_rows, n_samples)
-            n_ranked = _rows_to_rank(X, centers, st, start, stop, ranked)
-            if n_ranked == 0:
-                start = stop
-                continue
-            total_ranked += n_ranked
-            rows = _chunk_of(projected, start, stop, ranked, n_ranked, gathered)
-            _rank_centers(
-                rows, <int> n_ranked, &centers_ranked[0, 0], <int> n_clusters,
-                <int> m, product,
+            n_ranked = _rank_chunk(
+                X, centers, st, projected, &centers_ranked[0, 0], n_clusters,
+                start, stop, &scratch,
             )
+            total_ranked += n_ranked
             for r in range(n_ranked):
-                i = ranked[r]
+                i = scratch.ranked[r]
                 own = st.labels[i]
-                values = &product[r * n_clusters]
+                values = &(<float *> scratch.product)[r * n_clusters]
                 # Most points keep their center: the smallest value of the
                 # others, in the same pass that adds the norms, tells.
                 own_value = values[own] + center_squared_norms[own]
@@ -926,12 +953,7 @@ def projected_product_assignment(
                         )
                         n_exact -= 1
                 st.upper[i] = sqrt(exact)
-                if best != own:
-                    st.labels[i] = best
-                    st.out_index[n_out] = i
-                    st.out_previous[n_out] = own
-                    n_out += 1
-                st.lower[i] = sqrt(other) if other > 0.0 else 0.0
+                _record(st, i, best, other, &n_out)
             start = stop
         _release(&scratch)
     counts[0] = total_ranked

@@ -39,8 +39,9 @@ def _low_rank(n_samples, n_features, rank, seed, noise=0.05):
     return latent @ basis.T + noise * rng.standard_normal((n_samples, n_features))
 
 
-def _assign(X, centers, rank, chunk_rows=7, counts=None, basis=None):
-    """One call of the projected kernel with no center shift."""
+def _assign(X, centers, rank, chunk_rows=7, counts=None, basis=None, labels=None):
+    """One call of the projected kernel with no center shift, every point
+    examined (from ``labels``, 0 if not given)."""
     n_samples, n_clusters = X.shape[0], centers.shape[0]
     if basis is None:
         basis, rounding = principal_basis(X)
@@ -48,7 +49,8 @@ def _assign(X, centers, rank, chunk_rows=7, counts=None, basis=None):
         rounding = 0.0
     rows = ProjectedRows(X, basis, rounding, rank, _serial)
     centers_projected, centers_ranked, center_norms = rows.centers(centers)
-    labels = np.zeros(n_samples, dtype=np.intp)
+    start = np.zeros(n_samples, dtype=np.intp) if labels is None else labels
+    labels = start.copy()
     upper = np.zeros(n_samples)
     lower = np.full(n_samples, -np.inf)
     index = np.empty(n_samples, dtype=np.intp)
@@ -69,7 +71,8 @@ def _assign(X, centers, rank, chunk_rows=7, counts=None, basis=None):
         counts,
     )
     assert counts[0] == n_samples
-    assert_array_equal(np.sort(index[:n_changed]), np.flatnonzero(labels != 0))
+    assert_array_equal(np.sort(index[:n_changed]), np.flatnonzero(labels != start))
+    assert_array_equal(previous[:n_changed], start[index[:n_changed]])
     return labels, upper, lower
 
 
@@ -166,6 +169,27 @@ def test_near_ties_below_single_precision_are_resolved_exactly():
     labels, upper, lower = _assign(X, centers, 4)
     assert_array_equal(labels, np.where(np.arange(60) % 2, 1, 2))
     _check_against_brute_force(X, centers, labels, upper, lower)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_near_ties_are_resolved_from_the_twin_a_point_had(dtype):
+    # Every point starts at the wrong one of two twin centers 1e-9 apart:
+    # the test of its own center against the others' bounds must not keep it.
+    rng = np.random.default_rng(9)
+    X = _low_rank(60, 32, 4, seed=9)
+    X[:, 0] = np.where(np.arange(60) % 2, 1.0, -1.0)
+    X = X.astype(dtype)
+    centers = np.zeros((3, 32))
+    centers[0] = 100.0
+    centers[1, 0], centers[2, 0] = 1e-9, -1e-9
+    centers[1:, 1:] = 0.01 * rng.standard_normal(31)
+    truth = np.where(np.arange(60) % 2, 1, 2)
+    labels, upper, lower = _assign(X, centers, 4, labels=3 - truth)
+    assert_array_equal(labels, truth)
+    _check_against_brute_force(X.astype(np.float64), centers, labels, upper, lower)
+    # Starting right, every point stays.
+    labels, _, _ = _assign(X, centers, 4, labels=truth.copy())
+    assert_array_equal(labels, truth)
 
 
 def test_a_basis_not_quite_orthonormal_keeps_the_labels_exact():

@@ -69,14 +69,15 @@ _MODULARITY_MARGIN = 0.005
 # The plain normalized embeddings that "auto" tries after the multiples
 # (with row_scaling="auto"), each kept if its modularity is higher at all.
 # Rows divided by the square root of the degree are scikit-learn's points:
-# on the suite they won 5 of 152 graphs (K = 2, 3 and 4 equal easy; K = 3
-# equal easy had been the one row below scikit-learn) and lost none by
-# more than 0.003 ARI (benchmarks/bench_tau_selection.py).
+# added last, they were kept on 5 of the suite's 152 graphs (K = 2, 3 and 4
+# equal easy), lifting K = 3 equal easy from 0.908 to 0.912 ARI (above
+# scikit-learn's 0.910) and K = 2 equal easy from 0.954 to 0.956, and
+# lowering K = 4 equal easy by 0.001 (benchmarks/bench_tau_selection.py).
 _PLAIN_EMBEDDINGS = ((0.0, "none"), (0.0, "degree"))
 _MODULARITY_DECIMALS = 12
 
-# Above this many nodes in a component "auto" is the mean degree: the seven
-# eigensolves of the choice would cost seven fits.
+# Above this many nodes in a component "auto" is the mean degree: the six
+# eigensolves and eight k-means runs of the choice would cost six fits.
 _AUTO_TAU_MAX_NODES = 30_000
 
 
@@ -133,15 +134,20 @@ default="auto"
         "auto" adapts it to the graph: with ``strategy="kmeans"``, each
         component to split is clustered with ``tau`` = 1, 0, 0.1, 0.25, 0.5
         and 2 times its mean degree (with ``row_scaling="auto"``: SCORE
-        ratios, plus the plain normalized embedding), and the clusters of
-        highest modularity are kept: among the multiples, the mean degree
-        unless another beats its modularity by more than 0.5%; then the
-        plain embedding if its modularity is higher still. Above 30000 nodes
+        ratios, plus the plain normalized embedding with rows as they are
+        and with rows divided by the square root of the degree), and the
+        clusters of highest modularity are kept: among the multiples, the
+        mean degree unless another beats its modularity by more than 0.5%;
+        then each plain embedding if its modularity is higher still (rows as
+        they are first). Above 30000 nodes
         in a component, and for "divisive", "auto" is the mean degree.
         Ignored by "normalized".
-    row_scaling : {"auto", "score", "unit", "none"}, default="auto"
+    row_scaling : {"auto", "score", "unit", "degree", "none"}, default="auto"
         How eigenvectors become points (see Notes): "score" (ratios to the
-        leading eigenvector), "unit" (rows scaled to length one) or "none".
+        leading eigenvector), "unit" (rows scaled to length one), "degree"
+        (rows divided by the square root of the regularized degree: the
+        random walk's eigenvectors, the points of scikit-learn's
+        ``SpectralClustering``) or "none".
         "auto" is "score" for the regularized Laplacian and "none" for the
         normalized one.
     strategy : {"kmeans", "divisive"}, default="kmeans"
@@ -255,8 +261,9 @@ default="auto"
     skewed degrees (8 on political blogs); see the user guide for its hit
     rates.
 
-    ``regularization="auto"`` costs seven eigensolves and k-means runs per
-    component instead of one.
+    ``regularization="auto"`` costs six eigensolves (the three embeddings
+    with ``tau = 0`` share one) and eight k-means runs per component
+    instead of one of each.
 
     The weights are divided by the largest one before any arithmetic, which
     leaves the normalized Laplacians unchanged and keeps weights near the

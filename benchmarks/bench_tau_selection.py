@@ -36,7 +36,8 @@ partitions:
 - ``count>top``: the same, with the divisive top level of as many
   clusters as the count (pure bisection when it is 1).
 
-The candidates of the seven first rules are the first seven embeddings.
+All rules but ``default`` and the two ``count`` ones choose among the first
+seven embeddings (the rows divided by the square root of the degree left out).
 Printed: mean ARI over the seeds per rule, our best fixed strategy (mean
 degree, divisive, plain normalized or unit rows) and scikit-learn; a ``*`` marks more
 than 0.01 below that best, a ``!`` below scikit-learn. The graphs are

@@ -25,13 +25,13 @@ from ._blocked import nearest_labels
 from ._dedup import DistinctRows, merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
-from ._metrics import weighted_feature_sums
 from ._out_of_core import (
     fit_in_blocks,
     reads_in_blocks,
     table_largest,
     table_source,
 )
+from ._row_blocks import weighted_feature_sums
 from ._scaling import (
     exponent_for,
     largest_magnitude,

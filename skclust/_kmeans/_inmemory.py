@@ -344,12 +344,13 @@ class _Bounds:
         # first step).
         n_listed = 0
         for rows, n in zip(self._blocks, counts, strict=True):
-            source, target = (
-                slice(rows.start, rows.start + n),
-                slice(n_listed, n_listed + n),
-            )
-            np.add(self._index[source], rows.start, out=self._index[target])
-            self._previous[target] = self._previous[source]
+            target = slice(n_listed, n_listed + n)
+            if n_listed < rows.start:
+                # Overlapping ranges (numpy copies through a buffer).
+                source = slice(rows.start, rows.start + n)
+                self._index[target] = self._index[source]
+                self._previous[target] = self._previous[source]
+            self._index[target] += rows.start
             n_listed += n
         index = self._index[:n_listed]
         self._shift = np.zeros_like(shift)

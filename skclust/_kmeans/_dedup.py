@@ -20,8 +20,9 @@ class DistinctRows:
         Sum of the sample weights of the rows equal to each distinct row
         (float64).
     inverse : ndarray of shape (n_samples,)
-        ``points[inverse]`` equals the original data; int32 below 2**31 rows
-        (half the memory of intp, which a table of a million rows notices).
+        ``points[inverse]`` equals the original data. From
+        :func:`merge_duplicate_rows`, int32 below 2**31 rows (half the memory
+        of intp, which a table of a million rows notices).
     """
 
     points: np.ndarray

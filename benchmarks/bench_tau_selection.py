@@ -1,17 +1,22 @@
 """Rules for choosing among regularization="auto"'s candidates, on the suite.
 
-``regularization="auto"`` clusters each component with seven embeddings
+``regularization="auto"`` clusters each component with eight embeddings
 (SCORE ratios with ``tau`` = 1, 0, 0.1, 0.25, 0.5 and 2 times the mean degree,
-and the plain normalized one) and keeps one partition. This benchmark fits
-every candidate once per graph of ``bench_graph_suite.py`` (same graphs, same
-``random_state``), plus the divisive partition, and scores several label-free
-rules for keeping one, so that rules are compared on identical partitions:
+and the plain normalized one with rows as they are and divided by the square
+root of the degree) and keeps one partition. This benchmark fits every
+candidate once per graph of ``bench_graph_suite.py`` (same graphs, same
+``random_state``), plus the divisive partitions, and scores several
+label-free rules for keeping one, so that rules are compared on identical
+partitions:
 
-- ``margin``: highest modularity, the mean degree's unless another is higher
-  by more than 0.5% (the rule of the previous release);
+- ``margin``: highest modularity among the first seven, the mean degree's
+  unless another is higher by more than 0.5% (the rule of two releases ago);
 - ``two-step``: the margin among the multiples of the mean degree only,
   then the plain normalized partition if its modularity is higher still
-  (the default's rule);
+  (the previous release's rule);
+- ``default``: the two steps, then the partition of the rows divided by the
+  square root of the degree if its modularity is higher still (the
+  default's rule; the benchmark checks that the estimator agrees);
 - ``modularity``: highest modularity, no margin;
 - ``likelihood``: highest profile log-likelihood of the degree-corrected
   block model, ``sum_rs m_rs log(m_rs / (kappa_r kappa_s))`` (Karrer and
@@ -23,10 +28,18 @@ rules for keeping one, so that rules are compared on identical partitions:
   ``argmax_r sum_s e_is log(m_rs / kappa_r)`` with ``e_is`` the weight from
   node i to cluster s (the one-step refinement of Gao, Ma, Zhang and Zhou
   2017, for degree-corrected models); a node moves only if strictly better,
-  and not at all if a cluster would be emptied.
+  and not at all if a cluster would be emptied;
+- ``count>div``: the default's partition, unless the Bethe Hessian count
+  of ``n_clusters="auto"`` is below K (the spectrum shows fewer
+  communities than asked for) and K > 2, then the divisive one (top level
+  by the eigengap);
+- ``count>top``: the same, with the divisive top level of as many
+  clusters as the count (pure bisection when it is 1).
 
+All rules but ``default`` and the two ``count`` ones choose among the first
+seven embeddings (the rows divided by the square root of the degree left out).
 Printed: mean ARI over the seeds per rule, our best fixed strategy (mean
-degree, divisive or plain normalized) and scikit-learn; a ``*`` marks more
+degree, divisive, plain normalized or unit rows) and scikit-learn; a ``*`` marks more
 than 0.01 below that best, a ``!`` below scikit-learn. The graphs are
 unweighted, so a numeric ``regularization`` is in the units of the degrees.
 Usage::
@@ -48,6 +61,7 @@ from skclust import SpectralGraphClusterer
 from skclust.metrics import modularity
 
 FACTORS = (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)
+PLAIN = ("none", "degree")
 MARGIN = 0.005
 
 
@@ -85,23 +99,39 @@ def likelihood_move(adjacency, labels):
 
 
 def candidates(adjacency, k, seed, n_init):
-    """Labels of each candidate of "auto" (mean degree first), and divisive."""
+    """Labels of each candidate of "auto" (mean degree first), and divisive.
+
+    Returns the eight candidates' labels, and a dict of the divisive labels
+    (eigengap and top level by the Bethe Hessian count), the count and the
+    default estimator's labels.
+    """
     mean = float(adjacency.sum()) / adjacency.shape[0]
-    params = [{"regularization": f * mean, "row_scaling": "score"} for f in FACTORS] + [
-        {"laplacian": "normalized"}
-    ]
+    params = [{"regularization": f * mean, "row_scaling": "score"} for f in FACTORS]
+    params += [{"laplacian": "normalized", "row_scaling": s} for s in PLAIN]
     fits = [
         SpectralGraphClusterer(k, random_state=seed, n_init=n_init, **p)
         .fit(adjacency)
         .labels_
         for p in params
     ]
-    divisive = (
-        SpectralGraphClusterer(k, random_state=seed, strategy="divisive")
-        .fit(adjacency)
-        .labels_
-    )
-    return fits, divisive
+    count = SpectralGraphClusterer("auto", random_state=seed).fit(adjacency)
+    extra = {
+        "divisive": _fit(adjacency, k, seed, strategy="divisive"),
+        "count": int(count.n_clusters_),
+        "default": _fit(adjacency, k, seed, n_init=n_init),
+        "unit": _fit(
+            adjacency, k, seed, regularization="mean_degree", row_scaling="unit"
+        ),
+    }
+    extra["top"] = extra["divisive"]
+    if extra["count"] < k:
+        top = max(extra["count"], 1)
+        extra["top"] = _fit(adjacency, k, seed, strategy="divisive", n_components=top)
+    return fits, extra
+
+
+def _fit(adjacency, k, seed, **params):
+    return SpectralGraphClusterer(k, random_state=seed, **params).fit(adjacency).labels_
 
 
 def keep(scores, margin=0.0):
@@ -118,19 +148,34 @@ def two_step(scores):
     return len(scores) - 1 if scores[-1] > scores[best] else best
 
 
-def rule_choices(adjacency, fits, divisive):
+def plain_last(scores):
+    """The two steps, then the degree rows' partition (last) if higher."""
+    best = two_step(scores[:-1])
+    return len(scores) - 1 if scores[-1] > scores[best] else best
+
+
+def rule_choices(adjacency, k, fits, extra):
     """The partition each rule keeps, by name."""
-    both = [*fits, divisive]
-    mod = [modularity(adjacency, labels) for labels in both]
+    seven, divisive = fits[:-1], extra["divisive"]
+    both = [*seven, divisive]
+    mod = [modularity(adjacency, labels) for labels in fits]
     like = [profile_likelihood(adjacency, labels) for labels in both]
+    like_div = like[-1]
+    mod_div = modularity(adjacency, divisive)
+    default = fits[plain_last(mod)]
+    # At k = 2 the divisive partition is the mean degree's k-means one.
+    few = 2 < k and extra["count"] < k
     return {
-        "margin": fits[keep(mod[:-1], MARGIN)],
-        "two-step": fits[two_step(mod[:-1])],
-        "two-step+move": likelihood_move(adjacency, fits[two_step(mod[:-1])]),
-        "modularity": fits[keep(mod[:-1])],
-        "likelihood": fits[keep(like[:-1])],
-        "margin+div": both[keep(mod, MARGIN)],
-        "likelihood+div": both[keep(like)],
+        "margin": seven[keep(mod[:-1], MARGIN)],
+        "two-step": seven[two_step(mod[:-1])],
+        "default": default,
+        "modularity": seven[keep(mod[:-1])],
+        "likelihood": seven[keep(like[:-1])],
+        "margin+div": both[keep([*mod[:-1], mod_div], MARGIN)],
+        "likelihood+div": both[keep([*like[:-1], like_div])],
+        "two-step+move": likelihood_move(adjacency, seven[two_step(mod[:-1])]),
+        "count>div": divisive if few else default,
+        "count>top": extra["top"] if few else default,
     }
 
 
@@ -144,28 +189,37 @@ def main():
     rules = [
         "margin",
         "two-step",
+        "default",
         "modularity",
         "likelihood",
         "margin+div",
         "likelihood+div",
         "two-step+move",
+        "count>div",
+        "count>top",
     ]
     print(
         f"{'scenario':24s} {'best':>6s} {'sklearn':>7s} "
-        + " ".join(f"{r:>15s}" for r in rules)
+        + " ".join(f"{r:>14s}" for r in rules)
     )
     within = dict.fromkeys(rules, 0)
+    disagree = 0
     above = dict.fromkeys(rules, 0)
     for name, k, graphs in groups:
-        scores = {r: [] for r in [*rules, "mean", "divisive", "normalized", "sk"]}
+        scores = {
+            r: [] for r in [*rules, "mean", "divisive", "normalized", "unit", "sk"]
+        }
         for seed, (A, truth) in enumerate(graphs):
             A = sparse.csr_array(A)
-            fits, divisive = candidates(A, k, seed, args.n_init)
-            for rule, labels in rule_choices(A, fits, divisive).items():
+            fits, extra = candidates(A, k, seed, args.n_init)
+            chosen = rule_choices(A, k, fits, extra)
+            disagree += not np.array_equal(chosen["default"], extra["default"])
+            for rule, labels in chosen.items():
                 scores[rule].append(adjusted_rand_score(truth, labels))
             scores["mean"].append(adjusted_rand_score(truth, fits[0]))
-            scores["normalized"].append(adjusted_rand_score(truth, fits[-1]))
-            scores["divisive"].append(adjusted_rand_score(truth, divisive))
+            scores["normalized"].append(adjusted_rand_score(truth, fits[-2]))
+            scores["divisive"].append(adjusted_rand_score(truth, extra["divisive"]))
+            scores["unit"].append(adjusted_rand_score(truth, extra["unit"]))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 theirs = SpectralClustering(
@@ -173,7 +227,7 @@ def main():
                 ).fit(A)
             scores["sk"].append(adjusted_rand_score(truth, theirs.labels_))
         mean = {key: float(np.mean(value)) for key, value in scores.items()}
-        best = max(mean["mean"], mean["divisive"], mean["normalized"])
+        best = max(mean["mean"], mean["divisive"], mean["normalized"], mean["unit"])
         cells = []
         for rule in rules:
             close, beats = mean[rule] >= best - 0.01, mean[rule] >= mean["sk"]
@@ -183,11 +237,12 @@ def main():
             cells.append(f"{mean[rule]:7.3f}{marks:2s}")
         print(
             f"{name:24s} {best:6.3f} {mean['sk']:7.3f} "
-            + " ".join(f"{c:>15s}" for c in cells),
+            + " ".join(f"{c:>14s}" for c in cells),
             flush=True,
         )
     print(f"within 0.01 of best ({len(groups)} rows):", within)
     print("at or above scikit-learn:", above)
+    print(f"graphs where the estimator's default differs from the rule: {disagree}")
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -38,6 +38,20 @@ def test_order_depends_only_on_the_set_of_rows():
     assert_array_equal(second.weights, 3 * first.weights)
 
 
+def test_no_weights_count_the_copies_of_each_row():
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(20, 3)).astype(np.float32)
+    X = rows[rng.integers(0, 20, size=200)]
+    weighted = _check_merge(X, np.ones(200))
+    counted = merge_duplicate_rows(X, None)
+    assert_array_equal(counted.points, weighted.points)
+    assert counted.weights.dtype == np.float64
+    assert_array_equal(counted.weights, weighted.weights)
+    # Positions of 200 rows fit in 32 bits: half the memory of intp.
+    assert counted.inverse.dtype == np.int32
+    assert_array_equal(counted.points[counted.inverse], X)
+
+
 def test_hash_collisions_fall_back_to_exact_sorting(monkeypatch):
     def constant_hash(bits):
         return np.zeros(len(bits), np.uint64)

@@ -84,12 +84,21 @@ def test_float32_against_scikit_learn_from_the_same_init(n_features):
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-4)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_float32_fit_makes_no_float64_copy(Estimator):
+@pytest.mark.parametrize(
+    ("Estimator", "bound"),
+    # Measured 1.30 and 1.53 (traced peak over the input), against 1.37 and
+    # 1.71 before k-means++ summed its costs in blocks and the assignment
+    # step stopped copying its lists of changed points.
+    [(KMeansL2, 1.34), (KMeansL1, 1.6)],
+)
+def test_float32_fit_makes_no_float64_copy(Estimator, bound, monkeypatch):
     # A float64 copy of the table alone would be twice its size; the fit keeps
     # one float32 copy (the merged rows), plus per-row bookkeeping. KMeansL1
     # keeps no sorted copy of the values either (it peaked at 3.3 times the
-    # input when it did; 1.7 times measured now, KMeansL2 1.4).
+    # input when it did).
+    # Each thread of the assignment works on blocks of its own: two threads,
+    # whatever the machine, so that the bound is the same everywhere.
+    monkeypatch.setattr("skclust._kmeans._base.cpu_count", lambda: 2)
     X = np.random.default_rng(0).standard_normal((100_000, 64)).astype(np.float32)
     tracemalloc.start()
     try:
@@ -97,7 +106,7 @@ def test_float32_fit_makes_no_float64_copy(Estimator):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 2.0 * X.nbytes
+    assert peak < bound * X.nbytes
 
 
 def test_merge_of_float32_rows():

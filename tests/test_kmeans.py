@@ -20,9 +20,10 @@ from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
 from skclust._kmeans import _medians
-from skclust._kmeans._engine import lloyd
+from skclust._kmeans._engine import kmeans_plusplus, lloyd
 from skclust._kmeans._inmemory import in_memory_runs
 from skclust._kmeans._medians import grouped_medians
+from skclust._kmeans._metrics import Euclidean, Manhattan
 
 ESTIMATORS = [KMeansL2, KMeansL1]
 
@@ -363,6 +364,45 @@ def test_kmeans_plusplus_picks_distinct_points(Estimator):
     X = np.repeat(np.arange(6.0).reshape(-1, 1), 50, axis=0)
     km = Estimator(6, n_init=1, max_iter=1, random_state=0).fit(X)
     assert len(np.unique(km.cluster_centers_)) == 6
+
+
+def _textbook_kmeans_plusplus(X, weights, n_clusters, cost, random_state):
+    # Greedy k-means++ on the whole (rows x candidates) cost matrix at once.
+    trials = 2 + int(np.log(n_clusters))
+
+    def draw(closest, size):
+        cumulative = np.cumsum(weights * closest)
+        picks = np.searchsorted(
+            cumulative, random_state.uniform(size=size) * cumulative[-1], "right"
+        )
+        return np.minimum(picks, X.shape[0] - 1)
+
+    chosen = [draw(np.ones(X.shape[0]), 1)[0]]
+    closest = cost(X, X[chosen])[:, 0]
+    for _ in range(1, n_clusters):
+        candidates = draw(closest, trials)
+        costs = np.minimum(cost(X, X[candidates]), closest[:, None])
+        best = np.argmin(weights @ costs)
+        chosen.append(candidates[best])
+        closest = costs[:, best]
+    return X[chosen]
+
+
+@pytest.mark.parametrize(
+    ("metric", "cost"),
+    [
+        (Euclidean, lambda X, C: euclidean_distances(X, C, squared=True)),
+        (Manhattan, manhattan_distances),
+    ],
+)
+def test_kmeans_plusplus_in_blocks_picks_the_textbook_seeds(metric, cost):
+    # 70,000 rows: the candidates' costs are summed in two blocks of rows.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(70_000, 3))
+    weights = rng.uniform(0.5, 2.0, size=X.shape[0])
+    ours = kmeans_plusplus(X, weights, 9, metric, np.random.RandomState(5))
+    textbook = _textbook_kmeans_plusplus(X, weights, 9, cost, np.random.RandomState(5))
+    assert_array_equal(ours, textbook)
 
 
 def test_callable_init_receives_distinct_points():

@@ -434,22 +434,26 @@ def test_political_blogs_against_scikit_learn_at_three(political_blogs_files):
 
 
 # The first graph's best is a smaller tau (beyond the margin); the second's
-# is the plain embedding, by less than the margin (the rule's second step).
+# is the plain embedding, by less than the margin (the rule's second step);
+# on the third both plain embeddings beat the kept one and the rows divided
+# by sqrt(degree) beat the plain rows (each plain one replaces the kept).
 @pytest.mark.parametrize(
-    "sizes, p_in, seed, plain_within_margin",
-    [([50, 30, 20], 0.3, 3, False), ([30, 30, 30], 0.25, 7, True)],
+    "sizes, p_in, seed, case",
+    [
+        ([50, 30, 20], 0.3, 3, "smaller tau"),
+        ([30, 30, 30], 0.25, 7, "plain within margin"),
+        ([30, 30, 30], 0.25, 3, "degree rows after plain"),
+    ],
 )
-def test_auto_regularization_keeps_the_most_modular_candidate(
-    sizes, p_in, seed, plain_within_margin
-):
+def test_auto_regularization_keeps_the_most_modular_candidate(sizes, p_in, seed, case):
     # Brute force: each candidate embedding fitted on its own (a fixed tau,
     # a fixed row scaling); "auto" must return the labels of the one of
     # highest modularity: among the multiples of the mean degree, its own
-    # unless beaten by over 0.5%, then the plain embedding if higher still.
+    # unless beaten by over 0.5%, then each plain embedding if higher still.
     A, _ = _planted_partition(sizes, p_in, 0.08, seed=seed)
     mean = A.sum() / A.shape[0]
     candidates = [(f * mean, "score") for f in (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)]
-    candidates.append((0.0, "none"))
+    candidates += [(0.0, "none"), (0.0, "degree")]
     fits = [
         SpectralGraphClusterer(
             3, regularization=tau, row_scaling=scaling, random_state=0
@@ -457,19 +461,42 @@ def test_auto_regularization_keeps_the_most_modular_candidate(
         for tau, scaling in candidates
     ]
     scores = [modularity(A, fit.labels_) for fit in fits]
-    best = int(np.argmax(scores[:-1]))
+    best = int(np.argmax(scores[:6]))
     if scores[best] <= scores[0] * 1.005:
         best = 0
-    if scores[-1] > scores[best]:
-        best = len(scores) - 1
+    multiple = best
+    for plain in (6, 7):
+        if scores[plain] > scores[best]:
+            best = plain
     # The graph exercises the case it was picked for.
-    assert (scores[0] < scores[-1] <= scores[0] * 1.005) == plain_within_margin
+    exercised = {
+        "smaller tau": 0 < best < 6,
+        "plain within margin": best == 6 and scores[0] < scores[6] <= scores[0] * 1.005,
+        "degree rows after plain": best == 7 and scores[6] > scores[multiple],
+    }
+    assert exercised[case]
     auto = SpectralGraphClusterer(3, random_state=0).fit(A)
     np.testing.assert_array_equal(auto.labels_, fits[best].labels_)
     assert auto.regularization_ == pytest.approx(candidates[best][0])
     # Its eigenvalues are those of the Laplacian with the chosen tau.
     values = np.linalg.eigvalsh(_dense_laplacian(A, auto.regularization_))
     np.testing.assert_allclose(auto.eigenvalues_, values[:3], atol=1e-8)
+
+
+def test_degree_rows_are_the_random_walk_eigenvectors():
+    # Rows divided by sqrt(degree) are eigenvectors of D^-1 A (Shi and
+    # Malik), up to a scale per column: scikit-learn's points.
+    A, _ = _planted_partition([30, 30, 30], 0.4, 0.05, seed=5)
+    model = SpectralGraphClusterer(
+        3, laplacian="normalized", row_scaling="degree", random_state=0
+    ).fit(A)
+    walk = A / A.sum(axis=1, keepdims=True)
+    points = model.embedding_
+    assert points.shape == (90, 3)
+    eigenvalues = 1.0 - model.eigenvalues_
+    np.testing.assert_allclose(walk @ points, points * eigenvalues, atol=1e-8)
+    # The leading column is constant, scaled to 1.
+    np.testing.assert_allclose(np.abs(points[:, 0]), 1.0, atol=1e-8)
 
 
 def test_mean_degree_regularization_is_one_fit():

@@ -25,13 +25,13 @@ from ._blocked import nearest_labels
 from ._dedup import DistinctRows, merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
-from ._metrics import weighted_feature_sums
 from ._out_of_core import (
     fit_in_blocks,
     reads_in_blocks,
     table_largest,
     table_source,
 )
+from ._row_blocks import weighted_feature_sums
 from ._scaling import (
     exponent_for,
     largest_magnitude,
@@ -200,17 +200,20 @@ shape (n_samples, n_features)
         )
 
     def _merged(self, X, sample_weight, merge):
-        """Checked weights, the distinct rows that ``merge`` finds, which of
-        them have positive weight, and the scaling exponent of the fit.
+        """Checked weights (None for none given: an array of ones would be
+        one more float64 per row throughout the fit), the distinct rows that
+        ``merge`` finds, which of them have positive weight, and the scaling
+        exponent of the fit.
 
         The fit runs on the data scaled by an exact power of two, which keeps
         squared distances of data near 1e306 or 1e-308 in range. The merge
         comes first: it keys integer data (8-bit images) exactly, which
         scaled data would no longer be.
         """
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of "
@@ -254,7 +257,10 @@ shape (n_samples, n_features)
             # agrees with ``labels_``.
             centers = scaled(cluster_centers, exponent)
             labels, distance = nearest_center(scaled(X, exponent), centers, metric)
-            inertia = float(sample_weight @ metric.cost(distance))
+            cost = metric.cost(distance)
+            inertia = float(
+                cost.sum() if sample_weight is None else sample_weight @ cost
+            )
         else:
             if not positive.all():
                 labels[~positive], _ = nearest_center(

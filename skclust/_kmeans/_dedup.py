@@ -17,9 +17,12 @@ class DistinctRows:
     points : ndarray of shape (n_distinct, n_features)
         One copy of every distinct row.
     weights : ndarray of shape (n_distinct,)
-        Sum of the sample weights of the rows equal to each distinct row.
+        Sum of the sample weights of the rows equal to each distinct row
+        (float64).
     inverse : ndarray of shape (n_samples,)
-        ``points[inverse]`` equals the original data.
+        ``points[inverse]`` equals the original data. From
+        :func:`merge_duplicate_rows`, int32 below 2**31 rows (half the memory
+        of intp, which a table of a million rows notices).
     """
 
     points: np.ndarray
@@ -33,6 +36,18 @@ def _row_hashes(bits):
     hashes = np.empty(bits.shape[0], dtype=np.uint64)
     row_hashes(bits, hashes)
     return hashes
+
+
+def distinct_weights(inverse, sample_weight, n_distinct):
+    """Total float64 weight of each distinct row: its number of copies when
+    ``sample_weight`` is None (no array of ones the length of the data)."""
+    weights = np.bincount(inverse, weights=sample_weight, minlength=n_distinct)
+    return weights.astype(np.float64, copy=False)
+
+
+def _index_type(n_samples):
+    """int32 for ``DistinctRows.inverse`` when it can hold every position."""
+    return np.int32 if n_samples <= np.iinfo(np.int32).max else np.intp
 
 
 # Packed keys stay below 2**62 so that they and their partial sums fit int64.
@@ -87,8 +102,8 @@ def merge_duplicate_rows(X, sample_weight):
     ----------
     X : ndarray of shape (n_samples, n_features), float64 or float32
         Validated, finite data; the distinct rows keep its dtype.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative weights; None gives every row weight one.
 
     Returns
     -------
@@ -110,17 +125,20 @@ def merge_duplicate_rows(X, sample_weight):
         merged = np.flatnonzero(~starts[1:])
         if not np.array_equal(X[order[merged]], X[order[merged + 1]]):
             return _merge_by_sorting(X, sample_weight)
-    group = np.cumsum(starts) - 1
-    inverse = np.empty(n_samples, dtype=np.intp)
+    index_type = _index_type(n_samples)
+    group = np.cumsum(starts, dtype=index_type)
+    group -= 1
+    inverse = np.empty(n_samples, dtype=index_type)
     inverse[order] = group
+    del group
     points = X[order[starts]]
-    weights = np.bincount(inverse, weights=sample_weight, minlength=points.shape[0])
+    weights = distinct_weights(inverse, sample_weight, points.shape[0])
     return DistinctRows(points, weights, inverse)
 
 
 def _merge_by_sorting(X, sample_weight):
     # Fallback for the (astronomically rare) hash collision between distinct rows.
     points, inverse = np.unique(X + 0.0, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    weights = np.bincount(inverse, weights=sample_weight, minlength=points.shape[0])
+    inverse = inverse.reshape(-1).astype(_index_type(inverse.size), copy=False)
+    weights = distinct_weights(inverse, sample_weight, points.shape[0])
     return DistinctRows(points, weights, inverse)

@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._dedup import merge_duplicate_rows
+from ._row_blocks import weighted_feature_sums
 
 _MAX_SEED = np.iinfo(np.int32).max
 
@@ -239,13 +240,20 @@ def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
     cost_to = metric.cost_to_centers(X)
     closest = cost_to(X[chosen])[:, 0]
     for _ in range(1, n_clusters):
-        cumulative = np.cumsum(sample_weight * closest)
+        # In place: one array of the rows' size, not a product and its sums.
+        np.multiply(sample_weight, closest, out=cumulative)
+        np.cumsum(cumulative, out=cumulative)
         candidates = _draw(cumulative, random_state.uniform(size=n_local_trials))
         candidate_cost = cost_to(X[candidates])
         np.minimum(candidate_cost, closest[:, None], out=candidate_cost)
-        best = np.argmin(sample_weight @ candidate_cost)
+        # Summed a block at a time: ``sample_weight @ candidate_cost`` made a
+        # float64 copy of float32 costs, twice their size.
+        best = np.argmin(weighted_feature_sums(candidate_cost, sample_weight))
         chosen.append(candidates[best])
-        closest = candidate_cost[:, best]
+        # A copy, so that the costs of all candidates are freed before the
+        # next center's are made.
+        closest = candidate_cost[:, best].copy()
+        del candidate_cost
     return X[chosen].copy()
 
 

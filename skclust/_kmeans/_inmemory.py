@@ -127,7 +127,7 @@ def pairwise_in_blocks(X, centers, metric):
     return out
 
 
-def nearest_two(X, centers, metric):
+def nearest_two(X, centers, metric, out=None):
     """Nearest center of each row, and distances to the nearest and second nearest.
 
     The metric's ``ranking`` gives, per block of rows, a matrix whose row-wise
@@ -135,6 +135,15 @@ def nearest_two(X, centers, metric):
     distances for the two selected columns only (for L2, the squared distance
     less the row's squared norm: no square root over the whole matrix). Ties go
     to the lowest center index, as with ``numpy.argmin``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    centers : ndarray of shape (n_clusters, n_features)
+    metric : class
+    out : tuple of three ndarrays of shape (n_samples,), default=None
+        Where to write the three results (intp, float64, float64), instead
+        of new arrays.
 
     Returns
     -------
@@ -144,9 +153,14 @@ def nearest_two(X, centers, metric):
         ``inf`` when there is a single center.
     """
     n_samples, n_clusters = X.shape[0], centers.shape[0]
-    labels = np.empty(n_samples, dtype=np.intp)
-    nearest = np.empty(n_samples)
-    second = np.full(n_samples, np.inf)
+    if out is None:
+        out = (
+            np.empty(n_samples, dtype=np.intp),
+            np.empty(n_samples),
+            np.empty(n_samples),
+        )
+    labels, nearest, second = out
+    second.fill(np.inf)
     step = block_rows(n_clusters)
     prepared = metric.prepare_centers(centers)
     for start in range(0, n_samples, step):
@@ -276,16 +290,35 @@ class _Bounds:
         self.lower[index] = other_distance
 
     def _full_pass(self, centers):
-        """``nearest_two`` over all points, one block of rows per thread."""
+        """Every point assigned by ``nearest_two``, one block of rows per
+        thread, its bounds reset to the two distances (accurate to rounding,
+        like the assignment itself); labels change in place.
+
+        The new labels go to the ``_previous`` scratch array and the bounds
+        are written in place, so that the pass allocates only the list of the
+        points that changed (it made three arrays of the table's length, and
+        copies of them, when it had each block return its own).
+
+        Returns
+        -------
+        changed, previous : ndarray of int
+            As :meth:`assign`; ``previous`` is a view of ``_index``.
+        """
+        new_labels = self._previous
+
+        def block(rows):
+            out = (new_labels[rows], self.upper[rows], self.lower[rows])
+            nearest_two(self.X[rows], centers, self.metric, out=out)
+
         if len(self._blocks) == 1:
-            return nearest_two(self.X, centers, self.metric)
-        parts = list(
-            self._pool.map(
-                lambda rows: nearest_two(self.X[rows], centers, self.metric),
-                self._blocks,
-            )
-        )
-        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+            block(self._blocks[0])
+        else:
+            list(self._pool.map(block, self._blocks))
+        changed = np.flatnonzero(new_labels != self.labels)
+        previous = self._index[: changed.shape[0]]
+        np.take(self.labels, changed, out=previous)
+        self.labels[:] = new_labels
+        return changed, previous
 
     def assign(self, centers):
         """One Lloyd assignment step; labels change in place.
@@ -296,6 +329,10 @@ class _Bounds:
             Points whose label changed.
         previous : ndarray of int
             Their labels before the step.
+
+        Both may be views of this object's scratch arrays, valid until the
+        next call: a step that examines every point then needs no arrays of
+        the table's length besides the ones kept.
         """
         shift = self._shift
         moves = CenterMoves(shift, self._half_gap)
@@ -370,24 +407,26 @@ class _Bounds:
             if rechecked > _SINGLE_MAX_RECHECKED * ranked:
                 self._ranking_dtype = np.float64
         self._stepped = True
-        listed = [
-            slice(rows.start, rows.start + n)
-            for rows, n in zip(self._blocks, counts, strict=True)
-        ]
-        # The kernel lists positions within its block.
-        index = np.concatenate([self._index[s] + s.start for s in listed])
+        # The kernel lists positions within its block, from the block's
+        # start; they move to the front of the scratch arrays, as positions
+        # in the table (copies of them would be as long as the table at the
+        # first step).
+        n_listed = 0
+        for rows, n in zip(self._blocks, counts, strict=True):
+            target = slice(n_listed, n_listed + n)
+            if n_listed < rows.start:
+                # Overlapping ranges (numpy copies through a buffer).
+                source = slice(rows.start, rows.start + n)
+                self._index[target] = self._index[source]
+                self._previous[target] = self._previous[source]
+            self._index[target] += rows.start
+            n_listed += n
+        index = self._index[:n_listed]
         self._shift = np.zeros_like(shift)
         if self._scan or self._product:
-            return index, np.concatenate([self._previous[s] for s in listed])
+            return index, self._previous[:n_listed]
         if index.size > _FULL_PASS_FRACTION * self.labels.shape[0]:
-            new_labels, nearest, second = self._full_pass(centers)
-            changed = np.flatnonzero(new_labels != self.labels)
-            previous = self.labels[changed]
-            self.labels[:] = new_labels
-            # Distances from the matrix product: accurate to rounding, like
-            # the assignment itself.
-            self.reset(slice(None), nearest, second)
-            return changed, previous
+            return self._full_pass(centers)
         suspect = index
         previous = self.labels[suspect]
         # A block of suspects at a time: their gathered rows and differences

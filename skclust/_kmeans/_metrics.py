@@ -29,6 +29,7 @@ from ._cluster_sums import add_weighted_rows, weighted_inertia
 from ._inmemory import nearest_exactly
 from ._medians import ClusterMedians, MedianLayout, MedianStats, medians_from
 from ._nearest import CENTER_BLOCK, nearest_centers
+from ._row_blocks import row_blocks, weighted_feature_sums
 
 # Up to this many features, distance matrices are summed feature by feature
 # from coordinate differences; beyond, the L2 ones use a matrix product.
@@ -36,29 +37,6 @@ _DIRECT_MAX_FEATURES = 16
 
 # Up to this many centers, distances are computed center by center.
 _FEW_CENTERS = 8
-
-# Rows per block when a full (rows x features) difference is formed.
-_BLOCK_ELEMENTS = 1 << 18
-
-
-def _row_blocks(X):
-    """Slices of rows holding about ``_BLOCK_ELEMENTS`` values each."""
-    step = max(64, _BLOCK_ELEMENTS // max(1, X.shape[1]))
-    return [slice(start, start + step) for start in range(0, X.shape[0], step)]
-
-
-def weighted_feature_sums(X, weights, center=None):
-    """``weights @ X``, or ``weights @ (X - center)**2`` given ``center``.
-
-    In float64 whatever the dtype of ``X``, a block of rows at a time, so
-    that no float64 copy of a float32 table (nor a full table of squares) is
-    made.
-    """
-    total = np.zeros(X.shape[1])
-    for rows in _row_blocks(X):
-        block = X[rows] if center is None else np.square(X[rows] - center)
-        total += weights[rows] @ block
-    return total
 
 
 def _rounded(values, dtype):
@@ -412,7 +390,7 @@ def _summed_over_features(X, centers, elementwise):
     done a block of rows at a time, so the transposed copy of the rows stays
     the size of a block.
     """
-    if X.shape[0] > 4096 and len(blocks := _row_blocks(X)) > 1:
+    if X.shape[0] > 4096 and len(blocks := row_blocks(X)) > 1:
         total = np.empty((centers.shape[0], X.shape[0]))
         for rows in blocks:
             total[:, rows] = _summed_over_features(X[rows], centers, elementwise).T
@@ -480,7 +458,7 @@ class Manhattan(_Uncentered, _Metric):
     def inertia(cls, X, sample_weight, centers, labels):
         """Weighted cost from coordinate differences, in blocks of rows."""
         total = 0.0
-        for rows in _row_blocks(X):
+        for rows in row_blocks(X):
             distance = cls.paired(X[rows], centers[labels[rows]])
             total += float(sample_weight[rows] @ distance)
         return total

@@ -30,7 +30,7 @@ non-negative float64.
 import numpy as np
 from scipy import sparse
 
-from ._dedup import DistinctRows
+from ._dedup import DistinctRows, distinct_weights
 from ._engine import Candidates, Step, lloyd, seed_points
 from ._medians import _medians_of_groups
 from ._metrics import ClusterMeans, Euclidean, Manhattan
@@ -86,7 +86,7 @@ def merge_duplicate_sparse_rows(X, sample_weight):
     repeated = np.flatnonzero(representative != np.arange(X.shape[0]))
     if repeated.size and (X[repeated] != X[representative[repeated]]).nnz:
         return _merge_sparse_by_content(X, sample_weight)
-    weights = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+    weights = distinct_weights(inverse, sample_weight, first.size)
     return DistinctRows(X[first], weights, inverse)
 
 
@@ -100,7 +100,7 @@ def _merge_sparse_by_content(X, sample_weight):
     position = {key: j for j, key in enumerate(sorted(set(keys)))}
     inverse = np.array([position[key] for key in keys], dtype=np.intp)
     first = np.unique(inverse, return_index=True)[1]
-    weights = np.bincount(inverse, weights=sample_weight, minlength=first.size)
+    weights = distinct_weights(inverse, sample_weight, first.size)
     return DistinctRows(X[first], weights, inverse)
 
 

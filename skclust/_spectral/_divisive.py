@@ -88,7 +88,7 @@ def _bisect_subgraph(
         The cluster to split, ascending.
     laplacian : (str, "mean_degree" or float)
         The estimator's ``laplacian`` and ``regularization``.
-    row_scaling : {"score", "unit", "none"}
+    row_scaling : {"score", "unit", "degree", "none"}
     solver : {"auto", "arpack", "dense"}
     seed : int
         Seeds ARPACK's starting vector.
@@ -110,11 +110,13 @@ def _bisect_subgraph(
     degree = _degrees(sub)
     if not np.any(degree > 0):
         return None
-    affinity = _normalized_affinity(sub, degree, _regularization(degree, *laplacian))
+    tau = _regularization(degree, *laplacian)
+    affinity = _normalized_affinity(sub, degree, tau)
     values, vectors = _leading_eigenpairs(
         affinity, 2, _choose_solver(solver, nodes.shape[0]), seed
     )
-    coordinate = _spectral_embedding(values, vectors, 2, row_scaling)[:, -1]
+    coordinate = _spectral_embedding(values, vectors, 2, row_scaling, degree + tau)
+    coordinate = coordinate[:, -1]
     if classes is not None:
         # Twins of the whole graph get one coordinate (their mean), so no
         # split separates them whatever the eigensolver's basis.

@@ -210,7 +210,7 @@ def _fix_signs(vectors):
     return vectors * np.where(sign < 0, -1.0, 1.0)
 
 
-def _spectral_embedding(values, vectors, n_clusters, row_scaling):
+def _spectral_embedding(values, vectors, n_clusters, row_scaling, shifted_degree=None):
     """Points for k-means from the leading eigenpairs of the normalized affinity.
 
     Parameters
@@ -221,7 +221,7 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
     vectors : ndarray of shape (n_nodes, n_eigen)
         The matching eigenvectors.
     n_clusters : int
-    row_scaling : {"score", "unit", "none"}
+    row_scaling : {"score", "unit", "degree", "none"}
         - "none": the first ``n_clusters`` eigenvectors as they are.
         - "unit": the same rows scaled to unit length (Ng, Jordan and Weiss;
           Qin and Rohe); a zero row stays zero.
@@ -232,6 +232,13 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
           eigenvector vanishes (another component) the ratio is taken as
           infinite with the sign of eigenvector k, then clipped; where both
           vanish it is 0.
+        - "degree": the same rows divided by ``sqrt(shifted_degree)``, which
+          gives the eigenvectors of the random walk ``D_tau^-1 A`` (Shi and
+          Malik), the points of scikit-learn's ``SpectralClustering``;
+          scaled by the square root of the total so that the leading column
+          is near 1 (a zero degree divides by 1).
+    shifted_degree : ndarray of shape (n_nodes,), default=None
+        ``degree + tau``; needed by "degree" only.
 
     Returns
     -------
@@ -241,6 +248,9 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling):
     leading = vectors[:, :n_clusters]
     if row_scaling == "none" or (row_scaling == "score" and n_clusters == 1):
         return leading.copy()
+    if row_scaling == "degree":
+        shifted = np.where(shifted_degree > 0, shifted_degree, 1.0)
+        return leading * np.sqrt(shifted.sum() / shifted)[:, None]
     if row_scaling == "unit":
         norms = np.linalg.norm(leading, axis=1, keepdims=True)
         return leading / np.where(norms > 0, norms, 1.0)

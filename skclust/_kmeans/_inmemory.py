@@ -28,7 +28,7 @@ from ._bounds import (
     projected_product_assignment,
 )
 from ._engine import Candidates, Step
-from ._projection import ProjectedRows, choose_rank, principal_basis
+from ._projection import ProjectedRows, choose_rank, may_pay, principal_basis
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -200,6 +200,8 @@ def _projection_for(X, centers, over_blocks):
     """``ProjectedRows`` of ``X`` if ranking in few dimensions pays with
     these centers (see ``_projection.choose_rank``), else None.
     ``over_blocks(f)`` calls ``f`` on the row blocks of the assignment."""
+    if not may_pay(*centers.shape):
+        return None
     basis, rounding = principal_basis(X)
     rank = choose_rank(X, centers, basis)
     if rank is None:

@@ -18,6 +18,8 @@ import numpy as np
 # second moments and candidate counts are stable well before this.
 _BASIS_ROWS = 20_000
 _SAMPLE_ROWS = 2_000
+# Rows of the sample whose bounds to every center are held at a time.
+_COUNT_ROWS = 256
 
 # Costs per ranked point, in multiply-adds of a single-precision matrix
 # product: a center's ranked value in r + 1 dimensions (r + 1), a pass over
@@ -52,8 +54,13 @@ def principal_basis(X):
         ``|V^T V - I|`` (Frobenius), how far the basis is from orthonormal.
     """
     step = max(1, X.shape[0] // _BASIS_ROWS)
-    sample = np.asarray(X[::step], dtype=np.float64)
-    _, vectors = np.linalg.eigh(sample.T @ sample)
+    moments = np.zeros((X.shape[1], X.shape[1]))
+    # A few sampled rows at a time: no float64 copy of the whole sample.
+    span = step * max(1, (1 << 16) // X.shape[1])
+    for start in range(0, X.shape[0], span):
+        rows = np.asarray(X[start : start + span : step], dtype=np.float64)
+        moments += rows.T @ rows
+    _, vectors = np.linalg.eigh(moments)
     basis = np.ascontiguousarray(vectors[:, ::-1])
     gram = basis.T @ basis
     gram[np.diag_indices_from(gram)] -= 1.0
@@ -102,21 +109,30 @@ def project(X, basis, rank, out=None):
     return out
 
 
-def candidate_count(sample, centers, basis, rank, squared):
+def candidate_count(sample, centers, basis, rank):
     """Mean number of centers each row must compare exactly at this rank.
 
     Those whose lower bound ``|x' - c'|^2`` is at most the exact squared
-    distance (``squared``, rows by centers) to the center with the smallest
-    bound (itself included), in float64 without rounding allowances.
+    distance to the center with the smallest bound (itself included), in
+    float64 without rounding allowances, a block of rows at a time (no
+    rows x centers matrices of the whole sample).
     """
-    x, c = project(sample, basis, rank), project(centers, basis, rank)
-    bound = (
-        np.einsum("ij,ij->i", x, x)[:, None]
-        - 2.0 * x @ c.T
-        + np.einsum("ij,ij->i", c, c)[None, :]
-    )
-    first = squared[np.arange(sample.shape[0]), bound.argmin(axis=1)]
-    return float((bound <= first[:, None] * (1 + 1e-9)).sum(axis=1).mean())
+    c = project(centers, basis, rank)
+    c_norms = np.einsum("ij,ij->i", c, c)
+    center_norms = np.einsum("ij,ij->i", centers, centers)
+    total = 0
+    for start in range(0, sample.shape[0], _COUNT_ROWS):
+        rows = sample[start : start + _COUNT_ROWS]
+        x = project(rows, basis, rank)
+        bound = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * x @ c.T + c_norms
+        first = bound.argmin(axis=1)
+        exact = (
+            np.einsum("ij,ij->i", rows, rows)
+            - 2.0 * np.einsum("ij,ij->i", rows, centers[first])
+            + center_norms[first]
+        )
+        total += int((bound <= exact[:, None] * (1 + 1e-9)).sum())
+    return total / sample.shape[0]
 
 
 def projected_cost(rank, n_clusters, n_features, exact_per_point):
@@ -131,6 +147,14 @@ def full_cost(n_clusters, n_features):
     return (n_features + _PASS_COST) * n_clusters
 
 
+def may_pay(n_clusters, n_features):
+    """Whether any rank could meet the cost rule with these sizes (with one
+    exact distance per point, the least possible)."""
+    return n_features >= _MIN_FEATURES and projected_cost(
+        8, n_clusters, n_features, 1.0
+    ) <= _MAX_COST_FRACTION * full_cost(n_clusters, n_features)
+
+
 def choose_rank(X, centers, basis):
     """The rank ``r`` of lowest estimated cost, or None if no rank pays.
 
@@ -141,21 +165,16 @@ def choose_rank(X, centers, basis):
     of ``full_cost``.
     """
     n_clusters, n_features = centers.shape
-    if n_features < _MIN_FEATURES:
+    if not may_pay(n_clusters, n_features):
         return None
     step = max(1, X.shape[0] // _SAMPLE_ROWS)
     sample = np.asarray(X[::step], dtype=np.float64)
-    squared = (
-        np.einsum("ij,ij->i", sample, sample)[:, None]
-        - 2.0 * sample @ centers.T
-        + np.einsum("ij,ij->i", centers, centers)[None, :]
-    )
     best_rank, best_cost = None, _MAX_COST_FRACTION * full_cost(n_clusters, n_features)
     for rank in range(8, n_features // 2 + 1, 8):
         if projected_cost(rank, n_clusters, n_features, 1.0) >= best_cost:
             # No larger rank can cost less: at least one exact distance.
             break
-        count = candidate_count(sample, centers, basis, rank, squared)
+        count = candidate_count(sample, centers, basis, rank)
         cost = projected_cost(rank, n_clusters, n_features, count)
         if cost <= best_cost:
             best_rank, best_cost = rank, cost

@@ -164,9 +164,9 @@ class KMeansL2(_BaseKMeans):
     ``(d + 2) k`` for the full product; the projection is used when it costs
     at most 0.6 times as much, and left when the measured ``m`` makes it
     dearer than the full product. Learned embeddings gain (most of their
-    variance lies in a few directions); isotropic data, 24 features or
-    fewer, and tables read in blocks keep the full product. The labels are
-    the same either way.
+    variance lies in a few directions); isotropic data, few clusters, fewer
+    than 24 features, and tables read in blocks keep the full product. The
+    labels are the same either way.
 
     Examples
     --------

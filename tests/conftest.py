@@ -1,6 +1,7 @@
 """Shared fixtures: the study's data files, found through SKCLUST_DATA."""
 
 import os
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,17 @@ from PIL import Image
 def _study_data_dir():
     value = os.environ.get("SKCLUST_DATA")
     return Path(value) if value else None
+
+
+def traced_peak(function, *args):
+    """Peak of the memory traced by ``tracemalloc`` while ``function(*args)``
+    runs."""
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def study_file(name):

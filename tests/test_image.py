@@ -1,14 +1,13 @@
 """Images to pixels and back, ImageQuantizer, the study's compress(), quality."""
 
 import itertools
-import tracemalloc
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from PIL import Image
 
-from conftest import study_file
+from conftest import study_file, traced_peak
 from skclust import KMeansL1, KMeansL2
 from skclust._cli import image as image_command
 from skclust.image import (
@@ -267,15 +266,6 @@ def test_study_images(name, metric):
 # --- memory --------------------------------------------------------------------
 
 
-def _traced_peak(function, *args):
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def _bytes_per_extra_pixel(function, tile, repeats):
     """Traced peak memory per pixel added by tiling ``tile`` ``repeats`` times.
 
@@ -289,8 +279,8 @@ def _bytes_per_extra_pixel(function, tile, repeats):
     tile[:, :, 0] = 0
     large = np.tile(tile, (repeats, repeats, 1))
     function(tile)  # imports, caches and first-use allocations, untraced
-    small_peak = _traced_peak(function, tile)
-    large_peak = _traced_peak(function, large)
+    small_peak = traced_peak(function, tile)
+    large_peak = traced_peak(function, large)
     return (large_peak - small_peak) / (large.size // 3 - tile.size // 3)
 
 

@@ -1,13 +1,12 @@
 """Ranking centers by a lower bound in a few principal directions, against
 brute force and against the ranking in all features."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans
 
+from conftest import traced_peak
 from skclust import KMeansL2
 from skclust._kmeans import _inmemory as lloyd_module
 from skclust._kmeans._bounds import (
@@ -289,11 +288,6 @@ def test_projection_adds_its_table_and_no_copy(monkeypatch):
         return projection
 
     monkeypatch.setattr(lloyd_module, "_projection_for", recording)
-    tracemalloc.start()
-    try:
-        KMeansL2(256, random_state=0, n_init=1, max_iter=4).fit(X)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    fit = KMeansL2(256, random_state=0, n_init=1, max_iter=4).fit
+    assert traced_peak(fit, X) < 1.75 * X.nbytes
     assert used == [16]
-    assert peak < 1.75 * X.nbytes

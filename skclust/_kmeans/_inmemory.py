@@ -275,11 +275,13 @@ class _Bounds:
         # Points ranked and re-examined, per block, by the product kernel.
         self._counts = np.zeros((len(self._blocks), 2), dtype=np.intp)
 
-    def _over_blocks(self, function):
-        """``function(rows)`` for each block of rows, in the thread pool."""
+    def _over_blocks(self, function, items=None):
+        """``function(rows)`` for each block of rows (or ``function(item)``
+        for each of ``items``, one per block), in the thread pool."""
+        items = self._blocks if items is None else items
         if len(self._blocks) == 1:
-            return [function(self._blocks[0])]
-        return list(self._pool.map(function, self._blocks))
+            return [function(item) for item in items]
+        return list(self._pool.map(function, items))
 
     def move_centers(self, shift, centers):
         """Record that the centers moved by ``shift`` to ``centers``."""
@@ -312,10 +314,7 @@ class _Bounds:
             out = (new_labels[rows], self.upper[rows], self.lower[rows])
             nearest_two(self.X[rows], centers, self.metric, out=out)
 
-        if len(self._blocks) == 1:
-            block(self._blocks[0])
-        else:
-            list(self._pool.map(block, self._blocks))
+        self._over_blocks(block)
         changed = np.flatnonzero(new_labels != self.labels)
         previous = self._index[: changed.shape[0]]
         np.take(self.labels, changed, out=previous)
@@ -396,10 +395,7 @@ class _Bounds:
                 self.X[rows], centers, state, moves, self._scan
             )
 
-        if len(self._blocks) == 1:
-            counts = [assign_block(0)]
-        else:
-            counts = list(self._pool.map(assign_block, range(len(self._blocks))))
+        counts = self._over_blocks(assign_block, range(len(self._blocks)))
         if self._product and projection is not None:
             ranked, extra_exact = self._counts.sum(axis=0)
             if not projection.pays(centers.shape[0], ranked, extra_exact):

@@ -11,7 +11,10 @@ above the interpreter and its imports, in multiples of the input's size
         [-k 16] [--max-iter 5] [--estimators KMeansL2 KMeansL1 KMeans]
         [--python /path/to/other/python] [--before /path/to/old/python]
 
-``KMeans`` is scikit-learn's, for comparison. ``--python`` measures another
+``KMeans`` is scikit-learn's, for comparison. A name followed by
+``:nocopy`` fits with ``copy_x=False`` (scikit-learn's ``KMeans`` has the
+same parameter): the rows of the caller's table are used in place instead of
+a copy. ``--python`` measures another
 installation (an older checkout, say) with the same script; ``--before``
 measures both, the old installation first for each estimator, and prints
 their peaks above the imports side by side (MB and multiples of the input).
@@ -33,6 +36,7 @@ def rss():
         return int(f.read().split()[1]) * resource.getpagesize()
 
 name, rows, features, k, max_iter, dtype = sys.argv[1:7]
+name, _, option = name.partition(":")
 if name == "KMeans":
     from sklearn.cluster import KMeans as Estimator
     extra = {"algorithm": "lloyd"}
@@ -40,6 +44,8 @@ else:
     import skclust
     Estimator = getattr(skclust, name)
     extra = {}
+if option == "nocopy":
+    extra["copy_x"] = False
 after_imports = rss()
 rng = np.random.default_rng(0)
 X = rng.standard_normal((int(rows), int(features)), dtype=np.dtype(dtype))
@@ -80,14 +86,14 @@ def memory_row(name, figures):
     mb = 2.0**20
     above = figures["peak"] - figures["after_imports"]
     return (
-        f"{name:>10} {figures['input'] / mb:9.0f} {figures['loaded'] / mb:10.0f} "
+        f"{name:>15} {figures['input'] / mb:9.0f} {figures['loaded'] / mb:10.0f} "
         f"{figures['peak'] / mb:9.0f} {above / mb:10.0f} "
         f"{above / figures['input']:8.2f}x {figures['centers_dtype']:>8}"
     )
 
 
 MEMORY_HEADER = (
-    f"{'estimator':>10} {'input MB':>9} {'loaded MB':>10} {'peak MB':>9} "
+    f"{'estimator':>15} {'input MB':>9} {'loaded MB':>10} {'peak MB':>9} "
     f"{'peak-imp':>10} {'÷ input':>9} {'centers':>8}"
 )
 
@@ -99,11 +105,11 @@ def comparison_row(name, before, after):
     for figures in (before, after):
         above = figures["peak"] - figures["after_imports"]
         cells.append(f"{above / mb:9.0f} {above / figures['input']:7.2f}x")
-    return f"{name:>10} {before['input'] / mb:9.0f} " + " ".join(cells)
+    return f"{name:>15} {before['input'] / mb:9.0f} " + " ".join(cells)
 
 
 COMPARISON_HEADER = (
-    f"{'estimator':>10} {'input MB':>9} {'before MB':>9} {'÷ input':>8} "
+    f"{'estimator':>15} {'input MB':>9} {'before MB':>9} {'÷ input':>8} "
     f"{'after MB':>9} {'÷ input':>8}"
 )
 
@@ -116,7 +122,16 @@ def main():
     parser.add_argument("--max-iter", type=int, default=5)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument(
-        "--estimators", nargs="+", default=["KMeansL2", "KMeansL1", "KMeans"]
+        "--estimators",
+        nargs="+",
+        default=[
+            "KMeansL2",
+            "KMeansL2:nocopy",
+            "KMeansL1",
+            "KMeansL1:nocopy",
+            "KMeans",
+            "KMeans:nocopy",
+        ],
     )
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--before", help="an older installation's python")

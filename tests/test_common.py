@@ -7,7 +7,8 @@ from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
 
 # Every estimator with its default parameters, then configurations that take
 # other paths: fewer clusters than the checks' data have distinct points,
-# the feature affinities and the precomputed graph, VectorQuantizer through
+# the rows rearranged in place instead of copied (``copy_x=False``), the
+# feature affinities and the precomputed graph, VectorQuantizer through
 # the block kernels in blocks of 7 rows and without normalization with a
 # seed search. With the default parameters the checks fit 8 clusters (256
 # for VectorQuantizer) on data with fewer distinct points (ConvergenceWarning,
@@ -21,6 +22,8 @@ from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
         VectorQuantizer(),
         KMeansL2(n_clusters=3),
         KMeansL1(n_clusters=3),
+        KMeansL2(n_clusters=3, copy_x=False),
+        KMeansL1(n_clusters=3, copy_x=False),
         SpectralGraphClusterer(affinity="precomputed"),
         # 5 neighbours: with 10, the 10-sample checks give a complete graph,
         # whose nodes are all twins and cannot be split (refused on purpose).

@@ -22,7 +22,7 @@ from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_c
 from .._threads import blas_threads
 from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
-from ._dedup import DistinctRows, merge_duplicate_rows
+from ._dedup import DistinctRows, can_rearrange, merge_duplicate_rows
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
 from ._out_of_core import (
@@ -88,6 +88,7 @@ class _BaseKMeans(
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         **RUN_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "copy_x": ["boolean"],
     }
 
     def __init__(
@@ -102,6 +103,7 @@ class _BaseKMeans(
         n_jobs: int | None = None,
         verbose: int = 0,
         batch_size: int | None = None,
+        copy_x: bool = True,
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -112,6 +114,7 @@ class _BaseKMeans(
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.batch_size = batch_size
+        self.copy_x = copy_x
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -148,22 +151,40 @@ shape (n_samples, n_features)
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        sample_weight, distinct, positive, exponent = self._merged(
-            X, sample_weight, merge_duplicate_rows
-        )
+        sample_weight, exponent = self._checked(X, sample_weight)
+        # With copy_x=False the rows of X itself are moved into the merge's
+        # order and put back below, whatever happens in between.
+        in_place = not self.copy_x and exponent == 0 and can_rearrange(X)
+        distinct = merge_duplicate_rows(X, sample_weight, in_place)
+        positive = distinct.weights > 0
+        try:
+            return self._fit_distinct(
+                X, sample_weight, distinct, positive, exponent, in_place
+            )
+        finally:
+            distinct.restore()
+
+    def _fit_distinct(self, X, sample_weight, distinct, positive, exponent, in_place):
+        """The in-memory fit on the merged rows (``in_place``: a view of ``X``
+        rearranged, neither scaled nor centered)."""
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
         seeds, inits = self._seeded_inits(points, exponent)
         n_init = len(seeds)
-        # ``points`` is the merge's own copy of the rows (or a selection of
-        # it): scaling and centering it in place saves allocating and filling
-        # a second copy of the table, unless a callable init was handed it and
-        # may have kept it.
-        points = scaled(points, exponent, out=None if callable(self.init) else points)
-        # L2 runs on centered data (as scikit-learn does), which keeps the
-        # matrix-product distances accurate; L1 runs on the data as given.
-        origin = self._metric.origin(points, weights)
+        if in_place:
+            origin = np.zeros(points.shape[1])
+        else:
+            # ``points`` is the merge's own copy of the rows (or a selection
+            # of it): scaling and centering it in place saves allocating and
+            # filling a second copy of the table, unless a callable init was
+            # handed it and may have kept it.
+            points = scaled(
+                points, exponent, out=None if callable(self.init) else points
+            )
+            # L2 runs on centered data (as scikit-learn does), which keeps the
+            # matrix-product distances accurate; L1 runs on the data as given.
+            origin = self._metric.origin(points, weights)
         inits = [init if isinstance(init, str) else init - origin for init in inits]
         tol = _tolerance(points, weights, self.tol)
         if origin.any():
@@ -199,16 +220,15 @@ shape (n_samples, n_features)
             X, sample_weight, distinct, positive, runs[best], origin, exponent
         )
 
-    def _merged(self, X, sample_weight, merge):
+    def _checked(self, X, sample_weight):
         """Checked weights (None for none given: an array of ones would be
-        one more float64 per row throughout the fit), the distinct rows that
-        ``merge`` finds, which of them have positive weight, and the scaling
-        exponent of the fit.
+        one more float64 per row throughout the fit) and the scaling exponent
+        of the fit.
 
         The fit runs on the data scaled by an exact power of two, which keeps
-        squared distances of data near 1e306 or 1e-308 in range. The merge
-        comes first: it keys integer data (8-bit images) exactly, which
-        scaled data would no longer be.
+        squared distances of data near 1e306 or 1e-308 in range. The data is
+        scaled after the merge: it keys integer data (8-bit images) exactly,
+        which scaled data would no longer be.
         """
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -219,15 +239,13 @@ shape (n_samples, n_features)
                 f"n_clusters={self.n_clusters} is larger than the number of "
                 f"samples ({X.shape[0]})."
             )
-        distinct = merge(X, sample_weight)
-        positive = distinct.weights > 0
-        if not positive.any():
+        if sample_weight is not None and not sample_weight.any():
             # scikit-learn's own check of this came in after 1.6.0.
             raise ValueError("sample_weight must hold at least one non-zero value.")
         arrays = [X]
         if not (isinstance(self.init, str) or callable(self.init)):
             arrays.append(self._check_init(self.init, X.shape[1]))
-        return sample_weight, distinct, positive, scale_exponent(*arrays)
+        return sample_weight, scale_exponent(*arrays)
 
     def _seeded_inits(self, points, exponent):
         """The seed of each run, drawn up front, and its initialization."""
@@ -358,9 +376,9 @@ shape (n_samples, n_features)
             self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
         )
         X = as_csr(X)
-        sample_weight, distinct, positive, exponent = self._merged(
-            X, sample_weight, merge_duplicate_sparse_rows
-        )
+        sample_weight, exponent = self._checked(X, sample_weight)
+        distinct = merge_duplicate_sparse_rows(X, sample_weight)
+        positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             dense = DistinctRows(

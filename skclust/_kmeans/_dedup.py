@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._row_hash import row_hashes
+from ._row_order import permute_rows
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,53 @@ class DistinctRows:
         ``points[inverse]`` equals the original data. From
         :func:`merge_duplicate_rows`, int32 below 2**31 rows (half the memory
         of intp, which a table of a million rows notices).
+    rearranged : Rearrangement or None
+        Set when the merge rearranged the data's own rows instead of copying
+        them: ``points`` is then a view of the data's first rows, valid until
+        :meth:`restore` puts the data back.
     """
 
     points: np.ndarray
     weights: np.ndarray
     inverse: np.ndarray
+    rearranged: "Rearrangement | None" = None
+
+    def restore(self):
+        """Put the data's rows back in their own order, if the merge moved
+        them (``points`` no longer holds the distinct rows)."""
+        if self.rearranged is not None:
+            self.rearranged.undo()
+
+
+@dataclass(frozen=True)
+class Rearrangement:
+    """Rows of an array moved in place: row ``i`` holds the old row
+    ``order[i]``. ``seen`` is the scratch of putting them back, allocated
+    with the move so that undoing it cannot run out of memory."""
+
+    X: np.ndarray
+    order: np.ndarray
+    seen: np.ndarray
+
+    @classmethod
+    def apply(cls, X, order):
+        done = cls(X, order, np.empty(X.shape[0], dtype=np.uint8))
+        permute_rows(_row_bytes(X), order, done.seen, False)
+        return done
+
+    def undo(self):
+        permute_rows(_row_bytes(self.X), self.order, self.seen, True)
+
+
+def _row_bytes(X):
+    """A C-contiguous 2-D array's rows as bytes (one row of bytes per row)."""
+    return X.reshape(X.shape[0], -1).view(np.uint8)
+
+
+def can_rearrange(X):
+    """Whether :func:`merge_duplicate_rows` may move the rows of ``X`` in
+    place: a writeable, C-contiguous array that owns or views plain memory."""
+    return X.flags.c_contiguous and X.flags.writeable and X.ndim == 2
 
 
 def _row_hashes(bits):
@@ -88,7 +131,7 @@ def _packed_integer_keys(X):
     return keys
 
 
-def merge_duplicate_rows(X, sample_weight):
+def merge_duplicate_rows(X, sample_weight, in_place=False):
     """Collapse identical rows of ``X`` into weighted distinct rows.
 
     Two rows are identical when every feature compares equal (``-0.0`` equals
@@ -104,6 +147,10 @@ def merge_duplicate_rows(X, sample_weight):
         Validated, finite data; the distinct rows keep its dtype.
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative weights; None gives every row weight one.
+    in_place : bool, default=False
+        Move the rows of ``X`` (see :func:`can_rearrange`) so that the
+        distinct rows come first, in the merge's order, instead of copying
+        them; the caller must call ``restore()`` on the result.
 
     Returns
     -------
@@ -120,6 +167,7 @@ def merge_duplicate_rows(X, sample_weight):
     starts = np.empty(n_samples, dtype=bool)
     starts[0] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
+    del keys, sorted_keys
     if not exact:
         # Only rows that share a hash are compared (by value, so -0.0 == 0.0).
         merged = np.flatnonzero(~starts[1:])
@@ -130,10 +178,18 @@ def merge_duplicate_rows(X, sample_weight):
     group -= 1
     inverse = np.empty(n_samples, dtype=index_type)
     inverse[order] = group
+    n_distinct = int(group[-1]) + 1 if n_samples else 0
     del group
-    points = X[order[starts]]
-    weights = distinct_weights(inverse, sample_weight, points.shape[0])
-    return DistinctRows(points, weights, inverse)
+    rearranged = None
+    if in_place:
+        # The repeated rows follow the distinct ones, in the sort's order.
+        full_order = np.concatenate([order[starts], order[~starts]])
+        rearranged = Rearrangement.apply(X, full_order)
+        points = X[:n_distinct]
+    else:
+        points = X[order[starts]]
+    weights = distinct_weights(inverse, sample_weight, n_distinct)
+    return DistinctRows(points, weights, inverse, rearranged)
 
 
 def _merge_by_sorting(X, sample_weight):

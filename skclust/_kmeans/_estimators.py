@@ -63,6 +63,18 @@ _SHARED_PARAMETERS = """
         chunk by chunk. Arrays in memory are not affected. On a memory map,
         each row's label and distance bounds (12 bytes a row) are kept
         between passes when they take no more memory than one block.
+    copy_x : bool, default=True
+        Whether the in-memory fit works on a copy of the distinct rows, as
+        with scikit-learn's ``KMeans(copy_x=True)``. ``False`` saves that
+        copy (about half the memory of a fit on data without repeated rows):
+        the rows of ``X`` are rearranged in place into the order of the fit
+        and put back, bit for bit, before ``fit`` returns or raises, so
+        ``X`` must not be used by another thread meanwhile.
+        {copy_x_effect} A copy is made anyway for read-only or not
+        C-contiguous arrays and for data of extreme magnitude (see Notes);
+        other dtypes than float32 and float64 are converted, and the
+        converted array is the one rearranged. Sparse input, memory maps read
+        in blocks and dask arrays are not affected.
 
     Attributes
     ----------
@@ -139,6 +151,9 @@ class KMeansL2(_BaseKMeans):
             seeding="the squared distance",
             inertia="Sum of weighted squared Euclidean distances of the samples "
             "to their centers.",
+            copy_x_effect="The rows are then not centered, so results may differ "
+            "from ``copy_x=True`` by rounding (a label only where a point is "
+            "nearly equidistant from two centers).",
         )
         + """
     See Also
@@ -220,6 +235,7 @@ class KMeansL1(_BaseKMeans):
             seeding="the Manhattan distance",
             inertia="Sum of weighted Manhattan distances of the samples to "
             "their centers.",
+            copy_x_effect="The result is exactly that of ``copy_x=True``.",
         )
         + """
     See Also

@@ -156,17 +156,15 @@ shape (n_samples, n_features)
         # order and put back below, whatever happens in between.
         in_place = not self.copy_x and exponent == 0 and can_rearrange(X)
         distinct = merge_duplicate_rows(X, sample_weight, in_place)
-        positive = distinct.weights > 0
         try:
-            return self._fit_distinct(
-                X, sample_weight, distinct, positive, exponent, in_place
-            )
+            return self._fit_distinct(X, sample_weight, distinct, exponent, in_place)
         finally:
             distinct.restore()
 
-    def _fit_distinct(self, X, sample_weight, distinct, positive, exponent, in_place):
+    def _fit_distinct(self, X, sample_weight, distinct, exponent, in_place):
         """The in-memory fit on the merged rows (``in_place``: a view of ``X``
         rearranged, neither scaled nor centered)."""
+        positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)

@@ -180,16 +180,18 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
     inverse[order] = group
     n_distinct = int(group[-1]) + 1 if n_samples else 0
     del group
-    rearranged = None
-    if in_place:
-        # The repeated rows follow the distinct ones, in the sort's order.
-        full_order = np.concatenate([order[starts], order[~starts]])
-        rearranged = Rearrangement.apply(X, full_order)
-        points = X[:n_distinct]
-    else:
-        points = X[order[starts]]
     weights = distinct_weights(inverse, sample_weight, n_distinct)
-    return DistinctRows(points, weights, inverse, rearranged)
+    if not in_place:
+        return DistinctRows(X[order[starts]], weights, inverse)
+    # The repeated rows follow the distinct ones, in the sort's order.
+    full_order = np.concatenate([order[starts], order[~starts]])
+    del order, starts
+    rearranged = Rearrangement.apply(X, full_order)
+    try:
+        return DistinctRows(X[:n_distinct], weights, inverse, rearranged)
+    except BaseException:  # an interrupt before the caller can restore X
+        rearranged.undo()
+        raise
 
 
 def _merge_by_sorting(X, sample_weight):

@@ -69,7 +69,7 @@ def _row_bytes(X):
 
 def can_rearrange(X):
     """Whether :func:`merge_duplicate_rows` may move the rows of ``X`` in
-    place: a writeable, C-contiguous array that owns or views plain memory."""
+    place: a writeable, C-contiguous 2-D array."""
     return X.flags.c_contiguous and X.flags.writeable and X.ndim == 2
 
 

@@ -80,6 +80,18 @@ def test_X_is_rearranged_during_the_fit_and_put_back_when_it_raises(Estimator):
     assert_array_equal(_bits(X), before)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_an_init_that_views_X_keeps_its_rows(Estimator):
+    # init=X[:5] is a view of the rows that the fit moves.
+    X = _table()
+    expected = Estimator(5, init=X[:5].copy()).fit(X)
+    in_place = Estimator(5, init=X[:5], copy_x=False).fit(X)
+    assert_array_equal(in_place.labels_, expected.labels_)
+    np.testing.assert_allclose(
+        in_place.cluster_centers_, expected.cluster_centers_, rtol=1e-12
+    )
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_l1_result_is_that_of_the_copy(seed):
     # L1 is not centered: the same points in the same order, the same result.

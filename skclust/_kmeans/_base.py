@@ -151,24 +151,26 @@ shape (n_samples, n_features)
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        sample_weight, exponent = self._checked(X, sample_weight)
+        sample_weight, init, exponent = self._checked(X, sample_weight)
         # With copy_x=False the rows of X itself are moved into the merge's
         # order and put back below, whatever happens in between.
         in_place = not self.copy_x and exponent == 0 and can_rearrange(X)
         distinct = merge_duplicate_rows(X, sample_weight, in_place)
         try:
-            return self._fit_distinct(X, sample_weight, distinct, exponent, in_place)
+            return self._fit_distinct(
+                X, sample_weight, distinct, init, exponent, in_place
+            )
         finally:
             distinct.restore()
 
-    def _fit_distinct(self, X, sample_weight, distinct, exponent, in_place):
+    def _fit_distinct(self, X, sample_weight, distinct, init, exponent, in_place):
         """The in-memory fit on the merged rows (``in_place``: a view of ``X``
         rearranged, neither scaled nor centered)."""
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
-        seeds, inits = self._seeded_inits(points, exponent)
+        seeds, inits = self._seeded_inits(points, init, exponent)
         n_init = len(seeds)
         if in_place:
             origin = np.zeros(points.shape[1])
@@ -220,8 +222,9 @@ shape (n_samples, n_features)
 
     def _checked(self, X, sample_weight):
         """Checked weights (None for none given: an array of ones would be
-        one more float64 per row throughout the fit) and the scaling exponent
-        of the fit.
+        one more float64 per row throughout the fit), ``init`` (an array
+        init checked and copied: a view of ``X`` would see its rows move with
+        ``copy_x=False``) and the scaling exponent of the fit.
 
         The fit runs on the data scaled by an exact power of two, which keeps
         squared distances of data near 1e306 or 1e-308 in range. The data is
@@ -240,17 +243,19 @@ shape (n_samples, n_features)
         if sample_weight is not None and not sample_weight.any():
             # scikit-learn's own check of this came in after 1.6.0.
             raise ValueError("sample_weight must hold at least one non-zero value.")
+        init = self.init
         arrays = [X]
-        if not (isinstance(self.init, str) or callable(self.init)):
-            arrays.append(self._check_init(self.init, X.shape[1]))
-        return sample_weight, scale_exponent(*arrays)
+        if not (isinstance(init, str) or callable(init)):
+            init = np.array(self._check_init(init, X.shape[1]))
+            arrays.append(init)
+        return sample_weight, init, scale_exponent(*arrays)
 
-    def _seeded_inits(self, points, exponent):
+    def _seeded_inits(self, points, init, exponent):
         """The seed of each run, drawn up front, and its initialization."""
         n_init = self._effective_n_init()
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
-        return seeds, self._initial_centers(points, seeds, exponent)
+        return seeds, self._initial_centers(points, init, seeds, exponent)
 
     def _store_fit(
         self, X, sample_weight, distinct, positive, result, origin, exponent
@@ -374,7 +379,7 @@ shape (n_samples, n_features)
             self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
         )
         X = as_csr(X)
-        sample_weight, exponent = self._checked(X, sample_weight)
+        sample_weight, init, exponent = self._checked(X, sample_weight)
         distinct = merge_duplicate_sparse_rows(X, sample_weight)
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
@@ -383,7 +388,7 @@ shape (n_samples, n_features)
                 distinct.points.toarray(), distinct.weights, distinct.inverse
             )
             return self._fit_every_point_a_center(dense, positive, exponent)
-        seeds, inits = self._seeded_inits(points, exponent)
+        seeds, inits = self._seeded_inits(points, init, exponent)
         # ``points`` is the merge's own copy, as in the dense fit.
         points = scaled(points, exponent, out=None if callable(self.init) else points)
         tol = sparse_tolerance(points, weights, self.tol)
@@ -457,21 +462,22 @@ shape (n_samples, n_features)
             return 1
         return self.n_init
 
-    def _initial_centers(self, points, seeds, exponent):
+    def _initial_centers(self, points, init, seeds, exponent):
         """One initialization per seed: a string, or an array checked for shape.
 
-        A callable init sees ``points`` as given; the arrays returned are
-        scaled by ``2**exponent``, as the fit scales the points.
+        ``init`` is ``self.init``, or its checked copy for an array. A callable
+        init sees ``points`` as given; the arrays returned are scaled by
+        ``2**exponent``, as the fit scales the points.
         """
-        if isinstance(self.init, str):
-            return [self.init] * len(seeds)
-        if callable(self.init):
+        if isinstance(init, str):
+            return [init] * len(seeds)
+        if callable(init):
             arrays = [
-                self.init(points, self.n_clusters, np.random.RandomState(seed))
+                init(points, self.n_clusters, np.random.RandomState(seed))
                 for seed in seeds
             ]
         else:
-            arrays = [self.init]
+            arrays = [init]
         centers = [
             scaled(self._check_init(array, points.shape[1]), exponent)
             for array in arrays

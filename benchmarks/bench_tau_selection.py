@@ -36,15 +36,28 @@ partitions:
 - ``count>top``: the same, with the divisive top level of as many
   clusters as the count (pure bisection when it is 1).
 
-All rules but ``default`` and the two ``count`` ones choose among the first
-seven embeddings (the rows divided by the square root of the degree left out).
+- ``stable@m``: the default's partition, unless K > 2, the count is below
+  K and the divisive partition is more reproducible by more than ``m``:
+  each of the two strategies is refitted on ``--draws`` subsamples of the
+  graph that keep each edge with probability 0.85 (largest component, new
+  seeds; the default's refit is the "default" rule on the candidates of
+  the subsample), and a partition's stability is the mean ARI between its
+  refits and itself on the nodes a subsample keeps (Ben-Hur, Elisseeff
+  and Guyon 2002; von Luxburg 2010). A label-free criterion that is not a
+  score of the partition: near the detectability limit k-means on K
+  eigenvectors may split the largest block along a noise direction that
+  changes between subsamples.
+
+All rules but ``default``, the two ``count`` ones and ``stable`` choose
+among the first seven embeddings (the rows divided by the square root of
+the degree left out).
 Printed: mean ARI over the seeds per rule, our best fixed strategy (mean
 degree, divisive, plain normalized or unit rows) and scikit-learn; a ``*`` marks more
 than 0.01 below that best, a ``!`` below scikit-learn. The graphs are
 unweighted, so a numeric ``regularization`` is in the units of the degrees.
 Usage::
 
-    python benchmarks/bench_tau_selection.py [--seeds 5] [--n-init 1]
+    python benchmarks/bench_tau_selection.py [--seeds 5] [--n-init 1] [--draws 6]
 """
 
 import argparse
@@ -54,6 +67,7 @@ import warnings
 import numpy as np
 from bench_graph_suite import real_graphs, scenarios
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import SpectralClustering
 from sklearn.metrics import adjusted_rand_score
 
@@ -63,6 +77,8 @@ from skclust.metrics import modularity
 FACTORS = (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)
 PLAIN = ("none", "degree")
 MARGIN = 0.005
+STABLE_MARGINS = (0.05, 0.075, 0.1)
+KEEP = 0.85
 
 
 def profile_likelihood(adjacency, labels):
@@ -105,15 +121,7 @@ def candidates(adjacency, k, seed, n_init):
     (eigengap and top level by the Bethe Hessian count), the count and the
     default estimator's labels.
     """
-    mean = float(adjacency.sum()) / adjacency.shape[0]
-    params = [{"regularization": f * mean, "row_scaling": "score"} for f in FACTORS]
-    params += [{"laplacian": "normalized", "row_scaling": s} for s in PLAIN]
-    fits = [
-        SpectralGraphClusterer(k, random_state=seed, n_init=n_init, **p)
-        .fit(adjacency)
-        .labels_
-        for p in params
-    ]
+    fits = candidate_labels(adjacency, k, seed, n_init)
     count = SpectralGraphClusterer("auto", random_state=seed).fit(adjacency)
     extra = {
         "divisive": _fit(adjacency, k, seed, strategy="divisive"),
@@ -128,6 +136,53 @@ def candidates(adjacency, k, seed, n_init):
         top = max(extra["count"], 1)
         extra["top"] = _fit(adjacency, k, seed, strategy="divisive", n_components=top)
     return fits, extra
+
+
+def candidate_labels(adjacency, k, seed, n_init):
+    """Labels of each candidate of "auto", the mean degree first."""
+    mean = float(adjacency.sum()) / adjacency.shape[0]
+    params = [{"regularization": f * mean, "row_scaling": "score"} for f in FACTORS]
+    params += [{"laplacian": "normalized", "row_scaling": s} for s in PLAIN]
+    return [
+        SpectralGraphClusterer(k, random_state=seed, n_init=n_init, **p)
+        .fit(adjacency)
+        .labels_
+        for p in params
+    ]
+
+
+def default_rule(adjacency, fits):
+    """The default's choice among the candidates (by modularity)."""
+    return fits[plain_last([modularity(adjacency, labels) for labels in fits])]
+
+
+def subsample(adjacency, rng):
+    """Largest component of the graph with each edge kept w.p. ``KEEP``."""
+    upper = sparse.triu(adjacency, k=1).tocoo()
+    kept = rng.random(upper.nnz) < KEEP
+    rows, cols = upper.row[kept], upper.col[kept]
+    n = adjacency.shape[0]
+    sub = sparse.csr_array(
+        (np.ones(2 * rows.shape[0]), (np.r_[rows, cols], np.r_[cols, rows])),
+        shape=(n, n),
+    )
+    _, comp = connected_components(sub, directed=False)
+    nodes = np.flatnonzero(comp == np.argmax(np.bincount(comp)))
+    return sub[nodes][:, nodes], nodes
+
+
+def stability_gain(adjacency, k, seed, default, divisive, args):
+    """Mean ARI with refits on subsamples: divisive's minus the default's."""
+    rng = np.random.default_rng([seed, 7])
+    gain = 0.0
+    for _ in range(args.draws):
+        sub, nodes = subsample(adjacency, rng)
+        sub_seed = int(rng.integers(2**31 - 1))
+        refit = default_rule(sub, candidate_labels(sub, k, sub_seed, args.n_init))
+        gain -= adjusted_rand_score(default[nodes], refit)
+        refit = _fit(sub, k, sub_seed, strategy="divisive")
+        gain += adjusted_rand_score(divisive[nodes], refit)
+    return gain / args.draws
 
 
 def _fit(adjacency, k, seed, **params):
@@ -154,7 +209,7 @@ def plain_last(scores):
     return len(scores) - 1 if scores[-1] > scores[best] else best
 
 
-def rule_choices(adjacency, k, fits, extra):
+def rule_choices(adjacency, k, fits, extra, args, seed):
     """The partition each rule keeps, by name."""
     seven, divisive = fits[:-1], extra["divisive"]
     both = [*seven, divisive]
@@ -165,7 +220,14 @@ def rule_choices(adjacency, k, fits, extra):
     default = fits[plain_last(mod)]
     # At k = 2 the divisive partition is the mean degree's k-means one.
     few = 2 < k and extra["count"] < k
-    return {
+    gain = 0.0
+    if few and not np.array_equal(default, divisive):
+        gain = stability_gain(adjacency, k, seed, default, divisive, args)
+    stable = {
+        f"stable@{m:g}": divisive if few and gain > m else default
+        for m in STABLE_MARGINS
+    }
+    return stable | {
         "margin": seven[keep(mod[:-1], MARGIN)],
         "two-step": seven[two_step(mod[:-1])],
         "default": default,
@@ -183,6 +245,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--n-init", type=int, default=1)
+    parser.add_argument("--draws", type=int, default=6)
     args = parser.parse_args()
     start = time.perf_counter()
     groups = list(real_graphs()) + list(scenarios(args.seeds, 12.0, 200))
@@ -197,6 +260,7 @@ def main():
         "two-step+move",
         "count>div",
         "count>top",
+        *(f"stable@{m:g}" for m in STABLE_MARGINS),
     ]
     print(
         f"{'scenario':24s} {'best':>6s} {'sklearn':>7s} "
@@ -212,7 +276,7 @@ def main():
         for seed, (A, truth) in enumerate(graphs):
             A = sparse.csr_array(A)
             fits, extra = candidates(A, k, seed, args.n_init)
-            chosen = rule_choices(A, k, fits, extra)
+            chosen = rule_choices(A, k, fits, extra, args, seed)
             disagree += not np.array_equal(chosen["default"], extra["default"])
             for rule, labels in chosen.items():
                 scores[rule].append(adjusted_rand_score(truth, labels))

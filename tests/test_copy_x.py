@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import check_inplace_ensure_writeable
 
 from conftest import traced_peak
 from skclust import KMeansL1, KMeansL2
+from skclust._kmeans import _dedup
 from skclust._kmeans._row_order import permute_rows
 
 ESTIMATORS = [KMeansL2, KMeansL1]
@@ -177,3 +178,22 @@ def test_no_copy_of_the_rows(Estimator, bound, monkeypatch):
         Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(X)
 
     assert traced_peak(fit, X) < bound * X.nbytes
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_an_interrupt_during_the_move_puts_X_back(Estimator, monkeypatch):
+    # The kernel runs without the GIL: a Ctrl-C that arrives while it moves
+    # the rows is raised only once it returns, with every row moved.
+    move = _dedup.permute_rows
+
+    def interrupted(rows, order, seen, inverse):
+        move(rows, order, seen, inverse)
+        if not inverse:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_dedup, "permute_rows", interrupted)
+    X = _table()
+    before = _bits(X)
+    with pytest.raises(KeyboardInterrupt):
+        Estimator(5, random_state=0, copy_x=False).fit(X)
+    assert_array_equal(_bits(X), before)

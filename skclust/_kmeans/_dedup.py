@@ -54,8 +54,16 @@ class Rearrangement:
 
     @classmethod
     def apply(cls, X, order):
-        done = cls(X, order, np.empty(X.shape[0], dtype=np.uint8))
-        permute_rows(_row_bytes(X), order, done.seen, False)
+        done = cls(X, order, np.zeros(X.shape[0], dtype=np.uint8))
+        try:
+            permute_rows(_row_bytes(X), order, done.seen, False)
+        except BaseException:
+            # The kernel cannot be interrupted: a Ctrl-C during the move is
+            # raised once every row has moved. ``seen`` stays zero when the
+            # kernel fails before moving a row.
+            if done.seen.any():
+                done.undo()
+            raise
         return done
 
     def undo(self):

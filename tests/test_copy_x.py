@@ -4,8 +4,10 @@ copying them, and puts every bit back."""
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_inplace_ensure_writeable
 
 from conftest import traced_peak
@@ -197,3 +199,13 @@ def test_an_interrupt_during_the_move_puts_X_back(Estimator, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         Estimator(5, random_state=0, copy_x=False).fit(X)
     assert_array_equal(_bits(X), before)
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_every_point_a_center_warning_points_at_the_caller(sparse_input):
+    # The dense fit went one call deeper (fit -> _fit_distinct) with copy_x.
+    X = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]])
+    X = sparse.csr_matrix(X) if sparse_input else X
+    with pytest.warns(ConvergenceWarning, match="distinct points") as record:
+        KMeansL2(3, copy_x=False).fit(X)
+    assert [warning.filename for warning in record] == [__file__]

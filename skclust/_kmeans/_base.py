@@ -425,7 +425,9 @@ shape (n_samples, n_features)
             f"found smaller than n_clusters ({self.n_clusters}): "
             f"{type(self).__name__} returns duplicate centers.",
             ConvergenceWarning,
-            stacklevel=4,
+            # Past fit's caller: fit -> _fit_distinct or _fit_sparse -> here,
+            # under scikit-learn's fit wrapper.
+            stacklevel=5,
         )
         centers = points[np.arange(self.n_clusters) % points.shape[0]]
         labels = np.empty(distinct.points.shape[0], dtype=np.intp)

@@ -698,4 +698,8 @@ def _with_weight(distinct, positive):
     points: rows of zero weight only get a label at the end)."""
     if positive.all():
         return distinct.points, distinct.weights
+    n_positive = np.count_nonzero(positive)
+    if positive[:n_positive].all():
+        # The first rows (as a merge made in place puts them): a view.
+        return distinct.points[:n_positive], distinct.weights[:n_positive]
     return distinct.points[positive], distinct.weights[positive]

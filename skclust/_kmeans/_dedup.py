@@ -157,8 +157,9 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
         Non-negative weights; None gives every row weight one.
     in_place : bool, default=False
         Move the rows of ``X`` (see :func:`can_rearrange`) so that the
-        distinct rows come first, in the merge's order, instead of copying
-        them; the caller must call ``restore()`` on the result.
+        distinct rows come first, in the merge's order, those of positive
+        weight before those of zero weight, instead of copying them; the
+        caller must call ``restore()`` on the result.
 
     Returns
     -------
@@ -191,9 +192,24 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
     weights = distinct_weights(inverse, sample_weight, n_distinct)
     if not in_place:
         return DistinctRows(X[order[starts]], weights, inverse)
-    # The repeated rows follow the distinct ones, in the sort's order.
-    full_order = np.concatenate([order[starts], order[~starts]])
+    distinct_rows, repeated_rows = order[starts], order[~starts]
     del order, starts
+    positive = weights > 0
+    if not positive.all():
+        # The distinct rows of zero weight go after those of positive weight,
+        # so that the fit's points are the first rows of X, not a selection
+        # copied from them.
+        by_weight = np.concatenate(
+            [np.flatnonzero(positive), np.flatnonzero(~positive)]
+        )
+        distinct_rows = distinct_rows[by_weight]
+        weights = weights[by_weight]
+        renumbered = np.empty(n_distinct, dtype=index_type)
+        renumbered[by_weight] = np.arange(n_distinct, dtype=index_type)
+        inverse = renumbered[inverse]
+    # The repeated rows follow the distinct ones, in the sort's order.
+    full_order = np.concatenate([distinct_rows, repeated_rows])
+    del distinct_rows, repeated_rows
     rearranged = Rearrangement.apply(X, full_order)
     try:
         return DistinctRows(X[:n_distinct], weights, inverse, rearranged)

@@ -1,6 +1,8 @@
 """``copy_x=False``: the fit rearranges the caller's rows in place instead of
 copying them, and puts every bit back."""
 
+import threading
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -254,3 +256,36 @@ def test_zero_weights_give_the_copy_result(Estimator, n_clusters):
         assert_array_equal(in_place.labels_, copied.labels_)
         assert_array_equal(in_place.cluster_centers_, copied.cluster_centers_)
         assert in_place.inertia_ == copied.inertia_
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_two_threads_fitting_the_same_X(Estimator):
+    # The first fit puts X back while the second has its rows moved: had
+    # both moved them, the second would put back rows the first had
+    # already moved back, and rows would be lost for good.
+    X = _table()
+    before = _bits(X)
+    second_moved, first_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def second_init(points, n_clusters, random_state):
+        seen["second shares X"] = np.shares_memory(points, X)
+        second_moved.set()
+        assert first_done.wait(30)
+        return points[:n_clusters]
+
+    def second():
+        Estimator(5, init=second_init, n_init=1, copy_x=False).fit(X)
+
+    thread = threading.Thread(target=second)
+
+    def first_init(points, n_clusters, random_state):
+        thread.start()
+        assert second_moved.wait(30)
+        return points[:n_clusters]
+
+    Estimator(5, init=first_init, n_init=1, copy_x=False).fit(X)
+    first_done.set()
+    thread.join(30)
+    assert_array_equal(_bits(X), before)
+    assert seen == {"second shares X": False}

@@ -1,6 +1,8 @@
 """Exact merging of repeated rows into weighted distinct rows."""
 
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +81,38 @@ def can_rearrange(X):
     """Whether :func:`merge_duplicate_rows` may move the rows of ``X`` in
     place: a writeable, C-contiguous 2-D array."""
     return X.flags.c_contiguous and X.flags.writeable and X.ndim == 2
+
+
+# Memory whose rows a fit is moving now, as (first byte, end) address pairs.
+_claimed = []
+_claimed_lock = threading.Lock()
+
+
+@contextmanager
+def claimed_rows(X):
+    """Claim the memory of ``X`` for moving its rows, for the ``with`` block.
+
+    Yields whether the claim was granted: not when ``X`` is None or overlaps
+    memory already claimed, as by a fit on the same array in another thread,
+    whose moves interleaved with this one's would lose rows for good.
+    """
+    if X is None:
+        yield False
+        return
+    first = X.__array_interface__["data"][0]
+    claim = (first, first + X.nbytes)
+    with _claimed_lock:
+        granted = all(
+            claim[1] <= other[0] or other[1] <= claim[0] for other in _claimed
+        )
+        if granted:
+            _claimed.append(claim)
+    try:
+        yield granted
+    finally:
+        if granted:
+            with _claimed_lock:
+                _claimed.remove(claim)
 
 
 def _row_hashes(bits):

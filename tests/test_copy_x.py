@@ -5,6 +5,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from scipy import sparse
 from sklearn.cluster import KMeans
@@ -289,3 +291,41 @@ def test_two_threads_fitting_the_same_X(Estimator):
     thread.join(30)
     assert_array_equal(_bits(X), before)
     assert seen == {"second shares X": False}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(2, 60),
+    n_features=st.integers(1, 4),
+    n_values=st.integers(1, 5),
+    float32=st.booleans(),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_merge_in_place_property(n_rows, n_features, n_values, float32, weighted, seed):
+    # Few values (signed zeros among them): many repeated rows.
+    rng = np.random.default_rng(seed)
+    values = np.array([0.0, -0.0, 1.5, -2.0, 1e-310])[:n_values]
+    X = rng.choice(values, (n_rows, n_features))
+    X = X.astype(np.float32) if float32 else X
+    weights = rng.integers(0, 3, n_rows).astype(float) if weighted else None
+    before = _bits(X)
+    copied = _dedup.merge_duplicate_rows(X.copy(), weights)
+    moved = _dedup.merge_duplicate_rows(X, weights, in_place=True)
+    try:
+        assert np.shares_memory(moved.points, X)
+        # Every row is its distinct row, and each distinct row carries the
+        # weight the copy's merge gives it.
+        assert_array_equal(moved.points[moved.inverse], copied.points[copied.inverse])
+        for i in range(n_rows):
+            assert moved.weights[moved.inverse[i]] == copied.weights[copied.inverse[i]]
+        positive = moved.weights > 0
+        assert positive[: np.count_nonzero(positive)].all()
+        # The rows of positive weight keep the copy's order.
+        assert_array_equal(
+            _bits(moved.points[positive]),
+            _bits(copied.points[copied.weights > 0]),
+        )
+    finally:
+        moved.restore()
+    assert_array_equal(_bits(X), before)

@@ -176,12 +176,21 @@ def test_parallel_runs_on_rearranged_rows():
     # test_float32).
     [(KMeansL2, 0.4), (KMeansL1, 0.65)],
 )
-def test_no_copy_of_the_rows(Estimator, bound, monkeypatch):
+# Zero weights: the same (1.36 and 1.60 when the rows of positive weight were
+# a selection copied from X).
+@pytest.mark.parametrize("zero_weights", [False, True])
+def test_no_copy_of_the_rows(Estimator, bound, zero_weights, monkeypatch):
     monkeypatch.setattr("skclust._kmeans._base.cpu_count", lambda: 2)
     X = np.random.default_rng(0).standard_normal((100_000, 64)).astype(np.float32)
+    weights = None
+    if zero_weights:
+        weights = np.ones(X.shape[0])
+        weights[::1000] = 0.0
 
     def fit(X):
-        Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(X)
+        Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(
+            X, sample_weight=weights
+        )
 
     assert traced_peak(fit, X) < bound * X.nbytes
 
@@ -213,26 +222,6 @@ def test_every_point_a_center_warning_points_at_the_caller(sparse_input):
     with pytest.warns(ConvergenceWarning, match="distinct points") as record:
         KMeansL2(3, copy_x=False).fit(X)
     assert [warning.filename for warning in record] == [__file__]
-
-
-@pytest.mark.parametrize(
-    ("Estimator", "bound"),
-    # Measured: 0.33 and 0.57 (1.36 and 1.60 when a selection of the rows
-    # of positive weight was copied).
-    [(KMeansL2, 0.4), (KMeansL1, 0.65)],
-)
-def test_no_copy_of_the_rows_with_zero_weights(Estimator, bound, monkeypatch):
-    monkeypatch.setattr("skclust._kmeans._base.cpu_count", lambda: 2)
-    X = np.random.default_rng(0).standard_normal((100_000, 64)).astype(np.float32)
-    weights = np.ones(X.shape[0])
-    weights[::1000] = 0.0
-
-    def fit(X):
-        Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(
-            X, sample_weight=weights
-        )
-
-    assert traced_peak(fit, X) < bound * X.nbytes
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -219,10 +219,9 @@ def one_case(rng, tmp, stats):
             else:
                 stats["l2_fits"] += 1
                 differ = ours.labels_ != copied.labels_
-                rel = abs(ours.inertia_ - copied.inertia_) / max(
-                    copied.inertia_, 1e-300
-                )
-                if rel > 1e-9:
+                largest = max(ours.inertia_, copied.inertia_)
+                rel = abs(ours.inertia_ - copied.inertia_) / largest if largest else 0
+                if differ.any() and rel > 1e-9:
                     # Another local optimum, not the rounding of the same one.
                     lower = ours.inertia_ < copied.inertia_
                     stats["l2_in_place_" + ("lower" if lower else "higher")] += 1

@@ -1,15 +1,22 @@
 """``copy_x=False``: the fit rearranges the caller's rows in place instead of
 copying them, and puts every bit back."""
 
+import threading
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
+from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_inplace_ensure_writeable
 
 from conftest import traced_peak
 from skclust import KMeansL1, KMeansL2
+from skclust._kmeans import _dedup
 from skclust._kmeans._row_order import permute_rows
 
 ESTIMATORS = [KMeansL2, KMeansL1]
@@ -169,11 +176,145 @@ def test_parallel_runs_on_rearranged_rows():
     # test_float32).
     [(KMeansL2, 0.4), (KMeansL1, 0.65)],
 )
-def test_no_copy_of_the_rows(Estimator, bound, monkeypatch):
+# Zero weights: the same (1.36 and 1.60 when the rows of positive weight were
+# a selection copied from X).
+@pytest.mark.parametrize("zero_weights", [False, True])
+def test_no_copy_of_the_rows(Estimator, bound, zero_weights, monkeypatch):
     monkeypatch.setattr("skclust._kmeans._base.cpu_count", lambda: 2)
     X = np.random.default_rng(0).standard_normal((100_000, 64)).astype(np.float32)
+    weights = None
+    if zero_weights:
+        weights = np.ones(X.shape[0])
+        weights[::1000] = 0.0
 
     def fit(X):
-        Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(X)
+        Estimator(4, random_state=0, n_init=1, max_iter=5, copy_x=False).fit(
+            X, sample_weight=weights
+        )
 
     assert traced_peak(fit, X) < bound * X.nbytes
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_an_interrupt_during_the_move_puts_X_back(Estimator, monkeypatch):
+    # The kernel runs without the GIL: a Ctrl-C that arrives while it moves
+    # the rows is raised only once it returns, with every row moved.
+    move = _dedup.permute_rows
+
+    def interrupted(rows, order, seen, inverse):
+        move(rows, order, seen, inverse)
+        if not inverse:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_dedup, "permute_rows", interrupted)
+    X = _table()
+    before = _bits(X)
+    with pytest.raises(KeyboardInterrupt):
+        Estimator(5, random_state=0, copy_x=False).fit(X)
+    assert_array_equal(_bits(X), before)
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_every_point_a_center_warning_points_at_the_caller(sparse_input):
+    # The dense fit went one call deeper (fit -> _fit_distinct) with copy_x.
+    X = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]])
+    X = sparse.csr_matrix(X) if sparse_input else X
+    with pytest.warns(ConvergenceWarning, match="distinct points") as record:
+        KMeansL2(3, copy_x=False).fit(X)
+    assert [warning.filename for warning in record] == [__file__]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("n_clusters", [5, 60])
+def test_zero_weights_give_the_copy_result(Estimator, n_clusters):
+    # Rows of zero weight are moved after the others: labels still map to
+    # the caller's order. 60 clusters: fewer distinct points of positive
+    # weight than clusters.
+    X = _table()[:150]
+    before = _bits(X)
+    weights = np.random.default_rng(2).integers(0, 2, X.shape[0]) * 1.5
+    weights[:40] = 0.0
+    if n_clusters == 60:
+        weights[60:] = 0.0
+    copied = Estimator(n_clusters, random_state=0).fit(X, sample_weight=weights)
+    in_place = Estimator(n_clusters, random_state=0, copy_x=False).fit(
+        X, sample_weight=weights
+    )
+    assert_array_equal(_bits(X), before)
+    assert_array_equal(in_place.predict(X), in_place.labels_)
+    if Estimator is KMeansL1 or n_clusters == 60:
+        assert_array_equal(in_place.labels_, copied.labels_)
+        assert_array_equal(in_place.cluster_centers_, copied.cluster_centers_)
+        assert in_place.inertia_ == copied.inertia_
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_two_threads_fitting_the_same_X(Estimator):
+    # The first fit puts X back while the second has its rows moved: had
+    # both moved them, the second would put back rows the first had
+    # already moved back, and rows would be lost for good.
+    X = _table()
+    before = _bits(X)
+    second_moved, first_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def second_init(points, n_clusters, random_state):
+        seen["second shares X"] = np.shares_memory(points, X)
+        second_moved.set()
+        assert first_done.wait(30)
+        return points[:n_clusters]
+
+    def second():
+        Estimator(5, init=second_init, n_init=1, copy_x=False).fit(X)
+
+    thread = threading.Thread(target=second)
+
+    def first_init(points, n_clusters, random_state):
+        thread.start()
+        assert second_moved.wait(30)
+        return points[:n_clusters]
+
+    Estimator(5, init=first_init, n_init=1, copy_x=False).fit(X)
+    first_done.set()
+    thread.join(30)
+    assert_array_equal(_bits(X), before)
+    assert seen == {"second shares X": False}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(2, 60),
+    n_features=st.integers(1, 4),
+    n_values=st.integers(1, 5),
+    float32=st.booleans(),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_merge_in_place_property(n_rows, n_features, n_values, float32, weighted, seed):
+    # Few values (signed zeros among them): many repeated rows.
+    rng = np.random.default_rng(seed)
+    values = np.array([0.0, -0.0, 1.5, -2.0, 1e-310])[:n_values]
+    X = rng.choice(values, (n_rows, n_features))
+    X = X.astype(np.float32) if float32 else X
+    weights = rng.integers(0, 3, n_rows).astype(float) if weighted else None
+    before = _bits(X)
+    copied = _dedup.merge_duplicate_rows(X.copy(), weights)
+    moved = _dedup.merge_duplicate_rows(X, weights, in_place=True)
+    try:
+        assert np.shares_memory(moved.points, X)
+        # Every row is its distinct row, and each distinct row carries the
+        # weight the copy's merge gives it.
+        assert_array_equal(moved.points[moved.inverse], copied.points[copied.inverse])
+        for i in range(n_rows):
+            assert moved.weights[moved.inverse[i]] == copied.weights[copied.inverse[i]]
+        positive = moved.weights > 0
+        assert positive[: np.count_nonzero(positive)].all()
+        # The rows of positive weight keep the copy's order.
+        assert_array_equal(
+            _bits(moved.points[positive]),
+            _bits(copied.points[copied.weights > 0]),
+        )
+    finally:
+        moved.restore()
+    assert_array_equal(_bits(X), before)

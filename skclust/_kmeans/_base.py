@@ -22,7 +22,12 @@ from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_c
 from .._threads import blas_threads
 from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
-from ._dedup import DistinctRows, can_rearrange, merge_duplicate_rows
+from ._dedup import (
+    DistinctRows,
+    can_rearrange,
+    claimed_rows,
+    merge_duplicate_rows,
+)
 from ._engine import lloyd, seed_points
 from ._inmemory import in_memory_runs, nearest_center, pairwise_in_blocks
 from ._out_of_core import (
@@ -153,15 +158,17 @@ shape (n_samples, n_features)
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         sample_weight, init, exponent = self._checked(X, sample_weight)
         # With copy_x=False the rows of X itself are moved into the merge's
-        # order and put back below, whatever happens in between.
-        in_place = not self.copy_x and exponent == 0 and can_rearrange(X)
-        distinct = merge_duplicate_rows(X, sample_weight, in_place)
-        try:
-            return self._fit_distinct(
-                X, sample_weight, distinct, init, exponent, in_place
-            )
-        finally:
-            distinct.restore()
+        # order and put back below, whatever happens in between, unless
+        # another fit is moving them now.
+        movable = not self.copy_x and exponent == 0 and can_rearrange(X)
+        with claimed_rows(X if movable else None) as in_place:
+            distinct = merge_duplicate_rows(X, sample_weight, in_place)
+            try:
+                return self._fit_distinct(
+                    X, sample_weight, distinct, init, exponent, in_place
+                )
+            finally:
+                distinct.restore()
 
     def _fit_distinct(self, X, sample_weight, distinct, init, exponent, in_place):
         """The in-memory fit on the merged rows (``in_place``: a view of ``X``
@@ -425,7 +432,9 @@ shape (n_samples, n_features)
             f"found smaller than n_clusters ({self.n_clusters}): "
             f"{type(self).__name__} returns duplicate centers.",
             ConvergenceWarning,
-            stacklevel=4,
+            # Past fit's caller: fit -> _fit_distinct or _fit_sparse -> here,
+            # under scikit-learn's fit wrapper.
+            stacklevel=5,
         )
         centers = points[np.arange(self.n_clusters) % points.shape[0]]
         labels = np.empty(distinct.points.shape[0], dtype=np.intp)
@@ -696,4 +705,8 @@ def _with_weight(distinct, positive):
     points: rows of zero weight only get a label at the end)."""
     if positive.all():
         return distinct.points, distinct.weights
+    n_positive = np.count_nonzero(positive)
+    if positive[:n_positive].all():
+        # The first rows (as a merge made in place puts them): a view.
+        return distinct.points[:n_positive], distinct.weights[:n_positive]
     return distinct.points[positive], distinct.weights[positive]

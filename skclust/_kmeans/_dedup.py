@@ -1,6 +1,8 @@
 """Exact merging of repeated rows into weighted distinct rows."""
 
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,8 +56,16 @@ class Rearrangement:
 
     @classmethod
     def apply(cls, X, order):
-        done = cls(X, order, np.empty(X.shape[0], dtype=np.uint8))
-        permute_rows(_row_bytes(X), order, done.seen, False)
+        done = cls(X, order, np.zeros(X.shape[0], dtype=np.uint8))
+        try:
+            permute_rows(_row_bytes(X), order, done.seen, False)
+        except BaseException:
+            # The kernel cannot be interrupted: a Ctrl-C during the move is
+            # raised once every row has moved. ``seen`` stays zero when the
+            # kernel fails before moving a row.
+            if done.seen.any():
+                done.undo()
+            raise
         return done
 
     def undo(self):
@@ -71,6 +81,38 @@ def can_rearrange(X):
     """Whether :func:`merge_duplicate_rows` may move the rows of ``X`` in
     place: a writeable, C-contiguous 2-D array."""
     return X.flags.c_contiguous and X.flags.writeable and X.ndim == 2
+
+
+# Memory whose rows a fit is moving now, as (first byte, end) address pairs.
+_claimed = []
+_claimed_lock = threading.Lock()
+
+
+@contextmanager
+def claimed_rows(X):
+    """Claim the memory of ``X`` for moving its rows, for the ``with`` block.
+
+    Yields whether the claim was granted: not when ``X`` is None or overlaps
+    memory already claimed, as by a fit on the same array in another thread,
+    whose moves interleaved with this one's would lose rows for good.
+    """
+    if X is None:
+        yield False
+        return
+    first = X.__array_interface__["data"][0]
+    claim = (first, first + X.nbytes)
+    with _claimed_lock:
+        granted = all(
+            claim[1] <= other[0] or other[1] <= claim[0] for other in _claimed
+        )
+        if granted:
+            _claimed.append(claim)
+    try:
+        yield granted
+    finally:
+        if granted:
+            with _claimed_lock:
+                _claimed.remove(claim)
 
 
 def _row_hashes(bits):
@@ -149,8 +191,9 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
         Non-negative weights; None gives every row weight one.
     in_place : bool, default=False
         Move the rows of ``X`` (see :func:`can_rearrange`) so that the
-        distinct rows come first, in the merge's order, instead of copying
-        them; the caller must call ``restore()`` on the result.
+        distinct rows come first, in the merge's order, those of positive
+        weight before those of zero weight, instead of copying them; the
+        caller must call ``restore()`` on the result.
 
     Returns
     -------
@@ -183,9 +226,24 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
     weights = distinct_weights(inverse, sample_weight, n_distinct)
     if not in_place:
         return DistinctRows(X[order[starts]], weights, inverse)
-    # The repeated rows follow the distinct ones, in the sort's order.
-    full_order = np.concatenate([order[starts], order[~starts]])
+    distinct_rows, repeated_rows = order[starts], order[~starts]
     del order, starts
+    positive = weights > 0
+    if not positive.all():
+        # The distinct rows of zero weight go after those of positive weight,
+        # so that the fit's points are the first rows of X, not a selection
+        # copied from them.
+        by_weight = np.concatenate(
+            [np.flatnonzero(positive), np.flatnonzero(~positive)]
+        )
+        distinct_rows = distinct_rows[by_weight]
+        weights = weights[by_weight]
+        renumbered = np.empty(n_distinct, dtype=index_type)
+        renumbered[by_weight] = np.arange(n_distinct, dtype=index_type)
+        inverse = renumbered[inverse]
+    # The repeated rows follow the distinct ones, in the sort's order.
+    full_order = np.concatenate([distinct_rows, repeated_rows])
+    del distinct_rows, repeated_rows
     rearranged = Rearrangement.apply(X, full_order)
     try:
         return DistinctRows(X[:n_distinct], weights, inverse, rearranged)

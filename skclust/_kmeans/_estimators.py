@@ -69,7 +69,8 @@ _SHARED_PARAMETERS = """
         copy (about half the memory of a fit on data without repeated rows):
         the rows of ``X`` are rearranged in place into the order of the fit
         and put back, bit for bit, before ``fit`` returns or raises, so
-        ``X`` must not be used by another thread meanwhile.
+        ``X`` must not be used by another thread meanwhile (a second
+        ``copy_x=False`` fit on the same memory copies it instead).
         {copy_x_effect} A copy is made anyway for read-only or not
         C-contiguous arrays and for data of extreme magnitude (see Notes);
         other dtypes than float32 and float64 are converted, and the
@@ -152,8 +153,10 @@ class KMeansL2(_BaseKMeans):
             inertia="Sum of weighted squared Euclidean distances of the samples "
             "to their centers.",
             copy_x_effect="The rows are then not centered, so results may differ "
-            "from ``copy_x=True`` by rounding (a label only where a point is "
-            "nearly equidistant from two centers).",
+            "from ``copy_x=True`` by rounding: where two choices tie (a point "
+            "equidistant from two centers, a seeding draw, the relocation of "
+            "an empty cluster, common on integer-valued data), the fit may take "
+            "the other one and end in another local optimum.",
         )
         + """
     See Also

@@ -133,22 +133,45 @@ def test_l2_uncentered_fit_matches_scikit_learn_from_the_same_init(dtype):
     assert_array_equal(ours.labels_, distances.argmin(axis=1))
 
 
+def _read_only(X):
+    X = X.copy()
+    X.flags.writeable = False
+    return X
+
+
+def _mapped_file(X, tmp_path):
+    mapped = np.lib.format.open_memmap(
+        tmp_path / "X.npy", mode="w+", dtype=X.dtype, shape=X.shape
+    )
+    mapped[:] = X
+    return mapped
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize(
     "make",
     [
-        lambda X: np.asfortranarray(X),
-        lambda X: X * 1e150,  # extreme magnitude: scaled on a copy
-        lambda X: X.copy(),  # read-only, below
+        lambda X, _: np.asfortranarray(X),
+        lambda X, _: X * 1e150,  # extreme magnitude: scaled on a copy
+        lambda X, _: _read_only(X),
+        # Small enough to be loaded, not read in blocks: a kill mid-fit
+        # would leave the file's rows moved.
+        _mapped_file,
     ],
-    ids=["fortran", "extreme", "read-only"],
+    ids=["fortran", "extreme", "read-only", "memmap"],
 )
-def test_arrays_that_cannot_be_rearranged_are_copied(Estimator, make):
-    X = make(_table())
-    X.flags.writeable = False
+def test_arrays_that_cannot_be_rearranged_are_copied(
+    Estimator, make, tmp_path, monkeypatch
+):
+    X = make(_table(), tmp_path)
     before = _bits(X)
-    in_place = Estimator(5, random_state=0, copy_x=False).fit(X)
     copied = Estimator(5, random_state=0).fit(X)
+
+    def refuse(*args):
+        raise AssertionError("rows moved")
+
+    monkeypatch.setattr("skclust._kmeans._dedup.permute_rows", refuse)
+    in_place = Estimator(5, random_state=0, copy_x=False).fit(X)
     assert_array_equal(_bits(X), before)
     assert_array_equal(in_place.labels_, copied.labels_)
     assert_array_equal(in_place.cluster_centers_, copied.cluster_centers_)

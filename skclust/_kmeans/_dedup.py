@@ -1,6 +1,7 @@
 """Exact merging of repeated rows into weighted distinct rows."""
 
 import math
+import mmap
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,8 +80,24 @@ def _row_bytes(X):
 
 def can_rearrange(X):
     """Whether :func:`merge_duplicate_rows` may move the rows of ``X`` in
-    place: a writeable, C-contiguous 2-D array."""
-    return X.flags.c_contiguous and X.flags.writeable and X.ndim == 2
+    place: a writeable, C-contiguous 2-D array in memory, not in a mapped
+    file (a process killed mid-fit would leave the file's rows moved)."""
+    return (
+        X.flags.c_contiguous
+        and X.flags.writeable
+        and X.ndim == 2
+        and not _maps_a_file(X)
+    )
+
+
+def _maps_a_file(X):
+    """Whether ``X`` views a memory map (``numpy.memmap`` or ``mmap``)."""
+    base = X
+    while base is not None:
+        if isinstance(base, np.memmap | mmap.mmap):
+            return True
+        base = getattr(base, "base", None)
+    return False
 
 
 # Memory whose rows a fit is moving now, as (first byte, end) address pairs.

@@ -71,9 +71,10 @@ _SHARED_PARAMETERS = """
         and put back, bit for bit, before ``fit`` returns or raises, so
         ``X`` must not be used by another thread meanwhile (a second
         ``copy_x=False`` fit on the same memory copies it instead).
-        {copy_x_effect} A copy is made anyway for read-only or not
-        C-contiguous arrays and for data of extreme magnitude (see Notes);
-        other dtypes than float32 and float64 are converted, and the
+        {copy_x_effect} A copy is made anyway for read-only, not
+        C-contiguous and memory-mapped arrays (a process killed mid-fit would
+        leave a file's rows moved) and for data of extreme magnitude (see
+        Notes); other dtypes than float32 and float64 are converted, and the
         converted array is the one rearranged. Sparse input, memory maps read
         in blocks and dask arrays are not affected.
 

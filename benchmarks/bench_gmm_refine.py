@@ -15,8 +15,10 @@ by ARI at k = K on the graphs of ``bench_graph_suite.py``:
   default's modularity choice among the refined partitions;
 
 with ``<cov>`` one of ``spherical``, ``diag``, ``full`` (one covariance per
-cluster, as scikit-learn's ``GaussianMixture``) and ``sph-eq`` (spherical,
-mixing weights held equal: k-means with a variance per cluster).
+cluster, as scikit-learn's ``GaussianMixture``), ``tied`` (one full
+covariance shared by the clusters: sizes may differ, spreads may not) and
+``sph-eq`` (spherical, mixing weights held equal: k-means with a variance
+per cluster).
 ``reg_covar`` is ``1e-3`` times the mean variance of the embedding's
 coordinates. Refined labels that lose a cluster fall back to the k-means ones.
 
@@ -41,7 +43,7 @@ from sklearn.metrics import adjusted_rand_score, confusion_matrix
 
 from skclust import SpectralGraphClusterer
 
-COVARIANCES = ("spherical", "diag", "full", "sph-eq")
+COVARIANCES = ("spherical", "diag", "full", "tied", "sph-eq")
 REG = 1e-3
 MAX_ITER = 200
 
@@ -62,10 +64,20 @@ def weighted_em(points, weights, labels, covariance, max_iter=MAX_ITER):
         mass = resp.T @ weights + 1e-12
         means = (resp * weights[:, None]).T @ points / mass[:, None]
         log_prob = np.empty((n, k))
+        if covariance == "tied":
+            shared = reg * np.eye(d)
+            for c in range(k):
+                diff = points - means[c]
+                shared += (resp[:, c] * weights * diff.T) @ diff / total
         for c in range(k):
             diff = points - means[c]
             wr = resp[:, c] * weights
-            if covariance == "full":
+            if covariance == "tied":
+                chol = np.linalg.cholesky(shared)
+                z = np.linalg.solve(chol, diff.T)
+                log_det = 2.0 * np.log(np.diag(chol)).sum()
+                maha = (z**2).sum(axis=0)
+            elif covariance == "full":
                 cov = (wr[:, None] * diff).T @ diff / mass[c] + reg * np.eye(d)
                 chol = np.linalg.cholesky(cov)
                 z = np.linalg.solve(chol, diff.T)

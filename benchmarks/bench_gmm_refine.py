@@ -36,6 +36,7 @@ import warnings
 
 import numpy as np
 from bench_graph_suite import real_graphs, scenarios
+from bench_tau_selection import marked_cells
 from scipy import sparse
 from scipy.special import logsumexp
 from sklearn.cluster import SpectralClustering
@@ -188,13 +189,7 @@ def main():
                 )
         mean = {key: float(np.mean(value)) for key, value in scores.items()}
         best = max(mean[key] for key in fixed)
-        cells = []
-        for rule in ["default", *rules]:
-            close, beats = mean[rule] >= best - 0.01, mean[rule] >= mean["sk"]
-            within[rule] += close
-            above[rule] += beats
-            marks = ("" if close else "*") + ("" if beats else "!")
-            cells.append(f"{mean[rule]:7.3f}{marks:2s}")
+        cells = marked_cells(mean, best, ["default", *rules], within, above)
         print(
             f"{name:24s} {best:6.3f} {mean['sk']:7.3f} {cells[0]:>9s} "
             f"{mean['divisive']:8.3f} " + " ".join(f"{c:>16s}" for c in cells[1:]),

@@ -19,15 +19,17 @@ cluster, as scikit-learn's ``GaussianMixture``), ``tied`` (one full
 covariance shared by the clusters: sizes may differ, spreads may not) and
 ``sph-eq`` (spherical, mixing weights held equal: k-means with a variance
 per cluster).
-``reg_covar`` is ``1e-3`` times the mean variance of the embedding's
-coordinates. Refined labels that lose a cluster fall back to the k-means ones.
+``reg_covar`` is ``--reg`` (default ``1e-3``) times the mean variance of
+the embedding's coordinates. Refined labels that lose a cluster fall back
+to the k-means ones.
 
 Printed: mean ARI over the seeds per row, our best fixed strategy (mean
 degree, divisive, plain normalized or unit rows) and scikit-learn; a ``*``
 marks more than 0.01 below that best, a ``!`` below scikit-learn; then the
 counts, and the political blogs' misplaced blogs at k = 2. Usage::
 
-    python benchmarks/bench_gmm_refine.py [--seeds 5] [--before]
+    python benchmarks/bench_gmm_refine.py [--seeds 5] [--before] [--reg 1e-3]
+        [--only ROW ...]
 """
 
 import argparse
@@ -49,7 +51,7 @@ REG = 1e-3
 MAX_ITER = 200
 
 
-def weighted_em(points, weights, labels, covariance, max_iter=MAX_ITER):
+def weighted_em(points, weights, labels, covariance, reg=REG, max_iter=MAX_ITER):
     """EM of a Gaussian mixture started from ``labels``; the refined labels."""
     n, d = points.shape
     _, start = np.unique(labels, return_inverse=True)
@@ -59,7 +61,7 @@ def weighted_em(points, weights, labels, covariance, max_iter=MAX_ITER):
     resp[np.arange(n), start] = 1.0
     total = weights.sum()
     center = points - np.average(points, axis=0, weights=weights)
-    reg = REG * max(float(np.average(center**2, axis=0, weights=weights).mean()), 1e-12)
+    reg = reg * max(float(np.average(center**2, axis=0, weights=weights).mean()), 1e-12)
     previous = -np.inf
     for _ in range(max_iter):
         mass = resp.T @ weights + 1e-12
@@ -108,16 +110,19 @@ def weighted_em(points, weights, labels, covariance, max_iter=MAX_ITER):
 class Refined(SpectralGraphClusterer):
     """The default with every candidate's k-means labels refined by EM."""
 
-    def __init__(self, n_clusters=2, *, covariance="spherical", random_state=None):
+    def __init__(
+        self, n_clusters=2, *, covariance="spherical", reg=REG, random_state=None
+    ):
         super().__init__(n_clusters, random_state=random_state)
         self.covariance = covariance
+        self.reg = reg
 
     def _kmeans_labels(self, points, weights, n_clusters, seed):
         labels = super()._kmeans_labels(points, weights, n_clusters, seed)
         order = np.lexsort(points.T[::-1])
         refined = np.empty_like(labels)
         refined[order] = weighted_em(
-            points[order], weights[order], labels[order], self.covariance
+            points[order], weights[order], labels[order], self.covariance, self.reg
         )
         return refined
 
@@ -133,6 +138,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--before", action="store_true")
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--reg", type=float, default=REG)
     args = parser.parse_args()
     start = time.perf_counter()
     groups = list(real_graphs()) + list(scenarios(args.seeds, 12.0, 200))
@@ -161,11 +167,17 @@ def main():
             chosen = {"default": default.labels_}
             for c in COVARIANCES:
                 chosen[f"after-{c}"] = weighted_em(
-                    default.embedding_, np.ones(A.shape[0]), default.labels_, c
+                    default.embedding_,
+                    np.ones(A.shape[0]),
+                    default.labels_,
+                    c,
+                    args.reg,
                 )
                 if args.before:
                     chosen[f"before-{c}"] = (
-                        Refined(k, covariance=c, random_state=seed).fit(A).labels_
+                        Refined(k, covariance=c, reg=args.reg, random_state=seed)
+                        .fit(A)
+                        .labels_
                     )
             for key, params in fixed.items():
                 chosen[key] = (

@@ -241,6 +241,22 @@ def rule_choices(adjacency, k, fits, extra, args, seed):
     }
 
 
+def marked_cells(mean, best, rules, within, above):
+    """Each rule's mean ARI, marked and counted against ``best`` and sklearn.
+
+    ``*`` marks more than 0.01 below ``best``, ``!`` below ``mean["sk"]``;
+    ``within`` and ``above`` (counts by rule) are updated in place.
+    """
+    cells = []
+    for rule in rules:
+        close, beats = mean[rule] >= best - 0.01, mean[rule] >= mean["sk"]
+        within[rule] += close
+        above[rule] += beats
+        marks = ("" if close else "*") + ("" if beats else "!")
+        cells.append(f"{mean[rule]:7.3f}{marks:2s}")
+    return cells
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -292,13 +308,7 @@ def main():
             scores["sk"].append(adjusted_rand_score(truth, theirs.labels_))
         mean = {key: float(np.mean(value)) for key, value in scores.items()}
         best = max(mean["mean"], mean["divisive"], mean["normalized"], mean["unit"])
-        cells = []
-        for rule in rules:
-            close, beats = mean[rule] >= best - 0.01, mean[rule] >= mean["sk"]
-            within[rule] += close
-            above[rule] += beats
-            marks = ("" if close else "*") + ("" if beats else "!")
-            cells.append(f"{mean[rule]:7.3f}{marks:2s}")
+        cells = marked_cells(mean, best, rules, within, above)
         print(
             f"{name:24s} {best:6.3f} {mean['sk']:7.3f} "
             + " ".join(f"{c:>14s}" for c in cells),

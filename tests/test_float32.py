@@ -4,6 +4,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
@@ -107,6 +108,39 @@ def test_float32_fit_makes_no_float64_copy(Estimator, bound, monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < bound * X.nbytes
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("seed", range(4))
+def test_predict_gives_labels_where_float32_centers_round_past_a_tie(Estimator, seed):
+    # Integer-valued float32 rows tie often; the float32 centers (means rounded
+    # once) used to break such ties otherwise than the fit in most fits.
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, (400, 8)).astype(np.float32)
+    weights = rng.integers(0, 3, 400).astype(np.float64)
+    model = Estimator(220, random_state=seed, n_init=1).fit(X, sample_weight=weights)
+    assert_array_equal(model.predict(X), model.labels_)
+
+
+def test_predict_gives_labels_far_from_the_origin():
+    # Near 5e6 float32 steps are 0.5: the float32 centers cannot hold the fit's.
+    rng = np.random.default_rng(1)
+    X = (rng.standard_normal((5000, 16)) * 3 + 5e6).astype(np.float32)
+    model = KMeansL2(32, random_state=0).fit(X)
+    assert_array_equal(model.predict(X), model.labels_)
+    assert model.score(X) == pytest.approx(-model.inertia_, rel=1e-9)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_changed_centers_are_the_ones_predict_uses(Estimator):
+    X32, X64 = _blobs()
+    model = Estimator(5, random_state=0).fit(X32)
+    model.cluster_centers_ = model.cluster_centers_[::-1].copy()
+    differences = X64[:, None, :] - model.cluster_centers_.astype(np.float64)
+    power = 2 if Estimator is KMeansL2 else 1
+    nearest = (np.abs(differences) ** power).sum(axis=2).argmin(axis=1)
+    assert_array_equal(model.predict(X32), nearest)
+    assert_array_equal(model.transform(X32).argmin(axis=1), nearest)
 
 
 def test_merge_of_float32_rows():

@@ -299,7 +299,7 @@ shape (n_samples, n_features)
             labels = labels[distinct.inverse]
         # As scikit-learn's KMeans: float32 data, float32 centers (the float64
         # means rounded once).
-        self.cluster_centers_ = cluster_centers.astype(X.dtype, copy=False)
+        self._set_centers(cluster_centers, X.dtype)
         self.labels_ = labels
         self.inertia_ = float(unscaled(inertia, exponent, self._cost_power, "inertia"))
         self.n_iter_ = result.n_iter
@@ -350,14 +350,43 @@ shape (n_samples, n_features)
             if not np.array_equal(scaled(cluster_centers, exponent), centers):
                 labels = self._blocked_labels(source, cluster_centers)
         # float32 centers for a float32 table, as in memory.
-        dtype = np.float32 if X.dtype == np.float32 else np.float64
-        self.cluster_centers_ = cluster_centers.astype(dtype, copy=False)
+        self._set_centers(
+            cluster_centers, np.float32 if X.dtype == np.float32 else np.float64
+        )
         self.labels_ = labels
         self.inertia_ = float(
             unscaled(fitted.inertia, exponent, self._cost_power, "inertia")
         )
         self.n_iter_ = fitted.n_iter
         return self
+
+    def _set_centers(self, centers, dtype):
+        """``cluster_centers_`` in ``dtype``, keeping the float64 centers
+        they were rounded from.
+
+        float32 centers are the fit's float64 means rounded once; the labels
+        are those of the float64 centers, and rounding can move a center
+        past a tie (integer-valued float32 data, where points equidistant
+        from two centers abound, or rows far from the origin): ``predict``,
+        ``transform`` and ``score`` use the float64 centers, so that
+        ``predict`` on the training rows gives ``labels_`` again.
+        """
+        centers = np.asarray(centers, dtype=np.float64)
+        self.cluster_centers_ = centers.astype(dtype)
+        self._float64_centers = centers
+
+    def _centers_in_float64(self):
+        """The centers ``predict`` compares rows with: the fit's float64
+        centers, unless ``cluster_centers_`` was changed since the fit."""
+        centers = self.cluster_centers_
+        exact = getattr(self, "_float64_centers", None)
+        if (
+            exact is not None
+            and exact.shape == centers.shape
+            and np.array_equal(exact.astype(centers.dtype), centers)
+        ):
+            return exact
+        return centers.astype(np.float64)
 
     def _blocked_labels(self, source, centers):
         """Nearest of ``centers`` for every row of a source read in blocks.
@@ -445,7 +474,7 @@ shape (n_samples, n_features)
                 scaled(centers.astype(np.float64), exponent),
                 self._metric,
             )
-        self.cluster_centers_ = centers
+        self._set_centers(centers, centers.dtype)
         self.labels_ = labels[distinct.inverse]
         self.inertia_ = 0.0
         # One assignment step, which leaves every point on its own center.
@@ -551,7 +580,7 @@ shape (n_samples, n_features)
         X = self._check_test_data(X)
         exponent = scale_exponent(X, self.cluster_centers_)
         # float64 centers: float32 rows are then compared with them in float64.
-        centers = self.cluster_centers_.astype(np.float64)
+        centers = self._centers_in_float64()
         return scaled(X, exponent), scaled(centers, exponent), exponent
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
@@ -575,7 +604,7 @@ shape (n_samples, n_features)
             validate_lazy_table(self, X, reset=False)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
-                return self._blocked_labels(source, self.cluster_centers_)
+                return self._blocked_labels(source, self._centers_in_float64())
         X, centers, _ = self._scaled_test_data(X)
         labels, _ = nearest_center(X, centers, self._metric_for(X))
         return labels

@@ -57,6 +57,19 @@ def test_permute_rows_forward_and_back(dtype, n_rows):
         assert_array_equal(X, original)
 
 
+def test_row_moves_undo_only_what_moved():
+    X = _table()
+    before = _bits(X)
+    moves = _dedup.RowMoves(X)
+    moves.undo()  # nothing moved: nothing to put back
+    assert_array_equal(_bits(X), before)
+    moves.apply(np.random.default_rng(0).permutation(X.shape[0]))
+    assert not np.array_equal(_bits(X), before)
+    moves.undo()
+    moves.undo()  # a second undo (a finally after an interrupted one) is a no-op
+    assert_array_equal(_bits(X), before)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_every_bit_of_X_is_put_back(Estimator, dtype):
@@ -323,8 +336,9 @@ def test_merge_in_place_property(n_rows, n_features, n_values, float32, weighted
     weights = rng.integers(0, 3, n_rows).astype(float) if weighted else None
     before = _bits(X)
     copied = _dedup.merge_duplicate_rows(X.copy(), weights)
-    moved = _dedup.merge_duplicate_rows(X, weights, in_place=True)
+    moves = _dedup.RowMoves(X)
     try:
+        moved = _dedup.merge_duplicate_rows(X, weights, moves)
         assert np.shares_memory(moved.points, X)
         # Every row is its distinct row, and each distinct row carries the
         # weight the copy's merge gives it.
@@ -339,5 +353,5 @@ def test_merge_in_place_property(n_rows, n_features, n_values, float32, weighted
             _bits(copied.points[copied.weights > 0]),
         )
     finally:
-        moved.restore()
+        moves.undo()
     assert_array_equal(_bits(X), before)

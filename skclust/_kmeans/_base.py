@@ -24,6 +24,7 @@ from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
 from ._dedup import (
     DistinctRows,
+    RowMoves,
     can_rearrange,
     claimed_rows,
     merge_duplicate_rows,
@@ -162,13 +163,15 @@ shape (n_samples, n_features)
         # another fit is moving them now.
         movable = not self.copy_x and exponent == 0 and can_rearrange(X)
         with claimed_rows(X if movable else None) as in_place:
-            distinct = merge_duplicate_rows(X, sample_weight, in_place)
+            moves = RowMoves(X) if in_place else None
             try:
+                distinct = merge_duplicate_rows(X, sample_weight, moves)
                 return self._fit_distinct(
                     X, sample_weight, distinct, init, exponent, in_place
                 )
             finally:
-                distinct.restore()
+                if moves is not None:
+                    moves.undo()
 
     def _fit_distinct(self, X, sample_weight, distinct, init, exponent, in_place):
         """The in-memory fit on the merged rows (``in_place``: a view of ``X``

@@ -27,50 +27,40 @@ class DistinctRows:
         ``points[inverse]`` equals the original data. From
         :func:`merge_duplicate_rows`, int32 below 2**31 rows (half the memory
         of intp, which a table of a million rows notices).
-    rearranged : Rearrangement or None
-        Set when the merge rearranged the data's own rows instead of copying
-        them: ``points`` is then a view of the data's first rows, valid until
-        :meth:`restore` puts the data back.
     """
 
     points: np.ndarray
     weights: np.ndarray
     inverse: np.ndarray
-    rearranged: "Rearrangement | None" = None
-
-    def restore(self):
-        """Put the data's rows back in their own order, if the merge moved
-        them (``points`` no longer holds the distinct rows)."""
-        if self.rearranged is not None:
-            self.rearranged.undo()
 
 
-@dataclass(frozen=True)
-class Rearrangement:
-    """Rows of an array moved in place: row ``i`` holds the old row
-    ``order[i]``. ``seen`` is the scratch of putting them back, allocated
-    with the move so that undoing it cannot run out of memory."""
+class RowMoves:
+    """The rows of ``X`` that :func:`merge_duplicate_rows` moves in place,
+    and their way back.
 
-    X: np.ndarray
-    order: np.ndarray
-    seen: np.ndarray
+    Made before the move, so that the caller holds it before anything can
+    happen: ``undo`` in a ``finally`` then puts the rows back whenever the
+    move started, also after a Ctrl-C raised as soon as the (uninterruptible)
+    kernel returns, and does nothing if no row moved. ``seen``, the kernel's
+    scratch, is allocated up front so that undoing cannot run out of memory.
+    """
 
-    @classmethod
-    def apply(cls, X, order):
-        done = cls(X, order, np.zeros(X.shape[0], dtype=np.uint8))
-        try:
-            permute_rows(_row_bytes(X), order, done.seen, False)
-        except BaseException:
-            # The kernel cannot be interrupted: a Ctrl-C during the move is
-            # raised once every row has moved. ``seen`` stays zero when the
-            # kernel fails before moving a row.
-            if done.seen.any():
-                done.undo()
-            raise
-        return done
+    def __init__(self, X):
+        self.X = X
+        self.order = None
+        self.seen = np.zeros(X.shape[0], dtype=np.uint8)
+
+    def apply(self, order):
+        """Row ``i`` becomes the old row ``order[i]``."""
+        self.order = order
+        permute_rows(_row_bytes(self.X), order, self.seen, False)
 
     def undo(self):
-        permute_rows(_row_bytes(self.X), self.order, self.seen, True)
+        """Put the rows back if they moved."""
+        # The kernel marks ``seen`` as it moves rows, none before the first.
+        if self.order is not None and self.seen.any():
+            permute_rows(_row_bytes(self.X), self.order, self.seen, True)
+        self.order = None
 
 
 def _row_bytes(X):
@@ -190,7 +180,7 @@ def _packed_integer_keys(X):
     return keys
 
 
-def merge_duplicate_rows(X, sample_weight, in_place=False):
+def merge_duplicate_rows(X, sample_weight, moves=None):
     """Collapse identical rows of ``X`` into weighted distinct rows.
 
     Two rows are identical when every feature compares equal (``-0.0`` equals
@@ -206,11 +196,12 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
         Validated, finite data; the distinct rows keep its dtype.
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative weights; None gives every row weight one.
-    in_place : bool, default=False
-        Move the rows of ``X`` (see :func:`can_rearrange`) so that the
-        distinct rows come first, in the merge's order, those of positive
-        weight before those of zero weight, instead of copying them; the
-        caller must call ``restore()`` on the result.
+    moves : RowMoves or None, default=None
+        Move the rows of ``X`` (see :func:`can_rearrange`) with ``moves`` so
+        that the distinct rows come first, in the merge's order, those of
+        positive weight before those of zero weight, instead of copying
+        them: ``points`` is then a view of the first rows of ``X``. The
+        caller calls ``moves.undo()`` when done, whatever happens.
 
     Returns
     -------
@@ -241,7 +232,7 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
     n_distinct = int(group[-1]) + 1 if n_samples else 0
     del group
     weights = distinct_weights(inverse, sample_weight, n_distinct)
-    if not in_place:
+    if moves is None:
         return DistinctRows(X[order[starts]], weights, inverse)
     distinct_rows, repeated_rows = order[starts], order[~starts]
     del order, starts
@@ -261,12 +252,8 @@ def merge_duplicate_rows(X, sample_weight, in_place=False):
     # The repeated rows follow the distinct ones, in the sort's order.
     full_order = np.concatenate([distinct_rows, repeated_rows])
     del distinct_rows, repeated_rows
-    rearranged = Rearrangement.apply(X, full_order)
-    try:
-        return DistinctRows(X[:n_distinct], weights, inverse, rearranged)
-    except BaseException:  # an interrupt before the caller can restore X
-        rearranged.undo()
-        raise
+    moves.apply(full_order)
+    return DistinctRows(X[:n_distinct], weights, inverse)
 
 
 def _merge_by_sorting(X, sample_weight):

@@ -376,7 +376,8 @@ shape (n_samples, n_features)
         """
         centers = np.asarray(centers, dtype=np.float64)
         self.cluster_centers_ = centers.astype(dtype)
-        self._float64_centers = centers
+        # float64 centers are their own: nothing to keep.
+        self._float64_centers = None if dtype == np.float64 else centers
 
     def _centers_in_float64(self):
         """The centers ``predict`` compares rows with: the fit's float64

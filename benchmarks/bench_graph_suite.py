@@ -1,10 +1,10 @@
 """SpectralGraphClusterer's strategies against scikit-learn on a suite of graphs.
 
 Degree-corrected stochastic block models (Karrer and Newman 2011) with K = 2
-to 6 blocks, equal sizes or sizes in the ratio 1 : 2 : 4 (repeated), node
-weights drawn from a Pareto law (power-law degrees, exponent 2.5), mean degree
-``--degree``, and three in/out ratios from easy to near the detectability
-limit; ``--seeds`` graphs each. Each graph is reduced to its largest connected
+to 6 blocks, equal sizes or sizes in the ratio 1 : 2 : 4 (repeated; another
+pattern with ``--unequal``), node weights drawn from a Pareto law (power-law
+degrees, exponent 2.5), mean degree ``--degree``, and three in/out ratios from
+easy to near the detectability limit; ``--seeds`` graphs each. Each graph is reduced to its largest connected
 component (a power-law graph this sparse has isolated nodes, and with
 components first those would be clusters of their own). Then Zachary's karate
 club and, when the study's data are found, the political blogs (largest
@@ -68,13 +68,13 @@ def dcsbm(sizes, mean_degree, ratio, seed):
     return A[keep][:, keep], labels[keep]
 
 
-def scenarios(seeds, mean_degree, block_size, first_seed=0):
+def scenarios(seeds, mean_degree, block_size, first_seed=0, unequal=(1, 2, 4)):
     for k in range(2, 7):
         for balance in ("equal", "unequal"):
             if balance == "equal":
                 sizes = [block_size] * k
             else:
-                ratios = np.array([1, 2, 4] * 2)[:k]
+                ratios = np.resize(np.asarray(unequal, dtype=float), k)
                 sizes = list(
                     np.round(ratios / ratios.sum() * block_size * k).astype(int)
                 )
@@ -174,13 +174,22 @@ def main():
     parser.add_argument(
         "--methods", nargs="+", default=["default", "divisive", "sklearn"]
     )
+    parser.add_argument(
+        "--unequal",
+        type=float,
+        nargs="+",
+        default=[1, 2, 4],
+        help="relative sizes of the unequal blocks, repeated up to K",
+    )
     parser.add_argument("--no-auto", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
     start = time.perf_counter()
     groups = list(real_graphs()) + list(
-        scenarios(args.seeds, args.degree, args.block_size, args.first_seed)
+        scenarios(
+            args.seeds, args.degree, args.block_size, args.first_seed, args.unequal
+        )
     )
     header = f"{'scenario':26s} " + " ".join(f"{m:>17s}" for m in args.methods)
     print("ARI / NMI at k = K, mean over seeds")

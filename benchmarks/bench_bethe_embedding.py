@@ -3,8 +3,8 @@
 The Bethe Hessian ``H(r) = (r^2 - 1) I - r A + D`` serves the default only
 to count communities (``n_clusters="auto"``). This benchmark clusters its
 eigenvectors instead, on the graphs of ``bench_graph_suite.py`` (same
-generator, k = K), with :class:`skclust.KMeansL2` (``n_init="auto"``, the
-graph's seed as ``random_state``, as the default's k-means). Embeddings:
+generator, k = K), with :class:`skclust.KMeansL2` (``n_init="auto"`` as
+the default's k-means, the graph's seed as ``random_state``). Embeddings:
 
 - ``bh-mean``, ``bh-nb``: eigenvectors of the K algebraically smallest
   eigenvalues of ``H(r)`` with ``r = sqrt(mean degree)`` and
@@ -23,8 +23,9 @@ graph's seed as ``random_state``, as the default's k-means). Embeddings:
 - ``lap-rho``, ``lap-zK``: the regularized Laplacian
   ``D_t^{-1/2} A D_t^{-1/2}``, ``D_t = D + t I``, with ``t = rho - 1``
   (Dall'Amico, Couillet and Tremblay 2020) and ``t = zeta_K^2 - 1``: its K
-  leading eigenvectors times ``D_t^{-1/2}`` (the eigenvectors of
-  ``H(sqrt(t + 1))``'s pencil), rows unit length.
+  leading eigenvectors times ``D_t^{-1/2}``, which are eigenvectors of
+  ``D_t^{-1} A`` (for ``t = zeta^2 - 1``, the one of eigenvalue
+  ``1 / zeta`` is the null vector of ``H(zeta)``), rows unit length.
 
 Each embedding is scored alone and in two rules: ``+X``, the default's
 partition unless X's has the higher modularity (X as one more candidate

@@ -41,8 +41,10 @@ when present) so that later runs reuse them.
 Printed per scenario: mean ARI over the seeds (``*`` more than 0.01 below
 best, ``!`` below scikit-learn), then per column the rows within 0.01 of
 best, the rows at or above scikit-learn and the political blogs misplaced
-at k = 2 (when the study's data are found), and the seconds the ``zeta``
-search took. ``--first-seed 5`` scores an independent set of graphs (the
+at k = 2 (when the study's data are found); while it runs, the seconds the
+``zeta`` search took and, per graph, the negative eigenvalues of
+``H(sqrt(rho))`` (up to K; 1 means no community direction beyond the
+trivial one). ``--first-seed 5`` scores an independent set of graphs (the
 generator's seeds 5..9 of every scenario). Usage::
 
     python benchmarks/bench_bethe_embedding.py [--seeds 5] [--first-seed 0]
@@ -141,7 +143,11 @@ def regularized_embedding(adjacency, degree, tau, k, seed):
 
 
 def embeddings(adjacency, k, seed):
-    """Each embedding by name, and the seconds the zeta search took."""
+    """Each embedding by name, the zeta search's seconds, a count.
+
+    The count is that of the negative eigenvalues of ``H(sqrt(rho))`` up to
+    K: 1 + the ``zeta_p`` below ``sqrt(rho)``.
+    """
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     points = {}
     radii = {
@@ -158,11 +164,12 @@ def embeddings(adjacency, k, seed):
     found = [zeta(adjacency, degree, p, top, seed) for p in range(2, k + 1)]
     points["zeta"] = unit_rows(np.column_stack([vector for _, vector in found]))
     seconds = time.perf_counter() - start
+    negative = 1 + sum(int(r < top) for r, _ in found)
     points["lap-rho"] = regularized_embedding(adjacency, degree, rho - 1.0, k, seed)
     points["lap-zK"] = regularized_embedding(
         adjacency, degree, found[-1][0] ** 2 - 1.0, k, seed
     )
-    return points, seconds
+    return points, seconds, negative
 
 
 def misplaced(truth, labels):
@@ -180,7 +187,7 @@ def graph_labels(adjacency, k, seed):
     for name, params in FIXED.items():
         labels[name] = fit(k, random_state=seed, **params).fit(adjacency).labels_
     count = int(fit("auto", random_state=seed).fit(adjacency).n_clusters_)
-    points, seconds = embeddings(adjacency, k, seed)
+    points, seconds, negative = embeddings(adjacency, k, seed)
     mod_default = modularity(adjacency, labels["default"])
     for name, embedded in points.items():
         own = KMeansL2(k, random_state=seed).fit(embedded).labels_
@@ -188,7 +195,7 @@ def graph_labels(adjacency, k, seed):
         better = modularity(adjacency, own) > mod_default
         labels["+" + name] = own if better else labels["default"]
         labels["g" + name] = own if k > 2 and count < k else labels["default"]
-    return labels, seconds
+    return labels, seconds, negative
 
 
 def sklearn_ari(adjacency, truth, k, seed):
@@ -213,11 +220,12 @@ def score_rows(args, cache):
         start = time.perf_counter()
         first = args.first_seed if len(graphs) > 1 else 0
         scores = {c: [] for c in [*columns(), "sk"]}
-        wrong, zeta_seconds = {}, 0.0
+        wrong, zeta_seconds, negative = {}, 0.0, []
         for seed, (A, truth) in enumerate(graphs[first:], start=first):
             A = sparse.csr_array(A, dtype=np.float64)
-            labels, seconds = graph_labels(A, k, seed)
+            labels, seconds, count = graph_labels(A, k, seed)
             zeta_seconds += seconds
+            negative.append(count)
             for column, found in labels.items():
                 scores[column].append(float(adjusted_rand_score(truth, found)))
             key = f"{name}|{seed}"
@@ -229,7 +237,8 @@ def score_rows(args, cache):
         rows.append({"scenario": name, "K": k, "ari": scores, "blogs": wrong})
         print(
             f"{name:22s} {time.perf_counter() - start:6.1f} s "
-            f"(zeta {zeta_seconds:5.1f} s)",
+            f"(zeta {zeta_seconds:5.1f} s; negative eigenvalues of "
+            f"H(sqrt(rho)) {negative})",
             flush=True,
         )
     return rows

@@ -4,11 +4,11 @@ Degree-corrected stochastic block models (Karrer and Newman 2011) with K = 2
 to 6 blocks, equal sizes or sizes in the ratio 1 : 2 : 4 (repeated; another
 pattern with ``--unequal``), node weights drawn from a Pareto law (power-law
 degrees, exponent 2.5), mean degree ``--degree``, and three in/out ratios from
-easy to near the detectability limit; ``--seeds`` graphs each. Each graph is reduced to its largest connected
-component (a power-law graph this sparse has isolated nodes, and with
-components first those would be clusters of their own). Then Zachary's karate
-club and, when the study's data are found, the political blogs (largest
-component, 1222 blogs).
+easy to near the detectability limit; ``--seeds`` graphs each. Each graph is
+reduced to its largest connected component (a power-law graph this sparse has
+isolated nodes, and with components first those would be clusters of their
+own). Then Zachary's karate club and, when the study's data are found, the
+political blogs (largest component, 1222 blogs).
 
 Every method is scored by ARI and NMI against the planted blocks at k = K;
 "auto" is scored by how often its ``n_clusters_`` equals K. A second table

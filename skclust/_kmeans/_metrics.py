@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._bounds import bounded_assignment, half_gaps
+from ._bounds import bounded_assignment, half_gaps, pairwise_manhattan
 from ._cluster_sums import add_weighted_rows, weighted_inertia
 from ._inmemory import nearest_exactly
 from ._medians import ClusterMedians, MedianLayout, MedianStats, medians_from
@@ -381,6 +381,15 @@ class UnitClusterMeans(ClusterMeans):
         return unit_rows(centers), sizes
 
 
+def _kernel_rows(X):
+    """Whether the compiled kernels read ``X`` as it is (C-ordered float rows)."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+    )
+
+
 def _summed_over_features(X, centers, elementwise):
     """``sum_j elementwise(X[:, j] - centers[:, j])`` for every (row, center).
 
@@ -432,6 +441,10 @@ class Manhattan(_Uncentered, _Metric):
 
     @staticmethod
     def pairwise(X, centers):
+        if _kernel_rows(X):
+            out = np.empty((X.shape[0], centers.shape[0]))
+            pairwise_manhattan(X, np.ascontiguousarray(centers, dtype=np.float64), out)
+            return out
         return _summed_over_features(X, centers, np.abs)
 
     pairwise_cost = pairwise

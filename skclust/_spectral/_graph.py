@@ -92,7 +92,14 @@ def _scaled(adjacency):
     scale = float(np.max(data, initial=0.0))
     if scale == 0.0 or scale == 1.0:
         return adjacency, 1.0
-    return adjacency / scale, scale
+    scaled = adjacency / scale
+    if sparse.issparse(scaled):
+        # A weight below the largest by more than the float range underflows
+        # to 0: dropped, as in a dense matrix, so that graph search and the
+        # Laplacian see the same edges.
+        scaled = sparse.csr_array(scaled)
+        scaled.eliminate_zeros()
+    return scaled, scale
 
 
 def _symmetric(adjacency):

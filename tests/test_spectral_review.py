@@ -1,0 +1,37 @@
+"""Corner cases found by an adversarial review of the spectral clusterer.
+
+Each test reproduces one finding: dense and sparse input of the same graph,
+the lists of k that :func:`sweep_n_clusters` takes, and error messages.
+"""
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from skclust import SpectralGraphClusterer
+from skclust._spectral import max_n_clusters
+
+
+def _two_triangles_joined(bridge_weight):
+    # Two triangles of weight 1e300 joined by one edge of ``bridge_weight``.
+    A = np.zeros((6, 6))
+    heavy = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)]
+    for i, j in heavy:
+        A[i, j] = A[j, i] = 1e300
+    A[2, 3] = A[3, 2] = bridge_weight
+    return A
+
+
+def test_a_bridge_that_underflows_is_dropped_in_sparse_input_too():
+    # 1e-300 / 1e300 underflows to 0 when the weights are scaled: the dense
+    # matrix then has two components, and the sparse one must agree rather
+    # than keep a stored zero as an edge.
+    A = _two_triangles_joined(1e-300)
+    dense = SpectralGraphClusterer(2, random_state=0).fit(A)
+    for fmt in (sparse.csr_array, sparse.coo_matrix):
+        model = SpectralGraphClusterer(2, random_state=0).fit(fmt(A))
+        assert model.n_connected_components_ == dense.n_connected_components_ == 2
+        np.testing.assert_array_equal(model.labels_, dense.labels_)
+        assert max_n_clusters(fmt(A)) == max_n_clusters(A) == 2
+        with pytest.raises(ValueError, match="n_clusters=3 cannot be reached"):
+            SpectralGraphClusterer(3, random_state=0).fit(fmt(A))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from skclust import SpectralGraphClusterer
+from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._spectral import max_n_clusters
 
 
@@ -35,3 +35,27 @@ def test_a_bridge_that_underflows_is_dropped_in_sparse_input_too():
         assert max_n_clusters(fmt(A)) == max_n_clusters(A) == 2
         with pytest.raises(ValueError, match="n_clusters=3 cannot be reached"):
             SpectralGraphClusterer(3, random_state=0).fit(fmt(A))
+
+
+@pytest.mark.parametrize("bad", [[2.5], [True, 2], [2, "auto"], [3, 0]])
+def test_sweep_refuses_what_is_not_a_number_of_clusters(bad):
+    # int() made 2.5 into 2 and True into 1 without a word, and "auto" gave
+    # "invalid literal for int()".
+    A = _two_triangles_joined(1.0)
+    with pytest.raises(ValueError, match=r"n_clusters must hold ints of at least 1"):
+        sweep_n_clusters(SpectralGraphClusterer(random_state=0), A, bad)
+
+
+def test_sweep_takes_numpy_integers_duplicates_and_any_order():
+    A = _two_triangles_joined(1.0)
+    ks = [np.int64(3), 2, np.int32(3), 1]
+    fits = sweep_n_clusters(SpectralGraphClusterer(random_state=0), A, ks)
+    assert [fit.n_clusters_ for fit in fits] == [3, 2, 3, 1]
+    assert [np.unique(fit.labels_).shape[0] for fit in fits] == [3, 2, 3, 1]
+    np.testing.assert_array_equal(fits[0].labels_, fits[2].labels_)
+
+
+def test_unreachable_message_counts_one_group_in_the_singular():
+    edge = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"tells apart only 1 group of its 2"):
+        SpectralGraphClusterer(2).fit(edge)

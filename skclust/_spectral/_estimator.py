@@ -850,12 +850,27 @@ def sweep_n_clusters(
     >>> [len(set(fit.labels_)) for fit in fits]
     [2, 3, 4]
     """
-    ks = [int(k) for k in n_clusters]
-    if not ks:
-        raise ValueError("n_clusters is empty: give at least one number of clusters")
+    ks = _numbers_of_clusters(n_clusters)
     template = clone(estimator).set_params(n_clusters=max(ks))
     template._validate_params()
     graph = template._prepare(X)
     for k in ks:
         _check_reachable(k, graph)
     return [clone(estimator).set_params(n_clusters=k)._fit_graph(graph) for k in ks]
+
+
+def _numbers_of_clusters(values):
+    """The k of a sweep as ints; refused unless each is an integer >= 1.
+
+    ``int()`` would turn 2.5 into 2 and True into 1 without a word.
+    """
+    ks = list(values)
+    if not ks:
+        raise ValueError("n_clusters is empty: give at least one number of clusters")
+    for k in ks:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, Integral) or k < 1:
+            raise ValueError(
+                f"n_clusters must hold ints of at least 1 (a sweep does not "
+                f"take 'auto'); got {k!r}"
+            )
+    return [int(k) for k in ks]

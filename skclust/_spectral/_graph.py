@@ -76,7 +76,8 @@ def _check_reachable(n_clusters, graph):
     if n_clusters > reachable:
         raise ValueError(
             f"n_clusters={n_clusters} cannot be reached: the graph tells apart "
-            f"only {reachable} groups of its {n_nodes} nodes (nodes with the "
+            f"only {reachable} group{'s' if reachable > 1 else ''} of its "
+            f"{n_nodes} nodes (nodes with the "
             "same neighbours are never separated, and each connected component "
             "counts on its own)"
         )

@@ -152,7 +152,8 @@ _KARATE_EDGES = "karate_edges.txt"
 def _data_lines(path):
     """Yield ``(line_number, text)`` for each line holding data.
 
-    Blank lines and lines starting with ``#`` are skipped. A missing file, a
+    Blank lines and lines starting with ``#`` are skipped, and so is a byte
+    order mark at the start (Windows editors write one). A missing file, a
     folder or a file that is not UTF-8 text raise with the path in the message.
     """
     path = Path(path)
@@ -161,7 +162,7 @@ def _data_lines(path):
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a file")
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             for number, line in enumerate(handle, start=1):
                 text = line.rstrip("\r\n")
                 if text.strip() and not text.lstrip().startswith("#"):

@@ -10,6 +10,7 @@ from scipy import sparse
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._spectral import max_n_clusters
+from skclust.datasets import read_edge_list, read_graph
 
 
 def _two_triangles_joined(bridge_weight):
@@ -59,3 +60,20 @@ def test_unreachable_message_counts_one_group_in_the_singular():
     edge = np.array([[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match=r"tells apart only 1 group of its 2"):
         SpectralGraphClusterer(2).fit(edge)
+
+
+def test_files_with_a_byte_order_mark_read_like_plain_ones(tmp_path):
+    # Windows editors start UTF-8 files with U+FEFF; the first id was then
+    # refused as "'\ufeff7' is not an integer".
+    lines = "7 3\r\n3 9\r\n9 7\r\n9 4\r\n"
+    plain, marked = tmp_path / "plain.txt", tmp_path / "marked.txt"
+    plain.write_text(lines, encoding="utf-8", newline="")
+    marked.write_text("\ufeff" + lines, encoding="utf-8", newline="")
+    graph, expected = read_edge_list(marked), read_edge_list(plain)
+    assert graph.node_ids.tolist() == expected.node_ids.tolist() == [3, 4, 7, 9]
+    assert (graph.adjacency != expected.adjacency).nnz == 0
+    nodes = tmp_path / "nodes.txt"
+    nodes.write_text("\ufeff3\ta\t0\n4\tb\t0\n7\tc\t1\n9\td\t1\n", encoding="utf-8")
+    labelled = read_graph(nodes, plain)
+    assert labelled.node_ids.tolist() == [3, 4, 7, 9]
+    assert labelled.labels.tolist() == [0, 0, 1, 1]

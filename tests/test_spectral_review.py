@@ -4,11 +4,14 @@ Each test reproduces one finding: dense and sparse input of the same graph,
 the lists of k that :func:`sweep_n_clusters` takes, and error messages.
 """
 
+import csv
+
 import numpy as np
 import pytest
 from scipy import sparse
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import read_edge_list, read_graph
 
@@ -77,3 +80,34 @@ def test_files_with_a_byte_order_mark_read_like_plain_ones(tmp_path):
     labelled = read_graph(nodes, plain)
     assert labelled.node_ids.tolist() == [3, 4, 7, 9]
     assert labelled.labels.tolist() == [0, 0, 1, 1]
+
+
+def _run_graph(tmp_path, lines, *options):
+    edges = tmp_path / "e.txt"
+    edges.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["graph", "--edges", str(edges), "--out", str(out), "-q", *options])
+    return code, out
+
+
+def _read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_graph_command_runs_a_repeated_k_once(tmp_path, monkeypatch):
+    # "-k 3 2 2 3" wrote four rows in overall.csv, each k twice.
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    triangles = ["1 2", "2 3", "1 3", "4 5", "5 6", "4 6", "3 4", "6 7", "7 8"]
+    code, out = _run_graph(tmp_path, triangles, "-k", "3", "2", "2", "3")
+    assert code == 0
+    assert [int(row["k"]) for row in _read_csv(out / "overall.csv")] == [3, 2]
+
+
+def test_graph_command_says_one_cluster_in_the_singular(tmp_path, capsys):
+    # A triangle: its three nodes are twins, so one cluster is all it has.
+    code, _ = _run_graph(tmp_path, ["1 2", "2 3", "1 3"], "-k", "2")
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "can be split into at most 1 cluster\n" in error
+    assert error.count("\n") == 1

@@ -224,8 +224,9 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
 
     An explicit ``-k`` above the number of nodes is an error; other values
     beyond the reachable k (twins are never separated) are dropped or
-    clipped with a note.
+    clipped with a note. A k given twice is run once.
     """
+    ks = list(dict.fromkeys(ks))
     largest = max(ks)
     if explicit_ks and largest > graph.n_nodes:
         raise ValueError(
@@ -242,7 +243,8 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
         )
     if not kept:
         raise ValueError(
-            f"no k left: {graph.source} can be split into at most {reachable} clusters"
+            f"no k left: {graph.source} can be split into at most {reachable} "
+            f"cluster{'s' if reachable > 1 else ''}"
         )
     if tune and tune[1] > reachable:
         clipped = (min(tune[0], reachable), reachable)

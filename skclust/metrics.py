@@ -242,15 +242,38 @@ def label_agreement(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict:
 
 
 def _graph_and_labels(adjacency, labels):
+    """The adjacency as CSR and each node's cluster index, both checked."""
     adjacency = sparse.csr_array(adjacency, dtype=np.float64)
     labels = np.asarray(labels)
-    if adjacency.shape != (labels.shape[0], labels.shape[0]):
+    if labels.ndim != 1 or adjacency.shape != (labels.shape[0], labels.shape[0]):
         raise ValueError(
-            f"adjacency of shape {adjacency.shape} does not match "
-            f"{labels.shape[0]} labels"
+            f"adjacency of shape {adjacency.shape} does not match labels of "
+            f"shape {labels.shape}"
         )
+    if labels.shape[0] == 0:
+        raise ValueError("labels are empty: a graph with no nodes has no clusters")
+    _check_undirected_weights(adjacency)
     _, index = np.unique(labels, return_inverse=True)
     return adjacency, index.ravel()
+
+
+def _check_undirected_weights(adjacency):
+    """Refuse weights that are not finite, negative ones and a directed graph.
+
+    Without this a negative or NaN weight, or an edge given in one direction
+    only, gave a number that means nothing.
+    """
+    weights = adjacency.data
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("the adjacency holds NaN or infinite weights")
+    if np.any(weights < 0):
+        raise ValueError("the adjacency holds negative weights")
+    gap = np.abs((adjacency - adjacency.T).data).max(initial=0.0)
+    if gap > 1e-10 * weights.max(initial=0.0):
+        raise ValueError(
+            "the adjacency must be symmetric (an undirected graph); symmetrize "
+            "it first, for instance with skclust.datasets.graph_from_adjacency"
+        )
 
 
 def _cluster_volumes_and_inside(adjacency, index):

@@ -14,6 +14,7 @@ from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import read_edge_list, read_graph
+from skclust.metrics import conductance, modularity
 
 
 def _two_triangles_joined(bridge_weight):
@@ -111,3 +112,39 @@ def test_graph_command_says_one_cluster_in_the_singular(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "can be split into at most 1 cluster\n" in error
     assert error.count("\n") == 1
+
+
+PATH4 = np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]], float)
+
+
+@pytest.mark.parametrize("score", [modularity, conductance])
+@pytest.mark.parametrize(
+    ("adjacency", "message"),
+    [
+        (-PATH4, "negative weights"),
+        (np.where(PATH4 > 0, np.nan, 0.0), "NaN or infinite"),
+        (np.triu(PATH4), "must be symmetric"),
+        (sparse.csr_array(np.triu(PATH4)), "must be symmetric"),
+    ],
+)
+def test_graph_scores_refuse_what_is_not_an_undirected_graph(score, adjacency, message):
+    # Before, modularity(-A) gave 0.1667, the value of A itself, and a
+    # one-way edge list gave 0.111 against 0.1667 for the graph it means.
+    with pytest.raises(ValueError, match=message):
+        score(adjacency, [0, 0, 1, 1])
+
+
+def test_graph_scores_name_the_shapes_and_empty_labels():
+    with pytest.raises(ValueError, match=r"labels are empty"):
+        modularity(np.zeros((0, 0)), [])
+    with pytest.raises(ValueError, match=r"\(4, 4\) does not match labels of shape"):
+        conductance(PATH4, [[0, 0, 1, 1]])
+
+
+def test_graph_scores_take_any_label_values():
+    # Hand-worked: the path 0-1-2-3 cut in the middle has Q = 1/6 and each
+    # half conductance 1/3, whatever the two labels are.
+    for labels in (["b", "b", "a", "a"], [-1, -1, -7, -7], [0.5, 0.5, 2.5, 2.5]):
+        assert modularity(PATH4, labels) == pytest.approx(1 / 6)
+        np.testing.assert_allclose(conductance(PATH4, labels), [1 / 3, 1 / 3])
+    assert modularity(2.5 * PATH4, [0, 0, 1, 1]) == pytest.approx(1 / 6)

@@ -148,3 +148,20 @@ def test_graph_scores_take_any_label_values():
         assert modularity(PATH4, labels) == pytest.approx(1 / 6)
         np.testing.assert_allclose(conductance(PATH4, labels), [1 / 3, 1 / 3])
     assert modularity(2.5 * PATH4, [0, 0, 1, 1]) == pytest.approx(1 / 6)
+
+
+@pytest.mark.parametrize("n_clusters", [1, 5])
+@pytest.mark.parametrize("container", [np.zeros, sparse.csr_array])
+def test_edgeless_graph_with_a_fixed_regularization_and_arpack(container, n_clusters):
+    # 201 nodes take ARPACK, which stopped with "Starting vector is zero" on
+    # the affinity of an edgeless graph (all zero once tau > 0).
+    A = container((201, 201))
+    model = SpectralGraphClusterer(n_clusters, regularization=1.0, random_state=0)
+    model.fit(A)
+    assert np.unique(model.labels_).shape[0] == n_clusters
+    # The Laplacian I - D_tau^-1/2 A D_tau^-1/2 is the identity here.
+    np.testing.assert_array_equal(model.eigenvalues_, np.ones(n_clusters))
+    dense = SpectralGraphClusterer(
+        n_clusters, regularization=1.0, eigen_solver="dense", random_state=0
+    ).fit(A)
+    np.testing.assert_array_equal(model.labels_, dense.labels_)

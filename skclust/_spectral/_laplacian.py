@@ -168,6 +168,11 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
         of the nodes.
     """
     n = matrix.shape[0]
+    nonzero = matrix.count_nonzero() if sparse.issparse(matrix) else np.any(matrix)
+    if not nonzero:
+        # ARPACK stops on the zero matrix (an edgeless graph with tau > 0):
+        # its start vector maps to zero. Every eigenvalue is 0.
+        return np.zeros(n_eigen), np.eye(n, n_eigen)
     if solver != "dense" and n_eigen < n - 1:
         start = np.random.RandomState(seed).uniform(-1.0, 1.0, n)
         # ARPACK on one BLAS thread at every size: on a 30000-node graph two

@@ -244,7 +244,11 @@ default="auto"
     of cubed entries positive; ties between eigengaps, between 2-means
     thresholds and between components of equal size and volume are broken
     without reference to the node order where the graph allows it (exact
-    ties between non-isomorphic parts still follow the order).
+    ties between non-isomorphic parts still follow the order). A repeated
+    eigenvalue among the leading ones (a cycle's come in pairs) leaves the
+    basis of its eigenspace to the solver, which follows the node order;
+    one k-means run can then end in another partition (more ``n_init``
+    helps).
 
     Components: with fewer clusters than components, the ``k - 1`` largest
     components (by size, then volume) are clusters of their own and the rest

@@ -165,3 +165,21 @@ def test_edgeless_graph_with_a_fixed_regularization_and_arpack(container, n_clus
         n_clusters, regularization=1.0, eigen_solver="dense", random_state=0
     ).fit(A)
     np.testing.assert_array_equal(model.labels_, dense.labels_)
+
+
+@pytest.mark.parametrize(
+    "lines", [["1 2"], ["1 2", "2 3", "1 3"], ["1 2", "3 4", "5 6"]]
+)
+def test_graph_command_runs_one_cluster_when_no_default_k_is_reachable(
+    tmp_path, capsys, lines
+):
+    # An edge, a triangle, or pairs (largest component an edge): every node
+    # of what is clustered is a twin of the others, so only k = 1 exists.
+    # Without -k the command exited 2 with "no k left".
+    code, out = _run_graph(tmp_path, lines)
+    assert code == 0
+    assert [int(row["k"]) for row in _read_csv(out / "overall.csv")] == [1]
+    # With -k it is still the error the user asked for.
+    code, _ = _run_graph(tmp_path, lines, "-k", "2", "--force")
+    assert code == 2
+    assert "can be split into at most 1 cluster\n" in capsys.readouterr().err

@@ -224,7 +224,9 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
 
     An explicit ``-k`` above the number of nodes is an error; other values
     beyond the reachable k (twins are never separated) are dropped or
-    clipped with a note. A k given twice is run once.
+    clipped with a note. A k given twice is run once. When none of the
+    default k is reachable (a triangle, a single edge), the reachable k is
+    run instead.
     """
     ks = list(dict.fromkeys(ks))
     largest = max(ks)
@@ -238,22 +240,30 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
     if len(kept) < len(ks):
         dropped = ", ".join(str(k) for k in ks if k > reachable)
         log(
-            f"note: {graph.source} can be split into at most {reachable} clusters "
-            f"(nodes with the same neighbours stay together); k = {dropped} dropped"
+            f"note: {graph.source} can be split into at most "
+            f"{_clusters(reachable)} (nodes with the same neighbours stay "
+            f"together); k = {dropped} dropped"
         )
+    if not kept and not explicit_ks:
+        log(f"note: k = {reachable} run instead")
+        kept = [reachable]
     if not kept:
         raise ValueError(
-            f"no k left: {graph.source} can be split into at most {reachable} "
-            f"cluster{'s' if reachable > 1 else ''}"
+            f"no k left: {graph.source} can be split into at most "
+            f"{_clusters(reachable)}"
         )
     if tune and tune[1] > reachable:
         clipped = (min(tune[0], reachable), reachable)
         log(
             f"note: tuning range {tune[0]}:{tune[1]} clipped to "
-            f"{clipped[0]}:{clipped[1]} (at most {reachable} clusters)"
+            f"{clipped[0]}:{clipped[1]} (at most {_clusters(reachable)})"
         )
         tune = clipped
     return kept, tune
+
+
+def _clusters(count):
+    return f"{count} cluster{'' if count == 1 else 's'}"
 
 
 @dataclass

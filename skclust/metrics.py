@@ -18,6 +18,7 @@ nearest-neighbour recall of a reconstructed table.
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
@@ -407,6 +408,8 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
     # skclust's estimators the same row sums (a split of a precomputed graph
     # on other nodes gives the test nodes' links to the training nodes).
     row_sums = getattr(estimator, "input_row_sums_", None)
+    if not hasattr(X, "shape"):
+        X = np.asarray(X)
     given = None
     if row_sums is not None and X.shape[0] == labels.shape[0]:
         given = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
@@ -440,6 +443,10 @@ def all_nodes_split(
     >>> all_nodes_split(3)
     [(array([0, 1, 2]), array([0, 1, 2]))]
     """
+    if isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, Integral):
+        raise ValueError(f"n_nodes must be an int; got {n_nodes!r}")
+    if n_nodes < 1:
+        raise ValueError(f"n_nodes must be at least 1; got {n_nodes}")
     nodes = np.arange(n_nodes)
     return [(nodes, nodes.copy())]
 

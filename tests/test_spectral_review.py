@@ -14,7 +14,12 @@ from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import read_edge_list, read_graph
-from skclust.metrics import conductance, modularity
+from skclust.metrics import (
+    all_nodes_split,
+    conductance,
+    mismatch_scorer,
+    modularity,
+)
 
 
 def _two_triangles_joined(bridge_weight):
@@ -183,3 +188,16 @@ def test_graph_command_runs_one_cluster_when_no_default_k_is_reachable(
     code, _ = _run_graph(tmp_path, lines, "-k", "2", "--force")
     assert code == 2
     assert "can be split into at most 1 cluster\n" in capsys.readouterr().err
+
+
+def test_mismatch_scorer_takes_a_list_and_the_split_needs_nodes():
+    # A nested list has no .shape: the scorer stopped with AttributeError.
+    A = _two_triangles_joined(1.0)
+    labels = [0, 0, 0, 1, 1, 1]
+    model = SpectralGraphClusterer(2, random_state=0).fit(A)
+    assert mismatch_scorer(model, A.tolist(), labels) == 0.0
+    assert mismatch_scorer(model, A, labels) == 0.0
+    # all_nodes_split(0) gave an empty split that GridSearchCV fails on later.
+    for bad in (0, -3, 2.0):
+        with pytest.raises(ValueError, match="n_nodes must be"):
+            all_nodes_split(bad)

@@ -244,7 +244,7 @@ def label_agreement(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict:
 
 def _graph_and_labels(adjacency, labels):
     """The adjacency as CSR and each node's cluster index, both checked."""
-    adjacency = sparse.csr_array(adjacency, dtype=np.float64)
+    adjacency = sparse.csr_array(adjacency, dtype=np.float64, copy=True)
     labels = np.asarray(labels)
     if labels.ndim != 1 or adjacency.shape != (labels.shape[0], labels.shape[0]):
         raise ValueError(
@@ -254,6 +254,11 @@ def _graph_and_labels(adjacency, labels):
     if labels.shape[0] == 0:
         raise ValueError("labels are empty: a graph with no nodes has no clusters")
     _check_undirected_weights(adjacency)
+    # Both scores are ratios of weights: dividing by the largest keeps sums
+    # of weights near the float maximum from overflowing to NaN.
+    largest = adjacency.data.max(initial=0.0)
+    if largest > 0:
+        adjacency.data /= largest
     _, index = np.unique(labels, return_inverse=True)
     return adjacency, index.ravel()
 

@@ -201,3 +201,29 @@ def test_mismatch_scorer_takes_a_list_and_the_split_needs_nodes():
     for bad in (0, -3, 2.0):
         with pytest.raises(ValueError, match="n_nodes must be"):
             all_nodes_split(bad)
+
+
+@pytest.mark.parametrize("scale", [1e-310, 5e-324])
+def test_sparse_input_with_subnormal_weights(scale):
+    # scipy's sparse division multiplies by 1 / scale = inf: the embedding
+    # became NaN and k-means refused it ("Input X contains NaN").
+    A = (_two_triangles_joined(1.0) > 0).astype(float)
+    dense = SpectralGraphClusterer(2, random_state=0).fit(A)
+    model = SpectralGraphClusterer(2, random_state=0).fit(sparse.csr_array(A * scale))
+    np.testing.assert_array_equal(model.labels_, dense.labels_)
+    assert np.all(np.isfinite(model.eigenvalues_))
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-310])
+def test_graph_scores_of_weights_near_the_float_limits(scale):
+    # Degrees of weights 1e308 overflowed: modularity and conductance gave
+    # NaN. Hand-worked on the path 0-1-2-3 cut in the middle: 1/6 and 1/3.
+    for adjacency in (PATH4 * scale, sparse.csr_array(PATH4 * scale)):
+        assert modularity(adjacency, [0, 0, 1, 1]) == pytest.approx(1 / 6)
+        np.testing.assert_allclose(conductance(adjacency, [0, 0, 1, 1]), [1 / 3] * 2)
+
+
+def test_graph_scores_leave_the_input_alone():
+    adjacency = sparse.csr_array(PATH4 * 3.0)
+    modularity(adjacency, [0, 0, 1, 1])
+    np.testing.assert_array_equal(adjacency.toarray(), PATH4 * 3.0)

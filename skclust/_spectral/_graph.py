@@ -93,13 +93,16 @@ def _scaled(adjacency):
     scale = float(np.max(data, initial=0.0))
     if scale == 0.0 or scale == 1.0:
         return adjacency, 1.0
-    scaled = adjacency / scale
-    if sparse.issparse(scaled):
-        # A weight below the largest by more than the float range underflows
-        # to 0: dropped, as in a dense matrix, so that graph search and the
-        # Laplacian see the same edges.
-        scaled = sparse.csr_array(scaled)
-        scaled.eliminate_zeros()
+    if not sparse.issparse(adjacency):
+        return adjacency / scale, scale
+    # scipy divides a sparse matrix by multiplying with 1 / scale, which is
+    # inf for a subnormal largest weight: divide the stored weights instead.
+    scaled = sparse.csr_array(adjacency, dtype=np.float64, copy=True)
+    scaled.data /= scale
+    # A weight below the largest by more than the float range underflows to
+    # 0: dropped, as in a dense matrix, so that graph search and the
+    # Laplacian see the same edges.
+    scaled.eliminate_zeros()
     return scaled, scale
 
 

@@ -80,6 +80,14 @@ _MODULARITY_DECIMALS = 12
 # eigensolves and eight k-means runs of the choice would cost six fits.
 _AUTO_TAU_MAX_NODES = 30_000
 
+# Eigenvalues of the affinity (in [-1, 1]) closer than this are one repeated
+# eigenvalue, whose eigenvectors the solver may rotate; with n_init="auto"
+# k-means then keeps the best of this many runs. On a 6-cycle in 3
+# clusters one run gave sizes 2, 2, 2 in 19 of 40 node orders and 1, 2, 3 in
+# 21; ten runs gave 2, 2, 2 in all 40 (docs/spectral.rst).
+_REPEAT_TOL = 1e-8
+_SYMMETRIC_N_INIT = 10
+
 
 class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     """Spectral clustering of a graph, robust to skewed degrees.
@@ -179,7 +187,8 @@ default="auto"
     n_init : "auto" or int, default="auto"
         Runs of :class:`~skclust.KMeansL2` (k-means++ seeding) on the
         embedding; the run with the lowest inertia is kept. "auto" is one
-        run, as for ``KMeansL2``.
+        run, as for ``KMeansL2``, or ten where eigenvalues of the embedding
+        repeat (symmetric graphs; see Notes).
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10
@@ -246,9 +255,12 @@ default="auto"
     without reference to the node order where the graph allows it (exact
     ties between non-isomorphic parts still follow the order). A repeated
     eigenvalue among the leading ones (a cycle's come in pairs) leaves the
-    basis of its eigenspace to the solver, which follows the node order;
-    one k-means run can then end in another partition (more ``n_init``
-    helps).
+    basis of its eigenspace to the solver, which follows the node order; so
+    when the embedding's eigenvalues repeat, ``n_init="auto"`` keeps the best
+    of 10 k-means runs, which gave one kind of partition in every order
+    where the embedding holds whole eigenspaces (cycles, a prism, a cube and
+    a dodecahedron tried). Where it cuts through one (k = 2 on the Petersen
+    graph) the partition still depends on the order.
 
     Components: with fewer clusters than components, the ``k - 1`` largest
     components (by size, then volume) are clusters of their own and the rest
@@ -665,11 +677,15 @@ default="auto"
             if n_eigen == n:
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
-        top = self._kmeans_labels(points, weights, n_top, seeds[1])[class_index]
+        n_init = self.n_init
+        if n_init == "auto" and _has_repeated_eigenvalue(values[:dimension]):
+            n_init = _SYMMETRIC_N_INIT
+        top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init)
+        top = top[class_index]
         fit = _ComponentFit(top, embedding, dimension, values, tau)
         return (None, fit) if n_top == k else (top, fit)
 
-    def _kmeans_labels(self, points, weights, n_clusters, seed):
+    def _kmeans_labels(self, points, weights, n_clusters, seed, n_init):
         """k-means labels of weighted points, fitted in sorted order.
 
         k-means++ seeding follows the order of the rows; sorting the points
@@ -677,7 +693,7 @@ default="auto"
         """
         order = np.lexsort(points.T[::-1])
         kmeans = KMeansL2(
-            n_clusters, n_init=self.n_init, random_state=seed, n_jobs=self.n_jobs
+            n_clusters, n_init=n_init, random_state=seed, n_jobs=self.n_jobs
         ).fit(points[order], sample_weight=weights[order])
         labels = np.empty(points.shape[0], dtype=np.intp)
         labels[order] = kmeans.labels_
@@ -763,6 +779,19 @@ def _class_points(embedding, classes):
     np.add.at(points, index, embedding)
     points /= weights[:, None]
     return np.round(points, _EMBEDDING_DECIMALS), weights, index
+
+
+def _has_repeated_eigenvalue(values):
+    """Whether two of the embedding's eigenvalues are equal up to rounding.
+
+    The eigensolver's basis of a repeated eigenvalue's eigenspace follows the
+    node order, so the embedding is only known up to a rotation of it (a
+    cycle's eigenvalues come in pairs); one k-means run from a seeding that
+    follows the coordinates then ends in partitions of different quality
+    for different node orders.
+    """
+    ordered = np.sort(values)
+    return bool(np.any(np.diff(ordered) <= _REPEAT_TOL))
 
 
 def _n_eigen(rule, n_clusters, n_nodes):

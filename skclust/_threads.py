@@ -10,12 +10,23 @@ the limits: it holds them around a whole parallel section, and the workers it
 starts run under them. In any other thread ``blas_threads`` leaves BLAS as it
 is. A process of the loky backend runs its tasks in its own main thread, so it
 sets its own limits.
+
+Finding the BLAS libraries means reading the process's memory map (about 3 ms,
+which was most of a small fit's time), so it is done once per process, as
+scikit-learn does: the libraries numpy and scipy bring are loaded by then.
 """
 
 import threading
 from contextlib import contextmanager
+from functools import lru_cache
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+
+@lru_cache(maxsize=1)
+def _controller():
+    """The process's thread pools, found on first use."""
+    return ThreadpoolController()
 
 
 def owns_blas_limits():
@@ -39,5 +50,10 @@ def blas_threads(limit):
     if limit is None or not owns_blas_limits():
         yield
         return
-    with threadpool_limits(limits=limit, user_api="blas"):
+    with _limited(limit):
         yield
+
+
+def _limited(limit):
+    """A context that holds the BLAS pools at ``limit`` threads."""
+    return _controller().limit(limits=limit, user_api="blas")

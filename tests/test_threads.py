@@ -5,21 +5,21 @@ import threading
 import numpy as np
 import pytest
 from joblib import parallel_config
-from threadpoolctl import threadpool_info
+from threadpoolctl import ThreadpoolController, threadpool_info
 
 from skclust import KMeansL2, _threads
 
 
 class _RecordedLimits:
-    """threadpoolctl's threadpool_limits on a fake setting, noting each caller."""
+    """``_threads._limited`` on a fake setting, noting each caller."""
 
     def __init__(self, setting, callers):
         self.setting, self.callers = setting, callers
 
-    def __call__(self, limits=None, user_api=None):
+    def __call__(self, limit):
         self.callers.append(threading.current_thread())
         found = dict(self.setting)
-        self.setting["blas"] = limits
+        self.setting["blas"] = limit
         limiter = self
 
         class _Context:
@@ -35,7 +35,7 @@ class _RecordedLimits:
 @pytest.fixture
 def fake_limits(monkeypatch):
     recorded = _RecordedLimits({"blas": 4}, [])
-    monkeypatch.setattr(_threads, "threadpool_limits", recorded)
+    monkeypatch.setattr(_threads, "_limited", recorded)
     return recorded
 
 
@@ -90,3 +90,21 @@ def test_threaded_seed_search_leaves_the_blas_threads_as_it_found_them():
         with parallel_config(backend="threading"):
             KMeansL2(32, n_init=4, n_jobs=2, max_iter=5, random_state=seed).fit(X)
         assert _blas_threads_now() == before
+
+
+def test_the_thread_pools_are_found_once_per_process(monkeypatch):
+    # Finding them reads the process's memory map: 3 ms, twice per fit, was
+    # most of the time of a fit on a small table.
+    found = []
+
+    def counted():
+        found.append(1)
+        return ThreadpoolController()
+
+    monkeypatch.setattr(_threads, "ThreadpoolController", counted)
+    _threads._controller.cache_clear()
+    X = np.random.default_rng(0).normal(size=(300, 4))
+    for seed in range(3):
+        KMeansL2(3, n_init=2, random_state=seed).fit(X)
+    _threads._controller.cache_clear()
+    assert len(found) == 1

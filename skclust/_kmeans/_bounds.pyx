@@ -281,17 +281,27 @@ def half_gaps(const double[:, ::1] centers, bint manhattan, double[::1] out):
             out[a] = 0.5 * _as_distance(out[a], manhattan)
 
 
-def pairwise_manhattan(
-    const floating[:, ::1] X, const double[:, ::1] centers, double[:, ::1] out,
-):
-    """Manhattan distance from every row of ``X`` to every center, into ``out``.
+cdef inline double _term(double diff, bint manhattan) noexcept nogil:
+    """One feature's share of ``cost``: ``|diff|`` or ``diff ** 2``."""
+    return fabs(diff) if manhattan else diff * diff
 
-    Each distance is summed in feature order from float64 differences, as
+
+def pairwise_cost(
+    const floating[:, ::1] X,
+    const double[:, ::1] centers,
+    bint manhattan,
+    double[:, ::1] out,
+):
+    """``cost`` from every row of ``X`` to every center, into ``out``: the
+    Manhattan distance, or the squared Euclidean distance.
+
+    Each cost is summed in feature order from float64 differences, as
     ``cost`` sums it (so a label ranked here equals the bounded steps'), but
     four centers at a time: four independent sums keep the processor busy
     where one waits on every addition. numpy needed three passes over an
     (n_centers x n_rows) array per feature; on k-means++ seeding of
-    300,000 x 128 float32 rows, k = 16, that was 3.96 s of an 11.6 s fit.
+    300,000 x 128 float32 rows, k = 16, L1, that was 3.96 s of an 11.6 s fit,
+    and on 50,000 x 16 rows, k = 8, L2, 27 ms of a 47 ms fit.
     """
     cdef Py_ssize_t i, j, f, n_centers = centers.shape[0]
     cdef double x, t0, t1, t2, t3
@@ -308,17 +318,17 @@ def pairwise_manhattan(
                 t0 = t1 = t2 = t3 = 0.0
                 for f in range(X.shape[1]):
                     x = X[i, f]
-                    t0 += fabs(x - centers[j, f])
-                    t1 += fabs(x - centers[j + 1, f])
-                    t2 += fabs(x - centers[j + 2, f])
-                    t3 += fabs(x - centers[j + 3, f])
+                    t0 += _term(x - centers[j, f], manhattan)
+                    t1 += _term(x - centers[j + 1, f], manhattan)
+                    t2 += _term(x - centers[j + 2, f], manhattan)
+                    t3 += _term(x - centers[j + 3, f], manhattan)
                 out[i, j] = t0
                 out[i, j + 1] = t1
                 out[i, j + 2] = t2
                 out[i, j + 3] = t3
                 j += 4
             while j < n_centers:
-                out[i, j] = cost(X, i, centers, j, True)
+                out[i, j] = cost(X, i, centers, j, manhattan)
                 j += 1
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._bounds import bounded_assignment, half_gaps, pairwise_manhattan
+from ._bounds import bounded_assignment, half_gaps, pairwise_cost
 from ._cluster_sums import add_weighted_rows, weighted_inertia
 from ._inmemory import nearest_exactly
 from ._medians import ClusterMedians, MedianLayout, MedianStats, medians_from
@@ -119,7 +119,7 @@ class Euclidean(_Metric):
         (exact and faster), else through a matrix product (``row_norms``:
         ``|x|^2`` of the rows, if already known)."""
         if X.shape[1] <= _DIRECT_MAX_FEATURES:
-            return _summed_over_features(X, centers, np.square)
+            return _direct_cost(X, centers, manhattan=False)
         if row_norms is None:
             row_norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
         sq = X @ centers.T
@@ -390,6 +390,18 @@ def _kernel_rows(X):
     )
 
 
+def _direct_cost(X, centers, manhattan):
+    """Manhattan or squared Euclidean distance of every (row, center), summed
+    in feature order from coordinate differences: by the compiled kernel for
+    C-ordered float rows, else by numpy (same sums, same bits)."""
+    if _kernel_rows(X):
+        out = np.empty((X.shape[0], centers.shape[0]))
+        centers = np.ascontiguousarray(centers, dtype=np.float64)
+        pairwise_cost(X, centers, manhattan, out)
+        return out
+    return _summed_over_features(X, centers, np.abs if manhattan else np.square)
+
+
 def _summed_over_features(X, centers, elementwise):
     """``sum_j elementwise(X[:, j] - centers[:, j])`` for every (row, center).
 
@@ -441,11 +453,7 @@ class Manhattan(_Uncentered, _Metric):
 
     @staticmethod
     def pairwise(X, centers):
-        if _kernel_rows(X):
-            out = np.empty((X.shape[0], centers.shape[0]))
-            pairwise_manhattan(X, np.ascontiguousarray(centers, dtype=np.float64), out)
-            return out
-        return _summed_over_features(X, centers, np.abs)
+        return _direct_cost(X, centers, manhattan=True)
 
     pairwise_cost = pairwise
 

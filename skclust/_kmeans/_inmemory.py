@@ -22,6 +22,7 @@ import numpy as np
 
 from .._threads import blas_threads
 from ._bounds import (
+    CenterBounds,
     CenterMoves,
     PointBounds,
     bounded_product_assignment,
@@ -79,6 +80,12 @@ def _min_rows_per_thread(n_features, metric):
 # large enough for an efficient matrix product (256-row blocks made a pass
 # over 200,000 x 64 points 5x slower), small enough to stay near the cache.
 _BLOCK_ELEMENTS = 1 << 18
+
+# Elkan's bounds (one per point and center) are kept, besides Hamerly's, when
+# the points are scanned in the compiled kernel, there are at least this many
+# centers, and the bounds take at most this many float64 values (64 MiB).
+_CENTER_BOUNDS_MIN_CLUSTERS = 3
+_CENTER_BOUNDS_MAX_ELEMENTS = 1 << 23
 
 # When more than this fraction of the points fail their bounds, they are all
 # assigned by blocked matrix products over the contiguous data instead of
@@ -209,6 +216,28 @@ def _projection_for(X, centers, over_blocks):
     return ProjectedRows(X, basis, rounding, rank, over_blocks)
 
 
+class _CenterBounds:
+    """Elkan's lower bounds of every point to every center, stored with the
+    centers' cumulative shifts added (see ``_bounds.CenterBounds``): moving
+    the centers writes nothing per point."""
+
+    def __init__(self, n_samples, n_clusters):
+        # Not written until the first step scans every point.
+        self.offset = np.empty((n_samples, n_clusters))
+        self.traveled = np.zeros(n_clusters)
+        self.steps = 0
+
+    def advance(self, shift):
+        """Start a step after the centers moved by ``shift``."""
+        self.traveled += shift
+        self.steps += 1
+
+    def of_rows(self, rows):
+        return CenterBounds(
+            self.offset[rows], self.traveled, self.steps == 1, self.steps
+        )
+
+
 class _Bounds:
     """Hamerly's bounds for every point, and the assignment step that uses them.
 
@@ -231,6 +260,7 @@ class _Bounds:
         n_threads=1,
         norms_once=True,
         project=False,
+        center_bounds=False,
     ):
         n_samples = X.shape[0]
         self.X = X
@@ -245,6 +275,16 @@ class _Bounds:
         self._previous = np.empty(n_samples, dtype=np.intp)
         self._scan = X.shape[1] <= _SCAN_MAX_FEATURES
         self._product = metric.uses_product(X.shape[1])
+        self._center_bounds = None
+        if (
+            center_bounds
+            and self._scan
+            and not self._product
+            and _CENTER_BOUNDS_MIN_CLUSTERS
+            <= n_clusters
+            <= _CENTER_BOUNDS_MAX_ELEMENTS // max(1, n_samples)
+        ):
+            self._center_bounds = _CenterBounds(n_samples, n_clusters)
         if self._product:
             # ``|x|^2`` of every point, once per fit; or, for rows seen once
             # whose bounds mostly hold, summed by the kernel for the rows
@@ -392,9 +432,17 @@ class _Bounds:
                     self._counts[block],
                 )
             return self.metric.scan_assignment(
-                self.X[rows], centers, state, moves, self._scan
+                self.X[rows],
+                centers,
+                state,
+                moves,
+                self._scan,
+                None if elkan is None else elkan.of_rows(rows),
             )
 
+        elkan = self._center_bounds
+        if elkan is not None:
+            elkan.advance(shift)
         counts = self._over_blocks(assign_block, range(len(self._blocks)))
         if self._product and projection is not None:
             ranked, extra_exact = self._counts.sum(axis=0)
@@ -514,7 +562,9 @@ class InMemoryRuns:
         self.X = X
         self.sample_weight = sample_weight
         self.metric = metric
-        self._bounds = _Bounds(X, n_clusters, metric, pool, n_threads, project=True)
+        self._bounds = _Bounds(
+            X, n_clusters, metric, pool, n_threads, project=True, center_bounds=True
+        )
         self._updater = metric.updater(X, sample_weight, n_clusters)
         self._changed = None
 

@@ -92,7 +92,10 @@ _BLOCK_ELEMENTS = 1 << 18
 # 6.1 ms against 3.7 ms without; 20,000 x 6, k = 64 (10 MB), 0.93x the
 # time; 100,000 x 12, k = 32 (26 MB), 0.54x; 200,000 x 16, k = 32 (51 MB),
 # 0.84x; football.bmp's colours (3 features), k = 48: 2.1x the whole fit.
-_CENTER_BOUNDS_MIN_CLUSTERS = 3
+# With fewer centers Hamerly's one bound rules out nearly as much, and the
+# first step's writing of the bounds is not repaid (50,000 x 16 blobs, k = 3,
+# 3 iterations: 1.16x the time; k = 8: 0.99x; k = 12: 0.95x).
+_CENTER_BOUNDS_MIN_CLUSTERS = 10
 _CENTER_BOUNDS_MIN_FEATURES = 6
 # Below this many features, only bounds that stay in a processor's cache.
 _CENTER_BOUNDS_UNCACHED_MIN_FEATURES = 12

@@ -99,13 +99,11 @@ def test_exact_ties_go_to_the_lowest_index_when_bounds_skip_centers():
     # Each point is at the same distance from centers 1 and 3 (mirror images
     # through the plane of the first feature); center 2 is far, so its bound
     # rules it out after the first step.
-    rng = np.random.default_rng(0)
-    X = np.zeros((20, 8))
-    X[:, 1:] = rng.integers(-3, 4, size=(20, 7))
-    centers = np.zeros((4, 8))
-    centers[0, 1:] = 30.0
-    centers[1, 0], centers[3, 0] = 1.0, -1.0
-    centers[2, 1:] = -40.0
+    offsets = np.random.default_rng(0).integers(-3, 4, size=(20, 7))
+    X = np.hstack([np.zeros((20, 1)), offsets])
+    first = np.array([[0.0], [1.0], [0.0], [-1.0]])
+    rest = np.array([[30.0], [0.0], [-40.0], [0.0]]) * np.ones(7)
+    centers = np.hstack([first, rest])
     steps = _Steps(len(X), 4, manhattan=False)
     steps.assign(X, centers)
     assert_array_equal(steps.labels, 1)

@@ -88,10 +88,10 @@ _BLOCK_ELEMENTS = 1 << 18
 # A row of bounds is read for each point whose Hamerly bounds fail, instead
 # of computing its distance to every center: that pays when a distance costs
 # more than reading a bound. Measured (KMeansL2, blobs, k-means++ init,
-# loaded machine, median step): 100,000 x 6, k = 48 (38 MB of bounds),
-# 6.1 ms against 3.7 ms without; 20,000 x 6, k = 64 (10 MB), 0.93x the
-# time; 100,000 x 12, k = 32 (26 MB), 0.54x; 200,000 x 16, k = 32 (51 MB),
-# 0.84x; football.bmp's colours (3 features), k = 48: 2.1x the whole fit.
+# loaded machine), the median assignment step with / without: 100,000 x 6,
+# k = 48 (38 MB of bounds), 6.1 ms / 3.7 ms; 100,000 x 12, k = 32 (26 MB),
+# 0.54x; 200,000 x 16, k = 32 (51 MB), 0.84x; whole fits: 20,000 x 6,
+# k = 64 (10 MB), 0.93x; football.bmp's colours (3 features), k = 48, 2.1x.
 # With fewer centers Hamerly's one bound rules out nearly as much, and the
 # first step's writing of the bounds is not repaid (50,000 x 16 blobs, k = 3,
 # 3 iterations: 1.16x the time; k = 8: 0.99x; k = 12: 0.95x).

@@ -27,7 +27,6 @@ from skclust._kmeans._engine import kmeans_plusplus
 from skclust._kmeans._metrics import Euclidean, Manhattan, _summed_over_features
 from skclust.datasets import make_embeddings
 
-
 # metric name -> (estimator, metric, elementwise term, methods the kernel serves)
 METRICS = {
     "l1": (KMeansL1, Manhattan, np.abs, ("pairwise", "pairwise_cost", "ranking")),

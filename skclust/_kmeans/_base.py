@@ -40,6 +40,7 @@ from ._out_of_core import (
 from ._row_blocks import weighted_feature_sums
 from ._scaling import (
     exponent_for,
+    fit_exponent,
     largest_magnitude,
     scale_exponent,
     scaled,
@@ -254,11 +255,11 @@ shape (n_samples, n_features)
             # scikit-learn's own check of this came in after 1.6.0.
             raise ValueError("sample_weight must hold at least one non-zero value.")
         init = self.init
-        arrays = [X]
+        exponent = scale_exponent(X)
         if not (isinstance(init, str) or callable(init)):
             init = np.array(self._check_init(init, X.shape[1]))
-            arrays.append(init)
-        return sample_weight, init, scale_exponent(*arrays)
+            exponent = fit_exponent(exponent, init)
+        return sample_weight, init, exponent
 
     def _seeded_inits(self, points, init, exponent):
         """The seed of each run, drawn up front, and its initialization."""
@@ -326,9 +327,9 @@ shape (n_samples, n_features)
         source = table_source(X, self.batch_size, cpu_count())
         with source.running():
             largest = table_largest(source)
-            if not isinstance(init, str):
-                largest = max(largest, largest_magnitude(init))
             exponent = exponent_for(largest)
+            if not isinstance(init, str):
+                exponent = fit_exponent(exponent, init)
             source.use_prep(RowPrep(False, None, False, exponent))
             fitted = fit_in_blocks(
                 source,

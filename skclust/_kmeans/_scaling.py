@@ -64,6 +64,26 @@ def scale_exponent(*arrays):
     )
 
 
+def fit_exponent(data_exponent, init):
+    """The exponent of a fit from the data's exponent and an array ``init``.
+
+    The data alone sets the scale: an initial center far outside the data
+    (1e200 for data near 1) would otherwise scale the data into underflow,
+    where every squared distance is zero. The init only lowers the exponent
+    when, scaled by it, it would overflow; its squared distances to the data
+    may still overflow, which leaves that center far from every row, as it is.
+    """
+    largest = largest_magnitude(init)
+    if largest == 0.0:
+        return data_exponent
+    return min(data_exponent, _FLOAT64_TOP - int(np.frexp(largest)[1]))
+
+
+# ``x * 2**e`` is finite while ``e`` plus the binary exponent of ``x`` (from
+# ``numpy.frexp``) is at most this.
+_FLOAT64_TOP = 1024
+
+
 def scaled(array, exponent, out=None):
     """``array * 2**exponent``, exactly (``out`` may be ``array``).
 

@@ -1,0 +1,64 @@
+"""Corner cases found by an adversarial review of the k-means family and VQ.
+
+Each test reproduces one finding against a reference (scikit-learn, a
+hand-worked case, or the same fit on ordinary input).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+
+from skclust import KMeansL1, KMeansL2
+
+
+@pytest.mark.parametrize("far", [1e200, 1e308])
+def test_an_initial_center_far_from_the_data_does_not_scale_it_away(far):
+    # The data was scaled by the largest magnitude of the data and the init
+    # together: an initial center at 1e200 put points near 1 at 1e-200,
+    # where every squared distance is zero, and the fit stopped at once with
+    # every row in one cluster and inertia 0. The far center claims no row;
+    # it is relocated as one at 1e10 is.
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    near, far_init = (
+        np.array([[1e10, 0, 0], [1, 1, 1]]),
+        np.array([[far, 0, 0], [1, 1, 1]]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        l2 = KMeansL2(2, init=far_init).fit(X)
+        l1 = KMeansL1(2, init=far_init).fit(X)
+    reference = KMeansL2(2, init=near).fit(X)
+    np.testing.assert_allclose(l2.cluster_centers_, reference.cluster_centers_)
+    assert l2.inertia_ == pytest.approx(reference.inertia_)
+    np.testing.assert_allclose(
+        l1.cluster_centers_, KMeansL1(2, init=near).fit(X).cluster_centers_
+    )
+    if far < 1e300:
+        # scikit-learn's squared distances to 1e308 overflow.
+        sk = KMeans(2, init=far_init, n_init=1).fit(X)
+        assert l2.inertia_ == pytest.approx(sk.inertia_)
+        np.testing.assert_array_equal(l2.labels_, sk.labels_)
+
+
+def test_a_far_initial_center_on_a_memmap_read_in_blocks(tmp_path):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    table = np.load(path, mmap_mode="r")
+    init = np.array([[1e200, 0, 0], [1, 1, 1]])
+    blocked = KMeansL2(2, init=init, batch_size=16).fit(table)
+    in_memory = KMeansL2(2, init=np.array([[1e10, 0, 0], [1, 1, 1]])).fit(X)
+    np.testing.assert_allclose(blocked.cluster_centers_, in_memory.cluster_centers_)
+    np.testing.assert_array_equal(blocked.labels_, in_memory.labels_)
+
+
+def test_tiny_data_with_a_large_init_keeps_the_init_finite():
+    # Data near 1e-300 is scaled up; an initial center at 1e10 lowers that
+    # scale just enough to stay finite instead of being refused.
+    X = np.random.default_rng(1).normal(size=(40, 2)) * 1e-300
+    init = np.vstack([[1e10, 0.0], X[0]])
+    model = KMeansL2(2, init=init).fit(X)
+    assert np.isfinite(model.cluster_centers_).all()
+    assert np.bincount(model.labels_, minlength=2).min() > 0

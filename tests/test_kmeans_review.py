@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from skclust import KMeansL1, KMeansL2
+from skclust import KMeansL1, KMeansL2, VectorQuantizer
+from skclust.datasets import make_embeddings
 
 
 @pytest.mark.parametrize("far", [1e200, 1e308])
@@ -62,3 +63,41 @@ def test_tiny_data_with_a_large_init_keeps_the_init_finite():
     model = KMeansL2(2, init=init).fit(X)
     assert np.isfinite(model.cluster_centers_).all()
     assert np.bincount(model.labels_, minlength=2).min() > 0
+
+
+@pytest.mark.parametrize("exponent", [-1000, 990])
+def test_queries_of_extreme_magnitude_find_the_neighbours_of_unit_queries(exponent):
+    # kneighbors divided each query by np.linalg.norm, which is 0 for a
+    # query near 2**-1000 ("query 0 has zero length") and infinity near
+    # 2**990 (an overflow warning and every distance NaN). Scaling a query by
+    # a power of two does not change its direction.
+    X = make_embeddings(200, 8, random_state=0).astype(np.float64)
+    vq = VectorQuantizer(16, random_state=0).fit(X).add(X)
+    queries = X[:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for metric in ("sqeuclidean", "cosine"):
+            distances, rows = vq.kneighbors(
+                np.ldexp(queries, exponent), 4, metric=metric
+            )
+            expected_distances, expected_rows = vq.kneighbors(queries, 4, metric=metric)
+            np.testing.assert_array_equal(rows, expected_rows)
+            np.testing.assert_allclose(
+                distances, expected_distances, rtol=1e-12, atol=1e-12
+            )
+
+
+@pytest.mark.parametrize("n_rows", [-1, 2.5, True, "10"])
+def test_memory_usage_refuses_what_is_not_a_number_of_rows(n_rows):
+    # -1 gave negative byte counts, 2.5 counted 2 rows and True one.
+    vq = VectorQuantizer(4, random_state=0).fit(make_embeddings(50, 8, random_state=0))
+    with pytest.raises(ValueError, match="n_rows must be a non-negative integer"):
+        vq.memory_usage(n_rows)
+
+
+def test_memory_usage_counts_the_rows_it_is_given():
+    vq = VectorQuantizer(4, random_state=0).fit(make_embeddings(50, 8, random_state=0))
+    usage = vq.memory_usage(np.int64(1000))
+    # float32 rows, one uint8 code per row.
+    assert (usage.original_bytes, usage.codes_bytes) == (1000 * 8 * 4, 1000)
+    assert vq.memory_usage(0).codes_bytes == 0

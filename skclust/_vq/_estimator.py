@@ -763,14 +763,20 @@ n_features)
         Parameters
         ----------
         n_rows : int, default=None
-            Rows of the table; by default those seen in fitting.
+            Rows of the table (zero or more); by default those seen in
+            fitting.
 
         Returns
         -------
         MemoryUsage
         """
         check_is_fitted(self)
-        n_rows = self.n_samples_seen_ if n_rows is None else n_rows
+        if n_rows is None:
+            n_rows = self.n_samples_seen_
+        elif not isinstance(n_rows, Integral) or isinstance(n_rows, bool) or n_rows < 0:
+            # int() made 2.5 rows into 2 and True into 1, and -1 gave
+            # negative byte counts.
+            raise ValueError(f"n_rows must be a non-negative integer, got {n_rows!r}")
         return MemoryUsage.of(
             n_rows, self.n_features_in_, self.n_clusters, self.n_subvectors
         )
@@ -924,13 +930,16 @@ n_features), default=None
         X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
         _check_magnitude(X, self.normalize or metric == "cosine")
         if self.normalize or metric == "cosine":
-            norms = np.linalg.norm(X, axis=1)
-            if not norms.all():
+            # Tested on the values, not on the norm: the norm of a query near
+            # 1e-300 underflows to zero, and that of one near 1e300 overflows;
+            # ``normalize_rows`` scales such rows exactly first, as ``fit``.
+            nonzero = X.any(axis=1)
+            if not nonzero.all():
                 raise ValueError(
-                    f"query {int(np.argmin(norms))} has zero length: it has no "
+                    f"query {int(np.argmin(nonzero))} has zero length: it has no "
                     "direction to compare"
                 )
-            X /= norms[:, None]
+            X = normalize_rows(X)
         return X
 
     def _row_reader(self, rows, n_rows):

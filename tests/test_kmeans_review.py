@@ -11,6 +11,7 @@ import pytest
 from sklearn.cluster import KMeans
 
 from skclust import KMeansL1, KMeansL2, VectorQuantizer
+from skclust._cli import main
 from skclust.datasets import make_embeddings
 
 
@@ -101,3 +102,40 @@ def test_memory_usage_counts_the_rows_it_is_given():
     # float32 rows, one uint8 code per row.
     assert (usage.original_bytes, usage.codes_bytes) == (1000 * 8 * 4, 1000)
     assert vq.memory_usage(0).codes_bytes == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["image", "-k", "2", "--seed", "-1"], "-1 is not a seed from 0 to 4294967295"),
+        (["report", "--seed", "4294967296"], "is not a seed from 0 to 4294967295"),
+        (["vq", "-k", "4", "--seed", "-3"], "-3 is not a seed"),
+        (["graph", "-k", "2", "--seed", "x"], "'x' is not an integer"),
+        (["demo", "--seed", "-1"], "-1 is not a seed"),
+        (["demo", "-k", "0"], "0 is not a positive integer"),
+        (["image", "-k", "2", "--n-jobs", "0"], "0 is not a number of jobs"),
+    ],
+)
+def test_cli_refuses_bad_seeds_and_job_counts_before_running(
+    argv, message, tmp_path, capsys
+):
+    # A seed outside numpy's range and --n-jobs 0 failed every fit of the run
+    # (one error line per image, metric and k: 22 for report); demo -k 0
+    # failed inside KMeansL2. Now argparse refuses them: one line, exit 2,
+    # nothing written.
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)] if argv[0] != "demo" else argv) == 2
+    stderr = capsys.readouterr().err
+    assert len(stderr.strip().splitlines()) == 1
+    assert message in stderr
+    assert not out.exists()
+
+
+def test_cli_takes_the_largest_seed_and_all_cpus(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "p.png"
+    Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)).save(photo)
+    argv = ["image", str(photo), "-k", "2", "--seed", "4294967295", "--n-jobs", "-1"]
+    assert main([*argv, "--metric", "l2", "--out", str(tmp_path / "out"), "-q"]) == 0

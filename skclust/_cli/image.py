@@ -18,7 +18,12 @@ from ..datasets import study_data_dir
 from ..image import ImageQuantizer, load_image, plot_reconstructions
 from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
-from ._common import add_run_arguments, add_study_arguments, positive_int
+from ._common import (
+    add_run_arguments,
+    add_study_arguments,
+    job_count,
+    positive_int,
+)
 from ._output import (
     check_not_input,
     prepare_output_dir,
@@ -76,7 +81,9 @@ def add_parser(commands):
         default=METRICS,
         help="k-means metrics (default: l2 l1)",
     )
-    parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
+    parser.add_argument(
+        "--n-jobs", type=job_count, default=None, help="parallel starts (-1: every CPU)"
+    )
     parser.add_argument(
         "--max-pixels",
         type=positive_int,

@@ -375,6 +375,12 @@ def compress_embeddings(
             f"{name}: n_subvectors={n_subvectors} does not divide the "
             f"{n_features} features"
         )
+    if normalize and n_features == 1:
+        # Checked before any fit, so the message names the table.
+        raise ValueError(
+            f"{name}: one feature; normalized it keeps only the sign of each "
+            "row: do not normalize"
+        )
     target = X.astype(np.float64)
     if normalize:
         target = _unit_rows(target, name)

@@ -139,3 +139,18 @@ def test_cli_takes_the_largest_seed_and_all_cpus(tmp_path, capsys):
     Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)).save(photo)
     argv = ["image", str(photo), "-k", "2", "--seed", "4294967295", "--n-jobs", "-1"]
     assert main([*argv, "--metric", "l2", "--out", str(tmp_path / "out"), "-q"]) == 0
+
+
+def test_vq_command_names_the_file_of_a_one_feature_table(tmp_path, capsys):
+    # The quantizer's own message came without the file's name, and spoke of
+    # normalize=False where the command's option is --no-normalize.
+    table = tmp_path / "one.npy"
+    np.save(table, np.random.default_rng(0).normal(size=(40, 1)).astype(np.float32))
+    out = tmp_path / "out"
+    assert main(["vq", str(table), "-k", "2", "--out", str(out), "-q"]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.count("\n") == 1
+    assert "one.npy: one feature" in stderr
+    assert not out.exists()
+    argv = ["vq", str(table), "-k", "2", "--no-normalize", "--out", str(out), "-q"]
+    assert main(argv) == 0

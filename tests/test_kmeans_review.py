@@ -154,3 +154,28 @@ def test_vq_command_names_the_file_of_a_one_feature_table(tmp_path, capsys):
     assert not out.exists()
     argv = ["vq", str(table), "-k", "2", "--no-normalize", "--out", str(out), "-q"]
     assert main(argv) == 0
+
+
+def test_vq_search_refuses_a_zero_query_before_fitting(tmp_path, capsys, monkeypatch):
+    # A query of zero length was found by kneighbors after every k was
+    # fitted, with a message that did not name the queries' file.
+    import skclust._cli.vq as vq_command
+
+    rng = np.random.default_rng(0)
+    table, queries = tmp_path / "t.npy", tmp_path / "q.npy"
+    np.save(table, rng.normal(size=(60, 4)).astype(np.float32))
+    np.save(queries, np.vstack([rng.normal(size=(2, 4)), np.zeros((1, 4))]))
+    fits = []
+    monkeypatch.setattr(vq_command, "compress", lambda *a, **k: fits.append(a))
+    argv = ["vq", str(table), "-k", "2", "--search", str(queries), "-q"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.count("\n") == 1
+    assert "q.npy: query 2 has zero length" in stderr
+    assert fits == []
+    monkeypatch.undo()
+    # Squared Euclidean distances to rows kept as they are need no direction.
+    argv += ["--no-normalize", "--metric", "sqeuclidean", "-n", "3"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    nearest = np.load(tmp_path / "out" / "neighbors_k2.npy")
+    assert nearest.shape == (3, 3)

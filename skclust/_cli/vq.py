@@ -280,13 +280,23 @@ def write_outputs(result, table, out, inputs=()):
     return plot
 
 
-def load_queries(path, table, n_neighbors):
-    """The queries of ``--search``, checked against the table before any fit."""
+def load_queries(path, table, n_neighbors, directions):
+    """The queries of ``--search``, checked against the table before any fit.
+
+    ``directions``: the search compares directions (normalized rows or the
+    cosine metric), which a query of zero length does not have.
+    """
     queries = load_embeddings(path)
     if queries.shape[1] != table.X.shape[1]:
         raise ValueError(
             f"{path}: queries of {queries.shape[1]} features for a table of "
             f"{table.X.shape[1]}"
+        )
+    nonzero = queries.any(axis=1)
+    if directions and not nonzero.all():
+        raise ValueError(
+            f"{path}: query {int(np.argmin(nonzero))} has zero length: it has "
+            "no direction to compare"
         )
     if n_neighbors > table.X.shape[0]:
         raise ValueError(
@@ -374,7 +384,12 @@ def run(args):
     table = load_table(args.file, args.data, args.seed)
     queries = None
     if args.search:
-        queries = load_queries(args.search, table, args.neighbors)
+        queries = load_queries(
+            args.search,
+            table,
+            args.neighbors,
+            directions=args.normalize or args.metric == "cosine",
+        )
     with Progress(len(set(args.k)), "codebooks", quiet=args.quiet) as log:
         result = compress(
             table,

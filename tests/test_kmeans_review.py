@@ -179,3 +179,20 @@ def test_vq_search_refuses_a_zero_query_before_fitting(tmp_path, capsys, monkeyp
     assert main([*argv, "--out", str(tmp_path / "out")]) == 0
     nearest = np.load(tmp_path / "out" / "neighbors_k2.npy")
     assert nearest.shape == (3, 3)
+
+
+@pytest.mark.parametrize(("Estimator", "inertia"), [(KMeansL2, 0.5), (KMeansL1, 1.0)])
+def test_a_cluster_of_zero_weight_rows_is_empty_and_relocated(Estimator, inertia):
+    # Hand-worked: the center at 100 first takes only the row at 60, of
+    # weight zero, so its cluster is empty; it moves to the row of positive
+    # weight farthest from it (0), and the fit ends on {0}, {2}, {10, 11}.
+    # The row of zero weight is labeled with its nearest center.
+    X = np.array([[0.0], [2], [10], [11], [60]])
+    weights = np.array([1, 1, 1, 1, 0.0])
+    model = Estimator(3, init=np.array([[0.0], [100], [10]])).fit(
+        X, sample_weight=weights
+    )
+    assert sorted(model.cluster_centers_.ravel()) == [0.0, 2.0, 10.5]
+    assert model.inertia_ == inertia
+    centers = model.cluster_centers_.ravel()
+    assert centers[model.labels_].tolist() == [0.0, 2.0, 10.5, 10.5, 10.5]

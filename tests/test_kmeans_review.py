@@ -215,3 +215,19 @@ def test_a_cluster_of_zero_weight_rows_is_empty_and_relocated(Estimator, inertia
     assert model.inertia_ == inertia
     centers = model.cluster_centers_.ravel()
     assert centers[model.labels_].tolist() == [0.0, 2.0, 10.5, 10.5, 10.5]
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_vq_with_an_initial_centroid_far_outside_float32(batch_size):
+    # The block kernels rank in float32, where a centroid at 1e200 is
+    # infinite: it must claim no row (and say nothing about overflow), so the
+    # fit is that from a centroid merely far away.
+    X = make_embeddings(400, 8, random_state=0)
+    far, near = np.array(X[:4], dtype=np.float64), np.array(X[:4], dtype=np.float64)
+    far[0, 0], near[0, 0] = 1e200, 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = VectorQuantizer(4, init=far, batch_size=batch_size).fit(X)
+    reference = VectorQuantizer(4, init=near, batch_size=batch_size).fit(X)
+    np.testing.assert_array_equal(model.transform(X), reference.transform(X))
+    np.testing.assert_array_equal(model.codebook_, reference.codebook_)

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._files import check_input_file
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._typing import ArrayLike, KMeansInit, NDArray, PathLike, RandomStateLike
@@ -69,8 +70,7 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
 
 
 def _read_image_file(path):
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

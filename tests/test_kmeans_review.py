@@ -231,3 +231,27 @@ def test_vq_with_an_initial_centroid_far_outside_float32(batch_size):
     reference = VectorQuantizer(4, init=near, batch_size=batch_size).fit(X)
     np.testing.assert_array_equal(model.transform(X), reference.transform(X))
     np.testing.assert_array_equal(model.codebook_, reference.codebook_)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["image", "{folder}", "-k", "2"],
+        ["vq", "{folder}", "-k", "2"],
+        ["vq", "{table}", "-k", "2", "--search", "{folder}"],
+        ["vq", "--decode", "{folder}"],
+    ],
+)
+def test_a_folder_given_as_an_input_file_is_called_a_folder(argv, tmp_path, capsys):
+    # A folder that exists was reported as "no such file".
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    table = tmp_path / "t.npy"
+    np.save(table, np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32))
+    words = [w.format(folder=folder, table=table) for w in argv]
+    assert main([*words, "--out", str(tmp_path / "out"), "-q"]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.count("\n") == 1
+    assert f"{folder}: is a folder; expected a file" in stderr
+    with pytest.raises(ValueError, match="is a folder; expected a file"):
+        VectorQuantizer.load(folder)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import check_input_file
 from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
@@ -336,8 +337,7 @@ def write_neighbors(found, paths):
 
 def _read_npz(path, name):
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path}: not an .npz archive")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import check_input_file
 from ._adc_scan import scan_codes
 
 METRICS = ("sqeuclidean", "inner_product", "cosine")
@@ -236,8 +237,7 @@ def load_saved(path):
         counts and codes disagree.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not an .npz archive")
     try:

@@ -255,3 +255,13 @@ def test_a_folder_given_as_an_input_file_is_called_a_folder(argv, tmp_path, caps
     assert f"{folder}: is a folder; expected a file" in stderr
     with pytest.raises(ValueError, match="is a folder; expected a file"):
         VectorQuantizer.load(folder)
+
+
+def test_save_names_the_path_it_cannot_write(tmp_path):
+    # The errors named the temporary file (".index.npz.f0flupiq.part").
+    vq = VectorQuantizer(4, random_state=0).fit(make_embeddings(50, 8, random_state=0))
+    with pytest.raises(FileNotFoundError, match=r"index.npz: the folder .*missing"):
+        vq.save(tmp_path / "missing" / "index.npz")
+    with pytest.raises(IsADirectoryError, match="is a folder; expected a file name"):
+        vq.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []

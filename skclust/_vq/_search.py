@@ -207,6 +207,12 @@ def save_arrays(path, arrays):
     interrupted save leaves any earlier file as it was.
     """
     path = Path(path)
+    # Checked first: the errors of the temporary file named only its own
+    # made-up name.
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder; expected a file name")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: the folder {path.parent} does not exist")
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     )

@@ -265,3 +265,35 @@ def test_save_names_the_path_it_cannot_write(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder; expected a file name"):
         vq.save(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_vq_set_params_after_fit_changes_only_the_next_fit(tmp_path):
+    # transform, inverse_transform, score, memory_usage, partial_fit and save
+    # read n_clusters and n_subvectors from the parameters: after
+    # set_params(n_clusters=300) a 4-centroid codebook gave uint16 codes and
+    # the memory of 300 centroids; after set_params(n_subvectors=2), a
+    # broadcasting error.
+    X = make_embeddings(300, 8, random_state=0)
+    fitted = VectorQuantizer(4, random_state=0).fit(X)
+    codes = fitted.transform(X)
+    usage = fitted.memory_usage()
+    for change in ({"n_clusters": 300}, {"n_subvectors": 2}):
+        vq = VectorQuantizer(4, random_state=0).fit(X).set_params(**change)
+        np.testing.assert_array_equal(vq.transform(X), codes)
+        assert vq.transform(X).dtype == np.uint8
+        np.testing.assert_array_equal(
+            vq.inverse_transform(codes), fitted.inverse_transform(codes)
+        )
+        assert vq.score(X) == fitted.score(X)
+        assert vq.memory_usage() == usage
+        assert len(vq.get_feature_names_out()) == 1
+        vq.save(tmp_path / "q.npz")
+        loaded = VectorQuantizer.load(tmp_path / "q.npz")
+        assert (loaded.n_clusters, loaded.n_subvectors) == (4, 1)
+        assert vq.partial_fit(X).codebook_.shape == (1, 4, 8)
+        # The next fit follows the parameters.
+        refit = vq.fit(X)
+        assert refit.codebook_.shape[:2] == (
+            change.get("n_subvectors", 1),
+            change.get("n_clusters", 4),
+        )

@@ -297,3 +297,18 @@ def test_vq_set_params_after_fit_changes_only_the_next_fit(tmp_path):
             change.get("n_subvectors", 1),
             change.get("n_clusters", 4),
         )
+
+
+def test_image_command_runs_a_repeated_k_or_metric_once(tmp_path, capsys):
+    # -k 3 3 --metric l1 l1 ran the same fit four times and wrote four
+    # identical rows, where graph and vq run a repeated k once.
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "p.png"
+    Image.fromarray(rng.integers(0, 256, (8, 6, 3), dtype=np.uint8)).save(photo)
+    out = tmp_path / "out"
+    argv = ["image", str(photo), "-k", "3", "2", "3", "--metric", "l1", "l1"]
+    assert main([*argv, "--out", str(out), "-q"]) == 0
+    lines = (out / "image_results.csv").read_text().strip().splitlines()
+    assert [line.split(",")[1:3] for line in lines[1:]] == [["l1", "2"], ["l1", "3"]]

@@ -285,6 +285,9 @@ def quantize_images(
     details, gathered in ``result.comparisons`` for the report, which replace
     the grid figure of the reconstructions.
     """
+    # A k or metric given twice runs once (it ran, and was tabled, each time).
+    ks = sorted(set(ks))
+    metrics = list(dict.fromkeys(metrics))
     result = StudyResult()
     for source, stem in zip(sources, _stems(sources), strict=True):
         try:
@@ -305,7 +308,7 @@ def quantize_images(
             )
             result.errors.append(message)
             log(f"error: {message}")
-        fitted_ks = [k for k in sorted(ks) if k not in skipped]
+        fitted_ks = [k for k in ks if k not in skipped]
         if not fitted_ks:
             continue
         folder = out / stem
@@ -416,7 +419,7 @@ def _run(args):
     inputs += [s.path for s in sources if s.path is not None and s.path not in inputs]
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
 
-    fits = len(sources) * len(args.metric) * len(set(args.k))
+    fits = len(sources) * len(set(args.metric)) * len(set(args.k))
     with Progress(fits, "image fits", quiet=args.quiet, command="image") as log:
         result = quantize_images(
             sources,

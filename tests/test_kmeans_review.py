@@ -312,3 +312,24 @@ def test_image_command_runs_a_repeated_k_or_metric_once(tmp_path, capsys):
     assert main([*argv, "--out", str(out), "-q"]) == 0
     lines = (out / "image_results.csv").read_text().strip().splitlines()
     assert [line.split(",")[1:3] for line in lines[1:]] == [["l1", "2"], ["l1", "3"]]
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        # NaN was reported as "pixel values must lie in [0, 255]".
+        (np.full((2, 2, 3), np.nan), "holds NaN or infinite pixel values"),
+        (np.full((2, 2, 3), np.inf), "holds NaN or infinite pixel values"),
+        # A float image in [0, 1] only heard "must be whole numbers".
+        (
+            np.full((2, 2, 3), 0.5),
+            r"whole numbers \(an image in \[0, 1\]: multiply by 255\)",
+        ),
+        (np.full((2, 2, 3), 1.5), r"must be whole numbers$"),
+    ],
+)
+def test_image_arrays_name_what_is_wrong_with_their_values(image, message):
+    from skclust.image import load_image
+
+    with pytest.raises(ValueError, match=message):
+        load_image(image)

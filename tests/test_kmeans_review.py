@@ -333,3 +333,26 @@ def test_image_arrays_name_what_is_wrong_with_their_values(image, message):
 
     with pytest.raises(ValueError, match=message):
         load_image(image)
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+@pytest.mark.parametrize("weight_power", [1000, -1060])
+def test_weights_scaled_by_a_power_of_two_change_only_the_inertia(
+    Estimator, weight_power
+):
+    # Weights near 2**1000 summed past the float64 range: KMeansL2 returned
+    # NaN centers. Scaling every weight by 2**k changes no mean or median and
+    # multiplies the inertia by 2**k exactly.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    weights = rng.integers(1, 5, 60).astype(float)
+    init = X[:3].copy()
+    reference = Estimator(3, init=init).fit(X, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = Estimator(3, init=init).fit(
+            X, sample_weight=np.ldexp(weights, weight_power)
+        )
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    np.testing.assert_array_equal(model.cluster_centers_, reference.cluster_centers_)
+    assert model.inertia_ == np.ldexp(reference.inertia_, weight_power)

@@ -125,7 +125,8 @@ _SHARED_NOTES = """
     magnitude into [0.5, 1), which rounds nothing, and map their results back
     exactly (centers and distances by the inverse power, squared costs by its
     square). Data near 1e306 or of subnormal size therefore gives the centers
-    and labels of the same data at unit scale, and ``predict`` on the
+    and labels of the same data at unit scale (means to rounding: the rows
+    are summed in another order), and ``predict`` on the
     training data gives ``labels_``. An inertia (or a score, or a distance)
     too large for float64, such as the squared costs of data near 1e306, is
     returned as infinity with a ``RuntimeWarning``; the centers and labels

@@ -356,3 +356,18 @@ def test_weights_scaled_by_a_power_of_two_change_only_the_inertia(
     np.testing.assert_array_equal(model.labels_, reference.labels_)
     np.testing.assert_array_equal(model.cluster_centers_, reference.cluster_centers_)
     assert model.inertia_ == np.ldexp(reference.inertia_, weight_power)
+
+
+def test_vq_decode_refuses_a_codebook_that_is_not_finite(tmp_path, capsys):
+    # A codebook holding NaN decoded into a table of NaN, exit code 0.
+    codes = np.zeros((5, 1), dtype=np.uint8)
+    codebook = np.full((1, 2, 3), np.nan, dtype=np.float32)
+    archive = tmp_path / "bad.npz"
+    np.savez(archive, codes=codes, codebook=codebook, normalize=np.array(True))
+    out = tmp_path / "out"
+    assert main(["vq", "--decode", str(archive), "--out", str(out), "-q"]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.count("\n") == 1
+    assert "bad.npz: cannot be decoded" in stderr
+    assert "the codebook holds NaN or infinite values" in stderr
+    assert not (out / "bad_decoded.npy").exists()

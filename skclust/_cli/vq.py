@@ -357,7 +357,7 @@ def decode(args):
         table = decode_codes(codes, codebook)
     except ValueError as error:
         raise ValueError(
-            f"{args.decode}: codes do not match the codebook of {codebook_file}: "
+            f"{args.decode}: cannot be decoded with the codebook of {codebook_file}: "
             f"{error}"
         ) from None
     inputs = [Path(p) for p in (args.decode, args.codebook) if p]

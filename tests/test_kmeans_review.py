@@ -371,3 +371,16 @@ def test_vq_decode_refuses_a_codebook_that_is_not_finite(tmp_path, capsys):
     assert "bad.npz: cannot be decoded" in stderr
     assert "the codebook holds NaN or infinite values" in stderr
     assert not (out / "bad_decoded.npy").exists()
+
+
+@pytest.mark.parametrize("name", ["centers", "origin"])
+def test_load_refuses_a_saved_quantizer_that_is_not_finite(name, tmp_path):
+    # A file whose codebook held NaN loaded, and kneighbors then returned
+    # row -1 at distance inf for every neighbour.
+    X = make_embeddings(60, 8, random_state=0)
+    VectorQuantizer(4, random_state=0).fit(X).add(X).save(tmp_path / "q.npz")
+    arrays = dict(np.load(tmp_path / "q.npz"))
+    arrays[name] = np.full_like(arrays[name], np.nan)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=f"bad.npz: the {name} are not finite floats"):
+        VectorQuantizer.load(tmp_path / "bad.npz")

@@ -239,8 +239,8 @@ def load_saved(path):
     ------
     ValueError
         Naming ``path`` when it is missing, not an ``.npz`` archive, holds
-        pickled objects, is not a saved quantizer or its codebook, origin,
-        counts and codes disagree.
+        pickled objects, is not a saved quantizer, its codebook or origin
+        is not finite, or its codebook, origin, counts and codes disagree.
     """
     path = Path(path)
     check_input_file(path)
@@ -267,6 +267,11 @@ def load_saved(path):
         n_clusters,
     ):
         raise ValueError(f"{path}: origin and counts do not fit the codebook")
+    for name in ("centers", "origin"):
+        values = arrays[name]
+        # A codebook of NaN loaded, and kneighbors then answered row -1.
+        if values.dtype.kind != "f" or not np.isfinite(values).all():
+            raise ValueError(f"{path}: the {name} are not finite floats")
     if codes.ndim != 2 or codes.shape[1] != n_subvectors or codes.dtype.kind != "u":
         raise ValueError(f"{path}: codes of {codes.dtype} and shape {codes.shape}")
     if codes.size and int(codes.max()) >= n_clusters:

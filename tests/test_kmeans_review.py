@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from skclust import KMeansL1, KMeansL2, VectorQuantizer
 from skclust._cli import main
@@ -384,3 +385,33 @@ def test_load_refuses_a_saved_quantizer_that_is_not_finite(name, tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=f"bad.npz: the {name} are not finite floats"):
         VectorQuantizer.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_fits_of_overlapping_memory_from_threads_see_the_rows_unmoved(Estimator):
+    # A copy_x=False fit of X moves X's rows; fits of X, X[:] and X[1000:]
+    # from other threads copied them moved or in mid-move and got wrong
+    # labels. Each fit must find what it finds alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(8000, 3)) * 3)
+    kept = X.copy()
+    views = [X, X[:], X[1000:]]
+    alone = {
+        (i, copy): Estimator(5, random_state=0, copy_x=copy).fit(views[i].copy())
+        for i in range(3)
+        for copy in (False, True)
+    }
+
+    def fit(i):
+        copy = i % 4 == 1
+        model = Estimator(5, random_state=0, copy_x=copy).fit(views[i % 3])
+        return np.array_equal(model.labels_, alone[i % 3, copy].labels_)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with ThreadPoolExecutor(4) as pool:
+            agree = list(pool.map(fit, range(24)))
+    assert all(agree)
+    np.testing.assert_array_equal(X, kept)

@@ -161,10 +161,10 @@ shape (n_samples, n_features)
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         sample_weight, init, exponent, weights_at = self._checked(X, sample_weight)
         # With copy_x=False the rows of X itself are moved into the merge's
-        # order and put back below, whatever happens in between, unless
-        # another fit is moving them now.
+        # order and put back below, whatever happens in between; a fit of the
+        # same memory in another thread waits until they are back.
         movable = not self.copy_x and exponent == 0 and can_rearrange(X)
-        with claimed_rows(X if movable else None) as in_place:
+        with claimed_rows(X, move=movable) as in_place:
             moves = RowMoves(X) if in_place else None
             try:
                 distinct = merge_duplicate_rows(X, sample_weight, moves)

@@ -19,6 +19,9 @@ iterations (``--max-iter``, default 10, tol=0) from the same explicit init
 (k rows drawn with a fixed seed), k = 256 unless ``-k`` is given:
 
     python benchmarks/bench_kmeans.py --features 64 [--rows 200000] [-k 256]
+
+With ``--hamerly``, KMeansL2 is also timed with Elkan's per-center bounds
+switched off (the path before them), in the same alternation.
 """
 
 import argparse
@@ -26,6 +29,7 @@ import statistics
 import time
 
 import numpy as np
+from bench_small_fits import HamerlyOnly
 from PIL import Image
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_sample_image
@@ -104,11 +108,18 @@ def main(argv=None):
     )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--max-iter", type=int, default=10)
+    parser.add_argument(
+        "--hamerly", action="store_true", help="also time without Elkan's bounds"
+    )
     args = parser.parse_args(argv)
 
     cases = image_cases(args) if args.features is None else table_cases(args)
     rows = []
     for name, X, k, makers in cases:
+        if args.hamerly:
+            makers["KMeansL2 Hamerly only"] = lambda make=makers["KMeansL2"]: (
+                HamerlyOnly(make)
+            )
         times = {label: [] for label in makers}
         iterations = {}
         for _ in range(args.repeats):

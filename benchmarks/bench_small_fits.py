@@ -13,17 +13,44 @@ ratio of the inertias (mean over ``--seeds`` random states: below 1 is a
 lower cost). Usage::
 
     python benchmarks/bench_small_fits.py [--repeats 15] [--seeds 5]
+
+With ``--hamerly`` it also times KMeansL2 with Elkan's per-center bounds
+switched off (Hamerly's bounds only, the path before them), in the same
+alternation, and prints the ratio with / without them.
 """
 
 import argparse
 import statistics
 import time
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, load_iris, load_wine, make_blobs
 
 from skclust import KMeansL2
+from skclust._kmeans import _inmemory
+
+
+@contextmanager
+def _without_center_bounds():
+    keep = _inmemory._keeps_center_bounds
+    _inmemory._keeps_center_bounds = lambda *shape: False
+    try:
+        yield
+    finally:
+        _inmemory._keeps_center_bounds = keep
+
+
+class HamerlyOnly:
+    """``fit`` of ``make()`` with Elkan's per-center bounds switched off."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def fit(self, X):
+        with _without_center_bounds():
+            return self.make().fit(X)
 
 
 def tables():
@@ -45,15 +72,22 @@ def _ms(fit, X):
     return 1000 * (time.perf_counter() - start)
 
 
-def compare(X, k, repeats, seeds):
-    """Median ms and iterations of both, and the mean inertia ratio."""
+def compare(X, k, repeats, seeds, hamerly=False):
+    """Median ms and iterations of both, the mean inertia ratio, and the
+    median ms without Elkan's bounds (None unless ``hamerly``)."""
     ours = KMeansL2(k, n_init=1, random_state=0)
     peer = KMeans(k, n_init=1, random_state=0)
+    old = HamerlyOnly(lambda: KMeansL2(k, n_init=1, random_state=0))
     ours.fit(X)
     peer.fit(X)
-    times = {"ours": [], "peer": []}
-    for _ in range(repeats):
-        times["ours"].append(_ms(ours.fit, X))
+    times = {"ours": [], "peer": [], "old": []}
+    fits = {"ours": ours.fit, "old": old.fit} if hamerly else {"ours": ours.fit}
+    for repeat in range(repeats):
+        # scikit-learn's OpenMP threads keep spinning for a while after its
+        # fit and slow down the next one: ours and the old path take turns
+        # at following it.
+        for label in sorted(fits, reverse=bool(repeat % 2)):
+            times[label].append(_ms(fits[label], X))
         times["peer"].append(_ms(peer.fit, X))
     ratios = [
         KMeansL2(k, n_init=1, random_state=seed).fit(X).inertia_
@@ -66,6 +100,7 @@ def compare(X, k, repeats, seeds):
         statistics.median(times["peer"]),
         peer.n_iter_,
         float(np.mean(ratios)),
+        statistics.median(times["old"]) if hamerly else None,
     )
 
 
@@ -73,20 +108,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--hamerly", action="store_true", help="also time without Elkan's bounds"
+    )
     args = parser.parse_args(argv)
+    extra = " Hamerly only ms | with / without |" if args.hamerly else ""
     print(
         "| table | k | ours ms | it | scikit-learn ms | it | time ratio "
-        "| inertia ratio |"
+        "| inertia ratio |" + extra
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|" + "---|---|" * args.hamerly)
     for name, X in tables():
         for k in (3, 8, 32):
-            ours, ours_it, peer, peer_it, inertia = compare(
-                X, k, args.repeats, args.seeds
+            ours, ours_it, peer, peer_it, inertia, old = compare(
+                X, k, args.repeats, args.seeds, args.hamerly
             )
+            extra = f" {old:.2f} | {ours / old:.2f} |" if args.hamerly else ""
             print(
                 f"| {name} | {k} | {ours:.2f} | {ours_it} | {peer:.2f} | {peer_it} "
-                f"| {ours / peer:.2f} | {inertia:.3f} |",
+                f"| {ours / peer:.2f} | {inertia:.3f} |" + extra,
                 flush=True,
             )
 

@@ -104,6 +104,58 @@ cdef class CenterMoves:
             self.largest = 0.0
 
 
+cdef class CenterBounds:
+    """Elkan's lower bounds, one per point and center, kept lazily.
+
+    A bound on the distance from point ``i`` to center ``j`` is stored as
+    ``offset[i, j] = bound + traveled[j]``, where ``traveled`` is the
+    cumulative shift of every center when it was set: the triangle
+    inequality keeps ``offset[i, j] - traveled_now[j]`` a lower bound on
+    the current distance. So no bound is written when the centers move, and
+    a row is read only for a point whose Hamerly bounds fail.
+
+    Attributes
+    ----------
+    offset : ndarray of shape (n_samples, n_clusters), float64
+        In/out; not read while ``fresh``.
+    traveled : ndarray of shape (n_clusters,), float64
+        In: the cumulative shift of every center, summed in float64.
+    fresh : bool
+        In: the rows hold nothing yet (every point is scanned in full).
+    steps : int
+        In: the number of shifts summed into ``traveled``, which bounds its
+        rounding.
+    """
+
+    cdef double[:, ::1] offset
+    cdef const double[::1] traveled
+    cdef bint fresh
+    cdef Py_ssize_t steps
+
+    def __init__(
+        self, double[:, ::1] offset, const double[::1] traveled, bint fresh,
+        Py_ssize_t steps,
+    ):
+        require(
+            offset.shape[1] == traveled.shape[0],
+            "center bounds need one column per center",
+        )
+        self.offset = offset
+        self.traveled = traveled
+        self.fresh = fresh
+        self.steps = steps
+
+
+cdef struct _Elkan:
+    # The arrays of a CenterBounds, as the scan reads them; ``margin``
+    # scales each bound's allowance for rounding.
+    double *offset
+    const double *traveled
+    bint fresh
+    bint used
+    double margin
+
+
 cdef struct _Step:
     # The arrays of a PointBounds and a CenterMoves, as the loops read them.
     Py_ssize_t *labels
@@ -167,6 +219,80 @@ cdef inline double _as_distance(double value, bint manhattan) noexcept nogil:
     return value if manhattan else sqrt(value)
 
 
+cdef _Elkan _elkan_of(
+    CenterBounds bounds, Py_ssize_t n_samples, Py_ssize_t n_clusters,
+    Py_ssize_t n_features,
+):
+    """Raw views of checked arrays; ``used`` is false without bounds."""
+    cdef _Elkan el
+    el.used = bounds is not None and n_samples > 0 and n_clusters > 0
+    if not el.used:
+        return el
+    require(
+        bounds.offset.shape[0] == n_samples
+        and bounds.offset.shape[1] == n_clusters,
+        "center bounds need one row per point and one column per center",
+    )
+    el.offset = &bounds.offset[0, 0]
+    el.traveled = &bounds.traveled[0]
+    el.fresh = bounds.fresh
+    # The rounding of a sum of ``steps`` shifts, of one addition and one
+    # subtraction, and of a distance of ``n_features`` terms, with room.
+    el.margin = 4.0 * (bounds.steps + n_features + 4) * DBL_EPSILON
+    return el
+
+
+cdef inline Py_ssize_t _filtered_scan(
+    const real_rows[:, ::1] X, Py_ssize_t i, const double[:, ::1] centers,
+    Py_ssize_t own, double own_cost, double up, bint manhattan, _Elkan el,
+    double *bounds, double *upper, double *lower,
+) noexcept nogil:
+    """The nearest center of point ``i``, as a scan of every center finds it
+    (ties to the lowest index), skipping the centers whose Elkan bound
+    exceeds ``up``, the exact distance to its center ``own`` (cost
+    ``own_cost``): they are farther.
+
+    Each bound is lowered by ``el.margin`` times the size of its terms, more
+    than their rounding. A center whose distance is computed gets a new
+    bound: that distance. ``bounds`` is scratch space for one row. Out: the
+    upper bound (exact distance to the nearest) and Hamerly's lower bound
+    (the smallest bound of the others).
+
+    The bounds are moved and the smallest found in loops without branches,
+    which the compiler vectorizes: with one test per center in the loop
+    that computes distances, a row of bounds cost about as much as the
+    distances it saved with few features.
+    """
+    cdef Py_ssize_t j, n_clusters = centers.shape[0], best = own
+    cdef double *row = el.offset + i * n_clusters
+    cdef const double *traveled = el.traveled
+    cdef double nearest = own_cost, value, other = INFINITY
+    cdef double keep = 1.0 - el.margin, grow = 1.0 + el.margin
+    if el.fresh:
+        for j in range(n_clusters):
+            bounds[j] = -INFINITY
+    else:
+        for j in range(n_clusters):
+            bounds[j] = row[j] * keep - traveled[j] * grow
+    bounds[own] = INFINITY
+    for j in range(n_clusters):
+        if bounds[j] <= up:
+            value = cost(X, i, centers, j, manhattan)
+            bounds[j] = _as_distance(value, manhattan)
+            row[j] = bounds[j] + traveled[j]
+            if value < nearest or (value == nearest and j < best):
+                nearest = value
+                best = j
+    bounds[own] = up
+    row[own] = up + traveled[own]
+    bounds[best] = INFINITY
+    for j in range(n_clusters):
+        other = bounds[j] if bounds[j] < other else other
+    upper[0] = _as_distance(nearest, manhattan)
+    lower[0] = other
+    return best
+
+
 def bounded_assignment(
     const real_rows[:, ::1] X,
     const double[:, ::1] centers,
@@ -174,6 +300,7 @@ def bounded_assignment(
     CenterMoves moves not None,
     bint manhattan,
     bint scan,
+    CenterBounds center_bounds=None,
 ):
     """Move the bounds by the last center shift, then assign what may change.
 
@@ -199,6 +326,10 @@ def bounded_assignment(
         In: L1 distance, else Euclidean.
     scan : bool
         In.
+    center_bounds : CenterBounds, default=None
+        In/out: with ``scan``, Elkan's bounds of the same points; a point
+        whose Hamerly bounds fail is then compared only with the centers
+        they do not rule out (``_filtered_scan``), with the same result.
 
     Returns
     -------
@@ -214,6 +345,13 @@ def bounded_assignment(
         n_samples, X.shape[1], n_clusters, centers.shape[1], state, moves
     )
     cdef _Step st = _step_of(state, moves)
+    cdef _Elkan el = _elkan_of(center_bounds, n_samples, n_clusters, X.shape[1])
+    cdef double own_cost
+    cdef double *scratch = NULL
+    if el.used:
+        scratch = <double *> malloc(n_clusters * sizeof(double))
+        if scratch == NULL:
+            raise MemoryError()
     with nogil:
         for i in range(n_samples):
             own = st.labels[i]
@@ -222,7 +360,8 @@ def bounded_assignment(
                 st.upper[i] = up
                 st.lower[i] = low
                 continue
-            up = _as_distance(cost(X, i, centers, own, manhattan), manhattan)
+            own_cost = cost(X, i, centers, own, manhattan)
+            up = _as_distance(own_cost, manhattan)
             st.upper[i] = up
             st.lower[i] = low
             if up < bound:
@@ -230,6 +369,17 @@ def bounded_assignment(
             if not scan:
                 st.out_index[n_out] = i
                 n_out += 1
+                continue
+            if el.used:
+                best = _filtered_scan(
+                    X, i, centers, own, own_cost, up, manhattan, el,
+                    scratch, &st.upper[i], &st.lower[i],
+                )
+                st.labels[i] = best
+                if best != own:
+                    st.out_index[n_out] = i
+                    st.out_previous[n_out] = own
+                    n_out += 1
                 continue
             best = 0
             nearest = INFINITY
@@ -251,6 +401,7 @@ def bounded_assignment(
                 st.out_index[n_out] = i
                 st.out_previous[n_out] = own
                 n_out += 1
+    free(scratch)
     return n_out
 
 

@@ -57,9 +57,11 @@ class _Metric:
         half_gaps(centers, cls._manhattan, out)
 
     @classmethod
-    def scan_assignment(cls, X, centers, state, moves, scan):
+    def scan_assignment(cls, X, centers, state, moves, scan, center_bounds=None):
         """The compiled bounded assignment step (see ``_bounds``)."""
-        return bounded_assignment(X, centers, state, moves, cls._manhattan, scan)
+        return bounded_assignment(
+            X, centers, state, moves, cls._manhattan, scan, center_bounds
+        )
 
     @classmethod
     def block_labels(cls, rows, centers, with_distance=True):

@@ -128,9 +128,7 @@ def _choose_solver(solver, n_nodes):
 def _blas_threads_for(n_nodes):
     """One BLAS thread for graphs up to 10000 nodes, the default above.
 
-    Up to 200 nodes nothing is set: the matrices are too small to thread,
-    and setting the limit (a scan of the loaded libraries) costs more than
-    the fit.
+    Up to 200 nodes nothing is set: the matrices are too small to thread.
     """
     if n_nodes <= _DENSE_MAX_NODES:
         return nullcontext()

@@ -415,3 +415,24 @@ def test_fits_of_overlapping_memory_from_threads_see_the_rows_unmoved(Estimator)
             agree = list(pool.map(fit, range(24)))
     assert all(agree)
     np.testing.assert_array_equal(X, kept)
+
+
+@pytest.mark.parametrize("n_features", [6, 12])
+def test_a_far_initial_center_with_elkans_bounds(n_features, monkeypatch):
+    # Elkan's bounds store each bound plus the center's cumulative shift; a
+    # center that came from 1e200 moved by an infinite distance, every
+    # bound of it became inf - inf = NaN and ruled it out for good: points
+    # kept labels that were not their nearest center.
+    from skclust._kmeans import _inmemory
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, n_features)) + rng.integers(0, 5, (3000, 1))
+    init = X[rng.choice(3000, 10, replace=False)].copy()
+    init[0, 0] = 1e200
+    model = KMeansL2(10, init=init).fit(X)
+    distances = ((X[:, None] - model.cluster_centers_) ** 2).sum(axis=-1)
+    np.testing.assert_array_equal(model.labels_, distances.argmin(axis=1))
+    monkeypatch.setattr(_inmemory, "_keeps_center_bounds", lambda *shape: False)
+    hamerly = KMeansL2(10, init=init).fit(X)
+    np.testing.assert_array_equal(model.labels_, hamerly.labels_)
+    assert model.inertia_ == hamerly.inertia_

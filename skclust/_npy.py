@@ -14,6 +14,8 @@ import zipfile
 
 import numpy as np
 
+from ._files import check_input_file
+
 # Used when the machine's memory cannot be read.
 _FALLBACK_BUDGET = 8 * 10**9
 BUDGET_ENV = "SKCLUST_MEMORY_BUDGET"
@@ -116,8 +118,7 @@ def read_npz_member(path, member, budget=None):
     """
     budget = memory_budget() if budget is None else budget
     name = f"{path}"
-    if not os.path.isfile(path):
-        raise ValueError(f"{name}: no such file")
+    check_input_file(path, name)
     try:
         with zipfile.ZipFile(path) as archive:
             try:

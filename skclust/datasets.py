@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
+from ._files import check_input_file
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
@@ -806,8 +807,7 @@ def load_embeddings(
     ValueError: ...table.npy: the header declares shape (3, 2) of float32 ...
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     with open(path, "rb") as handle:
         magic = handle.read(len(_NPY_MAGIC))
     if magic.startswith(_ZIP_MAGIC):

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._files import check_input_file
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._typing import ArrayLike, KMeansInit, NDArray, PathLike, RandomStateLike
@@ -69,8 +70,7 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
 
 
 def _read_image_file(path):
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -137,9 +137,9 @@ def _check_image_array(image, name):
         raise ValueError(f"{name}: the image is empty")
     if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
         raise ValueError(f"{name}: pixel values must be real numbers")
-    if image.dtype != np.uint8 and (
-        not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 255
-    ):
+    if image.dtype != np.uint8 and not np.all(np.isfinite(image)):
+        raise ValueError(f"{name}: holds NaN or infinite pixel values")
+    if image.dtype != np.uint8 and (image.min() < 0 or image.max() > 255):
         raise ValueError(f"{name}: pixel values must lie in [0, 255]")
     if image.shape[2] == 4:
         if np.any(image[:, :, 3] != 255):
@@ -149,7 +149,10 @@ def _check_image_array(image, name):
         image = image[:, :, :3]
     if image.dtype != np.uint8:
         if not np.array_equal(image, np.rint(image)):
-            raise ValueError(f"{name}: pixel values must be whole numbers")
+            # Float images in [0, 1] (matplotlib's and scikit-image's
+            # convention) are the likely cause.
+            scale = " (an image in [0, 1]: multiply by 255)" if image.max() <= 1 else ""
+            raise ValueError(f"{name}: pixel values must be whole numbers{scale}")
         image = image.astype(np.uint8)
     return np.ascontiguousarray(image)
 

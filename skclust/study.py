@@ -323,7 +323,8 @@ def compress_embeddings(
         Rows drawn at random (without replacement) to fit each k; all rows
         are then encoded. ``"auto"`` draws ``256 * k`` rows, as faiss's
         k-means samples at most 256 rows per centroid; None fits on every
-        row. A size of at least the table fits on every row.
+        row. A size of at least the table fits on every row; one below k
+        is raised to k rows (the ``train_rows`` column shows the size used).
     recall_queries : int, default=2000
         Rows used as queries of the recall@10 estimate. Their exact
         neighbours (cosine, by brute force) are found once for all k; each
@@ -374,6 +375,12 @@ def compress_embeddings(
         raise ValueError(
             f"{name}: n_subvectors={n_subvectors} does not divide the "
             f"{n_features} features"
+        )
+    if normalize and n_features == 1:
+        # Checked before any fit, so the message names the table.
+        raise ValueError(
+            f"{name}: one feature; normalized it keeps only the sign of each "
+            "row: do not normalize"
         )
     target = X.astype(np.float64)
     if normalize:

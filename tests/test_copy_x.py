@@ -285,37 +285,58 @@ def test_zero_weights_give_the_copy_result(Estimator, n_clusters):
         assert in_place.inertia_ == copied.inertia_
 
 
+class _SignallingCondition(type(_dedup._claims_changed)):
+    """The claims' condition, setting ``waiting`` when a fit starts to wait."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout=None):
+        self.waiting.set()
+        return super().wait(timeout)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_two_threads_fitting_the_same_X(Estimator):
-    # The first fit puts X back while the second has its rows moved: had
-    # both moved them, the second would put back rows the first had
-    # already moved back, and rows would be lost for good.
+@pytest.mark.parametrize("second_rows", [slice(None), slice(100, None)])
+def test_two_threads_fitting_the_same_X(Estimator, second_rows, monkeypatch):
+    # A second copy_x=False fit of X (or of rows of it) started while the
+    # first has X's rows moved waits until they are back, then moves them
+    # itself. It used to copy them as they were, moved or in mid-move, and
+    # fitted wrong rows.
     X = _table()
     before = _bits(X)
-    second_moved, first_done = threading.Event(), threading.Event()
+    init = X[second_rows][:5].copy()
+    # copy_x=False on a copy: KMeansL2 does not center in place (see Notes).
+    expected = Estimator(5, init=init, n_init=1, copy_x=False).fit(
+        X[second_rows].copy()
+    )
+    condition = _SignallingCondition()
+    monkeypatch.setattr(_dedup, "_claims_changed", condition)
     seen = {}
 
     def second_init(points, n_clusters, random_state):
-        seen["second shares X"] = np.shares_memory(points, X)
-        second_moved.set()
-        assert first_done.wait(30)
-        return points[:n_clusters]
+        seen["second moves X"] = np.shares_memory(points, X)
+        return init
 
     def second():
-        Estimator(5, init=second_init, n_init=1, copy_x=False).fit(X)
+        seen["second"] = Estimator(5, init=second_init, n_init=1, copy_x=False).fit(
+            X[second_rows]
+        )
 
     thread = threading.Thread(target=second)
 
     def first_init(points, n_clusters, random_state):
         thread.start()
-        assert second_moved.wait(30)
+        seen["second waited"] = condition.waiting.wait(30)
         return points[:n_clusters]
 
     Estimator(5, init=first_init, n_init=1, copy_x=False).fit(X)
-    first_done.set()
     thread.join(30)
     assert_array_equal(_bits(X), before)
-    assert seen == {"second shares X": False}
+    assert seen.pop("second waited") and seen.pop("second moves X")
+    assert_array_equal(seen["second"].labels_, expected.labels_)
+    assert seen["second"].inertia_ == pytest.approx(expected.inertia_)
 
 
 @settings(max_examples=60, deadline=None)

@@ -5,13 +5,41 @@ import argparse
 
 def positive_int(text):
     """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
     return value
+
+
+def random_seed(text):
+    """argparse type: a random seed, an integer from 0 to 2**32 - 1 (what
+    numpy's ``RandomState`` takes; a seed outside it failed every fit of a
+    run, one error line each)."""
+    value = _integer(text)
+    if not 0 <= value <= _LARGEST_SEED:
+        raise argparse.ArgumentTypeError(
+            f"{value} is not a seed from 0 to {_LARGEST_SEED}"
+        )
+    return value
+
+
+_LARGEST_SEED = 2**32 - 1
+
+
+def job_count(text):
+    """argparse type: joblib's number of jobs, an integer other than 0
+    (-1 for every CPU)."""
+    value = _integer(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not a number of jobs (-1: every CPU)")
+    return value
+
+
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
 def add_study_arguments(parser, *, k, k_help, n_init, fit):
@@ -38,7 +66,7 @@ def add_study_arguments(parser, *, k, k_help, n_init, fit):
 def add_run_arguments(parser, *, out, data_help):
     """``--seed``, ``--out``, ``--data``, ``--force`` and ``--quiet``, as every study
     command has."""
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_seed_argument(parser)
     parser.add_argument("--out", default=out, help=f"output folder (default {out})")
     parser.add_argument("--data", help=data_help)
     parser.add_argument(
@@ -49,4 +77,11 @@ def add_run_arguments(parser, *, out, data_help):
         "--quiet",
         action="store_true",
         help="print errors only (no progress lines or bar)",
+    )
+
+
+def add_seed_argument(parser):
+    """``--seed``, 0 by default."""
+    parser.add_argument(
+        "--seed", type=random_seed, default=0, help="random seed (default 0)"
     )

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.datasets import load_sample_image
 
 from .._kmeans import KMeansL1, KMeansL2
+from ._common import add_seed_argument, positive_int
 from ._output import markdown_table
 
 
@@ -17,8 +18,8 @@ def add_parser(commands):
         "with KMeansL2 (squared Euclidean, mean update) and KMeansL1 "
         "(Manhattan, median update) and print iterations, time and inertia.",
     )
-    parser.add_argument("-k", "--n-clusters", type=int, default=8, metavar="K")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("-k", "--n-clusters", type=positive_int, default=8, metavar="K")
+    add_seed_argument(parser)
     parser.set_defaults(run=run)
 
 

@@ -18,7 +18,12 @@ from ..datasets import study_data_dir
 from ..image import ImageQuantizer, load_image, plot_reconstructions
 from ..metrics import image_mse, palette_image_size, psnr
 from ..model_selection import ElbowResult, knee_index
-from ._common import add_run_arguments, add_study_arguments, positive_int
+from ._common import (
+    add_run_arguments,
+    add_study_arguments,
+    job_count,
+    positive_int,
+)
 from ._output import (
     check_not_input,
     prepare_output_dir,
@@ -76,7 +81,9 @@ def add_parser(commands):
         default=METRICS,
         help="k-means metrics (default: l2 l1)",
     )
-    parser.add_argument("--n-jobs", type=int, default=None, help="parallel starts")
+    parser.add_argument(
+        "--n-jobs", type=job_count, default=None, help="parallel starts (-1: every CPU)"
+    )
     parser.add_argument(
         "--max-pixels",
         type=positive_int,
@@ -278,6 +285,9 @@ def quantize_images(
     details, gathered in ``result.comparisons`` for the report, which replace
     the grid figure of the reconstructions.
     """
+    # A k or metric given twice runs once (it ran, and was tabled, each time).
+    ks = sorted(set(ks))
+    metrics = list(dict.fromkeys(metrics))
     result = StudyResult()
     for source, stem in zip(sources, _stems(sources), strict=True):
         try:
@@ -298,7 +308,7 @@ def quantize_images(
             )
             result.errors.append(message)
             log(f"error: {message}")
-        fitted_ks = [k for k in sorted(ks) if k not in skipped]
+        fitted_ks = [k for k in ks if k not in skipped]
         if not fitted_ks:
             continue
         folder = out / stem
@@ -409,7 +419,7 @@ def _run(args):
     inputs += [s.path for s in sources if s.path is not None and s.path not in inputs]
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
 
-    fits = len(sources) * len(args.metric) * len(set(args.k))
+    fits = len(sources) * len(set(args.metric)) * len(set(args.k))
     with Progress(fits, "image fits", quiet=args.quiet, command="image") as log:
         result = quantize_images(
             sources,

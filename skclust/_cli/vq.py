@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import check_input_file
 from .._npy import read_npz_member
 from .._vq import decode_codes
 from ..datasets import load_embeddings, make_embeddings, study_file
@@ -280,13 +281,23 @@ def write_outputs(result, table, out, inputs=()):
     return plot
 
 
-def load_queries(path, table, n_neighbors):
-    """The queries of ``--search``, checked against the table before any fit."""
+def load_queries(path, table, n_neighbors, directions):
+    """The queries of ``--search``, checked against the table before any fit.
+
+    ``directions``: the search compares directions (normalized rows or the
+    cosine metric), which a query of zero length does not have.
+    """
     queries = load_embeddings(path)
     if queries.shape[1] != table.X.shape[1]:
         raise ValueError(
             f"{path}: queries of {queries.shape[1]} features for a table of "
             f"{table.X.shape[1]}"
+        )
+    nonzero = queries.any(axis=1)
+    if directions and not nonzero.all():
+        raise ValueError(
+            f"{path}: query {int(np.argmin(nonzero))} has zero length: it has "
+            "no direction to compare"
         )
     if n_neighbors > table.X.shape[0]:
         raise ValueError(
@@ -326,8 +337,7 @@ def write_neighbors(found, paths):
 
 def _read_npz(path, name):
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise ValueError(f"{path}: not an .npz archive")
@@ -347,7 +357,7 @@ def decode(args):
         table = decode_codes(codes, codebook)
     except ValueError as error:
         raise ValueError(
-            f"{args.decode}: codes do not match the codebook of {codebook_file}: "
+            f"{args.decode}: cannot be decoded with the codebook of {codebook_file}: "
             f"{error}"
         ) from None
     inputs = [Path(p) for p in (args.decode, args.codebook) if p]
@@ -374,7 +384,12 @@ def run(args):
     table = load_table(args.file, args.data, args.seed)
     queries = None
     if args.search:
-        queries = load_queries(args.search, table, args.neighbors)
+        queries = load_queries(
+            args.search,
+            table,
+            args.neighbors,
+            directions=args.normalize or args.metric == "cosine",
+        )
     with Progress(len(set(args.k)), "codebooks", quiet=args.quiet) as log:
         result = compress(
             table,

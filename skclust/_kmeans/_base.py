@@ -40,10 +40,12 @@ from ._out_of_core import (
 from ._row_blocks import weighted_feature_sums
 from ._scaling import (
     exponent_for,
+    fit_exponent,
     largest_magnitude,
     scale_exponent,
     scaled,
     unscaled,
+    weight_exponent,
 )
 from ._sources import RowPrep, validate_lazy_table
 from ._sparse import (
@@ -157,25 +159,28 @@ shape (n_samples, n_features)
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        sample_weight, init, exponent = self._checked(X, sample_weight)
+        sample_weight, init, exponent, weights_at = self._checked(X, sample_weight)
         # With copy_x=False the rows of X itself are moved into the merge's
-        # order and put back below, whatever happens in between, unless
-        # another fit is moving them now.
+        # order and put back below, whatever happens in between; a fit of the
+        # same memory in another thread waits until they are back.
         movable = not self.copy_x and exponent == 0 and can_rearrange(X)
-        with claimed_rows(X if movable else None) as in_place:
+        with claimed_rows(X, move=movable) as in_place:
             moves = RowMoves(X) if in_place else None
             try:
                 distinct = merge_duplicate_rows(X, sample_weight, moves)
                 return self._fit_distinct(
-                    X, sample_weight, distinct, init, exponent, in_place
+                    X, sample_weight, distinct, init, exponent, in_place, weights_at
                 )
             finally:
                 if moves is not None:
                     moves.undo()
 
-    def _fit_distinct(self, X, sample_weight, distinct, init, exponent, in_place):
+    def _fit_distinct(
+        self, X, sample_weight, distinct, init, exponent, in_place, weights_at
+    ):
         """The in-memory fit on the merged rows (``in_place``: a view of ``X``
-        rearranged, neither scaled nor centered)."""
+        rearranged, neither scaled nor centered; ``weights_at``: the exponent
+        the weights are scaled by)."""
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
@@ -227,14 +232,22 @@ shape (n_samples, n_features)
         # does not depend on the order in which parallel runs finish.
         best = min(range(n_init), key=lambda i: runs[i].inertia)
         return self._store_fit(
-            X, sample_weight, distinct, positive, runs[best], origin, exponent
+            X,
+            sample_weight,
+            distinct,
+            positive,
+            runs[best],
+            origin,
+            exponent,
+            weights_at,
         )
 
     def _checked(self, X, sample_weight):
         """Checked weights (None for none given: an array of ones would be
         one more float64 per row throughout the fit), ``init`` (an array
         init checked and copied: a view of ``X`` would see its rows move with
-        ``copy_x=False``) and the scaling exponent of the fit.
+        ``copy_x=False``), the scaling exponent of the fit and that of the
+        weights (``_scaling.weight_exponent``), which are returned scaled.
 
         The fit runs on the data scaled by an exact power of two, which keeps
         squared distances of data near 1e306 or 1e-308 in range. The data is
@@ -253,12 +266,15 @@ shape (n_samples, n_features)
         if sample_weight is not None and not sample_weight.any():
             # scikit-learn's own check of this came in after 1.6.0.
             raise ValueError("sample_weight must hold at least one non-zero value.")
+        weights_at = weight_exponent(sample_weight)
+        if weights_at:
+            sample_weight = scaled(sample_weight, weights_at)
         init = self.init
-        arrays = [X]
+        exponent = scale_exponent(X)
         if not (isinstance(init, str) or callable(init)):
             init = np.array(self._check_init(init, X.shape[1]))
-            arrays.append(init)
-        return sample_weight, init, scale_exponent(*arrays)
+            exponent = fit_exponent(exponent, init)
+        return sample_weight, init, exponent, weights_at
 
     def _seeded_inits(self, points, init, exponent):
         """The seed of each run, drawn up front, and its initialization."""
@@ -268,10 +284,11 @@ shape (n_samples, n_features)
         return seeds, self._initial_centers(points, init, seeds, exponent)
 
     def _store_fit(
-        self, X, sample_weight, distinct, positive, result, origin, exponent
+        self, X, sample_weight, distinct, positive, result, origin, exponent, weights_at
     ):
         """Set the fitted attributes from the best run on the scaled, merged
-        points: centers mapped back, every row of ``X`` labeled."""
+        points (weights scaled by ``2**weights_at``): centers mapped back,
+        every row of ``X`` labeled."""
         metric = self._metric_for(X)
         centers = result.centers + origin
         # A mean can round just past the largest magnitude; near the top of
@@ -304,7 +321,9 @@ shape (n_samples, n_features)
         # means rounded once).
         self._set_centers(cluster_centers, X.dtype)
         self.labels_ = labels
-        self.inertia_ = float(unscaled(inertia, exponent, self._cost_power, "inertia"))
+        self.inertia_ = float(
+            unscaled(inertia, exponent, self._cost_power, "inertia", weights_at)
+        )
         self.n_iter_ = result.n_iter
         return self
 
@@ -326,9 +345,9 @@ shape (n_samples, n_features)
         source = table_source(X, self.batch_size, cpu_count())
         with source.running():
             largest = table_largest(source)
-            if not isinstance(init, str):
-                largest = max(largest, largest_magnitude(init))
             exponent = exponent_for(largest)
+            if not isinstance(init, str):
+                exponent = fit_exponent(exponent, init)
             source.use_prep(RowPrep(False, None, False, exponent))
             fitted = fit_in_blocks(
                 source,
@@ -419,7 +438,7 @@ shape (n_samples, n_features)
             self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
         )
         X = as_csr(X)
-        sample_weight, init, exponent = self._checked(X, sample_weight)
+        sample_weight, init, exponent, weights_at = self._checked(X, sample_weight)
         distinct = merge_duplicate_sparse_rows(X, sample_weight)
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
@@ -448,7 +467,7 @@ shape (n_samples, n_features)
         )
         best = min(range(len(seeds)), key=lambda i: runs[i].inertia)
         return self._store_fit(
-            X, sample_weight, distinct, positive, runs[best], 0.0, exponent
+            X, sample_weight, distinct, positive, runs[best], 0.0, exponent, weights_at
         )
 
     def _fit_every_point_a_center(self, distinct, positive, exponent):

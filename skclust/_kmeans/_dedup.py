@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # numpy < 2
+    byte_bounds = np.byte_bounds  # noqa: NPY201 (the name numpy 1 has)
+
 from ._row_hash import row_hashes
 from ._row_order import permute_rows
 
@@ -90,36 +95,49 @@ def _maps_a_file(X):
     return False
 
 
-# Memory whose rows a fit is moving now, as (first byte, end) address pairs.
+# Memory that fits are reading or moving now, as (first byte, end, thread,
+# moving) claims, and the condition fits wait on for the claims to change.
 _claimed = []
-_claimed_lock = threading.Lock()
+_claims_changed = threading.Condition()
 
 
 @contextmanager
-def claimed_rows(X):
-    """Claim the memory of ``X`` for moving its rows, for the ``with`` block.
+def claimed_rows(X, move=True):
+    """Claim the memory of ``X`` for reading, or for moving its rows if
+    ``move``, for the ``with`` block.
 
-    Yields whether the claim was granted: not when ``X`` is None or overlaps
-    memory already claimed, as by a fit on the same array in another thread,
-    whose moves interleaved with this one's would lose rows for good.
+    Yields whether this fit may move the rows of ``X``. A fit that read ``X``
+    while another had its rows moved saw them out of place or in mid-move:
+    fits of ``X`` and ``X[1000:]`` from two threads got wrong labels. So a
+    fit waits while another thread moves rows of the same memory, and a fit
+    that moves them waits while another thread reads it. A fit in the
+    thread that holds an overlapping claim (a fit inside a callable ``init``)
+    does not wait, which would never end: it reads the rows as its caller
+    moved them, and copies them.
     """
     if X is None:
         yield False
         return
-    first = X.__array_interface__["data"][0]
-    claim = (first, first + X.nbytes)
-    with _claimed_lock:
-        granted = all(
-            claim[1] <= other[0] or other[1] <= claim[0] for other in _claimed
-        )
-        if granted:
-            _claimed.append(claim)
+    low, high = byte_bounds(X)
+    me = threading.get_ident()
+    with _claims_changed:
+        while any(
+            _overlaps(c, low, high) and c[2] != me and (move or c[3]) for c in _claimed
+        ):
+            _claims_changed.wait()
+        moving = move and not any(_overlaps(c, low, high) for c in _claimed)
+        claim = (low, high, me, moving)
+        _claimed.append(claim)
     try:
-        yield granted
+        yield moving
     finally:
-        if granted:
-            with _claimed_lock:
-                _claimed.remove(claim)
+        with _claims_changed:
+            _claimed.remove(claim)
+            _claims_changed.notify_all()
+
+
+def _overlaps(claim, low, high):
+    return not (high <= claim[0] or claim[1] <= low)
 
 
 def _row_hashes(bits):

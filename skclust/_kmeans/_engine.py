@@ -135,7 +135,10 @@ def lloyd(runs, inits, tols, max_iter, verbose=0, with_inertia=True):
                 if verbose:
                     print(f"Converged at iteration {iteration}: strict convergence.")
                 continue
-            shift_sq = float(((step.centers - centers[i]) ** 2).sum())
+            # An initial center far outside the data moves by more than
+            # float64 can square: an infinite shift, not converged.
+            with np.errstate(over="ignore"):
+                shift_sq = float(((step.centers - centers[i]) ** 2).sum())
             runs.centers_moved(i, centers[i], step.centers)
             centers[i] = step.centers
             if shift_sq <= tols[i]:

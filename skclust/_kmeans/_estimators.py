@@ -69,8 +69,9 @@ _SHARED_PARAMETERS = """
         copy (about half the memory of a fit on data without repeated rows):
         the rows of ``X`` are rearranged in place into the order of the fit
         and put back, bit for bit, before ``fit`` returns or raises, so
-        ``X`` must not be used by another thread meanwhile (a second
-        ``copy_x=False`` fit on the same memory copies it instead).
+        ``X`` must not be used by another thread meanwhile, except by fits:
+        a fit of the same memory in another thread waits until the rows are
+        back.
         {copy_x_effect} A copy is made anyway for read-only, not
         C-contiguous and memory-mapped arrays (a process killed mid-fit would
         leave a file's rows moved) and for data of extreme magnitude (see
@@ -125,7 +126,8 @@ _SHARED_NOTES = """
     magnitude into [0.5, 1), which rounds nothing, and map their results back
     exactly (centers and distances by the inverse power, squared costs by its
     square). Data near 1e306 or of subnormal size therefore gives the centers
-    and labels of the same data at unit scale, and ``predict`` on the
+    and labels of the same data at unit scale (means to rounding: the rows
+    are summed in another order), and ``predict`` on the
     training data gives ``labels_``. An inertia (or a score, or a distance)
     too large for float64, such as the squared costs of data near 1e306, is
     returned as infinity with a ``RuntimeWarning``; the centers and labels

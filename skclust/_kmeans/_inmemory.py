@@ -258,6 +258,15 @@ class _CenterBounds:
 
     def advance(self, shift):
         """Start a step after the centers moved by ``shift``."""
+        lost = ~np.isfinite(shift)
+        if lost.any():
+            # A center that came from infinitely far (an initial center far
+            # outside the data) moved by more than float64 holds: its stored
+            # bounds less its travel are inf - inf, NaN, which ruled it out
+            # for good. They restart from nothing, and its travel from zero.
+            self.offset[:, lost] = -np.inf
+            self.traveled[lost] = 0.0
+            shift = np.where(lost, 0.0, shift)
         self.traveled += shift
         self.steps += 1
 

@@ -148,7 +148,10 @@ class Euclidean(_Metric):
     @staticmethod
     def prepare_centers(centers, dtype=np.float64):
         """Factors of :meth:`ranking` in ``dtype``: ``-2 C^T`` and ``|c|^2``."""
-        centers = centers.astype(dtype, copy=False)
+        # An initial center beyond float32's range becomes infinite there:
+        # infinitely far from every row, which it is as far as ranks go.
+        with np.errstate(over="ignore"):
+            centers = centers.astype(dtype, copy=False)
         return (
             np.ascontiguousarray(-2.0 * centers.T),
             np.einsum("ij,ij->i", centers, centers),

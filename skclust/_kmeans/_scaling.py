@@ -64,6 +64,44 @@ def scale_exponent(*arrays):
     )
 
 
+def fit_exponent(data_exponent, init):
+    """The exponent of a fit from the data's exponent and an array ``init``.
+
+    The data alone sets the scale: an initial center far outside the data
+    (1e200 for data near 1) would otherwise scale the data into underflow,
+    where every squared distance is zero. The init only lowers the exponent
+    when, scaled by it, it would overflow; its squared distances to the data
+    may still overflow, which leaves that center far from every row, as it is.
+    """
+    largest = largest_magnitude(init)
+    if largest == 0.0:
+        return data_exponent
+    return min(data_exponent, _FLOAT64_TOP - int(np.frexp(largest)[1]))
+
+
+# ``x * 2**e`` is finite while ``e`` plus the binary exponent of ``x`` (from
+# ``numpy.frexp``) is at most this.
+_FLOAT64_TOP = 1024
+
+
+# Sample weights whose largest lies outside this range are fitted scaled by
+# the power of two that puts it in [0.5, 1): a sum of 50 weights of 1e307
+# overflowed, and with it every mean. Only the inertia depends on the weights'
+# scale, and it is mapped back exactly.
+_PLAIN_WEIGHTS = (2.0**-100, 2.0**100)
+
+
+def weight_exponent(weights):
+    """The exponent non-negative ``weights`` (or None) are fitted at."""
+    if weights is None:
+        return 0
+    largest = float(weights.max())
+    low, high = _PLAIN_WEIGHTS
+    if largest == 0.0 or low <= largest <= high:
+        return 0
+    return -int(np.frexp(largest)[1])
+
+
 def scaled(array, exponent, out=None):
     """``array * 2**exponent``, exactly (``out`` may be ``array``).
 
@@ -81,15 +119,16 @@ def scaled(array, exponent, out=None):
     return np.ldexp(array, exponent, out=out)
 
 
-def unscaled(value, exponent, power, what):
-    """``value * 2**(-power * exponent)``: a distance (power 1) or a squared one.
+def unscaled(value, exponent, power, what, weight_exponent=0):
+    """``value * 2**(-power * exponent - weight_exponent)``: a distance (power
+    1) or a squared one, summed with weights scaled by ``2**weight_exponent``.
 
     A value too large for float64 comes back as infinity with a
     ``RuntimeWarning`` naming ``what``: the centers and labels it comes with
     are right, only this total cannot be written as a float64.
     """
     with np.errstate(over="ignore"):
-        result = np.ldexp(value, -power * exponent)
+        result = np.ldexp(value, -power * exponent - weight_exponent)
     finite = np.isfinite(result)
     if not np.all(finite):
         warnings.warn(

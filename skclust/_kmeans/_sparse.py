@@ -537,14 +537,19 @@ class SparseRuns:
         other = np.full(shift.size, shift[order[0]])
         if shift.size > 1:
             other[order[0]] = shift[order[1]]
-        self.lower -= other[self.labels]
+        # A center that came from infinitely far (an initial center far
+        # outside the data) makes the lower bound of the rows that had it
+        # second inf - inf: NaN, a bound that holds nothing, so the tests
+        # below keep a row only where it is strictly below its bound.
+        with np.errstate(invalid="ignore"):
+            self.lower -= other[self.labels]
         row_sizes, center_size = self.metric.sizes(self._terms, centers)
         margin = _BOUND_MARGIN * (row_sizes + center_size)
         bound = np.maximum(self.lower, self._half_gap[self.labels]) - margin
-        suspect = np.flatnonzero(self.upper >= bound)
+        suspect = np.flatnonzero(~(self.upper < bound))
         if suspect.size:
             self.upper[suspect] = self._own(suspect, centers)
-            suspect = suspect[self.upper[suspect] >= bound[suspect]]
+            suspect = suspect[~(self.upper[suspect] < bound[suspect])]
         return suspect
 
     def _own(self, rows, centers, labels=None):

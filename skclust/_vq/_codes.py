@@ -131,7 +131,8 @@ def decode_codes(codes, codebook):
     Raises
     ------
     ValueError
-        When the codes do not belong to the codebook (shape or range).
+        When the codes do not belong to the codebook (shape or range), or
+        the codebook is not finite.
 
     Examples
     --------
@@ -148,6 +149,9 @@ def decode_codes(codes, codebook):
             "codebook must be a non-empty float array of shape (n_subvectors, "
             f"n_clusters, width), got {codebook.dtype} of shape {codebook.shape}"
         )
+    if not np.isfinite(codebook).all():
+        # A damaged or hand-made file: decoding it wrote a table of NaN.
+        raise ValueError("the codebook holds NaN or infinite values")
     codes = np.asarray(codes)
     check_codes(codes, codebook.shape[0])
     return rebuild_rows(codes, codebook.astype(np.float32, copy=False))

@@ -512,10 +512,12 @@ n_features)
         first = not hasattr(self, "codebook_")
         source = self._source(X, reset=first)
         n_samples, n_features = source.shape
-        columns = subvector_slices(n_features, self.n_subvectors)
+        if first:
+            columns = self._check_layout(n_samples, n_features)
+        else:
+            columns = subvector_slices(n_features, self._fitted_layout[0])
         with source.running():
             if first:
-                columns = self._check_layout(n_samples, n_features)
                 origin, _ = _scale.center_on_mean(
                     source, self.normalize, stacklevel=4, center=not self.spherical
                 )
@@ -665,8 +667,23 @@ n_features)
         self.codebook_ = np.stack(self._centers).astype(np.float32)
         self._counts = np.stack(counts).astype(np.int64)
 
+    @property
+    def _fitted_layout(self):
+        """``(n_subvectors, n_clusters)`` of the fitted codebooks.
+
+        Encoding, decoding and accounting follow these, not the parameters:
+        ``set_params`` after a fit changes only the next fit (a new
+        ``n_clusters`` gave uint16 codes of a 4-centroid codebook, a new
+        ``n_subvectors`` a broadcasting error).
+        """
+        n_subvectors, n_clusters, _ = self.codebook_.shape
+        return n_subvectors, n_clusters
+
+    def _fitted_columns(self):
+        return subvector_slices(self.n_features_in_, self._fitted_layout[0])
+
     def _centered_codebooks(self):
-        columns = subvector_slices(self.n_features_in_, self.n_subvectors)
+        columns = self._fitted_columns()
         return [
             c - self._origin[cols]
             for c, cols in zip(self._centers, columns, strict=True)
@@ -690,9 +707,11 @@ n_features)
         """
         check_is_fitted(self)
         source = self._source(X, reset=False)
-        columns = subvector_slices(self.n_features_in_, self.n_subvectors)
         return encode_rows(
-            source, columns, self._centered_codebooks(), code_dtype(self.n_clusters)
+            source,
+            self._fitted_columns(),
+            self._centered_codebooks(),
+            code_dtype(self._fitted_layout[1]),
         )
 
     def inverse_transform(self, codes: ArrayLike) -> Any:
@@ -718,7 +737,7 @@ n_features)
         """
         check_is_fitted(self)
         if is_dask_array(codes):
-            check_codes(codes, self.n_subvectors)
+            check_codes(codes, self._fitted_layout[0])
             return codes.rechunk({1: -1}).map_blocks(
                 rebuild_rows,
                 self.codebook_,
@@ -727,7 +746,7 @@ n_features)
                 meta=np.empty((0, self.n_features_in_), dtype=np.float32),
             )
         codes = check_array(codes, dtype=None, input_name="codes")
-        check_codes(codes, self.n_subvectors)
+        check_codes(codes, self._fitted_layout[0])
         return rebuild_rows(codes, self.codebook_)
 
     def score(self, X: ArrayLike, y: object = None) -> float:
@@ -747,11 +766,10 @@ n_features)
         """
         check_is_fitted(self)
         source = self._source(X, reset=False)
-        columns = subvector_slices(self.n_features_in_, self.n_subvectors)
         with source.running():
             result = source.reduce(
                 cosine_kernel,
-                columns,
+                self._fitted_columns(),
                 self._centered_codebooks(),
                 list(self.codebook_),
             )
@@ -763,17 +781,22 @@ n_features)
         Parameters
         ----------
         n_rows : int, default=None
-            Rows of the table; by default those seen in fitting.
+            Rows of the table (zero or more); by default those seen in
+            fitting.
 
         Returns
         -------
         MemoryUsage
         """
         check_is_fitted(self)
-        n_rows = self.n_samples_seen_ if n_rows is None else n_rows
-        return MemoryUsage.of(
-            n_rows, self.n_features_in_, self.n_clusters, self.n_subvectors
-        )
+        if n_rows is None:
+            n_rows = self.n_samples_seen_
+        elif not isinstance(n_rows, Integral) or isinstance(n_rows, bool) or n_rows < 0:
+            # int() made 2.5 rows into 2 and True into 1, and -1 gave
+            # negative byte counts.
+            raise ValueError(f"n_rows must be a non-negative integer, got {n_rows!r}")
+        n_subvectors, n_clusters = self._fitted_layout
+        return MemoryUsage.of(n_rows, self.n_features_in_, n_clusters, n_subvectors)
 
     # --- searching the codes -------------------------------------------------
 
@@ -924,13 +947,16 @@ n_features), default=None
         X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
         _check_magnitude(X, self.normalize or metric == "cosine")
         if self.normalize or metric == "cosine":
-            norms = np.linalg.norm(X, axis=1)
-            if not norms.all():
+            # Tested on the values, not on the norm: the norm of a query near
+            # 1e-300 underflows to zero, and that of one near 1e300 overflows;
+            # ``normalize_rows`` scales such rows exactly first, as ``fit``.
+            nonzero = X.any(axis=1)
+            if not nonzero.all():
                 raise ValueError(
-                    f"query {int(np.argmin(norms))} has zero length: it has no "
+                    f"query {int(np.argmin(nonzero))} has zero length: it has no "
                     "direction to compare"
                 )
-            X /= norms[:, None]
+            X = normalize_rows(X)
         return X
 
     def _row_reader(self, rows, n_rows):
@@ -992,11 +1018,14 @@ n_features), default=None
             for name, value in params.items()
             if value is None or isinstance(value, (bool, int, float, str))
         }
+        n_subvectors, n_clusters = self._fitted_layout
+        # Those of the codebooks, whatever set_params said since the fit.
+        params.update(n_subvectors=n_subvectors, n_clusters=n_clusters)
         stored = self._stored_codes()
         codes = (
             stored.codes
             if stored is not None
-            else np.empty((0, self.n_subvectors), dtype=code_dtype(self.n_clusters))
+            else np.empty((0, n_subvectors), dtype=code_dtype(n_clusters))
         )
         arrays = {
             "format": np.array(SAVE_FORMAT),
@@ -1059,7 +1088,7 @@ n_features), default=None
 
     @property
     def _n_features_out(self):
-        return self.n_subvectors
+        return self._fitted_layout[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

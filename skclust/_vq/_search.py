@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import check_input_file
 from ._adc_scan import scan_codes
 
 METRICS = ("sqeuclidean", "inner_product", "cosine")
@@ -206,6 +207,12 @@ def save_arrays(path, arrays):
     interrupted save leaves any earlier file as it was.
     """
     path = Path(path)
+    # Checked first: the errors of the temporary file named only its own
+    # made-up name.
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder; expected a file name")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: the folder {path.parent} does not exist")
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     )
@@ -232,12 +239,11 @@ def load_saved(path):
     ------
     ValueError
         Naming ``path`` when it is missing, not an ``.npz`` archive, holds
-        pickled objects, is not a saved quantizer or its codebook, origin,
-        counts and codes disagree.
+        pickled objects, is not a saved quantizer, its codebook or origin
+        is not finite, or its codebook, origin, counts and codes disagree.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    check_input_file(path)
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not an .npz archive")
     try:
@@ -261,6 +267,11 @@ def load_saved(path):
         n_clusters,
     ):
         raise ValueError(f"{path}: origin and counts do not fit the codebook")
+    for name in ("centers", "origin"):
+        values = arrays[name]
+        # A codebook of NaN loaded, and kneighbors then answered row -1.
+        if values.dtype.kind != "f" or not np.isfinite(values).all():
+            raise ValueError(f"{path}: the {name} are not finite floats")
     if codes.ndim != 2 or codes.shape[1] != n_subvectors or codes.dtype.kind != "u":
         raise ValueError(f"{path}: codes of {codes.dtype} and shape {codes.shape}")
     if codes.size and int(codes.max()) >= n_clusters:

@@ -228,6 +228,17 @@ def test_save_and_load_round_trip(tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
+def test_a_loaded_quantizer_without_rows_says_to_add_them(tmp_path):
+    X = make_embeddings(300, 8, random_state=0)
+    path = tmp_path / "codebook.npz"
+    VectorQuantizer(8, random_state=0).fit(X).save(path)
+    loaded = VectorQuantizer.load(path)
+    # It said "n_neighbors=3 is larger than the number of rows added (0)".
+    with pytest.raises(ValueError, match=r"no rows to search: call add\(X\)"):
+        loaded.kneighbors(X[:2], 3)
+    assert loaded.add(X).kneighbors(X[:2], 3)[1].shape == (2, 3)
+
+
 def test_save_keeps_scalar_parameters_and_feature_names(tmp_path):
     pd = pytest.importorskip("pandas")
     X = make_embeddings(300, 4, random_state=0)

@@ -912,7 +912,8 @@ n_features), default=None
         """
         check_is_fitted(self)
         stored = self._stored_codes()
-        if stored is None:
+        # A quantizer saved before any add() loads with no rows stored.
+        if stored is None or stored.size == 0:
             raise ValueError(
                 "no rows to search: call add(X) after fitting to store their codes"
             )

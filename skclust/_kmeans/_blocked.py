@@ -306,10 +306,10 @@ class BlockedRuns:
         stats = self._assignment_pass(runs, centers)
         return [self._step(i, found) for i, found in zip(runs, stats, strict=True)]
 
-    def farthest(self, runs, updated, limit):
+    def farthest(self, runs, assigned, limit):
         models = [self._assigned[i] for i in runs]
         found = self.source.reduce(
-            _farthest_kernel, self.metric, models, updated, limit
+            _farthest_kernel, self.metric, models, assigned, limit
         )
         return [
             Candidates(found.distance[j], found.index[j], found.labels[j])
@@ -482,7 +482,7 @@ def _cost_kernel(block, offset, metric, models, prep, pool):
 
 @dataclass
 class _Farthest:
-    """Per run, the rows farthest from their updated center (at most ``limit``).
+    """Per run, the rows farthest from their assigned center (at most ``limit``).
 
     Kept sorted by decreasing distance, ties by increasing row index.
     """
@@ -512,12 +512,12 @@ class _Farthest:
         return merged
 
 
-def _farthest_kernel(block, offset, metric, models, updated, limit, prep, pool):
-    """Rows farthest from the updated center of the cluster they were assigned."""
+def _farthest_kernel(block, offset, metric, models, assigned, limit, prep, pool):
+    """Rows farthest from the center they were assigned to."""
 
     def work(rows, start):
         out = _Farthest([], [], [], limit)
-        for model, centers in zip(models, updated, strict=True):
+        for model, centers in zip(models, assigned, strict=True):
             x = _rows_of(rows, model, metric)
             labels, _ = model.labels(metric, x, offset + start, False)
             distance = metric.paired(np.asarray(x, dtype=np.float64), centers[labels])
@@ -527,7 +527,7 @@ def _farthest_kernel(block, offset, metric, models, updated, limit, prep, pool):
             out.labels.append(labels[order])
         return out
 
-    size = sub_block_rows(max(c.shape[0] for c in updated), block.shape[1])
+    size = sub_block_rows(max(c.shape[0] for c in assigned), block.shape[1])
     return sum_over_sub_blocks(block, offset, size, prep, pool, work)
 
 

@@ -618,8 +618,8 @@ class InMemoryRuns:
         )
         return [Step(new_centers, sizes, changed.size)]
 
-    def farthest(self, runs, updated, limit):
-        (centers,) = updated
+    def farthest(self, runs, assigned, limit):
+        (centers,) = assigned
         labels = self._bounds.labels
         distance = np.empty(labels.shape[0])
         # A block of rows at a time: the differences of the whole table would

@@ -585,8 +585,8 @@ class SparseRuns:
         new_centers, sizes = self._updater.update(self.labels, changed, previous)
         return [Step(new_centers, sizes, changed.size)]
 
-    def farthest(self, runs, updated, limit):
-        (centers,) = updated
+    def farthest(self, runs, assigned, limit):
+        (centers,) = assigned
         distance = self.metric.own_distance(self.X, centers, self.labels, self._terms)
         order = np.argsort(-distance, kind="stable")[:limit]
         return [Candidates(distance[order], order, self.labels[order])]

@@ -13,7 +13,11 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils import get_tags
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._spectral._laplacian import _count_below_bulk, _leading_eigenpairs
+from skclust._spectral._laplacian import (
+    _count_below_bulk,
+    _leading_eigenpairs,
+    _normalized_affinity,
+)
 from skclust.datasets import load_karate_club, read_graph
 from skclust.metrics import (
     all_nodes_split,
@@ -165,6 +169,48 @@ def test_leading_eigenpairs_against_numpy(solver):
         # the sign makes the sum of cubes positive (free of the node order).
         assert np.sum(vectors[:, j] ** 3) > 0
         assert abs(vectors[:, j] @ expected_vectors[:, -1 - j]) == pytest.approx(1)
+
+
+def _two_cliques(size):
+    # Two cliques joined by one edge: eigenvalues repeated size - 2 times.
+    A = np.zeros((2 * size, 2 * size))
+    for part in (slice(0, size), slice(size, 2 * size)):
+        A[part, part] = 1.0
+    np.fill_diagonal(A, 0.0)
+    A[size - 1, size] = A[size, size - 1] = 1.0
+    return A
+
+
+def test_leading_eigenpairs_with_many_repeated_eigenvalues():
+    # LAPACK's syevr on a range of such a spectrum returned fewer
+    # eigenvalues than asked, or failed with "Internal Error", in some node
+    # orders (two 8-cliques: 57 of 40 orders x 6 tau x 14 counts).
+    A = _two_cliques(8)
+    for seed in range(6):
+        order = np.random.default_rng(seed).permutation(16)
+        B = A[np.ix_(order, order)]
+        degree = B.sum(axis=1)
+        for factor in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0):
+            M = _normalized_affinity(B, degree, factor * degree.mean())
+            expected = np.linalg.eigvalsh(M)[::-1]
+            for n_eigen in range(1, 15):
+                values, vectors = _leading_eigenpairs(M, n_eigen, "dense", seed=0)
+                np.testing.assert_allclose(values, expected[:n_eigen], atol=1e-12)
+                np.testing.assert_allclose(M @ vectors, vectors * values, atol=1e-12)
+                np.testing.assert_allclose(
+                    vectors.T @ vectors, np.eye(n_eigen), atol=1e-12
+                )
+
+
+def test_two_cliques_in_an_order_that_broke_the_eigensolver():
+    order = [1, 0, 5, 14, 3, 2, 13, 8, 7, 9, 4, 10, 15, 12, 6, 11]
+    A = _two_cliques(8)[np.ix_(order, order)]
+    labels = SpectralGraphClusterer(4, random_state=0).fit(A).labels_
+    assert np.unique(labels).shape[0] == 4
+    # Twins (the clique nodes but the two joined ones) stay together.
+    side = np.asarray(order) < 8
+    for members in (side & ~np.isin(order, [7]), ~side & ~np.isin(order, [8])):
+        assert np.unique(labels[members]).shape[0] == 1
 
 
 def test_score_embedding_is_the_weighted_ratio():

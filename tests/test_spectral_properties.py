@@ -347,6 +347,16 @@ def _cube():
     )
 
 
+def _spider(n_legs, length):
+    # A hub with n_legs paths of the given length: a tree whose legs are
+    # alike, though no two nodes are twins.
+    edges = []
+    for leg in range(n_legs):
+        path = [0] + [1 + leg * length + j for j in range(length)]
+        edges += list(itertools.pairwise(path))
+    return _edges_to_adjacency(1 + n_legs * length, edges)
+
+
 def _sizes_and_cut(A, labels):
     """What an order-free result must keep: cluster sizes and the weight cut."""
     sizes = tuple(sorted(np.bincount(labels)))
@@ -368,3 +378,29 @@ def test_symmetric_graphs_give_partitions_of_one_kind_in_every_order(graph, k):
         labels = SpectralGraphClusterer(k, random_state=0).fit(A).labels_
         results.add(_sizes_and_cut(A, labels))
     assert len(results) == 1, results
+
+
+@pytest.mark.parametrize(
+    ("graph", "k"), [(_spider(5, 2), 2), (_spider(5, 2), 3), (_spider(4, 3), 2)]
+)
+def test_alike_branches_give_partitions_of_one_kind_in_every_order(graph, k):
+    # The legs' eigenvalue repeats (once per leg but one), and k eigenvectors
+    # cut through its eigenspace: the solver's choice of a part of it
+    # followed the node order (a 5-legged spider in 2 clusters: sizes 4 / 7
+    # in 21 of 24 orders, 2 / 9 in 3). The whole eigenspace does not.
+    results = set()
+    for seed in range(8):
+        order = np.random.default_rng(seed).permutation(graph.shape[0])
+        A = graph[np.ix_(order, order)]
+        labels = SpectralGraphClusterer(k, random_state=0).fit(A).labels_
+        results.add(_sizes_and_cut(A, labels))
+    assert len(results) == 1, results
+
+
+@pytest.mark.parametrize(("n_legs", "length"), [(5, 2), (4, 3)])
+def test_the_embedding_takes_a_repeated_eigenvalue_whole(n_legs, length):
+    # Differences of two legs' paths span the eigenspace of a repeated
+    # eigenvalue, n_legs - 1 dimensions; on these spiders it comes right
+    # after the leading eigenvalue, for every tau (the legs stay alike).
+    model = SpectralGraphClusterer(2, random_state=0).fit(_spider(n_legs, length))
+    assert model.n_components_ == 1 + (n_legs - 1)

@@ -38,6 +38,7 @@ from ._laplacian import (
     _blas_threads_for,
     _choose_solver,
     _degrees,
+    _eigenvalue_at,
     _first_appearance_labels,
     _leading_eigenpairs,
     _normalized_affinity,
@@ -82,11 +83,14 @@ _AUTO_TAU_MAX_NODES = 30_000
 
 # Eigenvalues of the affinity (in [-1, 1]) closer than this are one repeated
 # eigenvalue, whose eigenvectors the solver may rotate; with n_init="auto"
-# k-means then keeps the best of this many runs. On a 6-cycle in 3
-# clusters one run gave sizes 2, 2, 2 in 19 of 40 node orders and 1, 2, 3 in
-# 21; ten runs gave 2, 2, 2 in all 40 (docs/spectral.rst).
+# k-means then keeps the best of several runs: 2000 / (distinct points),
+# between 10 and 100 (docs/spectral.rst). On a 6-cycle in 3 clusters one run
+# gave sizes 2, 2, 2 in 19 of 40 node orders and 1, 2, 3 in 21; ten runs
+# gave 2, 2, 2 in all 40. A hundred runs, on the whole eigenspace, settle
+# the Petersen graph in 3, 4 and 5 clusters, where ten did not.
 _REPEAT_TOL = 1e-8
-_SYMMETRIC_N_INIT = 10
+_SYMMETRIC_RUNS = (10, 100)
+_SYMMETRIC_POINT_RUNS = 2000
 
 
 class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
@@ -177,7 +181,9 @@ default="auto"
         uses the ``d`` between 2 and the number of clusters after which the
         Laplacian spectrum has its largest gap (von Luxburg 2007). More
         eigenvectors are taken when the embedding has fewer distinct points
-        than clusters.
+        than clusters, and (up to 200 nodes) when the last one would cut
+        through a repeated eigenvalue's eigenspace: the whole eigenspace is
+        taken (see Notes).
     eigen_solver : {"auto", "arpack", "dense"}, default="auto"
         "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix,
         capped at 3000 restarts (a clear error if it does not converge on a
@@ -187,8 +193,9 @@ default="auto"
     n_init : "auto" or int, default="auto"
         Runs of :class:`~skclust.KMeansL2` (k-means++ seeding) on the
         embedding; the run with the lowest inertia is kept. "auto" is one
-        run, as for ``KMeansL2``, or ten where eigenvalues of the embedding
-        repeat (symmetric graphs; see Notes).
+        run, as for ``KMeansL2``, or where eigenvalues of the embedding
+        repeat (symmetric graphs; see Notes) 2000 / (distinct points) runs,
+        between 10 and 100.
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10
@@ -254,13 +261,16 @@ default="auto"
     thresholds and between components of equal size and volume are broken
     without reference to the node order where the graph allows it (exact
     ties between non-isomorphic parts still follow the order). A repeated
-    eigenvalue among the leading ones (a cycle's come in pairs) leaves the
-    basis of its eigenspace to the solver, which follows the node order; so
-    when the embedding's eigenvalues repeat, ``n_init="auto"`` keeps the best
-    of 10 k-means runs, which gave one kind of partition in every order
-    where the embedding holds whole eigenspaces (cycles, a prism, a cube and
-    a dodecahedron tried). Where it cuts through one (k = 2 on the Petersen
-    graph) the partition still depends on the order.
+    eigenvalue among the leading ones (a cycle's come in pairs, alike legs
+    of a tree repeat one) leaves the basis of its eigenspace to the solver,
+    which follows the node order. Up to 200 nodes the embedding never cuts
+    through such an eigenspace (it takes the whole of it; ARPACK, above,
+    may miss copies of a repeated eigenvalue), and when the embedding's
+    eigenvalues repeat ``n_init="auto"`` keeps the best of up to 100
+    k-means runs: one kind of partition in every order of cycles, prisms, a
+    cube, a torus, a dodecahedron and the Petersen graph in 3 to 5 clusters.
+    Where k-means rarely finds the best partition (the Petersen graph in 2)
+    the kind still depends on the order.
 
     Components: with fewer clusters than components, the ``k - 1`` largest
     components (by size, then volume) are clusters of their own and the rest
@@ -650,6 +660,10 @@ default="auto"
         n = adjacency.shape[0]
         affinity = _normalized_affinity(adjacency, degree, tau)
         solver = _choose_solver(self.eigen_solver, n)
+        # With LAPACK (small graphs) an embedding that would cut through a
+        # repeated eigenvalue takes the whole eigenspace instead. ARPACK may
+        # miss copies of a repeated eigenvalue.
+        whole = solver == "dense"
         n_eigen = _n_eigen(rule, k, n)
         spectra = {} if spectra is None else spectra
         while True:
@@ -660,6 +674,11 @@ default="auto"
             values, vectors = spectra[tau, n_eigen]
             dimension = _embedding_dimension(rule, values, k, n)
             n_top = k if flat else min(k, dimension)
+            if whole:
+                dimension = _whole_eigenspaces(values, dimension)
+                if dimension == n_eigen < n and _repeats_past(affinity, values):
+                    n_eigen = min(2 * n_eigen, n)
+                    continue
             embedding = np.round(
                 _spectral_embedding(values, vectors, dimension, scaling, degree + tau),
                 _EMBEDDING_DECIMALS,
@@ -678,8 +697,11 @@ default="auto"
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
         n_init = self.n_init
-        if n_init == "auto" and _has_repeated_eigenvalue(values[:dimension]):
-            n_init = _SYMMETRIC_N_INIT
+        seen = _seen_by_classes(vectors[:, :dimension], class_index, weights)
+        if n_init == "auto" and _has_repeated_eigenvalue(values[:dimension][seen]):
+            n_init = int(
+                np.clip(_SYMMETRIC_POINT_RUNS // points.shape[0], *_SYMMETRIC_RUNS)
+            )
         top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init)
         top = top[class_index]
         fit = _ComponentFit(top, embedding, dimension, values, tau)
@@ -792,6 +814,37 @@ def _has_repeated_eigenvalue(values):
     """
     ordered = np.sort(values)
     return bool(np.any(np.diff(ordered) <= _REPEAT_TOL))
+
+
+def _seen_by_classes(vectors, class_index, weights):
+    """Which eigenvectors have a non-zero mean over some twin class.
+
+    The others differ between twins only (``e_u - e_v`` for twins ``u`` and
+    ``v``, and their repeats): their part of every class's point is zero
+    whatever basis the solver picks, so their repeats do not matter.
+    """
+    means = np.zeros((weights.shape[0], vectors.shape[1]))
+    np.add.at(means, class_index, vectors)
+    return np.abs(means / weights[:, None]).max(axis=0) > _REPEAT_TOL
+
+
+def _whole_eigenspaces(values, dimension):
+    """``dimension`` raised past eigenvalues equal to the last one it keeps.
+
+    Cutting through a repeated eigenvalue's eigenspace keeps the part of it
+    that the solver's basis puts first, which follows the node order; the
+    whole eigenspace is the same subspace in every order. ``values`` are
+    descending.
+    """
+    last = values[dimension - 1]
+    while dimension < values.shape[0] and last - values[dimension] <= _REPEAT_TOL:
+        dimension += 1
+    return dimension
+
+
+def _repeats_past(affinity, values):
+    """Whether the next eigenvalue after ``values`` (descending) repeats the last."""
+    return bool(values[-1] - _eigenvalue_at(affinity, values.shape[0]) <= _REPEAT_TOL)
 
 
 def _n_eigen(rule, n_clusters, n_nodes):

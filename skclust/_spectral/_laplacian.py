@@ -190,12 +190,46 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
                 ) from None
             solver = "dense"
     if solver == "dense" or n_eigen >= n - 1:
-        dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
-        values, vectors = linalg.eigh(
-            dense, subset_by_index=[n - n_eigen, n - 1], driver="evr"
-        )
+        values, vectors = _dense_eigh(matrix, n - n_eigen, n - 1)
     order = np.argsort(-values, kind="stable")
     return values[order], _fix_signs(vectors[:, order])
+
+
+def _eigenvalue_at(matrix, index):
+    """The eigenvalue of a small symmetric matrix at ``index`` in descending order.
+
+    LAPACK on a dense copy, values only: it leaves the eigenvectors already
+    computed as they were.
+    """
+    position = matrix.shape[0] - 1 - index
+    return float(_dense_eigh(matrix, position, position, eigvals_only=True)[0])
+
+
+def _dense_eigh(matrix, first, last, eigvals_only=False):
+    """Eigenpairs ``first`` to ``last`` (ascending) of a symmetric matrix, by LAPACK.
+
+    ``syevr`` on the range, else the whole decomposition by divide and
+    conquer: on spectra with many repeated eigenvalues (two cliques joined
+    by a path) ``syevr`` on a range returned fewer eigenvalues than asked or
+    failed with "Internal Error" in some node orders.
+    """
+    dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
+    try:
+        result = linalg.eigh(
+            dense,
+            eigvals_only=eigvals_only,
+            subset_by_index=[first, last],
+            driver="evr",
+        )
+    except linalg.LinAlgError:
+        result = None
+    values = result if eigvals_only else (None if result is None else result[0])
+    if values is not None and values.shape[0] == last - first + 1:
+        return result
+    whole = linalg.eigh(dense, eigvals_only=eigvals_only, driver="evd")
+    if eigvals_only:
+        return whole[first : last + 1]
+    return whole[0][first : last + 1], whole[1][:, first : last + 1]
 
 
 def _fix_signs(vectors):

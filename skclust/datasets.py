@@ -806,6 +806,10 @@ def load_embeddings(
     ...
     ValueError: ...table.npy: the header declares shape (3, 2) of float32 ...
     """
+    if mmap_mode not in (None, "r"):
+        # np.load's "w+" creates the file anew and "r+" writes through: a
+        # reader must never change the table it reads.
+        raise ValueError(f"mmap_mode must be None or 'r'; got {mmap_mode!r}")
     path = Path(path)
     check_input_file(path)
     with open(path, "rb") as handle:

@@ -10,6 +10,7 @@ estimators' (``KMeansL1``, ``KMeansL2``, ``metric="l1"`` or ``"l2"``).
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
@@ -364,6 +365,17 @@ def compress_embeddings(
     True
     """
     n_rows, n_features = X.shape
+    # A list: ks is read twice (checked, then fitted), and a generator
+    # would be empty the second time.
+    ks = sorted(set(ks))
+    if (
+        isinstance(recall_queries, bool)
+        or not isinstance(recall_queries, Integral)
+        or recall_queries < 1
+    ):
+        raise ValueError(
+            f"recall_queries must be a positive int; got {recall_queries!r}"
+        )
     for k in ks:
         if k > n_rows:
             raise ValueError(
@@ -393,7 +405,7 @@ def compress_embeddings(
         unit = target if normalize else normalize_rows(target.copy())
         truth = _exact_neighbors(unit, queries, 10)
     result = EmbeddingCompression()
-    for k in sorted(set(ks)):
+    for k in ks:
         train = _train_rows(n_rows, k, train_size, rng)
         start = time.perf_counter()
         vq = VectorQuantizer(

@@ -448,12 +448,17 @@ def all_nodes_split(
     >>> all_nodes_split(3)
     [(array([0, 1, 2]), array([0, 1, 2]))]
     """
-    if isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, Integral):
-        raise ValueError(f"n_nodes must be an int; got {n_nodes!r}")
-    if n_nodes < 1:
-        raise ValueError(f"n_nodes must be at least 1; got {n_nodes}")
-    nodes = np.arange(n_nodes)
+    nodes = np.arange(_count(n_nodes, "n_nodes", 1))
     return [(nodes, nodes.copy())]
+
+
+def _count(value, name, smallest):
+    """``value`` as an int of at least ``smallest``, or an error naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an int; got {value!r}")
+    if value < smallest:
+        raise ValueError(f"{name} must be at least {smallest}; got {value}")
+    return int(value)
 
 
 def image_mse(original: ArrayLike, reconstructed: ArrayLike) -> float:
@@ -730,13 +735,21 @@ def neighbor_recall(
 
     X, R = _paired_tables(X, X_reconstructed)
     n_samples = X.shape[0]
-    if not 1 <= n_neighbors < n_samples:
+    n_neighbors = _count(n_neighbors, "n_neighbors", 1)
+    if n_neighbors >= n_samples:
         raise ValueError(
-            f"n_neighbors={n_neighbors} needs between 2 and n_samples - 1 = "
-            f"{n_samples - 1} rows besides the query"
+            f"n_neighbors={n_neighbors} needs at least {n_neighbors + 1} rows "
+            f"(the query and its neighbours); got {n_samples}"
         )
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
+    if n_queries is not None:
+        n_queries = _count(n_queries, "n_queries", 1)
+    # A NaN sorts nowhere: the neighbour search failed on it with a
+    # broadcasting error.
+    for table, name in ((X, "X"), (R, "X_reconstructed")):
+        if not np.isfinite(table).all():
+            raise ValueError(f"{name} holds NaN or infinity")
     if n_queries is None or n_queries >= n_samples:
         queries = np.arange(n_samples)
     else:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from skclust.datasets import load_embeddings, make_embeddings
+from skclust.metrics import neighbor_recall
 from skclust.study import compress_embeddings
 
 
@@ -46,3 +47,34 @@ def test_compress_embeddings_refuses_a_bad_number_of_recall_queries(queries):
     X = make_embeddings(200, 8, random_state=0)
     with pytest.raises(ValueError, match="recall_queries must be a positive int"):
         compress_embeddings(X, [4], recall_queries=queries, log=lambda line: None)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_neighbors": 0}, "n_neighbors must be at least 1; got 0"),
+        ({"n_neighbors": 2.5}, "n_neighbors must be an int; got 2.5"),
+        ({"n_neighbors": True}, "n_neighbors must be an int; got True"),
+        ({"n_neighbors": 20}, r"n_neighbors=20 needs at least 21 rows .* got 20"),
+        ({"n_queries": 0}, "n_queries must be at least 1; got 0"),
+        ({"n_queries": -3}, "n_queries must be at least 1; got -3"),
+        ({"n_queries": 2.5}, "n_queries must be an int; got 2.5"),
+    ],
+)
+def test_neighbor_recall_names_a_bad_count(params, match):
+    # n_queries=0 divided by zero; 2.5 and True failed inside numpy; 0
+    # neighbours said it "needs between 2 and n_samples - 1".
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=match):
+        neighbor_recall(X, X, **{"n_neighbors": 2, **params})
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_neighbor_recall_refuses_nan(which):
+    # A NaN in either table failed with "could not broadcast input array".
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    tables = [X, X.copy()]
+    tables[which][3, 1] = np.nan
+    name = ["X", "X_reconstructed"][which]
+    with pytest.raises(ValueError, match=f"^{name} holds NaN or infinity"):
+        neighbor_recall(*tables, n_neighbors=2)

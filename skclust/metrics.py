@@ -264,12 +264,20 @@ def _graph_and_labels(adjacency, labels):
 
 
 def _check_undirected_weights(adjacency):
-    """Refuse weights that are not finite, negative ones and a directed graph.
+    """Refuse self-loops, weights that are not finite, negative ones and a
+    directed graph.
 
     Without this a negative or NaN weight, or an edge given in one direction
     only, gave a number that means nothing.
     """
     weights = adjacency.data
+    if np.any(adjacency.diagonal()):
+        # Conventions differ (networkx counts a loop twice in a degree, the
+        # matrix once): the figure would depend on which one the caller meant.
+        raise ValueError(
+            "the adjacency has self-loops (non-zero diagonal); drop them "
+            "first, for instance with skclust.datasets.graph_from_adjacency"
+        )
     if not np.all(np.isfinite(weights)):
         raise ValueError("the adjacency holds NaN or infinite weights")
     if np.any(weights < 0):
@@ -535,6 +543,9 @@ def palette_image_size(
     >>> size["index_bits"], size["compressed_bytes"], size["ratio"]
     (4, 548, 5.474452554744525)
     """
+    n_pixels = _count(n_pixels, "n_pixels", 1)
+    n_colors = _count(n_colors, "n_colors", 1)
+    n_channels = _count(n_channels, "n_channels", 1)
     index_bits = math.ceil(math.log2(n_colors)) if n_colors > 1 else 0
     raw = n_pixels * n_channels
     palette = n_colors * n_channels

@@ -8,9 +8,12 @@ file, an error that did not say what was wrong) before the fix.
 
 import numpy as np
 import pytest
+from scipy import sparse
 
+from skclust import KMeansL2
 from skclust.datasets import load_embeddings, make_embeddings
-from skclust.metrics import neighbor_recall
+from skclust.metrics import conductance, modularity, neighbor_recall, palette_image_size
+from skclust.model_selection import elbow, knee_index, silhouette_scorer
 from skclust.study import compress_embeddings
 
 
@@ -78,3 +81,112 @@ def test_neighbor_recall_refuses_nan(which):
     name = ["X", "X_reconstructed"][which]
     with pytest.raises(ValueError, match=f"^{name} holds NaN or infinity"):
         neighbor_recall(*tables, n_neighbors=2)
+
+
+@pytest.mark.parametrize("score", [modularity, conductance])
+@pytest.mark.parametrize("container", [np.array, sparse.csr_array])
+def test_graph_scores_refuse_self_loops(score, container):
+    # A self-loop was taken once in its node's degree, where networkx (and
+    # Newman's adjacency convention) take it twice: on this graph the
+    # modularity was -0.0556, networkx's -0.0312, and the docstring said
+    # "no self-loops" without checking.
+    A = np.array([[2.0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    with pytest.raises(ValueError, match="self-loops"):
+        score(container(A), [0, 0, 1])
+    A[0, 0] = 0
+    assert np.all(np.isfinite(score(container(A), [0, 0, 1])))
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((100, 0), "n_colors must be at least 1; got 0"),
+        ((-5, 4), "n_pixels must be at least 1; got -5"),
+        ((10, 2.5), "n_colors must be an int; got 2.5"),
+        ((10, 4, 0), "n_channels must be at least 1; got 0"),
+    ],
+)
+def test_palette_image_size_names_a_bad_count(args, match):
+    # n_colors=0 divided by zero; negative pixels and 2.5 colours gave
+    # negative or fractional byte counts.
+    with pytest.raises(ValueError, match=match):
+        palette_image_size(*args)
+
+
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        ([1, 2, 2, 3], [10, 5, 4, 1], "strictly increasing"),
+        ([3, 1, 2], [1, 10, 5], "strictly increasing"),
+        ([1, 2, 3, 4], [1, 2, 3], r"same length; got shapes \(4,\) and \(3,\)"),
+        ([1, 2, 3, 4], [10, np.nan, 3, 1], "finite"),
+        (1, 1, "1-D"),
+    ],
+)
+def test_knee_index_refuses_what_it_cannot_read(x, y, match):
+    # A repeated x divided by zero and a falling one gave a wrong-signed
+    # slope, both answered silently; unequal lengths failed in numpy's
+    # broadcasting, a scalar with an IndexError, a NaN was ignored.
+    with pytest.raises(ValueError, match=match):
+        knee_index(x, y)
+
+
+def _blobs():
+    from sklearn.datasets import make_blobs
+
+    return make_blobs(120, centers=3, cluster_std=0.5, random_state=0)[0]
+
+
+def test_elbow_fits_a_repeated_k_once():
+    # A repeated k gave a zero step in k: a division by zero in the knee.
+    repeated = elbow(KMeansL2(random_state=0), _blobs(), [2, 3, 3, 4, 2, 5])
+    plain = elbow(KMeansL2(random_state=0), _blobs(), [2, 3, 4, 5])
+    assert repeated.n_clusters.tolist() == [2, 3, 4, 5]
+    np.testing.assert_array_equal(repeated.inertia, plain.inertia)
+    assert repeated.best_n_clusters == plain.best_n_clusters == 3
+
+
+@pytest.mark.parametrize(
+    "ks, match",
+    [
+        ([1.5, 2, 3], r"n_clusters must hold ints; got 1\.5"),
+        ([True, 2, 3], "n_clusters must hold ints; got True"),
+        ([2, 3, 3], r"at least 3 distinct values of k; got \[2, 3\]"),
+    ],
+)
+def test_elbow_checks_the_values_of_k_before_fitting(ks, match, monkeypatch):
+    # 1.5 was fitted as k=1; a list too short for a knee was refused only
+    # after every fit.
+    monkeypatch.setattr(KMeansL2, "fit", lambda *a, **k: pytest.fail("fitted"))
+    with pytest.raises(ValueError, match=match):
+        elbow(KMeansL2(random_state=0), _blobs(), ks)
+
+
+def test_silhouette_scorer_matches_scikit_learn_on_a_sample():
+    from sklearn.metrics import silhouette_score
+
+    X = _blobs()
+    km = KMeansL2(3, random_state=0).fit(X)
+    expected = silhouette_score(X, km.labels_, sample_size=50, random_state=7)
+    assert silhouette_scorer(sample_size=50, random_state=7)(km, X) == expected
+
+
+def test_silhouette_scorer_on_a_sample_of_one_cluster_or_all_singletons():
+    # The whole data had 3 clusters, so the sample was passed on, and
+    # scikit-learn raised: "Number of labels is 2. Valid values are 2 to
+    # n_samples - 1" for 2 points in 2 clusters, "Number of labels is 1"
+    # for a sample inside one cluster.
+    X = _blobs()
+    km = KMeansL2(3, random_state=0).fit(X)
+    scores = {
+        silhouette_scorer(sample_size=2, random_state=s)(km, X) for s in range(20)
+    }
+    # Two points in two clusters: each alone, silhouette 0; in one: -1.
+    assert scores == {0.0, -1.0}
+
+
+@pytest.mark.parametrize("size", [0, 1, -2, 2.5, True])
+def test_silhouette_scorer_refuses_a_bad_sample_size_at_once(size):
+    # It failed only when GridSearchCV scored, once per fold.
+    with pytest.raises(ValueError, match="sample_size must be None or an int"):
+        silhouette_scorer(sample_size=size)

@@ -8,6 +8,7 @@ variable; without either, every command runs on embedded defaults.
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,8 @@ from ._files import check_input_file
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
+# The files a data folder holds, as the study gave them.
+STUDY_FILES = ("football.bmp", "parrots.png", "nodes.txt", "edges.txt", "AImodel.npy")
 
 
 def study_data_dir(data: PathLike | None = None) -> Path | None:
@@ -38,7 +41,10 @@ def study_data_dir(data: PathLike | None = None) -> Path | None:
     Raises
     ------
     FileNotFoundError
-        When a folder is configured but does not exist.
+        When a folder is configured but does not exist, or is named by an
+        empty string.
+    NotADirectoryError
+        When it names a file.
 
     Examples
     --------
@@ -53,7 +59,14 @@ def study_data_dir(data: PathLike | None = None) -> Path | None:
         data, source = os.environ.get(DATA_ENV) or None, DATA_ENV
     if data is None:
         return None
+    if not str(data).strip():
+        # Path("") is the current folder, which was then searched silently.
+        raise FileNotFoundError(f"empty data folder name (from {source})")
     path = Path(data)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"{path}: is a file; expected the data folder (from {source})"
+        )
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: data folder not found (from {source})")
     return path
@@ -66,11 +79,15 @@ def study_file(name: str, data: PathLike | None = None) -> Path | None:
     ------
     FileNotFoundError
         When the data folder is set but lacks the file.
+    IsADirectoryError
+        When the name is a folder's.
     """
     directory = study_data_dir(data)
     if directory is None:
         return None
     path = directory / name
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found in the data folder")
     return path
@@ -175,16 +192,16 @@ def _data_lines(path):
 
 
 _INT64 = np.iinfo(np.int64)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _parse_int(text, path, number, what):
     """An integer field that fits in 64 bits, or an error naming file and line."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(
-            f"{path}, line {number}: {what} {text!r} is not an integer"
-        ) from None
+    # Python's int() also reads "1_0" as 10 and other scripts' digits: a
+    # typo would silently name another node.
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"{path}, line {number}: {what} {text!r} is not an integer")
+    value = int(text)
     if not _INT64.min <= value <= _INT64.max:
         shown = text if len(text) <= 30 else text[:27] + "..."
         raise ValueError(

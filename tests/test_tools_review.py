@@ -11,7 +11,15 @@ import pytest
 from scipy import sparse
 
 from skclust import KMeansL2
-from skclust.datasets import load_embeddings, make_embeddings
+from skclust._cli import main
+from skclust.datasets import (
+    load_embeddings,
+    make_embeddings,
+    read_edge_list,
+    read_graph,
+    study_data_dir,
+    study_file,
+)
 from skclust.metrics import conductance, modularity, neighbor_recall, palette_image_size
 from skclust.model_selection import elbow, knee_index, silhouette_scorer
 from skclust.study import compress_embeddings
@@ -190,3 +198,78 @@ def test_silhouette_scorer_refuses_a_bad_sample_size_at_once(size):
     # It failed only when GridSearchCV scored, once per fold.
     with pytest.raises(ValueError, match="sample_size must be None or an int"):
         silhouette_scorer(sample_size=size)
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_data_folder_that_is_a_file_or_empty_is_named_so(tmp_path, monkeypatch):
+    # A file was "data folder not found" (it is there); --data "" searched
+    # the current folder.
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+    afile = tmp_path / "nodes.txt"
+    afile.write_text('1\t"a"\t0\n')
+    with pytest.raises(NotADirectoryError, match=r"nodes\.txt: is a file; .* --data"):
+        study_data_dir(afile)
+    monkeypatch.setenv("SKCLUST_DATA", str(afile))
+    with pytest.raises(NotADirectoryError, match=r"is a file; .* SKCLUST_DATA"):
+        study_data_dir()
+    with pytest.raises(
+        FileNotFoundError, match=r"empty data folder name \(from --data"
+    ):
+        study_data_dir("")
+    (tmp_path / "edges.txt").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"edges\.txt: is a folder"):
+        study_file("edges.txt", tmp_path)
+
+
+@pytest.mark.parametrize("field", ["1_0", "\u0661\u0660"])
+def test_node_ids_are_plain_decimal_integers(tmp_path, field):
+    # int() read "1_0" and Arabic-Indic digits as 10: a typo named node 10.
+    nodes = tmp_path / "nodes.txt"
+    nodes.write_text(f'{field}\t"a"\t0\n10\t"b"\t1\n', encoding="utf-8")
+    edges = tmp_path / "edges.txt"
+    edges.write_text("10 10\n")
+    with pytest.raises(ValueError, match=r"nodes\.txt, line 1: node id .* not an int"):
+        read_graph(nodes, edges)
+    edges.write_text(f"10 {field}\n")
+    with pytest.raises(ValueError, match=r"edges\.txt, line 1: "):
+        read_edge_list(edges)
+
+
+def test_read_graph_still_reads_signs(tmp_path):
+    nodes = tmp_path / "nodes.txt"
+    nodes.write_text('-3\t"a"\t+0\n+4\t"b"\t-1\n')
+    edges = tmp_path / "edges.txt"
+    edges.write_text("-3 4\n")
+    graph = read_graph(nodes, edges)
+    assert graph.node_ids.tolist() == [-3, 4]
+    assert graph.labels.tolist() == [0, -1]
+    assert graph.n_edges == 1
+
+
+def test_report_names_every_missing_study_file_before_any_fit(tmp_path, capsys):
+    # Each section found its own file missing after the others had run:
+    # three error lines, a report without those sections committed, exit 2.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "nodes.txt").write_text('1\t"a"\t0\n')
+    (data / "edges.txt").write_text("1 1\n")
+    out = tmp_path / "report"
+    code, _, stderr = _run(capsys, "report", "--data", data, "--out", out, "-q")
+    assert code == 2
+    assert stderr.count("\n") == 1
+    assert "lacks football.bmp, parrots.png, AImodel.npy" in stderr
+    assert not out.exists()
+
+
+def test_verify_says_a_file_is_not_a_folder(tmp_path, capsys):
+    # It said "no such folder" of a file that is there.
+    afile = tmp_path / "out"
+    afile.write_text("x")
+    code, _, stderr = _run(capsys, "verify", afile)
+    assert code == 2
+    assert stderr.strip().endswith("out: is a file; expected an output folder")

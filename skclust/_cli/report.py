@@ -18,7 +18,7 @@ import scipy
 import sklearn
 
 from .. import __version__
-from ..datasets import study_data_dir
+from ..datasets import DATA_ENV, STUDY_FILES, study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
 from ._progress import Progress
@@ -72,12 +72,31 @@ def run_header(args, data, seconds, started):
     }
 
 
+def _check_study_files(data):
+    """Refuse a data folder that lacks some of the study's files, naming them.
+
+    Each section found its own file missing after the others had run: a
+    report without those sections, several error lines and exit 2, minutes
+    later.
+    """
+    if data is None:
+        return
+    missing = [name for name in STUDY_FILES if not (data / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{data}: the data folder lacks {', '.join(missing)} (the report "
+            "needs every one of the study's files; without --data and "
+            f"{DATA_ENV} it runs on embedded defaults)"
+        )
+
+
 def run(args):
     from . import SUBCOMMANDS
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
     data = study_data_dir(args.data)
+    _check_study_files(data)
     inputs = [p for p in data.iterdir() if p.is_file()] if data else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []

@@ -273,3 +273,18 @@ def test_verify_says_a_file_is_not_a_folder(tmp_path, capsys):
     code, _, stderr = _run(capsys, "verify", afile)
     assert code == 2
     assert stderr.strip().endswith("out: is a file; expected an output folder")
+
+
+def test_demo_refuses_more_clusters_than_colours(capsys):
+    # k above the photograph's distinct colours ran, printed two multi-line
+    # Python warnings and an inertia of 0, and exited 0.
+    from sklearn.datasets import load_sample_image
+
+    pixels = load_sample_image("china.jpg").reshape(-1, 3)
+    n_colours = len(np.unique(pixels, axis=0))
+    code, _, stderr = _run(capsys, "demo", "-k", n_colours + 1)
+    assert code == 2
+    assert stderr == (
+        f"skclust demo: error: -k {n_colours + 1}: china.jpg has only "
+        f"{n_colours} distinct colours (more clusters than colours)\n"
+    )

@@ -29,8 +29,8 @@ def add_parser(commands):
     parser = commands.add_parser(
         "report",
         help="run every part of the study and write an HTML report, index.html",
-        description="Run every part of the study (on the study's files with "
-        "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
+        description="Run every part of the study (on the study's five files "
+        "with --data or SKCLUST_DATA, else on embedded defaults) and write tables, "
         "figures, pictures and an index.html that shows them into --out.",
     )
     add_run_arguments(

@@ -517,6 +517,11 @@ def psnr(
     >>> round(psnr([[0, 0, 0]], [[0, 0, 255]]), 3)
     4.771
     """
+    if not (np.isfinite(max_value) and max_value > 0):
+        raise ValueError(
+            f"max_value must be a positive number (the largest pixel value); "
+            f"got {max_value!r}"
+        )
     mse = image_mse(original, reconstructed)
     return math.inf if mse == 0 else 10.0 * math.log10(max_value**2 / mse)
 
@@ -658,11 +663,15 @@ def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     0.5
     """
     X, R = _paired_tables(X, X_reconstructed)
-    total = float(np.einsum("ij,ij->", X, X))
-    if total == 0:
+    # Both tables over X's largest magnitude: the ratio is unchanged, and
+    # squares of values near 1e200 no longer overflow (inf / inf gave NaN)
+    # nor those near 1e-200 vanish (a non-zero X was called all zeros).
+    largest = np.abs(X).max(initial=0.0)
+    if largest == 0:
         raise ValueError("X is all zeros: the relative error is undefined")
+    X, R = X / largest, R / largest
     diff = X - R
-    return float(np.einsum("ij,ij->", diff, diff)) / total
+    return float(np.einsum("ij,ij->", diff, diff)) / float(np.einsum("ij,ij->", X, X))
 
 
 def _top_neighbors(similarity, exclude, n_neighbors):

@@ -20,7 +20,14 @@ from skclust.datasets import (
     study_data_dir,
     study_file,
 )
-from skclust.metrics import conductance, modularity, neighbor_recall, palette_image_size
+from skclust.metrics import (
+    conductance,
+    modularity,
+    neighbor_recall,
+    palette_image_size,
+    psnr,
+    relative_mse,
+)
 from skclust.model_selection import elbow, knee_index, silhouette_scorer
 from skclust.study import compress_embeddings
 
@@ -288,3 +295,21 @@ def test_demo_refuses_more_clusters_than_colours(capsys):
         f"skclust demo: error: -k {n_colours + 1}: china.jpg has only "
         f"{n_colours} distinct colours (more clusters than colours)\n"
     )
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1.0, 1e160, 1e200])
+def test_relative_mse_does_not_depend_on_the_scale(scale):
+    # Squares overflowed at 1e200 (inf / inf: NaN) and vanished at 1e-200
+    # ("X is all zeros"); the ratio of a scaled pair is the pair's.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    R = X + rng.normal(scale=0.1, size=X.shape)
+    expected = np.sum((X - R) ** 2) / np.sum(X**2)
+    assert relative_mse(X * scale, R * scale) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("max_value", [0, -255, np.nan, np.inf])
+def test_psnr_refuses_a_peak_that_is_not_positive(max_value):
+    # 0 failed with "math domain error", -255 gave the PSNR of +255.
+    with pytest.raises(ValueError, match="max_value must be a positive number"):
+        psnr([0, 10], [0, 0], max_value=max_value)

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from importlib import resources
+from numbers import Integral
 from pathlib import Path
 from typing import Literal
 
@@ -502,8 +503,15 @@ def graph_from_edges(
         )
     if not np.issubdtype(edges.dtype, np.integer):
         raise ValueError(f"edges must hold integer node indices; got {edges.dtype}")
+    if edges.max() > _INT64.max:
+        # uint64 indices above it wrapped to negative ones in the message.
+        raise ValueError(f"edges hold node index {edges.max()}, above {_INT64.max}")
     edges = edges.astype(np.int64)
-    n_nodes = int(edges.max()) + 1 if n_nodes is None else int(n_nodes)
+    if n_nodes is None:
+        n_nodes = int(edges.max()) + 1
+    elif isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, Integral):
+        # int() truncated 3.7 to 3 nodes.
+        raise ValueError(f"n_nodes must be an int; got {n_nodes!r}")
     if edges.min() < 0 or edges.max() >= n_nodes:
         raise ValueError(
             f"edges must hold node indices from 0 to {n_nodes - 1}; found "

@@ -13,6 +13,7 @@ from scipy import sparse
 from skclust import KMeansL2
 from skclust._cli import main
 from skclust.datasets import (
+    graph_from_edges,
     load_embeddings,
     make_embeddings,
     read_edge_list,
@@ -313,3 +314,17 @@ def test_psnr_refuses_a_peak_that_is_not_positive(max_value):
     # 0 failed with "math domain error", -255 gave the PSNR of +255.
     with pytest.raises(ValueError, match="max_value must be a positive number"):
         psnr([0, 10], [0, 0], max_value=max_value)
+
+
+def test_graph_from_edges_refuses_a_fractional_node_count():
+    # n_nodes=3.7 was truncated to 3 nodes.
+    with pytest.raises(ValueError, match=r"n_nodes must be an int; got 3\.7"):
+        graph_from_edges([[0, 1]], n_nodes=3.7)
+    assert graph_from_edges([[0, 1]], n_nodes=np.int32(3)).n_nodes == 3
+
+
+def test_graph_from_edges_names_a_uint64_index_past_int64():
+    # It wrapped to a negative index: "found -9223372036854775803 to 0".
+    edges = np.array([[0, 2**63 + 5]], dtype=np.uint64)
+    with pytest.raises(ValueError, match=f"node index {2**63 + 5}, above"):
+        graph_from_edges(edges)

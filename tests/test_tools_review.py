@@ -328,3 +328,19 @@ def test_graph_from_edges_names_a_uint64_index_past_int64():
     edges = np.array([[0, 2**63 + 5]], dtype=np.uint64)
     with pytest.raises(ValueError, match=f"node index {2**63 + 5}, above"):
         graph_from_edges(edges)
+
+
+def test_report_header_command_names_a_data_folder_given_by_the_environment(
+    tmp_path,
+):
+    # With SKCLUST_DATA the command shown had no --data: run as shown, it
+    # made a report of the embedded defaults.
+    from argparse import Namespace
+    from datetime import UTC, datetime
+
+    from skclust._cli.report import run_header
+
+    args = Namespace(out="rep", seed=3, data=None, force=False)
+    header = run_header(args, tmp_path, 1.0, datetime.now(UTC))
+    assert header["command"] == f"skclust report --out rep --seed 3 --data {tmp_path}"
+    assert header["data"] == str(tmp_path)

@@ -47,11 +47,15 @@ def _cores():
     return str(total) if available == total else f"{available} of {total} usable"
 
 
-def _command_line(args):
-    """The command that repeats this run (the options it was given, in full)."""
+def _command_line(args, data):
+    """The command that repeats this run (the options it was given, in full).
+
+    ``data`` is the folder used, also when SKCLUST_DATA named it: without
+    it the command, run elsewhere, fell back on the embedded defaults.
+    """
     words = ["skclust", "report", "--out", str(args.out), "--seed", str(args.seed)]
-    if args.data:
-        words += ["--data", str(args.data)]
+    if data:
+        words += ["--data", str(data)]
     if args.force:
         words.append("--force")
     return shlex.join(words)
@@ -61,7 +65,7 @@ def run_header(args, data, seconds, started):
     """What the report's header says about the run that made it."""
     return {
         "skclust": __version__,
-        "command": _command_line(args),
+        "command": _command_line(args, data),
         "date": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "data": str(data) if data else "embedded defaults (no --data, no SKCLUST_DATA)",
         "seed": args.seed,

@@ -136,9 +136,16 @@ def compress(
     >>> sorted(result["class"].ravel().tolist())
     [1, 1, 2, 2]
     """
-    if norm_distance not in (1, 2):
+    # True == 1: a flag passed by mistake chose the L1 metric silently.
+    if isinstance(norm_distance, (bool, np.bool_)) or norm_distance not in (1, 2):
         raise ValueError(f"norm_distance must be 1 or 2; got {norm_distance!r}")
     array = np.asarray(pixels)
+    if array.ndim not in (2, 3):
+        # Any other shape was flattened into one row of pixels.
+        raise ValueError(
+            "pixels must be of shape (n_pixels, n_channels) or (height, width, "
+            f"n_channels); got {array.shape}"
+        )
     image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
     metric = "l2" if norm_distance == 2 else "l1"
     start = time.perf_counter()

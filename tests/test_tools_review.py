@@ -30,7 +30,7 @@ from skclust.metrics import (
     relative_mse,
 )
 from skclust.model_selection import elbow, knee_index, silhouette_scorer
-from skclust.study import compress_embeddings
+from skclust.study import compress, compress_embeddings
 
 
 @pytest.mark.parametrize("mode", ["w+", "r+", "c", "x"])
@@ -344,3 +344,16 @@ def test_report_header_command_names_a_data_folder_given_by_the_environment(
     header = run_header(args, tmp_path, 1.0, datetime.now(UTC))
     assert header["command"] == f"skclust report --out rep --seed 3 --data {tmp_path}"
     assert header["data"] == str(tmp_path)
+
+
+def test_compress_refuses_a_boolean_metric_and_other_shapes():
+    # norm_distance=True was taken as 1 (Manhattan); a 4-D array was
+    # flattened into one row of pixels.
+    pixels = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]])
+    with pytest.raises(ValueError, match="norm_distance must be 1 or 2; got True"):
+        compress(pixels, 2, True)
+    with pytest.raises(ValueError, match=r"pixels must be of shape .* \(1, 1, 4, 3\)"):
+        compress(pixels.reshape(1, 1, 4, 3), 2)
+    result = compress(pixels.reshape(2, 2, 3), 2, 1, random_state=0)
+    assert result["img"].shape == (2, 2, 3)
+    assert sorted(result["class"].ravel().tolist()) == [1, 1, 2, 2]

@@ -11,7 +11,6 @@ import os
 import re
 from dataclasses import dataclass
 from importlib import resources
-from numbers import Integral
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
+from ._checks import check_count
 from ._files import check_input_file
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
@@ -509,9 +509,9 @@ def graph_from_edges(
     edges = edges.astype(np.int64)
     if n_nodes is None:
         n_nodes = int(edges.max()) + 1
-    elif isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, Integral):
+    else:
         # int() truncated 3.7 to 3 nodes.
-        raise ValueError(f"n_nodes must be an int; got {n_nodes!r}")
+        n_nodes = check_count(n_nodes, "n_nodes", 0)
     if edges.min() < 0 or edges.max() >= n_nodes:
         raise ValueError(
             f"edges must hold node indices from 0 to {n_nodes - 1}; found "

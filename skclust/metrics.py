@@ -18,7 +18,6 @@ nearest-neighbour recall of a reconstructed table.
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +25,7 @@ from scipy import sparse
 from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from ._checks import check_count
 from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
@@ -456,17 +456,8 @@ def all_nodes_split(
     >>> all_nodes_split(3)
     [(array([0, 1, 2]), array([0, 1, 2]))]
     """
-    nodes = np.arange(_count(n_nodes, "n_nodes", 1))
+    nodes = np.arange(check_count(n_nodes, "n_nodes", 1))
     return [(nodes, nodes.copy())]
-
-
-def _count(value, name, smallest):
-    """``value`` as an int of at least ``smallest``, or an error naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an int; got {value!r}")
-    if value < smallest:
-        raise ValueError(f"{name} must be at least {smallest}; got {value}")
-    return int(value)
 
 
 def image_mse(original: ArrayLike, reconstructed: ArrayLike) -> float:
@@ -548,9 +539,9 @@ def palette_image_size(
     >>> size["index_bits"], size["compressed_bytes"], size["ratio"]
     (4, 548, 5.474452554744525)
     """
-    n_pixels = _count(n_pixels, "n_pixels", 1)
-    n_colors = _count(n_colors, "n_colors", 1)
-    n_channels = _count(n_channels, "n_channels", 1)
+    n_pixels = check_count(n_pixels, "n_pixels", 1)
+    n_colors = check_count(n_colors, "n_colors", 1)
+    n_channels = check_count(n_channels, "n_channels", 1)
     index_bits = math.ceil(math.log2(n_colors)) if n_colors > 1 else 0
     raw = n_pixels * n_channels
     palette = n_colors * n_channels
@@ -755,7 +746,7 @@ def neighbor_recall(
 
     X, R = _paired_tables(X, X_reconstructed)
     n_samples = X.shape[0]
-    n_neighbors = _count(n_neighbors, "n_neighbors", 1)
+    n_neighbors = check_count(n_neighbors, "n_neighbors", 1)
     if n_neighbors >= n_samples:
         raise ValueError(
             f"n_neighbors={n_neighbors} needs at least {n_neighbors + 1} rows "
@@ -764,7 +755,7 @@ def neighbor_recall(
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
     if n_queries is not None:
-        n_queries = _count(n_queries, "n_queries", 1)
+        n_queries = check_count(n_queries, "n_queries", 1)
     # A NaN sorts nowhere: the neighbour search failed on it with a
     # broadcasting error.
     for table, name in ((X, "X"), (R, "X_reconstructed")):

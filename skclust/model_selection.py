@@ -15,7 +15,6 @@ that can:
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_random_state
 
+from ._checks import check_count
 from ._kmeans import KMeansL1
 from ._typing import ArrayLike, RandomStateLike
 
@@ -149,12 +149,8 @@ def _timed_fit(estimator, X, sample_weight):
 
 def _distinct_ks(n_clusters):
     """The values of k, sorted without repeats, checked before any fit."""
-    ks = list(n_clusters)
-    for k in ks:
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, Integral):
-            # int() truncated 2.5 to 2, and True was k=1.
-            raise ValueError(f"n_clusters must hold ints; got {k!r}")
-    ks = sorted({int(k) for k in ks})
+    # int() truncated 2.5 to 2, and True was k=1.
+    ks = sorted({check_count(k, "n_clusters") for k in n_clusters})
     if len(ks) < 3:
         # Checked first: the fits of a list too short for a knee were wasted.
         raise ValueError(f"an elbow needs at least 3 distinct values of k; got {ks}")
@@ -260,14 +256,8 @@ def silhouette_scorer(
     {'n_clusters': 3}
     """
 
-    if sample_size is not None and (
-        isinstance(sample_size, bool)
-        or not isinstance(sample_size, Integral)
-        or sample_size < 2
-    ):
-        raise ValueError(
-            f"sample_size must be None or an int of at least 2; got {sample_size!r}"
-        )
+    if sample_size is not None:
+        check_count(sample_size, "sample_size", 2)
 
     def scorer(estimator, X, y=None):
         clusterer, data = _final_step(estimator, X)

@@ -10,11 +10,11 @@ estimators' (``KMeansL1``, ``KMeansL2``, ``metric="l1"`` or ``"l2"``).
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
+from ._checks import check_count
 from ._kmeans import KMeansL1, KMeansL2, normalize_rows
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
@@ -375,14 +375,7 @@ def compress_embeddings(
     # A list: ks is read twice (checked, then fitted), and a generator
     # would be empty the second time.
     ks = sorted(set(ks))
-    if (
-        isinstance(recall_queries, bool)
-        or not isinstance(recall_queries, Integral)
-        or recall_queries < 1
-    ):
-        raise ValueError(
-            f"recall_queries must be a positive int; got {recall_queries!r}"
-        )
+    check_count(recall_queries, "recall_queries")
     for k in ks:
         if k > n_rows:
             raise ValueError(

@@ -64,7 +64,7 @@ def test_compress_embeddings_refuses_a_bad_number_of_recall_queries(queries):
     # 0 failed deep inside the quantizer ("Found array with 0 sample(s)"),
     # -5 in numpy's random choice.
     X = make_embeddings(200, 8, random_state=0)
-    with pytest.raises(ValueError, match="recall_queries must be a positive int"):
+    with pytest.raises(ValueError, match=r"recall_queries must be (an int|at least 1)"):
         compress_embeddings(X, [4], recall_queries=queries, log=lambda line: None)
 
 
@@ -165,8 +165,8 @@ def test_elbow_fits_a_repeated_k_once():
 @pytest.mark.parametrize(
     "ks, match",
     [
-        ([1.5, 2, 3], r"n_clusters must hold ints; got 1\.5"),
-        ([True, 2, 3], "n_clusters must hold ints; got True"),
+        ([1.5, 2, 3], r"n_clusters must be an int; got 1\.5"),
+        ([True, 2, 3], "n_clusters must be an int; got True"),
         ([2, 3, 3], r"at least 3 distinct values of k; got \[2, 3\]"),
     ],
 )
@@ -204,7 +204,7 @@ def test_silhouette_scorer_on_a_sample_of_one_cluster_or_all_singletons():
 @pytest.mark.parametrize("size", [0, 1, -2, 2.5, True])
 def test_silhouette_scorer_refuses_a_bad_sample_size_at_once(size):
     # It failed only when GridSearchCV scored, once per fold.
-    with pytest.raises(ValueError, match="sample_size must be None or an int"):
+    with pytest.raises(ValueError, match=r"sample_size must be (an int|at least 2)"):
         silhouette_scorer(sample_size=size)
 
 

@@ -747,12 +747,15 @@ def make_embeddings(
     """
     from sklearn.utils import check_random_state
 
-    if rank is None:
-        rank = max(1, n_features // 4)
-    if not 1 <= rank <= n_features:
+    n_samples = check_count(n_samples, "n_samples")
+    n_features = check_count(n_features, "n_features")
+    n_topics = check_count(n_topics, "n_topics")
+    rank = max(1, n_features // 4) if rank is None else check_count(rank, "rank")
+    if rank > n_features:
         raise ValueError(f"rank={rank} must be between 1 and n_features={n_features}")
-    if n_samples < 1 or n_topics < 1 or noise < 0:
-        raise ValueError("n_samples and n_topics must be positive and noise >= 0")
+    # A NaN noise passed "noise < 0" and made every value NaN.
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
     rng = check_random_state(random_state)
     scale = 1.0 / np.sqrt(np.arange(1, rank + 1))
     basis, _ = np.linalg.qr(rng.standard_normal((n_features, rank)))

@@ -357,3 +357,23 @@ def test_compress_refuses_a_boolean_metric_and_other_shapes():
     result = compress(pixels.reshape(2, 2, 3), 2, 1, random_state=0)
     assert result["img"].shape == (2, 2, 3)
     assert sorted(result["class"].ravel().tolist()) == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"noise": np.nan}, "noise must be a finite number >= 0; got nan"),
+        ({"noise": np.inf}, "noise must be a finite number >= 0; got inf"),
+        ({"noise": -0.1}, "noise must be a finite number >= 0"),
+        ({"n_samples": 10.5}, r"n_samples must be an int; got 10\.5"),
+        ({"n_topics": 0}, "n_topics must be at least 1; got 0"),
+        ({"rank": 1.5}, r"rank must be an int; got 1\.5"),
+        ({"rank": 9}, "rank=9 must be between 1 and n_features=8"),
+        ({"n_features": 0}, "n_features must be at least 1; got 0"),
+    ],
+)
+def test_make_embeddings_names_a_bad_parameter(params, match):
+    # noise=NaN or inf returned a table of NaN or infinity; floats failed in
+    # numpy with "'float' object cannot be interpreted as an integer".
+    with pytest.raises(ValueError, match=match):
+        make_embeddings(**{"n_samples": 10, "n_features": 8, **params})

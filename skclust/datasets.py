@@ -60,7 +60,7 @@ def study_data_dir(data: PathLike | None = None) -> Path | None:
         data, source = os.environ.get(DATA_ENV) or None, DATA_ENV
     if data is None:
         return None
-    if not str(data).strip():
+    if str(data) == "":
         # Path("") is the current folder, which was then searched silently.
         raise FileNotFoundError(f"empty data folder name (from {source})")
     path = Path(data)

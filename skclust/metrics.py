@@ -131,8 +131,8 @@ def majority_label_mismatch(
         )
     if labels_true.shape[0] == 0:
         raise ValueError("labels are empty: no samples to compare")
-    classes, true_index = np.unique(labels_true, return_inverse=True)
-    clusters, cluster_index = np.unique(labels_pred, return_inverse=True)
+    classes, true_index = _sorted_labels(labels_true, "labels_true")
+    clusters, cluster_index = _sorted_labels(labels_pred, "labels_pred")
     counts = np.zeros((clusters.shape[0], classes.shape[0]), dtype=np.int64)
     np.add.at(counts, (cluster_index.ravel(), true_index.ravel()), 1)
     sizes = counts.sum(axis=1)
@@ -145,6 +145,19 @@ def majority_label_mismatch(
         mismatches=sizes - counts.max(axis=1),
         n_samples=labels_true.shape[0],
     )
+
+
+def _sorted_labels(labels, name):
+    """The distinct labels, sorted, and the index of each sample's label."""
+    try:
+        return np.unique(labels, return_inverse=True)
+    except TypeError:
+        # numpy's message ("'<' not supported between instances of
+        # 'NoneType' and 'int'") named neither the argument nor the cause.
+        kinds = sorted({type(label).__name__ for label in labels.ravel()})
+        raise ValueError(
+            f"{name} mixes values that cannot be sorted together ({', '.join(kinds)})"
+        ) from None
 
 
 def mismatch_rate(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
@@ -259,7 +272,7 @@ def _graph_and_labels(adjacency, labels):
     largest = adjacency.data.max(initial=0.0)
     if largest > 0:
         adjacency.data /= largest
-    _, index = np.unique(labels, return_inverse=True)
+    _, index = _sorted_labels(labels, "labels")
     return adjacency, index.ravel()
 
 

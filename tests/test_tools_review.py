@@ -23,6 +23,7 @@ from skclust.datasets import (
 )
 from skclust.metrics import (
     conductance,
+    mismatch_rate,
     modularity,
     neighbor_recall,
     palette_image_size,
@@ -377,3 +378,14 @@ def test_make_embeddings_names_a_bad_parameter(params, match):
     # numpy with "'float' object cannot be interpreted as an integer".
     with pytest.raises(ValueError, match=match):
         make_embeddings(**{"n_samples": 10, "n_features": 8, **params})
+
+
+def test_unsortable_labels_are_named():
+    # numpy's TypeError "'<' not supported between instances of 'NoneType'
+    # and 'int'" named neither the argument nor the cause.
+    with pytest.raises(ValueError, match=r"labels_pred mixes .* \(NoneType, int\)"):
+        mismatch_rate([0, 1, 1], [1, None, 2])
+    A = np.array([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"^labels mixes .* \(NoneType, int\)"):
+        modularity(A, [None, 1])
+    assert mismatch_rate(["a", "b", "b"], [1, 0, 0]) == 0.0

@@ -8,6 +8,7 @@ variable; without either, every command runs on embedded defaults.
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,10 +18,13 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
+from ._checks import check_count
 from ._files import check_input_file
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
+# The files a data folder holds, as the study gave them.
+STUDY_FILES = ("football.bmp", "parrots.png", "nodes.txt", "edges.txt", "AImodel.npy")
 
 
 def study_data_dir(data: PathLike | None = None) -> Path | None:
@@ -38,7 +42,10 @@ def study_data_dir(data: PathLike | None = None) -> Path | None:
     Raises
     ------
     FileNotFoundError
-        When a folder is configured but does not exist.
+        When a folder is configured but does not exist, or is named by an
+        empty string.
+    NotADirectoryError
+        When it names a file.
 
     Examples
     --------
@@ -53,7 +60,14 @@ def study_data_dir(data: PathLike | None = None) -> Path | None:
         data, source = os.environ.get(DATA_ENV) or None, DATA_ENV
     if data is None:
         return None
+    if str(data) == "":
+        # Path("") is the current folder, which was then searched silently.
+        raise FileNotFoundError(f"empty data folder name (from {source})")
     path = Path(data)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"{path}: is a file; expected the data folder (from {source})"
+        )
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: data folder not found (from {source})")
     return path
@@ -66,11 +80,15 @@ def study_file(name: str, data: PathLike | None = None) -> Path | None:
     ------
     FileNotFoundError
         When the data folder is set but lacks the file.
+    IsADirectoryError
+        When the name is a folder's.
     """
     directory = study_data_dir(data)
     if directory is None:
         return None
     path = directory / name
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found in the data folder")
     return path
@@ -175,16 +193,16 @@ def _data_lines(path):
 
 
 _INT64 = np.iinfo(np.int64)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _parse_int(text, path, number, what):
     """An integer field that fits in 64 bits, or an error naming file and line."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(
-            f"{path}, line {number}: {what} {text!r} is not an integer"
-        ) from None
+    # Python's int() also reads "1_0" as 10 and other scripts' digits: a
+    # typo would silently name another node.
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"{path}, line {number}: {what} {text!r} is not an integer")
+    value = int(text)
     if not _INT64.min <= value <= _INT64.max:
         shown = text if len(text) <= 30 else text[:27] + "..."
         raise ValueError(
@@ -485,8 +503,15 @@ def graph_from_edges(
         )
     if not np.issubdtype(edges.dtype, np.integer):
         raise ValueError(f"edges must hold integer node indices; got {edges.dtype}")
+    if edges.max() > _INT64.max:
+        # uint64 indices above it wrapped to negative ones in the message.
+        raise ValueError(f"edges hold node index {edges.max()}, above {_INT64.max}")
     edges = edges.astype(np.int64)
-    n_nodes = int(edges.max()) + 1 if n_nodes is None else int(n_nodes)
+    if n_nodes is None:
+        n_nodes = int(edges.max()) + 1
+    else:
+        # int() truncated 3.7 to 3 nodes.
+        n_nodes = check_count(n_nodes, "n_nodes", 0)
     if edges.min() < 0 or edges.max() >= n_nodes:
         raise ValueError(
             f"edges must hold node indices from 0 to {n_nodes - 1}; found "
@@ -722,12 +747,15 @@ def make_embeddings(
     """
     from sklearn.utils import check_random_state
 
-    if rank is None:
-        rank = max(1, n_features // 4)
-    if not 1 <= rank <= n_features:
+    n_samples = check_count(n_samples, "n_samples")
+    n_features = check_count(n_features, "n_features")
+    n_topics = check_count(n_topics, "n_topics")
+    rank = max(1, n_features // 4) if rank is None else check_count(rank, "rank")
+    if rank > n_features:
         raise ValueError(f"rank={rank} must be between 1 and n_features={n_features}")
-    if n_samples < 1 or n_topics < 1 or noise < 0:
-        raise ValueError("n_samples and n_topics must be positive and noise >= 0")
+    # A NaN noise passed "noise < 0" and made every value NaN.
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
     rng = check_random_state(random_state)
     scale = 1.0 / np.sqrt(np.arange(1, rank + 1))
     basis, _ = np.linalg.qr(rng.standard_normal((n_features, rank)))
@@ -806,6 +834,10 @@ def load_embeddings(
     ...
     ValueError: ...table.npy: the header declares shape (3, 2) of float32 ...
     """
+    if mmap_mode not in (None, "r"):
+        # np.load's "w+" creates the file anew and "r+" writes through: a
+        # reader must never change the table it reads.
+        raise ValueError(f"mmap_mode must be None or 'r'; got {mmap_mode!r}")
     path = Path(path)
     check_input_file(path)
     with open(path, "rb") as handle:

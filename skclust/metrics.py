@@ -18,7 +18,6 @@ nearest-neighbour recall of a reconstructed table.
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +25,7 @@ from scipy import sparse
 from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from ._checks import check_count
 from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
@@ -131,8 +131,8 @@ def majority_label_mismatch(
         )
     if labels_true.shape[0] == 0:
         raise ValueError("labels are empty: no samples to compare")
-    classes, true_index = np.unique(labels_true, return_inverse=True)
-    clusters, cluster_index = np.unique(labels_pred, return_inverse=True)
+    classes, true_index = _sorted_labels(labels_true, "labels_true")
+    clusters, cluster_index = _sorted_labels(labels_pred, "labels_pred")
     counts = np.zeros((clusters.shape[0], classes.shape[0]), dtype=np.int64)
     np.add.at(counts, (cluster_index.ravel(), true_index.ravel()), 1)
     sizes = counts.sum(axis=1)
@@ -145,6 +145,19 @@ def majority_label_mismatch(
         mismatches=sizes - counts.max(axis=1),
         n_samples=labels_true.shape[0],
     )
+
+
+def _sorted_labels(labels, name):
+    """The distinct labels, sorted, and the index of each sample's label."""
+    try:
+        return np.unique(labels, return_inverse=True)
+    except TypeError:
+        # numpy's message ("'<' not supported between instances of
+        # 'NoneType' and 'int'") named neither the argument nor the cause.
+        kinds = sorted({type(label).__name__ for label in labels.ravel()})
+        raise ValueError(
+            f"{name} mixes values that cannot be sorted together ({', '.join(kinds)})"
+        ) from None
 
 
 def mismatch_rate(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
@@ -259,17 +272,25 @@ def _graph_and_labels(adjacency, labels):
     largest = adjacency.data.max(initial=0.0)
     if largest > 0:
         adjacency.data /= largest
-    _, index = np.unique(labels, return_inverse=True)
+    _, index = _sorted_labels(labels, "labels")
     return adjacency, index.ravel()
 
 
 def _check_undirected_weights(adjacency):
-    """Refuse weights that are not finite, negative ones and a directed graph.
+    """Refuse self-loops, weights that are not finite, negative ones and a
+    directed graph.
 
     Without this a negative or NaN weight, or an edge given in one direction
     only, gave a number that means nothing.
     """
     weights = adjacency.data
+    if np.any(adjacency.diagonal()):
+        # Conventions differ (networkx counts a loop twice in a degree, the
+        # matrix once): the figure would depend on which one the caller meant.
+        raise ValueError(
+            "the adjacency has self-loops (non-zero diagonal); drop them "
+            "first, for instance with skclust.datasets.graph_from_adjacency"
+        )
     if not np.all(np.isfinite(weights)):
         raise ValueError("the adjacency holds NaN or infinite weights")
     if np.any(weights < 0):
@@ -448,11 +469,7 @@ def all_nodes_split(
     >>> all_nodes_split(3)
     [(array([0, 1, 2]), array([0, 1, 2]))]
     """
-    if isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, Integral):
-        raise ValueError(f"n_nodes must be an int; got {n_nodes!r}")
-    if n_nodes < 1:
-        raise ValueError(f"n_nodes must be at least 1; got {n_nodes}")
-    nodes = np.arange(n_nodes)
+    nodes = np.arange(check_count(n_nodes, "n_nodes", 1))
     return [(nodes, nodes.copy())]
 
 
@@ -504,6 +521,11 @@ def psnr(
     >>> round(psnr([[0, 0, 0]], [[0, 0, 255]]), 3)
     4.771
     """
+    if not (np.isfinite(max_value) and max_value > 0):
+        raise ValueError(
+            f"max_value must be a positive number (the largest pixel value); "
+            f"got {max_value!r}"
+        )
     mse = image_mse(original, reconstructed)
     return math.inf if mse == 0 else 10.0 * math.log10(max_value**2 / mse)
 
@@ -530,6 +552,9 @@ def palette_image_size(
     >>> size["index_bits"], size["compressed_bytes"], size["ratio"]
     (4, 548, 5.474452554744525)
     """
+    n_pixels = check_count(n_pixels, "n_pixels", 1)
+    n_colors = check_count(n_colors, "n_colors", 1)
+    n_channels = check_count(n_channels, "n_channels", 1)
     index_bits = math.ceil(math.log2(n_colors)) if n_colors > 1 else 0
     raw = n_pixels * n_channels
     palette = n_colors * n_channels
@@ -642,11 +667,15 @@ def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     0.5
     """
     X, R = _paired_tables(X, X_reconstructed)
-    total = float(np.einsum("ij,ij->", X, X))
-    if total == 0:
+    # Both tables over X's largest magnitude: the ratio is unchanged, and
+    # squares of values near 1e200 no longer overflow (inf / inf gave NaN)
+    # nor those near 1e-200 vanish (a non-zero X was called all zeros).
+    largest = np.abs(X).max(initial=0.0)
+    if largest == 0:
         raise ValueError("X is all zeros: the relative error is undefined")
+    X, R = X / largest, R / largest
     diff = X - R
-    return float(np.einsum("ij,ij->", diff, diff)) / total
+    return float(np.einsum("ij,ij->", diff, diff)) / float(np.einsum("ij,ij->", X, X))
 
 
 def _top_neighbors(similarity, exclude, n_neighbors):
@@ -730,13 +759,21 @@ def neighbor_recall(
 
     X, R = _paired_tables(X, X_reconstructed)
     n_samples = X.shape[0]
-    if not 1 <= n_neighbors < n_samples:
+    n_neighbors = check_count(n_neighbors, "n_neighbors", 1)
+    if n_neighbors >= n_samples:
         raise ValueError(
-            f"n_neighbors={n_neighbors} needs between 2 and n_samples - 1 = "
-            f"{n_samples - 1} rows besides the query"
+            f"n_neighbors={n_neighbors} needs at least {n_neighbors + 1} rows "
+            f"(the query and its neighbours); got {n_samples}"
         )
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
+    if n_queries is not None:
+        n_queries = check_count(n_queries, "n_queries", 1)
+    # A NaN sorts nowhere: the neighbour search failed on it with a
+    # broadcasting error.
+    for table, name in ((X, "X"), (R, "X_reconstructed")):
+        if not np.isfinite(table).all():
+            raise ValueError(f"{name} holds NaN or infinity")
     if n_queries is None or n_queries >= n_samples:
         queries = np.arange(n_samples)
     else:

@@ -22,8 +22,9 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 
+from ._checks import check_count
 from ._kmeans import KMeansL1
 from ._typing import ArrayLike, RandomStateLike
 
@@ -43,7 +44,7 @@ def knee_index(x: ArrayLike, y: ArrayLike) -> int:
     Parameters
     ----------
     x, y : array-like of shape (n_points,)
-        At least three points, ``x`` increasing.
+        At least three finite points, ``x`` strictly increasing.
 
     Returns
     -------
@@ -57,8 +58,19 @@ def knee_index(x: ArrayLike, y: ArrayLike) -> int:
     2
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(
+            f"x and y must be 1-D and of the same length; got shapes {x.shape} "
+            f"and {y.shape}"
+        )
     if x.shape[0] < 3:
         raise ValueError(f"a knee needs at least 3 points; got {x.shape[0]}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("x and y must be finite (no NaN or infinity)")
+    # A repeated or falling x made a slope infinite or of the wrong sign,
+    # and the knee was picked from it without a word.
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be strictly increasing")
     slope = -np.diff(y) / np.diff(x)
     # A flat or rising stretch after a point makes that point a perfect knee;
     # the floor keeps the ratio finite and ordered.
@@ -135,6 +147,16 @@ def _timed_fit(estimator, X, sample_weight):
     return estimator, time.perf_counter() - start
 
 
+def _distinct_ks(n_clusters):
+    """The values of k, sorted without repeats, checked before any fit."""
+    # int() truncated 2.5 to 2, and True was k=1.
+    ks = sorted({check_count(k, "n_clusters") for k in n_clusters})
+    if len(ks) < 3:
+        # Checked first: the fits of a list too short for a knee were wasted.
+        raise ValueError(f"an elbow needs at least 3 distinct values of k; got {ks}")
+    return ks
+
+
 def elbow(
     estimator: BaseEstimator,
     X: ArrayLike,
@@ -152,7 +174,7 @@ def elbow(
         Template; it is cloned for each k.
     X : array-like of shape (n_samples, n_features)
     n_clusters : iterable of int
-        At least three values.
+        At least three distinct values; repeats are fitted once.
     sample_weight : array-like of shape (n_samples,), default=None
     n_jobs : int, default=None
         Fits run in parallel through joblib.
@@ -171,7 +193,7 @@ def elbow(
     >>> result.best_n_clusters
     4
     """
-    ks = sorted(int(k) for k in n_clusters)
+    ks = _distinct_ks(n_clusters)
     fits = Parallel(n_jobs=n_jobs)(
         delayed(_timed_fit)(clone(estimator).set_params(n_clusters=k), X, sample_weight)
         for k in ks
@@ -210,7 +232,7 @@ def silhouette_scorer(
     Parameters
     ----------
     sample_size : int or None, default=2000
-        Points used per evaluation; None uses all.
+        Points used per evaluation (at least 2); None uses all.
     random_state : int, RandomState instance or None, default=0
         Draws the sample.
 
@@ -218,7 +240,8 @@ def silhouette_scorer(
     -------
     callable
         ``scorer(estimator, X, y=None) -> float``, higher is better; a
-        labelling with a single cluster scores -1.
+        sample with a single cluster scores -1, and one with every point in
+        its own cluster 0 (the silhouette of a lone point).
 
     Examples
     --------
@@ -233,21 +256,37 @@ def silhouette_scorer(
     {'n_clusters': 3}
     """
 
+    if sample_size is not None:
+        check_count(sample_size, "sample_size", 2)
+
     def scorer(estimator, X, y=None):
         clusterer, data = _final_step(estimator, X)
-        labels = clusterer.predict(data)
-        if len(np.unique(labels)) < 2:
-            return -1.0
-        metric = "manhattan" if isinstance(clusterer, KMeansL1) else "euclidean"
-        size = None if sample_size is None or sample_size >= len(data) else sample_size
-        return float(
-            silhouette_score(
-                data,
-                labels,
-                metric=metric,
-                sample_size=size,
-                random_state=check_random_state(random_state),
-            )
+        data, labels = _sampled(
+            data, clusterer.predict(data), sample_size, random_state
         )
+        n_labels = len(np.unique(labels))
+        if n_labels < 2:
+            return -1.0
+        if n_labels == len(labels):
+            # Every point alone: each one's silhouette is 0 by Rousseeuw's
+            # convention, where scikit-learn raises.
+            return 0.0
+        metric = "manhattan" if isinstance(clusterer, KMeansL1) else "euclidean"
+        return float(silhouette_score(data, labels, metric=metric))
 
     return scorer
+
+
+def _sampled(data, labels, sample_size, random_state):
+    """The rows the silhouette is measured on, drawn as scikit-learn's
+    ``silhouette_score(sample_size=...)`` draws them.
+
+    Drawn here so that the labels of the sample are the ones checked: a
+    sample with one cluster, or with every point in its own, made
+    scikit-learn raise although the whole data had neither.
+    """
+    if sample_size is None or sample_size >= len(labels):
+        return data, labels
+    data = check_array(data, accept_sparse=["csr", "csc"])
+    rows = check_random_state(random_state).permutation(len(labels))[:sample_size]
+    return data[rows], labels[rows]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._checks import check_count
 from ._kmeans import KMeansL1, KMeansL2, normalize_rows
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
@@ -135,9 +136,16 @@ def compress(
     >>> sorted(result["class"].ravel().tolist())
     [1, 1, 2, 2]
     """
-    if norm_distance not in (1, 2):
+    # True == 1: a flag passed by mistake chose the L1 metric silently.
+    if isinstance(norm_distance, (bool, np.bool_)) or norm_distance not in (1, 2):
         raise ValueError(f"norm_distance must be 1 or 2; got {norm_distance!r}")
     array = np.asarray(pixels)
+    if array.ndim not in (2, 3):
+        # Any other shape was flattened into one row of pixels.
+        raise ValueError(
+            "pixels must be of shape (n_pixels, n_channels) or (height, width, "
+            f"n_channels); got {array.shape}"
+        )
     image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
     metric = "l2" if norm_distance == 2 else "l1"
     start = time.perf_counter()
@@ -364,6 +372,10 @@ def compress_embeddings(
     True
     """
     n_rows, n_features = X.shape
+    # A list: ks is read twice (checked, then fitted), and a generator
+    # would be empty the second time.
+    ks = sorted(set(ks))
+    check_count(recall_queries, "recall_queries")
     for k in ks:
         if k > n_rows:
             raise ValueError(
@@ -393,7 +405,7 @@ def compress_embeddings(
         unit = target if normalize else normalize_rows(target.copy())
         truth = _exact_neighbors(unit, queries, 10)
     result = EmbeddingCompression()
-    for k in sorted(set(ks)):
+    for k in ks:
         train = _train_rows(n_rows, k, train_size, rng)
         start = time.perf_counter()
         vq = VectorQuantizer(

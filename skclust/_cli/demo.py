@@ -18,7 +18,14 @@ def add_parser(commands):
         "with KMeansL2 (squared Euclidean, mean update) and KMeansL1 "
         "(Manhattan, median update) and print iterations, time and inertia.",
     )
-    parser.add_argument("-k", "--n-clusters", type=positive_int, default=8, metavar="K")
+    parser.add_argument(
+        "-k",
+        "--n-clusters",
+        type=positive_int,
+        default=8,
+        metavar="K",
+        help="number of colours, at most the photograph's distinct colours (default 8)",
+    )
     add_seed_argument(parser)
     parser.set_defaults(run=run)
 
@@ -26,6 +33,13 @@ def add_parser(commands):
 def run(args):
     pixels = load_sample_image("china.jpg").reshape(-1, 3).astype(np.float64)
     n_colours = len(np.unique(pixels @ [65536, 256, 1]))
+    if args.n_clusters > n_colours:
+        # As skclust image skips such a k: the fits warned in two Python
+        # warnings (file, line and source) and printed inertia 0.
+        raise ValueError(
+            f"-k {args.n_clusters}: china.jpg has only {n_colours} distinct "
+            "colours (more clusters than colours)"
+        )
     print(f"china.jpg: {len(pixels)} pixels, {n_colours} distinct colours")
     rows = []
     for Estimator in (KMeansL2, KMeansL1):

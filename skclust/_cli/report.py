@@ -18,7 +18,7 @@ import scipy
 import sklearn
 
 from .. import __version__
-from ..datasets import study_data_dir
+from ..datasets import DATA_ENV, STUDY_FILES, study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
 from ._progress import Progress
@@ -29,8 +29,8 @@ def add_parser(commands):
     parser = commands.add_parser(
         "report",
         help="run every part of the study and write an HTML report, index.html",
-        description="Run every part of the study (on the study's files with "
-        "--data or SKCLUST_DATA, else on embedded defaults) and write tables, "
+        description="Run every part of the study (on the study's five files "
+        "with --data or SKCLUST_DATA, else on embedded defaults) and write tables, "
         "figures, pictures and an index.html that shows them into --out.",
     )
     add_run_arguments(
@@ -47,11 +47,15 @@ def _cores():
     return str(total) if available == total else f"{available} of {total} usable"
 
 
-def _command_line(args):
-    """The command that repeats this run (the options it was given, in full)."""
+def _command_line(args, data):
+    """The command that repeats this run (the options it was given, in full).
+
+    ``data`` is the folder used, also when SKCLUST_DATA named it: without
+    it the command, run elsewhere, fell back on the embedded defaults.
+    """
     words = ["skclust", "report", "--out", str(args.out), "--seed", str(args.seed)]
-    if args.data:
-        words += ["--data", str(args.data)]
+    if data:
+        words += ["--data", str(data)]
     if args.force:
         words.append("--force")
     return shlex.join(words)
@@ -61,7 +65,7 @@ def run_header(args, data, seconds, started):
     """What the report's header says about the run that made it."""
     return {
         "skclust": __version__,
-        "command": _command_line(args),
+        "command": _command_line(args, data),
         "date": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "data": str(data) if data else "embedded defaults (no --data, no SKCLUST_DATA)",
         "seed": args.seed,
@@ -72,12 +76,31 @@ def run_header(args, data, seconds, started):
     }
 
 
+def _check_study_files(data):
+    """Refuse a data folder that lacks some of the study's files, naming them.
+
+    Each section found its own file missing after the others had run: a
+    report without those sections, several error lines and exit 2, minutes
+    later.
+    """
+    if data is None:
+        return
+    missing = [name for name in STUDY_FILES if not (data / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{data}: the data folder lacks {', '.join(missing)} (the report "
+            "needs every one of the study's files; without --data and "
+            f"{DATA_ENV} it runs on embedded defaults)"
+        )
+
+
 def run(args):
     from . import SUBCOMMANDS
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
     data = study_data_dir(args.data)
+    _check_study_files(data)
     inputs = [p for p in data.iterdir() if p.is_file()] if data else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []

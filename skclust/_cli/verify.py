@@ -41,6 +41,8 @@ def verify_folder(folder):
         The number of files checked.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a file; expected an output folder")
     if not folder.is_dir():
         raise OutputError(f"{folder}: no such folder")
     if (folder / JOURNAL).exists():

@@ -1,0 +1,18 @@
+"""Checks of plain parameters shared by the public functions."""
+
+from numbers import Integral
+
+import numpy as np
+
+
+def check_count(value, name, smallest=1):
+    """``value`` as an int of at least ``smallest``, or a ValueError naming it.
+
+    ``True`` is an ``Integral`` to Python and is refused; a float such as 2.5
+    is refused rather than truncated.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an int; got {value!r}")
+    if value < smallest:
+        raise ValueError(f"{name} must be at least {smallest}; got {value}")
+    return int(value)

@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 
 
 def check_count(value, name, smallest=1):
@@ -16,3 +17,15 @@ def check_count(value, name, smallest=1):
     if value < smallest:
         raise ValueError(f"{name} must be at least {smallest}; got {value}")
     return int(value)
+
+
+def real_csr(matrix, copy=False):
+    """``matrix`` as a float64 CSR array; complex values are refused.
+
+    scipy casts complex weights to real with only a warning: the imaginary
+    parts were silently dropped (``[[0, 1j], [1j, 0]]`` became a graph with
+    no edges).
+    """
+    if np.iscomplexobj(matrix):
+        raise ValueError("the adjacency holds complex values; expected real weights")
+    return sparse.csr_array(matrix, dtype=np.float64, copy=copy)

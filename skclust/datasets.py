@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
-from ._checks import check_count
+from ._checks import check_count, real_csr
 from ._files import check_input_file
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
@@ -573,7 +573,7 @@ def graph_from_adjacency(
     >>> graph.n_self_loops
     1
     """
-    matrix = sparse.csr_array(adjacency, dtype=np.float64)
+    matrix = real_csr(adjacency)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"adjacency must be square; got shape {matrix.shape}")
     matrix.eliminate_zeros()

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from ._checks import check_count
+from ._checks import check_count, real_csr
 from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
@@ -149,6 +148,9 @@ def majority_label_mismatch(
 
 def _sorted_labels(labels, name):
     """The distinct labels, sorted, and the index of each sample's label."""
+    if labels.dtype.kind in "fc" and np.isnan(labels).any():
+        # scikit-learn's "Input contains NaN." named neither argument.
+        raise ValueError(f"{name} holds NaN; a label must be a value")
     try:
         return np.unique(labels, return_inverse=True)
     except TypeError:
@@ -257,7 +259,7 @@ def label_agreement(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict:
 
 def _graph_and_labels(adjacency, labels):
     """The adjacency as CSR and each node's cluster index, both checked."""
-    adjacency = sparse.csr_array(adjacency, dtype=np.float64, copy=True)
+    adjacency = real_csr(adjacency, copy=True)
     labels = np.asarray(labels)
     if labels.ndim != 1 or adjacency.shape != (labels.shape[0], labels.shape[0]):
         raise ValueError(

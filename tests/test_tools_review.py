@@ -13,6 +13,7 @@ from scipy import sparse
 from skclust import KMeansL2
 from skclust._cli import main
 from skclust.datasets import (
+    graph_from_adjacency,
     graph_from_edges,
     load_embeddings,
     make_embeddings,
@@ -23,6 +24,7 @@ from skclust.datasets import (
 )
 from skclust.metrics import (
     conductance,
+    label_agreement,
     mismatch_rate,
     modularity,
     neighbor_recall,
@@ -389,3 +391,29 @@ def test_unsortable_labels_are_named():
     with pytest.raises(ValueError, match=r"^labels mixes .* \(NoneType, int\)"):
         modularity(A, [None, 1])
     assert mismatch_rate(["a", "b", "b"], [1, 0, 0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "score",
+    [
+        lambda A: graph_from_adjacency(A),
+        lambda A: modularity(A, [0, 0, 1]),
+        lambda A: conductance(A, [0, 0, 1]),
+    ],
+)
+def test_complex_weights_are_refused(score):
+    # scipy cast them to real with a warning: [[0, 1j], ...] lost its edges,
+    # and 1 + 1j counted as 1.
+    A = np.array([[0, 1 + 1j, 1], [1 + 1j, 0, 1], [1, 1, 0]])
+    with pytest.raises(ValueError, match="complex"):
+        score(A)
+    with pytest.raises(ValueError, match="complex"):
+        score(sparse.csr_array(A))
+
+
+@pytest.mark.parametrize("argument", ["labels_true", "labels_pred"])
+def test_nan_labels_are_named(argument):
+    labels = {"labels_true": [0, 1, 1], "labels_pred": [0, 1, 0]}
+    labels[argument] = [0.0, np.nan, 1.0]
+    with pytest.raises(ValueError, match=f"{argument} holds NaN"):
+        label_agreement(**labels)

@@ -269,3 +269,14 @@ def test_concurrent_runs_leave_one_complete_output(tmp_path, capsys):
     assert _files(out) == sorted([MARKER, MANIFEST, *_listed(out)])
     assert len([name for name in _listed(out) if name.startswith("mismatch_k")]) == 2
     assert _run(capsys, "verify", out)[0] == 0
+
+
+def test_an_output_folder_that_cannot_be_made_is_named(tmp_path, capsys):
+    # The errno text alone ("[Errno 20] Not a directory: ...") did not say
+    # what could not be done.
+    (tmp_path / "file").write_text("not a folder\n")
+    out = tmp_path / "file" / "out"
+    code, _, stderr = _graph(capsys, out)
+    assert code == 2 and stderr.count("\n") == 1
+    assert f"{out}: cannot create the output folder" in stderr
+    assert (tmp_path / "file").read_text() == "not a folder\n"

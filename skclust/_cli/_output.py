@@ -87,7 +87,8 @@ def _write_no_follow(path, text):
 def _check_regular_or_absent(path):
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # Absent, also when a file stands where a folder on its path should.
         return
     if not os.path.stat.S_ISREG(mode):
         raise OutputError(
@@ -137,7 +138,14 @@ def prepare_output_dir(path, *, force=False, inputs=(), extend=False):
                 f"{out}: folder exists, is not empty and was not written by "
                 "skclust; use --force to write into it"
             )
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        # The errno text alone ("[Errno 2] No such file or directory") did
+        # not say that the output folder could not be made.
+        raise OutputError(
+            f"{out}: cannot create the output folder ({error.strerror})"
+        ) from None
     if _RUNS is None:
         _write_no_follow(marker, _MARKER_TEXT)
         return out

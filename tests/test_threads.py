@@ -50,6 +50,20 @@ def test_main_thread_blocks_nest_and_restore(fake_limits):
     assert fake_limits.setting["blas"] == 4
 
 
+def test_a_block_inside_one_of_the_same_limit_sets_nothing(fake_limits):
+    with _threads.blas_threads(1):
+        with _threads.blas_threads(None):
+            with _threads.blas_threads(1):
+                assert fake_limits.setting["blas"] == 1
+            with _threads.blas_threads(2):
+                assert fake_limits.setting["blas"] == 2
+            assert fake_limits.setting["blas"] == 1
+        assert fake_limits.setting["blas"] == 1
+    assert fake_limits.setting["blas"] == 4
+    # The outer block and the one of another limit; not the inner one.
+    assert len(fake_limits.callers) == 2
+
+
 def test_other_threads_never_touch_the_limits(fake_limits):
     seen = []
 

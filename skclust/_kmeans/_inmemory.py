@@ -356,8 +356,11 @@ class _Bounds:
             n_blocks = n_threads * (_BLOCKS_PER_THREAD if self._product else 1)
         min_rows = _min_rows_per_thread(X.shape[1], metric)
         n_blocks = max(1, min(n_blocks, n_samples // min_rows))
-        edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
-        self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]
+        # One block without numpy: linspace took 7 us of a fit of iris.
+        edges = [0, n_samples]
+        if n_blocks > 1:
+            edges = np.linspace(0, n_samples, n_blocks + 1).astype(int).tolist()
+        self._blocks = [slice(a, b) for a, b in pairwise(edges)]
         # Points ranked and re-examined, per block, by the product kernel.
         self._counts = np.zeros((len(self._blocks), 2), dtype=np.intp)
 

@@ -34,6 +34,10 @@ def owns_blas_limits():
     return threading.current_thread() is threading.main_thread()
 
 
+# The limits that the main thread's blocks hold, innermost last.
+_held = []
+
+
 @contextmanager
 def blas_threads(limit):
     """Run the block with BLAS limited to ``limit`` threads.
@@ -47,11 +51,17 @@ def blas_threads(limit):
     limit : int or None
         None leaves the number of threads as it is.
     """
-    if limit is None or not owns_blas_limits():
+    if limit is None or not owns_blas_limits() or _held[-1:] == [limit]:
+        # An enclosing block holds this limit already: setting it again cost
+        # 15 us (a small fit nests two such blocks).
         yield
         return
     with _limited(limit):
-        yield
+        _held.append(limit)
+        try:
+            yield
+        finally:
+            _held.pop()
 
 
 def _limited(limit):

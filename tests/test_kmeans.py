@@ -2,6 +2,7 @@
 
 import itertools
 import pickle
+import threading
 import warnings
 
 import joblib
@@ -20,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
 from skclust._kmeans import _medians
+from skclust._kmeans._base import _reseeded
 from skclust._kmeans._engine import kmeans_plusplus, lloyd
 from skclust._kmeans._inmemory import in_memory_runs
 from skclust._kmeans._medians import grouped_medians
@@ -319,6 +321,42 @@ def test_n_jobs_does_not_change_the_result(Estimator, init):
     assert_array_equal(fits[0].labels_, fits[1].labels_)
     assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
     assert fits[0].inertia_ == fits[1].inertia_
+
+
+def test_reseeded_random_state_draws_as_a_new_one():
+    # Draws that leave state behind (a cached Gaussian, an odd count) first.
+    _reseeded(5).standard_normal(3)
+    weights = np.arange(1.0, 11.0) / 55.0
+    for seed in (0, 7, np.int64(2**31 - 2)):
+        ours, fresh = _reseeded(seed), np.random.RandomState(seed)
+        assert_array_equal(ours.standard_normal(3), fresh.standard_normal(3))
+        assert_array_equal(ours.uniform(size=4), fresh.uniform(size=4))
+        assert_array_equal(
+            ours.choice(10, 4, replace=False, p=weights),
+            fresh.choice(10, 4, replace=False, p=weights),
+        )
+        assert_array_equal(
+            ours.randint(2**31 - 1, size=3), fresh.randint(2**31 - 1, size=3)
+        )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_integer_seed_fits_as_a_new_random_state_in_any_thread(Estimator, init):
+    X = _blobs(9)
+
+    def fit(random_state):
+        return Estimator(5, init=init, n_init=3, random_state=random_state).fit(X)
+
+    reference = fit(np.random.RandomState(4))
+    results = [fit(4), fit(4)]
+    thread = threading.Thread(target=lambda: results.append(fit(4)))
+    thread.start()
+    thread.join()
+    for km in results:
+        assert_array_equal(km.labels_, reference.labels_)
+        assert_array_equal(km.cluster_centers_, reference.cluster_centers_)
+        assert km.inertia_ == reference.inertia_
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

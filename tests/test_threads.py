@@ -50,6 +50,20 @@ def test_main_thread_blocks_nest_and_restore(fake_limits):
     assert fake_limits.setting["blas"] == 4
 
 
+def test_a_block_inside_one_of_the_same_limit_sets_nothing(fake_limits):
+    seen = []
+    with _threads.blas_threads(1):
+        with _threads.blas_threads(None), _threads.blas_threads(1):
+            seen.append(fake_limits.setting["blas"])
+            with _threads.blas_threads(2):
+                seen.append(fake_limits.setting["blas"])
+            seen.append(fake_limits.setting["blas"])
+    seen.append(fake_limits.setting["blas"])
+    assert seen == [1, 2, 1, 4]
+    # Set by the outer block and by the one of another limit only.
+    assert len(fake_limits.callers) == 2
+
+
 def test_other_threads_never_touch_the_limits(fake_limits):
     seen = []
 

@@ -165,10 +165,10 @@ def _relocate_empty_clusters(runs, active, steps, old_centers, verbose):
 
     A cluster that no point could be moved to keeps its previous center.
     """
+    if all(step.sizes.all() for step in steps):
+        return
     empties = [np.flatnonzero(step.sizes == 0) for step in steps]
     relocating = [j for j, empty in enumerate(empties) if empty.size]
-    if not relocating:
-        return
     limit = max(empties[j].size + steps[j].sizes.shape[0] for j in relocating)
     # Distances to the centers of the assignment, as scikit-learn's Lloyd
     # takes them: to the updated centers, 2 of 144 fits from the same init

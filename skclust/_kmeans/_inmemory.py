@@ -78,6 +78,11 @@ def _min_rows_per_thread(n_features, metric):
     return _MIN_ROWS_PER_THREAD
 
 
+def splits_rows(n_samples, n_features, metric):
+    """Whether the assignment step over so many rows may run on several threads."""
+    return n_samples >= 2 * _min_rows_per_thread(n_features, metric)
+
+
 # Rows per block when a full (rows x centers) distance matrix is computed:
 # large enough for an efficient matrix product (256-row blocks made a pass
 # over 200,000 x 64 points 5x slower), small enough to stay near the cache.
@@ -351,8 +356,11 @@ class _Bounds:
             n_blocks = n_threads * (_BLOCKS_PER_THREAD if self._product else 1)
         min_rows = _min_rows_per_thread(X.shape[1], metric)
         n_blocks = max(1, min(n_blocks, n_samples // min_rows))
-        edges = np.linspace(0, n_samples, n_blocks + 1).astype(int)
-        self._blocks = [slice(a, b) for a, b in pairwise(edges.tolist())]
+        # One block without numpy: linspace took 7 us of a fit of iris.
+        edges = [0, n_samples]
+        if n_blocks > 1:
+            edges = np.linspace(0, n_samples, n_blocks + 1).astype(int).tolist()
+        self._blocks = [slice(a, b) for a, b in pairwise(edges)]
         # Points ranked and re-examined, per block, by the product kernel.
         self._counts = np.zeros((len(self._blocks), 2), dtype=np.intp)
 
@@ -490,7 +498,9 @@ class _Bounds:
             if not projection.pays(centers.shape[0], ranked, extra_exact):
                 self._projection = None
         elif self._product and dtype == np.float32:
-            ranked, rechecked = self._counts.sum(axis=0)
+            # Python integers: numpy scalars made this test slower than the
+            # sums (it runs at every step of a small fit).
+            ranked, rechecked = self._counts.sum(axis=0).tolist()
             if rechecked > _SINGLE_MAX_RECHECKED * ranked:
                 self._ranking_dtype = np.float64
         self._stepped = True
@@ -506,10 +516,11 @@ class _Bounds:
                 source = slice(rows.start, rows.start + n)
                 self._index[target] = self._index[source]
                 self._previous[target] = self._previous[source]
-            self._index[target] += rows.start
+            if rows.start:
+                self._index[target] += rows.start
             n_listed += n
         index = self._index[:n_listed]
-        self._shift = np.zeros_like(shift)
+        self._shift = np.zeros(shift.shape[0])
         if self._scan or self._product:
             return index, self._previous[:n_listed]
         if index.size > _FULL_PASS_FRACTION * self.labels.shape[0]:
@@ -667,8 +678,7 @@ def in_memory_runs(X, sample_weight, n_clusters, metric, n_threads=1):
     k = 16: 2x slower).
     """
     with blas_threads(1):
-        min_rows = _min_rows_per_thread(X.shape[1], metric)
-        if n_threads > 1 and X.shape[0] >= 2 * min_rows:
+        if n_threads > 1 and splits_rows(*X.shape, metric):
             with ThreadPoolExecutor(n_threads) as pool:
                 yield InMemoryRuns(
                     X, sample_weight, n_clusters, metric, pool, n_threads

@@ -359,8 +359,10 @@ class ClusterMeans:
             self._weight -= np.bincount(previous, weights, minlength=n_clusters)
             self._move(changed, weights, new, previous)
             # Clear the rounding left in clusters that emptied.
-            self._weight[self._sizes == 0] = 0.0
-            self._sums[self._sizes == 0] = 0.0
+            emptied = self._sizes == 0
+            if emptied.any():
+                self._weight[emptied] = 0.0
+                self._sums[emptied] = 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             return self._sums / self._weight[:, None], self._sizes.copy()
 

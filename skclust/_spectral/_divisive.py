@@ -23,6 +23,7 @@ from ._laplacian import (
     _leading_eigenpairs,
     _normalized_affinity,
     _regularization,
+    _repeats_past,
     _spectral_embedding,
     _subgraph,
 )
@@ -112,9 +113,13 @@ def _bisect_subgraph(
         return None
     tau = _regularization(degree, *laplacian)
     affinity = _normalized_affinity(sub, degree, tau)
-    values, vectors = _leading_eigenpairs(
-        affinity, 2, _choose_solver(solver, nodes.shape[0]), seed
-    )
+    solver = _choose_solver(solver, nodes.shape[0])
+    values, vectors = _leading_eigenpairs(affinity, 2, solver, seed)
+    if solver == "dense" and nodes.shape[0] > 2 and _repeats_past(affinity, values):
+        # The second eigenvalue repeats: its eigenvector is the solver's pick
+        # in an eigenspace, which follows the node order (up to 200 nodes,
+        # where LAPACK shows the repeat).
+        return None
     coordinate = _spectral_embedding(values, vectors, 2, row_scaling, degree + tau)
     coordinate = coordinate[:, -1]
     if classes is not None:

@@ -34,15 +34,16 @@ from ._graph import (
 )
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
+    _REPEAT_TOL,
     _bethe_hessian_count,
     _blas_threads_for,
     _choose_solver,
     _degrees,
-    _eigenvalue_at,
     _first_appearance_labels,
     _leading_eigenpairs,
     _normalized_affinity,
     _regularization,
+    _repeats_past,
     _spectral_embedding,
     _subgraph,
     _without_diagonal,
@@ -81,14 +82,13 @@ _MODULARITY_DECIMALS = 12
 # eigensolves and eight k-means runs of the choice would cost six fits.
 _AUTO_TAU_MAX_NODES = 30_000
 
-# Eigenvalues of the affinity (in [-1, 1]) closer than this are one repeated
+# Eigenvalues of the affinity closer than _REPEAT_TOL are one repeated
 # eigenvalue, whose eigenvectors the solver may rotate; with n_init="auto"
 # k-means then keeps the best of several runs: 2000 / (distinct points),
 # between 10 and 100 (docs/spectral.rst). On a 6-cycle in 3 clusters one run
 # gave sizes 2, 2, 2 in 19 of 40 node orders and 1, 2, 3 in 21; ten runs
 # gave 2, 2, 2 in all 40. A hundred runs, on the whole eigenspace, settle
 # the Petersen graph in 3, 4 and 5 clusters, where ten did not.
-_REPEAT_TOL = 1e-8
 _SYMMETRIC_RUNS = (10, 100)
 _SYMMETRIC_POINT_RUNS = 2000
 
@@ -840,11 +840,6 @@ def _whole_eigenspaces(values, dimension):
     while dimension < values.shape[0] and last - values[dimension] <= _REPEAT_TOL:
         dimension += 1
     return dimension
-
-
-def _repeats_past(affinity, values):
-    """Whether the next eigenvalue after ``values`` (descending) repeats the last."""
-    return bool(values[-1] - _eigenvalue_at(affinity, values.shape[0]) <= _REPEAT_TOL)
 
 
 def _n_eigen(rule, n_clusters, n_nodes):

@@ -40,6 +40,11 @@ _SINGLE_THREAD_MAX_NODES = 10_000
 # them equal (one weighted point for KMeansL2) whatever the solver's rounding.
 _EMBEDDING_DECIMALS = 10
 
+# Eigenvalues of the affinity (in [-1, 1]) closer than this are one repeated
+# eigenvalue: its eigenspace has no basis but the one the solver picks,
+# which follows the node order.
+_REPEAT_TOL = 1e-8
+
 # ARPACK restarts before the eigensolver gives up (SciPy's default is 10 n,
 # which on a graph with extreme weights ran for minutes); LAPACK takes over up
 # to the node count below, where a dense solve is a few seconds at most.
@@ -203,6 +208,11 @@ def _eigenvalue_at(matrix, index):
     """
     position = matrix.shape[0] - 1 - index
     return float(_dense_eigh(matrix, position, position, eigvals_only=True)[0])
+
+
+def _repeats_past(affinity, values):
+    """Whether the next eigenvalue after ``values`` (descending) repeats the last."""
+    return bool(values[-1] - _eigenvalue_at(affinity, values.shape[0]) <= _REPEAT_TOL)
 
 
 def _dense_eigh(matrix, first, last, eigvals_only=False):

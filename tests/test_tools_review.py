@@ -277,6 +277,46 @@ def test_report_names_every_missing_study_file_before_any_fit(tmp_path, capsys):
     assert not out.exists()
 
 
+def _study_folder(folder):
+    """The five study files, small and valid."""
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("football.bmp", "parrots.png"):
+        pixels = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / name)
+    np.save(folder / "AImodel.npy", rng.standard_normal((40, 8)))
+    (folder / "nodes.txt").write_text(
+        "".join(f'{i}\t"n{i}"\t{i % 2}\tsrc\n' for i in range(1, 7))
+    )
+    (folder / "edges.txt").write_text("1\t2\n2\t3\n4\t5\n5\t6\n3\t4\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("edges.txt", "1\t2\n2\tx\n", "edges.txt, line 2"),
+        ("nodes.txt", '1\t"a"\t0\tsrc\nbad line\n', "nodes.txt, line 2"),
+        ("AImodel.npy", "not a numpy file", "AImodel.npy"),
+        ("parrots.png", "not a picture", "parrots.png"),
+    ],
+)
+def test_report_reads_every_study_file_before_any_fit(
+    tmp_path, capsys, name, content, message
+):
+    # A malformed file failed its section minutes in, after the others had
+    # run: an error line, a report without that section, exit 2.
+    data = _study_folder(tmp_path / "data")
+    (data / name).write_text(content)
+    out = tmp_path / "report"
+    code, _, stderr = _run(capsys, "report", "--data", data, "--out", out, "-q")
+    assert code == 2
+    assert stderr.count("\n") == 1 and message in stderr
+    assert not out.exists()
+
+
 def test_verify_says_a_file_is_not_a_folder(tmp_path, capsys):
     # It said "no such folder" of a file that is there.
     afile = tmp_path / "out"

@@ -535,6 +535,11 @@ def _run(args):
     return 0
 
 
+def check_report_inputs(data):
+    """Read the graph the report's section clusters: a bad file fails here."""
+    load_study_graph(data=data)
+
+
 def report_section(out_dir, data, seed, log):
     """The graph part of ``skclust report``: both Laplacians side by side."""
     graph, _, note = load_study_graph(data=data)

@@ -453,6 +453,12 @@ REPORT_COLUMNS = [
 ]
 
 
+def check_report_inputs(data):
+    """Read the images the report's section fits: a bad file fails here."""
+    for source in default_sources(data):
+        source.load()
+
+
 def report_section(out_dir, data, seed, log):
     """Image compression for ``skclust report``: the study's images, both metrics."""
     folder = out_dir / "image"

@@ -101,6 +101,13 @@ def run(args):
     clock = time.perf_counter()
     data = study_data_dir(args.data)
     _check_study_files(data)
+    # Every section reads its files before any fit: a malformed one is
+    # named in one line and nothing is written (it used to fail minutes in,
+    # after the other sections, with a report missing that section).
+    for module in SUBCOMMANDS:
+        check = getattr(module, "check_report_inputs", None)
+        if check is not None:
+            check(data)
     inputs = [p for p in data.iterdir() if p.is_file()] if data else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []

@@ -474,6 +474,14 @@ REPORT_COLUMNS = [
 ]
 
 
+def check_report_inputs(data):
+    """Check the table the report's section compresses (its header and
+    values, memory-mapped): a bad file fails here."""
+    path = study_file(STUDY_FILE, data)
+    if path is not None:
+        load_embeddings(path, mmap_mode="r")
+
+
 def report_section(out_dir, data, seed, log):
     """Embedding compression for ``skclust report``."""
     folder = out_dir / "vq"

@@ -220,8 +220,8 @@ def _dense_eigh(matrix, first, last, eigvals_only=False):
 
     ``syevr`` on the range, else the whole decomposition by divide and
     conquer: on spectra with many repeated eigenvalues (two cliques joined
-    by a path) ``syevr`` on a range returned fewer eigenvalues than asked or
-    failed with "Internal Error" in some node orders.
+    by an edge or a path) ``syevr`` on a range returned fewer eigenvalues
+    than asked or failed with "Internal Error" in some node orders.
     """
     dense = matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
     try:
@@ -231,11 +231,11 @@ def _dense_eigh(matrix, first, last, eigvals_only=False):
             subset_by_index=[first, last],
             driver="evr",
         )
+        values = result if eigvals_only else result[0]
+        if values.shape[0] == last - first + 1:
+            return result
     except linalg.LinAlgError:
-        result = None
-    values = result if eigvals_only else (None if result is None else result[0])
-    if values is not None and values.shape[0] == last - first + 1:
-        return result
+        pass
     whole = linalg.eigh(dense, eigvals_only=eigvals_only, driver="evd")
     if eigvals_only:
         return whole[first : last + 1]

@@ -1,4 +1,4 @@
-"""Checks of plain parameters shared by the public functions."""
+"""Checks shared by the public functions: counts and adjacency matrices."""
 
 from numbers import Integral
 

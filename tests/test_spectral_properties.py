@@ -363,6 +363,17 @@ def _sizes_and_cut(A, labels):
     return sizes, float(A[labels[:, None] != labels[None, :]].sum())
 
 
+def _kinds_over_orders(graph, k, n_orders, **params):
+    """The (sizes, cut) of the fits of ``graph`` in ``n_orders`` random orders."""
+    results = set()
+    for seed in range(n_orders):
+        order = np.random.default_rng(seed).permutation(graph.shape[0])
+        A = graph[np.ix_(order, order)]
+        model = SpectralGraphClusterer(k, random_state=0, **params)
+        results.add(_sizes_and_cut(A, model.fit(A).labels_))
+    return results
+
+
 @pytest.mark.parametrize(("graph", "k"), [(_cycle(6), 3), (_prism(5), 4), (_cube(), 4)])
 def test_symmetric_graphs_give_partitions_of_one_kind_in_every_order(graph, k):
     # A cycle's eigenvalues come in pairs, and the eigensolver's basis of
@@ -371,12 +382,7 @@ def test_symmetric_graphs_give_partitions_of_one_kind_in_every_order(graph, k):
     # 1, 2, 3 in 21. No partition of a cycle into arcs is kept by its
     # rotations, so the labels cannot follow the order exactly; the sizes
     # and the cut can.
-    results = set()
-    for seed in range(12):
-        order = np.random.default_rng(seed).permutation(graph.shape[0])
-        A = graph[np.ix_(order, order)]
-        labels = SpectralGraphClusterer(k, random_state=0).fit(A).labels_
-        results.add(_sizes_and_cut(A, labels))
+    results = _kinds_over_orders(graph, k, 12)
     assert len(results) == 1, results
 
 
@@ -388,12 +394,7 @@ def test_alike_branches_give_partitions_of_one_kind_in_every_order(graph, k):
     # cut through its eigenspace: the solver's choice of a part of it
     # followed the node order (a 5-legged spider in 2 clusters: sizes 4 / 7
     # in 21 of 24 orders, 2 / 9 in 3). The whole eigenspace does not.
-    results = set()
-    for seed in range(8):
-        order = np.random.default_rng(seed).permutation(graph.shape[0])
-        A = graph[np.ix_(order, order)]
-        labels = SpectralGraphClusterer(k, random_state=0).fit(A).labels_
-        results.add(_sizes_and_cut(A, labels))
+    results = _kinds_over_orders(graph, k, 8)
     assert len(results) == 1, results
 
 
@@ -418,10 +419,5 @@ def test_divisive_gives_partitions_of_one_kind_in_every_order(graph, k):
     # second eigenvalue repeats, that vector was the solver's pick and
     # followed the node order (the spider in 3: sizes 2, 2, 7 in 15 of 24
     # orders, 1, 1, 9 in 9). Such a cluster is not bisected.
-    results = set()
-    for seed in range(8):
-        order = np.random.default_rng(seed).permutation(graph.shape[0])
-        A = graph[np.ix_(order, order)]
-        model = SpectralGraphClusterer(k, strategy="divisive", random_state=0)
-        results.add(_sizes_and_cut(A, model.fit(A).labels_))
+    results = _kinds_over_orders(graph, k, 8, strategy="divisive")
     assert len(results) == 1, results

@@ -181,9 +181,9 @@ default="auto"
         uses the ``d`` between 2 and the number of clusters after which the
         Laplacian spectrum has its largest gap (von Luxburg 2007). More
         eigenvectors are taken when the embedding has fewer distinct points
-        than clusters, and (up to 200 nodes) when the last one would cut
-        through a repeated eigenvalue's eigenspace: the whole eigenspace is
-        taken (see Notes).
+        than clusters, and (where LAPACK solves) when the last one would
+        cut through a repeated eigenvalue's eigenspace: the whole eigenspace
+        is taken (see Notes).
     eigen_solver : {"auto", "arpack", "dense"}, default="auto"
         "arpack" is ``scipy.sparse.linalg.eigsh`` on the sparse matrix,
         capped at 3000 restarts (a clear error if it does not converge on a
@@ -263,9 +263,10 @@ default="auto"
     ties between non-isomorphic parts still follow the order). A repeated
     eigenvalue among the leading ones (a cycle's come in pairs, alike legs
     of a tree repeat one) leaves the basis of its eigenspace to the solver,
-    which follows the node order. Up to 200 nodes the embedding never cuts
-    through such an eigenspace (it takes the whole of it; ARPACK, above,
-    may miss copies of a repeated eigenvalue), and when the embedding's
+    which follows the node order. Where LAPACK solves (up to 200 nodes with
+    ``eigen_solver="auto"``) the embedding never cuts through such an
+    eigenspace: it takes the whole of it (ARPACK may miss copies of a
+    repeated eigenvalue). When the embedding's
     eigenvalues repeat ``n_init="auto"`` keeps the best of up to 100
     k-means runs: one kind of partition in every order of cycles, prisms, a
     cube, a torus, a dodecahedron and the Petersen graph in 3 to 5 clusters.

@@ -266,12 +266,13 @@ default="auto"
     which follows the node order. Where LAPACK solves (up to 200 nodes with
     ``eigen_solver="auto"``) the embedding never cuts through such an
     eigenspace: it takes the whole of it (ARPACK may miss copies of a
-    repeated eigenvalue). When the embedding's
-    eigenvalues repeat ``n_init="auto"`` keeps the best of up to 100
-    k-means runs: one kind of partition in every order of cycles, prisms, a
-    cube, a torus, a dodecahedron and the Petersen graph in 3 to 5 clusters.
-    Where k-means rarely finds the best partition (the Petersen graph in 2)
-    the kind still depends on the order.
+    repeated eigenvalue), and "divisive" does not bisect a subgraph whose
+    second eigenvalue repeats. When the embedding's eigenvalues repeat,
+    ``n_init="auto"`` keeps the best of up to 100 k-means runs: one kind of
+    partition in every order of cycles, prisms, a cube, a torus, a
+    dodecahedron and the Petersen graph in 3 to 5 clusters. Where k-means
+    rarely finds the best partition (the Petersen graph in 2) the kind
+    still depends on the order.
 
     Components: with fewer clusters than components, the ``k - 1`` largest
     components (by size, then volume) are clusters of their own and the rest

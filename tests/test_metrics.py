@@ -100,6 +100,21 @@ def test_scorer_returns_minus_the_rate_of_the_training_labels():
         mismatch_scorer(SpectralGraphClusterer(), A, labels)
 
 
+def test_scorer_tells_graphs_apart_at_any_scale():
+    # np.allclose's absolute tolerance took any graph with weights near
+    # 1e-10 for the one fitted.
+    A = np.zeros((6, 6))
+    for i, j in [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]:
+        A[i, j] = A[j, i] = 1e-10
+    labels = np.array([0, 0, 0, 1, 1, 0])
+    model = SpectralGraphClusterer(2, random_state=0).fit(A)
+    assert mismatch_scorer(model, A, labels) == pytest.approx(-1 / 6)
+    other = A.copy()
+    other[0, 1] = other[1, 0] = 3e-10
+    with pytest.raises(ValueError, match="all_nodes_split"):
+        mismatch_scorer(model, other, labels)
+
+
 def test_all_nodes_split():
     ((train, test),) = all_nodes_split(4)
     assert train.tolist() == test.tolist() == [0, 1, 2, 3]

@@ -517,6 +517,9 @@ def image_mse(original: ArrayLike, reconstructed: ArrayLike) -> float:
         difference = a[start : start + _CHUNK].astype(np.float64)
         difference -= b[start : start + _CHUNK]
         total += float(difference @ difference)
+    if not math.isfinite(total):
+        # A NaN pixel gave NaN, an infinite one inf: no error to report.
+        raise ValueError("the images hold NaN or infinite values")
     return total / a.shape[0]
 
 

@@ -24,6 +24,7 @@ from skclust.datasets import (
 )
 from skclust.metrics import (
     conductance,
+    image_mse,
     label_agreement,
     mismatch_rate,
     modularity,
@@ -457,3 +458,14 @@ def test_nan_labels_are_named(argument):
     labels[argument] = [0.0, np.nan, 1.0]
     with pytest.raises(ValueError, match=f"{argument} holds NaN"):
         label_agreement(**labels)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_image_scores_refuse_values_that_are_not_finite(bad):
+    # NaN pixels gave an MSE and a PSNR of NaN.
+    original = np.zeros((2, 2, 3))
+    reconstructed = original.copy()
+    reconstructed[0, 0, 0] = bad
+    for score in (image_mse, psnr):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            score(original, reconstructed)

@@ -7,7 +7,12 @@ import pytest
 from scipy import linalg, sparse
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._spectral._divisive import _bisect_subgraph, _Division, _two_means_1d
+from skclust._spectral._divisive import (
+    _bisect_subgraph,
+    _Division,
+    _two_means_1d,
+    _uncancelled_direction,
+)
 from skclust.datasets import load_karate_club
 
 
@@ -155,3 +160,22 @@ def test_divisive_is_kmeans_up_to_the_number_of_communities():
         ).fit(A)
         np.testing.assert_array_equal(divisive.labels_, flat.labels_)
         np.testing.assert_array_equal(divisive.embedding_, flat.embedding_)
+
+
+def test_the_direction_of_a_repeated_eigenvalue_that_twins_do_not_cancel():
+    # A hand-made spectrum: eigenvalue 0.5 twice, on t (nodes 0 and 1 in
+    # opposition: twins cancel it) and g (the same on the twins), rotated
+    # by a random angle as a solver might return them.
+    t = np.array([1.0, -1.0, 0.0, 0.0, 0.0]) / np.sqrt(2)
+    g = np.array([1.0, 1.0, -1.0, -1.0, 0.0]) / 2
+    others = linalg.null_space(np.vstack([t, g])).T
+    basis = np.vstack([t, g, others]).T
+    M = basis @ np.diag([0.5, 0.5, 1.0, 0.1, -0.3]) @ basis.T
+    twins = np.array([0, 0, 1, 2, 3])
+    direction = _uncancelled_direction(M, 0.5, twins)
+    assert abs(direction @ g) == pytest.approx(1.0)
+    # Without the twins both directions stand: nothing to choose.
+    assert _uncancelled_direction(M, 0.5, np.arange(5)) is None
+    # Only the twins' direction: nothing either.
+    M2 = basis @ np.diag([0.5, 0.2, 1.0, 0.1, -0.3]) @ basis.T
+    assert _uncancelled_direction(M2, 0.5, twins) is None

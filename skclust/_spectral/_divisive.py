@@ -18,8 +18,10 @@ import numpy as np
 
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
+    _REPEAT_TOL,
     _choose_solver,
     _degrees,
+    _dense_eigh,
     _leading_eigenpairs,
     _normalized_affinity,
     _regularization,
@@ -115,25 +117,51 @@ def _bisect_subgraph(
     affinity = _normalized_affinity(sub, degree, tau)
     solver = _choose_solver(solver, nodes.shape[0])
     values, vectors = _leading_eigenpairs(affinity, 2, solver, seed)
-    if solver == "dense" and nodes.shape[0] > 2 and _repeats_past(affinity, values):
-        # The second eigenvalue repeats: its eigenvector is the solver's pick
-        # in an eigenspace, which follows the node order (up to 200 nodes,
-        # where LAPACK shows the repeat).
-        return None
-    coordinate = _spectral_embedding(values, vectors, 2, row_scaling, degree + tau)
-    coordinate = coordinate[:, -1]
+    # Twins of the whole graph get one coordinate (their mean), so no split
+    # separates them whatever the eigensolver's basis.
+    index = np.arange(nodes.shape[0])
     if classes is not None:
-        # Twins of the whole graph get one coordinate (their mean), so no
-        # split separates them whatever the eigensolver's basis.
         _, index = np.unique(classes[nodes], return_inverse=True)
         index = index.ravel()
-        means = np.bincount(index, coordinate) / np.bincount(index)
-        coordinate = means[index]
+    if solver == "dense" and nodes.shape[0] > 2 and _repeats_past(affinity, values):
+        # Up to 200 nodes (where LAPACK shows the repeat) the second
+        # eigenvector is the solver's pick in an eigenspace, which follows
+        # the node order: the one direction of it that twins do not cancel
+        # replaces it, and with several such directions nothing is split.
+        second = _uncancelled_direction(affinity, values[1], index)
+        if second is None:
+            return None
+        vectors = np.column_stack([vectors[:, 0], second])
+    coordinate = _spectral_embedding(values, vectors, 2, row_scaling, degree + tau)
+    coordinate = coordinate[:, -1]
+    means = np.bincount(index, coordinate) / np.bincount(index)
+    coordinate = means[index]
     low = _two_means_1d(np.round(coordinate, _EMBEDDING_DECIMALS))
     if low is None:
         return None
     first = low if low[0] else ~low
     return nodes[first], nodes[~first], float(values[1])
+
+
+def _uncancelled_direction(affinity, value, index):
+    """The eigenvector of a repeated eigenvalue whose twin-class means are not zero.
+
+    Eigenvectors that differ only between twins average to zero over every
+    class; if the eigenspace holds exactly one direction besides them, it is
+    the same in every node order (up to sign). Returns that unit vector, or
+    None when the eigenspace holds none or several.
+    """
+    all_values, all_vectors = _dense_eigh(affinity, 0, affinity.shape[0] - 1)
+    space = all_vectors[:, np.abs(all_values - value) <= _REPEAT_TOL]
+    counts = np.bincount(index)
+    means = np.zeros((counts.shape[0], space.shape[1]))
+    np.add.at(means, index, space)
+    means /= counts[:, None]
+    _, singular, directions = np.linalg.svd(means[index], full_matrices=False)
+    rank = int(np.sum(singular > _REPEAT_TOL * max(1.0, singular[0])))
+    if rank != 1:
+        return None
+    return space @ directions[0]
 
 
 class _Division:

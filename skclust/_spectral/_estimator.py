@@ -266,8 +266,10 @@ default="auto"
     which follows the node order. Where LAPACK solves (up to 200 nodes with
     ``eigen_solver="auto"``) the embedding never cuts through such an
     eigenspace: it takes the whole of it (ARPACK may miss copies of a
-    repeated eigenvalue), and "divisive" does not bisect a subgraph whose
-    second eigenvalue repeats. When the embedding's eigenvalues repeat,
+    repeated eigenvalue), and "divisive" bisects a subgraph whose second
+    eigenvalue repeats only along the one direction of its eigenspace that
+    twins do not cancel, if there is one. When the embedding's eigenvalues
+    repeat,
     ``n_init="auto"`` keeps the best of up to 100 k-means runs: one kind of
     partition in every order of cycles, prisms, a cube, a torus, a
     dodecahedron and the Petersen graph in 3 to 5 clusters. Where k-means

@@ -153,6 +153,8 @@ def _uncancelled_direction(affinity, value, index):
     """
     all_values, all_vectors = _dense_eigh(affinity, 0, affinity.shape[0] - 1)
     space = all_vectors[:, np.abs(all_values - value) <= _REPEAT_TOL]
+    if space.shape[1] == 0:
+        return None
     counts = np.bincount(index)
     means = np.zeros((counts.shape[0], space.shape[1]))
     np.add.at(means, index, space)

@@ -656,7 +656,8 @@ default="auto"
         """Embedding with ``tau`` and ``scaling``, and k-means on it.
 
         ``spectra``, a dict shared between calls, keeps the eigenpairs by
-        ``(tau, number)``: calls with the same ``tau`` solve once. Returns
+        ``(tau, number)`` (and whether the next eigenvalue repeats the last):
+        calls with the same ``tau`` solve once. Returns
         ``(None, fit)`` when k-means made the ``k`` clusters, else ``(top,
         fit)`` with the ``min(k, d)`` top-level labels that "divisive"
         refines (``fit.labels`` is then ``top``).
@@ -680,9 +681,15 @@ default="auto"
             n_top = k if flat else min(k, dimension)
             if whole:
                 dimension = _whole_eigenspaces(values, dimension)
-                if dimension == n_eigen < n and _repeats_past(affinity, values):
-                    n_eigen = min(2 * n_eigen, n)
-                    continue
+                if dimension == n_eigen < n:
+                    # The candidates with tau = 0 share this check too.
+                    if (tau, n_eigen, "repeats") not in spectra:
+                        spectra[tau, n_eigen, "repeats"] = _repeats_past(
+                            affinity, values
+                        )
+                    if spectra[tau, n_eigen, "repeats"]:
+                        n_eigen = min(2 * n_eigen, n)
+                        continue
             embedding = np.round(
                 _spectral_embedding(values, vectors, dimension, scaling, degree + tau),
                 _EMBEDDING_DECIMALS,
@@ -701,10 +708,9 @@ default="auto"
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
         n_init = self.n_init
-        seen = _seen_by_classes(vectors[:, :dimension], class_index, weights)
-        if n_init == "auto" and _has_repeated_eigenvalue(values[:dimension][seen]):
-            n_init = int(
-                np.clip(_SYMMETRIC_POINT_RUNS // points.shape[0], *_SYMMETRIC_RUNS)
+        if n_init == "auto":
+            n_init = _auto_runs(
+                values[:dimension], vectors[:, :dimension], class_index, weights
             )
         top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init)
         top = top[class_index]
@@ -818,6 +824,18 @@ def _has_repeated_eigenvalue(values):
     """
     ordered = np.sort(values)
     return bool(np.any(np.diff(ordered) <= _REPEAT_TOL))
+
+
+def _auto_runs(values, vectors, class_index, weights):
+    """``n_init="auto"``: "auto" (one run), or more where eigenvalues repeat.
+
+    2000 / (distinct points) runs, between 10 and 100, when two of the
+    embedding's eigenvalues whose eigenvectors twins do not cancel repeat.
+    """
+    seen = _seen_by_classes(vectors, class_index, weights)
+    if not _has_repeated_eigenvalue(values[seen]):
+        return "auto"
+    return int(np.clip(_SYMMETRIC_POINT_RUNS // weights.shape[0], *_SYMMETRIC_RUNS))
 
 
 def _seen_by_classes(vectors, class_index, weights):

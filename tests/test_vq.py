@@ -421,6 +421,30 @@ def test_partial_fit_on_memmap(tmp_path):
     assert_allclose(a.codebook_, b.codebook_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [None, 300])
+def test_writable_memmap_is_never_written(tmp_path, batch_size):
+    # A table opened "r+" would take in-place normalization or centering
+    # back to the file; every method must leave its bytes as they were.
+    X = make_embeddings(1500, 8, random_state=10) * 3.0
+    path = tmp_path / "table.npy"
+    np.save(path, X)
+    before = path.read_bytes()
+    mapped = np.load(path, mmap_mode="r+")
+    vq = VectorQuantizer(
+        8, n_subvectors=2, normalize=True, random_state=0, batch_size=batch_size
+    )
+    codes = vq.fit_transform(mapped)
+    vq.fit(mapped).transform(mapped)
+    vq.score(mapped)
+    vq.inverse_transform(codes)
+    vq.partial_fit(mapped[:700])
+    vq.add(mapped)
+    vq.kneighbors(mapped[:20], n_neighbors=3, rerank_with=mapped)
+    mapped.flush()
+    del mapped
+    assert path.read_bytes() == before
+
+
 def test_nan_in_memmap_names_the_row(tmp_path):
     X = make_embeddings(3000, 8, random_state=9)
     X[2345, 3] = np.nan

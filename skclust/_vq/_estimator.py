@@ -306,9 +306,10 @@ default="k-means++"
     Notes
     -----
     The input can be a numpy array, a ``numpy.memmap`` (for instance from
-    ``np.load(path, mmap_mode="r")``) or a ``dask.array.Array``. A memory map
-    larger than one block is never loaded whole: every pass reads it block by
-    block and releases the pages it read, so the memory used stays bounded by
+    ``np.load(path, mmap_mode="r")``) or a ``dask.array.Array``; no method
+    writes into it, even a map opened ``"r+"``. A memory map larger than
+    one block is never loaded whole: every pass reads it block by block and
+    releases the pages it read, so the memory used stays bounded by
     the block size. A dask array is fitted by the same block kernels, one task
     per chunk, on the active dask scheduler (a ``dask.distributed`` client if
     one exists); ``transform`` then returns a lazy dask array of codes.

@@ -318,6 +318,34 @@ def test_report_reads_every_study_file_before_any_fit(
     assert not out.exists()
 
 
+def test_a_report_section_that_fails_leaves_no_report(tmp_path, capsys, monkeypatch):
+    # After the input checks a section can still fail (a full disk, too
+    # little memory): the report used to be written without that section,
+    # the other sections' files committed, and the run exit 2.
+    from skclust._cli import vq
+
+    def full_disk(out_dir, data, seed, log):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vq, "report_section", full_disk)
+    data = _study_folder(tmp_path / "data")
+    out = tmp_path / "report"
+    code, stdout, stderr = _run(capsys, "report", "--data", data, "--out", out, "-q")
+    assert code == 2
+    # The image section's own lines come first (the 42-colour pictures skip
+    # k = 48); the failure is the last line.
+    last = stderr.splitlines()[-1]
+    assert last == (
+        "skclust report: error: the vq section failed, no report written: "
+        "[Errno 28] No space left on device"
+    )
+    assert "Traceback" not in stderr
+    # The folder was made and locked for the run; nothing of it was committed.
+    assert not (out / "index.html").exists()
+    assert not list(out.rglob("*.png")) and not list(out.rglob("*.csv"))
+    assert "wrote" not in stdout
+
+
 def test_verify_says_a_file_is_not_a_folder(tmp_path, capsys):
     # It said "no such folder" of a file that is there.
     afile = tmp_path / "out"

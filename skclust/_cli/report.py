@@ -111,21 +111,34 @@ def run(args):
     inputs = [p for p in data.iterdir() if p.is_file()] if data else []
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)
     sections = []
-    failed = False
     # The sections' fits are not known in advance: the bar counts them.
     with Progress(None, "report fits", quiet=args.quiet, command="report") as log:
         for module in SUBCOMMANDS:
             make_section = getattr(module, "report_section", None)
-            if make_section is None:
-                continue
-            try:
-                sections.append(make_section(out, data, args.seed, log))
-            except (ValueError, OSError) as error:
-                log(f"error: {error}")
-                failed = True
+            if make_section is not None:
+                sections.append(_section(make_section, module, out, data, args, log))
     header = run_header(args, data, time.perf_counter() - clock, started)
     path = write_report(sections, out, header=header)
     if not args.quiet:
         # ``out`` is the run's staging folder; the report ends up in --out.
         print(f"wrote {Path(args.out) / path.name}")
-    return 2 if failed else 0
+    return 0
+
+
+_SECTION_ERRORS = (ValueError, OSError, MemoryError)
+
+
+def _section(make_section, module, out, data, args, log):
+    """One section of the report; its failure stops the whole report.
+
+    The inputs were checked before any fit, so a section that fails now
+    (a full disk, too little memory) would leave a report without it: the
+    error names the section and, raised, keeps --out as it was.
+    """
+    try:
+        return make_section(out, data, args.seed, log)
+    except _SECTION_ERRORS as error:
+        name = module.__name__.rpartition(".")[2]
+        kind = next(k for k in _SECTION_ERRORS if isinstance(error, k))
+        message = f"the {name} section failed, no report written: {error}"
+        raise kind(message) from error

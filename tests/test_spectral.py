@@ -17,6 +17,7 @@ from skclust._spectral._laplacian import (
     _count_below_bulk,
     _leading_eigenpairs,
     _normalized_affinity,
+    _twin_directions_last,
 )
 from skclust.datasets import load_karate_club, read_graph
 from skclust.metrics import (
@@ -582,3 +583,21 @@ def test_auto_finds_small_communities_and_none_in_a_random_graph():
 
 def _component_count(A):
     return connected_components(sparse.csr_array(A), directed=False)[0]
+
+
+def test_twin_directions_last_whatever_the_solver_basis():
+    # Eigenvalue 0.5 twice, on t (nodes 0 and 1 in opposition: twins cancel
+    # it) and g (the same on the twins), returned by a solver as any
+    # rotation of the two: the class direction comes first, g itself.
+    t = np.array([1.0, -1.0, 0.0, 0.0, 0.0]) / np.sqrt(2)
+    g = np.array([1.0, 1.0, -1.0, -1.0, 0.0]) / 2
+    lead = np.full(5, 1 / np.sqrt(5))
+    twins = np.array([0, 0, 1, 2, 3])
+    values = np.array([1.0, 0.5, 0.5])
+    for angle in (0.0, 0.3, 2.0, -1.1):
+        c, s = np.cos(angle), np.sin(angle)
+        vectors = np.column_stack([lead, c * g + s * t, -s * g + c * t])
+        rotated = _twin_directions_last(values, vectors, twins)
+        np.testing.assert_allclose(rotated[:, 0], lead)
+        np.testing.assert_allclose(rotated[:, 1], g, atol=1e-12)
+        assert abs(rotated[:, 2] @ t) == pytest.approx(1.0)

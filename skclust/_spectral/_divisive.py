@@ -20,6 +20,7 @@ from ._laplacian import (
     _EMBEDDING_DECIMALS,
     _REPEAT_TOL,
     _choose_solver,
+    _class_directions,
     _degrees,
     _dense_eigh,
     _leading_eigenpairs,
@@ -155,15 +156,10 @@ def _uncancelled_direction(affinity, value, index):
     space = all_vectors[:, np.abs(all_values - value) <= _REPEAT_TOL]
     if space.shape[1] == 0:
         return None
-    counts = np.bincount(index)
-    means = np.zeros((counts.shape[0], space.shape[1]))
-    np.add.at(means, index, space)
-    means /= counts[:, None]
-    _, singular, directions = np.linalg.svd(means[index], full_matrices=False)
-    rank = int(np.sum(singular > _REPEAT_TOL * max(1.0, singular[0])))
+    basis, rank = _class_directions(space, index)
     if rank != 1:
         return None
-    return space @ directions[0]
+    return basis[:, 0]
 
 
 class _Division:

@@ -46,6 +46,7 @@ from ._laplacian import (
     _repeats_past,
     _spectral_embedding,
     _subgraph,
+    _twin_directions_last,
     _without_diagonal,
 )
 
@@ -690,6 +691,9 @@ default="auto"
                     if spectra[tau, n_eigen, "repeats"]:
                         n_eigen = min(2 * n_eigen, n)
                         continue
+            vectors = _twin_directions_last(
+                values[:dimension], vectors[:, :dimension], _class_index(classes)
+            )
             embedding = np.round(
                 _spectral_embedding(values, vectors, dimension, scaling, degree + tau),
                 _EMBEDDING_DECIMALS,
@@ -798,14 +802,19 @@ def _most_modular(adjacency, fits, n_plain):
     return fits[best][1]
 
 
+def _class_index(classes):
+    """Each node's twin class as 0, 1, ... in the order of the class labels."""
+    _, index = np.unique(classes, return_inverse=True)
+    return index.ravel()
+
+
 def _class_points(embedding, classes):
     """One point per twin class (the mean of its rows) and its weight.
 
     Returns the points, their weights (class sizes) and each node's row in
     them.
     """
-    _, index = np.unique(classes, return_inverse=True)
-    index = index.ravel()
+    index = _class_index(classes)
     weights = np.bincount(index).astype(np.float64)
     points = np.zeros((weights.shape[0], embedding.shape[1]))
     np.add.at(points, index, embedding)

@@ -242,6 +242,54 @@ def _dense_eigh(matrix, first, last, eigvals_only=False):
     return whole[0][first : last + 1], whole[1][:, first : last + 1]
 
 
+def _class_directions(space, index):
+    """A basis of ``space`` whose first ``rank`` columns twins do not cancel.
+
+    ``space`` holds orthonormal columns (an eigenspace), ``index`` each
+    node's twin class. Columns that differ between twins only (``e_u -
+    e_v`` for twins ``u`` and ``v``) have mean zero over every class; the
+    class means of the others span ``rank`` dimensions. Returns the rotated
+    basis, its first ``rank`` columns the principal directions of the class
+    means (largest first), and ``rank``.
+    """
+    counts = np.bincount(index)
+    means = np.zeros((counts.shape[0], space.shape[1]))
+    np.add.at(means, index, space)
+    # Weighted by the square root of the class sizes, the means have the
+    # singular values and directions of the nodes' projections. A square
+    # rotation needs the full SVD only with fewer classes than columns.
+    means *= np.sqrt(counts)[:, None]
+    full = means.shape[0] < means.shape[1]
+    _, singular, directions = np.linalg.svd(means, full_matrices=full)
+    rank = int(np.sum(singular > _REPEAT_TOL * max(1.0, singular[0])))
+    return space @ directions.T, rank
+
+
+def _twin_directions_last(values, vectors, index):
+    """``vectors`` with each repeated eigenvalue's twin-cancelled directions last.
+
+    In an eigenspace that holds directions twins cancel beside others, the
+    solver's basis mixes the two kinds by an angle that follows the node
+    order, and with it the twin classes' points and which columns look
+    repeated to them. The eigenspace's basis is replaced by the one of
+    :func:`_class_directions` (signs by :func:`_fix_signs`), the same in
+    every order where the class means' principal directions are distinct.
+    ``values`` are descending; eigenspaces without such directions are left
+    as they are.
+    """
+    if index.max() + 1 == index.shape[0]:
+        return vectors
+    vectors = vectors.copy()
+    breaks = np.flatnonzero(values[:-1] - values[1:] > _REPEAT_TOL) + 1
+    for group in np.split(np.arange(values.shape[0]), breaks):
+        if group.shape[0] < 2:
+            continue
+        basis, rank = _class_directions(vectors[:, group], index)
+        if rank < group.shape[0]:
+            vectors[:, group] = _fix_signs(basis)
+    return vectors
+
+
 def _fix_signs(vectors):
     """Eigenvectors with a sign that does not depend on the node order.
 

@@ -15,7 +15,7 @@ from scipy import sparse
 from sklearn.metrics import adjusted_rand_score
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
-from skclust._spectral import max_n_clusters
+from skclust._spectral import _laplacian, max_n_clusters
 
 
 def _slow(value):
@@ -433,3 +433,29 @@ def test_twin_directions_do_not_follow_the_node_order():
     tree = _edges_to_adjacency(7, [(0, 1), (0, 2), (1, 4), (1, 5), (1, 6), (2, 3)])
     results = _kinds_over_orders(tree, 4, 12, laplacian="normalized")
     assert len(results) == 1, results
+
+
+def _paley(q):
+    squares = {(x * x) % q for x in range(1, q)}
+    return _edges_to_adjacency(
+        q, [(i, j) for i, j in itertools.combinations(range(q), 2) if j - i in squares]
+    )
+
+
+def test_a_large_eigenspace_is_taken_whole_in_one_step(monkeypatch):
+    # The Paley graph on 29 nodes has two eigenvalues of multiplicity 14.
+    # n_eigen used to double until it held the eigenspace (2, 4, 8, 16: seven
+    # dense solves with the checks between); where it ends is now read off
+    # one values-only solve: three in all.
+    calls = []
+    dense_eigh = _laplacian._dense_eigh
+
+    def counting(*args, **kwargs):
+        calls.append(args[1:3])
+        return dense_eigh(*args, **kwargs)
+
+    monkeypatch.setattr(_laplacian, "_dense_eigh", counting)
+    model = SpectralGraphClusterer(2, regularization=1.0, random_state=0)
+    model.fit(_paley(29))
+    assert model.n_components_ == 15
+    assert len(calls) <= 3, calls

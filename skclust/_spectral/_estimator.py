@@ -39,11 +39,11 @@ from ._laplacian import (
     _blas_threads_for,
     _choose_solver,
     _degrees,
+    _descending_eigenvalues,
     _first_appearance_labels,
     _leading_eigenpairs,
     _normalized_affinity,
     _regularization,
-    _repeats_past,
     _spectral_embedding,
     _subgraph,
     _twin_directions_last,
@@ -657,7 +657,7 @@ default="auto"
         """Embedding with ``tau`` and ``scaling``, and k-means on it.
 
         ``spectra``, a dict shared between calls, keeps the eigenpairs by
-        ``(tau, number)`` (and whether the next eigenvalue repeats the last):
+        ``(tau, number)`` (and by ``tau`` all the eigenvalues, if read):
         calls with the same ``tau`` solve once. Returns
         ``(None, fit)`` when k-means made the ``k`` clusters, else ``(top,
         fit)`` with the ``min(k, d)`` top-level labels that "divisive"
@@ -683,13 +683,15 @@ default="auto"
             if whole:
                 dimension = _whole_eigenspaces(values, dimension)
                 if dimension == n_eigen < n:
-                    # The candidates with tau = 0 share this check too.
-                    if (tau, n_eigen, "repeats") not in spectra:
-                        spectra[tau, n_eigen, "repeats"] = _repeats_past(
-                            affinity, values
-                        )
-                    if spectra[tau, n_eigen, "repeats"]:
-                        n_eigen = min(2 * n_eigen, n)
+                    # Where the last eigenspace ends is read off all the
+                    # eigenvalues, one values-only solve per tau (the
+                    # candidates with tau = 0 share it): doubling n_eigen
+                    # took a dozen solves on a Paley graph (multiplicity 98).
+                    if (tau, "spectrum") not in spectra:
+                        spectra[tau, "spectrum"] = _descending_eigenvalues(affinity)
+                    end = _whole_eigenspaces(spectra[tau, "spectrum"], n_eigen)
+                    if end > n_eigen:
+                        n_eigen = end
                         continue
             vectors = _twin_directions_last(
                 values[:dimension], vectors[:, :dimension], _class_index(classes)

@@ -210,6 +210,11 @@ def _eigenvalue_at(matrix, index):
     return float(_dense_eigh(matrix, position, position, eigvals_only=True)[0])
 
 
+def _descending_eigenvalues(matrix):
+    """All eigenvalues of a small symmetric matrix, descending (LAPACK, values only)."""
+    return _dense_eigh(matrix, 0, matrix.shape[0] - 1, eigvals_only=True)[::-1]
+
+
 def _repeats_past(affinity, values):
     """Whether the next eigenvalue after ``values`` (descending) repeats the last."""
     return bool(values[-1] - _eigenvalue_at(affinity, values.shape[0]) <= _REPEAT_TOL)

@@ -459,3 +459,14 @@ def test_a_large_eigenspace_is_taken_whole_in_one_step(monkeypatch):
     model.fit(_paley(29))
     assert model.n_components_ == 15
     assert len(calls) <= 3, calls
+
+
+def test_the_signs_a_symmetry_leaves_open_are_set_together():
+    # Branches 0-5 and 3-8 of this tree are alike: the eigenvectors of
+    # 0.707 and -0.707 are their own negatives up to that swap, so their
+    # entries cannot give them a sign; each took it from the node order, and
+    # where the two signs disagreed the points were no relabelling of each
+    # other (two kinds of partition in 7 clusters over 16 orders, 12 / 4).
+    edges = [(0, 1), (0, 5), (1, 2), (1, 3), (2, 4), (2, 6), (3, 8), (6, 7)]
+    results = _kinds_over_orders(_edges_to_adjacency(9, edges), 7, 16)
+    assert len(results) == 1, results

@@ -197,7 +197,10 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
     if solver == "dense" or n_eigen >= n - 1:
         values, vectors = _dense_eigh(matrix, n - n_eigen, n - 1)
     order = np.argsort(-values, kind="stable")
-    return values[order], _fix_signs(vectors[:, order])
+    vectors = vectors[:, order]
+    # The leading eigenvector's entries weigh the nodes for the signs that
+    # their entries leave open.
+    return values[order], _fix_signs(vectors, weights=np.abs(vectors[:, 0]))
 
 
 def _eigenvalue_at(matrix, index):
@@ -295,19 +298,46 @@ def _twin_directions_last(values, vectors, index):
     return vectors
 
 
-def _fix_signs(vectors):
+def _fix_signs(vectors, weights=None):
     """Eigenvectors with a sign that does not depend on the node order.
 
     The sign makes the sum of cubed entries positive (a property of the set
     of entries, not of their order); a vector whose cubes cancel (as the
     antisymmetric vectors of a symmetric graph do) gets its largest entry in
-    absolute value positive, the lowest-indexed one on a tie.
+    absolute value positive, the lowest-indexed one on a tie; with
+    ``weights`` (node weights that do not depend on the order), the second
+    and later such vectors are then set against the first by
+    :func:`_align_undecided`.
     """
     skew = np.sum(vectors**3, axis=0)
     scale = np.max(np.abs(vectors), axis=0) ** 3 * vectors.shape[0]
     peaks = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
-    sign = np.where(np.abs(skew) > 1e-8 * scale, np.sign(skew), np.sign(peaks))
-    return vectors * np.where(sign < 0, -1.0, 1.0)
+    decided = np.abs(skew) > 1e-8 * scale
+    sign = np.where(decided, np.sign(skew), np.sign(peaks))
+    vectors = vectors * np.where(sign < 0, -1.0, 1.0)
+    if weights is not None:
+        _align_undecided(vectors, np.flatnonzero(~decided), weights)
+    return vectors
+
+
+def _align_undecided(vectors, columns, weights):
+    """Signs of ``columns`` set in place against the first of them.
+
+    A vector whose entries are their own negatives (one symmetry of the
+    graph maps it to minus itself) gets its sign from the node order; that
+    is harmless for one such vector (the symmetry relabels the result) but
+    not for two whose signs the order sets apart (a tree with two alike
+    branches in 7 clusters: two kinds of partition over 16 orders). Where
+    ``sum(weights * first * v)`` is not zero no symmetry flips one without
+    the other, and its sign fixes ``v``'s against the first.
+    """
+    if columns.shape[0] < 2:
+        return
+    first = vectors[:, columns[0]] * weights
+    tolerance = 1e-8 * np.max(np.abs(weights))
+    for column in columns[1:]:
+        if first @ vectors[:, column] < -tolerance:
+            vectors[:, column] *= -1.0
 
 
 def _spectral_embedding(values, vectors, n_clusters, row_scaling, shifted_degree=None):

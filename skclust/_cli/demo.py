@@ -50,7 +50,7 @@ def run(args):
                 "estimator": Estimator.__name__,
                 "k": args.n_clusters,
                 "iterations": km.n_iter_,
-                "seconds": round(time.perf_counter() - start, 3),
+                "seconds": f"{time.perf_counter() - start:.2f}",
                 "inertia": km.inertia_,
             }
         )

@@ -82,7 +82,11 @@ def add_parser(commands):
         help="k-means metrics (default: l2 l1)",
     )
     parser.add_argument(
-        "--n-jobs", type=job_count, default=None, help="parallel starts (-1: every CPU)"
+        "--n-jobs",
+        type=job_count,
+        default=None,
+        metavar="N",
+        help="processes for the --n-init starts of a fit (-1: every CPU; default: one)",
     )
     parser.add_argument(
         "--max-pixels",

@@ -123,6 +123,7 @@ def add_parser(commands):
         "--batch-size",
         type=positive_int,
         default=None,
+        metavar="ROWS",
         help="fit with the block kernels, this many rows at a time (default: "
         f"{BLOCK_ROWS} for tables of more rows, else in memory)",
     )
@@ -137,6 +138,7 @@ def add_parser(commands):
         "--neighbors",
         type=positive_int,
         default=10,
+        metavar="N",
         help="with --search: neighbours per query (default 10)",
     )
     parser.add_argument(

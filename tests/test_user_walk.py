@@ -135,3 +135,17 @@ def test_vq_log_names_the_codebooks_and_keeps_its_decimals():
         cosine = line.split("cosine ")[1]
         assert len(ratio.split(".")[1]) == 3
         assert len(cosine.split(".")[1]) == 4
+
+
+def test_decode_of_a_missing_file_names_the_codes_beside_it(tmp_path, capsys):
+    # With --subvectors 2 the codes are compressed_k4_m2.npz; the README's
+    # compressed_k4.npz said only "no such file".
+    table, out = tmp_path / "table.npy", tmp_path / "out"
+    np.save(table, make_embeddings(60, 8, random_state=0))
+    argv = ["vq", str(table), "-k", "4", "--subvectors", "2", "--out", str(out)]
+    assert main([*argv, "-q"]) == 0
+    capsys.readouterr()
+    missing = out / "compressed_k4.npz"
+    assert main(["vq", "--decode", str(missing), "--out", str(out)]) == 2
+    stderr = capsys.readouterr().err
+    assert f"{missing}: no such file (its folder holds compressed_k4_m2.npz)" in stderr

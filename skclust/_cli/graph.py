@@ -476,7 +476,13 @@ def _print_results(study, tune):
                 f"({table.n_mismatches} of {table.n_samples}), ARI "
                 f"{score['ari']:.4f}, NMI {score['nmi']:.4f}"
             )
-            print(markdown_table(table.to_rows(), CLUSTER_COLUMNS), end="")
+            # The rates to the 4 decimals of the line above (the CSV keeps
+            # every digit).
+            rows = [
+                {**row, "mismatch_rate": f"{row['mismatch_rate']:.4f}"}
+                for row in table.to_rows()
+            ]
+            print(markdown_table(rows, CLUSTER_COLUMNS), end="")
         else:
             print(
                 f"\nk = {k}: modularity {score['modularity']:.4f}, mean "

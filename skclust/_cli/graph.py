@@ -81,9 +81,17 @@ def add_parser(commands):
         "blogs from --data or SKCLUST_DATA, else the embedded karate club; "
         "its largest connected component is clustered unless --all-components.",
     )
-    parser.add_argument("--nodes", help="nodes file: id, name, label[, source]")
     parser.add_argument(
-        "--edges", help="edges file: two node ids and an optional weight per line"
+        "--nodes",
+        metavar="FILE",
+        help="nodes file: id, name, label[, source] per line, tab-separated",
+    )
+    parser.add_argument(
+        "--edges",
+        metavar="FILE",
+        help="edges file: two node ids and an optional weight per line, "
+        "separated by spaces or tabs (in both files, lines starting with # are "
+        "skipped)",
     )
     parser.add_argument(
         "-k",

@@ -149,3 +149,12 @@ def test_decode_of_a_missing_file_names_the_codes_beside_it(tmp_path, capsys):
     assert main(["vq", "--decode", str(missing), "--out", str(out)]) == 2
     stderr = capsys.readouterr().err
     assert f"{missing}: no such file (its folder holds compressed_k4_m2.npz)" in stderr
+
+
+def test_demo_says_what_its_inertias_are(capsys):
+    # The two inertias differ by a factor of 20 for the metric alone.
+    assert main(["demo", "-k", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "KMeansL1 Manhattan distances" in printed
+    seconds = [line.split("|")[4].strip() for line in printed.splitlines()[3:5]]
+    assert all(len(value.split(".")[1]) == 2 for value in seconds)

@@ -55,4 +55,8 @@ def run(args):
             }
         )
     print(markdown_table(rows, list(rows[0])), end="")
+    print(
+        "inertia: KMeansL2 sums squared Euclidean distances, KMeansL1 Manhattan "
+        "distances (two scales, not to be compared)"
+    )
     return 0

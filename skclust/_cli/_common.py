@@ -59,7 +59,7 @@ def add_study_arguments(parser, *, k, k_help, n_init, fit):
         type=positive_int,
         default=k,
         metavar="K",
-        help=f"{k_help} (default: {shown})",
+        help=f"{k_help} (default {shown})",
     )
     parser.add_argument(
         "--n-init",

@@ -119,9 +119,9 @@ def add_parser(commands):
         "--strategy",
         choices=STRATEGIES,
         default=DEFAULT_STRATEGY,
-        help=f"kmeans (k-means on the embedding) or divisive (nested: extra "
-        f"clusters split the communities the spectrum shows); default "
-        f"{DEFAULT_STRATEGY}",
+        help="kmeans (k-means on the embedding) or divisive (nested: extra "
+        "clusters split the communities the spectrum shows) (default "
+        f"{DEFAULT_STRATEGY})",
     )
     parser.add_argument(
         "--keep-isolated",

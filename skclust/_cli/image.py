@@ -79,7 +79,7 @@ def add_parser(commands):
         nargs="+",
         choices=METRICS,
         default=METRICS,
-        help="k-means metrics (default: l2 l1)",
+        help="k-means metrics (default l2 l1)",
     )
     parser.add_argument(
         "--n-jobs",

@@ -1,0 +1,317 @@
+"""Choosing the number of communities from fitted partitions, by likelihood.
+
+On the graphs of ``bench_graph_suite.py`` (same generator and seeds), plus
+karate, the political blogs' largest component and graphs with the same
+degrees and no communities (in/out ratio 1, truth 1), fits the default
+``SpectralGraphClusterer(k, random_state=0)`` for k = 1 .. ``--k-max`` once
+(the labels are pickled to ``--cache``; a second run only scores), then
+chooses k by label-free criteria computed from each partition:
+
+``dl``
+    The description length of the microcanonical degree-corrected block
+    model (Peixoto 2017, PRE 95 012317; graph-tool's default
+    ``BlockState.entropy()`` without the hierarchy): the entropy of the graph
+    given the partition, degrees and block edge counts, plus the cost of the
+    edge counts, of the partition and of the degrees within blocks. No
+    tuning constant; the smallest wins.
+``dl-uniform``
+    The same with the simpler uniform prior on the degrees in a block.
+``pl-bic``
+    The Karrer-Newman profile log-likelihood of the degree-corrected model,
+    ``sum_rs m_rs log(m_rs / (kappa_r kappa_s))`` over ordered block pairs
+    (plus constants), penalized by BIC's ``K (K + 1) / 2 * log(n (n - 1) / 2)``
+    for the block-pair rates: a stated constant, not one fitted to the suite.
+``auto``
+    The current ``n_clusters="auto"`` (Bethe Hessian count), for reference.
+
+Each criterion's answer is the k in 1 .. ``--k-max`` with the best score; a
+row counts how many graphs get K exactly. Usage::
+
+    SKCLUST_DATA=/work/shared/data python benchmarks/bench_choose_k.py \\
+        [--seeds 5] [--first-seed 0] [--k-max 8] [--cache choose_k_0.pkl]
+"""
+
+import argparse
+import os
+import pickle
+import time
+
+import numpy as np
+from bench_graph_suite import dcsbm, real_graphs, scenarios
+from scipy import sparse
+from scipy.special import gammaln
+
+from skclust import SpectralGraphClusterer
+
+N_NULL = 10
+
+
+def null_graphs(first_seed):
+    """Graphs with the suite's degrees and no communities: truth is 1."""
+    graphs = []
+    for index in range(N_NULL):
+        k = 2 + index % 5
+        seed = 1000 * k + 500 + first_seed + index // 5
+        graphs.append(dcsbm([200] * k, 12.0, 1.0, seed))
+    yield "null (ratio 1)", 1, graphs
+
+
+def fit_partitions(groups, k_max):
+    """Labels for k = 1 .. k_max and the "auto" count of every graph."""
+    records = []
+    for name, truth, graphs in groups:
+        for A, _ in graphs:
+            A = sparse.csr_array(A, dtype=np.float64)
+            start = time.perf_counter()
+            labels = {
+                k: SpectralGraphClusterer(k, random_state=0).fit(A).labels_
+                for k in range(1, min(k_max, A.shape[0]) + 1)
+            }
+            fit_time = time.perf_counter() - start
+            start = time.perf_counter()
+            auto = int(
+                SpectralGraphClusterer("auto", random_state=0).fit(A).n_clusters_
+            )
+            auto_time = time.perf_counter() - start
+            records.append(
+                {
+                    "scenario": name,
+                    "K": truth,
+                    "adjacency": A,
+                    "labels": labels,
+                    "auto": auto,
+                    "fit_time": fit_time,
+                    "auto_time": auto_time,
+                }
+            )
+        print(f"fitted {name}", flush=True)
+    return records
+
+
+def log_restricted_partitions(queries):
+    """``log q(m, n)`` for every ``(m, n)`` in ``queries``.
+
+    ``q(m, n)`` counts the partitions of the integer ``m`` into at most ``n``
+    parts, which are also the partitions into parts no larger than ``n``.
+    Adding the part size ``j`` to the allowed ones turns ``q`` into
+    ``q_j[i] = q_{j-1}[i] + q_j[i - j]``: a running sum along every residue
+    class modulo ``j``, so one pass per part size answers all the queries.
+    Exact up to float64 rounding while ``q`` stays finite (``m`` below about
+    70,000).
+    """
+    queries = [(int(m), min(int(n), int(m))) for m, n in queries]
+    m_max = max(m for m, _ in queries)
+    counts = np.zeros(m_max + 1)
+    counts[0] = 1.0
+    wanted = {}
+    for m, n in queries:
+        wanted.setdefault(n, set()).add(m)
+    answers = {}
+    for part in range(1, max(wanted) + 1):
+        rows = -(-(m_max + 1) // part)
+        padded = np.zeros(rows * part)
+        padded[: m_max + 1] = counts
+        counts = np.cumsum(padded.reshape(rows, part), axis=0).ravel()[: m_max + 1]
+        for m in wanted.get(part, ()):
+            answers[m, part] = np.log(counts[m])
+    if not np.all(np.isfinite(counts)):
+        raise OverflowError("partition counts overflow float64")
+    # m = 0 (an empty block has no degrees): q(0, n) = 1 for every n.
+    return [answers[m, n] if m > 0 else 0.0 for m, n in queries]
+
+
+def log_binomial(n, k):
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
+def block_counts(adjacency, labels):
+    """Block sizes, the block edge-count matrix (``e_rr`` twice the inner
+    edges) and the node degrees of an unweighted graph."""
+    _, blocks = np.unique(labels, return_inverse=True)
+    n_blocks = int(blocks.max()) + 1
+    member = sparse.csr_array(
+        (np.ones(blocks.shape[0]), (np.arange(blocks.shape[0]), blocks)),
+        shape=(blocks.shape[0], n_blocks),
+    )
+    edges = (member.T @ (adjacency @ member)).toarray()
+    edges = np.rint(edges).astype(np.int64)
+    degrees = np.rint(adjacency.sum(axis=1)).astype(np.int64)
+    return np.bincount(blocks), edges, degrees, blocks
+
+
+def description_lengths(adjacency, partitions):
+    """Description length (nats) of the microcanonical degree-corrected SBM.
+
+    For each partition: ``S + L_e + L_b + L_k`` (Peixoto 2017, PRE 95
+    012317, the non-nested model), with ``S = sum_r ln e_r! - sum_{r<s} ln
+    e_rs! - sum_r ln e_rr!! - sum_i ln k_i!`` the log number of graphs with
+    these degrees and block edge counts, ``L_e = ln multiset(B(B+1)/2, E)``
+    for the edge counts, ``L_b = ln N + ln C(N-1, B-1) + ln N! - sum_r ln
+    n_r!`` for the partition, and for the degrees within blocks either the
+    "distributed" prior ``sum_r [ln n_r! - sum_k ln eta_rk! + ln q(e_r,
+    n_r)]`` (``eta_rk`` nodes of degree k in block r) or the uniform one
+    ``sum_r ln multiset(n_r, e_r)``. Returns two lists (distributed, uniform).
+    """
+    parts = [block_counts(adjacency, labels) for labels in partitions]
+    queries = [
+        (e_r, n_r)
+        for sizes, edges, _, _ in parts
+        for e_r, n_r in zip(edges.sum(axis=1), sizes, strict=True)
+    ]
+    log_q = iter(log_restricted_partitions(queries))
+    distributed, uniform = [], []
+    for sizes, edges, degrees, blocks in parts:
+        n, n_blocks = sizes.sum(), sizes.shape[0]
+        n_edges = edges.sum() // 2
+        e_r = edges.sum(axis=1)
+        inner = np.diag(edges) // 2
+        upper = edges[np.triu_indices(n_blocks, k=1)]
+        # e_rr!! = 2^(m_rr) m_rr! with m_rr the edges inside block r.
+        entropy = (
+            gammaln(e_r + 1.0).sum()
+            - gammaln(upper + 1.0).sum()
+            - (gammaln(inner + 1.0) + inner * np.log(2.0)).sum()
+            - gammaln(degrees + 1.0).sum()
+        )
+        pairs = n_blocks * (n_blocks + 1) // 2
+        edge_dl = log_binomial(pairs + n_edges - 1.0, n_edges)
+        partition_dl = (
+            np.log(n)
+            + log_binomial(n - 1.0, n_blocks - 1.0)
+            + gammaln(n + 1.0)
+            - gammaln(sizes + 1.0).sum()
+        )
+        histogram = np.unique(np.stack([blocks, degrees]), axis=1, return_counts=True)[
+            1
+        ]
+        degree_dl = (
+            gammaln(sizes + 1.0).sum()
+            - gammaln(histogram + 1.0).sum()
+            + sum(next(log_q) for _ in range(n_blocks))
+        )
+        uniform_dl = log_binomial(sizes + e_r - 1.0, e_r).sum()
+        common = entropy + edge_dl + partition_dl
+        distributed.append(float(common + degree_dl))
+        uniform.append(float(common + uniform_dl))
+    return distributed, uniform
+
+
+def profile_log_likelihood(adjacency, labels):
+    """Karrer-Newman log-likelihood of the Poisson degree-corrected SBM at
+    its maximum for this partition: ``sum_i k_i ln k_i - E + 1/2 sum_rs m_rs
+    ln(m_rs / (kappa_r kappa_s))`` (``m_rr`` twice the inner edges)."""
+    sizes, edges, degrees, _ = block_counts(adjacency, labels)
+    kappa = edges.sum(axis=1).astype(float)
+    nonzero = edges > 0
+    ratio = edges[nonzero] / np.outer(kappa, kappa)[nonzero]
+    positive = degrees[degrees > 0].astype(float)
+    return (
+        float((positive * np.log(positive)).sum() - degrees.sum() / 2.0)
+        + 0.5 * float((edges[nonzero] * np.log(ratio)).sum()),
+        sizes,
+    )
+
+
+def likelihood_criteria(adjacency, partitions):
+    """BIC and ICL (larger is better) from the profile likelihood.
+
+    Free parameters of the degree-corrected model with K blocks: K(K+1)/2
+    block rates and n - K degree parameters (normalized within blocks), each
+    charged ``1/2 ln(n(n-1)/2)``, the log number of observed pairs (BIC).
+    ICL (Daudin, Picard and Robin 2008) adds the label term ``sum_r n_r
+    ln(n_r / n)`` of the complete likelihood and ``(K - 1)/2 ln n`` for the
+    block proportions.
+    """
+    bic, icl = [], []
+    for labels in partitions:
+        loglik, sizes = profile_log_likelihood(adjacency, labels)
+        n, k = sizes.sum(), sizes.shape[0]
+        pairs = np.log(n * (n - 1) / 2.0)
+        free = k * (k + 1) / 2 + n - k
+        bic.append(loglik - free / 2 * pairs)
+        labelling = float((sizes * np.log(sizes / n)).sum())
+        icl.append(loglik + labelling - free / 2 * pairs - (k - 1) / 2 * np.log(n))
+    return bic, icl
+
+
+CRITERIA = ("auto", "dl", "dl-uniform", "pl-bic", "icl")
+
+
+def choose_k(record):
+    """Each criterion's choice of k for one graph's fitted partitions."""
+    adjacency = record["adjacency"]
+    ks = sorted(record["labels"])
+    partitions = [record["labels"][k] for k in ks]
+    dl, dl_uniform = description_lengths(adjacency, partitions)
+    bic, icl = likelihood_criteria(adjacency, partitions)
+    return {
+        "auto": record["auto"],
+        "dl": ks[int(np.argmin(dl))],
+        "dl-uniform": ks[int(np.argmin(dl_uniform))],
+        "pl-bic": ks[int(np.argmax(bic))],
+        "icl": ks[int(np.argmax(icl))],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--k-max", type=int, default=8)
+    parser.add_argument("--cache", help="pickle of the fitted labels (made if absent)")
+    args = parser.parse_args()
+    if args.cache and os.path.exists(args.cache):
+        with open(args.cache, "rb") as handle:
+            records = pickle.load(handle)
+    else:
+        groups = (
+            list(real_graphs())
+            + list(null_graphs(args.first_seed))
+            + list(scenarios(args.seeds, 12.0, 200, args.first_seed))
+        )
+        records = fit_partitions(groups, args.k_max)
+        if args.cache:
+            with open(args.cache, "wb") as handle:
+                pickle.dump(records, handle)
+    rows = {}
+    for record in records:
+        rows.setdefault(record["scenario"], []).append(record)
+    print(f"choosing k in 1 .. {args.k_max}; hits = graphs whose answer is K")
+    print(f"{'scenario':26s} {'K':>2s} " + " ".join(f"{c:>10s}" for c in CRITERIA))
+    totals = {c: 0 for c in CRITERIA}
+    times = {"fits": [], "auto": [], "scores": []}
+    for name, group in rows.items():
+        truth = group[0]["K"]
+        answers = {c: [] for c in CRITERIA}
+        for record in group:
+            start = time.perf_counter()
+            for criterion, answer in choose_k(record).items():
+                answers[criterion].append(answer)
+            times["scores"].append(time.perf_counter() - start)
+            times["fits"].append(record["fit_time"])
+            times["auto"].append(record["auto_time"])
+        cells = []
+        for criterion in CRITERIA:
+            hits = sum(a == truth for a in answers[criterion])
+            totals[criterion] += hits
+            cells.append(f"{hits}/{len(group)}")
+        print(f"{name:26s} {truth:2d} " + " ".join(f"{c:>10s}" for c in cells))
+        if (
+            len(group) == 1
+            or truth == 1
+            or any(a != truth for c in CRITERIA for a in answers[c])
+        ):
+            detail = "; ".join(
+                f"{c} {''.join(str(a) for a in answers[c])}" for c in CRITERIA
+            )
+            print(f"{'':29s}answers: {detail}")
+    print(f"{'total hits':29s} " + " ".join(f"{totals[c]:>10d}" for c in CRITERIA))
+    print(
+        "seconds per graph, median: "
+        + ", ".join(f"{what} {np.median(values):.3f}" for what, values in times.items())
+        + f" ({len(records)} graphs; fits: k = 1 .. {args.k_max})"
+    )
+
+
+if __name__ == "__main__":
+    main()

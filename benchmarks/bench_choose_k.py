@@ -437,36 +437,12 @@ def choose_k(record, refine=False):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--k-max", type=int, default=8)
-    parser.add_argument("--cache", help="pickle of the fitted labels (made if absent)")
-    parser.add_argument(
-        "--refine",
-        metavar="REGEX",
-        help="rows (e.g. ' equal medium') whose K-partition is refined by greedy "
-        "DL moves, a diagnostic (slow)",
-    )
-    args = parser.parse_args()
-    if args.cache and os.path.exists(args.cache):
-        with open(args.cache, "rb") as handle:
-            records = pickle.load(handle)
-    else:
-        groups = (
-            list(real_graphs())
-            + list(null_graphs(args.first_seed))
-            + list(scenarios(args.seeds, 12.0, 200, args.first_seed))
-        )
-        records = fit_partitions(groups, args.k_max)
-        if args.cache:
-            with open(args.cache, "wb") as handle:
-                pickle.dump(records, handle)
+def print_table(records, k_max, refine_pattern=None):
+    """Hits per scenario for every criterion, the diagnostics and times."""
     rows = {}
     for record in records:
         rows.setdefault(record["scenario"], []).append(record)
-    print(f"choosing k in 1 .. {args.k_max}; hits = graphs whose answer is K")
+    print(f"choosing k in 1 .. {k_max}; hits = graphs whose answer is K")
     columns = (*CRITERIA, "ari@K", "planted<1", "refined<1")
     print(f"{'scenario':26s} {'K':>2s} " + " ".join(f"{c:>12s}" for c in columns))
     totals = {c: 0 for c in CRITERIA}
@@ -476,7 +452,7 @@ def main():
         answers = {c: [] for c in CRITERIA}
         diagnostics = {"ari@K": [], "planted-1": [], "refined-1": []}
         refine = truth > 1 and bool(
-            args.refine and re.search(args.refine, " ".join(name.split()))
+            refine_pattern and re.search(refine_pattern, " ".join(name.split()))
         )
         for record in group:
             start = time.perf_counter()
@@ -518,8 +494,37 @@ def main():
     print(
         "seconds per graph, median: "
         + ", ".join(f"{what} {np.median(values):.3f}" for what, values in times.items())
-        + f" ({len(records)} graphs; fits: k = 1 .. {args.k_max})"
+        + f" ({len(records)} graphs; fits: k = 1 .. {k_max})"
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--k-max", type=int, default=8)
+    parser.add_argument("--cache", help="pickle of the fitted labels (made if absent)")
+    parser.add_argument(
+        "--refine",
+        metavar="REGEX",
+        help="rows (e.g. ' equal medium') whose K-partition is refined by greedy "
+        "DL moves, a diagnostic (slow)",
+    )
+    args = parser.parse_args()
+    if args.cache and os.path.exists(args.cache):
+        with open(args.cache, "rb") as handle:
+            records = pickle.load(handle)
+    else:
+        groups = (
+            list(real_graphs())
+            + list(null_graphs(args.first_seed))
+            + list(scenarios(args.seeds, 12.0, 200, args.first_seed))
+        )
+        records = fit_partitions(groups, args.k_max)
+        if args.cache:
+            with open(args.cache, "wb") as handle:
+                pickle.dump(records, handle)
+    print_table(records, args.k_max, args.refine)
 
 
 if __name__ == "__main__":

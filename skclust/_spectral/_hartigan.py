@@ -9,8 +9,8 @@ once both centers follow it, so it stops only at a subset of Lloyd's fixed
 points (Telgarsky and Vattani, 2010, "Hartigan's method: k-means clustering
 without Voronoi"). On the Petersen graph in 2 clusters the two 5-cycles
 (inertia 40.0) beat a 3 / 7 split (41.27) that k-means++ and Lloyd reach in
-about 997 runs of 1000; from the same seeds Hartigan's moves reach them in
-every node order.
+about 997 runs of 1000; from the same seeds Hartigan's moves reached them in
+all 40 random node orders tried.
 
 - :func:`hartigan_kmeans` keeps the best of several k-means++ seedings, each
   followed by :func:`_hartigan_moves`;

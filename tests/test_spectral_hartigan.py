@@ -1,0 +1,60 @@
+"""Hartigan's single-point moves (skclust._spectral._hartigan)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from skclust._spectral._hartigan import _hartigan_moves, hartigan_kmeans
+
+
+def _cost(points, weights, labels):
+    total = 0.0
+    for c in np.unique(labels):
+        mask = labels == c
+        center = np.average(points[mask], axis=0, weights=weights[mask])
+        total += weights[mask] @ ((points[mask] - center) ** 2).sum(axis=1)
+    return total
+
+
+def test_a_lloyd_fixed_point_is_left_by_a_move():
+    # Worked by hand: {-2, 0} and {0.4, 2} have centers -1 and 1.2, and
+    # every point is nearest its own (Lloyd stops), cost 2 + 1.28. Moving 0
+    # to the right (2/3 * 1.2^2 < 2/1 * 1^2): cost 0 + 2.24, and then no
+    # move lowers it.
+    points = np.array([[-2.0], [0.0], [0.4], [2.0]])
+    labels = np.array([0, 0, 1, 1])
+    centers = np.array([[-1.0], [1.2]])
+    assert np.array_equal(np.abs(points - centers.T).argmin(axis=1), labels)
+    moved = _hartigan_moves(points, np.ones(4), labels, 2)
+    assert moved.tolist() == [0, 1, 1, 1]
+    assert _cost(points, np.ones(4), moved) == pytest.approx(2.24)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_single_move_lowers_the_cost_after_the_moves(seed):
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(12, 2))
+    weights = rng.integers(1, 4, size=12).astype(float)
+    labels = np.arange(12) % 3
+    moved = _hartigan_moves(points, weights, labels, 3)
+    cost = _cost(points, weights, moved)
+    assert cost <= _cost(points, weights, labels)
+    for i, c in itertools.product(range(12), range(3)):
+        other = moved.copy()
+        other[i] = c
+        if np.unique(other).shape[0] == 3:
+            assert _cost(points, weights, other) >= cost * (1 - 1e-9)
+
+
+def test_hartigan_kmeans_finds_the_best_weighted_partition_by_brute_force():
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(8, 2))
+    weights = rng.integers(1, 5, size=8).astype(float)
+    best = min(
+        _cost(points, weights, np.array(labels))
+        for labels in itertools.product(range(3), repeat=8)
+        if len(set(labels)) == 3
+    )
+    labels = hartigan_kmeans(points, weights, 3, 20, 0)
+    assert _cost(points, weights, labels) == pytest.approx(best)

@@ -58,3 +58,30 @@ def test_hartigan_kmeans_finds_the_best_weighted_partition_by_brute_force():
     )
     labels = hartigan_kmeans(points, weights, 3, 20, 0)
     assert _cost(points, weights, labels) == pytest.approx(best)
+
+
+@pytest.mark.parametrize("side, used", [(14, True), (15, False)])
+def test_moves_only_on_small_embeddings(monkeypatch, side, used):
+    # A torus's eigenvalues repeat at every size; on 15 x 15 = 225 points the
+    # moves (points x clusters each) would cost a large torus minutes: an
+    # 80 x 80 one took 86.5 s against 0.91 s with Lloyd.
+    import networkx as nx
+    from scipy import sparse
+
+    from skclust import SpectralGraphClusterer
+    from skclust._spectral import _estimator
+
+    calls = []
+
+    def counted(*args):
+        calls.append(args[0].shape[0])
+        return hartigan_kmeans(*args)
+
+    monkeypatch.setattr(_estimator, "hartigan_kmeans", counted)
+    graph = nx.grid_2d_graph(side, side, periodic=True)
+    adjacency = sparse.csr_array(nx.to_scipy_sparse_array(graph, dtype=float))
+    # In 4 clusters the embedding holds a repeated eigenvalue (of 4 copies).
+    model = SpectralGraphClusterer(4, random_state=0).fit(adjacency)
+    assert np.bincount(model.labels_).size == 4
+    assert bool(calls) is used
+    assert all(n <= 200 for n in calls)

@@ -32,7 +32,7 @@ from ._graph import (
     _scaled,
     _symmetric,
 )
-from ._hartigan import hartigan_kmeans
+from ._hartigan import HARTIGAN_MAX_POINTS, hartigan_kmeans
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
     _REPEAT_TOL,
@@ -715,8 +715,9 @@ default="auto"
                 values[:dimension], vectors[:, :dimension], class_index, weights
             )
             # Repeated eigenvalues: Lloyd's local optima follow the node order
-            # (see _hartigan); Hartigan's moves settle them.
-            hartigan = n_init != "auto"
+            # (see _hartigan); Hartigan's moves settle them, where they are
+            # cheap (see HARTIGAN_MAX_POINTS).
+            hartigan = n_init != "auto" and points.shape[0] <= HARTIGAN_MAX_POINTS
         top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init, hartigan)
         top = top[class_index]
         fit = _ComponentFit(top, embedding, dimension, values, tau)

@@ -196,12 +196,19 @@ _INT64 = np.iinfo(np.int64)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def _parse_int(text, path, number, what):
-    """An integer field that fits in 64 bits, or an error naming file and line."""
+def _parse_int(text, path, number, what, first=False):
+    """An integer field that fits in 64 bits, or an error naming file and line.
+
+    ``first`` says the line is the file's first data line, where a field that
+    is not a number is most likely a header's column name.
+    """
     # Python's int() also reads "1_0" as 10 and other scripts' digits: a
     # typo would silently name another node.
     if not _INTEGER.fullmatch(text):
-        raise ValueError(f"{path}, line {number}: {what} {text!r} is not an integer")
+        hint = "; a header line? start it with # to skip it" if first else ""
+        raise ValueError(
+            f"{path}, line {number}: {what} {text!r} is not an integer{hint}"
+        )
     value = int(text)
     if not _INT64.min <= value <= _INT64.max:
         shown = text if len(text) <= 30 else text[:27] + "..."
@@ -240,20 +247,21 @@ def _read_nodes(path):
     """Ids, names and labels from a nodes file (id, name, label[, source])."""
     ids, names, labels, rows = [], [], [], {}
     for number, text in _data_lines(path):
+        first = not ids
         fields = text.split("\t")
         if len(fields) not in (3, 4):
             raise ValueError(
                 f"{path}, line {number}: expected 3 or 4 tab-separated fields "
                 f"(id, name, label[, source]), found {len(fields)}"
             )
-        node = _parse_int(fields[0].strip(), path, number, "node id")
+        node = _parse_int(fields[0].strip(), path, number, "node id", first)
         if node in rows:
             raise ValueError(
                 f"{path}, line {number}: node id {node} already given on line "
                 f"{rows[node]}"
             )
         rows[node] = number
-        labels.append(_parse_int(fields[2].strip(), path, number, "label"))
+        labels.append(_parse_int(fields[2].strip(), path, number, "label", first))
         ids.append(node)
         names.append(_unquote(fields[1]))
     if not ids:
@@ -272,14 +280,19 @@ def _read_edge_pairs(path, known=None, nodes_path=None):
     for number, text in _data_lines(path):
         fields = text.split()
         if len(fields) not in (2, 3):
+            commas = "; separate them by spaces or tabs" if "," in text else ""
             raise ValueError(
                 f"{path}, line {number}: expected 2 or 3 fields (source and "
                 f"target node ids, and an optional weight), found {len(fields)}"
+                f"{commas}"
             )
+        first = not sources
+        pair = [
+            _parse_int(field, path, number, "node id", first) for field in fields[:2]
+        ]
         weights.append(
             _parse_weight(fields[2], path, number) if len(fields) == 3 else 1.0
         )
-        pair = [_parse_int(field, path, number, "node id") for field in fields[:2]]
         if known is not None:
             for node in pair:
                 if node not in known:

@@ -144,7 +144,8 @@ def _check_image_array(image, name):
     if image.shape[2] == 4:
         if np.any(image[:, :, 3] != 255):
             raise ValueError(
-                f"{name}: has transparent pixels; only fully opaque RGBA is accepted"
+                f"{name}: has transparent pixels; only fully opaque RGBA is "
+                "accepted (flatten the image onto a background colour first)"
             )
         image = image[:, :, :3]
     if image.dtype != np.uint8:

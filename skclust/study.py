@@ -441,8 +441,11 @@ def compress_embeddings(
         }
         result.rows.append(row)
         result.fitted[k] = (vq, codes)
+        # M is named when it is not 1: the report fits k = 256 once per M.
+        codebooks = f" M={n_subvectors}" if n_subvectors > 1 else ""
         log(
-            f"{name} k={k}: {row['iterations']} iterations, {seconds:.2f} s, "
-            f"{row['compressed_mb']} MB (ratio {row['ratio']}), cosine {row['cosine']}"
+            f"{name} k={k}{codebooks}: {row['iterations']} iterations, "
+            f"{seconds:.2f} s, {row['compressed_mb']} MB (ratio {usage.ratio:.3f}), "
+            f"cosine {cosine:.4f}"
         )
     return result

@@ -138,6 +138,23 @@ def test_second_run_removes_what_the_first_wrote_and_verify_agrees(tmp_path, cap
     assert code == 0 and "files match" in stdout
 
 
+def test_verify_names_files_the_manifest_does_not_list(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(capsys, "graph", "-k", 2, "--tune", "2:3", "--out", out)[0] == 0
+    (out / "my notes.txt").write_text("mine")
+    (out / "extra").mkdir()
+    (out / "extra" / "plot.png").write_bytes(b"png")
+    code, stdout, _ = _run(capsys, "verify", out)
+    # Still the last run's complete output, and the summary says what else is there.
+    assert code == 0
+    assert stdout.rstrip().endswith(
+        "; 2 other files are not in it (extra/plot.png, my notes.txt)"
+    )
+    (out / "extra" / "plot.png").unlink()
+    code, stdout, _ = _run(capsys, "verify", out)
+    assert stdout.rstrip().endswith("; 1 other file is not in it (my notes.txt)")
+
+
 def test_verify_names_the_first_bad_file(tmp_path, capsys):
     out = tmp_path / "out"
     assert _graph(capsys, out)[0] == 0

@@ -8,6 +8,7 @@ output folders are committed only when it completes (see ``_output``).
 """
 
 import argparse
+import difflib
 import signal
 import sys
 import threading
@@ -50,13 +51,50 @@ def build_parser():
     )
     for module in SUBCOMMANDS:
         module.add_parser(commands)
+    for command in commands.choices.values():
+        command.set_defaults(parser=command)
     return parser
+
+
+def parse_arguments(argv=None):
+    """The parsed arguments; a usage error exits with code 2.
+
+    An unknown option is reported by its subcommand, whose --help lists the
+    options (argparse leaves it to ``skclust``, whose --help does not), with
+    the closest known option when one is near.
+    """
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.parser.error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+            + _suggestion(unknown, args.parser)
+        )
+    return args
+
+
+def _suggestion(unknown, parser):
+    """' (did you mean --out?)' for the first unknown option near a known one."""
+    # argparse keeps its options in a private list and has no public one.
+    known = {
+        name.lstrip("-"): name
+        for action in parser._actions
+        for name in action.option_strings
+    }
+    for word in unknown:
+        if word.startswith("-"):
+            # Compared without dashes, so that --k finds -k, and with a high
+            # cutoff, so that an unrelated word suggests nothing.
+            bare = word.split("=")[0].lstrip("-")
+            close = difflib.get_close_matches(bare, list(known), n=1, cutoff=0.7)
+            if close:
+                return f"; did you mean {known[close[0]]}?"
+    return ""
 
 
 def main(argv=None):
     """Run the command line; returns the exit code."""
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_arguments(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
     try:

@@ -39,26 +39,33 @@ def _integer(text):
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        hint = ""
+        if "," in text:
+            # "-k 3,4" is the common slip: several values go space-separated.
+            hint = f": separate several values by spaces ({' '.join(text.split(','))})"
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer{hint}") from None
 
 
 def add_study_arguments(parser, *, k, k_help, n_init, fit):
-    """``-k K [K ...]`` (the values of k to run, ``k`` by default) and
+    """``-k/--n-clusters K [K ...]`` (the values of k to run, ``k`` by default) and
     ``--n-init`` (random starts per ``fit``), as the image and vq commands
     have."""
     shown = " ".join(str(value) for value in k)
     parser.add_argument(
         "-k",
+        "--n-clusters",
+        dest="k",
         nargs="+",
         type=positive_int,
         default=k,
         metavar="K",
-        help=f"{k_help} (default: {shown})",
+        help=f"{k_help} (default {shown})",
     )
     parser.add_argument(
         "--n-init",
         type=positive_int,
         default=n_init,
+        metavar="N",
         help=f"random starts per {fit}; the best is kept (default {n_init})",
     )
 
@@ -67,8 +74,10 @@ def add_run_arguments(parser, *, out, data_help):
     """``--seed``, ``--out``, ``--data``, ``--force`` and ``--quiet``, as every study
     command has."""
     add_seed_argument(parser)
-    parser.add_argument("--out", default=out, help=f"output folder (default {out})")
-    parser.add_argument("--data", help=data_help)
+    parser.add_argument(
+        "--out", default=out, metavar="DIR", help=f"output folder (default {out})"
+    )
+    parser.add_argument("--data", metavar="DIR", help=data_help)
     parser.add_argument(
         "--force", action="store_true", help="write into a non-empty foreign folder"
     )

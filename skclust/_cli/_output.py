@@ -425,11 +425,45 @@ def _format_cell(value):
 
 
 def markdown_table(rows, columns):
-    """A GitHub-flavoured Markdown table of ``rows`` (dicts) in ``columns``."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join(_format_cell(row[c]) for c in columns) + " |")
-    return "\n".join(lines) + "\n"
+    """A GitHub-flavoured Markdown table of ``rows`` (dicts) in ``columns``.
+
+    Cells are padded to their column's width, numbers on the right, so that
+    the table printed on a terminal reads in columns too.
+    """
+    cells = [[_format_cell(row[c]) for c in columns] for row in rows]
+    widths = [
+        max(3, len(name), *(len(line[i]) for line in cells))
+        for i, name in enumerate(columns)
+    ]
+    numeric = [
+        all(_is_number(line[i]) for line in cells) and bool(cells)
+        for i in range(len(columns))
+    ]
+
+    def line(values):
+        padded = (
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric, strict=True)
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (width + 1) + (":" if right else "-")
+            for width, right in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line(columns), rule, *map(line, cells)]) + "\n"
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def write_table(rows, columns, stem):

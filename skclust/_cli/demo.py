@@ -50,9 +50,13 @@ def run(args):
                 "estimator": Estimator.__name__,
                 "k": args.n_clusters,
                 "iterations": km.n_iter_,
-                "seconds": round(time.perf_counter() - start, 3),
+                "seconds": f"{time.perf_counter() - start:.2f}",
                 "inertia": km.inertia_,
             }
         )
     print(markdown_table(rows, list(rows[0])), end="")
+    print(
+        "inertia: KMeansL2 sums squared Euclidean distances, KMeansL1 Manhattan "
+        "distances (two scales, not to be compared)"
+    )
     return 0

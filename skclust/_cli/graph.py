@@ -81,9 +81,17 @@ def add_parser(commands):
         "blogs from --data or SKCLUST_DATA, else the embedded karate club; "
         "its largest connected component is clustered unless --all-components.",
     )
-    parser.add_argument("--nodes", help="nodes file: id, name, label[, source]")
     parser.add_argument(
-        "--edges", help="edges file: two node ids and an optional weight per line"
+        "--nodes",
+        metavar="FILE",
+        help="nodes file: id, name, label[, source] per line, tab-separated",
+    )
+    parser.add_argument(
+        "--edges",
+        metavar="FILE",
+        help="edges file: two node ids and an optional weight per line, "
+        "separated by spaces or tabs (in both files, lines starting with # are "
+        "skipped)",
     )
     parser.add_argument(
         "-k",
@@ -111,9 +119,9 @@ def add_parser(commands):
         "--strategy",
         choices=STRATEGIES,
         default=DEFAULT_STRATEGY,
-        help=f"kmeans (k-means on the embedding) or divisive (nested: extra "
-        f"clusters split the communities the spectrum shows); default "
-        f"{DEFAULT_STRATEGY}",
+        help="kmeans (k-means on the embedding) or divisive (nested: extra "
+        "clusters split the communities the spectrum shows) (default "
+        f"{DEFAULT_STRATEGY})",
     )
     parser.add_argument(
         "--keep-isolated",
@@ -476,7 +484,13 @@ def _print_results(study, tune):
                 f"({table.n_mismatches} of {table.n_samples}), ARI "
                 f"{score['ari']:.4f}, NMI {score['nmi']:.4f}"
             )
-            print(markdown_table(table.to_rows(), CLUSTER_COLUMNS), end="")
+            # The rates to the 4 decimals of the line above (the CSV keeps
+            # every digit).
+            rows = [
+                {**row, "mismatch_rate": f"{row['mismatch_rate']:.4f}"}
+                for row in table.to_rows()
+            ]
+            print(markdown_table(rows, CLUSTER_COLUMNS), end="")
         else:
             print(
                 f"\nk = {k}: modularity {score['modularity']:.4f}, mean "

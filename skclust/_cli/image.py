@@ -79,10 +79,14 @@ def add_parser(commands):
         nargs="+",
         choices=METRICS,
         default=METRICS,
-        help="k-means metrics (default: l2 l1)",
+        help="k-means metrics (default l2 l1)",
     )
     parser.add_argument(
-        "--n-jobs", type=job_count, default=None, help="parallel starts (-1: every CPU)"
+        "--n-jobs",
+        type=job_count,
+        default=None,
+        metavar="N",
+        help="processes for the --n-init starts of a fit (-1: every CPU; default: one)",
     )
     parser.add_argument(
         "--max-pixels",

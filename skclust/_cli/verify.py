@@ -4,18 +4,22 @@ Every command ends its run by writing ``skclust-manifest.json`` into its
 output folder: the path, size and SHA-256 hash of every file the run wrote.
 This command checks that each file is there, is a regular file (not a link),
 and has that size and hash; it exits 0 when all do, else 2 with one line
-naming the first file that does not.
+naming the first file that does not. Files the manifest does not list (put
+there by hand, or written with ``--force`` into a folder that held them) do
+not make the folder incomplete; the summary line names them.
 """
 
 from pathlib import Path
 
 from ._output import (
+    _MACHINERY,
     JOURNAL,
     MANIFEST,
     OutputError,
     _check_inside,
     _describe,
     _read_json,
+    _relative_files,
 )
 
 
@@ -39,6 +43,8 @@ def verify_folder(folder):
     -------
     n_files : int
         The number of files checked.
+    unlisted : list of str
+        Files under ``folder`` that the manifest does not list, sorted.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -54,11 +60,13 @@ def verify_folder(folder):
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list):
         raise OutputError(f"{folder / MANIFEST}: missing or unreadable")
+    in_manifest = set()
     for entry in files:
         name = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(name, str):
             raise OutputError(f"{folder / MANIFEST}: malformed entry {entry!r}")
         _check_inside(folder, name)
+        in_manifest.add(name)
         path = folder / name
         if not path.is_file():
             raise OutputError(f"{path}: missing")
@@ -70,10 +78,20 @@ def verify_folder(folder):
             )
         if found["sha256"] != entry.get("sha256"):
             raise OutputError(f"{path}: content differs from the manifest (SHA-256)")
-    return len(files)
+    unlisted = [
+        name
+        for name in _relative_files(folder)
+        if name not in in_manifest and name not in _MACHINERY
+    ]
+    return len(files), unlisted
 
 
 def run(args):
-    n_files = verify_folder(args.folder)
-    print(f"{args.folder}: {n_files} files match {MANIFEST}")
+    n_files, unlisted = verify_folder(args.folder)
+    line = f"{args.folder}: {n_files} files match {MANIFEST}"
+    if unlisted:
+        shown = ", ".join(unlisted[:5]) + (", ..." if len(unlisted) > 5 else "")
+        files_are = "file is" if len(unlisted) == 1 else "files are"
+        line += f"; {len(unlisted)} other {files_are} not in it ({shown})"
+    print(line)
     return 0

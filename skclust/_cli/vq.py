@@ -123,6 +123,7 @@ def add_parser(commands):
         "--batch-size",
         type=positive_int,
         default=None,
+        metavar="ROWS",
         help="fit with the block kernels, this many rows at a time (default: "
         f"{BLOCK_ROWS} for tables of more rows, else in memory)",
     )
@@ -137,6 +138,7 @@ def add_parser(commands):
         "--neighbors",
         type=positive_int,
         default=10,
+        metavar="N",
         help="with --search: neighbours per query (default 10)",
     )
     parser.add_argument(
@@ -337,6 +339,13 @@ def write_neighbors(found, paths):
 
 def _read_npz(path, name):
     path = Path(path)
+    if not path.exists() and path.parent.is_dir():
+        # The codes of --subvectors M are compressed_k{k}_m{M}.npz: a name
+        # copied from the docs misses the suffix.
+        present = sorted(other.name for other in path.parent.glob("*.npz"))
+        if present:
+            shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+            raise ValueError(f"{path}: no such file (its folder holds {shown})")
     check_input_file(path)
     with open(path, "rb") as handle:
         if handle.read(4) != b"PK\x03\x04":

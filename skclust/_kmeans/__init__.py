@@ -21,9 +21,10 @@ from ._blocked import (
     sum_over_sub_blocks,
     table_stats,
 )
-from ._engine import lloyd, seed_from_sample, seeding_sample
+from ._engine import kmeans_plusplus, lloyd, seed_from_sample, seeding_sample
 from ._estimators import KMeansL1, KMeansL2, SphericalKMeansL2
 from ._metrics import (
+    Euclidean,
     Euclidean32,
     SphericalEuclidean,
     SphericalEuclidean32,
@@ -45,6 +46,7 @@ __all__ = [
     "ArraySource",
     "BlockedRuns",
     "DaskSource",
+    "Euclidean",
     "Euclidean32",
     "KMeansL1",
     "KMeansL2",
@@ -54,6 +56,7 @@ __all__ = [
     "SphericalKMeansL2",
     "cluster_stats",
     "is_dask_array",
+    "kmeans_plusplus",
     "largest_magnitude",
     "lloyd",
     "normalize_rows",

@@ -32,6 +32,7 @@ from ._graph import (
     _scaled,
     _symmetric,
 )
+from ._hartigan import HARTIGAN_MAX_POINTS, hartigan_kmeans
 from ._laplacian import (
     _EMBEDDING_DECIMALS,
     _REPEAT_TOL,
@@ -714,27 +715,43 @@ default="auto"
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
         n_init = self.n_init
+        hartigan = False
         if n_init == "auto":
             n_init = _auto_runs(
                 values[:dimension], vectors[:, :dimension], class_index, weights
             )
-        top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init)
+            # Repeated eigenvalues: Lloyd's local optima follow the node order
+            # (see _hartigan); Hartigan's moves settle them, where they are
+            # cheap (see HARTIGAN_MAX_POINTS).
+            hartigan = n_init != "auto" and points.shape[0] <= HARTIGAN_MAX_POINTS
+        top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init, hartigan)
         top = top[class_index]
         fit = _ComponentFit(top, embedding, dimension, values, tau)
         return (None, fit) if n_top == k else (top, fit)
 
-    def _kmeans_labels(self, points, weights, n_clusters, seed, n_init):
+    def _kmeans_labels(self, points, weights, n_clusters, seed, n_init, hartigan=False):
         """k-means labels of weighted points, fitted in sorted order.
 
         k-means++ seeding follows the order of the rows; sorting the points
-        makes the result independent of the order of the nodes.
+        makes the result independent of the order of the nodes. With
+        ``hartigan``, each of the ``n_init`` seedings is followed by
+        Hartigan's single-point moves instead of Lloyd's iteration.
         """
         order = np.lexsort(points.T[::-1])
-        kmeans = KMeansL2(
-            n_clusters, n_init=n_init, random_state=seed, n_jobs=self.n_jobs
-        ).fit(points[order], sample_weight=weights[order])
+        if hartigan:
+            fitted = hartigan_kmeans(
+                points[order], weights[order], n_clusters, n_init, seed
+            )
+        else:
+            fitted = (
+                KMeansL2(
+                    n_clusters, n_init=n_init, random_state=seed, n_jobs=self.n_jobs
+                )
+                .fit(points[order], sample_weight=weights[order])
+                .labels_
+            )
         labels = np.empty(points.shape[0], dtype=np.intp)
-        labels[order] = kmeans.labels_
+        labels[order] = fitted
         return labels
 
     def _smallest_eigenvalues(self, graph, k, eigen_seed, known):

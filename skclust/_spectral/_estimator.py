@@ -197,7 +197,8 @@ default="auto"
         embedding; the run with the lowest inertia is kept. "auto" is one
         run, as for ``KMeansL2``, or where eigenvalues of the embedding
         repeat (symmetric graphs; see Notes) 2000 / (distinct points) runs,
-        between 10 and 100.
+        between 10 and 100, each followed by Hartigan's single-point moves
+        instead of Lloyd's iteration on up to 200 distinct points.
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10

@@ -113,6 +113,25 @@ def test_bad_tables_exit_2_and_write_nothing(tmp_path, capsys, array, message):
     assert not out.exists()
 
 
+def test_default_sizes_above_the_rows_are_dropped_with_a_note(tmp_path, capsys):
+    # The default k = 64 .. 512 on a 100-row table stopped with "k=128 is
+    # larger than the number of rows", a k the user never typed.
+    table = _table(tmp_path, n=100)
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(capsys, "vq", table, "--out", out)
+    assert code == 0
+    assert "has 100 rows; default k = 128, 256, 512 dropped" in stdout + stderr
+    assert (out / "compressed_k64.npz").exists()
+    assert not (out / "compressed_k128.npz").exists()
+    small = _table(tmp_path, n=10, name="small.npy")
+    code, _, stderr = _run(capsys, "vq", small, "--out", tmp_path / "out2")
+    assert code == 2
+    assert stderr.rstrip().endswith(
+        "10 rows, fewer than the smallest default codebook size (64); "
+        "give sizes with -k"
+    )
+
+
 def test_k_larger_than_the_rows_writes_nothing(tmp_path, capsys):
     table = _table(tmp_path, n=50)
     out = tmp_path / "out"

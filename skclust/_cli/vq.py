@@ -383,6 +383,25 @@ def decode(args):
     return 0
 
 
+def _codebook_sizes(ks, table, explicit, log):
+    """The k to fit: default sizes above the table's rows are dropped with a note.
+
+    An explicit ``-k`` above the rows stays an error (of the fit).
+    """
+    n_rows = table.X.shape[0]
+    if explicit or max(ks) <= n_rows:
+        return ks
+    kept = [k for k in ks if k <= n_rows]
+    if not kept:
+        raise ValueError(
+            f"{table.name}: {n_rows} rows, fewer than the smallest default "
+            f"codebook size ({min(ks)}); give sizes with -k"
+        )
+    dropped = ", ".join(str(k) for k in ks if k > n_rows)
+    log(f"note: {table.name} has {n_rows} rows; default k = {dropped} dropped")
+    return kept
+
+
 def run(args):
     if args.decode and args.search:
         raise ValueError("--search does not go with --decode")
@@ -399,10 +418,14 @@ def run(args):
             args.neighbors,
             directions=args.normalize or args.metric == "cosine",
         )
-    with Progress(len(set(args.k)), "codebooks", quiet=args.quiet) as log:
+    notes = []
+    ks = _codebook_sizes(args.k, table, args.k is not STUDY_K, notes.append)
+    with Progress(len(set(ks)), "codebooks", quiet=args.quiet) as log:
+        for note in notes:
+            log(note)
         result = compress(
             table,
-            args.k,
+            ks,
             n_subvectors=args.subvectors,
             n_init=args.n_init,
             normalize=args.normalize,

@@ -117,8 +117,8 @@ class Refined(SpectralGraphClusterer):
         self.covariance = covariance
         self.reg = reg
 
-    def _kmeans_labels(self, points, weights, n_clusters, seed):
-        labels = super()._kmeans_labels(points, weights, n_clusters, seed)
+    def _kmeans_labels(self, points, weights, n_clusters, seed, *runs):
+        labels = super()._kmeans_labels(points, weights, n_clusters, seed, *runs)
         order = np.lexsort(points.T[::-1])
         refined = np.empty_like(labels)
         refined[order] = weighted_em(

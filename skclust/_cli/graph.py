@@ -145,7 +145,8 @@ def add_parser(commands):
         "--n-init",
         type=positive_int,
         metavar="N",
-        help="k-means runs per k (default: one k-means++ run)",
+        help="k-means runs per k (default auto: 1, or 10 to 100 where the "
+        "embedding's eigenvalues repeat, as on symmetric graphs)",
     )
     add_run_arguments(
         parser,

@@ -158,3 +158,9 @@ def test_demo_says_what_its_inertias_are(capsys):
     assert "KMeansL1 Manhattan distances" in printed
     seconds = [line.split("|")[4].strip() for line in printed.splitlines()[3:5]]
     assert all(len(value.split(".")[1]) == 2 for value in seconds)
+
+
+def test_metric_names_are_read_in_either_case():
+    # "--metric L2" (as the docs write L2 and L1) was refused.
+    assert parse_arguments(["image", "--metric", "L2", "l1"]).metric == ["l2", "l1"]
+    assert parse_arguments(["vq", "--metric", "Cosine"]).metric == "cosine"

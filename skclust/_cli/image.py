@@ -77,6 +77,7 @@ def add_parser(commands):
     parser.add_argument(
         "--metric",
         nargs="+",
+        type=str.lower,  # L1 and L2 as they are written in the docs
         choices=METRICS,
         default=METRICS,
         help="k-means metrics (default l2 l1)",

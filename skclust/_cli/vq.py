@@ -143,6 +143,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--metric",
+        type=str.lower,
         choices=["cosine", "sqeuclidean", "inner_product"],
         default="cosine",
         help="with --search: cosine distance (default), squared Euclidean "

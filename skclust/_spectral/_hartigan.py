@@ -77,7 +77,7 @@ def hartigan_kmeans(points, weights, n_clusters, n_runs, seed):
         centers = kmeans_plusplus(
             points, weights, n_clusters, metric, np.random.RandomState(state)
         )
-        labels = _squared_distances(points, centers).argmin(axis=1)
+        labels = metric.pairwise_cost(points, centers).argmin(axis=1)
         labels = _hartigan_moves(points, weights, labels, n_clusters)
         cost = float(
             f"{_inertia(points, weights, labels, n_clusters):.{_INERTIA_DIGITS}g}"
@@ -102,7 +102,7 @@ def _hartigan_moves(points, weights, labels, n_clusters):
     while True:
         sizes = np.bincount(labels, weights=weights, minlength=n_clusters)
         sums = _cluster_sums(points, weights, labels, n_clusters)
-        distances = _squared_distances(points, sums / sizes[:, None])
+        distances = Euclidean.pairwise_cost(points, sums / sizes[:, None])
         moved = False
         while True:
             own = sizes[labels]
@@ -133,10 +133,6 @@ def _cluster_sums(points, weights, labels, n_clusters):
     sums = np.zeros((n_clusters, points.shape[1]))
     np.add.at(sums, labels, points * weights[:, None])
     return sums
-
-
-def _squared_distances(points, centers):
-    return ((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
 
 
 def _inertia(points, weights, labels, n_clusters):

@@ -92,3 +92,23 @@ def test_moves_only_on_small_embeddings(monkeypatch, side, used):
     assert np.bincount(model.labels_).size == 4
     assert bool(calls) is used
     assert all(n <= 200 for n in calls)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_partition_key_ignores_order_names_and_rotation(seed):
+    from scipy.stats import special_ortho_group
+
+    from skclust._spectral._hartigan import _partition_key
+
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(20, 4))
+    weights = rng.integers(1, 4, size=20).astype(float)
+    labels = np.arange(20) % 5
+    key = _partition_key(points, weights, labels, 5)
+    order = rng.permutation(20)
+    rotation = special_ortho_group.rvs(4, random_state=seed)
+    names = rng.permutation(5)
+    moved = _partition_key(
+        points[order] @ rotation, weights[order], names[labels[order]], 5
+    )
+    assert moved == key

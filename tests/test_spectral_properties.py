@@ -504,3 +504,43 @@ def test_local_optima_of_k_means_give_partitions_of_one_kind_in_every_order():
     # the sixth of these orders (38 / 2 over 40 orders).
     results = _kinds_over_orders(_petersen(), 2, 8)
     assert len(results) == 1, results
+
+
+def _johnson_6_2():
+    # J(6, 2): the pairs of {0, ..., 5}, joined when they share one element.
+    pairs = list(itertools.combinations(range(6), 2))
+    edges = [
+        (i, j)
+        for (i, a), (j, b) in itertools.combinations(enumerate(pairs), 2)
+        if len(set(a) & set(b)) == 1
+    ]
+    return _edges_to_adjacency(len(pairs), edges)
+
+
+def _crown(n):
+    # K(n, n) without a perfect matching.
+    return _edges_to_adjacency(
+        2 * n, [(i, n + j) for i in range(n) for j in range(n) if i != j]
+    )
+
+
+@pytest.mark.parametrize(("graph", "k"), [(_johnson_6_2(), 6), (_crown(6), 4)])
+def test_equal_cost_partitions_are_chosen_without_the_order(graph, k):
+    # On these graphs distinct partitions of the embedding have the same sum
+    # of squares (J(6, 2) in 6: sizes 3 3 3 2 2 2, 4 3 3 2 2 1, 5 2 2 2 2 2
+    # ...), and the earliest k-means run to reach one was kept: five and two
+    # kinds over 8 orders. Ties now go to the most balanced sizes.
+    results = _kinds_over_orders(graph, k, 8)
+    assert len(results) == 1, results
+
+
+def test_equal_costs_go_to_the_most_balanced_partition():
+    # Worked by hand: a cluster of s corners of the unit simplex costs s - 1,
+    # so {2, 2} and {1, 3} of four corners both cost 2.
+    from skclust._spectral._hartigan import _partition_key
+
+    corners, weights = np.eye(4), np.ones(4)
+    balanced = _partition_key(corners, weights, np.array([0, 0, 1, 1]), 2)
+    lopsided = _partition_key(corners, weights, np.array([0, 1, 1, 1]), 2)
+    assert balanced[0] == lopsided[0] == 2.0
+    assert balanced < lopsided

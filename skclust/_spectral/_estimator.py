@@ -608,12 +608,9 @@ default="auto"
         if flat and self._adapts_regularization(tau_parameter, n):
             # The candidates with tau = 0 share one eigensolve.
             embed = partial(embed, spectra={})
-            fits = [
-                embed(tau, scaling)
-                for tau, scaling in _candidate_embeddings(degree, self.row_scaling)
-            ]
-            n_plain = len(_PLAIN_EMBEDDINGS) if self.row_scaling == "auto" else 0
-            return _most_modular(adjacency, fits, n_plain)
+            regularized, plain = _candidate_embeddings(degree, self.row_scaling)
+            fits = [embed(tau, scaling) for tau, scaling in (*regularized, *plain)]
+            return _most_modular(adjacency, fits, len(plain))
         tau = _regularization(degree, self.laplacian, tau_parameter)
         top, fit = embed(tau, self._row_scaling())
         if top is None:
@@ -788,13 +785,25 @@ def _candidate_embeddings(degree, row_scaling):
     first being the mean degree itself; with ``row_scaling="auto"`` they get
     SCORE ratios, and the plain normalized embedding (``tau = 0``) is tried
     too, with rows as they are and divided by the square root of the degree
-    (the random walk's eigenvectors, as scikit-learn's), last.
+    (the random walk's eigenvectors, as scikit-learn's). On a regular graph
+    ``tau`` scales the affinity and nothing else, and the square root of the
+    degree is one number: every multiple gives the points of the first up
+    to scale, both plain embeddings the same points, so one of each is
+    tried (which also spares the symmetric graphs, most of them regular,
+    the runs of k-means that ``n_init="auto"`` makes there).
+
+    Returns
+    -------
+    regularized, plain : list of (float, str)
+        The multiples, the mean degree first, and the plain embeddings.
     """
     mean = float(degree.mean())
-    if row_scaling == "auto":
-        pairs = [(f * mean, "score") for f in _AUTO_TAU_FACTORS]
-        return [*pairs, *_PLAIN_EMBEDDINGS]
-    return [(f * mean, row_scaling) for f in _AUTO_TAU_FACTORS]
+    regular = bool(np.all(degree == degree[0]))
+    factors = _AUTO_TAU_FACTORS[:1] if regular else _AUTO_TAU_FACTORS
+    if row_scaling != "auto":
+        return [(f * mean, row_scaling) for f in factors], []
+    plain = _PLAIN_EMBEDDINGS[:1] if regular else _PLAIN_EMBEDDINGS
+    return [(f * mean, "score") for f in factors], list(plain)
 
 
 def _most_modular(adjacency, fits, n_plain):

@@ -5,6 +5,12 @@ arguments and sets ``run`` (a function of the parsed arguments returning an
 exit code). Errors in the input become one line on stderr and exit code 2;
 Ctrl-C stops the run and its worker processes with exit code 130. Each run's
 output folders are committed only when it completes (see ``_output``).
+
+``--help``, ``--version`` and usage errors answer at once: the subcommand
+modules import only the standard library and the light modules of this
+package at top level, and numpy, scipy, scikit-learn, matplotlib, Pillow,
+joblib and the estimators inside the functions that use them (importing
+scikit-learn alone takes a second). tests/test_lazy_imports.py checks it.
 """
 
 import argparse
@@ -18,7 +24,6 @@ from contextlib import contextmanager
 from .. import __version__
 from . import demo, graph, image, report, verify, vq
 from ._output import output_run
-from ._workers import stop_workers, workers_die_with_parent
 
 # Order of the subcommands in --help and of the sections in the report.
 SUBCOMMANDS = [demo, image, graph, vq, report, verify]
@@ -97,6 +102,8 @@ def main(argv=None):
         args = parse_arguments(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
+    from ._workers import stop_workers, workers_die_with_parent
+
     try:
         with workers_die_with_parent(), output_run(), _recorded_interrupts() as seen:
             code = args.run(args) or 0

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._output import write_text
-from ._pictures import heat_gradient_css
 
 
 @dataclass(frozen=True)
@@ -140,6 +139,8 @@ def _picture(path, alt, root, css=""):
 
 
 def _render_comparison(comparison, root):
+    from ._pictures import heat_gradient_css
+
     top, left, size, zoom = comparison.window
     title = html.escape(comparison.title)
     parts = [

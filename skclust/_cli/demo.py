@@ -2,10 +2,6 @@
 
 import time
 
-import numpy as np
-from sklearn.datasets import load_sample_image
-
-from .._kmeans import KMeansL1, KMeansL2
 from ._common import add_seed_argument, positive_int
 from ._output import markdown_table
 
@@ -31,6 +27,11 @@ def add_parser(commands):
 
 
 def run(args):
+    import numpy as np
+    from sklearn.datasets import load_sample_image
+
+    from .._kmeans import KMeansL1, KMeansL2
+
     pixels = load_sample_image("china.jpg").reshape(-1, 3).astype(np.float64)
     n_colours = len(np.unique(pixels @ [65536, 256, 1]))
     if args.n_clusters > n_colours:

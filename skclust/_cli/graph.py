@@ -17,24 +17,6 @@ import json
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.sparse.csgraph import connected_components
-
-from .._spectral import SpectralGraphClusterer, max_n_clusters, sweep_n_clusters
-from ..datasets import (
-    load_karate_club,
-    read_edge_list,
-    read_graph,
-    study_data_dir,
-    study_file,
-)
-from ..metrics import (
-    conductance,
-    label_agreement,
-    majority_label_mismatch,
-    majority_label_summary,
-    modularity,
-)
 from ._common import add_run_arguments, positive_int
 from ._output import (
     markdown_table,
@@ -49,7 +31,9 @@ STUDY_KS = (2, 5, 10, 30, 50)
 DEFAULT_TUNE = (2, 20)
 LAPLACIANS = ("regularized", "normalized")
 STRATEGIES = ("kmeans", "divisive")
-DEFAULT_STRATEGY = SpectralGraphClusterer().strategy
+# SpectralGraphClusterer's default, written out: reading it from the class
+# would load scipy for --help (tests/test_lazy_imports.py keeps them equal).
+DEFAULT_STRATEGY = "kmeans"
 CLUSTER_COLUMNS = ["cluster", "size", "majority_label", "mismatches", "mismatch_rate"]
 LABELLED_COLUMNS = ["k", "mismatches", "nodes", "overall_mismatch_rate", "ari", "nmi"]
 UNLABELLED_COLUMNS = ["k", "clusters", "modularity", "mean_conductance"]
@@ -174,6 +158,14 @@ def load_study_graph(
     note : str or None
         One line saying what was left out, if anything.
     """
+    from ..datasets import (
+        load_karate_club,
+        read_edge_list,
+        read_graph,
+        study_data_dir,
+        study_file,
+    )
+
     if nodes is not None and edges is None:
         raise ValueError("--nodes needs --edges (an edges file alone is unlabelled)")
     if edges is not None:
@@ -199,6 +191,9 @@ def _keep_largest_component(graph):
 
     Returns the note saying what was left out, or None for a connected graph.
     """
+    import numpy as np
+    from scipy.sparse.csgraph import connected_components
+
     n_comp, components = connected_components(graph.adjacency, directed=False)
     if n_comp == 1:
         return None
@@ -237,6 +232,8 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
     default k is reachable (a triangle, a single edge), the reachable k is
     run instead.
     """
+    from .._spectral import max_n_clusters
+
     ks = list(dict.fromkeys(ks))
     largest = max(ks)
     if explicit_ks and largest > graph.n_nodes:
@@ -337,6 +334,10 @@ class GraphStudy:
 
 
 def _score(graph, labels):
+    import numpy as np
+
+    from ..metrics import conductance, label_agreement, modularity
+
     if graph.labels is None:
         return {
             "modularity": modularity(graph.adjacency, labels),
@@ -352,6 +353,9 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
     -------
     GraphStudy
     """
+    from .._spectral import SpectralGraphClusterer, sweep_n_clusters
+    from ..metrics import majority_label_mismatch
+
     strategy = strategy or DEFAULT_STRATEGY
     tune_ks = list(range(tune[0], tune[1] + 1)) if tune else []
     all_ks = sorted(set(ks) | set(tune_ks))
@@ -442,6 +446,10 @@ def plot_tuning(studies, title):
 
 def write_study(study, graph, out):
     """Write tables, the study-shaped JSON and the tuning table under ``out``."""
+    import numpy as np
+
+    from ..metrics import conductance, majority_label_summary
+
     prefix = "" if study.laplacian == "regularized" else f"{study.laplacian}_"
     if study.labelled:
         for k in study.ks:

@@ -5,19 +5,14 @@ For each image, metric and k it writes the reconstruction as PNG, one table row
 image and metric with the chosen k marked, and a grid of the reconstructions.
 """
 
+from __future__ import annotations
+
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
-from sklearn.datasets import load_sample_image
-
-from ..datasets import study_data_dir
-from ..image import ImageQuantizer, load_image, plot_reconstructions
-from ..metrics import image_mse, palette_image_size, psnr
-from ..model_selection import ElbowResult, knee_index
 from ._common import (
     add_run_arguments,
     add_study_arguments,
@@ -30,16 +25,10 @@ from ._output import (
     save_figure,
     write_table,
 )
-from ._pictures import (
-    detailed_window,
-    enlarged_crop,
-    heat_map,
-    heat_scale,
-    pixel_error,
-    save_png,
-)
-from ._progress import Progress
 from ._report import Column, Comparison, Section
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STUDY_K = [3, 6, 12, 24, 48]
 METRICS = ["l2", "l1"]
@@ -57,6 +46,9 @@ COLUMNS = [
     "ratio",
 ]
 _BUNDLED = ["china.jpg", "flower.jpg"]
+# Pillow's PIL.Image.MAX_IMAGE_PIXELS, written out for --help, which should
+# not load Pillow (tests/test_lazy_imports.py keeps them equal).
+PILLOW_PIXEL_LIMIT = 89_478_485
 
 
 def add_parser(commands):
@@ -94,7 +86,7 @@ def add_parser(commands):
         type=positive_int,
         metavar="N",
         help="read images of up to N pixels (default: Pillow's decompression-bomb "
-        f"limit, {Image.MAX_IMAGE_PIXELS:,} pixels); a larger one is refused",
+        f"limit, {PILLOW_PIXEL_LIMIT:,} pixels); a larger one is refused",
     )
     add_run_arguments(
         parser,
@@ -111,6 +103,8 @@ class _Source:
     array: np.ndarray | None = None
 
     def load(self):
+        from ..image import load_image
+
         try:
             return load_image(self.path if self.path is not None else self.array)
         except ValueError as error:
@@ -131,6 +125,8 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _reading_notes(path):
     """Notes on a readable image file: 16-bit channels, several frames."""
+    from PIL import Image
+
     notes = []
     with open(path, "rb") as handle:
         head = handle.read(26)
@@ -151,6 +147,8 @@ def _reading_notes(path):
 
 def _unreachable_ks(image, ks):
     """The k of ``ks`` above the number of distinct colours, and that number."""
+    from PIL import Image
+
     colours = Image.fromarray(image).getcolors(max(ks))
     if colours is None:  # more distinct colours than the largest k
         return [], None
@@ -159,6 +157,10 @@ def _unreachable_ks(image, ks):
 
 def default_sources(data):
     """The study's images with a data folder, else scikit-learn's bundled ones."""
+    from sklearn.datasets import load_sample_image
+
+    from ..datasets import study_data_dir
+
     directory = study_data_dir(data)
     bundled = [_Source(name, array=load_sample_image(name)) for name in _BUNDLED]
     if directory is None:
@@ -188,6 +190,8 @@ class _Pictures:
     """The report's pictures of one image: the original, then each fit's."""
 
     def __init__(self, image, folder, stem):
+        from ._pictures import detailed_window, save_png
+
         self.image = image
         size = min(DETAIL_SIZE, *image.shape[:2])
         top, left = detailed_window(image, size)
@@ -199,10 +203,14 @@ class _Pictures:
         self.scale = None  # set by the first (coarsest) fit, shared by all
 
     def _detail(self, picture):
+        from ._pictures import enlarged_crop
+
         top, left, size, zoom = self.window
         return enlarged_crop(picture, top, left, size, zoom)
 
     def add(self, comparison, reconstruction, png, label):
+        from ._pictures import heat_map, heat_scale, pixel_error, save_png
+
         error = pixel_error(self.image, reconstruction)
         if self.scale is None:
             self.scale = heat_scale(error)
@@ -256,6 +264,10 @@ def _stems(sources):
 
 
 def _elbow_figure(rows, title):
+    import numpy as np
+
+    from ..model_selection import ElbowResult, knee_index
+
     ks = np.array([row["k"] for row in rows])
     inertia = np.array([row["inertia"] for row in rows])
     best = int(ks[knee_index(ks, inertia)]) if len(ks) >= 3 else int(ks[-1])
@@ -290,6 +302,10 @@ def quantize_images(
     details, gathered in ``result.comparisons`` for the report, which replace
     the grid figure of the reconstructions.
     """
+    from ..image import ImageQuantizer, plot_reconstructions
+    from ..metrics import image_mse, palette_image_size, psnr
+    from ._pictures import save_png
+
     # A k or metric given twice runs once (it ran, and was tabled, each time).
     ks = sorted(set(ks))
     metrics = list(dict.fromkeys(metrics))
@@ -400,6 +416,8 @@ def quantize_images(
 @contextmanager
 def _pixel_limit(max_pixels):
     """Pillow's decompression-bomb limit set to ``max_pixels`` (None: as it is)."""
+    from PIL import Image
+
     previous = Image.MAX_IMAGE_PIXELS
     if max_pixels is not None:
         Image.MAX_IMAGE_PIXELS = max_pixels
@@ -415,6 +433,8 @@ def run(args):
 
 
 def _run(args):
+    from ._progress import Progress
+
     inputs = [Path(p) for p in args.paths]
     if inputs:
         sources = [_Source(p.name, path=p) for p in inputs]

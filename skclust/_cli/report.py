@@ -13,15 +13,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-import scipy
-import sklearn
-
 from .. import __version__
-from ..datasets import DATA_ENV, STUDY_FILES, study_data_dir
 from ._common import add_run_arguments
 from ._output import prepare_output_dir
-from ._progress import Progress
 from ._report import write_report
 
 
@@ -63,6 +57,10 @@ def _command_line(args, data):
 
 def run_header(args, data, seconds, started):
     """What the report's header says about the run that made it."""
+    import numpy as np
+    import scipy
+    import sklearn
+
     return {
         "skclust": __version__,
         "command": _command_line(args, data),
@@ -83,6 +81,8 @@ def _check_study_files(data):
     report without those sections, several error lines and exit 2, minutes
     later.
     """
+    from ..datasets import DATA_ENV, STUDY_FILES
+
     if data is None:
         return
     missing = [name for name in STUDY_FILES if not (data / name).is_file()]
@@ -95,7 +95,9 @@ def _check_study_files(data):
 
 
 def run(args):
+    from ..datasets import study_data_dir
     from . import SUBCOMMANDS
+    from ._progress import Progress
 
     started = datetime.now(UTC)
     clock = time.perf_counter()

@@ -12,17 +12,14 @@ Every input is checked and every fit done before anything is written, so a bad
 input leaves no output behind.
 """
 
+from __future__ import annotations
+
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .._files import check_input_file
-from .._npy import read_npz_member
-from .._vq import decode_codes
-from ..datasets import load_embeddings, make_embeddings, study_file
-from ..study import compress_embeddings
 from ._common import add_run_arguments, add_study_arguments, positive_int
 from ._output import (
     atomic_path,
@@ -32,8 +29,10 @@ from ._output import (
     save_figure,
     write_table,
 )
-from ._progress import Progress
 from ._report import Column, Section
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STUDY_K = [64, 128, 256, 512]
 # k-means++ starts per codebook in the study's report; the lowest squared
@@ -174,6 +173,8 @@ class Table:
 
 def load_table(file, data, seed=0):
     """The table named on the command line, else AImodel.npy, else generated."""
+    from ..datasets import load_embeddings, make_embeddings, study_file
+
     if file is not None:
         return Table(Path(file).name, load_embeddings(file), Path(file))
     path = study_file(STUDY_FILE, data)
@@ -203,6 +204,8 @@ def compress(
     training sample of a k may be small enough for ``KMeansL2``, which is
     several times slower on such tables.
     """
+    from ..study import compress_embeddings
+
     if batch_size is None and table.X.shape[0] > BLOCK_ROWS:
         batch_size = BLOCK_ROWS
     return compress_embeddings(
@@ -259,6 +262,8 @@ def _npz_bytes_path(out, k, n_subvectors):
 
 def save_compressed(path, quantizer, codes):
     """Write the codebook and codes (and settings) as one ``.npz``, atomically."""
+    import numpy as np
+
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.savez(
             handle,
@@ -290,6 +295,10 @@ def load_queries(path, table, n_neighbors, directions):
     ``directions``: the search compares directions (normalized rows or the
     cosine metric), which a query of zero length does not have.
     """
+    import numpy as np
+
+    from ..datasets import load_embeddings
+
     queries = load_embeddings(path)
     if queries.shape[1] != table.X.shape[1]:
         raise ValueError(
@@ -332,6 +341,8 @@ def neighbor_paths(found, out, n_subvectors, inputs=()):
 
 def write_neighbors(found, paths):
     """``neighbors_k{k}.npy`` (int64) and ``distances_k{k}.npy`` for every k."""
+    import numpy as np
+
     for k, (distances, indices) in found.items():
         for path, array in zip(paths[k], (indices, distances), strict=True):
             with atomic_path(path) as temporary, open(temporary, "wb") as handle:
@@ -339,6 +350,8 @@ def write_neighbors(found, paths):
 
 
 def _read_npz(path, name):
+    from .._npy import read_npz_member
+
     path = Path(path)
     if not path.exists() and path.parent.is_dir():
         # The codes of --subvectors M are compressed_k{k}_m{M}.npz: a name
@@ -360,6 +373,10 @@ def _safe_stem(path):
 
 
 def decode(args):
+    import numpy as np
+
+    from .._vq import decode_codes
+
     codes = _read_npz(args.decode, "codes")
     codebook_file = args.codebook or args.decode
     codebook = _read_npz(codebook_file, "codebook")
@@ -404,6 +421,8 @@ def _codebook_sizes(ks, table, explicit, log):
 
 
 def run(args):
+    from ._progress import Progress
+
     if args.decode and args.search:
         raise ValueError("--search does not go with --decode")
     if args.decode:
@@ -510,6 +529,8 @@ REPORT_COLUMNS = [
 def check_report_inputs(data):
     """Check the table the report's section compresses (its header and
     values, memory-mapped): a bad file fails here."""
+    from ..datasets import load_embeddings, study_file
+
     path = study_file(STUDY_FILE, data)
     if path is not None:
         load_embeddings(path, mmap_mode="r")

@@ -153,9 +153,10 @@ default="auto"
         clusters of highest modularity are kept: among the multiples, the
         mean degree unless another beats its modularity by more than 0.5%;
         then each plain embedding if its modularity is higher still (rows as
-        they are first). Above 30000 nodes
-        in a component, and for "divisive", "auto" is the mean degree.
-        Ignored by "normalized".
+        they are first). On a regular graph, where these give the same
+        points up to scale, one multiple and one plain embedding are
+        fitted. Above 30000 nodes in a component, and for "divisive",
+        "auto" is the mean degree. Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "degree", "none"}, default="auto"
         How eigenvectors become points (see Notes): "score" (ratios to the
         leading eigenvector), "unit" (rows scaled to length one), "degree"
@@ -198,7 +199,9 @@ default="auto"
         run, as for ``KMeansL2``, or where eigenvalues of the embedding
         repeat (symmetric graphs; see Notes) 2000 / (distinct points) runs,
         between 10 and 100, each followed by Hartigan's single-point moves
-        instead of Lloyd's iteration on up to 200 distinct points.
+        instead of Lloyd's iteration on up to 200 distinct points (four
+        times the runs where partitions of equal cost differ, the most
+        balanced being kept).
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10

@@ -153,10 +153,9 @@ default="auto"
         clusters of highest modularity are kept: among the multiples, the
         mean degree unless another beats its modularity by more than 0.5%;
         then each plain embedding if its modularity is higher still (rows as
-        they are first). On a regular graph, where these give the same
-        points up to scale, one multiple and one plain embedding are
-        fitted. Above 30000 nodes in a component, and for "divisive",
-        "auto" is the mean degree. Ignored by "normalized".
+        they are first). Above 30000 nodes
+        in a component, and for "divisive", "auto" is the mean degree.
+        Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "degree", "none"}, default="auto"
         How eigenvectors become points (see Notes): "score" (ratios to the
         leading eigenvector), "unit" (rows scaled to length one), "degree"
@@ -199,9 +198,8 @@ default="auto"
         run, as for ``KMeansL2``, or where eigenvalues of the embedding
         repeat (symmetric graphs; see Notes) 2000 / (distinct points) runs,
         between 10 and 100, each followed by Hartigan's single-point moves
-        instead of Lloyd's iteration on up to 200 distinct points (four
-        times the runs where partitions of equal cost differ, the most
-        balanced being kept).
+        instead of Lloyd's iteration on up to 200 distinct points (of
+        partitions of equal cost, the most balanced is kept).
     gamma : float, default=1.0
         Kernel coefficient for ``affinity="rbf"``.
     n_neighbors : int, default=10
@@ -611,9 +609,12 @@ default="auto"
         if flat and self._adapts_regularization(tau_parameter, n):
             # The candidates with tau = 0 share one eigensolve.
             embed = partial(embed, spectra={})
-            regularized, plain = _candidate_embeddings(degree, self.row_scaling)
-            fits = [embed(tau, scaling) for tau, scaling in (*regularized, *plain)]
-            return _most_modular(adjacency, fits, len(plain))
+            fits = [
+                embed(tau, scaling)
+                for tau, scaling in _candidate_embeddings(degree, self.row_scaling)
+            ]
+            n_plain = len(_PLAIN_EMBEDDINGS) if self.row_scaling == "auto" else 0
+            return _most_modular(adjacency, fits, n_plain)
         tau = _regularization(degree, self.laplacian, tau_parameter)
         top, fit = embed(tau, self._row_scaling())
         if top is None:
@@ -788,25 +789,13 @@ def _candidate_embeddings(degree, row_scaling):
     first being the mean degree itself; with ``row_scaling="auto"`` they get
     SCORE ratios, and the plain normalized embedding (``tau = 0``) is tried
     too, with rows as they are and divided by the square root of the degree
-    (the random walk's eigenvectors, as scikit-learn's). On a regular graph
-    ``tau`` scales the affinity and nothing else, and the square root of the
-    degree is one number: every multiple gives the points of the first up
-    to scale, both plain embeddings the same points, so one of each is
-    tried (which also spares the symmetric graphs, most of them regular,
-    the runs of k-means that ``n_init="auto"`` makes there).
-
-    Returns
-    -------
-    regularized, plain : list of (float, str)
-        The multiples, the mean degree first, and the plain embeddings.
+    (the random walk's eigenvectors, as scikit-learn's), last.
     """
     mean = float(degree.mean())
-    regular = bool(np.all(degree == degree[0]))
-    factors = _AUTO_TAU_FACTORS[:1] if regular else _AUTO_TAU_FACTORS
-    if row_scaling != "auto":
-        return [(f * mean, row_scaling) for f in factors], []
-    plain = _PLAIN_EMBEDDINGS[:1] if regular else _PLAIN_EMBEDDINGS
-    return [(f * mean, "score") for f in factors], list(plain)
+    if row_scaling == "auto":
+        pairs = [(f * mean, "score") for f in _AUTO_TAU_FACTORS]
+        return [*pairs, *_PLAIN_EMBEDDINGS]
+    return [(f * mean, row_scaling) for f in _AUTO_TAU_FACTORS]
 
 
 def _most_modular(adjacency, fits, n_plain):

@@ -37,10 +37,6 @@ _MOVE_TOL = 1e-9
 # Costs and weights equal to this many significant digits are equal, so that
 # rounding, which follows the node order, cannot choose between partitions.
 _KEY_DIGITS = 10
-# Where partitions of different keys share the lowest cost, the key's first
-# can be rare (J(6, 2) in 5 clusters: sizes 3 3 3 3 3 in 2.6% of the runs, so
-# 100 runs miss it in 7% of the node orders): this many times the runs then.
-_TIED_RUNS_FACTOR = 4
 
 
 def hartigan_kmeans(points, weights, n_clusters, n_runs, seed):
@@ -61,9 +57,7 @@ def hartigan_kmeans(points, weights, n_clusters, n_runs, seed):
     -------
     labels : ndarray of shape (n_points,)
         The partition of lowest weighted sum of squares found; among equal
-        ones, the first by :func:`_partition_key`. Where partitions of
-        different keys reach the lowest cost, ``_TIED_RUNS_FACTOR`` times
-        ``n_runs`` runs are made.
+        ones, the first by :func:`_partition_key`.
 
     Examples
     --------
@@ -76,24 +70,16 @@ def hartigan_kmeans(points, weights, n_clusters, n_runs, seed):
     ...     [0, 0, 1, 1, 1], [1, 1, 0, 0, 0])
     True
     """
-    states = np.random.RandomState(seed).randint(
-        np.iinfo(np.int32).max, size=_TIED_RUNS_FACTOR * n_runs
-    )
+    states = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=n_runs)
     metric = Euclidean()
-    best_key, best, tied = None, None, False
-    for run, state in enumerate(states):
-        if run == n_runs and not tied:
-            break
+    best_key, best = None, None
+    for state in states:
         centers = kmeans_plusplus(
             points, weights, n_clusters, metric, np.random.RandomState(state)
         )
         labels = metric.pairwise_cost(points, centers).argmin(axis=1)
         labels = _hartigan_moves(points, weights, labels, n_clusters)
         key = _partition_key(points, weights, labels, n_clusters)
-        if best is None or key[0] < best_key[0]:
-            tied = False
-        elif key[0] == best_key[0] and key != best_key:
-            tied = True
         if best is None or key < best_key:
             best_key, best = key, labels
     return best

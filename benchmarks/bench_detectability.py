@@ -1,0 +1,162 @@
+"""Where the graph suite's rows sit against the detectability limit.
+
+For sparse inhomogeneous random graphs (Bordenave, Lelarge and Massoulie
+2015; for degree-corrected block models Gulikers, Lelarge and Massoulie
+2017) an eigenvalue ``mu_j`` of the expected adjacency ``P = E[A]`` shows in
+the non-backtracking spectrum, and so to counts such as the Bethe Hessian's,
+when ``mu_j ** 2 > mu_1`` (the Kesten-Stigum limit; ``mu_1`` the Perron
+eigenvalue). On the graphs of ``bench_graph_suite.py`` (same generator and
+seeds), ``P`` is rebuilt exactly from the generator's probabilities,
+restricted to the largest component as the suite uses it, and for each
+planted direction ``j = 2..K`` the signal-to-noise ratio
+``SNR_j = mu_j ** 2 / mu_1`` is computed (dense ``eigh``). Per row it
+prints the median and range over the seeds of ``SNR_K`` (the weakest
+direction), how many of the ``K - 1`` directions are above 1, and, on the
+realized graphs, how often ``SpectralGraphClusterer("auto")`` (Bethe
+Hessian) and the count of real non-backtracking eigenvalues above the root
+of the leading one (``bench_count_communities.py``) find K, and how often
+that count equals the ``1 + above`` the limit predicts. Also per row: the
+median node count, mean expected degree ``c``, ``Phi = E[d^2] / E[d]^2``
+of the expected degrees, the leading non-backtracking eigenvalue over
+``mu_1``, and the largest ``SNR_{K+1}`` (how far the planted directions
+stand from the rest of ``P``'s spectrum). Usage::
+
+    python benchmarks/bench_detectability.py [--seeds 10] [--first-seed 0]
+        [--rows "K=6 equal medium" ...] [--json out.json]
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+from bench_count_communities import count_above_root, non_backtracking_values
+from bench_graph_suite import RATIOS, block_sizes, dcsbm_with_expectation
+from scipy.linalg import eigh
+
+from skclust import SpectralGraphClusterer
+
+
+def leading_eigenvalues(probabilities, count):
+    """The ``count`` largest eigenvalues of a symmetric matrix, largest first."""
+    n = probabilities.shape[0]
+    values = eigh(
+        probabilities, eigvals_only=True, subset_by_index=[n - count, n - 1]
+    )
+    return values[::-1]
+
+
+def detectability(probabilities, k):
+    """``SNR_j = mu_j ** 2 / mu_1`` for ``j = 2 .. K + 1``, and ``mu_1``.
+
+    The assortative suite has its ``K`` planted eigenvalues on top; the
+    ``(K + 1)``-th comes from the zero diagonal and the probabilities capped
+    at 1, and says how clearly the planted ones stand out.
+    """
+    mu = leading_eigenvalues(probabilities, min(k + 1, probabilities.shape[0]))
+    return mu[1:] ** 2 / mu[0], float(mu[0])
+
+
+def degree_spread(probabilities):
+    """``Phi = E[d^2] / E[d]^2`` of the expected degrees, and their mean."""
+    degree = probabilities.sum(axis=1)
+    return float(np.mean(degree**2) / np.mean(degree) ** 2), float(degree.mean())
+
+
+def measure_graph(sizes, mean_degree, ratio, seed, random_state):
+    """Every figure of one graph, as a dict of plain numbers."""
+    k = len(sizes)
+    A, _, probabilities = dcsbm_with_expectation(sizes, mean_degree, ratio, seed)
+    snr, mu_1 = detectability(probabilities, k)
+    phi, degree = degree_spread(probabilities)
+    count, lead = count_above_root(non_backtracking_values(A))
+    auto = SpectralGraphClusterer("auto", random_state=random_state).fit(A)
+    return {
+        "n_nodes": int(A.shape[0]),
+        "mean_degree": degree,
+        "phi": phi,
+        "mu_1": mu_1,
+        "rho_b": lead,
+        "snr": [float(s) for s in snr[: k - 1]],
+        "snr_next": float(snr[k - 1]) if snr.shape[0] >= k else 0.0,
+        "above": int(np.sum(snr[: k - 1] > 1.0)),
+        "non_backtracking": count,
+        "auto": int(auto.n_clusters_),
+    }
+
+
+def median_range(values, digits=2):
+    values = np.asarray(values, dtype=float)
+    return (
+        f"{np.median(values):.{digits}f} "
+        f"[{values.min():.{digits}f}, {values.max():.{digits}f}]"
+    )
+
+
+def row_line(name, k, graphs):
+    snr_k = [g["snr"][-1] for g in graphs]
+    above = [g["above"] for g in graphs]
+    auto = [g["auto"] for g in graphs]
+    backtrack = [g["non_backtracking"] for g in graphs]
+    agree = sum(g["non_backtracking"] == 1 + g["above"] for g in graphs)
+    cells = [
+        f"{name:20s}",
+        f"{np.median([g['n_nodes'] for g in graphs]):5.0f}",
+        f"{np.median([g['mean_degree'] for g in graphs]):5.1f}",
+        f"{median_range([g['phi'] for g in graphs]):18s}",
+        f"{np.median([g['rho_b'] / g['mu_1'] for g in graphs]):6.3f}",
+        f"{np.median([g['snr'][0] for g in graphs]):6.2f}",
+        f"{median_range(snr_k):18s}",
+        f"{max(g['snr_next'] for g in graphs):5.2f}",
+        f"{np.median(above):3.0f}/{k - 1} [{min(above)}, {max(above)}]",
+        f"{sum(a == k for a in auto):2d}/{len(graphs)} {auto}",
+        f"{sum(b == k for b in backtrack):2d}/{len(graphs)} {backtrack}",
+        f"{agree:2d}/{len(graphs)}",
+    ]
+    return "  ".join(cells)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--degree", type=float, default=12.0)
+    parser.add_argument("--block-size", type=int, default=200)
+    parser.add_argument(
+        "--unequal",
+        type=float,
+        nargs="+",
+        default=[1, 2, 4],
+        help="relative sizes of the unequal blocks, repeated up to K",
+    )
+    parser.add_argument("--rows", nargs="+", help="scenarios, e.g. 'K=6 equal medium'")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    print(
+        "scenario                  n      c  Phi median [range]  rhoB/mu1  "
+        "SNR_2  SNR_K median [range]  K+1  above [range]  auto = K  "
+        "non-backtracking = K  NB = 1 + above"
+    )
+    rows = []
+    start = time.perf_counter()
+    for k in range(2, 7):
+        for balance in ("equal", "unequal"):
+            sizes = block_sizes(k, balance, args.block_size, args.unequal)
+            for level, ratio in RATIOS.items():
+                name = f"K={k} {balance} {level}"
+                if args.rows and name not in args.rows:
+                    continue
+                graphs = [
+                    measure_graph(sizes, args.degree, ratio, 1000 * k + seed, seed)
+                    for seed in range(args.first_seed, args.first_seed + args.seeds)
+                ]
+                print(row_line(name, k, graphs), flush=True)
+                rows.append({"scenario": name, "K": k, "graphs": graphs})
+    print(f"total {time.perf_counter() - start:.0f} s")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(rows, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

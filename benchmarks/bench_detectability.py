@@ -40,9 +40,7 @@ from skclust import SpectralGraphClusterer
 def leading_eigenvalues(probabilities, count):
     """The ``count`` largest eigenvalues of a symmetric matrix, largest first."""
     n = probabilities.shape[0]
-    values = eigh(
-        probabilities, eigvals_only=True, subset_by_index=[n - count, n - 1]
-    )
+    values = eigh(probabilities, eigvals_only=True, subset_by_index=[n - count, n - 1])
     return values[::-1]
 
 
@@ -133,9 +131,19 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     print(
-        "scenario                  n      c  Phi median [range]  rhoB/mu1  "
-        "SNR_2  SNR_K median [range]  K+1  above [range]  auto = K  "
-        "non-backtracking = K  NB = 1 + above"
+        "  ".join(
+            [
+                f"{'scenario':20s}",
+                f"{'n':>5s}",
+                f"{'c':>5s}",
+                f"{'Phi [range]':18s}",
+                f"{'rhoB/mu1':>6s}",
+                f"{'SNR_2':>6s}",
+                f"{'SNR_K [range]':18s}",
+                f"{'K+1':>5s}",
+                "above [range], auto = K, non-backtracking = K, NB = 1 + above",
+            ]
+        )
     )
     rows = []
     start = time.perf_counter()

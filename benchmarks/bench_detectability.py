@@ -32,10 +32,16 @@ Usage::
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from bench_count_communities import count_above_root, non_backtracking_values
-from bench_graph_suite import RATIOS, block_sizes, dcsbm_with_expectation
+from bench_graph_suite import (
+    RATIOS,
+    add_generator_arguments,
+    block_sizes,
+    dcsbm_with_expectation,
+)
 from scipy.linalg import eigh
 
 from skclust import SpectralGraphClusterer
@@ -157,15 +163,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--degree", type=float, default=12.0)
-    parser.add_argument("--block-size", type=int, default=200)
-    parser.add_argument(
-        "--unequal",
-        type=float,
-        nargs="+",
-        default=[1, 2, 4],
-        help="relative sizes of the unequal blocks, repeated up to K",
-    )
+    add_generator_arguments(parser)
     parser.add_argument("--rows", nargs="+", help="scenarios, e.g. 'K=6 equal medium'")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -200,10 +198,9 @@ def main():
                 ]
                 print(row_line(name, k, graphs), flush=True)
                 rows.append({"scenario": name, "K": k, "graphs": graphs})
-    print(f"total {time.perf_counter() - start:.0f} s")
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=1)
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    print(f"total {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

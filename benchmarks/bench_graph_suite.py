@@ -172,6 +172,19 @@ def print_gaps(rows, methods):
     print(summary)
 
 
+def add_generator_arguments(parser):
+    """``--degree``, ``--block-size`` and ``--unequal``, for ``scenarios``."""
+    parser.add_argument("--degree", type=float, default=12.0)
+    parser.add_argument("--block-size", type=int, default=200)
+    parser.add_argument(
+        "--unequal",
+        type=float,
+        nargs="+",
+        default=[1, 2, 4],
+        help="relative sizes of the unequal blocks, repeated up to K",
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -181,17 +194,9 @@ def main():
         default=0,
         help="graphs and random_state from this seed on (an independent set)",
     )
-    parser.add_argument("--degree", type=float, default=12.0)
-    parser.add_argument("--block-size", type=int, default=200)
+    add_generator_arguments(parser)
     parser.add_argument(
         "--methods", nargs="+", default=["default", "divisive", "sklearn"]
-    )
-    parser.add_argument(
-        "--unequal",
-        type=float,
-        nargs="+",
-        default=[1, 2, 4],
-        help="relative sizes of the unequal blocks, repeated up to K",
     )
     parser.add_argument("--no-auto", action="store_true")
     parser.add_argument("--json")

@@ -84,13 +84,15 @@ def detectability(probabilities, labels, k, spare=8):
     capped probabilities of hub pairs add directions of their own, the
     largest being ``snr_next``. ``above_all`` counts every eigenvalue above
     ``sqrt(mu_1)``, the Perron one included: what the non-backtracking
-    spectrum shows in the limit of large graphs.
+    spectrum shows in the limit of large graphs; ``snr_top`` is ``SNR_j``
+    for every ``j >= 2`` computed.
     """
     mu, vectors = leading_eigenpairs(probabilities, k + spare)
     snr = mu**2 / mu[0]
     return {
         "mu_1": float(mu[0]),
         "snr": snr[1:k],
+        "snr_top": snr[1:],
         "snr_next": float(snr[k]) if snr.shape[0] > k else 0.0,
         "above_all": int(np.sum(snr > 1.0)),
         "alignment": planted_alignment(vectors[:, :k], labels),
@@ -101,6 +103,16 @@ def degree_spread(probabilities):
     """``Phi = E[d^2] / E[d]^2`` of the expected degrees, and their mean."""
     degree = probabilities.sum(axis=1)
     return float(np.mean(degree**2) / np.mean(degree) ** 2), float(degree.mean())
+
+
+def missed_direction(snr_top, count, above_all):
+    """``SNR`` of the strongest direction above the limit a count leaves out.
+
+    ``None`` when the count is not short of the directions above the limit.
+    """
+    if count >= above_all or count - 1 >= snr_top.shape[0]:
+        return None
+    return float(snr_top[count - 1])
 
 
 def measure_graph(sizes, mean_degree, ratio, seed, random_state):
@@ -119,6 +131,7 @@ def measure_graph(sizes, mean_degree, ratio, seed, random_state):
         "rho_b": lead,
         "snr": [float(s) for s in limit["snr"]],
         "snr_next": limit["snr_next"],
+        "missed": missed_direction(limit["snr_top"], count, limit["above_all"]),
         "alignment": limit["alignment"],
         "above": int(np.sum(limit["snr"] > 1.0)),
         "above_all": limit["above_all"],
@@ -128,6 +141,7 @@ def measure_graph(sizes, mean_degree, ratio, seed, random_state):
 
 
 def median_range(values, digits=2):
+    """``median [min, max]`` as text."""
     values = np.asarray(values, dtype=float)
     return (
         f"{np.median(values):.{digits}f} "
@@ -136,6 +150,7 @@ def median_range(values, digits=2):
 
 
 def row_line(name, k, graphs):
+    """One row of the table: the figures of its graphs, summarized."""
     snr_k = [g["snr"][-1] for g in graphs]
     above = [g["above"] for g in graphs]
     auto = [g["auto"] for g in graphs]
@@ -149,6 +164,7 @@ def row_line(name, k, graphs):
         f"{np.median([g['rho_b'] / g['mu_1'] for g in graphs]):6.3f}",
         f"{np.median([g['snr'][0] for g in graphs]):6.2f}",
         f"{median_range(snr_k):18s}",
+        f"{sum(s > 1.0 for s in snr_k):2d}/{len(graphs)}",
         f"{max(g['snr_next'] for g in graphs):5.2f}",
         f"{min(g['alignment'] for g in graphs):5.2f}",
         f"{np.median(above):3.0f}/{k - 1} [{min(above)}, {max(above)}]",
@@ -157,6 +173,34 @@ def row_line(name, k, graphs):
         f"{agree:2d}/{len(graphs)}",
     ]
     return "  ".join(cells)
+
+
+def print_summary(rows):
+    """Totals over every graph: hits above and below the limit, and more."""
+    graphs = [(row["K"], g) for row in rows for g in row["graphs"]]
+    above = np.array([g["snr"][-1] > 1.0 for _, g in graphs])
+    auto = np.array([g["auto"] == k for k, g in graphs])
+    backtrack = np.array([g["non_backtracking"] == k for k, g in graphs])
+    short = sum(g["non_backtracking"] < g["above_all"] for _, g in graphs)
+    over = sum(g["non_backtracking"] > g["above_all"] for _, g in graphs)
+    missed = [g["missed"] for _, g in graphs if g["missed"] is not None]
+    print(
+        f"\n{len(graphs)} graphs, {above.sum()} with SNR_K > 1. K found above / "
+        f"below the limit: auto {np.sum(auto & above)} / {np.sum(auto & ~above)}, "
+        f"non-backtracking {np.sum(backtrack & above)} / "
+        f"{np.sum(backtrack & ~above)}"
+    )
+    line = (
+        f"non-backtracking count below / above the Kesten-Stigum one: {short} / {over}"
+    )
+    if missed:
+        line += f"; SNR of the strongest direction it misses {median_range(missed)}"
+    print(line)
+    print(
+        f"Phi {median_range([g['phi'] for _, g in graphs])}; graphs with "
+        f"SNR_(K+1) > 1: {sum(g['snr_next'] > 1.0 for _, g in graphs)}, "
+        f"with alignment < 0.9: {sum(g['alignment'] < 0.9 for _, g in graphs)}"
+    )
 
 
 def main():
@@ -177,6 +221,7 @@ def main():
                 f"{'rhoB/mu1':>6s}",
                 f"{'SNR_2':>6s}",
                 f"{'SNR_K [range]':18s}",
+                f"{'>1':>5s}",
                 f"{'K+1':>5s}",
                 f"{'align':>5s}",
                 "above [range], auto = K, non-backtracking = K, NB = KS count",
@@ -198,6 +243,7 @@ def main():
                 ]
                 print(row_line(name, k, graphs), flush=True)
                 rows.append({"scenario": name, "K": k, "graphs": graphs})
+    print_summary(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     print(f"total {time.perf_counter() - start:.0f} s")

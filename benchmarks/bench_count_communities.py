@@ -23,14 +23,14 @@ from skclust import SpectralGraphClusterer
 N_EIGEN = 20
 
 
-def non_backtracking_count(adjacency):
-    """Real non-backtracking eigenvalues above the root of the leading one."""
+def non_backtracking_values(adjacency):
+    """The twenty non-backtracking eigenvalues of largest modulus."""
     n = adjacency.shape[0]
     degree = adjacency.sum(axis=1)
     matrix = sparse.block_array(
         [[adjacency, sparse.diags_array(1.0 - degree)], [sparse.eye_array(n), None]]
     ).tocsr()
-    values = eigs(
+    return eigs(
         matrix,
         k=min(N_EIGEN, 2 * n - 2),
         which="LM",
@@ -38,9 +38,18 @@ def non_backtracking_count(adjacency):
         v0=np.ones(2 * n),
         maxiter=5000,
     )
+
+
+def count_above_root(values):
+    """Real eigenvalues above the root of the leading modulus, and that modulus."""
     lead = float(np.max(np.abs(values)))
     real = values[np.abs(values.imag) < 1e-6 * lead].real
-    return int(np.sum(real > np.sqrt(lead)))
+    return int(np.sum(real > np.sqrt(lead))), lead
+
+
+def non_backtracking_count(adjacency):
+    """Real non-backtracking eigenvalues above the root of the leading one."""
+    return count_above_root(non_backtracking_values(adjacency))[0]
 
 
 def main():

@@ -49,6 +49,16 @@ METHODS = {
 
 def dcsbm(sizes, mean_degree, ratio, seed):
     """A degree-corrected block model restricted to its largest component."""
+    A, labels, _ = dcsbm_with_expectation(sizes, mean_degree, ratio, seed)
+    return A, labels
+
+
+def dcsbm_with_expectation(sizes, mean_degree, ratio, seed):
+    """``dcsbm``'s graph and labels, and its edge probabilities ``E[A]``.
+
+    The probabilities are those the edges were drawn with, restricted to the
+    same largest component (``bench_detectability.py`` reads their spectrum).
+    """
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(len(sizes)), sizes)
     n = labels.shape[0]
@@ -65,19 +75,21 @@ def dcsbm(sizes, mean_degree, ratio, seed):
     A = sparse.csr_array((upper | upper.T).astype(np.float64))
     _, comp = connected_components(A, directed=False)
     keep = np.flatnonzero(comp == np.argmax(np.bincount(comp)))
-    return A[keep][:, keep], labels[keep]
+    return A[keep][:, keep], labels[keep], p[np.ix_(keep, keep)]
+
+
+def block_sizes(k, balance, block_size, unequal=(1, 2, 4)):
+    """The suite's block sizes: ``k`` equal blocks, or ``unequal`` repeated."""
+    if balance == "equal":
+        return [block_size] * k
+    ratios = np.resize(np.asarray(unequal, dtype=float), k)
+    return list(np.round(ratios / ratios.sum() * block_size * k).astype(int))
 
 
 def scenarios(seeds, mean_degree, block_size, first_seed=0, unequal=(1, 2, 4)):
     for k in range(2, 7):
         for balance in ("equal", "unequal"):
-            if balance == "equal":
-                sizes = [block_size] * k
-            else:
-                ratios = np.resize(np.asarray(unequal, dtype=float), k)
-                sizes = list(
-                    np.round(ratios / ratios.sum() * block_size * k).astype(int)
-                )
+            sizes = block_sizes(k, balance, block_size, unequal)
             for name, ratio in RATIOS.items():
                 graphs = [
                     dcsbm(sizes, mean_degree, ratio, 1000 * k + seed)
@@ -160,6 +172,19 @@ def print_gaps(rows, methods):
     print(summary)
 
 
+def add_generator_arguments(parser):
+    """``--degree``, ``--block-size`` and ``--unequal``, for ``scenarios``."""
+    parser.add_argument("--degree", type=float, default=12.0)
+    parser.add_argument("--block-size", type=int, default=200)
+    parser.add_argument(
+        "--unequal",
+        type=float,
+        nargs="+",
+        default=[1, 2, 4],
+        help="relative sizes of the unequal blocks, repeated up to K",
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -169,17 +194,9 @@ def main():
         default=0,
         help="graphs and random_state from this seed on (an independent set)",
     )
-    parser.add_argument("--degree", type=float, default=12.0)
-    parser.add_argument("--block-size", type=int, default=200)
+    add_generator_arguments(parser)
     parser.add_argument(
         "--methods", nargs="+", default=["default", "divisive", "sklearn"]
-    )
-    parser.add_argument(
-        "--unequal",
-        type=float,
-        nargs="+",
-        default=[1, 2, 4],
-        help="relative sizes of the unequal blocks, repeated up to K",
     )
     parser.add_argument("--no-auto", action="store_true")
     parser.add_argument("--json")

@@ -104,6 +104,7 @@ def main(argv=None):
         return exit_.code
     from ._workers import stop_workers, workers_die_with_parent
 
+    seen = []
     try:
         with workers_die_with_parent(), output_run(), _recorded_interrupts() as seen:
             code = args.run(args) or 0
@@ -112,13 +113,21 @@ def main(argv=None):
                 # run is still interrupted, and its output is not committed.
                 raise KeyboardInterrupt
             return code
-    except _BAD_INPUT as error:
-        print(f"skclust {args.command}: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except Exception as error:
+        # After a Ctrl-C any error is the interrupt's: Python 3.11 wraps the
+        # KeyboardInterrupt of one landing in an import (the commands import
+        # matplotlib and others as they go) in a RuntimeError, raised where
+        # a class body calls __set_name__.
+        if not seen:
+            if not isinstance(error, _BAD_INPUT):
+                raise
+            print(f"skclust {args.command}: error: {_one_line(error)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        stop_workers()
-        print(f"skclust {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        pass
+    stop_workers()
+    print(f"skclust {args.command}: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 @contextmanager

@@ -154,6 +154,11 @@ def _partition_key(points, weights, labels, n_clusters):
     centers = _cluster_sums(points, weights, labels, n_clusters) / sizes[:, None]
     squares = weights * ((points - centers[labels]) ** 2).sum(axis=1)
     costs = np.bincount(labels, weights=squares, minlength=n_clusters)
+    # A lone point's center, w * x / w, can miss x by an ulp (w = 3: one
+    # coordinate in seven), leaving a cost of 1e-33 that follows the point's
+    # coordinates, so the rotation, and that no rounding to significant
+    # digits removes.
+    costs[np.bincount(labels, minlength=n_clusters) == 1] = 0.0
     order = np.lexsort((costs, -sizes))
     parts = [[costs.sum(), sizes @ sizes], -sizes[order], costs[order]]
     return tuple(float(f"{x:.{_KEY_DIGITS}g}") for x in np.concatenate(parts))

@@ -10,8 +10,8 @@ clusters (``skclust.model_selection``).
 # here: importing them loads scikit-learn and scipy, a second or more, which
 # ``skclust --help`` and ``--version`` (the command line imports this package)
 # should not wait for. ``from skclust import KMeansL2`` works as before.
-from importlib import import_module
-from typing import TYPE_CHECKING
+import importlib as _importlib
+import typing as _typing
 
 __version__ = "0.1.0"
 
@@ -41,7 +41,7 @@ _PUBLIC = {
 # Public submodules, also reachable as attributes after ``import skclust``.
 _SUBMODULES = {"datasets", "image", "metrics", "model_selection", "study"}
 
-if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
+if _typing.TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from ._kmeans import KMeansL1, KMeansL2
     from ._spectral import SpectralGraphClusterer, sweep_n_clusters
     from ._vq import MemoryUsage, VectorQuantizer
@@ -84,9 +84,9 @@ _check_compiled_modules(__path__[0])
 
 def __getattr__(name):
     if name in _PUBLIC:
-        value = getattr(import_module(_PUBLIC[name], __name__), name)
+        value = getattr(_importlib.import_module(_PUBLIC[name], __name__), name)
     elif name in _SUBMODULES:
-        value = import_module(f".{name}", __name__)
+        value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later lookups skip __getattr__

@@ -106,6 +106,10 @@ def test_public_submodules_are_attributes():
 def test_dir_lists_the_public_names():
     assert set(skclust.__all__) <= set(dir(skclust))
     assert {"datasets", "metrics", "model_selection", "study"} <= set(dir(skclust))
+    # and no helper of the lazy loading (import_module, TYPE_CHECKING).
+    public = {name for name in dir(skclust) if not name.startswith("_")}
+    submodules = {"datasets", "image", "metrics", "model_selection", "study"}
+    assert public == set(skclust.__all__) - {"__version__"} | submodules
 
 
 def test_an_unknown_name_raises_attribute_error():

@@ -1,6 +1,7 @@
 """Shared fixtures: the study's data files, found through SKCLUST_DATA."""
 
 import os
+import signal
 import tracemalloc
 from pathlib import Path
 
@@ -86,3 +87,17 @@ def dask_client():
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+@pytest.fixture
+def ctrl_c_arrives():
+    """SIGINT handled as Python does at startup, for a test and its commands.
+
+    A job that a shell starts in the background ignores SIGINT, and so do the
+    processes it starts; tests of a Ctrl-C need one that arrives. A
+    handled signal is reset to the default in a started process, which then
+    installs Python's handler.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

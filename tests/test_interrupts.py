@@ -21,18 +21,8 @@ from skclust._cli._output import MARKER
 psutil = pytest.importorskip("psutil")
 
 
-@pytest.fixture(autouse=True)
-def _ctrl_c_arrives():
-    """SIGINT handled as Python does at startup, for this test and its commands.
-
-    A job that a shell starts in the background ignores SIGINT, and so do the
-    processes it starts; these tests are about a Ctrl-C that arrives. A
-    handled signal is reset to the default in a started process, which then
-    installs Python's handler.
-    """
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+# These tests are about a Ctrl-C that arrives (see conftest.ctrl_c_arrives).
+pytestmark = pytest.mark.usefixtures("ctrl_c_arrives")
 
 
 # Bounds for a hang, not timings. A worker killed with its parent while it

@@ -31,7 +31,9 @@ def test_the_partition_key_of_lone_points_ignores_rotation(seed):
     assert key[-5:] == (0.0,) * 5
 
 
-def test_a_ctrl_c_during_a_lazy_import_is_an_interrupt(tmp_path, monkeypatch, capsys):
+def test_a_ctrl_c_during_a_lazy_import_is_an_interrupt(
+    tmp_path, monkeypatch, capsys, ctrl_c_arrives
+):
     # The command modules import matplotlib and others inside the run, where
     # a Ctrl-C can land in an import; Python 3.11 wraps a KeyboardInterrupt
     # raised in a class body's __set_name__ (matplotlib's _AxesBase) in a

@@ -91,3 +91,44 @@ def test_compiled_modules_of_another_python_are_missing(tmp_path):
     assert last_line.startswith("ImportError: skclust's compiled modules")
     assert "skclust._kmeans._nearest" in last_line
     assert "skclust._vq._adc_scan" in last_line
+
+
+def _workers_import_raising(monkeypatch, error):
+    import sys
+    import types
+
+    def raising(name):
+        raise error
+
+    fake = types.ModuleType("skclust._cli._workers")
+    fake.__getattr__ = raising
+    monkeypatch.setitem(sys.modules, "skclust._cli._workers", fake)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_ctrl_c_while_the_workers_module_is_imported(
+    tmp_path, monkeypatch, capsys, wrapped
+):
+    # main() imports joblib (through _workers) after parsing, before the run;
+    # a Ctrl-C there gave a traceback (rev12). Python 3.11 may wrap it in a
+    # RuntimeError whose cause is the interrupt.
+    from skclust._cli import main
+
+    if wrapped:
+        error = RuntimeError("Error calling __set_name__")
+        error.__cause__ = KeyboardInterrupt()
+    else:
+        error = KeyboardInterrupt()
+    _workers_import_raising(monkeypatch, error)
+    out = tmp_path / "out"
+    assert main(["graph", "-k", "2", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == "skclust graph: interrupted"
+    assert not out.exists()
+
+
+def test_an_import_error_of_the_workers_module_is_not_an_interrupt(monkeypatch):
+    from skclust._cli import main
+
+    _workers_import_raising(monkeypatch, RuntimeError("broken"))
+    with pytest.raises(RuntimeError, match="broken"):
+        main(["graph", "-k", "2", "--out", "unused"])

@@ -102,7 +102,15 @@ def main(argv=None):
         args = parse_arguments(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
-    from ._workers import stop_workers, workers_die_with_parent
+    try:
+        from ._workers import stop_workers, workers_die_with_parent
+    except BaseException as error:
+        # A Ctrl-C while joblib is imported, before the run has started
+        # anything to stop or to undo.
+        if not _is_interrupt(error):
+            raise
+        print(f"skclust {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
     seen = []
     try:
@@ -128,6 +136,19 @@ def main(argv=None):
     stop_workers()
     print(f"skclust {args.command}: interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+def _is_interrupt(error):
+    """A KeyboardInterrupt, or an error raised because of one.
+
+    Python 3.11 wraps a KeyboardInterrupt raised in a class body's
+    ``__set_name__`` (while a library is imported) in a RuntimeError.
+    """
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 @contextmanager

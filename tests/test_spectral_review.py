@@ -300,3 +300,35 @@ def test_degree_scaled_rows_of_nodes_with_tiny_degrees_stay_finite():
         model.fit(sparse.csr_array(A))
         assert np.bincount(model.labels_).shape == (2,)
         assert np.all(np.isfinite(model.embedding_))
+
+
+# Three pairs of points, each point's nearest other point its partner at
+# distance 1, the pairs at distance 5 or more from one another.
+_THREE_PAIRS = np.array([[0, 0], [0, 1], [5, 5], [5, 6], [10, 0], [10, 1]], float)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_array])
+def test_nearest_neighbors_of_features_at_extreme_scales(scale, container):
+    # Neighbours do not depend on the scale: the graph is the three pairs.
+    # Squared norms near 1e400 gave NaN distances (and another graph), and
+    # squared differences near 1e-400 gave 0 for every pair of points.
+    model = SpectralGraphClusterer(
+        3, affinity="nearest_neighbors", n_neighbors=2, random_state=0
+    ).fit(container(_THREE_PAIRS * scale))
+    assert model.n_connected_components_ == 3
+    np.testing.assert_array_equal(model.labels_, [0, 0, 1, 1, 2, 2])
+
+
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_array])
+def test_gaussian_kernel_of_features_near_the_float_maximum(container):
+    # exp(-|x - y|^2) with |x - y| >= 1e200 is 0: six isolated points. The
+    # kernel held NaN (inf - inf) and LAPACK refused it.
+    X = container(_THREE_PAIRS * 1e200)
+    model = SpectralGraphClusterer(6, affinity="rbf", random_state=0).fit(X)
+    assert model.n_connected_components_ == 6
+    # A gamma that undoes the scale gives the kernel of the plain points.
+    scaled = SpectralGraphClusterer(3, affinity="rbf", gamma=1e-300, random_state=0)
+    np.testing.assert_array_equal(
+        scaled.fit(container(_THREE_PAIRS * 1e150)).labels_, [0, 0, 1, 1, 2, 2]
+    )

@@ -222,6 +222,10 @@ def _parse_int(text, path, number, what, first=False):
 def _parse_weight(text, path, number):
     """An edge weight: a finite positive number."""
     try:
+        # float() also reads "0_5" as 5 and other scripts' digits, as int()
+        # does for ids: a typo would silently give another weight.
+        if "_" in text or not text.isascii():
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         raise ValueError(

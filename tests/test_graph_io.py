@@ -187,6 +187,18 @@ def test_adjacency_has_32_bit_indices_for_scikit_learn():
             r"edges\.txt, line 1: edge weight 'heavy' is not a number",
         ),
         (
+            ['1\t"a"\t0', '2\t"b"\t1'],
+            ["1\t2\t0_5"],
+            ValueError,
+            r"edges\.txt, line 1: edge weight '0_5' is not a number",
+        ),
+        (
+            ['1\t"a"\t0', '2\t"b"\t1'],
+            ["1\t2\t\u0665"],
+            ValueError,
+            r"edges\.txt, line 1: edge weight '\u0665' is not a number",
+        ),
+        (
             [f'{2**70}\t"a"\t0', '2\t"b"\t1'],
             ["2\t2"],
             ValueError,

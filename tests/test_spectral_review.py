@@ -227,3 +227,108 @@ def test_graph_scores_leave_the_input_alone():
     adjacency = sparse.csr_array(PATH4 * 3.0)
     modularity(adjacency, [0, 0, 1, 1])
     np.testing.assert_array_equal(adjacency.toarray(), PATH4 * 3.0)
+
+
+def _cycles(sizes):
+    # Disjoint cycles of the given lengths; a length of 1 is an isolated node.
+    blocks = []
+    for size in sizes:
+        if size == 1:
+            blocks.append(sparse.csr_array((1, 1)))
+            continue
+        i = np.arange(size)
+        cycle = sparse.csr_array((np.ones(size), (i, (i + 1) % size)), (size, size))
+        blocks.append(cycle + cycle.T)
+    return sparse.csr_array(sparse.block_diag(blocks, format="csr"))
+
+
+def test_eigenvalues_of_a_disconnected_graph_count_every_component():
+    # 214 nodes (ARPACK): cycles of 120 and 90 nodes and four isolated nodes.
+    # The normalized Laplacian of a cycle of n nodes has eigenvalues
+    # 1 - cos(2 pi j / n); with four isolated nodes (0 each) the nine
+    # smallest are six zeros, twice 1 - cos(2 pi / 120), 1 - cos(2 pi / 90).
+    # One solve on the whole graph found three of the six zeros.
+    A = _cycles([120, 90, 1, 1, 1, 1])
+    model = SpectralGraphClusterer(9, laplacian="normalized", random_state=0).fit(A)
+    first, second = 1 - np.cos(2 * np.pi / 120), 1 - np.cos(2 * np.pi / 90)
+    expected = [0, 0, 0, 0, 0, 0, first, first, second]
+    np.testing.assert_allclose(model.eigenvalues_, expected, atol=1e-9)
+
+
+def test_eigenvalues_of_isolated_nodes_with_a_regularized_laplacian():
+    # Isolated nodes are read off the diagonal, not solved for. With tau > 0
+    # their rows of D_tau^-1/2 A D_tau^-1/2 are zero: Laplacian eigenvalue 1.
+    # A triangle (degree 2, tau = 1) has 1 - 2/3 = 1/3 and twice 1 + 1/3.
+    A = np.zeros((300, 300))
+    A[0, 1] = A[1, 2] = A[0, 2] = 1.0
+    A = A + A.T
+    model = SpectralGraphClusterer(5, regularization=1.0, random_state=0).fit(A)
+    np.testing.assert_allclose(model.eigenvalues_, [1 / 3, 1, 1, 1, 1], atol=1e-9)
+    # As many clusters as components: 297 isolated nodes and the triangle.
+    model.set_params(n_clusters=298).fit(A)
+    np.testing.assert_allclose(model.eigenvalues_, [1 / 3] + [1] * 297, atol=1e-9)
+
+
+def test_weak_edges_connect_a_dense_graph_as_they_do_a_sparse_one():
+    # scipy's graph search reads a dense matrix as if weights up to 1e-8
+    # were missing edges: this path with weights of 1e-9 fell into seven
+    # components as a dense array and was one in sparse form.
+    A = np.zeros((8, 8))
+    for i, weight in enumerate([1e-9, 1e-9, 1e-9, 1.0, 1e-9, 1e-9, 1e-9]):
+        A[i, i + 1] = A[i + 1, i] = weight
+    dense = SpectralGraphClusterer("auto", random_state=0).fit(A)
+    as_sparse = SpectralGraphClusterer("auto", random_state=0).fit(sparse.csr_array(A))
+    assert dense.n_connected_components_ == as_sparse.n_connected_components_ == 1
+    assert dense.n_clusters_ == as_sparse.n_clusters_
+    for k in (2, 3):
+        np.testing.assert_array_equal(
+            SpectralGraphClusterer(k, random_state=0).fit(A).labels_,
+            SpectralGraphClusterer(k, random_state=0).fit(sparse.csr_array(A)).labels_,
+        )
+
+
+def test_degree_scaled_rows_of_nodes_with_tiny_degrees_stay_finite():
+    # Weights of 1e308 beside 1 (a valid edge file): after scaling two nodes
+    # have degrees near 1e-308, and the total divided by one of them
+    # overflowed; inf times an eigenvector's 0 made k-means refuse NaN.
+    A = np.zeros((5, 5))
+    for (i, j), weight in {(0, 1): 1e308, (1, 2): 1e308, (2, 4): 1.0}.items():
+        A[i, j] = A[j, i] = weight
+    A[3, 4] = A[4, 3] = 1.0
+    for params in ({}, {"laplacian": "normalized", "row_scaling": "degree"}):
+        model = SpectralGraphClusterer(2, random_state=0, **params)
+        model.fit(sparse.csr_array(A))
+        assert np.bincount(model.labels_).shape == (2,)
+        assert np.all(np.isfinite(model.embedding_))
+
+
+# Three pairs of points, each point's nearest other point its partner at
+# distance 1, the pairs at distance 5 or more from one another.
+_THREE_PAIRS = np.array([[0, 0], [0, 1], [5, 5], [5, 6], [10, 0], [10, 1]], float)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_array])
+def test_nearest_neighbors_of_features_at_extreme_scales(scale, container):
+    # Neighbours do not depend on the scale: the graph is the three pairs.
+    # Squared norms near 1e400 gave NaN distances (and another graph), and
+    # squared differences near 1e-400 gave 0 for every pair of points.
+    model = SpectralGraphClusterer(
+        3, affinity="nearest_neighbors", n_neighbors=2, random_state=0
+    ).fit(container(_THREE_PAIRS * scale))
+    assert model.n_connected_components_ == 3
+    np.testing.assert_array_equal(model.labels_, [0, 0, 1, 1, 2, 2])
+
+
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_array])
+def test_gaussian_kernel_of_features_near_the_float_maximum(container):
+    # exp(-|x - y|^2) with |x - y| >= 1e200 is 0: six isolated points. The
+    # kernel held NaN (inf - inf) and LAPACK refused it.
+    X = container(_THREE_PAIRS * 1e200)
+    model = SpectralGraphClusterer(6, affinity="rbf", random_state=0).fit(X)
+    assert model.n_connected_components_ == 6
+    # A gamma that undoes the scale gives the kernel of the plain points.
+    scaled = SpectralGraphClusterer(3, affinity="rbf", gamma=1e-300, random_state=0)
+    np.testing.assert_array_equal(
+        scaled.fit(container(_THREE_PAIRS * 1e150)).labels_, [0, 0, 1, 1, 2, 2]
+    )

@@ -13,8 +13,9 @@ from numbers import Integral, Real
 from typing import ClassVar, Literal, NamedTuple, Self
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, clone
-from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_non_negative, validate_data
@@ -447,11 +448,11 @@ default="auto"
             X = validate_data(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
-            if self._resolved_affinity(X) == "rbf":
-                adjacency = _without_diagonal(rbf_kernel(X, gamma=self.gamma))
-            else:
-                knn = kneighbors_graph(X, self.n_neighbors, include_self=True)
-                adjacency = _without_diagonal(0.5 * (knn + knn.T))
+            adjacency = _without_diagonal(
+                _feature_graph(
+                    X, self._resolved_affinity(X), self.gamma, self.n_neighbors
+                )
+            )
         with np.errstate(over="ignore"):
             row_sums = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
         adjacency, scale = _scaled(adjacency)
@@ -760,16 +761,84 @@ default="auto"
         """The ``k`` smallest eigenvalues of the chosen Laplacian of the graph.
 
         ``known``, the affinity's eigenvalues of a connected graph computed for
-        the clusters, serves when it holds enough; else one more eigensolve.
+        the clusters, serves when it holds enough; else one eigensolve per
+        component of two or more nodes (see :func:`_spectrum_by_component`).
         """
-        n = graph.adjacency.shape[0]
-        if known is not None and known.shape[0] >= min(k, n):
-            return 1.0 - known[: min(k, n)]
+        n_values = min(k, graph.adjacency.shape[0])
+        if known is not None and known.shape[0] >= n_values:
+            return 1.0 - known[:n_values]
         tau = self.regularization_ / graph.scale
         affinity = _normalized_affinity(graph.adjacency, graph.degree, tau)
-        solver = _choose_solver(self.eigen_solver, n)
-        values, _ = _leading_eigenpairs(affinity, min(k, n), solver, eigen_seed)
+        values = _spectrum_by_component(
+            affinity, graph, n_values, self.eigen_solver, eigen_seed
+        )
         return 1.0 - values
+
+
+def _spectrum_by_component(affinity, graph, n_values, solver, seed):
+    """The ``n_values`` largest eigenvalues of a graph's affinity, descending.
+
+    The affinity of a disconnected graph is block diagonal, so its spectrum
+    is the union of its components': each component of two or more nodes is
+    solved on its own, for at most ``n_values``, and an isolated node's
+    eigenvalue is its diagonal entry. One solve on the whole graph asked
+    ARPACK for nearly as many eigenpairs as nodes when most nodes were
+    isolated ("auto" counts one cluster each): 213 s for 3000 nodes of
+    which 20 had edges.
+    """
+    diagonal = affinity.diagonal()
+    values = [diagonal[graph.sizes[graph.components] == 1]]
+    for nodes in _component_nodes(graph):
+        if nodes.shape[0] > 1:
+            block = _subgraph(affinity, nodes)
+            count = min(n_values, nodes.shape[0])
+            solved, _ = _leading_eigenpairs(
+                block, count, _choose_solver(solver, nodes.shape[0]), seed
+            )
+            values.append(solved)
+    return np.sort(np.concatenate(values))[::-1][:n_values]
+
+
+# Features whose largest magnitude lies outside this range are divided by it
+# before distances are taken; inside it the graph is computed as given.
+_PLAIN_FEATURE_RANGE = (1e-100, 1e100)
+
+
+def _feature_graph(X, affinity, gamma, n_neighbors):
+    """The graph of a table of features: Gaussian kernel or nearest neighbours.
+
+    scikit-learn's squared distances expand ``|x|^2 - 2 x.y + |y|^2``: with
+    features near 1e154 the squared norms overflow and inf - inf is NaN
+    (the kernel then failed in LAPACK and the neighbours were wrong without
+    a word); near 1e-162 distinct points are at distance 0. Neighbours do
+    not depend on the scale of the features and the kernel takes ``gamma``
+    times its square, so such features are divided by their largest
+    magnitude first.
+    """
+    values = X.data if sparse.issparse(X) else X
+    scale = float(np.max(np.abs(values), initial=0.0))
+    low, high = _PLAIN_FEATURE_RANGE
+    if scale == 0.0 or low <= scale <= high:
+        scale = 1.0
+    elif sparse.issparse(X):
+        # scipy divides by multiplying with 1 / scale: inf for a subnormal one.
+        X = X.copy()
+        X.data /= scale
+    else:
+        X = X / scale
+    if affinity == "nearest_neighbors":
+        knn = kneighbors_graph(X, n_neighbors, include_self=True)
+        return 0.5 * (knn + knn.T)
+    if scale == 1.0:
+        return rbf_kernel(X, gamma=gamma)
+    squared = euclidean_distances(X, squared=True)
+    # Points at distance 0 have kernel 1 even where the factor is inf.
+    apart = squared > 0
+    with np.errstate(over="ignore"):
+        exponent = np.multiply(
+            -gamma * scale * scale, squared, where=apart, out=np.zeros_like(squared)
+        )
+        return np.exp(exponent, where=apart, out=np.ones_like(squared))
 
 
 class _ComponentFit(NamedTuple):

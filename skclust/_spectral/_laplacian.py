@@ -380,7 +380,9 @@ def _spectral_embedding(values, vectors, n_clusters, row_scaling, shifted_degree
         return leading.copy()
     if row_scaling == "degree":
         shifted = np.where(shifted_degree > 0, shifted_degree, 1.0)
-        return leading * np.sqrt(shifted.sum() / shifted)[:, None]
+        # Square roots first: the total over a degree near 1e-308 (weights
+        # spanning the float range) overflows, and inf * 0 is NaN.
+        return leading * (np.sqrt(shifted.sum()) / np.sqrt(shifted))[:, None]
     if row_scaling == "unit":
         norms = np.linalg.norm(leading, axis=1, keepdims=True)
         return leading / np.where(norms > 0, norms, 1.0)
@@ -416,7 +418,11 @@ def _component_labels(adjacency):
     n_components : int
     labels : ndarray of shape (n_nodes,)
     """
-    n_components, labels = connected_components(adjacency, directed=False)
+    # scipy's graph search reads a dense matrix with a tolerance around its
+    # null value: weights up to 1e-8 were missing edges, and a dense graph
+    # with weak edges fell into more components than the same sparse one.
+    graph = adjacency if sparse.issparse(adjacency) else sparse.csr_array(adjacency)
+    n_components, labels = connected_components(graph, directed=False)
     return n_components, _first_appearance_labels(labels)
 
 

@@ -142,3 +142,26 @@ def test_the_report_checks_its_table_before_any_section(tmp_path, table, match):
     np.save(tmp_path / "AImodel.npy", table)
     with pytest.raises(ValueError, match=match):
         vq_command.check_report_inputs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("changed", "match"),
+    [
+        ({"params": np.array("[1, 2]")}, "unreadable parameters"),
+        ({"params": np.array("null")}, "unreadable parameters"),
+        ({"n_samples_seen": np.array("many")}, "n_samples_seen is not a count"),
+        ({"feature_names_in": np.array(["a"])}, "1 feature names for 4 features"),
+    ],
+)
+def test_load_names_the_file_of_a_tampered_archive(tmp_path, changed, match):
+    # Parameters that were a JSON list or null failed with an AttributeError,
+    # a row count that was text with a ValueError of int() naming nothing;
+    # a wrong number of feature names loaded.
+    X = make_embeddings(50, 4, random_state=0)
+    path = tmp_path / "index.npz"
+    VectorQuantizer(4, random_state=0).fit(X).save(path)
+    with np.load(path) as saved:
+        arrays = {**saved, **changed}
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=f"^{path}: {match}"):
+        VectorQuantizer.load(path)

@@ -165,3 +165,21 @@ def test_load_names_the_file_of_a_tampered_archive(tmp_path, changed, match):
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match=f"^{path}: {match}"):
         VectorQuantizer.load(path)
+
+
+def test_the_recall_note_of_a_table_too_small_for_it(tmp_path, capsys):
+    # The recall column is nan for 10 rows or fewer, and the note said it
+    # was measured on every row.
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(8, 4, random_state=0))
+    code, stdout, stderr = _run(capsys, "vq", table, "-k", 2, "--out", tmp_path / "o")
+    assert code == 0, stderr
+    assert "recall@10: not measured (nan): 8 rows" in stdout
+    assert "8 query rows" not in stdout
+
+
+def test_the_batch_size_help_says_when_the_block_kernels_fit(capsys):
+    # It said "else in memory", but --subvectors M > 1 fits by the block
+    # kernels on a table of any size.
+    assert main(["vq", "--help"]) == 0
+    assert "or with --subvectors above 1" in " ".join(capsys.readouterr().out.split())

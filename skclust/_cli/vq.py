@@ -124,7 +124,8 @@ def add_parser(commands):
         default=None,
         metavar="ROWS",
         help="fit with the block kernels, this many rows at a time (default: "
-        f"{BLOCK_ROWS} for tables of more rows, else in memory)",
+        f"{BLOCK_ROWS} for tables of more rows or with --subvectors above 1, "
+        "else in memory)",
     )
     parser.add_argument(
         "--search",
@@ -225,6 +226,13 @@ def compress(
 
 def recall_note(n_rows):
     """How the recall@10 column was measured, with its sample size."""
+    if n_rows <= 10:
+        # compress_embeddings leaves it out (nan): the note said it was
+        # measured on every row.
+        return (
+            f"recall@10: not measured (nan): {n_rows} rows, fewer than a query "
+            "row and its 10 neighbours"
+        )
     n_queries = min(RECALL_QUERIES, n_rows)
     return (
         f"recall@10: {n_queries} query rows of the table, each k's search over "

@@ -183,3 +183,18 @@ def test_the_batch_size_help_says_when_the_block_kernels_fit(capsys):
     # kernels on a table of any size.
     assert main(["vq", "--help"]) == 0
     assert "or with --subvectors above 1" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_named_pipe_is_not_called_missing(tmp_path, capsys):
+    # A named pipe (or /dev/stdin, a device) was "no such file", as a folder
+    # once was.
+    import os
+
+    pipe = tmp_path / "table.npy"
+    os.mkfifo(pipe)
+    code, _, stderr = _run(capsys, "vq", pipe, "-k", 2, "--out", tmp_path / "o")
+    assert code == 2
+    assert (
+        stderr
+        == f"skclust vq: error: {pipe}: not a regular file (a pipe or a device)\n"
+    )

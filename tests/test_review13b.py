@@ -198,3 +198,37 @@ def test_a_named_pipe_is_not_called_missing(tmp_path, capsys):
         stderr
         == f"skclust vq: error: {pipe}: not a regular file (a pipe or a device)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_clusters": 100_000}, "at most 65536 codes fit in uint16"),
+        ({"n_clusters": 0}, "n_clusters must be at least 1"),
+        ({"n_clusters": 2.5}, "n_clusters must be an int"),
+        ({"n_rows": -5}, "n_rows must be at least 0"),
+        ({"n_rows": True}, "n_rows must be an int"),
+        (
+            {"n_subvectors": 3},
+            r"n_subvectors=3 must divide the number of features \(32\)",
+        ),
+    ],
+)
+def test_memory_usage_of_refuses_what_no_quantizer_has(params, match):
+    # 100,000 clusters were counted as two-byte codes, -5 rows as -5 bytes of
+    # codes, 2.5 clusters as 2 and 3 subvectors of 32 features as 3 codes.
+    from skclust import MemoryUsage
+
+    with pytest.raises(ValueError, match=match):
+        MemoryUsage.of(**{"n_rows": 1000, "n_features": 32, "n_clusters": 4, **params})
+
+
+def test_memory_usage_of_by_hand():
+    from skclust import MemoryUsage
+
+    # 1000 x 32 float32 = 128,000 bytes; 257 x 32 x 4 = 32,896 bytes of
+    # codebook; 1000 rows x 4 subvectors x 2 bytes (uint16) of codes.
+    usage = MemoryUsage.of(np.int64(1000), 32, 257, n_subvectors=4)
+    assert (usage.code_dtype, usage.original_bytes) == ("uint16", 128_000)
+    assert (usage.codebook_bytes, usage.codes_bytes) == (32_896, 8_000)
+    assert type(usage.n_rows) is int

@@ -232,3 +232,21 @@ def test_memory_usage_of_by_hand():
     assert (usage.code_dtype, usage.original_bytes) == ("uint16", 128_000)
     assert (usage.codebook_bytes, usage.codes_bytes) == (32_896, 8_000)
     assert type(usage.n_rows) is int
+
+
+def test_a_quantizer_saved_with_joblib_keeps_its_added_codes(tmp_path):
+    # The added codes were tied to the codebook by identity, which joblib's
+    # pickler does not keep (it writes every array on its own): the loaded
+    # quantizer had no codes ("call add(X) first") and could not search.
+    import joblib
+
+    X = make_embeddings(300, 8, random_state=0)
+    vq = VectorQuantizer(8, n_subvectors=2, random_state=0).fit(X).add(X)
+    joblib.dump(vq, tmp_path / "index.joblib")
+    loaded = joblib.load(tmp_path / "index.joblib")
+    np.testing.assert_array_equal(loaded.codes_, vq.transform(X))
+    np.testing.assert_array_equal(
+        loaded.kneighbors(X[:3], 4)[1], vq.kneighbors(X[:3], 4)[1]
+    )
+    loaded.fit(X[:100])  # a new codebook: the codes added are dropped
+    assert not hasattr(loaded, "codes_")

@@ -546,6 +546,8 @@ n_features)
                 self.spherical,
             )
         self.codebook_ = np.stack(self._centers).astype(np.float32)
+        # Codes added before this step are those of the previous codebook.
+        self.__dict__.pop("_stored", None)
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
         self.n_samples_seen_ = getattr(self, "n_samples_seen_", 0) + n_samples
         return self
@@ -666,11 +668,13 @@ n_features)
     # --- fitted state --------------------------------------------------------
 
     def _store(self, origin, codebook, counts):
-        """Keep the codebooks (float64 inside, float32 in ``codebook_``)."""
+        """Keep the codebooks (float64 inside, float32 in ``codebook_``) and
+        drop the codes added for the previous ones."""
         self._origin = np.asarray(origin, dtype=np.float64)
         self._centers = [np.asarray(c, dtype=np.float64) for c in codebook]
         self.codebook_ = np.stack(self._centers).astype(np.float32)
         self._counts = np.stack(counts).astype(np.int64)
+        self.__dict__.pop("_stored", None)
 
     @property
     def _fitted_layout(self):
@@ -830,17 +834,19 @@ n_features)
             codes = codes.compute()
         stored = self._stored_codes()
         if stored is None:
-            self._stored = StoredCodes(self.codebook_, codes)
+            self._stored = StoredCodes(codes)
         else:
             stored.append(codes)
         return self
 
     def _stored_codes(self):
-        """The codes added since the last fit, or None."""
-        stored = getattr(self, "_stored", None)
-        if stored is None or stored.codebook is not self.codebook_:
-            return None
-        return stored
+        """The codes added since the last fit, or None.
+
+        Every change of the codebook drops them (``_store``, ``partial_fit``).
+        They were tied to it by identity, which ``joblib.dump`` does not keep:
+        a quantizer saved with joblib lost its added codes.
+        """
+        return getattr(self, "_stored", None)
 
     @property
     def codes_(self):
@@ -1089,7 +1095,7 @@ n_features), default=None
         if "feature_names_in" in arrays:
             quantizer.feature_names_in_ = arrays["feature_names_in"].astype(object)
         codes = codes.astype(code_dtype(quantizer.n_clusters))
-        quantizer._stored = StoredCodes(quantizer.codebook_, codes)
+        quantizer._stored = StoredCodes(codes)
         return quantizer
 
     @property

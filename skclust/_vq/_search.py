@@ -299,15 +299,11 @@ class StoredCodes:
 
     Parameters
     ----------
-    codebook : ndarray
-        The codebook the codes belong to; a quantizer fitted again has another
-        one, and these codes no longer describe its rows.
     codes : ndarray of shape (n_rows, n_subvectors)
         The first codes (possibly none).
     """
 
-    def __init__(self, codebook, codes):
-        self.codebook = codebook
+    def __init__(self, codes):
         self._buffer = np.ascontiguousarray(codes)
         self.size = codes.shape[0]
 

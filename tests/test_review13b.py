@@ -250,3 +250,17 @@ def test_a_quantizer_saved_with_joblib_keeps_its_added_codes(tmp_path):
     )
     loaded.fit(X[:100])  # a new codebook: the codes added are dropped
     assert not hasattr(loaded, "codes_")
+
+
+@pytest.mark.parametrize("budget", ["-5", "abc"])
+def test_a_memory_budget_that_is_not_a_count_of_bytes(
+    tmp_path, capsys, monkeypatch, budget
+):
+    # A negative budget was taken: files were refused as larger than -5e-09 GB.
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(20, 4, random_state=0))
+    monkeypatch.setenv("SKCLUST_MEMORY_BUDGET", budget)
+    code, _, stderr = _run(capsys, "vq", table, "-k", 2, "--out", tmp_path / "o")
+    assert code == 2
+    message = f"SKCLUST_MEMORY_BUDGET={budget!r} is not a number of bytes"
+    assert stderr == f"skclust vq: error: {message}\n"

@@ -29,11 +29,13 @@ def memory_budget():
     text = os.environ.get(BUDGET_ENV)
     if text:
         try:
-            return int(text)
+            budget = int(text)
         except ValueError:
-            raise ValueError(
-                f"{BUDGET_ENV}={text!r} is not a number of bytes"
-            ) from None
+            budget = -1
+        if budget < 0:
+            # -5 was taken, and files were refused for a budget of -5e-09 GB.
+            raise ValueError(f"{BUDGET_ENV}={text!r} is not a number of bytes")
+        return budget
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
     except (ValueError, OSError, AttributeError):

@@ -599,6 +599,11 @@ def _paired_tables(X, X_reconstructed):
     R = _as_table(X_reconstructed, "X_reconstructed")
     if X.shape != R.shape:
         raise ValueError(f"shapes differ: {X.shape} and {R.shape}")
+    # A NaN or an infinity gave a NaN cosine or error without a word, and
+    # failed the neighbour search with a broadcasting error.
+    for table, name in ((X, "X"), (R, "X_reconstructed")):
+        if not np.isfinite(table).all():
+            raise ValueError(f"{name} holds NaN or infinity")
     return X, R
 
 
@@ -613,10 +618,16 @@ def row_cosine_similarity(
     Parameters
     ----------
     X, X_reconstructed : array-like of shape (n_samples, n_features)
+        Finite values.
 
     Returns
     -------
     ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ or a table holds NaN or infinity.
 
     Examples
     --------
@@ -652,13 +663,23 @@ def mean_cosine_similarity(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
         1 for a perfect reconstruction (up to row lengths, which cosine
         ignores).
 
+    Raises
+    ------
+    ValueError
+        When the tables have no rows, their shapes differ or one holds NaN
+        or infinity.
+
     Examples
     --------
     >>> from skclust.metrics import mean_cosine_similarity
     >>> mean_cosine_similarity([[1, 0], [0, 1]], [[3, 0], [1, 1]])
     0.8535533905932737
     """
-    return float(row_cosine_similarity(X, X_reconstructed).mean())
+    cosine = row_cosine_similarity(X, X_reconstructed)
+    if cosine.size == 0:
+        # The mean of no rows was NaN, with a RuntimeWarning.
+        raise ValueError("X has no rows: the mean cosine is undefined")
+    return float(cosine.mean())
 
 
 def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
@@ -674,6 +695,12 @@ def relative_mse(X: ArrayLike, X_reconstructed: ArrayLike) -> float:
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is all zeros, the shapes differ or a table holds NaN or
+        infinity.
 
     Examples
     --------
@@ -784,11 +811,6 @@ def neighbor_recall(
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
     if n_queries is not None:
         n_queries = check_count(n_queries, "n_queries", 1)
-    # A NaN sorts nowhere: the neighbour search failed on it with a
-    # broadcasting error.
-    for table, name in ((X, "X"), (R, "X_reconstructed")):
-        if not np.isfinite(table).all():
-            raise ValueError(f"{name} holds NaN or infinity")
     if n_queries is None or n_queries >= n_samples:
         queries = np.arange(n_samples)
     else:
@@ -802,6 +824,14 @@ def neighbor_recall(
         R = normalize_rows(np.array(R, dtype=np.float64))
         squared_norms = None
     else:
+        # Both tables over the power of two of their largest magnitude, which
+        # is exact and keeps every neighbour: squared distances of rows near
+        # 1e200 overflowed (a broadcasting error) and those of rows near
+        # 1e-170 vanished, so that every row tied and any table scored 1.
+        largest = max(np.abs(X).max(), np.abs(R).max())
+        if largest > 0:
+            exponent = int(np.frexp(largest)[1])
+            X, R = np.ldexp(X, -exponent), np.ldexp(R, -exponent)
         squared_norms = np.einsum("ij,ij->i", R, R)
 
     def similarity(queries, table, norms):

@@ -287,7 +287,8 @@ def _study_folder(folder):
     for name in ("football.bmp", "parrots.png"):
         pixels = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(folder / name)
-    np.save(folder / "AImodel.npy", rng.standard_normal((40, 8)))
+    # As many rows as the smallest k of the report (64), which refuses fewer.
+    np.save(folder / "AImodel.npy", rng.standard_normal((64, 8)))
     (folder / "nodes.txt").write_text(
         "".join(f'{i}\t"n{i}"\t{i % 2}\tsrc\n' for i in range(1, 7))
     )

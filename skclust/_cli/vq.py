@@ -124,7 +124,8 @@ def add_parser(commands):
         default=None,
         metavar="ROWS",
         help="fit with the block kernels, this many rows at a time (default: "
-        f"{BLOCK_ROWS} for tables of more rows, else in memory)",
+        f"{BLOCK_ROWS} for tables of more rows or with --subvectors above 1, "
+        "else in memory)",
     )
     parser.add_argument(
         "--search",
@@ -225,6 +226,13 @@ def compress(
 
 def recall_note(n_rows):
     """How the recall@10 column was measured, with its sample size."""
+    if n_rows <= 10:
+        # compress_embeddings leaves it out (nan): the note said it was
+        # measured on every row.
+        return (
+            f"recall@10: not measured (nan): {n_rows} rows, fewer than a query "
+            "row and its 10 neighbours"
+        )
     n_queries = min(RECALL_QUERIES, n_rows)
     return (
         f"recall@10: {n_queries} query rows of the table, each k's search over "
@@ -297,6 +305,7 @@ def load_queries(path, table, n_neighbors, directions):
     """
     import numpy as np
 
+    from .._vq import check_magnitude
     from ..datasets import load_embeddings
 
     queries = load_embeddings(path)
@@ -311,6 +320,8 @@ def load_queries(path, table, n_neighbors, directions):
             f"{path}: query {int(np.argmin(nonzero))} has zero length: it has "
             "no direction to compare"
         )
+    # The search refused them only after every k was fitted.
+    check_magnitude(queries, directions, name=str(path))
     if n_neighbors > table.X.shape[0]:
         raise ValueError(
             f"-n {n_neighbors} is larger than the table's {table.X.shape[0]} rows"
@@ -421,6 +432,7 @@ def _codebook_sizes(ks, table, explicit, log):
 
 
 def run(args):
+    from .._vq import check_magnitude
     from ._progress import Progress
 
     if args.decode and args.search:
@@ -430,6 +442,8 @@ def run(args):
     if args.codebook:
         raise ValueError("--codebook only goes with --decode")
     table = load_table(args.file, args.data, args.seed)
+    # Named here: the fit's message called the file "X".
+    check_magnitude(table.X, args.normalize, name=str(table.path or table.name))
     queries = None
     if args.search:
         queries = load_queries(
@@ -486,18 +500,24 @@ def run(args):
 # keeps 256 centroids per codebook, so its codebook memory equals that of
 # k=256 while the codes take M bytes per row.
 REPORT_SUBVECTORS = [1, 2, 4, 8]
+REPORT_PQ_K = 256
 
 
 def pq_comparison(table, *, n_init=1, seed=0, log=print):
-    """One codebook against product quantization, all with 256 centroids each."""
+    """One codebook against product quantization, all with 256 centroids each.
+
+    No rows for a table of fewer rows than that: ``report_section`` says so.
+    """
     rows = []
     n_features = table.X.shape[1]
+    if table.X.shape[0] < REPORT_PQ_K:
+        return rows
     for m in REPORT_SUBVECTORS:
         if n_features % m:
             continue
         result = compress(
             table,
-            [256],
+            [REPORT_PQ_K],
             n_subvectors=m,
             n_init=n_init,
             train_size=None,
@@ -528,12 +548,33 @@ REPORT_COLUMNS = [
 
 def check_report_inputs(data):
     """Check the table the report's section compresses (its header and
-    values, memory-mapped): a bad file fails here."""
+    values, memory-mapped) and what its fits refuse: a bad file fails here,
+    not after the other sections ran."""
+    import numpy as np
+
     from ..datasets import load_embeddings, study_file
 
     path = study_file(STUDY_FILE, data)
-    if path is not None:
-        load_embeddings(path, mmap_mode="r")
+    if path is None:
+        return
+    X = load_embeddings(path, mmap_mode="r")
+    # The section drops the k above the rows, with a note, but needs one.
+    if X.shape[0] < min(STUDY_K):
+        raise ValueError(
+            f"{path}: {X.shape[0]} rows, fewer than the report's smallest "
+            f"codebook size ({min(STUDY_K)})"
+        )
+    # The section scales rows to unit length, as compress_embeddings does.
+    if X.shape[1] == 1:
+        raise ValueError(
+            f"{path}: one feature: scaled to unit length, each row keeps only its sign"
+        )
+    nonzero = X.any(axis=1)
+    if not nonzero.all():
+        raise ValueError(
+            f"{path}: row {int(np.argmin(nonzero))} has zero length: it has no "
+            "direction to scale to unit length"
+        )
 
 
 def report_section(out_dir, data, seed, log):
@@ -541,12 +582,25 @@ def report_section(out_dir, data, seed, log):
     folder = out_dir / "vq"
     folder.mkdir(exist_ok=True)
     table = load_table(None, data, seed)
+    # As skclust vq without -k: a k above the rows failed the whole report,
+    # after the other sections had run.
+    notes = []
+    ks = _codebook_sizes(STUDY_K, table, False, notes.append)
+    if table.X.shape[0] < REPORT_PQ_K:
+        notes.append(
+            f"note: {table.name} has {table.X.shape[0]} rows, fewer than the "
+            f"{REPORT_PQ_K} centroids of the product quantization comparison, "
+            "which is left out"
+        )
+    for note in notes:
+        log(note)
     result = compress(
-        table, STUDY_K, n_init=STUDY_N_INIT, train_size=None, seed=seed, log=log
+        table, ks, n_init=STUDY_N_INIT, train_size=None, seed=seed, log=log
     )
     plot = write_outputs(result, table, folder)
     pq_rows = pq_comparison(table, seed=seed, log=log)
-    write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
+    if pq_rows:
+        write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
     section = Section("Embedding compression by vector quantization")
     section.paragraph(
         f"{table.name}: {table.X.shape[0]} rows of {table.X.shape[1]} float32 "
@@ -556,6 +610,8 @@ def report_section(out_dir, data, seed, log):
         "divides the exact byte counts, 'mb_ratio' the MB rounded to 4 decimals. "
         f"Recall@10 against exact search: {recall_note(table.X.shape[0])}."
     )
+    for note in notes:
+        section.paragraph(note.replace("note: ", "Note: ", 1) + ".")
     section.table(
         result.rows,
         REPORT_COLUMNS,
@@ -564,6 +620,8 @@ def report_section(out_dir, data, seed, log):
         f"error kept), seed {seed}, tol 1e-4, rows at unit length.",
     )
     section.figure(plot, "Compression ratio and mean cosine similarity against k")
+    if not pq_rows:
+        return section
     section.paragraph(
         "Product quantization splits each row into M equal parts, each with its "
         "own 256-centroid codebook: the codebook memory stays that of k = 256 "

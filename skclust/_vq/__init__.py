@@ -9,7 +9,7 @@ import only what this file exports.
 """
 
 from ._codes import decode_codes
-from ._estimator import VectorQuantizer
+from ._estimator import VectorQuantizer, check_magnitude
 from ._memory import MemoryUsage
 
-__all__ = ["MemoryUsage", "VectorQuantizer", "decode_codes"]
+__all__ = ["MemoryUsage", "VectorQuantizer", "check_magnitude", "decode_codes"]

@@ -132,7 +132,7 @@ def decode_codes(codes, codebook):
     ------
     ValueError
         When the codes do not belong to the codebook (shape or range), or
-        the codebook is not finite.
+        the codebook is not finite in float32.
 
     Examples
     --------
@@ -152,6 +152,15 @@ def decode_codes(codes, codebook):
     if not np.isfinite(codebook).all():
         # A damaged or hand-made file: decoding it wrote a table of NaN.
         raise ValueError("the codebook holds NaN or infinite values")
+    with np.errstate(over="ignore"):
+        codebook = codebook.astype(np.float32, copy=False)
+    if not np.isfinite(codebook).all():
+        # A float64 codebook beyond float32's range: decoding it wrote a
+        # table of infinities, after a RuntimeWarning.
+        raise ValueError(
+            "the codebook holds values beyond the float32 range "
+            f"(+-{np.finfo(np.float32).max:.3g})"
+        )
     codes = np.asarray(codes)
     check_codes(codes, codebook.shape[0])
-    return rebuild_rows(codes, codebook.astype(np.float32, copy=False))
+    return rebuild_rows(codes, codebook)

@@ -147,11 +147,12 @@ def _first_centers(init, n_fitted):
 _RANGE_EXPONENT = 50
 
 
-def _check_magnitude(X, normalize):
+def check_magnitude(X, normalize, name="X"):
     """Refuse rows that ``normalize=False`` cannot quantize in float32.
 
     ``X`` is a validated in-memory table; with ``normalize=True`` every row is
-    brought to unit length first, so any finite row is fine.
+    brought to unit length first, so any finite row is fine. ``name`` names
+    the table in the message (``skclust vq`` checks its files before any fit).
     """
     if normalize:
         return
@@ -159,11 +160,11 @@ def _check_magnitude(X, normalize):
     low, high = np.ldexp(1.0, -_RANGE_EXPONENT), np.ldexp(1.0, _RANGE_EXPONENT)
     if largest > high or 0 < largest < low:
         raise ValueError(
-            f"the largest magnitude in X is {largest:.3g}: with normalize=False, "
+            f"the largest magnitude in {name} is {largest:.3g}: with normalize=False, "
             f"VectorQuantizer takes values between 2**-{_RANGE_EXPONENT} and "
             f"2**{_RANGE_EXPONENT} ({low:.2g} to {high:.2g}) in magnitude, "
-            "since its codebook and distances are float32; rescale X (by a "
-            "power of two, which is exact) or use normalize=True"
+            f"since its codebook and distances are float32; rescale {name} (by "
+            "a power of two, which is exact) or use normalize=True"
         )
 
 
@@ -423,7 +424,7 @@ n_features)
             X = validate_data(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
             )
-            _check_magnitude(X, self.normalize)
+            check_magnitude(X, self.normalize)
             fitted = self._fit_blocks(self._array_source(X, prepare_once=True))
         else:
             fitted = self._fit_in_memory(X)
@@ -439,13 +440,16 @@ n_features)
         normalized: rows are normalized in float64.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        _check_magnitude(X, self.normalize)
+        check_magnitude(X, self.normalize)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
         if self.normalize:
             n_zero = X.shape[0] - np.count_nonzero(X.any(axis=1))
             warn_zero_rows(n_zero, X.shape[0], stacklevel=4)
-            X = normalize_rows(np.array(X, dtype=np.float64))
+            # In C order: the row norms of a Fortran-ordered table are summed
+            # in another order, which moved some rows by an ulp and gave
+            # another codebook for the same seed.
+            X = normalize_rows(np.array(X, dtype=np.float64, order="C"))
         return _fit_codebooks_in_memory(
             X,
             columns,
@@ -542,6 +546,8 @@ n_features)
                 self.spherical,
             )
         self.codebook_ = np.stack(self._centers).astype(np.float32)
+        # Codes added before this step are those of the previous codebook.
+        self.__dict__.pop("_stored", None)
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
         self.n_samples_seen_ = getattr(self, "n_samples_seen_", 0) + n_samples
         return self
@@ -656,17 +662,19 @@ n_features)
         if isinstance(X, np.memmap):
             return self._memmap_source(X, reset)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
-        _check_magnitude(X, self.normalize)
+        check_magnitude(X, self.normalize)
         return self._array_source(X)
 
     # --- fitted state --------------------------------------------------------
 
     def _store(self, origin, codebook, counts):
-        """Keep the codebooks (float64 inside, float32 in ``codebook_``)."""
+        """Keep the codebooks (float64 inside, float32 in ``codebook_``) and
+        drop the codes added for the previous ones."""
         self._origin = np.asarray(origin, dtype=np.float64)
         self._centers = [np.asarray(c, dtype=np.float64) for c in codebook]
         self.codebook_ = np.stack(self._centers).astype(np.float32)
         self._counts = np.stack(counts).astype(np.int64)
+        self.__dict__.pop("_stored", None)
 
     @property
     def _fitted_layout(self):
@@ -826,17 +834,19 @@ n_features)
             codes = codes.compute()
         stored = self._stored_codes()
         if stored is None:
-            self._stored = StoredCodes(self.codebook_, codes)
+            self._stored = StoredCodes(codes)
         else:
             stored.append(codes)
         return self
 
     def _stored_codes(self):
-        """The codes added since the last fit, or None."""
-        stored = getattr(self, "_stored", None)
-        if stored is None or stored.codebook is not self.codebook_:
-            return None
-        return stored
+        """The codes added since the last fit, or None.
+
+        Every change of the codebook drops them (``_store``, ``partial_fit``).
+        They were tied to it by identity, which ``joblib.dump`` does not keep:
+        a quantizer saved with joblib lost its added codes.
+        """
+        return getattr(self, "_stored", None)
 
     @property
     def codes_(self):
@@ -947,7 +957,7 @@ n_features), default=None
     def _prepared_queries(self, X, metric):
         """Queries in the space of the codebook, float64, a copy."""
         X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
-        _check_magnitude(X, self.normalize or metric == "cosine")
+        check_magnitude(X, self.normalize or metric == "cosine")
         if self.normalize or metric == "cosine":
             # Tested on the values, not on the norm: the norm of a query near
             # 1e-300 underflows to zero, and that of one near 1e300 overflows;
@@ -1085,7 +1095,7 @@ n_features), default=None
         if "feature_names_in" in arrays:
             quantizer.feature_names_in_ = arrays["feature_names_in"].astype(object)
         codes = codes.astype(code_dtype(quantizer.n_clusters))
-        quantizer._stored = StoredCodes(quantizer.codebook_, codes)
+        quantizer._stored = StoredCodes(codes)
         return quantizer
 
     @property

@@ -2,7 +2,11 @@
 
 from dataclasses import dataclass
 
+from .._checks import check_count
 from ._codes import code_dtype
+
+# The most codes that uint16, the widest code type, holds.
+_MAX_CLUSTERS = 65536
 
 # Bytes of one value of the original table: embedding tables are float32.
 _FLOAT32_BYTES = 4
@@ -48,17 +52,40 @@ class MemoryUsage:
     def of(
         cls, n_rows: int, n_features: int, n_clusters: int, n_subvectors: int = 1
     ) -> "MemoryUsage":
-        """Memory of a table of ``n_rows`` rows compressed with these settings."""
+        """Memory of a table of ``n_rows`` rows compressed with these settings.
+
+        Raises
+        ------
+        ValueError
+            When a count is not an integer, ``n_rows`` is negative,
+            ``n_clusters`` lies outside 1 to 65536 or ``n_subvectors`` does
+            not divide ``n_features``.
+        """
+        # 100,000 clusters were counted as two-byte codes, which cannot hold
+        # them; -5 rows gave negative bytes and 2.5 clusters were 2.
+        n_rows = check_count(n_rows, "n_rows", 0)
+        n_features = check_count(n_features, "n_features")
+        n_clusters = check_count(n_clusters, "n_clusters")
+        n_subvectors = check_count(n_subvectors, "n_subvectors")
+        if n_clusters > _MAX_CLUSTERS:
+            raise ValueError(
+                f"n_clusters={n_clusters}: at most {_MAX_CLUSTERS} codes fit in uint16"
+            )
+        if n_features % n_subvectors:
+            raise ValueError(
+                f"n_subvectors={n_subvectors} must divide the number of features "
+                f"({n_features})"
+            )
         dtype = code_dtype(n_clusters)
         return cls(
-            n_rows=int(n_rows),
-            n_features=int(n_features),
-            n_clusters=int(n_clusters),
-            n_subvectors=int(n_subvectors),
+            n_rows=n_rows,
+            n_features=n_features,
+            n_clusters=n_clusters,
+            n_subvectors=n_subvectors,
             code_dtype=dtype.name,
-            original_bytes=int(n_rows) * int(n_features) * _FLOAT32_BYTES,
-            codebook_bytes=int(n_clusters) * int(n_features) * _FLOAT32_BYTES,
-            codes_bytes=int(n_rows) * int(n_subvectors) * dtype.itemsize,
+            original_bytes=n_rows * n_features * _FLOAT32_BYTES,
+            codebook_bytes=n_clusters * n_features * _FLOAT32_BYTES,
+            codes_bytes=n_rows * n_subvectors * dtype.itemsize,
         )
 
     @property

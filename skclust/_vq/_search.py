@@ -239,8 +239,9 @@ def load_saved(path):
     ------
     ValueError
         Naming ``path`` when it is missing, not an ``.npz`` archive, holds
-        pickled objects, is not a saved quantizer, its codebook or origin
-        is not finite, or its codebook, origin, counts and codes disagree.
+        pickled objects, is not a saved quantizer, its parameters are not a
+        JSON object, its codebook or origin is not finite, or its codebook,
+        origin, counts, codes, row count and feature names disagree.
     """
     path = Path(path)
     check_input_file(path)
@@ -258,6 +259,9 @@ def load_saved(path):
         params = json.loads(str(arrays["params"]))
     except json.JSONDecodeError:
         raise ValueError(f"{path}: unreadable parameters") from None
+    if not isinstance(params, dict):
+        # A list or null failed in load with an AttributeError.
+        raise ValueError(f"{path}: unreadable parameters")
     centers, codes = arrays["centers"], arrays["codes"]
     if centers.ndim != 3 or 0 in centers.shape:
         raise ValueError(f"{path}: the codebook has shape {centers.shape}")
@@ -278,6 +282,15 @@ def load_saved(path):
         raise ValueError(
             f"{path}: code {int(codes.max())} is outside 0..{n_clusters - 1}"
         )
+    seen = arrays.get("n_samples_seen", np.array(0))
+    if seen.shape != () or seen.dtype.kind not in "iu" or seen < 0:
+        # A string failed in int() with a message that did not name the file.
+        raise ValueError(f"{path}: n_samples_seen is not a count")
+    names = arrays.get("feature_names_in")
+    if names is not None and names.shape != (n_subvectors * width,):
+        raise ValueError(
+            f"{path}: {names.size} feature names for {n_subvectors * width} features"
+        )
     return arrays, params
 
 
@@ -286,15 +299,11 @@ class StoredCodes:
 
     Parameters
     ----------
-    codebook : ndarray
-        The codebook the codes belong to; a quantizer fitted again has another
-        one, and these codes no longer describe its rows.
     codes : ndarray of shape (n_rows, n_subvectors)
         The first codes (possibly none).
     """
 
-    def __init__(self, codebook, codes):
-        self.codebook = codebook
+    def __init__(self, codes):
         self._buffer = np.ascontiguousarray(codes)
         self.size = codes.shape[0]
 

@@ -264,3 +264,20 @@ def test_a_memory_budget_that_is_not_a_count_of_bytes(
     assert code == 2
     message = f"SKCLUST_MEMORY_BUDGET={budget!r} is not a number of bytes"
     assert stderr == f"skclust vq: error: {message}\n"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_report_paragraph_names_the_table_dtype(tmp_path, monkeypatch, dtype):
+    # It called every table float32 and read "Recall@10 against exact
+    # search: recall@10: ...".
+    data = tmp_path / "data"
+    data.mkdir()
+    np.save(data / "AImodel.npy", make_embeddings(100, 8, random_state=0).astype(dtype))
+    monkeypatch.setattr(vq_command, "STUDY_N_INIT", 1)
+    section = vq_command.report_section(tmp_path, data, 0, lambda line: None)
+    first = next(text for kind, text in section.blocks if kind == "p")
+    name = np.dtype(dtype).name
+    assert f"100 rows of 8 {name} values" in first
+    assert ("counted at 4 bytes (float32) each" in first) == (name != "float32")
+    assert "Recall@10 against exact search: 100 query rows" in first
+    assert first.lower().count("recall@10") == 1

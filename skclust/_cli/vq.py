@@ -579,6 +579,8 @@ def check_report_inputs(data):
 
 def report_section(out_dir, data, seed, log):
     """Embedding compression for ``skclust report``."""
+    import numpy as np
+
     folder = out_dir / "vq"
     folder.mkdir(exist_ok=True)
     table = load_table(None, data, seed)
@@ -602,13 +604,20 @@ def report_section(out_dir, data, seed, log):
     if pq_rows:
         write_table(pq_rows, COLUMNS, folder / "vq_product_quantization")
     section = Section("Embedding compression by vector quantization")
+    n_rows, n_features = table.X.shape
+    # The memory figures count the original at float32 (MemoryUsage) whatever
+    # the file holds; the paragraph called every table float32.
+    counted = (
+        "" if table.X.dtype == np.float32 else ", counted at 4 bytes (float32) each"
+    )
     section.paragraph(
-        f"{table.name}: {table.X.shape[0]} rows of {table.X.shape[1]} float32 "
-        "values, scaled to unit length and clustered with k-means (10 starts, the "
-        "best kept). The compressed table is the float32 codebook plus one code "
-        "per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; 'ratio' "
-        "divides the exact byte counts, 'mb_ratio' the MB rounded to 4 decimals. "
-        f"Recall@10 against exact search: {recall_note(table.X.shape[0])}."
+        f"{table.name}: {n_rows} rows of {n_features} {table.X.dtype} values"
+        f"{counted}, scaled to unit length and clustered with k-means (10 starts, "
+        "the best kept). The compressed table is the float32 codebook plus one "
+        "code per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; "
+        "'ratio' divides the exact byte counts, 'mb_ratio' the MB rounded to 4 "
+        "decimals. Recall@10 against exact search: "
+        f"{recall_note(n_rows).removeprefix('recall@10: ')}."
     )
     for note in notes:
         section.paragraph(note.replace("note: ", "Note: ", 1) + ".")

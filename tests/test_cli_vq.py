@@ -144,7 +144,8 @@ def test_k_larger_than_the_rows_writes_nothing(tmp_path, capsys):
     code, _, stderr = _run(
         capsys, "vq", table, "-k", 8, "--subvectors", 3, "--out", out
     )
-    assert code == 2 and "does not divide the 8 features" in stderr
+    # The option, not the estimator's parameter.
+    assert code == 2 and "--subvectors 3 does not divide its 8 features" in stderr
     assert not out.exists()
 
 

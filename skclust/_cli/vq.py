@@ -444,6 +444,13 @@ def run(args):
     table = load_table(args.file, args.data, args.seed)
     # Named here: the fit's message called the file "X".
     check_magnitude(table.X, args.normalize, name=str(table.path or table.name))
+    n_features = table.X.shape[1]
+    if n_features % args.subvectors:
+        # The fit's message named the parameter, n_subvectors, not the option.
+        raise ValueError(
+            f"{table.name}: --subvectors {args.subvectors} does not divide its "
+            f"{n_features} features"
+        )
     queries = None
     if args.search:
         queries = load_queries(

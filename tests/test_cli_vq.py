@@ -295,3 +295,20 @@ def test_bad_train_size_exits_2(tmp_path, capsys):
     code, _, stderr = _run(capsys, "vq", table, "--train-size", "half")
     assert code == 2
     assert "'half' is not a positive integer, 'auto' or 'all'" in stderr
+
+
+def test_a_train_size_below_k_is_raised_with_a_note(tmp_path, capsys):
+    # The fit trains on k rows where --train-size is below k; only the
+    # train_rows column said so.
+    table = _table(tmp_path, n=200)
+    code, stdout, stderr = _run(
+        capsys, "vq", table, "-k", 4, 16, "--train-size", 8, "--out", tmp_path / "o"
+    )
+    assert code == 0, stderr
+    output = stdout + stderr
+    assert (
+        "--train-size 8 is below k = 16: each of those is trained on k rows" in output
+    )
+    with open(tmp_path / "o" / "vq_memory.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["train_rows"] for row in rows] == ["8", "16"]

@@ -109,8 +109,8 @@ def add_parser(commands):
         default="auto",
         metavar="N",
         help="rows drawn at random to fit each k, then every row is encoded: "
-        "a number, 'auto' (default: 256 rows per centroid, 256 * k, as faiss "
-        "samples) or 'all'",
+        "a number (raised to k where it is below), 'auto' (default: 256 rows "
+        "per centroid, 256 * k, as faiss samples) or 'all'",
     )
     parser.add_argument(
         "--no-normalize",
@@ -461,6 +461,13 @@ def run(args):
         )
     notes = []
     ks = _codebook_sizes(args.k, table, args.k is not STUDY_K, notes.append)
+    if isinstance(args.train_size, int) and args.train_size < max(ks):
+        # The fit raises the sample to k rows; nothing said so but a column.
+        raised = ", ".join(str(k) for k in sorted(set(ks)) if k > args.train_size)
+        notes.append(
+            f"note: --train-size {args.train_size} is below k = {raised}: each "
+            "of those is trained on k rows (column train_rows)"
+        )
     with Progress(len(set(ks)), "codebooks", quiet=args.quiet) as log:
         for note in notes:
             log(note)

@@ -1,0 +1,32 @@
+"""Review of the k-means estimators and of ``skclust image`` (rev13)."""
+
+import numpy as np
+import pytest
+
+from skclust import KMeansL2
+
+
+def _offset_table(seed, n_features=20):
+    """Rows near 1e5 spread by 1e-3: the distances are 1e-16 of |x|^2."""
+    rng = np.random.default_rng(seed)
+    return 1e5 + 1e-3 * rng.normal(size=(300, n_features))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_predict_score_transform_of_rows_far_from_the_origin(seed):
+    # With more than 16 features the distances of predict, score and
+    # transform came from |x|^2 - 2 x.c + |c|^2 on the rows as given, which
+    # kept none of their digits here: predict gave another label than
+    # labels_ to most training rows, and score was off by a factor of 2.
+    X = _offset_table(seed)
+    km = KMeansL2(3, random_state=seed).fit(X)
+    # The reference: squared distances from coordinate differences.
+    squared = ((X[:, None, :] - km.cluster_centers_[None]) ** 2).sum(axis=2)
+    assert np.array_equal(km.labels_, squared.argmin(axis=1))
+    assert np.array_equal(km.predict(X), km.labels_)
+    assert km.score(X) == pytest.approx(-squared.min(axis=1).sum(), rel=1e-9)
+    assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-9)
+    np.testing.assert_allclose(km.transform(X) ** 2, squared, rtol=1e-9)
+    new = _offset_table(seed + 10)
+    new_squared = ((new[:, None, :] - km.cluster_centers_[None]) ** 2).sum(axis=2)
+    assert np.array_equal(km.predict(new), new_squared.argmin(axis=1))

@@ -5,6 +5,7 @@ values in [0, 255]; k-means on those rows finds a palette of k colours, and the
 compressed image stores the palette plus one small index per pixel.
 """
 
+import re
 import time
 import warnings
 from collections.abc import Mapping
@@ -92,12 +93,26 @@ def _read_image_file(path):
                     converted = opened.convert("RGB")
                 array = _pillow_to_array(converted)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValueError(f"{path}: image too large ({error})") from None
+        raise ValueError(f"{path}: image too large ({_over_limit(error)})") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))
+
+
+def _over_limit(error):
+    """The size of an image Pillow refused and the limit it is over.
+
+    Pillow raises its error above twice ``Image.MAX_IMAGE_PIXELS`` and says
+    that twice is the limit, which is not the one set (``--max-pixels``).
+    """
+    size = re.search(r"\((\d+) pixels\)", str(error))
+    if size is None:
+        return str(error)
+    return (
+        f"{int(size.group(1)):,} pixels, above the limit of {Image.MAX_IMAGE_PIXELS:,}"
+    )
 
 
 # Pixels handled at a time by the loops that keep per-pixel temporaries small.

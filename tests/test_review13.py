@@ -30,3 +30,21 @@ def test_predict_score_transform_of_rows_far_from_the_origin(seed):
     new = _offset_table(seed + 10)
     new_squared = ((new[:, None, :] - km.cluster_centers_[None]) ** 2).sum(axis=2)
     assert np.array_equal(km.predict(new), new_squared.argmin(axis=1))
+
+
+@pytest.mark.parametrize("limit", [200, 500])
+def test_an_image_too_large_names_the_limit_set(tmp_path, monkeypatch, limit):
+    # 24 x 32 = 768 pixels: above twice 200, where Pillow raises its error
+    # saying that 400 is the limit, and above 500, where it only warns.
+    from PIL import Image
+
+    from skclust.image import load_image
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((24, 32, 3), dtype=np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    with pytest.raises(ValueError) as raised:
+        load_image(path)
+    assert str(raised.value) == (
+        f"{path}: image too large (768 pixels, above the limit of {limit})"
+    )

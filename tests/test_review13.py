@@ -48,3 +48,25 @@ def test_an_image_too_large_names_the_limit_set(tmp_path, monkeypatch, limit):
     assert str(raised.value) == (
         f"{path}: image too large (768 pixels, above the limit of {limit})"
     )
+
+
+def test_a_k_beyond_any_image_is_skipped_not_fatal(tmp_path, capsys):
+    # Counting the colours asked Pillow for a table of max(k) entries: a k
+    # of 2**31 - 1 ended the run with "MemoryError", and 2**31 with "Python
+    # int too large to convert to C long", before even k = 2 was fitted.
+    from PIL import Image
+
+    from skclust._cli import main
+
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    path = tmp_path / "three.png"
+    Image.fromarray(palette[np.arange(60) % 3].reshape(6, 10, 3)).save(path)
+    argv = ["image", path, "-k", 2, 2**31 - 1, 2**31, "--metric", "l2", "-q"]
+    code = main([str(a) for a in [*argv, "--out", tmp_path / "o"]])
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert stderr == (
+        "skclust image: error: three.png: has 3 distinct colours; "
+        "skipped k = 2147483647, 2147483648 (more clusters than colours)\n"
+    )
+    assert (tmp_path / "o" / "three" / "three_l2_k2.png").is_file()

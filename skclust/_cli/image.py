@@ -145,11 +145,17 @@ def _reading_notes(path):
     return notes
 
 
+_RGB_COLOURS = 1 << 24
+
+
 def _unreachable_ks(image, ks):
     """The k of ``ks`` above the number of distinct colours, and that number."""
     from PIL import Image
 
-    colours = Image.fromarray(image).getcolors(max(ks))
+    # An 8-bit RGB image has at most 2**24 colours; Pillow allocates its
+    # table for the count asked (a k of 2**31 - 1 raised MemoryError, and
+    # 2**31 an OverflowError, which ended the whole run).
+    colours = Image.fromarray(image).getcolors(min(max(ks), _RGB_COLOURS))
     if colours is None:  # more distinct colours than the largest k
         return [], None
     return [k for k in sorted(ks) if k > len(colours)], len(colours)

@@ -70,3 +70,18 @@ def test_a_k_beyond_any_image_is_skipped_not_fatal(tmp_path, capsys):
         "skipped k = 2147483647, 2147483648 (more clusters than colours)\n"
     )
     assert (tmp_path / "o" / "three" / "three_l2_k2.png").is_file()
+
+
+def test_float32_distances_past_float32_say_float32():
+    # The distances of float32 rows are float32: 3e38 from -2.85e38 is past
+    # float32's range (3.4e38), not float64's, which the warning said.
+    from skclust import KMeansL1
+
+    big = 3e38
+    X = np.array([[big], [big / 2], [-big], [-0.9 * big]], dtype=np.float32)
+    km = KMeansL1(2, init=X[[2, 0]]).fit(X)
+    with pytest.warns(RuntimeWarning, match="exceeds the float32 range"):
+        distances = km.transform(X)
+    assert distances.dtype == np.float32
+    assert np.isinf(distances[0, 0])
+    assert distances[0, 1] == pytest.approx(0.75e38, rel=1e-6)

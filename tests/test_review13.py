@@ -85,3 +85,37 @@ def test_float32_distances_past_float32_say_float32():
     assert distances.dtype == np.float32
     assert np.isinf(distances[0, 0])
     assert distances[0, 1] == pytest.approx(0.75e38, rel=1e-6)
+
+
+def test_images_named_like_the_runs_own_files(tmp_path, capsys):
+    # An image's folder is named after its file: image_results.csv.png gave
+    # the folder image_results.csv, where the table is then written ("Is a
+    # directory", with a staging path), and skclust-manifest.json.png the
+    # manifest's name; either ended the run with nothing written. Names
+    # equal in another case are avoided too (case-insensitive file systems).
+    from PIL import Image
+
+    from skclust._cli import main
+
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    image = palette[np.arange(60) % 3].reshape(6, 10, 3)
+    names = [
+        "image_results.csv.png",
+        "skclust-manifest.json.png",
+        "Image_Results.MD.png",
+    ]
+    for name in names:
+        Image.fromarray(image).save(tmp_path / name, format="PNG")
+    out = tmp_path / "o"
+    argv = ["image", *(tmp_path / n for n in names), "-k", 2, "--metric", "l2"]
+    code = main([str(a) for a in [*argv, "-q", "--out", out]])
+    assert capsys.readouterr().err == ""
+    assert code == 0
+    for stem in (
+        "image_results.csv-2",
+        "skclust-manifest.json-2",
+        "Image_Results.MD-2",
+    ):
+        assert (out / stem / f"{stem}_l2_k2.png").is_file()
+    assert (out / "image_results.csv").is_file()
+    assert (out / "skclust-manifest.json").is_file()

@@ -20,6 +20,7 @@ from ._common import (
     positive_int,
 )
 from ._output import (
+    MANIFEST,
     check_not_input,
     prepare_output_dir,
     save_figure,
@@ -249,17 +250,27 @@ def _safe_stem(name):
     return stem or "image"
 
 
+# The results table, written beside the images' folders.
+_TABLE = "image_results"
+# Names in ``--out`` that an image's folder must not take: ``_stems`` gives
+# ``image_results.csv.png`` the folder ``image_results.csv-2``; as
+# ``image_results.csv`` it ended the run when the table was written.
+_NOT_STEMS = {f"{_TABLE}.csv", f"{_TABLE}.md", MANIFEST}
+
+
 def _stems(sources):
     """Distinct, safe folder names for the sources.
 
     A stem that repeats gets the first free ``-2``, ``-3``, ... suffix, free
     meaning not taken by any other source's own stem either, so ``a/x.png``,
-    ``b/x.png`` and ``x-2.png`` give ``x``, ``x-3`` and ``x-2``.
+    ``b/x.png`` and ``x-2.png`` give ``x``, ``x-3`` and ``x-2``. So does a
+    stem that is the name of one of the run's other files (``_NOT_STEMS``,
+    in any case, for folders on case-insensitive file systems).
     """
     wanted = [_safe_stem(source.name) for source in sources]
-    taken, stems = set(wanted), []
+    taken, stems = set(wanted) | _NOT_STEMS, []
     for i, stem in enumerate(wanted):
-        if stem in wanted[:i]:
+        if stem in wanted[:i] or stem.casefold() in _NOT_STEMS:
             n = 2
             while f"{stem}-{n}" in taken:
                 n += 1
@@ -412,7 +423,7 @@ def quantize_images(
                 result.figures.append((grid_path, f"{title}, reconstructions"))
             result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:
-        table = out / "image_results"
+        table = out / _TABLE
         for suffix in (".csv", ".md"):
             check_not_input(table.with_suffix(suffix), inputs)
         write_table(result.rows, COLUMNS, table)

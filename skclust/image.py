@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -34,7 +34,9 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
 
     Palette images and other colour modes are converted to RGB; an RGBA image
-    is accepted when fully opaque and its alpha channel dropped. Grayscale is
+    is accepted when fully opaque and its alpha channel dropped. A file's
+    EXIF orientation tag is applied, so the image is turned as viewers show
+    it. Grayscale is
     refused: the study clusters full colour. Pillow's decompression-bomb guard
     stays on, and an image it flags as too large is refused.
 
@@ -85,6 +87,11 @@ def _read_image_file(path):
                         "needs RGB"
                     )
                 opened.load()
+                # Cameras store the pixels as the sensor saw them and say in
+                # the EXIF orientation tag how to turn them; viewers do, and
+                # so does the reading here, or a portrait photo comes back
+                # lying on its side.
+                ImageOps.exif_transpose(opened, in_place=True)
                 if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
                     converted = opened
                 elif mode in {"RGBA", "PA"} or "transparency" in opened.info:

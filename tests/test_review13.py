@@ -119,3 +119,36 @@ def test_images_named_like_the_runs_own_files(tmp_path, capsys):
         assert (out / stem / f"{stem}_l2_k2.png").is_file()
     assert (out / "image_results.csv").is_file()
     assert (out / "skclust-manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "orientation, turned",
+    [
+        (1, lambda a: a),
+        (3, lambda a: a[::-1, ::-1]),
+        (6, lambda a: np.rot90(a, -1)),  # turned 90 degrees clockwise
+        (8, lambda a: np.rot90(a)),
+        (2, lambda a: a[:, ::-1]),
+        (5, lambda a: a.transpose(1, 0, 2)),
+    ],
+)
+def test_the_exif_orientation_is_applied(tmp_path, orientation, turned):
+    # A camera's portrait photo is stored lying on its side with an EXIF
+    # orientation tag; every output of `skclust image` showed it that way.
+    from PIL import Image
+
+    from skclust._cli.image import _reading_notes
+    from skclust.image import load_image
+
+    stored = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    picture = Image.fromarray(stored)
+    exif = picture.getexif()
+    exif[0x0112] = orientation
+    path = tmp_path / "photo.png"
+    picture.save(path, exif=exif)
+    assert np.array_equal(load_image(path), turned(stored))
+    notes = _reading_notes(path)
+    if orientation == 1:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and "EXIF orientation" in notes[0]

@@ -122,6 +122,17 @@ class _Source:
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_ORIENTATION = 0x0112
+# What reading does to an image with each EXIF orientation but 1 (as stored).
+_TURNS = {
+    2: "mirrored left to right",
+    3: "turned by 180 degrees",
+    4: "mirrored top to bottom",
+    5: "mirrored along its main diagonal",
+    6: "turned by 90 degrees clockwise",
+    7: "mirrored along its other diagonal",
+    8: "turned by 90 degrees counterclockwise",
+}
 
 
 def _reading_notes(path):
@@ -139,6 +150,11 @@ def _reading_notes(path):
         )
     with Image.open(path) as opened:
         frames = getattr(opened, "n_frames", 1)
+        orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
+    if orientation in _TURNS:
+        notes.append(
+            f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
+        )
     if frames > 1:
         notes.append(
             f"{path.name}: is animated ({frames} frames); only frame 1 is used"

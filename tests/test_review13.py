@@ -1,5 +1,8 @@
 """Review of the k-means estimators and of ``skclust image`` (rev13)."""
 
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -152,3 +155,16 @@ def test_the_exif_orientation_is_applied(tmp_path, orientation, turned):
         assert notes == []
     else:
         assert len(notes) == 1 and "EXIF orientation" in notes[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_is_not_a_missing_file(tmp_path):
+    # A named pipe (or /dev/zero) given as an image or a table was reported
+    # as "no such file", which sent the user looking for a typo.
+    from skclust.image import load_image
+
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    message = f"{pipe}: is not a regular file (a pipe, device or socket)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_image(pipe)

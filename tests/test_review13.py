@@ -2,6 +2,7 @@
 
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -168,3 +169,37 @@ def test_a_pipe_is_not_a_missing_file(tmp_path):
     message = f"{pipe}: is not a regular file (a pipe, device or socket)"
     with pytest.raises(ValueError, match=re.escape(message)):
         load_image(pipe)
+
+
+def test_score_scales_the_weights_as_fit_does():
+    # By hand, L1 from centers 0 and 10: medians 2 (weights 1, 1, 2, 1 on
+    # 0, 1, 2, 3) and 10.5 (a tie of 10 and 11), costs 2 + 1 + 0 + 1 and
+    # 0.5 + 0.5 times the weight unit: 5 units. With the smallest subnormal
+    # as the unit, score multiplied each cost by it and rounded 0.5 units to
+    # nothing: 4 units, where inertia_ (scaled weights) had 5.
+    from skclust import KMeansL1
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
+    unit = 5e-324
+    weights = unit * np.array([1.0, 1.0, 2.0, 1.0, 1.0, 1.0])
+    km = KMeansL1(2, init=[[0.0], [10.0]]).fit(X, sample_weight=weights)
+    assert km.cluster_centers_.ravel().tolist() == [2.0, 10.5]
+    assert km.inertia_ == 5 * unit
+    assert km.score(X, sample_weight=weights) == -5 * unit
+
+
+def test_score_past_float64_warns_once():
+    # Weights near 1e308: the weighted sum overflowed in numpy (its own
+    # "overflow encountered in matmul" warning) before skclust's warning.
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
+    weights = np.array([1e308, 1e308, 1e308, 1e308, 1.0, 1.0])
+    km = KMeansL2(2, init=[[0.0], [10.0]])
+    with pytest.warns(RuntimeWarning, match="inertia exceeds"):
+        km.fit(X, sample_weight=weights)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert km.score(X, sample_weight=weights) == -np.inf
+    assert [str(w.message) for w in caught] == [
+        "the score exceeds the float64 range for data of this magnitude and is "
+        "returned as infinity"
+    ]

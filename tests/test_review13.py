@@ -203,3 +203,28 @@ def test_score_past_float64_warns_once():
         "the score exceeds the float64 range for data of this magnitude and is "
         "returned as infinity"
     ]
+
+
+def test_two_images_of_one_name_are_told_apart(tmp_path, capsys):
+    # a/x.png and b/x.png were both "x.png" in the results table.
+    from PIL import Image
+
+    from skclust._cli import main
+
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], dtype=np.uint8)
+    for folder, n in (("a", 2), ("b", 3)):
+        (tmp_path / folder).mkdir()
+        image = palette[np.arange(60) % n].reshape(6, 10, 3)
+        Image.fromarray(image).save(tmp_path / folder / "x.png")
+    out = tmp_path / "o"
+    argv = ["image", "a/x.png", "b/x.png", "-k", 2, "--metric", "l2", "-q"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        code = main([str(a) for a in [*argv, "--out", out]])
+    assert code == 0, capsys.readouterr().err
+    table = (out / "image_results.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in table[1:]] == ["a/x.png", "b/x.png"]
+    # The rows are those of their own image: a/x.png has two colours, which
+    # two centers keep exactly (MSE 0); b/x.png has three.
+    mse = [float(row.split(",")[6]) for row in table[1:]]
+    assert mse[0] == 0.0 and mse[1] > 0.0

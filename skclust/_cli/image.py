@@ -8,6 +8,7 @@ image and metric with the chosen k marked, and a grid of the reconstructions.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -465,12 +466,22 @@ def run(args):
         return _run(args)
 
 
+def _source_names(paths):
+    """``(name, path)`` for each input: the file name, or the path as given
+    where two inputs share a file name (``a/x.png`` and ``b/x.png`` were both
+    "x.png" in the table, the messages and the figure titles)."""
+    counts = Counter(path.name for path in paths)
+    return [
+        (path.name if counts[path.name] == 1 else str(path), path) for path in paths
+    ]
+
+
 def _run(args):
     from ._progress import Progress
 
     inputs = [Path(p) for p in args.paths]
     if inputs:
-        sources = [_Source(p.name, path=p) for p in inputs]
+        sources = [_Source(name, path=p) for name, p in _source_names(inputs)]
     else:
         sources = default_sources(args.data)
     # The study's files read from --data are inputs too.

@@ -5,6 +5,7 @@ values in [0, 255]; k-means on those rows finds a palette of k colours, and the
 compressed image stores the palette plus one small index per pixel.
 """
 
+import re
 import time
 import warnings
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -33,7 +34,9 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
 
     Palette images and other colour modes are converted to RGB; an RGBA image
-    is accepted when fully opaque and its alpha channel dropped. Grayscale is
+    is accepted when fully opaque and its alpha channel dropped. A file's
+    EXIF orientation tag is applied, so the image is turned as viewers show
+    it. Grayscale is
     refused: the study clusters full colour. Pillow's decompression-bomb guard
     stays on, and an image it flags as too large is refused.
 
@@ -84,6 +87,11 @@ def _read_image_file(path):
                         "needs RGB"
                     )
                 opened.load()
+                # Cameras store the pixels as the sensor saw them and say in
+                # the EXIF orientation tag how to turn them; viewers do, and
+                # so does the reading here, or a portrait photo comes back
+                # lying on its side.
+                ImageOps.exif_transpose(opened, in_place=True)
                 if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
                     converted = opened
                 elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
@@ -92,12 +100,26 @@ def _read_image_file(path):
                     converted = opened.convert("RGB")
                 array = _pillow_to_array(converted)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValueError(f"{path}: image too large ({error})") from None
+        raise ValueError(f"{path}: image too large ({_over_limit(error)})") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))
+
+
+def _over_limit(error):
+    """The size of an image Pillow refused and the limit it is over.
+
+    Pillow raises its error above twice ``Image.MAX_IMAGE_PIXELS`` and says
+    that twice is the limit, which is not the one set (``--max-pixels``).
+    """
+    size = re.search(r"\((\d+) pixels\)", str(error))
+    if size is None:
+        return str(error)
+    return (
+        f"{int(size.group(1)):,} pixels, above the limit of {Image.MAX_IMAGE_PIXELS:,}"
+    )
 
 
 # Pixels handled at a time by the loops that keep per-pixel temporaries small.

@@ -194,10 +194,8 @@ def test_a_named_pipe_is_not_called_missing(tmp_path, capsys):
     os.mkfifo(pipe)
     code, _, stderr = _run(capsys, "vq", pipe, "-k", 2, "--out", tmp_path / "o")
     assert code == 2
-    assert (
-        stderr
-        == f"skclust vq: error: {pipe}: not a regular file (a pipe or a device)\n"
-    )
+    expected = f"{pipe}: is not a regular file (a pipe, device or socket)"
+    assert stderr == f"skclust vq: error: {expected}; expected a file\n"
 
 
 @pytest.mark.parametrize(

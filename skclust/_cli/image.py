@@ -8,6 +8,7 @@ image and metric with the chosen k marked, and a grid of the reconstructions.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from ._common import (
     positive_int,
 )
 from ._output import (
+    MANIFEST,
     check_not_input,
     prepare_output_dir,
     save_figure,
@@ -121,6 +123,17 @@ class _Source:
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_ORIENTATION = 0x0112
+# What reading does to an image with each EXIF orientation but 1 (as stored).
+_TURNS = {
+    2: "mirrored left to right",
+    3: "turned by 180 degrees",
+    4: "mirrored top to bottom",
+    5: "mirrored along its main diagonal",
+    6: "turned by 90 degrees clockwise",
+    7: "mirrored along its other diagonal",
+    8: "turned by 90 degrees counterclockwise",
+}
 
 
 def _reading_notes(path):
@@ -138,6 +151,11 @@ def _reading_notes(path):
         )
     with Image.open(path) as opened:
         frames = getattr(opened, "n_frames", 1)
+        orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
+    if orientation in _TURNS:
+        notes.append(
+            f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
+        )
     if frames > 1:
         notes.append(
             f"{path.name}: is animated ({frames} frames); only frame 1 is used"
@@ -145,11 +163,17 @@ def _reading_notes(path):
     return notes
 
 
+_RGB_COLOURS = 1 << 24
+
+
 def _unreachable_ks(image, ks):
     """The k of ``ks`` above the number of distinct colours, and that number."""
     from PIL import Image
 
-    colours = Image.fromarray(image).getcolors(max(ks))
+    # An 8-bit RGB image has at most 2**24 colours; Pillow allocates its
+    # table for the count asked (a k of 2**31 - 1 raised MemoryError, and
+    # 2**31 an OverflowError, which ended the whole run).
+    colours = Image.fromarray(image).getcolors(min(max(ks), _RGB_COLOURS))
     if colours is None:  # more distinct colours than the largest k
         return [], None
     return [k for k in sorted(ks) if k > len(colours)], len(colours)
@@ -243,17 +267,27 @@ def _safe_stem(name):
     return stem or "image"
 
 
+# The results table, written beside the images' folders.
+_TABLE = "image_results"
+# Names in ``--out`` that an image's folder must not take: ``_stems`` gives
+# ``image_results.csv.png`` the folder ``image_results.csv-2``; as
+# ``image_results.csv`` it ended the run when the table was written.
+_NOT_STEMS = {f"{_TABLE}.csv", f"{_TABLE}.md", MANIFEST}
+
+
 def _stems(sources):
     """Distinct, safe folder names for the sources.
 
     A stem that repeats gets the first free ``-2``, ``-3``, ... suffix, free
     meaning not taken by any other source's own stem either, so ``a/x.png``,
-    ``b/x.png`` and ``x-2.png`` give ``x``, ``x-3`` and ``x-2``.
+    ``b/x.png`` and ``x-2.png`` give ``x``, ``x-3`` and ``x-2``. So does a
+    stem that is the name of one of the run's other files (``_NOT_STEMS``,
+    in any case, for folders on case-insensitive file systems).
     """
     wanted = [_safe_stem(source.name) for source in sources]
-    taken, stems = set(wanted), []
+    taken, stems = set(wanted) | _NOT_STEMS, []
     for i, stem in enumerate(wanted):
-        if stem in wanted[:i]:
+        if stem in wanted[:i] or stem.casefold() in _NOT_STEMS:
             n = 2
             while f"{stem}-{n}" in taken:
                 n += 1
@@ -406,7 +440,7 @@ def quantize_images(
                 result.figures.append((grid_path, f"{title}, reconstructions"))
             result.figures.append((elbow_path, f"{title}, elbow plot"))
     if result.rows:
-        table = out / "image_results"
+        table = out / _TABLE
         for suffix in (".csv", ".md"):
             check_not_input(table.with_suffix(suffix), inputs)
         write_table(result.rows, COLUMNS, table)
@@ -432,12 +466,22 @@ def run(args):
         return _run(args)
 
 
+def _source_names(paths):
+    """``(name, path)`` for each input: the file name, or the path as given
+    where two inputs share a file name (``a/x.png`` and ``b/x.png`` were both
+    "x.png" in the table, the messages and the figure titles)."""
+    counts = Counter(path.name for path in paths)
+    return [
+        (path.name if counts[path.name] == 1 else str(path), path) for path in paths
+    ]
+
+
 def _run(args):
     from ._progress import Progress
 
     inputs = [Path(p) for p in args.paths]
     if inputs:
-        sources = [_Source(p.name, path=p) for p in inputs]
+        sources = [_Source(name, path=p) for name, p in _source_names(inputs)]
     else:
         sources = default_sources(args.data)
     # The study's files read from --data are inputs too.

@@ -712,10 +712,18 @@ shape (n_samples, n_features)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        # Weights scaled as fit scales them: near 1e308 their sum overflowed
+        # before the scaling back, and of subnormal size the products lost
+        # digits, so score of the training data was not -inertia_.
+        weights_at = weight_exponent(sample_weight)
+        if weights_at:
+            sample_weight = scaled(sample_weight, weights_at)
         metric = self._metric_for(X)
         _, distance = nearest_center(X, centers, metric)
         total = sample_weight @ metric.cost(distance)
-        return -float(unscaled(total, exponent, self._cost_power, "the score"))
+        return -float(
+            unscaled(total, exponent, self._cost_power, "the score", weights_at)
+        )
 
 
 # Below this many multiply-adds per distance matrix, BLAS runs on one thread.

@@ -123,17 +123,18 @@ def unscaled(value, exponent, power, what, weight_exponent=0):
     """``value * 2**(-power * exponent - weight_exponent)``: a distance (power
     1) or a squared one, summed with weights scaled by ``2**weight_exponent``.
 
-    A value too large for float64 comes back as infinity with a
-    ``RuntimeWarning`` naming ``what``: the centers and labels it comes with
-    are right, only this total cannot be written as a float64.
+    A value too large for its dtype (float64, or float32 for the distances
+    of float32 rows) comes back as infinity with a ``RuntimeWarning`` naming
+    ``what``: the centers and labels it comes with are right, only this
+    total cannot be written in that dtype.
     """
     with np.errstate(over="ignore"):
         result = np.ldexp(value, -power * exponent - weight_exponent)
     finite = np.isfinite(result)
     if not np.all(finite):
         warnings.warn(
-            f"{what} exceeds the float64 range for data of this magnitude "
-            "and is returned as infinity",
+            f"{what} exceeds the {np.asarray(result).dtype} range for data of "
+            "this magnitude and is returned as infinity",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -297,3 +297,32 @@ def test_an_output_folder_that_cannot_be_made_is_named(tmp_path, capsys):
     assert code == 2 and stderr.count("\n") == 1
     assert f"{out}: cannot create the output folder" in stderr
     assert (tmp_path / "file").read_text() == "not a folder\n"
+
+
+def test_a_failed_run_removes_the_folders_it_made(tmp_path, capsys):
+    # skclust image made --out (holding only its marker) before reading the
+    # images, and left it when every image failed.
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    out = tmp_path / "new" / "out"
+    code, _, stderr = _run(capsys, "image", bad, "-k", 2, "--out", out)
+    assert code == 2 and "not an image file" in stderr
+    assert not (tmp_path / "new").exists()
+    # A folder that was there before stays, and so does an earlier run's output.
+    kept = tmp_path / "kept"
+    code, _, stderr = _run(
+        capsys,
+        "image",
+        _photo(tmp_path / "p.png"),
+        "-k",
+        2,
+        "--metric",
+        "l2",
+        "--out",
+        kept,
+    )
+    assert code == 0, stderr
+    before = _files(kept)
+    code, _, _ = _run(capsys, "image", bad, "-k", 2, "--out", kept)
+    assert code == 2
+    assert _files(kept) == before

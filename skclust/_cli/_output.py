@@ -138,6 +138,10 @@ def prepare_output_dir(path, *, force=False, inputs=(), extend=False):
                 f"{out}: folder exists, is not empty and was not written by "
                 "skclust; use --force to write into it"
             )
+    # The folders this run makes: removed again if it ends with nothing
+    # written (a run whose every input failed left a folder holding only
+    # the marker).
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -149,7 +153,7 @@ def prepare_output_dir(path, *, force=False, inputs=(), extend=False):
     if _RUNS is None:
         _write_no_follow(marker, _MARKER_TEXT)
         return out
-    folder = _OutputFolder(out, inputs, extend)
+    folder = _OutputFolder(out, inputs, extend, created)
     _RUNS.append(folder)
     return folder.staging
 
@@ -201,8 +205,9 @@ def output_run():
 class _OutputFolder:
     """An output folder locked for one run, with its staging folder."""
 
-    def __init__(self, out, inputs, extend):
+    def __init__(self, out, inputs, extend, created=()):
         self.out, self.inputs, self.extend = out, inputs, extend
+        self.created, self.committed = created, False
         self._lock = _acquire_lock(out)
         try:
             _remove_leftovers(out)
@@ -217,6 +222,7 @@ class _OutputFolder:
         new = _relative_files(self.staging)
         if not new:
             return  # a run that wrote nothing leaves the previous one's output
+        self.committed = True
         for name in new:
             self._check_target(name)
         manifest = _read_manifest(self.out)
@@ -276,6 +282,14 @@ class _OutputFolder:
 
     def close(self):
         shutil.rmtree(self.staging, ignore_errors=True)
+        if self.created and not self.committed:
+            # Still holding the lock, so no other run has taken the folder.
+            (self.out / MARKER).unlink(missing_ok=True)
+            for folder in self.created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: something else was put there
         os.close(self._lock)
 
 

@@ -326,3 +326,13 @@ def test_a_failed_run_removes_the_folders_it_made(tmp_path, capsys):
     code, _, _ = _run(capsys, "image", bad, "-k", 2, "--out", kept)
     assert code == 2
     assert _files(kept) == before
+
+
+@pytest.mark.parametrize("command", ["image", "graph", "vq", "report"])
+@pytest.mark.parametrize("option", ["--out", "--data"])
+def test_an_empty_folder_path_is_refused(tmp_path, capsys, command, option):
+    # --out '' was taken as the current folder.
+    code, stdout, stderr = _run(capsys, command, option, "")
+    assert code == 2 and stdout == ""
+    assert f"argument {option}: an empty path is not a folder" in stderr
+    assert len(stderr.strip().splitlines()) == 1

@@ -11,6 +11,14 @@ def positive_int(text):
     return value
 
 
+def folder_path(text):
+    """argparse type of ``--out`` and ``--data``: a non-empty path (an empty
+    one was taken as the current folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path is not a folder")
+    return text
+
+
 def random_seed(text):
     """argparse type: a random seed, an integer from 0 to 2**32 - 1 (what
     numpy's ``RandomState`` takes; a seed outside it failed every fit of a
@@ -75,9 +83,13 @@ def add_run_arguments(parser, *, out, data_help):
     command has."""
     add_seed_argument(parser)
     parser.add_argument(
-        "--out", default=out, metavar="DIR", help=f"output folder (default {out})"
+        "--out",
+        type=folder_path,
+        default=out,
+        metavar="DIR",
+        help=f"output folder (default {out})",
     )
-    parser.add_argument("--data", metavar="DIR", help=data_help)
+    parser.add_argument("--data", type=folder_path, metavar="DIR", help=data_help)
     parser.add_argument(
         "--force", action="store_true", help="write into a non-empty foreign folder"
     )

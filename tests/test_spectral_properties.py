@@ -291,6 +291,66 @@ def test_auto_finds_the_planted_number_of_communities(n_blocks, seed):
     assert adjusted_rand_score(labels, model.labels_) > 0.9
 
 
+def _weighted(A, weights):
+    """``A`` with its edges' weights set from ``weights`` (one per edge, in
+    the order of ``sparse.triu(A, 1).nonzero()``)."""
+    rows, cols = sparse.triu(sparse.csr_array(A), 1).nonzero()
+    W = sparse.coo_array((weights, (rows, cols)), shape=A.shape)
+    return (W + W.T).tocsr()
+
+
+@pytest.mark.parametrize("law", ["exponential", "pareto", "one heavy edge"])
+def test_auto_counts_through_weights_that_know_nothing_of_the_blocks(law):
+    # Counted in units of the largest weight, one heavy edge (or a
+    # heavy-tailed law) left every other edge near 0 and the count at 1.
+    A, _ = _sbm([70, 70, 70], 0.25, 0.02, seed=4)
+    rng = np.random.default_rng(0)
+    n_edges = sparse.triu(sparse.csr_array(A), 1).nnz
+    weights = {
+        "exponential": rng.exponential(1.0, n_edges),
+        "pareto": 1.0 + rng.pareto(2.0, n_edges),
+        "one heavy edge": np.r_[50.0, np.ones(n_edges - 1)],
+    }[law]
+    W = _weighted(A, weights)
+    for graph in (W, W.toarray(), W * 1e6):
+        assert (
+            SpectralGraphClusterer("auto", random_state=0).fit(graph).n_clusters_ == 3
+        )
+
+
+def test_auto_counts_blocks_that_only_the_weights_show():
+    # Every pair is an edge with the same probability; heavier weights inside
+    # the blocks (exponential, means 3 and 1) are all that tells them apart.
+    # Counted in units of the largest weight, this was 1 (6 seeds of 6).
+    A, labels = _sbm([70, 70, 70], 0.6, 0.6, seed=1)
+    rows, cols = sparse.triu(sparse.csr_array(A), 1).nonzero()
+    rng = np.random.default_rng(1)
+    W = _weighted(A, rng.exponential(np.where(labels[rows] == labels[cols], 3.0, 1.0)))
+    assert SpectralGraphClusterer("auto", random_state=0).fit(W).n_clusters_ == 3
+    # With the weights ignored there is nothing to count.
+    assert SpectralGraphClusterer("auto", random_state=0).fit(A).n_clusters_ == 1
+
+
+def test_equal_weights_are_counted_as_an_unweighted_graph():
+    # The weighted Bethe Hessian is the unweighted one divided by r^2 - 1
+    # for equal weights; the unweighted form is kept there exactly.
+    A, _ = _sbm([50, 40], 0.3, 0.05, seed=3)
+    A = sparse.csr_array(A)
+    hessian = _laplacian._bethe_hessian(A)
+    r = np.sqrt(A.sum() / A.shape[0])
+    degree = A.sum(axis=1)
+    expected = np.diag(r * r - 1 + degree) - r * A.toarray()
+    np.testing.assert_array_equal(hessian.toarray(), expected)
+    # A weighted graph with unequal weights: the form with tanh couplings,
+    # which for a weight of 1 everywhere but one edge stays close to it.
+    weights = np.ones(sparse.triu(A, 1).nnz)
+    weights[0] = 1.5
+    W = _weighted(A.toarray(), weights)
+    weighted = _laplacian._bethe_hessian(W).toarray()
+    off = -weighted[A.toarray() > 0]
+    np.testing.assert_allclose(np.median(off) * (r * r - 1), r, rtol=0.05)
+
+
 def test_auto_counts_each_component_at_least_once():
     A, _ = _sbm([60, 60], 0.3, 0.01, seed=2)
     # Two communities in one component, then a triangle and an isolated node.

@@ -117,8 +117,9 @@ class SpectralGraphClusterer(ClusterMixin, BaseEstimator):
     n_clusters : int or "auto", default=2
         Number of clusters, at most :func:`max_n_clusters` (the twin classes
         summed over components; never more than the nodes). "auto" counts
-        the communities of each component with the Bethe Hessian (at least
-        one per component); ``n_clusters_`` holds the result.
+        the communities of each component with the Bethe Hessian (its
+        weighted form where the weights differ; at least one per
+        component); ``n_clusters_`` holds the result.
     affinity : {"auto", "precomputed", "rbf", "nearest_neighbors"}, \
 default="auto"
         - "auto": "precomputed" when ``X`` is square (an adjacency matrix,

@@ -15,7 +15,7 @@ Small private functions on validated arrays:
 from contextlib import nullcontext
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg, optimize, sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
@@ -498,7 +498,8 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
     """Communities counted by the Bethe Hessian, at least 1, at most ``limit``.
 
     ``H(r) = (r^2 - 1) I - r A + D`` with ``r = sqrt(mean degree)`` (Saade,
-    Krzakala and Zdeborova 2014; Le and Levina 2015): each community that
+    Krzakala and Zdeborova 2014; Le and Levina 2015), or its weighted form
+    where the weights differ (:func:`_bethe_hessian`): each community that
     the graph shows gives one negative eigenvalue, or, for small or weak
     communities, a small positive one well below the bulk. So the count is
     the number of negative eigenvalues ``h_1 <= ... <= h_c < 0``, extended
@@ -521,14 +522,7 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
         At least 1.
     """
     n = adjacency.shape[0]
-    degree = _degrees(adjacency)
-    r = np.sqrt(max(float(degree.mean()), 1.0 + 1e-6))
-    if sparse.issparse(adjacency):
-        hessian = (
-            sparse.diags_array(r * r - 1.0 + degree) - r * sparse.csr_array(adjacency)
-        ).tocsr()
-    else:
-        hessian = np.diag(r * r - 1.0 + degree) - r * adjacency
+    hessian = _bethe_hessian(adjacency)
     largest = min(limit + 2, n)
     size = min(8, largest)
     while True:
@@ -537,6 +531,67 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
         if count < size - 1 or size >= largest:
             return max(1, min(count, limit))
         size = min(2 * size, largest)
+
+
+# Couplings tanh(x) are capped at x = 3 (tanh 3 = 0.995): the entries grow as
+# exp(2x), and a coupling that strong already ties its two nodes together.
+# Counts on weighted block models were the same with caps of 2, 3 and 5
+# (benchmarks/bench_weighted_count.py).
+_MAX_COUPLING = 3.0
+
+
+def _bethe_hessian(adjacency):
+    """The Bethe Hessian of a connected graph, sparse or dense like it.
+
+    With equal weights, ``(r^2 - 1) I - r A + D`` at ``r = sqrt(mean
+    degree)``. With weights that differ, the weighted form of Saade,
+    Krzakala and Zdeborova (2014): ``H_ij = -w_ij / (1 - w_ij^2)`` and
+    ``H_ii = 1 + sum_j w_ij^2 / (1 - w_ij^2)`` with couplings ``w_ij =
+    tanh(beta A_ij)``, ``beta`` set so that ``c * mean(w^2) = 1`` over the
+    edges (``c`` the mean number of neighbours). For equal weights that is
+    ``w = 1 / r``, the unweighted form divided by ``r^2 - 1``; and since
+    ``tanh`` saturates, a few heavy edges no longer shrink every other one
+    to nothing, as they did when the count was made in units of the
+    largest weight (karate with one weight doubled counted 1).
+    """
+    is_sparse = sparse.issparse(adjacency)
+    graph = sparse.csr_array(adjacency, copy=True)
+    graph.eliminate_zeros()
+    weights = graph.data
+    n = graph.shape[0]
+    neighbours = graph.nnz / n
+    unequal = weights.size > 0 and weights.min() < weights.max()
+    if unequal and neighbours > 1.0 / np.tanh(_MAX_COUPLING) ** 2:
+        beta = _coupling_scale(weights, neighbours)
+        x = np.minimum(beta * weights, _MAX_COUPLING)
+        # w / (1 - w^2) = sinh(2x) / 2 and w^2 / (1 - w^2) = sinh(x)^2.
+        off = graph.copy()
+        off.data = np.sinh(2.0 * x) / 2.0
+        on = graph.copy()
+        on.data = np.sinh(x) ** 2
+        diagonal = 1.0 + np.asarray(on.sum(axis=1)).ravel()
+        hessian = (sparse.diags_array(diagonal) - off).tocsr()
+    else:
+        degree = _degrees(adjacency)
+        r = np.sqrt(max(float(degree.mean()), 1.0 + 1e-6))
+        hessian = (sparse.diags_array(r * r - 1.0 + degree) - r * graph).tocsr()
+    return hessian if is_sparse else hessian.toarray()
+
+
+def _coupling_scale(weights, neighbours):
+    """``beta`` with ``neighbours * mean(tanh(min(beta w, cap))^2) = 1``.
+
+    The left side grows with ``beta`` from 0 to ``neighbours *
+    tanh(cap)^2``, above 1 here, so bisection on ``log beta`` finds it.
+    """
+
+    def excess(log_beta):
+        x = np.minimum(np.exp(log_beta) * weights, _MAX_COUPLING)
+        return neighbours * np.mean(np.tanh(x) ** 2) - 1.0
+
+    low = np.log(1e-3 / (np.sqrt(neighbours) * weights.max()))
+    high = np.log(_MAX_COUPLING / weights.min())
+    return float(np.exp(optimize.brentq(excess, low, high, xtol=1e-12)))
 
 
 def _count_below_bulk(values):

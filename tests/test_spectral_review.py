@@ -332,3 +332,34 @@ def test_gaussian_kernel_of_features_near_the_float_maximum(container):
     np.testing.assert_array_equal(
         scaled.fit(container(_THREE_PAIRS * 1e150)).labels_, [0, 0, 1, 1, 2, 2]
     )
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_eigenvalues_of_many_small_components_and_a_large_one(dense):
+    # Components of up to 16 nodes are solved as stacks of dense blocks, one
+    # per size; larger ones alone. Against numpy on the whole Laplacian.
+    rng = np.random.default_rng(0)
+    blocks = []
+    for size in [2, 2, 3, 3, 3, 5, 16, 16, 17, 40]:
+        # A path (connected) plus random chords, random weights.
+        block = np.diag(np.ones(size - 1), 1)
+        block += np.triu(rng.random((size, size)) < 0.3, 2)
+        block *= rng.uniform(0.5, 2.0, (size, size))
+        blocks.append(block + block.T)
+    A = sparse.block_diag([*blocks, np.zeros((1, 1))]).toarray()
+    order = rng.permutation(A.shape[0])
+    A = A[np.ix_(order, order)]
+    k = 12
+    for laplacian in ("normalized", "regularized"):
+        model = SpectralGraphClusterer(k, laplacian=laplacian, random_state=0)
+        model.fit(A if dense else sparse.csr_array(A))
+        scaled = A / A.max()
+        degree = scaled.sum(axis=1)
+        # regularization_ is in the units of the weights given.
+        tau = 0.0 if laplacian == "normalized" else model.regularization_ / A.max()
+        inverse_root = np.zeros_like(degree)
+        np.divide(1, np.sqrt(degree + tau), out=inverse_root, where=degree + tau > 0)
+        affinity = scaled * inverse_root[:, None] * inverse_root[None, :]
+        affinity[np.diag_indices_from(affinity)] += degree + tau == 0
+        expected = np.sort(1 - np.linalg.eigvalsh(affinity))[:k]
+        np.testing.assert_allclose(model.eigenvalues_, expected, atol=1e-9)

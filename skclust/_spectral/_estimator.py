@@ -776,21 +776,35 @@ default="auto"
         return 1.0 - values
 
 
+# Components of at most this many nodes have their spectra solved together,
+# as a stack of dense blocks, one LAPACK call per size: one solve (and one
+# subgraph) each took 4.5 s for 20000 triangles beside a 5000-node graph,
+# against 2.8 s for the single solve on the whole graph that missed zeros.
+_STACKED_COMPONENT_SIZE = 16
+
+
 def _spectrum_by_component(affinity, graph, n_values, solver, seed):
     """The ``n_values`` largest eigenvalues of a graph's affinity, descending.
 
     The affinity of a disconnected graph is block diagonal, so its spectrum
-    is the union of its components': each component of two or more nodes is
-    solved on its own, for at most ``n_values``, and an isolated node's
-    eigenvalue is its diagonal entry. One solve on the whole graph asked
-    ARPACK for nearly as many eigenpairs as nodes when most nodes were
-    isolated ("auto" counts one cluster each): 213 s for 3000 nodes of
-    which 20 had edges.
+    is the union of its components': an isolated node's eigenvalue is its
+    diagonal entry, small components are solved together as a stack of
+    dense blocks (:func:`_stacked_spectra`), and each larger one on its
+    own, for at most ``n_values``. One solve on the whole graph missed
+    copies of repeated eigenvalues, and asked ARPACK for nearly as many
+    eigenpairs as nodes when most nodes were isolated ("auto" counts one
+    cluster each): 213 s for 3000 nodes of which 20 had edges.
     """
-    diagonal = affinity.diagonal()
-    values = [diagonal[graph.sizes[graph.components] == 1]]
+    sizes = graph.sizes
+    node_sizes = sizes[graph.components]
+    values = [affinity.diagonal()[node_sizes == 1]]
+    # Nodes grouped by component, components in order.
+    order = np.argsort(graph.components, kind="stable")
+    for size in np.unique(sizes[(sizes > 1) & (sizes <= _STACKED_COMPONENT_SIZE)]):
+        members = order[node_sizes[order] == size]
+        values.append(_stacked_spectra(affinity, members, int(size)))
     for nodes in _component_nodes(graph):
-        if nodes.shape[0] > 1:
+        if nodes.shape[0] > _STACKED_COMPONENT_SIZE:
             block = _subgraph(affinity, nodes)
             count = min(n_values, nodes.shape[0])
             solved, _ = _leading_eigenpairs(
@@ -798,6 +812,19 @@ def _spectrum_by_component(affinity, graph, n_values, solver, seed):
             )
             values.append(solved)
     return np.sort(np.concatenate(values))[::-1][:n_values]
+
+
+def _stacked_spectra(affinity, members, size):
+    """Eigenvalues of the components of ``size`` nodes listed in ``members``.
+
+    ``members`` holds their nodes, component after component; the entries
+    among them fill a stack of ``size x size`` blocks, one per component.
+    """
+    matrix = affinity if sparse.issparse(affinity) else sparse.csr_array(affinity)
+    entries = sparse.csr_array(matrix)[members][:, members].tocoo()
+    stack = np.zeros((members.shape[0] // size, size, size))
+    stack[entries.row // size, entries.row % size, entries.col % size] = entries.data
+    return np.linalg.eigvalsh(stack).ravel()
 
 
 # Features whose largest magnitude lies outside this range are divided by it

@@ -1,0 +1,26 @@
+"""The estimators and helpers used as scikit-learn's are (rev13d)."""
+
+import numpy as np
+import pytest
+
+from skclust import KMeansL1, KMeansL2
+from skclust.model_selection import elbow
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_elbow_in_worker_processes_fits_the_array_it_was_given(Estimator):
+    # joblib hands arrays over 1 MB to its worker processes as read-only
+    # memory maps, and the estimators read a memory map of more than 65,536
+    # rows in blocks: with n_jobs=2 the fits took that other path (sampled
+    # seeding, no merge of repeated rows, 12x the time on these pixels) and
+    # refused sample_weight ("not supported for memory maps").
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 32, size=(70_000, 3)).astype(np.float64)
+    assert X.nbytes > 1_000_000
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    ks = [2, 3, 4]
+    serial = elbow(Estimator(random_state=0), X, ks, sample_weight=weights)
+    parallel = elbow(Estimator(random_state=0), X, ks, sample_weight=weights, n_jobs=2)
+    np.testing.assert_allclose(parallel.inertia, serial.inertia, rtol=1e-12)
+    for one, other in zip(parallel.estimators, serial.estimators, strict=True):
+        np.testing.assert_array_equal(one.labels_, other.labels_)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import check_transformer_preserve_dtypes
 
 from skclust import KMeansL1, KMeansL2
 from skclust.model_selection import elbow
@@ -24,3 +25,15 @@ def test_elbow_in_worker_processes_fits_the_array_it_was_given(Estimator):
     np.testing.assert_allclose(parallel.inertia, serial.inertia, rtol=1e-12)
     for one, other in zip(parallel.estimators, serial.estimators, strict=True):
         np.testing.assert_array_equal(one.labels_, other.labels_)
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_the_tags_say_transform_keeps_float32(Estimator):
+    # ClusterMixin's tags said that transform preserves no dtype, so the
+    # common check of dtype preservation never ran on the distances, which
+    # are float32 for float32 rows.
+    assert Estimator().__sklearn_tags__().transformer_tags.preserves_dtype == [
+        "float64",
+        "float32",
+    ]
+    check_transformer_preserve_dtypes(Estimator.__name__, Estimator(2, random_state=0))

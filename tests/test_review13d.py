@@ -1,5 +1,8 @@
 """The estimators and helpers used as scikit-learn's are (rev13d)."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import check_transformer_preserve_dtypes
@@ -37,3 +40,13 @@ def test_the_tags_say_transform_keeps_float32(Estimator):
         "float32",
     ]
     check_transformer_preserve_dtypes(Estimator.__name__, Estimator(2, random_state=0))
+
+
+def test_the_user_guide_lists_every_k_means_parameter_at_its_default():
+    # The k-means page shows "the same parameters, here at their defaults"
+    # and left out copy_x.
+    page = (Path(__file__).parents[1] / "docs" / "kmeans.rst").read_text()
+    call = "KMeansL2(" + page.split("KMeansL2(", 1)[1].split(")", 1)[0] + ")"
+    shown = eval(call, {"KMeansL2": KMeansL2})
+    assert sorted(re.findall(r"(\w+)=", call)) == sorted(KMeansL2().get_params())
+    assert shown.get_params() == KMeansL2().get_params()

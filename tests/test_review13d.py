@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import check_transformer_preserve_dtypes
 
-from skclust import KMeansL1, KMeansL2
+from skclust import KMeansL1, KMeansL2, VectorQuantizer
 from skclust.model_selection import elbow
 
 
@@ -50,3 +50,15 @@ def test_the_user_guide_lists_every_k_means_parameter_at_its_default():
     shown = eval(call, {"KMeansL2": KMeansL2})
     assert sorted(re.findall(r"(\w+)=", call)) == sorted(KMeansL2().get_params())
     assert shown.get_params() == KMeansL2().get_params()
+
+
+def test_the_codes_of_inverse_transform_are_not_metadata():
+    # Metadata routing took every argument but X and y for metadata: the
+    # quantizer had a set_inverse_transform_request(codes=...) method.
+    assert not hasattr(VectorQuantizer, "set_inverse_transform_request")
+    assert (
+        VectorQuantizer()
+        .get_metadata_routing()
+        .consumes("inverse_transform", ["codes"])
+        == set()
+    )

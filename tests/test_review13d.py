@@ -16,8 +16,9 @@ def test_elbow_in_worker_processes_fits_the_array_it_was_given(Estimator):
     # joblib hands arrays over 1 MB to its worker processes as read-only
     # memory maps, and the estimators read a memory map of more than 65,536
     # rows in blocks: with n_jobs=2 the fits took that other path (sampled
-    # seeding, no merge of repeated rows, 12x the time on these pixels) and
-    # refused sample_weight ("not supported for memory maps").
+    # seeding, no merge of repeated rows; 4.1 s against 0.34 s with n_jobs=1
+    # on 100,000 x 3 integer rows, loaded machine) and refused sample_weight
+    # ("not supported for memory maps").
     rng = np.random.default_rng(0)
     X = rng.integers(0, 32, size=(70_000, 3)).astype(np.float64)
     assert X.nbytes > 1_000_000

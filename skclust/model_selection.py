@@ -141,7 +141,15 @@ class ElbowResult:
         return ax
 
 
-def _timed_fit(estimator, X, sample_weight):
+def _timed_fit(estimator, X, sample_weight, given_memmap):
+    """Fit ``estimator`` and time it; ``given_memmap``: whether the caller's
+    ``X`` was a memory map."""
+    if isinstance(X, np.memmap) and not given_memmap:
+        # joblib hands arrays of over 1 MB to worker processes as read-only
+        # memory maps, which the estimators read in blocks: another fit
+        # (sampled seeding, no merge of repeated rows), without
+        # sample_weight. The worker fits the array it was given, uncopied.
+        X = X.view(np.ndarray)
     start = time.perf_counter()
     estimator.fit(X, sample_weight=sample_weight)
     return estimator, time.perf_counter() - start
@@ -194,8 +202,11 @@ def elbow(
     4
     """
     ks = _distinct_ks(n_clusters)
+    given_memmap = isinstance(X, np.memmap)
     fits = Parallel(n_jobs=n_jobs)(
-        delayed(_timed_fit)(clone(estimator).set_params(n_clusters=k), X, sample_weight)
+        delayed(_timed_fit)(
+            clone(estimator).set_params(n_clusters=k), X, sample_weight, given_memmap
+        )
         for k in ks
     )
     inertia = np.array([est.inertia_ for est, _ in fits])

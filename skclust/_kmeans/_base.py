@@ -599,6 +599,9 @@ shape (n_samples, n_features)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = self._sparse_metric is not None
+        # ClusterMixin declares that no dtype is preserved; the distances of
+        # dense float32 rows are float32, which the common checks then test.
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     @property

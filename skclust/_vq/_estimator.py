@@ -26,7 +26,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array, check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kmeans import (
@@ -361,6 +361,12 @@ default="k-means++"
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+    # inverse_transform's input is named ``codes``; scikit-learn's metadata
+    # routing took it for metadata (only X and y are exempt) and gave the
+    # quantizer a set_inverse_transform_request(codes=...) method.
+    __metadata_request__inverse_transform: ClassVar[dict] = {
+        "codes": metadata_routing.UNUSED
     }
 
     def __init__(

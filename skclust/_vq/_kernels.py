@@ -63,3 +63,76 @@ def cosine_kernel(block, offset, columns, centers, codebook, prep, pool):
     rebuilt = np.hstack([book[codes[:, m]] for m, book in enumerate(codebook)])
     raw = np.asarray(block, dtype=np.float64)
     return CosineSum(float(row_cosine_similarity(raw, rebuilt).sum()), len(raw))
+
+
+@dataclass
+class FarthestRows:
+    """Per codebook: the rows of a batch assigned to each centroid, and the
+    ``limit`` rows farthest from their nearest centroid.
+
+    ``distance`` and ``index`` are sorted by decreasing distance, ties by
+    increasing row index, so that they do not depend on how the batch is cut
+    into blocks.
+    """
+
+    sizes: list
+    distance: list
+    index: list
+    limit: int
+
+    def __add__(self, other):
+        pairs = zip(self.sizes, other.sizes, strict=True)
+        distances = zip(self.distance, other.distance, strict=True)
+        indices = zip(self.index, other.index, strict=True)
+        return FarthestRows(
+            [a + b for a, b in pairs],
+            [np.concatenate(pair) for pair in distances],
+            [np.concatenate(pair) for pair in indices],
+            self.limit,
+        ).farthest()
+
+    def farthest(self):
+        """Keep the ``limit`` farthest rows of each codebook, sorted."""
+        for m, distance in enumerate(self.distance):
+            order = np.lexsort((self.index[m], -distance))[: self.limit]
+            self.distance[m], self.index[m] = distance[order], self.index[m][order]
+        return self
+
+
+def farthest_kernel(block, offset, columns, centers, limit, prep, pool):
+    """``FarthestRows`` of a block, for the centered codebooks ``centers``.
+
+    Rows are assigned as ``encode_block`` does; the distance to the nearest
+    centroid is then taken in float64 to the centroid rounded to float32, so
+    that a row equal to a centroid in float32 is at distance zero.
+    """
+    prepared = [Euclidean32.prepared_for_blocks(c) for c in centers]
+    rounded = [c.astype(np.float32).astype(np.float64) for c in centers]
+    n_clusters = centers[0].shape[0]
+    labels = np.empty((len(columns), block.shape[0]), dtype=np.intp)
+    distance = np.empty((len(columns), block.shape[0]))
+    rows = sub_block_rows(n_clusters, block.shape[1])
+
+    def work(start):
+        here = slice(start, start + rows)
+        part = block[here]
+        part = part if prep is None else prep(part, offset + start)
+        for m, (cols, factors) in enumerate(zip(columns, prepared, strict=True)):
+            x = part[:, cols]
+            labels[m, here] = Euclidean32.block_labels(x, factors, False)[0]
+            nearest = rounded[m][labels[m, here]]
+            distance[m, here] = ((x.astype(np.float64) - nearest) ** 2).sum(axis=1)
+
+    starts = range(0, block.shape[0], rows)
+    if pool is None or len(starts) == 1:
+        for start in starts:
+            work(start)
+    else:
+        list(pool.map(work, starts))
+    index = np.arange(offset, offset + block.shape[0])
+    return FarthestRows(
+        [np.bincount(found, minlength=n_clusters) for found in labels],
+        list(distance),
+        [index] * len(columns),
+        limit,
+    ).farthest()

@@ -7,7 +7,8 @@ their rows through a source of ``skclust._kmeans`` (``ArraySource`` or
 on it for every sub-codebook and seed at once, one pass over the table per
 iteration, with the float32 L2 metric (``Euclidean32``). What is specific to
 vector quantization stays here: the rows are normalized and centered as they
-are read, the seeding sample, and the mini-batch update of ``partial_fit``.
+are read, the seeding sample, and the mini-batch update of ``partial_fit``
+with its re-seeding of unused centroids.
 
 The functions take a source of validated rows and validated parameters, and
 run inside the source's ``running()``; the callers in ``skclust._vq``
@@ -30,6 +31,7 @@ from .._kmeans import (
     unit_rows,
     warn_zero_rows,
 )
+from ._kernels import farthest_kernel
 
 # Rows per block when reading a memory map and no batch_size is given.
 DEFAULT_BATCH_ROWS = 65_536
@@ -205,6 +207,89 @@ width)
         + origin[cols]
         for cols, s in zip(columns, seeds, strict=True)
     ]
+
+
+def reseed_unused(source, columns, origin, centers, counts):
+    """Move the centroids that no row has reached onto far rows of a batch.
+
+    A centroid is unused when ``counts`` holds no row for it and no row of
+    the batch is nearest to it (a first batch with fewer distinct rows than
+    ``n_clusters`` leaves such copies: ties go to the lowest index, so the
+    copies never get a row). Per codebook, the unused centroids, in index
+    order, move onto rows of the batch chosen farthest-first
+    (``_farthest_first``) among the block's worth of rows (``batch_rows``,
+    the whole batch when it fits in one block) farthest from their nearest
+    centroid. With fewer such rows distinct from every centroid, the rest
+    stay for the next batch. Nothing is read when every centroid has rows.
+
+    Parameters
+    ----------
+    source : ArraySource
+        The batch, prepared with ``origin``.
+    columns : list of slice
+    origin : ndarray of shape (n_features,)
+    centers : list of ndarray of shape (n_clusters, width), float64
+        Codebooks in the space of the (normalized) rows.
+    counts : ndarray of shape (n_subvectors, n_clusters), int64
+        Rows assigned so far to each centroid.
+
+    Returns
+    -------
+    list of ndarray of shape (n_clusters, width)
+        The codebooks, those without unused centroids unchanged.
+    """
+    unused = counts == 0
+    if not unused.any():
+        return centers
+    centered = [c - origin[cols] for c, cols in zip(centers, columns, strict=True)]
+    found = source.reduce(farthest_kernel, columns, centered, source.batch_rows)
+    reseeded = []
+    for m, cols in enumerate(columns):
+        free = np.flatnonzero(unused[m] & (found.sizes[m] == 0))
+        moved = centers[m].copy()
+        if free.size:
+            # In the order of the table, which ``take`` reads block by block.
+            order = np.argsort(found.index[m], kind="stable")
+            rows = source.take(found.index[m][order])
+            prepared = np.empty_like(rows, dtype=np.float32)
+            prepared[order] = rows if source.prep is None else source.prep(rows, 0)
+            part = prepared[:, cols]
+            chosen = _farthest_first(found.distance[m], part, free.size)
+            moved[free[: chosen.size]] = part[chosen] + origin[cols]
+        reseeded.append(moved)
+    return reseeded
+
+
+def _farthest_first(distance, rows, n_chosen):
+    """Positions of at most ``n_chosen`` distinct rows, each the farthest from
+    the centroids and from the rows chosen before it (Gonzalez, 1985).
+
+    ``distance`` holds each row's squared distance to its nearest centroid.
+    A row at distance zero (equal to a centroid) is never chosen, nor a
+    repeat of a row chosen; ties go to the lowest position (for rows sorted
+    as ``FarthestRows`` sorts them: the farther from the centroids, then the
+    earlier in the batch). Each choice
+    updates the distances with one matrix-vector product, in float32 as the
+    assignment ranks, so that choosing ``n_chosen`` rows costs about as much
+    as assigning them to ``n_chosen`` centroids.
+    """
+    _, first = np.unique(rows, axis=0, return_index=True)
+    candidates = np.sort(first)
+    rows = np.ascontiguousarray(rows[candidates], dtype=np.float32)
+    distance = distance[candidates].astype(np.float32)
+    squared = np.einsum("ij,ij->i", rows, rows)
+    chosen = []
+    while len(chosen) < n_chosen:
+        best = int(np.argmax(distance))
+        if distance[best] <= 0:
+            break
+        chosen.append(best)
+        gap = rows @ (-2 * rows[best])
+        gap += squared
+        gap += squared[best]
+        np.minimum(distance, gap, out=distance)
+        distance[best] = 0
+    return candidates[np.asarray(chosen, dtype=np.intp)]
 
 
 def mini_batch_step(source, columns, origin, centers, counts, spherical=False):

@@ -364,6 +364,19 @@ def test_auto_counts_each_component_at_least_once():
     assert SpectralGraphClusterer("auto").fit(clique).n_clusters_ == 1
 
 
+def test_auto_splits_each_component_into_its_own_count():
+    # "auto" counted per component, then shared the total among components by
+    # size: the larger component without communities took the extra cluster,
+    # and the smaller one with two stayed whole.
+    two, labels = _sbm([40, 40], 0.3, 0.01, seed=6)
+    none, _ = _sbm([150], 0.3, 0.3, seed=7)
+    A = sparse.block_diag([none, two]).toarray()
+    model = SpectralGraphClusterer("auto", random_state=0).fit(A)
+    assert model.n_clusters_ == 3
+    assert np.unique(model.labels_[:150]).size == 1
+    assert adjusted_rand_score(labels, model.labels_[150:]) > 0.9
+
+
 def test_booleans_are_not_numbers_of_clusters():
     A = _bridged_triangles()
     for flag in (True, np.True_):

@@ -499,8 +499,15 @@ default="auto"
             )
         eigen_seed, kmeans_seed = self._seeds()
         with _blas_threads_for(n_nodes):
+            counts = None
             if self.n_clusters == "auto":
-                k = self._auto_n_clusters(graph, eigen_seed)
+                # Each component gets its own count; the allocation by size
+                # of a fixed k gave a large component counted 1 the clusters
+                # that small ones were counted (500 paths of 4 nodes, each
+                # counted 2, beside a 2000-node graph: 500 clusters in the
+                # graph, the paths whole, 75 s).
+                counts = self._auto_n_clusters(graph, eigen_seed)
+                k = int(counts.sum())
             else:
                 k = int(self.n_clusters)
                 _check_reachable(k, graph)
@@ -508,7 +515,7 @@ default="auto"
                 graph.degree, self.laplacian, self._tau_parameter(graph)
             )
             labels, values = self._cluster_components(
-                graph, k, (eigen_seed, kmeans_seed)
+                graph, k, (eigen_seed, kmeans_seed), counts
             )
             self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed, values)
         order = np.argsort(graph.components, kind="stable")
@@ -542,30 +549,32 @@ default="auto"
 
     def _auto_n_clusters(self, graph, eigen_seed):
         """Communities of each component by the Bethe Hessian, at least one."""
-        total = 0
+        counts = np.ones(graph.sizes.shape[0], dtype=np.intp)
         for c, nodes in enumerate(_component_nodes(graph)):
             capacity = int(graph.capacities[c])
             if nodes.shape[0] < 3 or capacity < 2:
-                total += 1
                 continue
             sub = _subgraph(graph.adjacency, nodes)
             limit = min(capacity, _AUTO_MAX_PER_COMPONENT)
-            total += _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
-        return total
+            counts[c] = _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
+        return counts
 
-    def _cluster_components(self, graph, k, seeds):
+    def _cluster_components(self, graph, k, seeds, counts=None):
         """Labels: whole components up to their number, then split inside.
 
-        Sets ``embedding_`` and ``n_components_`` from the component that
-        holds the most clusters. Returns the labels and, for a connected
-        graph, its eigenvalues (else None).
+        ``counts``, the clusters of each component ("auto"), or else
+        :func:`_allocate_clusters` shares ``k`` among them. Sets
+        ``embedding_`` and ``n_components_`` from the component that holds
+        the most clusters. Returns the labels and, for a connected graph, its
+        eigenvalues (else None).
         """
         n_nodes, n_comp = graph.adjacency.shape[0], graph.sizes.shape[0]
         self.embedding_, self.n_components_ = np.zeros((n_nodes, 0)), 0
         if k <= n_comp:
             labels = _merge_components(k, graph.components, graph.sizes, graph.volumes)
             return labels, None
-        counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
+        if counts is None:
+            counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
         tau = self._tau_parameter(graph)
         labels = np.empty(n_nodes, dtype=np.intp)
         n_used, values = 0, None

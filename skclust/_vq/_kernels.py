@@ -32,12 +32,7 @@ def encode_block(block, offset, columns, centers, dtype, prep, pool=None):
                 part[:, cols], factors, False
             )[0]
 
-    starts = range(0, block.shape[0], rows)
-    if pool is None or len(starts) == 1:
-        for start in starts:
-            work(start)
-    else:
-        list(pool.map(work, starts))
+    _each_sub_block(work, block.shape[0], rows, pool)
     return codes
 
 
@@ -123,12 +118,7 @@ def farthest_kernel(block, offset, columns, centers, limit, prep, pool):
             nearest = rounded[m][labels[m, here]]
             distance[m, here] = ((x.astype(np.float64) - nearest) ** 2).sum(axis=1)
 
-    starts = range(0, block.shape[0], rows)
-    if pool is None or len(starts) == 1:
-        for start in starts:
-            work(start)
-    else:
-        list(pool.map(work, starts))
+    _each_sub_block(work, block.shape[0], rows, pool)
     index = np.arange(offset, offset + block.shape[0])
     return FarthestRows(
         [np.bincount(found, minlength=n_clusters) for found in labels],
@@ -136,3 +126,14 @@ def farthest_kernel(block, offset, columns, centers, limit, prep, pool):
         [index] * len(columns),
         limit,
     ).farthest()
+
+
+def _each_sub_block(work, n_rows, rows, pool):
+    """``work(start)`` for each sub-block of ``rows`` rows, on ``pool``'s
+    threads when there is more than one."""
+    starts = range(0, n_rows, rows)
+    if pool is None or len(starts) == 1:
+        for start in starts:
+            work(start)
+    else:
+        list(pool.map(work, starts))

@@ -582,7 +582,7 @@ def _coupling_scale(weights, neighbours):
     """``beta`` with ``neighbours * mean(tanh(min(beta w, cap))^2) = 1``.
 
     The left side grows with ``beta`` from 0 to ``neighbours *
-    tanh(cap)^2``, above 1 here, so bisection on ``log beta`` finds it.
+    tanh(cap)^2``, above 1 here, so Brent's method on ``log beta`` finds it.
     """
 
     def excess(log_beta):

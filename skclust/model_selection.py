@@ -252,7 +252,8 @@ def silhouette_scorer(
     callable
         ``scorer(estimator, X, y=None) -> float``, higher is better; a
         sample with a single cluster scores -1, and one with every point in
-        its own cluster 0 (the silhouette of a lone point).
+        its own cluster 0 (the silhouette of a lone point). It raises a
+        ``TypeError`` for an estimator without ``predict``.
 
     Examples
     --------
@@ -272,6 +273,14 @@ def silhouette_scorer(
 
     def scorer(estimator, X, y=None):
         clusterer, data = _final_step(estimator, X)
+        if not hasattr(clusterer, "predict"):
+            # It failed with a bare AttributeError.
+            raise TypeError(
+                "silhouette_scorer rates the clusters a fitted estimator "
+                f"predicts for X; {type(clusterer).__name__} has no predict "
+                "(SpectralGraphClusterer labels only the nodes it was fitted "
+                "on: use mismatch_scorer with all_nodes_split)"
+            )
         data, labels = _sampled(
             data, clusterer.predict(data), sample_size, random_state
         )

@@ -8,7 +8,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skclust import KMeansL1, KMeansL2
+from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
 from skclust.model_selection import elbow, knee_index, silhouette_scorer
 
 
@@ -57,3 +57,12 @@ def test_single_cluster_scores_minus_one():
     X, _ = make_blobs(50, centers=1, random_state=0)
     km = KMeansL2(1).fit(X)
     assert silhouette_scorer()(km, X) == -1.0
+
+
+@pytest.mark.parametrize("Estimator", [SpectralGraphClusterer, VectorQuantizer])
+def test_silhouette_scorer_names_an_estimator_without_predict(Estimator):
+    # It failed with "AttributeError: ... has no attribute 'predict'".
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    fitted = Estimator(3, random_state=0).fit(X)
+    with pytest.raises(TypeError, match=f"{Estimator.__name__} has no predict"):
+        silhouette_scorer()(fitted, X)

@@ -805,14 +805,17 @@ def _spectrum_by_component(affinity, graph, n_values, solver, seed):
     cluster each): 213 s for 3000 nodes of which 20 had edges.
     """
     sizes = graph.sizes
-    node_sizes = sizes[graph.components]
-    values = [affinity.diagonal()[node_sizes == 1]]
-    # Nodes grouped by component, components in order.
-    order = np.argsort(graph.components, kind="stable")
-    for size in np.unique(sizes[(sizes > 1) & (sizes <= _STACKED_COMPONENT_SIZE)]):
-        members = order[node_sizes[order] == size]
-        values.append(_stacked_spectra(affinity, members, int(size)))
-    for nodes in _component_nodes(graph):
+    values = [affinity.diagonal()[sizes[graph.components] == 1]]
+    components = _component_nodes(graph)
+    small = np.unique(sizes[(sizes > 1) & (sizes <= _STACKED_COMPONENT_SIZE)])
+    if small.size:
+        matrix = sparse.csr_array(affinity)
+        for size in small:
+            members = np.concatenate(
+                [components[c] for c in np.flatnonzero(sizes == size)]
+            )
+            values.append(_stacked_spectra(matrix, members, int(size)))
+    for nodes in components:
         if nodes.shape[0] > _STACKED_COMPONENT_SIZE:
             block = _subgraph(affinity, nodes)
             count = min(n_values, nodes.shape[0])
@@ -823,14 +826,14 @@ def _spectrum_by_component(affinity, graph, n_values, solver, seed):
     return np.sort(np.concatenate(values))[::-1][:n_values]
 
 
-def _stacked_spectra(affinity, members, size):
+def _stacked_spectra(matrix, members, size):
     """Eigenvalues of the components of ``size`` nodes listed in ``members``.
 
-    ``members`` holds their nodes, component after component; the entries
-    among them fill a stack of ``size x size`` blocks, one per component.
+    ``matrix`` is the affinity as a CSR array; ``members`` holds the nodes,
+    component after component. The entries among them fill a stack of
+    ``size x size`` blocks, one per component.
     """
-    matrix = affinity if sparse.issparse(affinity) else sparse.csr_array(affinity)
-    entries = sparse.csr_array(matrix)[members][:, members].tocoo()
+    entries = matrix[members][:, members].tocoo()
     stack = np.zeros((members.shape[0] // size, size, size))
     stack[entries.row // size, entries.row % size, entries.col % size] = entries.data
     return np.linalg.eigvalsh(stack).ravel()

@@ -20,6 +20,7 @@ from scipy import sparse
 from . import _npy
 from ._checks import check_count, real_csr
 from ._files import check_input_file
+from ._plural import counted
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
@@ -153,14 +154,16 @@ class GraphData:
     def summary(self) -> str:
         """One line: nodes, edges and what was dropped."""
         removed = (
-            f", {self.n_isolated_removed} isolated nodes removed"
+            f", {counted(self.n_isolated_removed, 'isolated node')} removed"
             if self.n_isolated_removed
             else ""
         )
         return (
-            f"{self.source}: {self.n_nodes} nodes, {self.n_edges} undirected edges "
-            f"({self.n_edge_lines} edge lines; dropped {self.n_self_loops} "
-            f"self-loops and {self.n_duplicate_lines} duplicate lines{removed})"
+            f"{self.source}: {counted(self.n_nodes, 'node')}, "
+            f"{counted(self.n_edges, 'undirected edge')} "
+            f"({counted(self.n_edge_lines, 'edge line')}; dropped "
+            f"{counted(self.n_self_loops, 'self-loop')} and "
+            f"{counted(self.n_duplicate_lines, 'duplicate line')}{removed})"
         )
 
 

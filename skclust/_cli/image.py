@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._plural import counted
 from ._common import (
     add_run_arguments,
     add_study_arguments,
@@ -357,8 +358,8 @@ def quantize_images(
         skipped, n_colours = _unreachable_ks(image, ks)
         if skipped:
             message = (
-                f"{source.name}: has {n_colours} distinct colour"
-                f"{'s' if n_colours > 1 else ''}; skipped k = "
+                f"{source.name}: has {counted(n_colours, 'distinct colour')}; "
+                "skipped k = "
                 f"{', '.join(map(str, skipped))} (more clusters than colours)"
             )
             result.errors.append(message)
@@ -417,7 +418,8 @@ def quantize_images(
                 if shown is not None:
                     shown.add(comparison, compressed, png, caption)
                 log(
-                    f"{source.name} {metric} k={k}: {row['iterations']} iterations, "
+                    f"{source.name} {metric} k={k}: "
+                    f"{counted(row['iterations'], 'iteration')}, "
                     f"{row['seconds']:.2f} s, PSNR {row['psnr_db']:.2f} dB"
                 )
             if not rows:
@@ -502,7 +504,8 @@ def _run(args):
             inputs=inputs,
         )
     if result.rows and not args.quiet:
-        print(f"wrote {len(result.rows)} reconstructions and tables into {args.out}")
+        reconstructions = counted(len(result.rows), "reconstruction")
+        print(f"wrote {reconstructions} and tables into {args.out}")
     return 2 if result.errors else 0
 
 

@@ -153,15 +153,33 @@ def _reading_notes(path):
     with Image.open(path) as opened:
         frames = getattr(opened, "n_frames", 1)
         orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
+        kind = opened.format
     if orientation in _TURNS:
         notes.append(
             f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
         )
     if frames > 1:
-        notes.append(
-            f"{path.name}: is animated ({frames} frames); only frame 1 is used"
-        )
+        notes.append(f"{path.name}: {_several_images(kind, frames)}")
     return notes
+
+
+# Pillow counts as frames the images of a file that holds several, whatever
+# they are; the note names them as the format does.
+_ANIMATIONS = {"GIF", "PNG", "WEBP", "AVIF", "FLI"}
+_PAGES = {"TIFF", "DCX", "MIC"}
+
+
+def _several_images(kind, count):
+    """What a file of format ``kind`` holding ``count`` images is, and which
+    one is read (the first, as Pillow opens it; a Photoshop file's merged
+    image, which comes before its layers)."""
+    if kind in _ANIMATIONS:
+        return f"is animated ({count} frames); only frame 1 is used"
+    if kind in _PAGES:
+        return f"has {count} pages; only page 1 is used"
+    if kind == "PSD":
+        return f"has {count} layers; their merged image is used"
+    return f"holds {count} images; only the first is used"
 
 
 _RGB_COLOURS = 1 << 24

@@ -176,13 +176,16 @@ def _data_lines(path):
 
     Blank lines and lines starting with ``#`` are skipped, and so is a byte
     order mark at the start (Windows editors write one). A missing file, a
-    folder or a file that is not UTF-8 text raise with the path in the message.
+    folder, a device or socket, or a file that is not UTF-8 text raise with
+    the path in the message. The file is read once, from the start, so a
+    named pipe will do: reading it waits for a writer, as ``cat`` does.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a file")
+    check_input_file(path, pipe_ok=True)
     try:
         with path.open(encoding="utf-8-sig") as handle:
             for number, line in enumerate(handle, start=1):
@@ -399,7 +402,7 @@ def read_graph(
     Parameters
     ----------
     nodes, edges : str or Path
-        The two files.
+        The two files, read once each, nodes first; named pipes will do.
     remove_isolated : bool, default=False
         Drop nodes without edges; ``node_ids`` keeps the map back to the ids.
 
@@ -460,6 +463,7 @@ def read_edge_list(path: PathLike, *, remove_isolated: bool = False) -> GraphDat
     Parameters
     ----------
     path : str or Path
+        The edge list, read once; a named pipe will do.
     remove_isolated : bool, default=False
 
     Returns

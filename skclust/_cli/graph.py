@@ -76,7 +76,8 @@ def add_parser(commands):
         metavar="FILE",
         help="edges file: two node ids and an optional weight per line, "
         "separated by spaces or tabs (in both files, lines starting with # are "
-        "skipped)",
+        "skipped; each file is read once, nodes first, so either may be a "
+        "named pipe such as <(zcat edges.txt.gz))",
     )
     parser.add_argument(
         "-k",

@@ -20,6 +20,7 @@ from scipy import sparse
 from . import _npy
 from ._checks import check_count, real_csr
 from ._files import check_input_file
+from ._plural import counted
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
 
 DATA_ENV = "SKCLUST_DATA"
@@ -153,14 +154,16 @@ class GraphData:
     def summary(self) -> str:
         """One line: nodes, edges and what was dropped."""
         removed = (
-            f", {self.n_isolated_removed} isolated nodes removed"
+            f", {counted(self.n_isolated_removed, 'isolated node')} removed"
             if self.n_isolated_removed
             else ""
         )
         return (
-            f"{self.source}: {self.n_nodes} nodes, {self.n_edges} undirected edges "
-            f"({self.n_edge_lines} edge lines; dropped {self.n_self_loops} "
-            f"self-loops and {self.n_duplicate_lines} duplicate lines{removed})"
+            f"{self.source}: {counted(self.n_nodes, 'node')}, "
+            f"{counted(self.n_edges, 'undirected edge')} "
+            f"({counted(self.n_edge_lines, 'edge line')}; dropped "
+            f"{counted(self.n_self_loops, 'self-loop')} and "
+            f"{counted(self.n_duplicate_lines, 'duplicate line')}{removed})"
         )
 
 
@@ -173,13 +176,16 @@ def _data_lines(path):
 
     Blank lines and lines starting with ``#`` are skipped, and so is a byte
     order mark at the start (Windows editors write one). A missing file, a
-    folder or a file that is not UTF-8 text raise with the path in the message.
+    folder, a device or socket, or a file that is not UTF-8 text raise with
+    the path in the message. The file is read once, from the start, so a
+    named pipe will do: reading it waits for a writer, as ``cat`` does.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a file")
+    check_input_file(path, pipe_ok=True)
     try:
         with path.open(encoding="utf-8-sig") as handle:
             for number, line in enumerate(handle, start=1):
@@ -396,7 +402,7 @@ def read_graph(
     Parameters
     ----------
     nodes, edges : str or Path
-        The two files.
+        The two files, read once each, nodes first; named pipes will do.
     remove_isolated : bool, default=False
         Drop nodes without edges; ``node_ids`` keeps the map back to the ids.
 
@@ -457,6 +463,7 @@ def read_edge_list(path: PathLike, *, remove_isolated: bool = False) -> GraphDat
     Parameters
     ----------
     path : str or Path
+        The edge list, read once; a named pipe will do.
     remove_isolated : bool, default=False
 
     Returns

@@ -36,14 +36,24 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     Palette images and other colour modes are converted to RGB; an RGBA image
     is accepted when fully opaque and its alpha channel dropped. A file's
     EXIF orientation tag is applied, so the image is turned as viewers show
-    it. Grayscale is
+    it. A file holding several images (the frames of an animated GIF, the
+    pages of a TIFF) is read at its first. Grayscale is
     refused: the study clusters full colour. Pillow's decompression-bomb guard
     stays on, and an image it flags as too large is refused.
+
+    16-bit images are reduced to 8 bits, each value to its top 8 bits
+    (``v >> 8``), whether read from a file (as Pillow reads a 16-bit PNG) or
+    given as a ``uint16`` array, which is taken to span [0, 65535]; an RGBA
+    one is opaque when its alpha is 65280 or more (255 on 8 bits). A
+    ``uint16`` array whose values all lie in [0, 255] is most likely 8-bit
+    values in a wider type, which would come out nearly black: it is
+    reduced too, with a warning to pass ``image.astype(np.uint8)`` instead.
 
     Parameters
     ----------
     source : str, Path or array-like of shape (h, w, 3) or (h, w, 4)
-        A file path or an image array with values in [0, 255].
+        A file path or an image array: ``uint16`` with values in
+        [0, 65535], any other type with values in [0, 255].
 
     Returns
     -------
@@ -62,6 +72,8 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     >>> rgba = np.full((2, 2, 4), 255, dtype=np.uint8)
     >>> load_image(rgba).shape
     (2, 2, 3)
+    >>> load_image(np.full((1, 2, 3), [[0], [65535]], dtype=np.uint16))[0, :, 0]
+    array([  0, 255], dtype=uint8)
     >>> load_image(np.zeros((2, 2)))
     Traceback (most recent call last):
     ...
@@ -157,12 +169,16 @@ def _check_image_array(image, name):
         )
     if image.size == 0:
         raise ValueError(f"{name}: the image is empty")
+    if image.dtype == np.uint16:
+        image = _top_8_bits(image, name)
     if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
         raise ValueError(f"{name}: pixel values must be real numbers")
     if image.dtype != np.uint8 and not np.all(np.isfinite(image)):
         raise ValueError(f"{name}: holds NaN or infinite pixel values")
     if image.dtype != np.uint8 and (image.min() < 0 or image.max() > 255):
-        raise ValueError(f"{name}: pixel values must lie in [0, 255]")
+        deep = image.dtype.kind in "iu" and image.min() >= 0 and image.max() <= 65535
+        hint = " (16-bit values: pass the image as uint16)" if deep else ""
+        raise ValueError(f"{name}: pixel values must lie in [0, 255]{hint}")
     if image.shape[2] == 4:
         if np.any(image[:, :, 3] != 255):
             raise ValueError(
@@ -178,6 +194,19 @@ def _check_image_array(image, name):
             raise ValueError(f"{name}: pixel values must be whole numbers{scale}")
         image = image.astype(np.uint8)
     return np.ascontiguousarray(image)
+
+
+def _top_8_bits(image, name):
+    """A 16-bit image reduced to 8 bits as Pillow reduces a 16-bit PNG."""
+    if image.max() <= 255:
+        warnings.warn(
+            f"{name}: a uint16 image is read as 16-bit, values in [0, 65535], "
+            "and every value here is at most 255, so it comes out nearly "
+            "black; if these are 8-bit values, pass image.astype(np.uint8)",
+            UserWarning,
+            stacklevel=4,
+        )
+    return (image >> 8).astype(np.uint8)
 
 
 def image_to_pixels(image: PathLike | ArrayLike) -> NDArray[np.float64]:
@@ -343,8 +372,8 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255] (an opaque RGBA image is
-            accepted).
+            RGB image with values in [0, 255], or [0, 65535] for ``uint16``
+            (see :func:`load_image`); an opaque RGBA image is accepted.
         y : Ignored
             Not used, present for API consistency.
 
@@ -401,7 +430,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255].
+            RGB image with values in [0, 255], or [0, 65535] for ``uint16``.
 
         Returns
         -------
@@ -425,7 +454,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255].
+            RGB image with values in [0, 255], or [0, 65535] for ``uint16``.
         y : Ignored
             Not used, present for API consistency.
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._checks import check_count
 from ._kmeans import KMeansL1, KMeansL2, normalize_rows
+from ._plural import counted
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
 from .image import ImageQuantizer
@@ -444,7 +445,7 @@ def compress_embeddings(
         # M is named when it is not 1: the report fits k = 256 once per M.
         codebooks = f" M={n_subvectors}" if n_subvectors > 1 else ""
         log(
-            f"{name} k={k}{codebooks}: {row['iterations']} iterations, "
+            f"{name} k={k}{codebooks}: {counted(row['iterations'], 'iteration')}, "
             f"{seconds:.2f} s, {row['compressed_mb']} MB (ratio {usage.ratio:.3f}), "
             f"cosine {cosine:.4f}"
         )

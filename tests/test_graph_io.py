@@ -72,7 +72,7 @@ def test_read_graph_counts_and_drops(small_files):
     A = graph.adjacency.toarray()
     np.testing.assert_array_equal(A, A.T)
     assert set(np.unique(A)) == {0.0, 1.0}
-    assert "1 self-loops and 2 duplicate lines" in graph.summary()
+    assert "1 self-loop and 2 duplicate lines" in graph.summary()
 
 
 def test_remove_isolated_keeps_the_map_back(small_files):
@@ -82,7 +82,7 @@ def test_remove_isolated_keeps_the_map_back(small_files):
     assert graph.node_ids.tolist() == [10, 20, 30, 40, 50]
     assert graph.labels.tolist() == [0, 0, 1, 1, 1]
     assert graph.n_edges == 5
-    assert "1 isolated nodes removed" in graph.summary()
+    assert "1 isolated node removed" in graph.summary()
 
 
 def test_karate_club_is_zacharys_graph():

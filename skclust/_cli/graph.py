@@ -17,6 +17,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from .._plural import counted
 from ._common import add_run_arguments, positive_int
 from ._output import (
     markdown_table,
@@ -75,7 +76,8 @@ def add_parser(commands):
         metavar="FILE",
         help="edges file: two node ids and an optional weight per line, "
         "separated by spaces or tabs (in both files, lines starting with # are "
-        "skipped)",
+        "skipped; each file is read once, nodes first, so either may be a "
+        "named pipe such as <(zcat edges.txt.gz))",
     )
     parser.add_argument(
         "-k",
@@ -269,7 +271,7 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
 
 
 def _clusters(count):
-    return f"{count} cluster{'' if count == 1 else 's'}"
+    return counted(count, "cluster")
 
 
 @dataclass
@@ -393,7 +395,7 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
                 f"{study.name} k={k}: modularity {score['modularity']:.4f}, "
                 f"mean conductance {score['mean_conductance']:.4f}"
             )
-    log(f"{study.name}: {len(all_ks)} fits in {seconds:.2f} s")
+    log(f"{study.name}: {counted(len(all_ks), 'fit')} in {seconds:.2f} s")
     if tune_ks:
         auto = estimator.set_params(n_clusters="auto").fit(graph.adjacency)
         study.auto_k = int(auto.n_clusters_)

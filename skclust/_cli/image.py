@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._plural import counted
 from ._common import (
     add_run_arguments,
     add_study_arguments,
@@ -152,15 +153,33 @@ def _reading_notes(path):
     with Image.open(path) as opened:
         frames = getattr(opened, "n_frames", 1)
         orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
+        kind = opened.format
     if orientation in _TURNS:
         notes.append(
             f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
         )
     if frames > 1:
-        notes.append(
-            f"{path.name}: is animated ({frames} frames); only frame 1 is used"
-        )
+        notes.append(f"{path.name}: {_several_images(kind, frames)}")
     return notes
+
+
+# Pillow counts as frames the images of a file that holds several, whatever
+# they are; the note names them as the format does.
+_ANIMATIONS = {"GIF", "PNG", "WEBP", "AVIF", "FLI"}
+_PAGES = {"TIFF", "DCX", "MIC"}
+
+
+def _several_images(kind, count):
+    """What a file of format ``kind`` holding ``count`` images is, and which
+    one is read (the first, as Pillow opens it; a Photoshop file's merged
+    image, which comes before its layers)."""
+    if kind in _ANIMATIONS:
+        return f"is animated ({count} frames); only frame 1 is used"
+    if kind in _PAGES:
+        return f"has {count} pages; only page 1 is used"
+    if kind == "PSD":
+        return f"has {count} layers; their merged image is used"
+    return f"holds {count} images; only the first is used"
 
 
 _RGB_COLOURS = 1 << 24
@@ -357,8 +376,8 @@ def quantize_images(
         skipped, n_colours = _unreachable_ks(image, ks)
         if skipped:
             message = (
-                f"{source.name}: has {n_colours} distinct colour"
-                f"{'s' if n_colours > 1 else ''}; skipped k = "
+                f"{source.name}: has {counted(n_colours, 'distinct colour')}; "
+                "skipped k = "
                 f"{', '.join(map(str, skipped))} (more clusters than colours)"
             )
             result.errors.append(message)
@@ -417,7 +436,8 @@ def quantize_images(
                 if shown is not None:
                     shown.add(comparison, compressed, png, caption)
                 log(
-                    f"{source.name} {metric} k={k}: {row['iterations']} iterations, "
+                    f"{source.name} {metric} k={k}: "
+                    f"{counted(row['iterations'], 'iteration')}, "
                     f"{row['seconds']:.2f} s, PSNR {row['psnr_db']:.2f} dB"
                 )
             if not rows:
@@ -502,7 +522,8 @@ def _run(args):
             inputs=inputs,
         )
     if result.rows and not args.quiet:
-        print(f"wrote {len(result.rows)} reconstructions and tables into {args.out}")
+        reconstructions = counted(len(result.rows), "reconstruction")
+        print(f"wrote {reconstructions} and tables into {args.out}")
     return 2 if result.errors else 0
 
 

@@ -11,6 +11,7 @@ not make the folder incomplete; the summary line names them.
 
 from pathlib import Path
 
+from .._plural import counted
 from ._output import (
     _MACHINERY,
     JOURNAL,
@@ -88,7 +89,8 @@ def verify_folder(folder):
 
 def run(args):
     n_files, unlisted = verify_folder(args.folder)
-    line = f"{args.folder}: {n_files} files match {MANIFEST}"
+    match = "matches" if n_files == 1 else "match"
+    line = f"{args.folder}: {counted(n_files, 'file')} {match} {MANIFEST}"
     if unlisted:
         shown = ", ".join(unlisted[:5]) + (", ..." if len(unlisted) > 5 else "")
         files_are = "file is" if len(unlisted) == 1 else "files are"

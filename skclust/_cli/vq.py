@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._files import check_input_file
+from .._plural import counted
 from ._common import add_run_arguments, add_study_arguments, positive_int
 from ._output import (
     atomic_path,
@@ -427,7 +428,10 @@ def _codebook_sizes(ks, table, explicit, log):
             f"codebook size ({min(ks)}); give sizes with -k"
         )
     dropped = ", ".join(str(k) for k in ks if k > n_rows)
-    log(f"note: {table.name} has {n_rows} rows; default k = {dropped} dropped")
+    log(
+        f"note: {table.name} has {counted(n_rows, 'row')}; default k = {dropped} "
+        "dropped"
+    )
     return kept
 
 

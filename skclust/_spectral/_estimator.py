@@ -550,13 +550,19 @@ default="auto"
     def _auto_n_clusters(self, graph, eigen_seed):
         """Communities of each component by the Bethe Hessian, at least one."""
         counts = np.ones(graph.sizes.shape[0], dtype=np.intp)
+        counted = _Repeats()
         for c, nodes in enumerate(_component_nodes(graph)):
             capacity = int(graph.capacities[c])
             if nodes.shape[0] < 3 or capacity < 2:
                 continue
             sub = _subgraph(graph.adjacency, nodes)
             limit = min(capacity, _AUTO_MAX_PER_COMPONENT)
-            counts[c] = _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
+            counts[c] = counted.get(
+                (sub, limit),
+                partial(
+                    _bethe_hessian_count, sub, self.eigen_solver, eigen_seed, limit
+                ),
+            )
         return counts
 
     def _cluster_components(self, graph, k, seeds, counts=None):
@@ -578,6 +584,7 @@ default="auto"
         tau = self._tau_parameter(graph)
         labels = np.empty(n_nodes, dtype=np.intp)
         n_used, values = 0, None
+        fitted = _Repeats()
         for c, nodes in enumerate(_component_nodes(graph)):
             if counts[c] > 1:
                 # A connected graph is its own component: no copy.
@@ -586,8 +593,10 @@ default="auto"
                     if n_comp == 1
                     else _subgraph(graph.adjacency, nodes)
                 )
-                fit = self._cluster_connected(
-                    sub, int(counts[c]), graph.classes[nodes], tau, seeds
+                k_c, classes = int(counts[c]), graph.classes[nodes]
+                fit = fitted.get(
+                    (sub, k_c, _class_index(classes)),
+                    partial(self._cluster_connected, sub, k_c, classes, tau, seeds),
                 )
                 labels[nodes] = n_used + fit.labels
                 if counts[c] == counts.max() and self.n_components_ == 0:
@@ -891,6 +900,59 @@ class _ComponentFit(NamedTuple):
     tau: float
 
 
+# Components of at most this many nodes are looked up among those already
+# fitted (see _Repeats): the small components of a graph are often the same
+# matrix (paths, stars, cycles read from an edge list in order), and a fit
+# of a tiny one costs eight eigensolves, eight k-means fits and eight
+# modularities (about 20 ms: 300 four-node paths took 5.5 s). Larger
+# components rarely repeat, and the lookup would copy their matrices.
+_REPEATS_MAX_NODES = 200
+
+
+class _Repeats:
+    """Results computed for small components, looked up by their exact inputs.
+
+    Two components whose adjacency is stored alike (the same entries in the
+    same places, so the same node order) and whose other inputs are equal
+    get the same result from every computation of a fit, whose seeds all
+    components share: the later one takes the earlier one's. Only equal
+    bytes match; no isomorphism is guessed, so no result changes.
+    """
+
+    def __init__(self):
+        self._results = {}
+
+    def get(self, inputs, compute):
+        """``compute()``, or the result it gave for equal ``inputs`` before.
+
+        ``inputs`` holds the component's adjacency (CSR or dense) first, then
+        ints and arrays. Components of more than ``_REPEATS_MAX_NODES`` nodes
+        are computed each time.
+        """
+        if inputs[0].shape[0] > _REPEATS_MAX_NODES:
+            return compute()
+        key = _exact_key(inputs)
+        if key not in self._results:
+            self._results[key] = compute()
+        return self._results[key]
+
+
+def _exact_key(inputs):
+    """Hashable bytes of matrices, arrays and ints, equal only for equal inputs."""
+    parts = []
+    for item in inputs:
+        if sparse.issparse(item):
+            arrays = (item.indptr, item.indices, item.data)
+        elif isinstance(item, np.ndarray):
+            arrays = (np.ascontiguousarray(item),)
+        else:
+            parts.append(int(item))
+            continue
+        parts.append((type(item).__name__, getattr(item, "format", ""), item.shape))
+        parts.extend((array.dtype.str, array.tobytes()) for array in arrays)
+    return tuple(parts)
+
+
 def _candidate_embeddings(degree, row_scaling):
     """The ``(tau, row scaling)`` pairs that ``regularization="auto"`` tries.
 
@@ -918,10 +980,13 @@ def _most_modular(adjacency, fits, n_plain):
     are rounded so that the summation order (the node order) cannot decide
     between equal partitions.
     """
-    scores = [
-        round(modularity(adjacency, fit.labels), _MODULARITY_DECIMALS)
-        for _, fit in fits
-    ]
+    # Candidates often agree on the partition: each labelling is scored once.
+    scored = {}
+    for _, fit in fits:
+        key = fit.labels.tobytes()
+        if key not in scored:
+            scored[key] = round(modularity(adjacency, fit.labels), _MODULARITY_DECIMALS)
+    scores = [scored[fit.labels.tobytes()] for _, fit in fits]
     n_regularized = len(scores) - n_plain
     best = int(np.argmax(scores[:n_regularized]))
     if scores[best] <= scores[0] + _MODULARITY_MARGIN * abs(scores[0]):

@@ -1,11 +1,13 @@
-"""Small components fitted once per exact matrix give what separate fits give.
+"""Components split without a fit of their own give what a fit gives.
 
 SpectralGraphClusterer looks each small component up among those already
 fitted (the same adjacency in the same node order, the same count and twin
-classes) and reuses the result. These tests compare it with the plain path,
-which fits every component (``_REPEATS_MAX_NODES = 0``), and with fits of
-each component alone, on a graph of repeated paths, cycles, stars and
-bridged triangles beside distinct components, in several node orders.
+classes) and reuses the result, and gives a component split into as many
+clusters as twin classes one cluster per class without a fit (except the
+one that gives ``embedding_``). These tests compare it with the plain path,
+which fits every component that is split, and with fits of each component
+alone, on a graph of repeated paths, cycles, stars and bridged triangles
+beside distinct components, in several node orders.
 """
 
 import numpy as np
@@ -54,6 +56,7 @@ def _fit(A, n_clusters, params, plain, monkeypatch):
     with monkeypatch.context() as patch:
         if plain:
             patch.setattr(_estimator, "_REPEATS_MAX_NODES", 0)
+            patch.setattr(_estimator, "_twins_decide", lambda count, capacity: False)
         return SpectralGraphClusterer(n_clusters, random_state=0, **params).fit(A)
 
 
@@ -91,8 +94,8 @@ def test_repeated_components_fit_once_and_as_the_plain_path(
     fast = _fit(A, n_clusters, params, False, monkeypatch)
     n_fast = len(fitted)
     plain = _fit(A, n_clusters, params, True, monkeypatch)
-    # The plain path fits every copy that is split, the lookup only the first
-    # copy of each matrix and count.
+    # The plain path fits every component that is split, the fast one only
+    # the first copy of each matrix and count, where twins do not decide.
     n_plain = len(fitted) - n_fast
     assert 0 < n_fast < n_plain
     _assert_same_fit(fast, plain)

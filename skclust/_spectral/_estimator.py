@@ -8,7 +8,7 @@ eigendecomposition.
 """
 
 from collections.abc import Iterable
-from functools import partial
+from functools import cache, partial
 from numbers import Integral, Real
 from typing import ClassVar, Literal, NamedTuple, Self
 
@@ -584,31 +584,35 @@ default="auto"
         tau = self._tau_parameter(graph)
         labels = np.empty(n_nodes, dtype=np.intp)
         n_used, values = 0, None
+        # The first component of the most clusters gives embedding_.
+        lead = int(np.argmax(counts))
         fitted = _Repeats()
         for c, nodes in enumerate(_component_nodes(graph)):
-            if counts[c] > 1:
+            k_c, classes = int(counts[c]), graph.classes[nodes]
+            if k_c == 1:
+                labels[nodes] = n_used
+            elif c != lead and _twins_decide(k_c, graph.capacities[c]):
+                labels[nodes] = n_used + _class_index(classes)
+            else:
                 # A connected graph is its own component: no copy.
                 sub = (
                     graph.adjacency
                     if n_comp == 1
                     else _subgraph(graph.adjacency, nodes)
                 )
-                k_c, classes = int(counts[c]), graph.classes[nodes]
                 fit = fitted.get(
                     (sub, k_c, _class_index(classes)),
                     partial(self._cluster_connected, sub, k_c, classes, tau, seeds),
                 )
                 labels[nodes] = n_used + fit.labels
-                if counts[c] == counts.max() and self.n_components_ == 0:
+                if c == lead:
                     self.embedding_ = np.zeros((n_nodes, fit.embedding.shape[1]))
                     self.embedding_[nodes] = fit.embedding
                     self.n_components_ = fit.dimension
                     if self.regularization == "auto":
                         self.regularization_ = graph.scale * fit.tau
-                values = fit.values if n_comp == 1 else None
-            else:
-                labels[nodes] = n_used
-            n_used += int(counts[c])
+                    values = fit.values if n_comp == 1 else None
+            n_used += k_c
         return labels, values
 
     def _cluster_connected(
@@ -687,7 +691,9 @@ default="auto"
         refines (``fit.labels`` is then ``top``).
         """
         n = adjacency.shape[0]
-        affinity = _normalized_affinity(adjacency, degree, tau)
+        # Built when a solve needs it: the plain candidates (tau = 0) find
+        # the eigenpairs of the first one with tau = 0 in ``spectra``.
+        affinity = cache(partial(_normalized_affinity, adjacency, degree, tau))
         solver = _choose_solver(self.eigen_solver, n)
         # With LAPACK (small graphs) an embedding that would cut through a
         # repeated eigenvalue takes the whole eigenspace instead. ARPACK may
@@ -698,7 +704,7 @@ default="auto"
         while True:
             if (tau, n_eigen) not in spectra:
                 spectra[tau, n_eigen] = _leading_eigenpairs(
-                    affinity, n_eigen, solver, seeds[0]
+                    affinity(), n_eigen, solver, seeds[0]
                 )
             values, vectors = spectra[tau, n_eigen]
             dimension = _embedding_dimension(rule, values, k, n)
@@ -711,7 +717,7 @@ default="auto"
                     # candidates with tau = 0 share it): doubling n_eigen
                     # took a dozen solves on a Paley graph (multiplicity 98).
                     if (tau, "spectrum") not in spectra:
-                        spectra[tau, "spectrum"] = _descending_eigenvalues(affinity)
+                        spectra[tau, "spectrum"] = _descending_eigenvalues(affinity())
                     end = _whole_eigenspaces(spectra[tau, "spectrum"], n_eigen)
                     if end > n_eigen:
                         n_eigen = end
@@ -951,6 +957,19 @@ def _exact_key(inputs):
         parts.append((type(item).__name__, getattr(item, "format", ""), item.shape))
         parts.extend((array.dtype.str, array.tobytes()) for array in arrays)
     return tuple(parts)
+
+
+def _twins_decide(n_clusters, capacity):
+    """Whether a component's clusters can only be its twin classes.
+
+    Twins are never separated and every cluster is made, so a component
+    split into as many clusters as it has twin classes gets one per class,
+    whatever the embedding: only the component that gives ``embedding_``
+    needs a fit then (a star in two clusters, a cycle of four, a path of
+    three). The lookup of :class:`_Repeats` cannot catch these when the
+    node orders differ.
+    """
+    return n_clusters == capacity
 
 
 def _candidate_embeddings(degree, row_scaling):

@@ -299,7 +299,10 @@ default="auto"
 
     ``regularization="auto"`` costs six eigensolves (the three embeddings
     with ``tau = 0`` share one) and eight k-means runs per component
-    instead of one of each.
+    instead of one of each. A component split into as many clusters as it
+    has twin classes gets one per class, and a small component stored
+    exactly as one already clustered takes its clusters, without that work
+    (the results are the same).
 
     The weights are divided by the largest one before any arithmetic, which
     leaves the normalized Laplacians unchanged and keeps weights near the

@@ -8,7 +8,7 @@ eigendecomposition.
 """
 
 from collections.abc import Iterable
-from functools import partial
+from functools import cache, partial
 from numbers import Integral, Real
 from typing import ClassVar, Literal, NamedTuple, Self
 
@@ -299,7 +299,10 @@ default="auto"
 
     ``regularization="auto"`` costs six eigensolves (the three embeddings
     with ``tau = 0`` share one) and eight k-means runs per component
-    instead of one of each.
+    instead of one of each. A component split into as many clusters as it
+    has twin classes gets one per class, and a small component stored
+    exactly as one already clustered takes its clusters, without that work
+    (the results are the same).
 
     The weights are divided by the largest one before any arithmetic, which
     leaves the normalized Laplacians unchanged and keeps weights near the
@@ -550,13 +553,19 @@ default="auto"
     def _auto_n_clusters(self, graph, eigen_seed):
         """Communities of each component by the Bethe Hessian, at least one."""
         counts = np.ones(graph.sizes.shape[0], dtype=np.intp)
+        counted = _Repeats()
         for c, nodes in enumerate(_component_nodes(graph)):
             capacity = int(graph.capacities[c])
             if nodes.shape[0] < 3 or capacity < 2:
                 continue
             sub = _subgraph(graph.adjacency, nodes)
             limit = min(capacity, _AUTO_MAX_PER_COMPONENT)
-            counts[c] = _bethe_hessian_count(sub, self.eigen_solver, eigen_seed, limit)
+            counts[c] = counted.get(
+                (sub, limit),
+                partial(
+                    _bethe_hessian_count, sub, self.eigen_solver, eigen_seed, limit
+                ),
+            )
         return counts
 
     def _cluster_components(self, graph, k, seeds, counts=None):
@@ -578,28 +587,35 @@ default="auto"
         tau = self._tau_parameter(graph)
         labels = np.empty(n_nodes, dtype=np.intp)
         n_used, values = 0, None
+        # The first component of the most clusters gives embedding_.
+        lead = int(np.argmax(counts))
+        fitted = _Repeats()
         for c, nodes in enumerate(_component_nodes(graph)):
-            if counts[c] > 1:
+            k_c, classes = int(counts[c]), graph.classes[nodes]
+            if k_c == 1:
+                labels[nodes] = n_used
+            elif c != lead and _twins_decide(k_c, graph.capacities[c]):
+                labels[nodes] = n_used + _class_index(classes)
+            else:
                 # A connected graph is its own component: no copy.
                 sub = (
                     graph.adjacency
                     if n_comp == 1
                     else _subgraph(graph.adjacency, nodes)
                 )
-                fit = self._cluster_connected(
-                    sub, int(counts[c]), graph.classes[nodes], tau, seeds
+                fit = fitted.get(
+                    (sub, k_c, _class_index(classes)),
+                    partial(self._cluster_connected, sub, k_c, classes, tau, seeds),
                 )
                 labels[nodes] = n_used + fit.labels
-                if counts[c] == counts.max() and self.n_components_ == 0:
+                if c == lead:
                     self.embedding_ = np.zeros((n_nodes, fit.embedding.shape[1]))
                     self.embedding_[nodes] = fit.embedding
                     self.n_components_ = fit.dimension
                     if self.regularization == "auto":
                         self.regularization_ = graph.scale * fit.tau
-                values = fit.values if n_comp == 1 else None
-            else:
-                labels[nodes] = n_used
-            n_used += int(counts[c])
+                    values = fit.values if n_comp == 1 else None
+            n_used += k_c
         return labels, values
 
     def _cluster_connected(
@@ -678,7 +694,9 @@ default="auto"
         refines (``fit.labels`` is then ``top``).
         """
         n = adjacency.shape[0]
-        affinity = _normalized_affinity(adjacency, degree, tau)
+        # Built when a solve needs it: the plain candidates (tau = 0) find
+        # the eigenpairs of the first one with tau = 0 in ``spectra``.
+        affinity = cache(partial(_normalized_affinity, adjacency, degree, tau))
         solver = _choose_solver(self.eigen_solver, n)
         # With LAPACK (small graphs) an embedding that would cut through a
         # repeated eigenvalue takes the whole eigenspace instead. ARPACK may
@@ -689,7 +707,7 @@ default="auto"
         while True:
             if (tau, n_eigen) not in spectra:
                 spectra[tau, n_eigen] = _leading_eigenpairs(
-                    affinity, n_eigen, solver, seeds[0]
+                    affinity(), n_eigen, solver, seeds[0]
                 )
             values, vectors = spectra[tau, n_eigen]
             dimension = _embedding_dimension(rule, values, k, n)
@@ -702,7 +720,7 @@ default="auto"
                     # candidates with tau = 0 share it): doubling n_eigen
                     # took a dozen solves on a Paley graph (multiplicity 98).
                     if (tau, "spectrum") not in spectra:
-                        spectra[tau, "spectrum"] = _descending_eigenvalues(affinity)
+                        spectra[tau, "spectrum"] = _descending_eigenvalues(affinity())
                     end = _whole_eigenspaces(spectra[tau, "spectrum"], n_eigen)
                     if end > n_eigen:
                         n_eigen = end
@@ -891,6 +909,72 @@ class _ComponentFit(NamedTuple):
     tau: float
 
 
+# Components of at most this many nodes are looked up among those already
+# fitted (see _Repeats): the small components of a graph are often the same
+# matrix (paths, stars, cycles read from an edge list in order), and a fit
+# of a tiny one costs eight eigensolves, eight k-means fits and eight
+# modularities (about 20 ms: 300 four-node paths took 5.5 s). Larger
+# components rarely repeat, and the lookup would copy their matrices.
+_REPEATS_MAX_NODES = 200
+
+
+class _Repeats:
+    """Results computed for small components, looked up by their exact inputs.
+
+    Two components whose adjacency is stored alike (the same entries in the
+    same places, so the same node order) and whose other inputs are equal
+    get the same result from every computation of a fit, whose seeds all
+    components share: the later one takes the earlier one's. Only equal
+    bytes match; no isomorphism is guessed, so no result changes.
+    """
+
+    def __init__(self):
+        self._results = {}
+
+    def get(self, inputs, compute):
+        """``compute()``, or the result it gave for equal ``inputs`` before.
+
+        ``inputs`` holds the component's adjacency (CSR or dense) first, then
+        ints and arrays. Components of more than ``_REPEATS_MAX_NODES`` nodes
+        are computed each time.
+        """
+        if inputs[0].shape[0] > _REPEATS_MAX_NODES:
+            return compute()
+        key = _exact_key(inputs)
+        if key not in self._results:
+            self._results[key] = compute()
+        return self._results[key]
+
+
+def _exact_key(inputs):
+    """Hashable bytes of matrices, arrays and ints, equal only for equal inputs."""
+    parts = []
+    for item in inputs:
+        if sparse.issparse(item):
+            arrays = (item.indptr, item.indices, item.data)
+        elif isinstance(item, np.ndarray):
+            arrays = (np.ascontiguousarray(item),)
+        else:
+            parts.append(int(item))
+            continue
+        parts.append((type(item).__name__, getattr(item, "format", ""), item.shape))
+        parts.extend((array.dtype.str, array.tobytes()) for array in arrays)
+    return tuple(parts)
+
+
+def _twins_decide(n_clusters, capacity):
+    """Whether a component's clusters can only be its twin classes.
+
+    Twins are never separated and every cluster is made, so a component
+    split into as many clusters as it has twin classes gets one per class,
+    whatever the embedding: only the component that gives ``embedding_``
+    needs a fit then (a star in two clusters, a cycle of four, a path of
+    three). The lookup of :class:`_Repeats` cannot catch these when the
+    node orders differ.
+    """
+    return n_clusters == capacity
+
+
 def _candidate_embeddings(degree, row_scaling):
     """The ``(tau, row scaling)`` pairs that ``regularization="auto"`` tries.
 
@@ -918,10 +1002,13 @@ def _most_modular(adjacency, fits, n_plain):
     are rounded so that the summation order (the node order) cannot decide
     between equal partitions.
     """
-    scores = [
-        round(modularity(adjacency, fit.labels), _MODULARITY_DECIMALS)
-        for _, fit in fits
-    ]
+    # Candidates often agree on the partition: each labelling is scored once.
+    scored = {}
+    for _, fit in fits:
+        key = fit.labels.tobytes()
+        if key not in scored:
+            scored[key] = round(modularity(adjacency, fit.labels), _MODULARITY_DECIMALS)
+    scores = [scored[fit.labels.tobytes()] for _, fit in fits]
     n_regularized = len(scores) - n_plain
     best = int(np.argmax(scores[:n_regularized]))
     if scores[best] <= scores[0] + _MODULARITY_MARGIN * abs(scores[0]):

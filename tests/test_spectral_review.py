@@ -9,6 +9,7 @@ import csv
 import numpy as np
 import pytest
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
@@ -252,6 +253,30 @@ def test_eigenvalues_of_a_disconnected_graph_count_every_component():
     model = SpectralGraphClusterer(9, laplacian="normalized", random_state=0).fit(A)
     first, second = 1 - np.cos(2 * np.pi / 120), 1 - np.cos(2 * np.pi / 90)
     expected = [0, 0, 0, 0, 0, 0, first, first, second]
+    np.testing.assert_allclose(model.eigenvalues_, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("laplacian", ["normalized", "regularized"])
+def test_eigenvalues_of_a_large_component_beside_many_small_ones(laplacian):
+    # 60 triangles (normalized affinity 1, -1/2, -1/2) beside a 300-node
+    # graph, k = 100: the large component is asked for 8 values, then 16,
+    # 32 and 64 while its smallest lies above the 100th largest of all
+    # (-1/2, from the triangles). Checked against numpy on the whole matrix.
+    rng = np.random.default_rng(3)
+    big = sparse.random_array((300, 300), density=0.03, random_state=rng)
+    big = ((big + big.T) > 0).astype(float)
+    big.setdiag(0)
+    triangle = np.ones((3, 3)) - np.eye(3)
+    A = sparse.csr_array(sparse.block_diag([big] + [triangle] * 60))
+    assert connected_components(A)[0] == 61
+    model = SpectralGraphClusterer(
+        100, laplacian=laplacian, regularization=1.0, random_state=0
+    ).fit(A)
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    tau = 0.0 if laplacian == "normalized" else 1.0
+    scale = 1.0 / np.sqrt(degree + tau)
+    affinity = A.toarray() * scale[:, None] * scale[None, :]
+    expected = np.linalg.eigvalsh(np.eye(A.shape[0]) - affinity)[:100]
     np.testing.assert_allclose(model.eigenvalues_, expected, atol=1e-9)
 
 

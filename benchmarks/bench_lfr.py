@@ -110,6 +110,7 @@ def lfr_graphs(params, count, first_seed):
 
 
 def scenarios(args):
+    """Each row's name and ``LFR_benchmark_graph`` keywords, from the arguments."""
     for n in args.n:
         for tau1 in args.tau1:
             for degree in args.degree:

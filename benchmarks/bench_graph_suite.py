@@ -126,6 +126,24 @@ def fit_labels(method, A, k, seed):
     )
 
 
+def score_methods(methods, A, labels, k, seed, seconds=None):
+    """Each method's (ARI, NMI) at ``k`` on one graph, by method name.
+
+    ``seconds``, a dict of lists by method, receives each fit's time.
+    """
+    scores = {}
+    for m in methods:
+        tic = time.perf_counter()
+        pred = fit_labels(m, A, k, seed)
+        if seconds is not None:
+            seconds[m].append(time.perf_counter() - tic)
+        scores[m] = (
+            adjusted_rand_score(labels, pred),
+            normalized_mutual_info_score(labels, pred),
+        )
+    return scores
+
+
 def paired_gap(ours, theirs, rng, draws=4000):
     """Mean of ``ours - theirs`` over the seeds and its 95% bootstrap interval.
 
@@ -215,14 +233,8 @@ def main():
         scores = {m: [] for m in args.methods}
         hits = []
         for seed, (A, labels) in enumerate(graphs, start=args.first_seed):
-            for m in args.methods:
-                pred = fit_labels(m, A, k, seed)
-                scores[m].append(
-                    (
-                        adjusted_rand_score(labels, pred),
-                        normalized_mutual_info_score(labels, pred),
-                    )
-                )
+            for m, score in score_methods(args.methods, A, labels, k, seed).items():
+                scores[m].append(score)
             if not args.no_auto:
                 auto = SpectralGraphClusterer("auto", random_state=seed).fit(A)
                 hits.append(int(auto.n_clusters_))

@@ -38,10 +38,9 @@ import sys
 import time
 
 import numpy as np
-from bench_graph_suite import METHODS, fit_labels, paired_gap, print_gaps
+from bench_graph_suite import METHODS, paired_gap, print_gaps, score_methods
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from skclust import SpectralGraphClusterer
 
@@ -225,16 +224,9 @@ def main():
         scores = {m: [] for m in args.methods}
         found = []
         for seed, (A, labels), k in zip(seeds, graphs, ks, strict=True):
-            for m in args.methods:
-                tic = time.perf_counter()
-                pred = fit_labels(m, A, k, seed)
-                seconds[m].append(time.perf_counter() - tic)
-                scores[m].append(
-                    (
-                        adjusted_rand_score(labels, pred),
-                        normalized_mutual_info_score(labels, pred),
-                    )
-                )
+            scored = score_methods(args.methods, A, labels, k, seed, seconds)
+            for m, score in scored.items():
+                scores[m].append(score)
             if not args.no_auto:
                 auto = SpectralGraphClusterer("auto", random_state=seed).fit(A)
                 found.append(int(auto.n_clusters_))

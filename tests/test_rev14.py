@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.sparse.linalg import ArpackError
 
+from skclust._cli import main
 from skclust._spectral import _laplacian
 from skclust.image import load_image
 
@@ -48,3 +49,20 @@ def test_an_arpack_error_above_the_lapack_limit_is_named(monkeypatch):
     n = _laplacian._DENSE_FALLBACK_MAX_NODES + 1
     with pytest.raises(RuntimeError, match=r"ARPACK\) failed \(ARPACK error 3"):
         _laplacian._leading_eigenpairs(_cycle(n), 3, "arpack", 0)
+
+
+def test_one_node_left_out_of_the_largest_component_is_singular(tmp_path, capsys):
+    # A triangle with a pendant node, and a fifth node without edges kept
+    # by --keep-isolated: the note said "1 nodes ... keeps them".
+    nodes = tmp_path / "nodes.txt"
+    nodes.write_text("".join(f"{i}\tn{i}\t{i // 3}\n" for i in range(1, 6)))
+    edges = tmp_path / "edges.txt"
+    edges.write_text("1 2\n2 3\n3 1\n3 4\n")
+    argv = ["graph", "--nodes", str(nodes), "--edges", str(edges)]
+    argv += ["--keep-isolated", "-k", "2", "--tune", "2:2"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "(4 of 5 nodes); 1 node in 1 smaller component left out "
+        "(--all-components keeps it)"
+    ) in printed

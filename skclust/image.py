@@ -169,7 +169,8 @@ def _check_image_array(image, name):
         )
     if image.size == 0:
         raise ValueError(f"{name}: the image is empty")
-    if image.dtype == np.uint16:
+    # Either byte order: FITS readers and Pillow's "I;16B" give big-endian.
+    if image.dtype.kind == "u" and image.dtype.itemsize == 2:
         image = _top_8_bits(image, name)
     if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
         raise ValueError(f"{name}: pixel values must be real numbers")

@@ -208,11 +208,11 @@ def _keep_largest_component(graph):
             setattr(graph, name, value[keep])
     graph.node_ids = graph.node_ids[keep]
     graph.source += " (largest component)"
-    others = "component" if n_comp == 2 else "components"
     return (
         f"note: clustering the largest connected component ({keep.shape[0]} of "
-        f"{total} nodes); {dropped} nodes in {n_comp - 1} smaller {others} left "
-        "out (--all-components keeps them)"
+        f"{total} nodes); {counted(dropped, 'node')} in "
+        f"{counted(n_comp - 1, 'smaller component')} left out (--all-components "
+        f"keeps {'it' if dropped == 1 else 'them'})"
     )
 
 

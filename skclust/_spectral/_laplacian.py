@@ -17,7 +17,7 @@ from contextlib import nullcontext
 import numpy as np
 from scipy import linalg, optimize, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigsh
 
 from .._threads import blas_threads
 
@@ -155,9 +155,9 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
         "arpack" is ``scipy.sparse.linalg.eigsh`` on the matrix as given,
         capped at ``_ARPACK_MAXITER`` restarts; "dense" is LAPACK's ``syevr``
         on a dense copy, for small matrices. ARPACK cannot return all but one
-        eigenpair or more; then LAPACK is used. When ARPACK does not converge,
-        LAPACK takes over up to ``_DENSE_FALLBACK_MAX_NODES`` nodes; above,
-        the error says so.
+        eigenpair or more; then LAPACK is used. When ARPACK does not converge
+        or stops with an error, LAPACK takes over up to
+        ``_DENSE_FALLBACK_MAX_NODES`` nodes; above, the error says so.
     seed : int
         Seeds ARPACK's starting vector.
 
@@ -186,12 +186,20 @@ def _leading_eigenpairs(matrix, n_eigen, solver, seed):
                 values, vectors = eigsh(
                     matrix, k=n_eigen, which="LA", v0=start, maxiter=_ARPACK_MAXITER
                 )
-        except ArpackNoConvergence:
+        except ArpackError as error:
+            # Besides not converging, ARPACK stops with "No shifts could be
+            # applied" (error 3) on some small components with repeated
+            # eigenvalues, in some runs and not others (its rounding differs
+            # between processes): LAPACK takes over in both cases.
             if n > _DENSE_FALLBACK_MAX_NODES:
+                failed = (
+                    f"did not converge within {_ARPACK_MAXITER} iterations"
+                    if isinstance(error, ArpackNoConvergence)
+                    else f"failed ({error})"
+                )
                 raise RuntimeError(
-                    f"the eigensolver (ARPACK) did not converge within "
-                    f"{_ARPACK_MAXITER} iterations on the {n}-node graph for "
-                    f"{n_eigen} eigenvectors; try fewer clusters"
+                    f"the eigensolver (ARPACK) {failed} on the {n}-node graph "
+                    f"for {n_eigen} eigenvectors; try fewer clusters"
                 ) from None
             solver = "dense"
     if solver == "dense" or n_eigen >= n - 1:

@@ -625,12 +625,12 @@ def report_section(out_dir, data, seed, log):
     n_rows, n_features = table.X.shape
     # The memory figures count the original at float32 (MemoryUsage) whatever
     # the file holds; the paragraph called every table float32.
-    counted = (
+    float32_note = (
         "" if table.X.dtype == np.float32 else ", counted at 4 bytes (float32) each"
     )
     section.paragraph(
         f"{table.name}: {n_rows} rows of {n_features} {table.X.dtype} values"
-        f"{counted}, scaled to unit length and clustered with k-means (10 starts, "
+        f"{float32_note}, scaled to unit length and clustered with k-means (10 starts, "
         "the best kept). The compressed table is the float32 codebook plus one "
         "code per row (uint8 for k <= 256, uint16 above). MB are 10^6 bytes; "
         "'ratio' divides the exact byte counts, 'mb_ratio' the MB rounded to 4 "

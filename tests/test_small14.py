@@ -19,6 +19,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skclust import VectorQuantizer
 from skclust._cli import main
 from skclust._cli.image import _several_images
+from skclust._vq import _scale
+from skclust._vq._scale import RESEED_BYTES, RESEED_CANDIDATES, reseed_pool
 from skclust.datasets import make_embeddings
 from skclust.image import load_image
 from skclust.study import compress_embeddings
@@ -307,3 +309,38 @@ def test_graph_refuses_a_device_at_once(tmp_path, capsys):
         "pipe (a device or socket); expected a file\n"
     )
     assert not out.exists()
+
+
+def test_reseeding_candidates_of_wide_rows_are_capped_in_bytes(monkeypatch):
+    # 65,536 candidates of 4096 float32 features would be 1 GiB where a
+    # batch_size of 1024 reads 16 MiB: the pool is capped at RESEED_BYTES,
+    # but never below the rows read at a time.
+    assert reseed_pool(64, 32) == RESEED_CANDIDATES
+    assert reseed_pool(1024, 4096) * 4096 * 4 == RESEED_BYTES
+    assert reseed_pool(65_536, 4096) == 65_536
+    assert reseed_pool(16, 10**9) == 16
+    # The cap reaches the rows re-seeding loads: with room for 40 rows of 8
+    # features and batches of 8 rows, 40 candidates are taken, and the 15
+    # repeats still all move.
+    monkeypatch.setattr(_scale, "RESEED_BYTES", 40 * 8 * 4)
+    taken = []
+    original = _scale.reseed_unused
+
+    def spy(source, *args):
+        real_take = source.take
+
+        def take(index):
+            taken.append(len(index))
+            return real_take(index)
+
+        source.take = take
+        return original(source, *args)
+
+    monkeypatch.setattr(_scale, "reseed_unused", spy)
+    X = make_embeddings(600, 8, random_state=1)
+    vq = VectorQuantizer(16, random_state=0, batch_size=8)
+    with pytest.warns(ConvergenceWarning, match="centers repeat"):
+        vq.partial_fit(np.tile(X[:1], (20, 1)))
+    vq.partial_fit(X)
+    assert taken == [40]
+    assert len(np.unique(vq.codebook_[0], axis=0)) == 16

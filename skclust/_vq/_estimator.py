@@ -512,14 +512,17 @@ n_features)
         order, move onto distinct rows of the batch chosen farthest-first,
         each the row farthest from the centroids and the rows chosen before
         it (ties to the earlier row), among the 65,536 rows of the batch (all
-        of them in a smaller batch) farthest from their nearest centroid.
-        ``batch_size`` only sets how many rows are read at a time: it changes
-        neither these rows nor, but for rounding, the update. Centroids that
-        have rows are updated as without re-seeding. After a first batch of 500 rows
-        repeating 5 distinct rows, 256 centroids on 32-feature embeddings
-        scored 0.496 before the next ten batches of 2,000 rows and 0.855
-        after them (0.735 without re-seeding), where the same ten batches
-        alone give 0.861 and ``fit`` on all the rows 0.867.
+        of them in a smaller batch) farthest from their nearest centroid, or
+        fewer for wide rows: as many as 64 MiB of float32 features hold, but
+        never fewer than ``batch_size`` (4,096 rows of 4,096 features).
+        Otherwise ``batch_size`` only sets how many rows are read at a time:
+        it changes neither these rows nor, but for rounding, the update.
+        Centroids that have rows are updated as without re-seeding. After a
+        first batch of 500 rows repeating 5 distinct rows, 256 centroids on
+        32-feature embeddings scored 0.496 before the next ten batches of
+        2,000 rows and 0.855 after them (0.735 without re-seeding), where
+        the same ten batches alone give 0.861 and ``fit`` on all the rows
+        0.867.
 
         Parameters
         ----------

@@ -43,6 +43,11 @@ DEFAULT_BATCH_ROWS = 65_536
 # rows the mean cosine was 0.80 instead of 0.84.
 RESEED_CANDIDATES = 65_536
 
+# ... but no more rows than this many bytes of float32 features take, unless
+# the blocks read are larger: re-seeding loads its candidates, and 65,536
+# rows of 4096 features are 1 GiB where a batch_size of 1024 reads 16 MiB.
+RESEED_BYTES = 64 * 2**20
+
 _MAX_SEED = np.iinfo(np.int32).max
 
 
@@ -224,11 +229,10 @@ def reseed_unused(source, columns, origin, centers, counts):
     ``n_clusters`` leaves such copies: ties go to the lowest index, so the
     copies never get a row). Per codebook, the unused centroids, in index
     order, move onto rows of the batch chosen farthest-first
-    (``_farthest_first``) among the ``RESEED_CANDIDATES`` rows (the whole
-    batch when it has no more) farthest from their nearest centroid, however
-    many rows the source reads at a time. With fewer such rows distinct from
-    every centroid, the rest stay for the next batch. Nothing is read when
-    every centroid has rows.
+    (``_farthest_first``) among the :func:`reseed_pool` rows (the whole
+    batch when it has no more) farthest from their nearest centroid. With
+    fewer such rows distinct from every centroid, the rest stay for the next
+    batch. Nothing is read when every centroid has rows.
 
     Parameters
     ----------
@@ -250,7 +254,8 @@ def reseed_unused(source, columns, origin, centers, counts):
     if not unused.any():
         return centers
     centered = [c - origin[cols] for c, cols in zip(centers, columns, strict=True)]
-    found = source.reduce(farthest_kernel, columns, centered, RESEED_CANDIDATES)
+    pool = reseed_pool(source.batch_rows, origin.shape[0])
+    found = source.reduce(farthest_kernel, columns, centered, pool)
     reseeded = []
     for m, cols in enumerate(columns):
         free = np.flatnonzero(unused[m] & (found.sizes[m] == 0))
@@ -266,6 +271,22 @@ def reseed_unused(source, columns, origin, centers, counts):
             moved[free[: chosen.size]] = part[chosen] + origin[cols]
         reseeded.append(moved)
     return reseeded
+
+
+def reseed_pool(batch_rows, n_features):
+    """How many of a batch's rows farthest from their centroids re-seeding
+    chooses among: ``RESEED_CANDIDATES``, or fewer where their float32
+    features would take more than ``RESEED_BYTES``, but never fewer than the
+    ``batch_rows`` read at a time.
+
+    Examples
+    --------
+    >>> from skclust._vq._scale import reseed_pool
+    >>> reseed_pool(64, 32), reseed_pool(1024, 4096), reseed_pool(65_536, 4096)
+    (65536, 4096, 65536)
+    """
+    fitting = RESEED_BYTES // (4 * max(n_features, 1))
+    return min(RESEED_CANDIDATES, max(batch_rows, fitting))
 
 
 def _farthest_first(distance, rows, n_chosen):

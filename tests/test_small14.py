@@ -84,6 +84,17 @@ def test_verify_says_one_file_matches(tmp_path, capsys, monkeypatch):
     assert out == f"{tmp_path}: 1 file matches {verify.MANIFEST}\n"
 
 
+def test_vq_says_one_npz_file(tmp_path, capsys):
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(200, 8, random_state=0))
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(
+        capsys, "vq", table, "-k", 8, "--n-init", 1, "--out", out
+    )
+    assert code == 0, stderr
+    assert f"the trade-off plot and 1 .npz file into {out}" in stdout
+
+
 # --- 16-bit images ------------------------------------------------------------
 
 

@@ -507,10 +507,8 @@ def run(args):
     if not args.quiet:
         print(markdown_table(result.rows, COLUMNS), end="")
         print(recall_note(table.X.shape[0]))
-        print(
-            f"wrote the table, the trade-off plot and {len(result.fitted)} .npz "
-            f"into {args.out}"
-        )
+        archives = counted(len(result.fitted), ".npz file")
+        print(f"wrote the table, the trade-off plot and {archives} into {args.out}")
     return 0
 
 

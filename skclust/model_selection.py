@@ -135,10 +135,21 @@ class ElbowResult:
             label=f"knee: k = {self.best_n_clusters}",
         )
         ax.set_xlabel("number of clusters k")
-        ax.set_ylabel("inertia")
+        ax.set_ylabel(_inertia_label(self.estimators[0] if self.estimators else None))
         ax.set_title(title or "Elbow plot")
         ax.legend()
         return ax
+
+
+# The elbow plot's y label for an L1 fit, whose inertia is not squared.
+_L1_INERTIA = "inertia (sum of L1 distances)"
+
+
+def _inertia_label(estimator):
+    """The elbow plot's y label for a fitted ``estimator`` (None: unknown)."""
+    if isinstance(estimator, KMeansL1):
+        return _L1_INERTIA
+    return "inertia"
 
 
 def _timed_fit(estimator, X, sample_weight, given_memmap):

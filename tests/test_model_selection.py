@@ -66,3 +66,30 @@ def test_silhouette_scorer_names_an_estimator_without_predict(Estimator):
     fitted = Estimator(3, random_state=0).fit(X)
     with pytest.raises(TypeError, match=f"{Estimator.__name__} has no predict"):
         silhouette_scorer()(fitted, X)
+
+
+@pytest.mark.parametrize(
+    "template, l1",
+    [
+        (KMeansL2(random_state=0), False),
+        (KMeansL1(random_state=0), True),
+    ],
+)
+def test_elbow_plot_says_when_the_inertia_is_a_sum_of_l1_distances(template, l1):
+    # KMeansL1's inertia_ is a sum of Manhattan distances, not of squares.
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    ylabel = elbow(template, X, [2, 3, 4]).plot().get_ylabel()
+    assert ("L1" in ylabel) is l1
+    assert ylabel.startswith("inertia")
+
+
+def test_image_command_elbow_figure_labels_l1_inertia():
+    from skclust._cli.image import _elbow_figure
+
+    rows = [
+        {"k": k, "inertia": 10.0 / k, "iterations": 3, "seconds": 0.1}
+        for k in (3, 6, 12)
+    ]
+    for metric, l1 in (("l1", True), ("l2", False)):
+        ylabel = _elbow_figure(rows, "t", metric).axes[0].get_ylabel()
+        assert ("L1" in ylabel) is l1

@@ -316,10 +316,10 @@ def _stems(sources):
     return stems
 
 
-def _elbow_figure(rows, title):
+def _elbow_figure(rows, title, metric):
     import numpy as np
 
-    from ..model_selection import ElbowResult, knee_index
+    from ..model_selection import _L1_INERTIA, ElbowResult, knee_index
 
     ks = np.array([row["k"] for row in rows])
     inertia = np.array([row["inertia"] for row in rows])
@@ -332,7 +332,10 @@ def _elbow_figure(rows, title):
         best_n_clusters=best,
         estimators=[],
     )
-    return result.plot(title=title).figure
+    ax = result.plot(title=title)
+    if metric == "l1":
+        ax.set_ylabel(_L1_INERTIA)
+    return ax.figure
 
 
 def quantize_images(
@@ -453,7 +456,7 @@ def quantize_images(
                 result.errors.append(str(error))
                 log(f"error: {error}")
                 continue
-            save_figure(_elbow_figure(rows, title), elbow_path)
+            save_figure(_elbow_figure(rows, title, metric), elbow_path)
             if shown is None:  # the comparison shows them at full size
                 grid = plot_reconstructions(image, reconstructions, title)
                 save_figure(grid, grid_path, dpi=60)

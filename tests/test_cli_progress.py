@@ -9,6 +9,7 @@ from PIL import Image
 
 from skclust._cli import main
 from skclust._cli._progress import Progress
+from skclust.datasets import make_embeddings
 
 
 class _Terminal(io.StringIO):
@@ -78,3 +79,16 @@ def test_progress_counts_fits_not_notes_or_errors(capsys):
         "note: a: something",
         "error: b: broken",
     ]
+
+
+def test_quiet_decode_prints_nothing(tmp_path, capsys):
+    # --decode printed its "wrote ..._decoded.npy" line under --quiet.
+    table = tmp_path / "t.npy"
+    np.save(table, make_embeddings(100, 4, random_state=0))
+    out = tmp_path / "o"
+    assert main(["vq", str(table), "-k", "4", "-q", "--out", str(out)]) == 0
+    capsys.readouterr()
+    codes = str(out / "compressed_k4.npz")
+    assert main(["vq", "--decode", codes, "-q", "--out", str(out)]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert (out / "compressed_k4_decoded.npy").is_file()

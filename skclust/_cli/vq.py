@@ -407,9 +407,11 @@ def decode(args):
     check_not_input(path, inputs)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.save(handle, table, allow_pickle=False)
-    print(
-        f"wrote {Path(args.out) / name} ({table.shape[0]} x {table.shape[1]} float32)"
-    )
+    if not args.quiet:
+        print(
+            f"wrote {Path(args.out) / name} "
+            f"({table.shape[0]} x {table.shape[1]} float32)"
+        )
     return 0
 
 

@@ -219,7 +219,10 @@ def one_case(rng, tmp, stats):
             else:
                 stats["l2_fits"] += 1
                 differ = ours.labels_ != copied.labels_
-                largest = max(ours.inertia_, copied.inertia_)
+                # Relative to the data's own spread too: inertias of 0 and
+                # 4e-30 are one rounding, not a relative difference of 1.
+                spread = float(np.sum((X - X.mean(axis=0)) ** 2))
+                largest = max(ours.inertia_, copied.inertia_, 1e-12 * spread)
                 rel = abs(ours.inertia_ - copied.inertia_) / largest if largest else 0
                 if differ.any() and rel > 1e-9:
                     # Another local optimum, not the rounding of the same one.

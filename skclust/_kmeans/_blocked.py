@@ -245,7 +245,7 @@ class BlockedRuns:
     keep_bounds : bool, default=False
         Whether each run keeps every row's label and bounds (``RowBounds``)
         between passes; only for a source whose passes run in this process
-        (``ArraySource``) and float64 rows.
+        (``ArraySource``), with float64 or float32 rows.
     """
 
     def __init__(

@@ -183,7 +183,6 @@ class _Division:
         self._top = labels.copy()
         self._n_top = int(labels.max()) + 1
         self._bisect = bisect
-        self._labels = labels.copy()
         self._splits = []
         self._candidates = None
 
@@ -205,7 +204,7 @@ class _Division:
     def _split_once(self, n_clusters):
         if self._candidates is None:
             self._candidates = {
-                label: self._bisect(np.flatnonzero(self._labels == label))
+                label: self._bisect(np.flatnonzero(self._top == label))
                 for label in range(self._n_top)
             }
         ready = [
@@ -222,7 +221,6 @@ class _Division:
             )
         label = -max(ready)[1]
         first, second, _ = self._candidates.pop(label)
-        self._labels[second] = n_now
         self._splits.append((n_now, second))
         self._candidates[label] = self._bisect(first)
         self._candidates[n_now] = self._bisect(second)

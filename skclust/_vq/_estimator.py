@@ -274,10 +274,10 @@ default="k-means++"
         (``n_subvectors > 1``), in blocks of 65,536 rows with the block
         kernels (a callable ``init`` keeps in-memory arrays in memory). An
         integer sends every table through the block kernels: float32
-        distances in blocks, float64 sums, which is several times faster
-        than ``KMeansL2`` on large tables with many features and on the
-        narrow subvectors of product quantization. Dask arrays are always
-        processed chunk by chunk.
+        distances in blocks, float64 sums, and less memory; on tables of
+        over 65,536 rows they took 0.42 to 0.96 times the in-memory
+        engine's time (``benchmarks/bench_vq_engines.py``). Dask arrays
+        are always processed chunk by chunk.
 
     Attributes
     ----------

@@ -116,10 +116,10 @@ def bench_fit_and_encode(n_rows, n_features, k, iterations, repeats, kmeans_l2):
         encode_times["VectorQuantizer.transform"].append(seconds)
         agree = float(np.mean(found[:, 0] == codes[:, 0]))
     if kmeans_l2:
-        # KMeansL2 itself: VectorQuantizer without batch_size takes the block
-        # kernels above 65,536 rows, so it would time them a second time. The
-        # rows are at unit length already, so this is the codebook that
-        # VectorQuantizer's in-memory path would fit.
+        # KMeansL2 itself, on these float32 unit rows: VectorQuantizer without
+        # batch_size takes the block kernels above 65,536 rows, and its
+        # in-memory engine would normalize the rows in float64 first
+        # (bench_vq_engines.py times that engine against the blocks).
         in_memory = KMeansL2(
             k, init=init.astype(np.float64), n_init=1, max_iter=iterations, tol=0.0
         )

@@ -115,6 +115,11 @@ def _read_image_file(path):
                 ImageOps.exif_transpose(opened, in_place=True)
                 if mode in _GREY_MODES:
                     return _grey_file_array(opened, path)
+                if mode == "RGBA" and _is_grey_png(path):
+                    # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
+                    # three colour channels equal: grey level and alpha.
+                    grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
+                    return _check_image_array(grey_alpha, str(path))
                 if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
                     converted = opened
                 elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
@@ -129,6 +134,18 @@ def _read_image_file(path):
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))
+
+
+def _is_grey_png(path):
+    """Whether ``path`` is a PNG whose header says grey (colour type 0 or 4)."""
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    # The IHDR chunk comes first; byte 25 is the colour type.
+    return (
+        head.startswith(b"\x89PNG\r\n\x1a\n")
+        and head[12:16] == b"IHDR"
+        and head[25] in (0, 4)
+    )
 
 
 def _grey_file_array(picture, path):
@@ -246,7 +263,8 @@ def _check_image_array(image, name, file_mode=None):
             raise ValueError(_transparent_message(name))
         image = image[:, :, :-1]
     if image.dtype != np.uint8:
-        if not np.array_equal(image, np.rint(image)):
+        # Integers are whole: rint would make a float64 copy of them.
+        if image.dtype.kind == "f" and not np.array_equal(image, np.rint(image)):
             # Float images in [0, 1] (matplotlib's and scikit-image's
             # convention) are the likely cause.
             scale = " (an image in [0, 1]: multiply by 255)" if image.max() <= 1 else ""

@@ -213,6 +213,8 @@ def _pillow_to_array(picture):
             bands = strip.shape[2:] or (1,)
             array = np.empty((height, width, *bands), dtype=strip.dtype)
         array[top:bottom] = strip.reshape(bottom - top, width, -1)
+    if array is None:  # no rows: refused as empty by _check_image_array
+        array = np.empty((0, width, len(picture.getbands())), dtype=np.uint8)
     return array
 
 
@@ -362,8 +364,8 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     ----------
     n_colors : int, default=16
         Size of the palette (k). At most the number of distinct colours (grey
-        levels) of the image: unlike ``KMeansL2``, which warns and repeats centers, the
-        quantizer refuses a palette with repeated colours.
+        levels) of the image: unlike ``KMeansL2``, which warns and repeats
+        centers, the quantizer refuses a palette with repeated colours.
     metric : {"l2", "l1"}, default="l2"
         Squared Euclidean k-means or Manhattan k-medians.
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
@@ -416,11 +418,12 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     ``transform`` returns an image, not a table of features, so the quantizer
     has no ``get_feature_names_out`` and no ``set_output``.
 
-    Memory: besides the image (3 bytes a pixel, 1 for grey), ``fit_transform`` holds
+    Memory: besides the image (3 bytes a pixel), ``fit_transform`` holds
     about 11 bytes a pixel (a 4-byte colour key, the int32 label and the
     result) and fixed tables indexed by colour (at most 2**24 entries, 200 MB),
     plus the fit on the distinct colours, which grows with their number (at
-    most 2**24) but not with the pixels.
+    most 2**24) but not with the pixels. A grayscale image takes 1 byte a
+    pixel, its result 1 more, and its tables and fit 256 entries at most.
 
     Examples
     --------

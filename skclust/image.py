@@ -2,7 +2,9 @@
 
 An image of shape (height, width, 3) becomes an (n_pixels, 3) array of RGB
 values in [0, 255]; k-means on those rows finds a palette of k colours, and the
-compressed image stores the palette plus one small index per pixel.
+compressed image stores the palette plus one small index per pixel. A grayscale
+image, of shape (height, width), is the same on one channel: an (n_pixels, 1)
+column of grey levels and a palette of k grey levels.
 """
 
 import re
@@ -31,39 +33,48 @@ _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"
 
 
 def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
-    """Read an RGB image from a path (or take an array) as uint8 (h, w, 3).
+    """Read an image from a path (or take an array) as uint8, RGB or grey.
 
-    Palette images and other colour modes are converted to RGB; an RGBA image
-    is accepted when fully opaque and its alpha channel dropped. A file's
-    EXIF orientation tag is applied, so the image is turned as viewers show
-    it. A file holding several images (the frames of an animated GIF, the
-    pages of a TIFF) is read at its first. Grayscale is
-    refused: the study clusters full colour. Pillow's decompression-bomb guard
-    stays on, and an image it flags as too large is refused.
+    A colour image comes back as an (h, w, 3) RGB array, a grayscale one as
+    an (h, w) array of grey levels: quantizing grey levels is the same task
+    on one channel (see :class:`ImageQuantizer`). Palette images and other
+    colour modes are converted to RGB; bilevel images (Pillow's mode "1")
+    give grey levels 0 and 255. An RGBA or grey-plus-alpha image is accepted
+    when fully opaque and its alpha channel dropped. A file's EXIF
+    orientation tag is applied, so the image is turned as viewers show it. A
+    file holding several images (the frames of an animated GIF, the pages of
+    a TIFF) is read at its first. Pillow's decompression-bomb guard stays on,
+    and an image it flags as too large is refused.
 
-    16-bit images are reduced to 8 bits, each value to its top 8 bits
-    (``v >> 8``), whether read from a file (as Pillow reads a 16-bit PNG) or
-    given as a ``uint16`` array, which is taken to span [0, 65535]; an RGBA
-    one is opaque when its alpha is 65280 or more (255 on 8 bits). A
-    ``uint16`` array whose values all lie in [0, 255] is most likely 8-bit
-    values in a wider type, which would come out nearly black: it is
-    reduced too, with a warning to pass ``image.astype(np.uint8)`` instead.
+    16-bit images, colour or grey, are reduced to 8 bits, each value to its
+    top 8 bits (``v >> 8``), whether read from a file (as Pillow reads a
+    16-bit colour PNG) or given as a ``uint16`` array, which is taken to span
+    [0, 65535]; an image with alpha is opaque when its alpha is 65280 or more
+    (255 on 8 bits). A ``uint16`` array whose values all lie in [0, 255] is
+    most likely 8-bit values in a wider type, which would come out nearly
+    black: it is reduced too, with a warning to pass
+    ``image.astype(np.uint8)`` instead. Other types, and files of 32-bit
+    integer or float pixels (Pillow's modes "I" and "F", as in scientific
+    TIFFs), must hold whole numbers in [0, 255].
 
     Parameters
     ----------
-    source : str, Path or array-like of shape (h, w, 3) or (h, w, 4)
-        A file path or an image array: ``uint16`` with values in
-        [0, 65535], any other type with values in [0, 255].
+    source : str, Path or array-like
+        A file path or an image array of shape (h, w, 3) or (h, w, 4) for
+        colour, (h, w), (h, w, 1) or (h, w, 2) for grey: ``uint16`` with
+        values in [0, 65535], any other type with values in [0, 255].
 
     Returns
     -------
-    image : ndarray of shape (h, w, 3), dtype uint8
+    image : ndarray of shape (h, w, 3) or (h, w), dtype uint8
+        RGB values, or grey levels for a grayscale image.
 
     Raises
     ------
     ValueError
-        When the file is missing, not an image, truncated, too large,
-        grayscale, or has transparent pixels; the message names the file.
+        When the file is missing, not an image, truncated, too large, or has
+        transparent pixels, or its values are out of range; the message
+        names the file.
 
     Examples
     --------
@@ -74,10 +85,13 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     (2, 2, 3)
     >>> load_image(np.full((1, 2, 3), [[0], [65535]], dtype=np.uint16))[0, :, 0]
     array([  0, 255], dtype=uint8)
-    >>> load_image(np.zeros((2, 2)))
+    >>> load_image(np.array([[0.0, 128.0], [255.0, 3.0]]))
+    array([[  0, 128],
+           [255,   3]], dtype=uint8)
+    >>> load_image(np.full((2, 2), 0.5))
     Traceback (most recent call last):
     ...
-    ValueError: image: is grayscale (2-D); colour quantization needs RGB
+    ValueError: image: pixel values must be whole numbers (an image in [0, 1]: ...
     """
     if isinstance(source, (str, Path)):
         return _read_image_file(Path(source))
@@ -93,17 +107,19 @@ def _read_image_file(path):
             # before anything is decoded.
             with Image.open(path) as opened:
                 mode = opened.mode
-                if mode in _GREY_MODES:
-                    raise ValueError(
-                        f"{path}: is grayscale (mode {mode}); colour quantization "
-                        "needs RGB"
-                    )
                 opened.load()
                 # Cameras store the pixels as the sensor saw them and say in
                 # the EXIF orientation tag how to turn them; viewers do, and
                 # so does the reading here, or a portrait photo comes back
                 # lying on its side.
                 ImageOps.exif_transpose(opened, in_place=True)
+                if mode in _GREY_MODES:
+                    return _grey_file_array(opened, path)
+                if mode == "RGBA" and _is_grey_png(path):
+                    # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
+                    # three colour channels equal: grey level and alpha.
+                    grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
+                    return _check_image_array(grey_alpha, str(path))
                 if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
                     converted = opened
                 elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
@@ -118,6 +134,41 @@ def _read_image_file(path):
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))
+
+
+def _is_grey_png(path):
+    """Whether ``path`` is a PNG whose header says grey (colour type 0 or 4)."""
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    # The IHDR chunk comes first; byte 25 is the colour type.
+    return (
+        head.startswith(b"\x89PNG\r\n\x1a\n")
+        and head[12:16] == b"IHDR"
+        and head[25] in (0, 4)
+    )
+
+
+def _grey_file_array(picture, path):
+    """The grey levels of a loaded grayscale Pillow image, uint8 (h, w).
+
+    8-bit modes go through Pillow ("1" to 0 and 255, a premultiplied "La" to
+    "LA", a transparent grey level to an alpha channel); the others keep
+    their values, which :func:`_check_image_array` reduces or checks.
+    """
+    mode = picture.mode
+    transparent = picture.info.get("transparency")
+    if mode in {"1", "L", "La"}:
+        has_alpha = mode == "La" or transparent is not None
+        picture = picture.convert("LA" if has_alpha else "L")
+        transparent = None
+    array = _pillow_to_array(picture)
+    if transparent is not None and mode != "LA" and np.any(array == transparent):
+        raise ValueError(_transparent_message(str(path)))
+    if mode == "I" and picture.format == "PNG":
+        # A PNG holds at most 16 bits a channel; older Pillow versions read
+        # a 16-bit grey PNG as "I" (32-bit integers), newer ones as "I;16".
+        array = array.astype(np.uint16)
+    return _check_image_array(array, str(path), file_mode=mode)
 
 
 def _over_limit(error):
@@ -144,62 +195,91 @@ def _chunks(n):
 
 
 def _pillow_to_array(picture):
-    """A loaded Pillow image as a uint8 (h, w, bands) array, copied in strips.
+    """A loaded Pillow image as an (h, w, bands) array, copied in strips.
+
+    The type is Pillow's for the mode: uint8 for 8-bit modes, uint16, int32
+    or float32 for the grey modes "I;16", "I" and "F".
 
     ``np.asarray(picture)`` goes through ``tobytes``, which holds the pixels
     twice more while it joins its pieces; strips of rows cost one copy.
     """
     width, height = picture.size
-    array = np.empty((height, width, len(picture.getbands())), dtype=np.uint8)
     rows = max(1, _CHUNK // max(width, 1))
+    array = None
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
-        array[top:bottom] = np.asarray(picture.crop((0, top, width, bottom)))
+        strip = np.asarray(picture.crop((0, top, width, bottom)))
+        if array is None:
+            bands = strip.shape[2:] or (1,)
+            array = np.empty((height, width, *bands), dtype=strip.dtype)
+        array[top:bottom] = strip.reshape(bottom - top, width, -1)
+    if array is None:  # no rows: refused as empty by _check_image_array
+        array = np.empty((0, width, len(picture.getbands())), dtype=np.uint8)
     return array
 
 
-def _check_image_array(image, name):
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2)):
+def _transparent_message(name):
+    return (
+        f"{name}: has transparent pixels; only fully opaque images are "
+        "accepted (flatten the image onto a background colour first)"
+    )
+
+
+def _check_image_array(image, name, file_mode=None):
+    """``image`` as uint8 (h, w, 3) RGB or (h, w) grey, or a ValueError.
+
+    ``file_mode`` is the Pillow mode of the file it was read from (None for
+    an array given by the caller), which words the hints: a file's 16-bit
+    values are reduced without the warning meant for arrays.
+    """
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
         raise ValueError(
-            f"{name}: is grayscale ({image.ndim}-D); colour quantization needs RGB"
-        )
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(
-            f"{name}: expected an image of shape (height, width, 3), got {image.shape}"
+            f"{name}: expected an image of shape (height, width, 3) or "
+            f"(height, width), got {image.shape}"
         )
     if image.size == 0:
         raise ValueError(f"{name}: the image is empty")
     # Either byte order: FITS readers and Pillow's "I;16B" give big-endian.
     if image.dtype.kind == "u" and image.dtype.itemsize == 2:
-        image = _top_8_bits(image, name)
+        image = _top_8_bits(image, name, warn=file_mode is None)
+    if image.dtype == bool:
+        raise ValueError(
+            f"{name}: a boolean image is ambiguous; pass it as 0 and 255 "
+            "(image.astype(np.uint8) * 255)"
+        )
     if not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image):
         raise ValueError(f"{name}: pixel values must be real numbers")
     if image.dtype != np.uint8 and not np.all(np.isfinite(image)):
         raise ValueError(f"{name}: holds NaN or infinite pixel values")
     if image.dtype != np.uint8 and (image.min() < 0 or image.max() > 255):
         deep = image.dtype.kind in "iu" and image.min() >= 0 and image.max() <= 65535
-        hint = " (16-bit values: pass the image as uint16)" if deep else ""
+        if file_mode is not None:
+            hint = f" (Pillow mode {file_mode}: save the image with 8 or 16 bits)"
+        else:
+            hint = " (16-bit values: pass the image as uint16)" if deep else ""
         raise ValueError(f"{name}: pixel values must lie in [0, 255]{hint}")
-    if image.shape[2] == 4:
-        if np.any(image[:, :, 3] != 255):
-            raise ValueError(
-                f"{name}: has transparent pixels; only fully opaque RGBA is "
-                "accepted (flatten the image onto a background colour first)"
-            )
-        image = image[:, :, :3]
+    if image.shape[2] in (2, 4):
+        if np.any(image[:, :, -1] != 255):
+            raise ValueError(_transparent_message(name))
+        image = image[:, :, :-1]
     if image.dtype != np.uint8:
-        if not np.array_equal(image, np.rint(image)):
+        # Integers are whole: rint would make a float64 copy of them.
+        if image.dtype.kind == "f" and not np.array_equal(image, np.rint(image)):
             # Float images in [0, 1] (matplotlib's and scikit-image's
             # convention) are the likely cause.
             scale = " (an image in [0, 1]: multiply by 255)" if image.max() <= 1 else ""
             raise ValueError(f"{name}: pixel values must be whole numbers{scale}")
         image = image.astype(np.uint8)
+    if image.shape[2] == 1:
+        image = image[:, :, 0]
     return np.ascontiguousarray(image)
 
 
-def _top_8_bits(image, name):
+def _top_8_bits(image, name, warn=True):
     """A 16-bit image reduced to 8 bits as Pillow reduces a 16-bit PNG."""
-    if image.max() <= 255:
+    if warn and image.max() <= 255:
         warnings.warn(
             f"{name}: a uint16 image is read as 16-bit, values in [0, 65535], "
             "and every value here is at most 255, so it comes out nearly "
@@ -211,7 +291,10 @@ def _top_8_bits(image, name):
 
 
 def image_to_pixels(image: PathLike | ArrayLike) -> NDArray[np.float64]:
-    """Flatten an (h, w, 3) image into an (h*w, 3) float64 array of pixels.
+    """Flatten an image into a float64 array of pixels, one row each.
+
+    An (h, w, 3) colour image gives (h*w, 3) RGB rows, an (h, w) grayscale
+    image (h*w, 1) grey levels (see :func:`load_image` for what is accepted).
 
     Examples
     --------
@@ -219,9 +302,16 @@ def image_to_pixels(image: PathLike | ArrayLike) -> NDArray[np.float64]:
     >>> from skclust.image import image_to_pixels
     >>> image_to_pixels(np.zeros((2, 3, 3), dtype=np.uint8)).shape
     (6, 3)
+    >>> image_to_pixels(np.zeros((2, 3), dtype=np.uint8)).shape
+    (6, 1)
     """
     image = load_image(image)
-    return image.reshape(-1, 3).astype(np.float64)
+    return image.reshape(-1, _n_channels(image)).astype(np.float64)
+
+
+def _n_channels(image):
+    """3 for an (h, w, 3) image from :func:`load_image`, 1 for a grey (h, w)."""
+    return 1 if image.ndim == 2 else image.shape[2]
 
 
 def pixels_to_image(
@@ -233,10 +323,11 @@ def pixels_to_image(
     ----------
     labels : array-like of shape (n_pixels,)
         Cluster of each pixel, from 0 to k-1.
-    centers : array-like of shape (k, 3)
+    centers : array-like of shape (k, 3), or (k, 1) for grey levels
         Colours, rounded to the nearest integer and clipped to [0, 255].
     shape : tuple
-        Shape of the result, e.g. ``(height, width, 3)``.
+        Shape of the result, e.g. ``(height, width, 3)``, or
+        ``(height, width)`` for grey levels.
 
     Examples
     --------
@@ -263,12 +354,18 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     it fast on photographs. ``transform`` replaces every pixel by the nearest
     palette colour.
 
+    A grayscale image (see :func:`load_image`) is clustered on its one
+    channel: 1-D k-means on the grey levels, a palette of grey levels, and
+    images of shape (height, width) back. Its inertia is that of the grey
+    levels, not of (v, v, v) RGB rows, which would be 3 times larger for the
+    same labels and centers.
+
     Parameters
     ----------
     n_colors : int, default=16
-        Size of the palette (k). At most the number of distinct colours of
-        the image: unlike ``KMeansL2``, which warns and repeats centers, the
-        quantizer refuses a palette with repeated colours.
+        Size of the palette (k). At most the number of distinct colours (grey
+        levels) of the image: unlike ``KMeansL2``, which warns and repeats
+        centers, the quantizer refuses a palette with repeated colours.
     metric : {"l2", "l1"}, default="l2"
         Squared Euclidean k-means or Manhattan k-medians.
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
@@ -289,13 +386,15 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     palette_ : ndarray of shape (n_colors, 3), dtype uint8
-        The colours of the compressed image.
-    cluster_centers_ : ndarray of shape (n_colors, 3)
+        The colours of the compressed image; of shape (n_colors, 1), grey
+        levels, for a grayscale image.
+    cluster_centers_ : ndarray of shape (n_colors, 3) or (n_colors, 1)
         The unrounded cluster centers, in [0, 255].
     labels_ : ndarray of shape (n_pixels,), dtype int32
         Palette index of each training pixel, in row-major pixel order.
     inertia_ : float
-        K-means objective of the kept start (in the chosen metric).
+        K-means objective of the kept start (in the chosen metric), summed
+        over the channels: over the grey level alone for a grayscale image.
     n_iter_ : int
         Iterations of the kept start.
     fit_time_ : float
@@ -305,9 +404,10 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     kmeans_ : KMeansL2 or KMeansL1
         The k-means estimator fitted on the image's distinct colours, each
         weighted by its number of pixels (its ``labels_`` are those of the
-        distinct colours, in increasing ``colour_keys`` order).
+        distinct colours, in increasing ``colour_keys`` order, or of the
+        distinct grey levels in increasing order).
     n_features_in_ : int
-        Number of colour channels (3).
+        Number of colour channels: 3, or 1 for a grayscale image.
 
     See Also
     --------
@@ -322,7 +422,8 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     about 11 bytes a pixel (a 4-byte colour key, the int32 label and the
     result) and fixed tables indexed by colour (at most 2**24 entries, 200 MB),
     plus the fit on the distinct colours, which grows with their number (at
-    most 2**24) but not with the pixels.
+    most 2**24) but not with the pixels. A grayscale image takes 1 byte a
+    pixel, its result 1 more, and its tables and fit 256 entries at most.
 
     Examples
     --------
@@ -335,6 +436,16 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     [(0, 0, 0), (200, 40, 40)]
     >>> np.array_equal(quantizer.transform(image), image)
     True
+
+    A grayscale image gives grey levels and a grey image back:
+
+    >>> grey = np.array([[0, 10, 200], [5, 210, 205]], dtype=np.uint8)
+    >>> quantizer = ImageQuantizer(n_colors=2, random_state=0)
+    >>> quantizer.fit_transform(grey)
+    array([[  5,   5, 205],
+           [  5, 205, 205]], dtype=uint8)
+    >>> quantizer.palette_.shape
+    (2, 1)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -372,9 +483,10 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255], or [0, 65535] for ``uint16``
-            (see :func:`load_image`); an opaque RGBA image is accepted.
+        X : array-like of shape (height, width, 3) or (height, width), or a path
+            RGB or grayscale image with values in [0, 255], or [0, 65535]
+            for ``uint16`` (see :func:`load_image`); an opaque RGBA or
+            grey-plus-alpha image is accepted.
         y : Ignored
             Not used, present for API consistency.
 
@@ -386,24 +498,26 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         start = time.perf_counter()
         image = load_image(X)
         self.image_shape_ = image.shape
-        keys = colour_keys(image)
+        n_channels = _n_channels(image)
+        keys = _pixel_keys(image)
         del image  # when given a path, the only copy: memory for the labels
-        colours = _DistinctColours.count(keys)
-        validate_data(self, colours.rgb, reset=True)
+        colours = _DistinctColours.count(keys, n_channels)
+        validate_data(self, colours.values, reset=True)
         if colours.n_distinct < self.n_colors:
+            kind = "grey levels" if n_channels == 1 else "colours"
             raise ValueError(
                 f"n_colors={self.n_colors} is larger than the number of distinct "
-                f"colours of the image ({colours.n_distinct})"
+                f"{kind} of the image ({colours.n_distinct})"
             )
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
         # Clustering each colour once, weighted by its pixel count, gives the
         # fit on every pixel exactly: the estimator merges repeated rows into
         # these same weighted points.
-        rgb, counts = colours.rgb, colours.counts
+        values, counts = colours.values, colours.counts
         if colours.n_distinct == 1:
             # The estimators want two samples: the colour twice, half the
             # pixels each (merged back into one point).
-            rgb, counts = np.repeat(rgb, 2, axis=0), np.repeat(counts / 2, 2)
+            values, counts = np.repeat(values, 2, axis=0), np.repeat(counts / 2, 2)
         self.kmeans_ = Estimator(
             self.n_colors,
             init=self.init,
@@ -413,7 +527,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-        ).fit(rgb, sample_weight=counts)
+        ).fit(values, sample_weight=counts)
         self.cluster_centers_ = self.kmeans_.cluster_centers_
         self.palette_ = _palette(self.cluster_centers_)
         # int32 labels, as scikit-learn's KMeans gives: half the memory of intp.
@@ -430,21 +544,30 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255], or [0, 65535] for ``uint16``.
+        X : array-like of shape (height, width, 3) or (height, width), or a path
+            RGB or grayscale image with values in [0, 255], or [0, 65535]
+            for ``uint16``, of the kind (colour or grey) fitted.
 
         Returns
         -------
-        compressed : ndarray of shape (height, width, 3), dtype uint8
+        compressed : ndarray of shape (height, width, 3) or (height, width)
+            The image's shape, dtype uint8.
         """
         check_is_fitted(self)
         image = load_image(X)
         shape = image.shape
-        keys = colour_keys(image)
+        n_channels = _n_channels(image)
+        if n_channels != self.n_features_in_:
+            kinds = {1: "grayscale", 3: "colour"}
+            raise ValueError(
+                f"the image is {kinds[n_channels]} but the quantizer was fitted "
+                f"on a {kinds.get(self.n_features_in_, 'different')} image"
+            )
+        keys = _pixel_keys(image)
         del image
-        colours = _DistinctColours.count(keys)
-        validate_data(self, colours.rgb[:1], reset=False)
-        labels = self.kmeans_.predict(colours.rgb)
+        colours = _DistinctColours.count(keys, n_channels)
+        validate_data(self, colours.values[:1], reset=False)
+        labels = self.kmeans_.predict(colours.values)
         return colours.per_pixel(self.palette_[labels], keys).reshape(shape)
 
     def fit_transform(
@@ -454,20 +577,31 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (height, width, 3), or a path
-            RGB image with values in [0, 255], or [0, 65535] for ``uint16``.
+        X : array-like of shape (height, width, 3) or (height, width), or a path
+            RGB or grayscale image with values in [0, 255], or [0, 65535]
+            for ``uint16``, of the kind (colour or grey) fitted.
         y : Ignored
             Not used, present for API consistency.
 
         Returns
         -------
-        compressed : ndarray of shape (height, width, 3), dtype uint8
+        compressed : ndarray of shape (height, width, 3) or (height, width)
+            The image's shape, dtype uint8.
         """
         self.fit(X)
-        compressed = np.empty((self.labels_.shape[0], 3), dtype=np.uint8)
+        compressed = np.empty(
+            (self.labels_.shape[0], self.palette_.shape[1]), dtype=np.uint8
+        )
         for rows in _chunks(self.labels_.shape[0]):
             compressed[rows] = self.palette_[self.labels_[rows]]
         return compressed.reshape(self.image_shape_)
+
+
+def _pixel_keys(image):
+    """:func:`colour_keys` of a colour image, the grey levels of a grey one."""
+    if image.ndim == 2:
+        return image.reshape(-1).astype(np.uint32)
+    return colour_keys(image)
 
 
 def colour_keys(image: NDArray[np.uint8]) -> NDArray[np.uint32]:
@@ -479,7 +613,8 @@ def colour_keys(image: NDArray[np.uint8]) -> NDArray[np.uint32]:
     Parameters
     ----------
     image : ndarray of shape (h, w, 3), dtype uint8
-        As :func:`load_image` returns it.
+        As :func:`load_image` returns a colour image; any array whose last
+        axis holds the 3 channels is read the same way.
 
     Returns
     -------
@@ -504,25 +639,30 @@ class _DistinctColours:
     """The distinct colours of an image and how many pixels have each.
 
     The keys are counted by sorting a copy of them (4 bytes a pixel); a table
-    indexed by colour key (up to 2**24 int32 entries, 67 MB) maps each colour
-    back to its label.
+    indexed by colour key (up to 2**24 int32 entries, 67 MB; 256 for grey
+    levels) maps each colour back to its label. ``values`` holds the
+    distinct colours as float64 rows of ``n_channels`` (3 for RGB, 1 for a
+    grey level).
     """
 
-    def __init__(self, keys, counts, n_keys):
+    def __init__(self, keys, counts, n_keys, n_channels):
         self.keys = keys
         self.n_distinct = keys.shape[0]
         self.counts = counts
         self.n_keys = n_keys
-        channels = (keys[:, None] >> np.array([16, 8, 0], dtype=np.uint32)) & 255
-        self.rgb = channels.astype(np.float64)
+        if n_channels == 1:
+            self.values = keys[:, None].astype(np.float64)
+        else:
+            shifts = np.array([16, 8, 0], dtype=np.uint32)
+            self.values = ((keys[:, None] >> shifts) & 255).astype(np.float64)
 
     @classmethod
-    def count(cls, pixel_keys):
+    def count(cls, pixel_keys, n_channels):
         # Sorting a copy of the keys (4 bytes a pixel) took 7 ms on parrots.png
         # where counting into a 2**24 table and finding its non-zero entries
         # took 43 ms, a cost every fit of a k sweep pays.
         keys, counts = np.unique(pixel_keys, return_counts=True)
-        return cls(keys, counts.astype(np.float64), int(keys[-1]) + 1)
+        return cls(keys, counts.astype(np.float64), int(keys[-1]) + 1, n_channels)
 
     def per_pixel(self, values, pixel_keys):
         """Row ``i`` of ``values`` given to every pixel of distinct colour ``i``.
@@ -552,7 +692,8 @@ def plot_reconstructions(
 
     Parameters
     ----------
-    original : ndarray of shape (h, w, 3)
+    original : ndarray of shape (h, w, 3), or (h, w) for grey levels
+        Grey images are drawn in grey, black at 0 and white at 255.
     reconstructions : dict
         Maps a caption (e.g. ``"k = 12"``) to an image of the same shape.
     title : str, default=""
@@ -589,7 +730,13 @@ def plot_reconstructions(
     step = max(1, max(height, width) // _PANEL_PIXELS)
     for position, (caption, image) in enumerate(panels, start=1):
         ax = figure.add_subplot(n_rows, n_columns, position)
-        ax.imshow(np.ascontiguousarray(image[::step, ::step]))
+        shown = np.ascontiguousarray(image[::step, ::step])
+        if shown.ndim == 2:
+            # Without these, matplotlib draws one channel with a colour map
+            # stretched over the image's own range.
+            ax.imshow(shown, cmap="gray", vmin=0, vmax=255)
+        else:
+            ax.imshow(shown)
         ax.set_title(caption, fontsize=10)
         ax.set_axis_off()
     if title:

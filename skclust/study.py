@@ -105,7 +105,9 @@ def compress(
     Parameters
     ----------
     pixels : array-like of shape (n_pixels, 3) or (height, width, 3)
-        RGB values in [0, 255].
+        RGB values in [0, 255]; grey levels as (n_pixels, 1) or
+        (height, width, 1), clustered on their one channel (see
+        :class:`~skclust.image.ImageQuantizer`).
     num_clusters : int
         Number of colours k.
     norm_distance : {1, 2}, default=2
@@ -120,7 +122,8 @@ def compress(
     -------
     dict
         ``"class"``: labels from 1 to k, shape (n_pixels, 1);
-        ``"centroid"``: the k centers, floats in [0, 255];
+        ``"centroid"``: the k centers, floats in [0, 255], shape (k, 3) or
+        (k, 1) for grey levels;
         ``"img"``: the reconstructed image (uint8, the shape of ``pixels``);
         ``"number_of_iterations"``; ``"time_taken"`` (seconds);
         ``"additional_args"``: ``{"inertia", "metric", "n_init"}``.

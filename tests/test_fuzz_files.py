@@ -285,10 +285,10 @@ def hostile_images(rng):
         _png_declaring(100_000, 100_000),
         _png_declaring(2**31 - 1, 1),
         _png_declaring(0, 0),
-        _png(np.zeros((8, 8), np.uint8)),  # grayscale
-        _png(np.zeros((8, 8, 2), np.uint8)),  # grayscale + alpha
+        _png(np.zeros((8, 8), np.uint8)),  # grayscale, one level: k = 2 skipped
+        _png(np.zeros((8, 8, 2), np.uint8)),  # grayscale + alpha, transparent
         _png(np.zeros((8, 8, 4), np.uint8)),  # transparent
-        _png(np.zeros((8, 8), np.uint16)),  # 16-bit grayscale
+        _png(np.zeros((8, 8), np.uint16)),  # 16-bit grayscale, one level
         _encoded(np.zeros((8, 8), bool), "PNG"),
         _npy_bytes(photo),
         b"",

@@ -55,7 +55,10 @@ def test_load_rgb_rgba_and_palette_files(tmp_path):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda p: _save(np.zeros((4, 4), np.uint8), p / "g.png"), "grayscale"),
+        (
+            lambda p: _save(np.zeros((4, 4, 2), np.uint8), p / "clear_grey.png"),
+            "transparent pixels",
+        ),
         (lambda p: p / "missing.png", "no such file"),
         (lambda p: (p / "t.png").write_text("hello") and p / "t.png", "not an image"),
         (
@@ -91,7 +94,7 @@ def test_decompression_bomb_guard_stays_on(tmp_path, monkeypatch, limit):
 @pytest.mark.parametrize(
     "array, message",
     [
-        (np.zeros((3, 3, 2)), "grayscale"),
+        (np.zeros((3, 3, 2)), "transparent pixels"),
         (np.full((3, 3, 3), 300.0), r"\[0, 255\]"),
         (np.full((3, 3, 3), 1.5), "whole numbers"),
         (np.zeros((3, 3, 5)), "expected an image"),

@@ -1,9 +1,9 @@
 """Pictures for judging a reconstruction by eye: error heat maps and zoomed details.
 
-The functions take validated uint8 images of shape (h, w, 3) and return uint8
-images; :func:`save_png` writes one, as a palette image when it has at most
-256 colours (a reconstruction or a heat map), which makes the file several
-times smaller.
+The functions take validated uint8 images of shape (h, w, 3), or (h, w) for
+grey levels, and return uint8 images; :func:`save_png` writes one, as a
+palette image when it has at most 256 colours (a reconstruction or a heat
+map), which makes the file several times smaller, and a grey one as grey.
 """
 
 import numpy as np
@@ -31,13 +31,25 @@ def _row_chunks(image):
 def pixel_error(original, reconstruction):
     """Euclidean distance between the RGB values of each pixel, (h, w) float32.
 
-    Made in chunks of rows: whole float64 copies would take 48 bytes a pixel
+    For grey (h, w) images, the absolute difference of the grey levels. Made
+    in chunks of rows: whole float64 copies would take 48 bytes a pixel
     (float32 is exact here: squared differences sum to at most 195,075).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skclust._cli._pictures import pixel_error
+    >>> grey = np.array([[10, 200]], dtype=np.uint8)
+    >>> pixel_error(grey, np.array([[13, 190]], dtype=np.uint8))
+    array([[ 3., 10.]], dtype=float32)
     """
     error = np.empty(original.shape[:2], dtype=np.float32)
     for rows in _row_chunks(original):
         difference = original[rows].astype(np.float32) - reconstruction[rows]
-        error[rows] = np.sqrt(np.einsum("ijc,ijc->ij", difference, difference))
+        if difference.ndim == 2:
+            error[rows] = np.abs(difference)
+        else:
+            error[rows] = np.sqrt(np.einsum("ijc,ijc->ij", difference, difference))
     return error
 
 
@@ -132,9 +144,10 @@ def _detail_rows(image, start, stop):
     """Summed absolute differences of rows start:stop of ``image`` with their
     upper and left neighbours, int64 of shape (stop - start, width)."""
     # int16 holds the differences of 8-bit values; the row above is needed
-    # for the first row's vertical differences.
+    # for the first row's vertical differences. A grey image is one channel.
     first = max(start - 1, 0)
     pixels = image[first:stop].astype(np.int16)
+    pixels = pixels.reshape(stop - first, image.shape[1], -1)
     detail = np.zeros((stop - start, image.shape[1]), dtype=np.int64)
     detail[:, 1:] = np.abs(np.diff(pixels[start - first :], axis=1)).sum(axis=2)
     vertical = np.abs(np.diff(pixels, axis=0)).sum(axis=2)
@@ -149,10 +162,13 @@ def enlarged_crop(image, top, left, size, zoom):
 
 
 def save_png(image, path):
-    """Write an (h, w, 3) uint8 image as PNG, atomically; palette PNG if it can."""
+    """Write an (h, w, 3) uint8 image as PNG, atomically; palette PNG if it can.
+
+    An (h, w) image of grey levels is written as a grey PNG (Pillow's mode L).
+    """
     picture = Image.fromarray(image)
-    counted = picture.getcolors(256)  # None when there are more colours
-    if counted is not None:
+    counted = None if image.ndim == 2 else picture.getcolors(256)
+    if counted is not None:  # None when there are more colours
         del picture  # its copy of the pixels, before the indices are made
         colours = np.sort(colour_keys(np.array([c for _, c in counted], np.uint8)))
         keys = colour_keys(image)

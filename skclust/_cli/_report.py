@@ -148,7 +148,8 @@ def _render_comparison(comparison, root):
         f'<p class="note">Detail: rows {top} to {top + size - 1}, columns {left} '
         f"to {left + size - 1} (the part with the most edges), enlarged {zoom}x. "
         "Error: distance between the original and the reconstructed RGB "
-        f'values of each pixel, <span class="legend" style="background: '
+        "values (grey levels for a grayscale image) of each pixel, "
+        f'<span class="legend" style="background: '
         f'{heat_gradient_css()}"></span> from 0 (exact) to '
         f"{comparison.heat_scale:.0f} or more. Click a picture for the "
         "full-resolution PNG.</p>",

@@ -3,6 +3,7 @@
 For each image, metric and k it writes the reconstruction as PNG, one table row
 (iterations, seconds, inertia, MSE, PSNR, compressed size), an elbow plot per
 image and metric with the chosen k marked, and a grid of the reconstructions.
+A grayscale image is quantized on its grey levels and written back as grey.
 """
 
 from __future__ import annotations
@@ -61,11 +62,17 @@ def add_parser(commands):
         description="Cluster the colours of each image with KMeansL2 (means) "
         "and KMeansL1 (medians) for every k; write the reconstructions, a "
         "results table (CSV and Markdown), elbow plots and comparison grids. "
+        "A grayscale image (8 or 16 bits, bilevel, grey with an opaque alpha "
+        "channel) is clustered on its grey levels and its reconstructions "
+        "are grey PNGs; its table row counts one byte a pixel raw and one a "
+        "palette entry. "
         "Without PATH it uses football.bmp and parrots.png from --data or "
         "SKCLUST_DATA plus scikit-learn's bundled china.jpg, or, with no data "
         "folder, scikit-learn's bundled photographs.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="image files")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="image files, colour or grayscale"
+    )
     add_study_arguments(
         parser, k=STUDY_K, k_help="numbers of colours", n_init=1, fit="fit"
     )
@@ -141,19 +148,22 @@ def _reading_notes(path):
     """Notes on a readable image file: 16-bit channels, several frames."""
     from PIL import Image
 
-    notes = []
     with open(path, "rb") as handle:
         head = handle.read(26)
     # A PNG's IHDR chunk comes first; byte 24 is the bits per channel.
-    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16:
-        notes.append(
-            f"{path.name}: has 16 bits per channel; it is reduced to 8 bits "
-            "(each value's top 8 bits), the depth the palette is stored at"
-        )
+    deep = head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16
     with Image.open(path) as opened:
         frames = getattr(opened, "n_frames", 1)
         orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
         kind = opened.format
+        # 16-bit grey in other formats (TIFF), which Pillow keeps 16-bit.
+        deep = deep or opened.mode.startswith("I;16")
+    notes = []
+    if deep:
+        notes.append(
+            f"{path.name}: has 16 bits per channel; it is reduced to 8 bits "
+            "(each value's top 8 bits), the depth the palette is stored at"
+        )
     if orientation in _TURNS:
         notes.append(
             f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
@@ -186,7 +196,10 @@ _RGB_COLOURS = 1 << 24
 
 
 def _unreachable_ks(image, ks):
-    """The k of ``ks`` above the number of distinct colours, and that number."""
+    """The k of ``ks`` above the number of distinct colours, and that number.
+
+    ``image`` is (h, w, 3) RGB or (h, w) grey; Pillow counts either.
+    """
     from PIL import Image
 
     # An 8-bit RGB image has at most 2**24 colours; Pillow allocates its
@@ -378,10 +391,11 @@ def quantize_images(
             log(f"note: {note}")
         skipped, n_colours = _unreachable_ks(image, ks)
         if skipped:
+            kind = "grey level" if image.ndim == 2 else "colour"
             message = (
-                f"{source.name}: has {counted(n_colours, 'distinct colour')}; "
+                f"{source.name}: has {counted(n_colours, f'distinct {kind}')}; "
                 "skipped k = "
-                f"{', '.join(map(str, skipped))} (more clusters than colours)"
+                f"{', '.join(map(str, skipped))} (more clusters than {kind}s)"
             )
             result.errors.append(message)
             log(f"error: {message}")
@@ -419,7 +433,9 @@ def quantize_images(
                     log(f"error: {message}")
                     continue
                 save_png(compressed, png)
-                size = palette_image_size(image.shape[0] * image.shape[1], k)
+                # A grey image is one byte a pixel raw and one a palette entry.
+                channels = 1 if image.ndim == 2 else image.shape[2]
+                size = palette_image_size(image.shape[0] * image.shape[1], k, channels)
                 row = {
                     "image": source.name,
                     "metric": metric,
@@ -573,7 +589,8 @@ def report_section(out_dir, data, seed, log):
         "pixel. Inertia is the sum of squared distances (L2) or of Manhattan "
         "distances (L1) from each pixel to its colour; MSE and PSNR compare the "
         "reconstruction with the original over the three 8-bit channels; "
-        "kB are 1000 bytes."
+        "a grayscale image is clustered, measured and stored on its one "
+        "channel of grey levels; kB are 1000 bytes."
     )
     for note in result.notes:
         section.paragraph(f"Note: {note}.")

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._files import check_input_file
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
+from ._kmeans._optimal_1d import optimal_1d_centers
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._typing import ArrayLike, KMeansInit, NDArray, PathLike, RandomStateLike
 
@@ -358,7 +359,13 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     channel: 1-D k-means on the grey levels, a palette of grey levels, and
     images of shape (height, width) back. Its inertia is that of the grey
     levels, not of (v, v, v) RGB rows, which would be 3 times larger for the
-    same labels and centers.
+    same labels and centers. On one channel the best palette can be found
+    exactly: some optimal clustering of points on a line is made of runs of
+    consecutive grey levels, and a dynamic programme over the runs of the
+    (at most 256) levels finds it in milliseconds (``algorithm``). Lloyd's
+    algorithm only reaches a local optimum: on the grey versions of the
+    study's and scikit-learn's photographs, k-means++ with ``n_init=10``
+    left an inertia 2% to 9% above the optimum at k = 24 and 48.
 
     Parameters
     ----------
@@ -382,6 +389,15 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         Starts run in parallel through joblib.
     verbose : int, default=0
         Passed to the k-means estimator.
+    algorithm : {"auto", "lloyd", "exact"}, default="auto"
+        How the palette is found. "lloyd": Lloyd's algorithm from ``init``,
+        ``n_init`` times. "exact": the optimal palette of a grayscale image,
+        by dynamic programming over its grey levels (``init``, ``n_init``
+        and ``random_state`` are not used; a colour image is refused, as
+        3-D k-means has no such solver); Lloyd's algorithm then starts from
+        it and stops at once, which gives ``kmeans_``, ``labels_`` and
+        ``inertia_``. "auto": "exact" for grayscale images unless ``init``
+        is an array or a callable (a start the caller chose), else "lloyd".
 
     Attributes
     ----------
@@ -396,7 +412,10 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         K-means objective of the kept start (in the chosen metric), summed
         over the channels: over the grey level alone for a grayscale image.
     n_iter_ : int
-        Iterations of the kept start.
+        Iterations of the kept start (with the exact algorithm, the Lloyd
+        steps run from the optimum, which stop at the first: 1).
+    algorithm_ : {"lloyd", "exact"}
+        The algorithm used.
     fit_time_ : float
         Seconds spent in ``fit``.
     image_shape_ : tuple
@@ -452,6 +471,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         "n_colors": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions({"l2", "l1"})],
         **RUN_CONSTRAINTS,
+        "algorithm": [StrOptions({"auto", "lloyd", "exact"})],
     }
 
     def __init__(
@@ -466,6 +486,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         random_state: RandomStateLike = None,
         n_jobs: int | None = None,
         verbose: int = 0,
+        algorithm: Literal["auto", "lloyd", "exact"] = "auto",
     ) -> None:
         self.n_colors = n_colors
         self.metric = metric
@@ -476,6 +497,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.algorithm = algorithm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: PathLike | ArrayLike, y: object = None) -> Self:
@@ -509,19 +531,32 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
                 f"n_colors={self.n_colors} is larger than the number of distinct "
                 f"{kind} of the image ({colours.n_distinct})"
             )
+        self.algorithm_ = self._algorithm_for(n_channels)
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
         # Clustering each colour once, weighted by its pixel count, gives the
         # fit on every pixel exactly: the estimator merges repeated rows into
         # these same weighted points.
         values, counts = colours.values, colours.counts
+        init, n_init = self.init, self.n_init
+        if self.algorithm_ == "exact":
+            # The grey levels are the distinct keys, in increasing order.
+            optimum = optimal_1d_centers(
+                values[:, 0], counts, self.n_colors, manhattan=self.metric == "l1"
+            )
+            init, n_init = optimum[:, None], 1
+            if self.verbose:
+                print(
+                    f"Exact palette of {self.n_colors} grey levels out of "
+                    f"{colours.n_distinct} (dynamic programming)."
+                )
         if colours.n_distinct == 1:
             # The estimators want two samples: the colour twice, half the
             # pixels each (merged back into one point).
             values, counts = np.repeat(values, 2, axis=0), np.repeat(counts / 2, 2)
         self.kmeans_ = Estimator(
             self.n_colors,
-            init=self.init,
-            n_init=self.n_init,
+            init=init,
+            n_init=n_init,
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=self.random_state,
@@ -538,6 +573,20 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.n_iter_ = self.kmeans_.n_iter_
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _algorithm_for(self, n_channels):
+        """ "exact" or "lloyd" for an image of ``n_channels`` channels."""
+        if self.algorithm == "exact" and n_channels != 1:
+            raise ValueError(
+                "algorithm='exact' needs a grayscale image: k-means on "
+                "colours has no exact solver (use 'lloyd' or 'auto')"
+            )
+        chosen_start = not isinstance(self.init, str)
+        if self.algorithm == "exact" or (
+            self.algorithm == "auto" and n_channels == 1 and not chosen_start
+        ):
+            return "exact"
+        return "lloyd"
 
     def transform(self, X: PathLike | ArrayLike) -> NDArray[np.uint8]:
         """The image ``X`` drawn with the palette only.

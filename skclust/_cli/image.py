@@ -386,7 +386,14 @@ def quantize_images(
             result.errors.append(str(error))
             log(f"error: {error}")
             continue
-        for note in source.notes():
+        notes = source.notes()
+        if image.ndim == 2:
+            notes.append(
+                f"{source.name}: is grayscale; each palette is the exact "
+                "optimum over its grey levels (dynamic programming); its "
+                "iterations count the Lloyd steps run from that optimum"
+            )
+        for note in notes:
             result.notes.append(note)
             log(f"note: {note}")
         skipped, n_colours = _unreachable_ks(image, ks)

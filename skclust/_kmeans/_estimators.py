@@ -221,8 +221,8 @@ class KMeansL2(_BaseKMeans):
     >>> from sklearn.cluster import KMeans
     >>> from skclust.datasets import make_embeddings
     >>> E = make_embeddings(4000, 48, random_state=0)
-    >>> ours = KMeansL2(64, init=E[:64], max_iter=8).fit(E)
-    >>> theirs = KMeans(64, init=E[:64], n_init=1, max_iter=8).fit(E)
+    >>> ours = KMeansL2(100, init=E[:100], max_iter=8).fit(E)
+    >>> theirs = KMeans(100, init=E[:100], n_init=1, max_iter=8).fit(E)
     >>> bool((ours.labels_ == theirs.labels_).all())
     True
     """

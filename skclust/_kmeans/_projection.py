@@ -160,9 +160,9 @@ def may_pay(n_clusters, n_features):
 # counts on the sample at each rank tried), and the projection saves a share
 # of each step's product. Lloyd runs from the same k-means++ init, with and
 # without it, on ``make_embeddings`` rows (64 features, loaded machine, CPU
-# time): 1.13x-1.6x the time with it up to 5,000 rows (k = 32 to 256; on
+# time): 1.05x-1.6x the time with it up to 5,000 rows (k = 32 to 256; on
 # digits, 1,797 x 64 with k = 32, the choice was a quarter of the fit),
-# 0.91x-1.07x at 10,000 rows, 0.75x-0.97x at 20,000 to 30,000 and
+# 1.01x at 8,000, 0.91x-1.07x at 10,000 rows, 0.75x-0.97x at 20,000 to 30,000 and
 # 0.66x-0.85x at 50,000 (k = 64 and 256).
 _MIN_ROWS = 10_000
 

@@ -98,3 +98,29 @@ def test_kmeans_sees_every_distinct_row_and_its_true_inertia():
         km4 = KMeansL2(4, random_state=0).fit(X)
     assert km4.inertia_ == 0.0
     assert len(np.unique(km4.labels_)) == 4
+
+
+def test_wide_integer_tables_are_refused_packed_keys_on_their_first_rows(
+    monkeypatch,
+):
+    # 64 features of 0..16 (digits): the first rows' spans already make keys
+    # too wide, so the columns of the whole table are not scanned for them.
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 17, size=(1797, 64)).astype(np.float64)
+    seen = []
+    spans = _dedup._key_spans
+
+    def recording(rows):
+        seen.append(rows.shape[0])
+        return spans(rows)
+
+    monkeypatch.setattr(_dedup, "_key_spans", recording)
+    assert _dedup._packed_integer_keys(X) is None
+    assert seen == [64]
+    # Narrow first rows, wide table: refused after the whole table's spans.
+    seen.clear()
+    X = np.zeros((1797, 64))
+    X[-1] = 16
+    assert _dedup._packed_integer_keys(X) is None
+    assert seen == [64, 1797]
+    _check_merge(X, np.ones(1797))

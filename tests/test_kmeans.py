@@ -21,7 +21,8 @@ from sklearn.preprocessing import StandardScaler
 
 from skclust import KMeansL1, KMeansL2, kmeans_l1, kmeans_l2
 from skclust._kmeans import _medians
-from skclust._kmeans._base import _reseeded
+from skclust._kmeans._base import _reseeded, _tolerance
+from skclust._kmeans._cluster_sums import weighted_spread
 from skclust._kmeans._engine import kmeans_plusplus, lloyd
 from skclust._kmeans._inmemory import in_memory_runs
 from skclust._kmeans._medians import grouped_medians
@@ -641,3 +642,25 @@ def test_verbose_reports_iterations(Estimator, capsys):
     out = capsys.readouterr().out
     assert "Iteration 0, inertia" in out
     assert "Converged at iteration" in out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tolerance_is_tol_times_the_mean_weighted_variance(dtype):
+    rng = np.random.default_rng(4)
+    X = (rng.standard_normal((500, 7)) * [1, 10, 100, 1, 1, 3, 1e-3] + 50).astype(dtype)
+    weights = rng.random(500) * 3
+    mean = np.average(X.astype(np.float64), axis=0, weights=weights)
+    variance = np.average((X - mean) ** 2, axis=0, weights=weights)
+    expected = 1e-4 * variance.mean()
+    assert _tolerance(X, weights, 1e-4) == pytest.approx(expected, rel=1e-12)
+    assert _tolerance(X, weights, 0.0) == 0.0
+
+
+def test_weighted_spread_refuses_arrays_that_do_not_match():
+    X = np.zeros((5, 3))
+    with pytest.raises(ValueError, match="do not match"):
+        weighted_spread(X, np.ones(4), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="do not match"):
+        weighted_spread(X, np.ones(5), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="do not match"):
+        weighted_spread(X, np.ones(5), np.zeros((2, 3)))

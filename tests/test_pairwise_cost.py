@@ -1,12 +1,14 @@
 """The compiled distances of k-means++ seeding and of ranking by coordinate
-differences: Manhattan (L1) and squared Euclidean (L2, few features)."""
+differences: Manhattan (L1) and squared Euclidean (L2, few features), and
+the squared distances that L2 seeding forms from a matrix product (many
+features)."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skclust import KMeansL1, KMeansL2
-from skclust._kmeans._bounds import pairwise_cost
+from skclust._kmeans._bounds import pairwise_cost, squares_from_products
 from skclust._kmeans._engine import kmeans_plusplus
 from skclust._kmeans._metrics import Euclidean, Manhattan, _summed_over_features
 
@@ -96,3 +98,51 @@ def test_kernel_refuses_arrays_that_do_not_match():
         pairwise_cost(X, np.zeros((2, 4)), True, np.empty((5, 2)))
     with pytest.raises(ValueError, match="do not match"):
         pairwise_cost(X, np.zeros((2, 3)), False, np.empty((5, 3)))
+
+
+def test_squares_from_products_are_the_numpy_steps_bit_for_bit():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((301, 40)) * 1e3
+    # Centers on rows of X, and near them: some squares round below zero
+    # and are clamped, as numpy.maximum clamps them.
+    centers = X[[3, 70, 200]] + rng.standard_normal((3, 40)) * np.array(
+        [[0.0], [1e-9], [1.0]]
+    )
+    row_norms = np.einsum("ij,ij->i", X, X)
+    center_norms = np.einsum("ij,ij->i", centers, centers)
+    product = X @ np.ascontiguousarray(centers.T)
+    expected = product * -2.0
+    expected += row_norms[:, None]
+    expected += center_norms[None, :]
+    assert (expected < 0).any()
+    np.maximum(expected, 0.0, out=expected)
+    squares_from_products(product, row_norms, center_norms)
+    assert_array_equal(product.view(np.uint64), expected.view(np.uint64))
+
+
+def test_squares_from_products_refuses_norms_that_do_not_match():
+    with pytest.raises(ValueError, match="do not match"):
+        squares_from_products(np.zeros((4, 2)), np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="do not match"):
+        squares_from_products(np.zeros((4, 2)), np.zeros(4), np.zeros(3))
+
+
+@pytest.mark.parametrize("n_clusters", [5, 60])
+def test_wide_float64_seeding_picks_the_centers_of_pairwise_cost(
+    monkeypatch, n_clusters
+):
+    # Integer values: every product is exact, so the costs of the seeding's
+    # own path and of pairwise_cost are the same bits.
+    rng = np.random.default_rng(n_clusters)
+    X = np.round(rng.standard_normal((2500, 48)) * 4)
+    weights = rng.random(2500)
+    fast = kmeans_plusplus(X, weights, n_clusters, Euclidean, np.random.RandomState(1))
+    monkeypatch.setattr(
+        Euclidean,
+        "cost_to_centers",
+        classmethod(lambda cls, X: lambda c: cls.pairwise_cost(X, c)),
+    )
+    reference = kmeans_plusplus(
+        X, weights, n_clusters, Euclidean, np.random.RandomState(1)
+    )
+    assert_array_equal(fast, reference)

@@ -9,6 +9,7 @@ from sklearn.cluster import KMeans
 from conftest import traced_peak
 from skclust import KMeansL2
 from skclust._kmeans import _inmemory as lloyd_module
+from skclust._kmeans import _projection as projection_module
 from skclust._kmeans._bounds import (
     CenterMoves,
     PointBounds,
@@ -224,7 +225,13 @@ def test_rank_is_chosen_only_where_it_pays():
 
 
 def _fit_both(monkeypatch, X, k, **params):
-    """KMeansL2 with the projection, and with it disabled."""
+    """KMeansL2 with the projection, and with it disabled.
+
+    The rank is chosen whatever the size of ``X``: these tests are about the
+    projected path, and the small tables they use would not try it (see
+    ``test_small_fits_do_not_choose_a_rank``).
+    """
+    monkeypatch.setattr(projection_module, "_MIN_ROWS", 0)
     used = []
     chooser = lloyd_module._projection_for
 
@@ -253,6 +260,36 @@ def test_fit_matches_the_full_ranking_and_scikit_learn(monkeypatch, dtype):
     reference = KMeans(96, algorithm="lloyd", **params).fit(X)
     assert_array_equal(projected.labels_, reference.labels_)
     assert projected.n_iter_ == reference.n_iter_
+
+
+def _rank_choices(monkeypatch):
+    """The list that records each rank chosen (None: none pays) in a fit."""
+    chosen = []
+    chooser = lloyd_module._projection_for
+
+    def recording(*args):
+        projection = chooser(*args)
+        chosen.append(None if projection is None else projection.rank)
+        return projection
+
+    monkeypatch.setattr(lloyd_module, "_projection_for", recording)
+    return chosen
+
+
+@pytest.mark.parametrize(
+    ("n_samples", "tried"), [(1797, False), (9999, False), (10_000, True)]
+)
+def test_small_fits_do_not_choose_a_rank(monkeypatch, n_samples, tried):
+    # Choosing a rank took a quarter of a default fit of digits (1,797 x 64,
+    # k = 32), and the projection did not repay it below 10,000 rows; the
+    # labels are the same either way.
+    X = make_embeddings(n_samples, 48, random_state=3)
+    init = X[:64]
+    chosen = _rank_choices(monkeypatch)
+    fitted = KMeansL2(64, init=init, n_init=1, max_iter=4).fit(X)
+    assert len(chosen) == (1 if tried else 0)
+    reference = KMeans(64, init=init, n_init=1, max_iter=4).fit(X)
+    assert_array_equal(fitted.labels_, reference.labels_)
 
 
 def test_fit_leaves_the_projection_when_it_stops_paying(monkeypatch):

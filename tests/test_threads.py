@@ -122,3 +122,28 @@ def test_the_thread_pools_are_found_once_per_process(monkeypatch):
         KMeansL2(3, n_init=2, random_state=seed).fit(X)
     _threads._controller.cache_clear()
     assert len(found) == 1
+
+
+@pytest.mark.parametrize(("small_product", "limit"), [(500_000, 1), (100_000, None)])
+def test_seeding_threads_follow_the_size_of_its_own_products(
+    monkeypatch, small_product, limit
+):
+    # k-means++ multiplies the rows by 2 + log k = 5 candidates at a time:
+    # 2,000 x 5 x 20 = 200,000 multiply-adds. The limit used to look at k
+    # (2,000 x 32 x 20 = 1,280,000): 30,000 x 64 rows with k = 32 were
+    # seeded on every BLAS thread, 4.7x slower than on one on a busy machine.
+    from skclust._kmeans import _base
+
+    monkeypatch.setattr(_base, "_SMALL_PRODUCT", small_product)
+    limits = []
+    limited = _base.blas_threads
+
+    def recording(n_threads):
+        limits.append(n_threads)
+        return limited(n_threads)
+
+    monkeypatch.setattr(_base, "blas_threads", recording)
+    X = np.random.default_rng(0).standard_normal((2000, 20))
+    KMeansL2(32, n_init=1, random_state=0, max_iter=1).fit(X)
+    # The seed search's own limit (none for one run), then the run's.
+    assert limits == [None, limit]

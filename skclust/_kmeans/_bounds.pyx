@@ -483,6 +483,48 @@ def pairwise_cost(
                 j += 1
 
 
+def squares_from_products(
+    double[:, ::1] product,
+    const double[::1] row_norms,
+    const double[::1] center_norms,
+):
+    """In place, ``product[i, j] = max(|x_i|^2 - 2 x_i.c_j + |c_j|^2, 0)``
+    from ``product[i, j] = x_i.c_j``: squared distances from a matrix product.
+
+    The operations are numpy's, in its order (``*= -2``, ``+= row_norms``,
+    ``+= center_norms``, ``maximum(., 0)``; the product by -2 is exact), so
+    the values are the same bits, in one pass instead of four, two of them
+    broadcasts along a short axis: k-means++ ranks 2 + log k candidates at a
+    time, and on 1,797 x 64 rows those passes took 20 us of a 90 us step.
+
+    Parameters
+    ----------
+    product : ndarray of shape (n_samples, n_centers)
+        In: the products; out: the squared distances.
+    row_norms : ndarray of shape (n_samples,)
+        In: ``|x_i|^2``.
+    center_norms : ndarray of shape (n_centers,)
+        In: ``|c_j|^2``.
+    """
+    cdef Py_ssize_t i, j, n_centers = product.shape[1]
+    cdef double value, norm
+    require(
+        row_norms.shape[0] == product.shape[0]
+        and center_norms.shape[0] == n_centers,
+        "norms do not match the product",
+    )
+    with nogil:
+        for i in range(product.shape[0]):
+            norm = row_norms[i]
+            for j in range(n_centers):
+                value = product[i, j] * -2.0 + norm
+                value = value + center_norms[j]
+                # NaN stays NaN, as with numpy.maximum.
+                if not (value >= 0.0 or value != value):
+                    value = 0.0
+                product[i, j] = value
+
+
 cdef extern from *:
     """
     #include <math.h>

@@ -166,16 +166,10 @@ _KEY_LIMIT = 2**62
 _SPAN_LIMIT = 2.0**53
 
 
-def _packed_integer_keys(X):
-    """Exact 64-bit keys for integer-valued data of small range, else None.
-
-    Each row becomes its mixed-radix number, computed in int64 (float64 would
-    round keys above 2**53 and merge distinct rows), so equal keys mean equal
-    rows and no check is needed (8-bit images take this path).
-    """
-    head = X[:64]
-    if not np.array_equal(head, np.rint(head)):
-        return None
+def _key_spans(X):
+    """The lowest value of each feature of ``X`` (float64) and the number of
+    integers it spans (int64), or None when the keys of its rows would not
+    fit (see ``_packed_integer_keys``)."""
     # In float64: differences of float32 integers above 2**24 would round.
     low = X.min(axis=0).astype(np.float64)
     high = X.max(axis=0).astype(np.float64)
@@ -187,9 +181,28 @@ def _packed_integer_keys(X):
     # Python integers: the product of the spans is exact, never overflows.
     if math.prod(int(span) for span in spans) >= _KEY_LIMIT:
         return None
-    if not np.array_equal(X, np.rint(X)):
+    return low, spans.astype(np.int64)
+
+
+def _packed_integer_keys(X):
+    """Exact 64-bit keys for integer-valued data of small range, else None.
+
+    Each row becomes its mixed-radix number, computed in int64 (float64 would
+    round keys above 2**53 and merge distinct rows), so equal keys mean equal
+    rows and no check is needed (8-bit images take this path).
+    """
+    head = X[:64]
+    if not np.array_equal(head, np.rint(head)):
         return None
-    spans = spans.astype(np.int64)
+    # The first rows' spans are no wider than the table's: a table whose
+    # keys would not fit is mostly refused here, before a pass over every
+    # column (0.1 ms of a fit of 1,797 x 64 small integers).
+    if _key_spans(head) is None:
+        return None
+    found = _key_spans(X)
+    if found is None or not np.array_equal(X, np.rint(X)):
+        return None
+    low, spans = found
     strides = np.cumprod(np.concatenate([[1], spans[:0:-1]]))[::-1]
     keys = np.zeros(X.shape[0], dtype=np.int64)
     for column, stride in enumerate(strides):

@@ -239,7 +239,7 @@ def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
     -------
     centers : ndarray of shape (n_clusters, n_features)
     """
-    n_local_trials = 2 + int(np.log(n_clusters))
+    n_local_trials = local_trials(n_clusters)
     cumulative = np.cumsum(sample_weight)
     first = _draw(cumulative, random_state.uniform(size=1))
     chosen = [first[0]]
@@ -261,6 +261,11 @@ def kmeans_plusplus(X, sample_weight, n_clusters, metric, random_state):
         closest = candidate_cost[:, best].copy()
         del candidate_cost
     return X[chosen].copy()
+
+
+def local_trials(n_clusters):
+    """Candidates k-means++ weighs for each new center: ``2 + log k``."""
+    return 2 + int(np.log(n_clusters))
 
 
 def _draw(cumulative, uniforms):

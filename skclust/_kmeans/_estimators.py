@@ -190,8 +190,9 @@ class KMeansL2(_BaseKMeans):
     at most 0.6 times as much, and left when the measured ``m`` makes it
     dearer than the full product. Learned embeddings gain (most of their
     variance lies in a few directions); isotropic data, few clusters, fewer
-    than 24 features, and tables read in blocks keep the full product. The
-    labels are the same either way.
+    than 24 features, fewer than 10,000 rows (where choosing ``r`` costs
+    more than the projection saves) and tables read in blocks keep the full
+    product. The labels are the same either way.
 
     Examples
     --------
@@ -220,7 +221,7 @@ class KMeansL2(_BaseKMeans):
 
     >>> from sklearn.cluster import KMeans
     >>> from skclust.datasets import make_embeddings
-    >>> E = make_embeddings(4000, 48, random_state=0)
+    >>> E = make_embeddings(10_000, 48, random_state=0)
     >>> ours = KMeansL2(64, init=E[:64], max_iter=8).fit(E)
     >>> theirs = KMeans(64, init=E[:64], n_init=1, max_iter=8).fit(E)
     >>> bool((ours.labels_ == theirs.labels_).all())

@@ -32,7 +32,13 @@ from ._bounds import (
     projected_product_assignment,
 )
 from ._engine import Candidates, Step
-from ._projection import ProjectedRows, choose_rank, may_pay, principal_basis
+from ._projection import (
+    ProjectedRows,
+    choose_rank,
+    may_pay,
+    principal_basis,
+    worth_choosing,
+)
 
 # Up to this many features, points whose bounds fail are scanned against every
 # center inside the compiled kernel; beyond, a blocked matrix product is faster.
@@ -371,7 +377,11 @@ class _Bounds:
         # points, whose own residuals make the bound loose (on 200,000 x 64
         # embeddings, k = 256: 5.6 exact distances per point at the first
         # step, 1.1 at the second).
-        self._projection_pending = project and self._product
+        self._projection_pending = (
+            project
+            and self._product
+            and worth_choosing(n_samples, n_clusters, X.shape[1])
+        )
         self._projection = None
         self._stepped = False
         self._pool = pool

@@ -108,6 +108,9 @@ def scaled(array, exponent, out=None):
     A scipy CSR ``array`` gives a CSR matrix of the same pattern, sharing its
     indices (``out``, if given, is ``array``: scaled in place).
     """
+    if exponent == 0 and out is array:
+        # Ordinary data, scaled in place: nothing to do (a pass over the table).
+        return array
     if sparse.issparse(array):
         if out is not None:
             np.ldexp(array.data, exponent, out=array.data)

@@ -134,6 +134,36 @@ def test_in_memory_fit_is_kmeans_l2_on_unit_rows():
     assert vq.n_iter_[0] == km.n_iter_
 
 
+def _kmeans_l2_of(X, n_clusters, random_state, **params):
+    """KMeansL2 on the unit rows, seeded as the in-memory fit seeds it."""
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max)
+    return KMeansL2(n_clusters, random_state=seed, **params).fit(_unit(X))
+
+
+def test_in_memory_switch_lies_at_65536_rows():
+    # As documented (batch_size): an in-memory table of 65,536 rows is
+    # KMeansL2's, one row more goes to the block kernels in blocks of 65,536
+    # rows, whose k-means++ seeds on a sample and gives another codebook.
+    X = make_embeddings(65_537, 4, random_state=3)
+    at = VectorQuantizer(4, max_iter=3, random_state=1).fit(X[:65_536])
+    km = _kmeans_l2_of(X[:65_536], 4, 1, max_iter=3)
+    assert_allclose(at.codebook_[0], km.cluster_centers_, rtol=1e-6, atol=1e-7)
+    above = VectorQuantizer(4, max_iter=3, random_state=1).fit(X)
+    blocks = VectorQuantizer(4, max_iter=3, random_state=1, batch_size=65_536)
+    assert_array_equal(above.codebook_, blocks.fit(X).codebook_)
+    km_above = _kmeans_l2_of(X, 4, 1, max_iter=3)
+    assert not np.allclose(above.codebook_[0], km_above.cluster_centers_, atol=1e-3)
+
+
+def test_study_table_keeps_the_in_memory_engine():
+    # The study's figures are KMeansL2's on AImodel.npy's 1,000 unit rows.
+    X = np.load(study_file("AImodel.npy"), allow_pickle=False)
+    vq = VectorQuantizer(64, random_state=0).fit(X)
+    km = _kmeans_l2_of(X, 64, 0)
+    assert_allclose(vq.codebook_[0], km.cluster_centers_, rtol=1e-6, atol=1e-7)
+    assert vq.n_iter_[0] == km.n_iter_
+
+
 def test_blocked_fit_equals_in_memory_fit_with_empty_clusters():
     # Two far centroids start with no row: both paths move them onto the rows
     # farthest from their updated centers, and end with the same codebook.

@@ -19,13 +19,13 @@ Usage::
 """
 
 import argparse
-import json
-import subprocess
-import sys
+
+from _fresh_process import run_child
 
 CHILD = r"""
-import json, sys, time
+import json, sys
 import numpy as np
+from _fresh_process import timed_with_peak
 import skclust._vq._scale as scale
 from skclust import VectorQuantizer
 from skclust.datasets import make_embeddings
@@ -42,41 +42,21 @@ init = unit[np.random.default_rng(0).choice(n, k, replace=False)].astype(float)
 del unit
 if engine == "memory":
     scale.DEFAULT_BATCH_ROWS = 2**62  # every table in memory
-def status_kb(field):
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith(field + ":"))
-    return int(line.split()[1])
-
-# Reset the peak (Linux): the table's generation peaked higher than the fit.
-with open("/proc/self/clear_refs", "w") as refs:
-    refs.write("5")
-before = status_kb("VmRSS")
-start = time.perf_counter()
-vq = VectorQuantizer(
+vq, seconds, mb = timed_with_peak(lambda: VectorQuantizer(
     k, init=init, max_iter=iterations, tol=0.0,
     batch_size=None if engine == "memory" else 65_536,
-).fit(X)
-seconds = time.perf_counter() - start
-grown = status_kb("VmHWM") - before
+).fit(X))
 assert vq.n_iter_[0] == iterations, "converged before max_iter"
 unit = X / np.linalg.norm(X, axis=1, keepdims=True)
 inertia = float(((unit - vq.inverse_transform(vq.transform(X))) ** 2).sum())
-print(json.dumps({"seconds": seconds, "mb": grown / 1024, "inertia": inertia}))
+print(json.dumps({"seconds": seconds, "mb": mb, "inertia": inertia}))
 """
 
 
 def run(n, d, kind, engine, k, iterations):
     """One fit in a fresh process: seconds, added MB and inertia."""
-    arguments = [str(value) for value in (n, d, kind, engine, k, iterations)]
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        sys.exit(f"{engine} fit of {n} x {d} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    arguments = (n, d, kind, engine, k, iterations)
+    return run_child(CHILD, arguments, f"{engine} fit of {n} x {d}")
 
 
 def main():

@@ -43,12 +43,13 @@ import argparse
 import itertools
 import json
 import statistics
-import subprocess
-import sys
+
+from _fresh_process import run_child
 
 CHILD = r"""
-import json, sys, time, warnings
+import json, sys, warnings
 import numpy as np
+from _fresh_process import timed_with_peak
 import skclust._vq._scale as scale
 from skclust import VectorQuantizer
 from skclust.datasets import make_embeddings
@@ -88,24 +89,11 @@ def counted(*args, **kwargs):
 estimator._fit_codebooks_in_memory = counted
 
 
-def status_kb(field):
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith(field + ":"))
-    return int(line.split()[1])
-
-
-# Reset the peak (Linux): generating the table peaked higher than the fit.
-with open("/proc/self/clear_refs", "w") as refs:
-    refs.write("5")
-before = status_kb("VmRSS")
-start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    vq = VectorQuantizer(
+    vq, seconds, mb = timed_with_peak(lambda: VectorQuantizer(
         k, random_state=seed, batch_size=None if engine == "memory" else 65_536
-    ).fit(X)
-seconds = time.perf_counter() - start
-grown = status_kb("VmHWM") - before
+    ).fit(X))
 assert (ran == ["memory"]) == (engine == "memory"), "the other engine ran"
 unit = X.astype(np.float64)
 unit /= np.linalg.norm(unit, axis=1, keepdims=True)
@@ -113,7 +101,7 @@ rebuilt = vq.inverse_transform(vq.transform(X)).astype(np.float64)
 inertia = float(((unit - rebuilt) ** 2).sum(axis=1).mean())
 print(json.dumps({
     "seconds": seconds,
-    "mb": grown / 1024,
+    "mb": mb,
     "n_iter": int(vq.n_iter_[0]),
     "inertia": inertia,
     "cosine": float(vq.score(X)),
@@ -161,16 +149,8 @@ def grids(name, seeds):
 
 def run(n, d, kind, dtype, k, seed, engine):
     """One default fit in a fresh process."""
-    arguments = [str(v) for v in (n, d, kind, dtype, k, seed, engine)]
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        sys.exit(f"{engine} fit of {arguments} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    arguments = (n, d, kind, dtype, k, seed, engine)
+    return run_child(CHILD, arguments, f"{engine} fit of {arguments}")
 
 
 def summary(memory, other):

@@ -1,9 +1,9 @@
 """``skclust image`` says what it did to an input: depth, frames, skipped k, size."""
 
 import struct
-import zlib
 
 import numpy as np
+from _png import png_file, write_png16
 from PIL import Image
 
 from skclust._cli import main
@@ -13,25 +13,6 @@ def _run(capsys, *argv):
     code = main([str(a) for a in argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def _png_chunk(kind, data):
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-def _write_rgb16_png(path, image16):
-    """A 16-bit RGB PNG written by hand (Pillow cannot write one)."""
-    height, width, _ = image16.shape
-    rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in image16)
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(rows))
-        + _png_chunk(b"IEND", b"")
-    )
-    return path
 
 
 def _colours(n_colours, shape=(12, 10)):
@@ -44,7 +25,7 @@ def _colours(n_colours, shape=(12, 10)):
 def test_16_bit_png_gets_a_note_and_its_top_8_bits(tmp_path, capsys):
     image8 = _colours(6)
     image16 = image8.astype(np.uint16) * 257  # v * 257 has v as its top byte
-    photo = _write_rgb16_png(tmp_path / "deep.png", image16)
+    photo = write_png16(tmp_path / "deep.png", image16)
     code, stdout, stderr = _run(
         capsys, "image", photo, "-k", 6, "--out", tmp_path / "o"
     )
@@ -129,12 +110,7 @@ def test_an_image_over_max_pixels_is_refused_before_decoding(tmp_path, capsys):
     # the whole image first. Refused on its size, it does neither.
     path = tmp_path / "huge.png"
     header = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * 30_000)))
-        + _png_chunk(b"IEND", b"")
-    )
+    path.write_bytes(png_file(header, b"\x00" * (1 + 3 * 30_000)))
     argv = ["image", path, "-k", 2, "--max-pixels", 10**6, "--out", tmp_path / "o"]
     code, _, stderr = _run(capsys, *argv)
     assert code == 2

@@ -3,12 +3,11 @@
 import itertools
 import json
 import math
-import struct
 import warnings
-import zlib
 
 import numpy as np
 import pytest
+from _png import write_png16
 from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image
 from sklearn.cluster import KMeans
@@ -149,33 +148,13 @@ def test_bad_grey_files_are_refused_naming_them(tmp_path, name, make, options, m
     assert str(info.value).startswith(f"{path}: ")
 
 
-def _grey_alpha_16_bit_png(path, grey, alpha):
-    """A 16-bit grey-and-alpha PNG (colour type 4) written by hand: Pillow
-    cannot write one, and reads one as RGBA."""
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    pixels = np.dstack([grey, alpha]).astype(">u2")
-    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)
-    header = struct.pack(">IIBBBBB", grey.shape[1], grey.shape[0], 16, 4, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-    return path
-
-
 def test_a_16_bit_grey_and_alpha_png_is_grey(tmp_path):
     deep = _sixteen_bit(GREY)
     opaque = np.full(GREY.shape, 65535)
-    path = _grey_alpha_16_bit_png(tmp_path / "la16.png", deep, opaque)
+    path = write_png16(tmp_path / "la16.png", np.dstack([deep, opaque]))
     assert_array_equal(load_image(path), GREY)
     opaque[1, 2] = 0
-    path = _grey_alpha_16_bit_png(tmp_path / "clear16.png", deep, opaque)
+    path = write_png16(tmp_path / "clear16.png", np.dstack([deep, opaque]))
     with pytest.raises(ValueError, match=r"clear16\.png: has transparent pixels"):
         load_image(path)
 

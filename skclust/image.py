@@ -365,7 +365,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
     (at most 256) levels finds it in milliseconds (``algorithm``). Lloyd's
     algorithm only reaches a local optimum: on the grey versions of the
     study's and scikit-learn's photographs, k-means++ with ``n_init=10``
-    left an inertia 2% to 9% above the optimum at k = 24 and 48.
+    left an inertia 1.5% to 9% above the optimum at k = 24 and 48.
 
     Parameters
     ----------
@@ -575,7 +575,7 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         return self
 
     def _algorithm_for(self, n_channels):
-        """ "exact" or "lloyd" for an image of ``n_channels`` channels."""
+        """The algorithm ("exact" or "lloyd") for ``n_channels`` channels."""
         if self.algorithm == "exact" and n_channels != 1:
             raise ValueError(
                 "algorithm='exact' needs a grayscale image: k-means on "

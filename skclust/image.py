@@ -396,8 +396,11 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         and ``random_state`` are not used; a colour image is refused, as
         3-D k-means has no such solver); Lloyd's algorithm then starts from
         it and stops at once, which gives ``kmeans_``, ``labels_`` and
-        ``inertia_``. "auto": "exact" for grayscale images unless ``init``
-        is an array or a callable (a start the caller chose), else "lloyd".
+        ``inertia_``. An RGB image whose colours are all grey (R = G = B:
+        a black and white photograph saved as colour) counts as grayscale
+        here: its optimal palette is grey too, found on one channel. "auto":
+        "exact" for such images unless ``init`` is an array or a callable (a
+        start the caller chose), else "lloyd".
 
     Attributes
     ----------
@@ -531,19 +534,28 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
                 f"n_colors={self.n_colors} is larger than the number of distinct "
                 f"{kind} of the image ({colours.n_distinct})"
             )
-        self.algorithm_ = self._algorithm_for(n_channels)
+        values, counts = colours.values, colours.counts
+        # An RGB image whose colours all lie on the grey diagonal (a black
+        # and white photograph saved as colour) is the same problem on one
+        # channel: its distances are 3 times the grey levels' and its means
+        # and medians stay on the diagonal.
+        all_grey = n_channels == 1 or (
+            colours.n_distinct <= 256 and bool(np.all(values[:, :1] == values[:, 1:]))
+        )
+        self.algorithm_ = self._algorithm_for(all_grey)
         Estimator = KMeansL2 if self.metric == "l2" else KMeansL1
         # Clustering each colour once, weighted by its pixel count, gives the
         # fit on every pixel exactly: the estimator merges repeated rows into
         # these same weighted points.
-        values, counts = colours.values, colours.counts
         init, n_init = self.init, self.n_init
         if self.algorithm_ == "exact":
-            # The grey levels are the distinct keys, in increasing order.
+            # The grey levels are the distinct keys (or their top byte, the
+            # red of a grey colour), in increasing order.
             optimum = optimal_1d_centers(
                 values[:, 0], counts, self.n_colors, manhattan=self.metric == "l1"
             )
-            init, n_init = optimum[:, None], 1
+            init = np.repeat(optimum[:, None], n_channels, axis=1)
+            n_init = 1
             if self.verbose:
                 print(
                     f"Exact palette of {self.n_colors} grey levels out of "
@@ -574,16 +586,18 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _algorithm_for(self, n_channels):
-        """The algorithm ("exact" or "lloyd") for ``n_channels`` channels."""
-        if self.algorithm == "exact" and n_channels != 1:
+    def _algorithm_for(self, all_grey):
+        """The algorithm ("exact" or "lloyd") for an image whose colours are
+        all grey levels, or not."""
+        if self.algorithm == "exact" and not all_grey:
             raise ValueError(
-                "algorithm='exact' needs a grayscale image: k-means on "
-                "colours has no exact solver (use 'lloyd' or 'auto')"
+                "algorithm='exact' needs a grayscale image (or colours that "
+                "are all grey): k-means on colours has no exact solver (use "
+                "'lloyd' or 'auto')"
             )
         chosen_start = not isinstance(self.init, str)
         if self.algorithm == "exact" or (
-            self.algorithm == "auto" and n_channels == 1 and not chosen_start
+            self.algorithm == "auto" and all_grey and not chosen_start
         ):
             return "exact"
         return "lloyd"

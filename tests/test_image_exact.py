@@ -163,3 +163,49 @@ def test_exact_palette_of_a_single_grey_level():
     assert quantizer.algorithm_ == "exact"
     assert_array_equal(quantizer.palette_, [[77]])
     assert quantizer.inertia_ == 0.0
+
+
+@pytest.mark.parametrize("metric", ["l2", "l1"])
+def test_colour_image_of_grey_pixels_gets_the_grey_palette(metric):
+    # A black and white photograph saved as RGB: its colours lie on the grey
+    # diagonal, so its best palette is the grey image's, on all three
+    # channels, with 3 times the inertia (distances over three equal
+    # channels), and it beats Lloyd's ten starts at k = 24.
+    grey = _grey()
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    one = ImageQuantizer(24, metric=metric).fit(grey)
+    three = ImageQuantizer(24, metric=metric).fit(rgb)
+    assert three.algorithm_ == "exact"
+    assert_allclose(three.cluster_centers_, np.repeat(one.cluster_centers_, 3, axis=1))
+    assert_array_equal(three.labels_, one.labels_)
+    assert three.inertia_ == pytest.approx(3 * one.inertia_, rel=1e-12)
+    lloyd = ImageQuantizer(
+        24, metric=metric, algorithm="lloyd", n_init=10, random_state=0
+    ).fit(rgb)
+    assert three.inertia_ < lloyd.inertia_ * (1 - 1e-3)
+    # One pixel off the diagonal makes it a colour image again.
+    rgb[0, 0] = [10, 20, 30]
+    assert ImageQuantizer(24, metric=metric).fit(rgb).algorithm_ == "lloyd"
+    with pytest.raises(ValueError, match="colours that are all grey"):
+        ImageQuantizer(24, algorithm="exact").fit(rgb)
+
+
+def test_cli_notes_the_exact_palette_of_grey_images(tmp_path, capsys):
+    from PIL import Image
+
+    from skclust._cli import main
+
+    grey = _grey(step=8)
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    Image.fromarray(np.repeat(grey[:, :, None], 3, axis=2)).save(tmp_path / "rgb.png")
+    colour = load_sample_image("china.jpg")[::8, ::8]
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    paths = [tmp_path / name for name in ("grey.png", "rgb.png", "colour.png")]
+    argv = ["image", *map(str, paths), "-k", "4", "8", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    said = captured.out + captured.err
+    noted = [line for line in said.splitlines() if "exact optimum" in line]
+    assert len(noted) == 2, said  # once per grey image, none for colour
+    assert noted[0].startswith("note: grey.png: ")
+    assert noted[1].startswith("note: rgb.png: ")

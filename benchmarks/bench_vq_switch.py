@@ -70,12 +70,8 @@ if engine == "whole":
 
     seeding.INIT_ROWS_PER_CLUSTER = 2**40
 if engine == "memory":
-    # Every table in memory, whichever constant holds the switch.
+    # Every table in memory: the switch is DEFAULT_BATCH_ROWS.
     scale.DEFAULT_BATCH_ROWS = 2**62
-    if hasattr(scale, "IN_MEMORY_ROWS"):
-        scale.IN_MEMORY_ROWS = 2**62
-    if hasattr(scale, "IN_MEMORY_ELEMENTS"):
-        scale.IN_MEMORY_ELEMENTS = 2**62
 import skclust._vq._estimator as estimator
 in_memory = estimator._fit_codebooks_in_memory
 ran = []

@@ -187,6 +187,66 @@ def test_random_relabellings_of_larger_graphs(n, strategy):
             assert adjusted_rand_score(reference, labels) == 1.0, (k, strategy)
 
 
+@pytest.mark.parametrize("graph_seed", [1002, 1008])
+def test_relabellings_keep_the_clusters_beyond_the_planted_number(graph_seed):
+    # More clusters than blocks: k-means then works on directions of noise,
+    # where a change in the embedding's last bits changes its seeds. Before
+    # the nodes were put in canonical order, 2 and 3 of these 4 relabellings
+    # gave another partition (8 of 48 over twelve such graphs).
+    A, _ = _sbm([200, 133, 67], 0.06, 0.02, graph_seed)
+    rng = np.random.default_rng(graph_seed)
+    for k in (5, 8):
+        reference = _fit_permuted(A, np.arange(400), k, "kmeans")
+        for _ in range(2):
+            labels = _fit_permuted(A, rng.permutation(400), k, "kmeans")
+            assert adjusted_rand_score(reference, labels) == 1.0, k
+
+
+def test_canonical_order_gives_the_same_graph_in_any_numbering():
+    A, _ = _sbm([30, 20, 10], 0.3, 0.05, seed=3)
+    A[A > 0] = np.random.default_rng(0).integers(1, 4, size=int((A > 0).sum()))
+    A = np.triu(A, 1) + np.triu(A, 1).T
+    order = _laplacian._canonical_order(A)
+    canonical = A[np.ix_(order, order)]
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        perm = rng.permutation(60)
+        B = sparse.csr_array(A[np.ix_(perm, perm)])
+        again = _laplacian._canonical_order(B)
+        np.testing.assert_array_equal(B.toarray()[np.ix_(again, again)], canonical)
+
+
+def test_canonical_order_keeps_the_given_order_of_nodes_it_cannot_tell_apart():
+    # A cycle: every node looks the same to colour refinement.
+    n = 7
+    A = np.zeros((n, n))
+    A[np.arange(n), (np.arange(n) + 1) % n] = 1.0
+    A = A + A.T
+    np.testing.assert_array_equal(_laplacian._canonical_order(A), np.arange(n))
+    # A path of 5: the ends, their neighbours and the middle are the three
+    # colours, in an order of the hashes' choosing, each pair in the given
+    # order.
+    P = np.diag(np.ones(4), 1) + np.diag(np.ones(4), -1)
+    order = list(_laplacian._canonical_order(P))
+    colour = {0: "end", 4: "end", 1: "next", 3: "next", 2: "middle"}
+    runs = [list(group) for _, group in itertools.groupby(order, colour.get)]
+    assert sorted(map(tuple, runs)) == [(0, 4), (1, 3), (2,)]
+
+
+def test_rounding_is_relative_to_the_embedding_scale():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50, 3))
+    rounded = _laplacian._rounded(points)
+    for power in (-40, -7, 5):
+        # A power of two scales exactly: the same digits are kept.
+        np.testing.assert_array_equal(
+            _laplacian._rounded(points * 2.0**power), rounded * 2.0**power
+        )
+    assert np.abs(rounded - points).max() <= 0.5e-10 * 4.0
+    assert not np.array_equal(rounded, points)
+    np.testing.assert_array_equal(_laplacian._rounded(np.zeros((2, 2))), 0.0)
+
+
 def _random_multi_component_graph(seed):
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 12, rng.integers(2, 6))

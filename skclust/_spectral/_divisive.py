@@ -17,7 +17,6 @@ fall as clusters are added.
 import numpy as np
 
 from ._laplacian import (
-    _EMBEDDING_DECIMALS,
     _REPEAT_TOL,
     _choose_solver,
     _class_directions,
@@ -27,6 +26,7 @@ from ._laplacian import (
     _normalized_affinity,
     _regularization,
     _repeats_past,
+    _rounded,
     _spectral_embedding,
     _subgraph,
 )
@@ -137,7 +137,7 @@ def _bisect_subgraph(
     coordinate = coordinate[:, -1]
     means = np.bincount(index, coordinate) / np.bincount(index)
     coordinate = means[index]
-    low = _two_means_1d(np.round(coordinate, _EMBEDDING_DECIMALS))
+    low = _two_means_1d(_rounded(coordinate))
     if low is None:
         return None
     first = low if low[0] else ~low

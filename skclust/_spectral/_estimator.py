@@ -36,10 +36,10 @@ from ._graph import (
 from ._hartigan import HARTIGAN_MAX_POINTS, hartigan_kmeans
 from ._laplacian import (
     _DENSE_FALLBACK_MAX_NODES,
-    _EMBEDDING_DECIMALS,
     _REPEAT_TOL,
     _bethe_hessian_count,
     _blas_threads_for,
+    _canonical_order,
     _choose_solver,
     _degrees,
     _dense_eigh,
@@ -48,6 +48,7 @@ from ._laplacian import (
     _leading_eigenpairs,
     _normalized_affinity,
     _regularization,
+    _rounded,
     _spectral_embedding,
     _subgraph,
     _twin_directions_last,
@@ -258,10 +259,12 @@ default="auto"
     With ``mu_1 >= mu_2 >= ...`` the leading eigenvalues of
     ``D_tau^-1/2 A D_tau^-1/2`` and ``u_1, u_2, ...`` their eigenvectors, the
     SCORE embedding of node i is
-    ``((mu_2 / mu_1) u_2(i) / u_1(i), ..., (mu_k / mu_1) u_k(i) / u_1(i))``,
+    ``((mu_2 / mu_1)^3 u_2(i) / u_1(i), ..., (mu_k / mu_1)^3 u_k(i) / u_1(i))``,
     clipped to ``[-log n, log n]``. The ratio removes each node's degree
     factor, which all eigenvectors share (Jin 2015); the eigenvalue weights
-    (Jin, Ke and Luo, SCORE+) keep the weaker eigenvectors from dominating.
+    keep the weaker, noisier eigenvectors from dominating. SCORE+ (Jin, Ke
+    and Luo) weights by ``mu_j / mu_1``; the cube was chosen on a suite of
+    block models, where it did better on communities of unequal sizes.
 
     Order invariance: twins get one point (the mean of their rows) and
     k-means sees the points in sorted order; eigenvector signs make the sum
@@ -620,13 +623,26 @@ default="auto"
             n_used += k_c
         return labels, values
 
-    def _cluster_connected(
-        self, adjacency, k, classes, tau_parameter, seeds, flat=False
-    ):
+    def _cluster_connected(self, adjacency, k, classes, tau_parameter, seeds):
         """``k`` clusters of a connected graph; twins always share one.
 
+        The work is done on the nodes in canonical order
+        (:func:`_canonical_order`), so that their numbering cannot change the
+        clusters. Returns a :class:`_ComponentFit`, in the given order.
+        """
+        order = _canonical_order(adjacency)
+        fit = self._cluster_ordered(
+            _subgraph(adjacency, order), k, classes[order], tau_parameter, seeds
+        )
+        back = np.empty_like(order)
+        back[order] = np.arange(order.shape[0])
+        return fit._replace(labels=fit.labels[back], embedding=fit.embedding[back])
+
+    def _cluster_ordered(self, adjacency, k, classes, tau_parameter, seeds, flat=False):
+        """:meth:`_cluster_connected` on a graph already in canonical order.
+
         ``flat`` forces k-means on ``k`` eigenvectors whatever the strategy
-        (the fallback of "divisive"). Returns a :class:`_ComponentFit`.
+        (the fallback of "divisive").
         """
         n = adjacency.shape[0]
         degree = _degrees(adjacency)
@@ -662,7 +678,7 @@ default="auto"
         except ValueError:
             # No cluster splits any further by bisection (each has no edges
             # inside or one coordinate): k-means on k eigenvectors instead.
-            return self._cluster_connected(
+            return self._cluster_ordered(
                 adjacency, k, classes, tau_parameter, seeds, flat=True
             )
 
@@ -730,9 +746,8 @@ default="auto"
             vectors = _twin_directions_last(
                 values[:dimension], vectors[:, :dimension], _class_index(classes)
             )
-            embedding = np.round(
-                _spectral_embedding(values, vectors, dimension, scaling, degree + tau),
-                _EMBEDDING_DECIMALS,
+            embedding = _rounded(
+                _spectral_embedding(values, vectors, dimension, scaling, degree + tau)
             )
             points, weights, class_index = _class_points(embedding, classes)
             if np.unique(points, axis=0).shape[0] >= n_top:
@@ -1084,7 +1099,7 @@ def _class_points(embedding, classes):
     points = np.zeros((weights.shape[0], embedding.shape[1]))
     np.add.at(points, index, embedding)
     points /= weights[:, None]
-    return np.round(points, _EMBEDDING_DECIMALS), weights, index
+    return _rounded(points), weights, index
 
 
 def _has_repeated_eigenvalue(values):

@@ -36,7 +36,7 @@ HARTIGAN_MAX_POINTS = 200
 _MOVE_TOL = 1e-9
 # Costs and weights equal to this many significant digits are equal, so that
 # rounding, which follows the node order, cannot choose between partitions.
-_KEY_DIGITS = 10
+_KEY_DIGITS = 8
 
 
 def hartigan_kmeans(points, weights, n_clusters, n_runs, seed):

@@ -751,31 +751,55 @@ default="auto"
             )
             points, weights, class_index = _class_points(embedding, classes)
             if np.unique(points, axis=0).shape[0] >= n_top:
-                break
+                top = self._top_clusters(
+                    values[:dimension],
+                    vectors[:, :dimension],
+                    points,
+                    weights,
+                    class_index,
+                    n_top,
+                    seeds[1],
+                )
+                # k-means tells points apart only within the float precision
+                # of the spread of them all: rows divided by the square root
+                # of degrees that span 1e180 ("degree") spread over 1e90, and
+                # the points near 0 merged, leaving a cluster empty.
+                if np.unique(top).shape[0] == n_top:
+                    break
             # Too few distinct points: more eigenvectors, and at the end
-            # plain ones (every class has its own row in a full basis).
+            # plain ones (every class has its own row in a full basis, of
+            # coordinates at most 1).
             if n_eigen == n and dimension == n and scaling == "none":
                 raise ValueError(
                     f"n_clusters={k}: the spectral embedding of a {n}-node "
-                    f"component has fewer than {n_top} distinct points"
+                    f"component has fewer than {n_top} points that k-means "
+                    "tells apart"
                 )
             if n_eigen == n:
                 scaling = "none"
             n_eigen = rule = min(2 * n_eigen, n)
+        top = top[class_index]
+        fit = _ComponentFit(top, embedding, dimension, values, tau)
+        return (None, fit) if n_top == k else (top, fit)
+
+    def _top_clusters(
+        self, values, vectors, points, weights, class_index, n_clusters, seed
+    ):
+        """k-means labels of the distinct points of an embedding.
+
+        With ``n_init="auto"``, the runs and the choice of Hartigan's moves
+        follow the eigenvalues ``values`` of the embedding's eigenvectors
+        ``vectors`` (see :func:`_auto_runs`).
+        """
         n_init = self.n_init
         hartigan = False
         if n_init == "auto":
-            n_init = _auto_runs(
-                values[:dimension], vectors[:, :dimension], class_index, weights
-            )
+            n_init = _auto_runs(values, vectors, class_index, weights)
             # Repeated eigenvalues: Lloyd's local optima follow the node order
             # (see _hartigan); Hartigan's moves settle them, where they are
             # cheap (see HARTIGAN_MAX_POINTS).
             hartigan = n_init != "auto" and points.shape[0] <= HARTIGAN_MAX_POINTS
-        top = self._kmeans_labels(points, weights, n_top, seeds[1], n_init, hartigan)
-        top = top[class_index]
-        fit = _ComponentFit(top, embedding, dimension, values, tau)
-        return (None, fit) if n_top == k else (top, fit)
+        return self._kmeans_labels(points, weights, n_clusters, seed, n_init, hartigan)
 
     def _kmeans_labels(self, points, weights, n_clusters, seed, n_init, hartigan=False):
         """k-means labels of weighted points, fitted in sorted order.

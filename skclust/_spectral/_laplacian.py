@@ -676,8 +676,7 @@ def _bethe_hessian(adjacency):
     neighbours = graph.nnz / n
     unequal = weights.size > 0 and weights.min() < weights.max()
     if unequal and neighbours > 1.0 / np.tanh(_MAX_COUPLING) ** 2:
-        beta = _coupling_scale(weights, neighbours)
-        x = np.minimum(beta * weights, _MAX_COUPLING)
+        x = _couplings(weights, neighbours)
         # w / (1 - w^2) = sinh(2x) / 2 and w^2 / (1 - w^2) = sinh(x)^2.
         off = graph.copy()
         off.data = np.sinh(2.0 * x) / 2.0
@@ -692,20 +691,27 @@ def _bethe_hessian(adjacency):
     return hessian if is_sparse else hessian.toarray()
 
 
-def _coupling_scale(weights, neighbours):
-    """``beta`` with ``neighbours * mean(tanh(min(beta w, cap))^2) = 1``.
+def _couplings(weights, neighbours):
+    """``min(beta w, cap)`` with ``neighbours * mean(tanh(min(beta w, cap))^2) = 1``.
 
     The left side grows with ``beta`` from 0 to ``neighbours *
     tanh(cap)^2``, above 1 here, so Brent's method on ``log beta`` finds it.
+    The work is done on logarithms: with weights spanning the float range
+    (largest 1, smallest 1e-308 or subnormal) ``beta`` itself overflows, and
+    ``cap / w`` was inf, a bracket Brent's method could not search.
     """
+    log_weights = np.log(weights)
+    log_cap = np.log(_MAX_COUPLING)
+
+    def coupling(log_beta):
+        return np.exp(np.minimum(log_beta + log_weights, log_cap))
 
     def excess(log_beta):
-        x = np.minimum(np.exp(log_beta) * weights, _MAX_COUPLING)
-        return neighbours * np.mean(np.tanh(x) ** 2) - 1.0
+        return neighbours * np.mean(np.tanh(coupling(log_beta)) ** 2) - 1.0
 
-    low = np.log(1e-3 / (np.sqrt(neighbours) * weights.max()))
-    high = np.log(_MAX_COUPLING / weights.min())
-    return float(np.exp(optimize.brentq(excess, low, high, xtol=1e-12)))
+    low = np.log(1e-3) - 0.5 * np.log(neighbours) - log_weights.max()
+    high = log_cap - log_weights.min()
+    return coupling(optimize.brentq(excess, low, high, xtol=1e-12))
 
 
 def _count_below_bulk(values):

@@ -15,7 +15,7 @@ repeats). Data kinds: normal, a mixture of k normals, uniform, heavy-tailed
 and normal in float32. Usage::
 
     python benchmarks/bench_exact_1d.py [--metric l2] [--n 100 1000 ...]
-        [-k 2 8 24 64] [--kinds normal mixture ...] [--repeats 3]
+        [-k 2 8 24 64] [--kinds normal mixture ...] [--repeats 3] [--no-sklearn]
 """
 
 import argparse
@@ -59,7 +59,7 @@ def _timed(fit):
     return time.perf_counter() - start, fitted.inertia_
 
 
-def bench(kind, n, k, metric, repeats):
+def bench(kind, n, k, metric, repeats, with_sklearn=True):
     """One row of the table: a dict of times (s) and excesses (%)."""
     X = make_data(kind, n, k)
     Estimator = KMeansL2 if metric == "l2" else KMeansL1
@@ -67,7 +67,7 @@ def bench(kind, n, k, metric, repeats):
         "exact": lambda r: Estimator(k, algorithm="exact").fit(X),
         "lloyd": lambda r: Estimator(k, algorithm="lloyd", random_state=r).fit(X),
     }
-    if metric == "l2":
+    if metric == "l2" and with_sklearn:
         fits["sklearn"] = lambda r: KMeans(k, random_state=r).fit(X)
         fits["sklearn10"] = lambda r: KMeans(k, n_init=10, random_state=r).fit(X)
     for fit in fits.values():
@@ -106,6 +106,11 @@ def main():
     parser.add_argument("-k", type=int, nargs="+", default=[2, 8, 24, 64])
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-sklearn",
+        action="store_true",
+        help="time the exact and Lloyd fits only (for the auto limit)",
+    )
     args = parser.parse_args()
     # More clusters than distinct values: every fit warns and repeats centers.
     warnings.filterwarnings("ignore", "Number of distinct")
@@ -115,7 +120,7 @@ def main():
             for k in args.k:
                 if k > n:
                     continue
-                row = bench(kind, n, k, args.metric, args.repeats)
+                row = bench(kind, n, k, args.metric, args.repeats, not args.no_sklearn)
                 if columns is None:
                     columns = list(row)
                     print("| " + " | ".join(columns) + " |", flush=True)

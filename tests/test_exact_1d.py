@@ -267,11 +267,13 @@ def test_sparse_column_gets_the_dense_optimum(Estimator):
     assert_array_equal(sparse_fit.labels_, dense.labels_)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_auto_switches_at_the_documented_limit(Estimator):
-    # The limit in the docstring of ``algorithm``: 20,000 distinct values
-    # with positive weight.
-    limit = 20_000
+@pytest.mark.parametrize(
+    ("Estimator", "limit"), [(KMeansL2, 50_000), (KMeansL1, 20_000)]
+)
+def test_auto_switches_at_the_documented_limit(Estimator, limit):
+    # The limits in the docstrings of ``algorithm``: distinct values with
+    # positive weight.
+    assert f"at most {limit:,} distinct values" in " ".join(Estimator.__doc__.split())
     x = np.arange(limit + 1, dtype=np.float64)[:, None]
     weights = np.ones(limit + 1)
     weights[0] = 0.0

@@ -97,8 +97,12 @@ class _BaseKMeans(
 
     _metric = None
     # Whether algorithm="exact" (one feature: dynamic programming over the
-    # sorted values, ``_optimal_1d``) minimises this class's inertia.
+    # sorted values, ``_optimal_1d``) minimises this class's inertia, and
+    # up to how many distinct values algorithm="auto" takes it: where it
+    # cost at most about twice the default Lloyd fit
+    # (benchmarks/bench_exact_1d.py; see docs/kmeans.rst).
     _solves_lines = False
+    _exact_1d_limit = 0
     # The metric of a fit on scipy sparse rows, or None where sparse input is
     # refused (``_sparse``).
     _sparse_metric = None
@@ -172,17 +176,19 @@ shape (n_samples, n_features)
                     "algorithm='exact' is not supported for memory maps and dask "
                     "arrays read in blocks; load the column into memory"
                 )
+            self._fit_in_blocks(X, sample_weight)
             self.algorithm_ = "lloyd"
-            return self._fit_in_blocks(X, sample_weight)
+            return self
         if sparse.issparse(X):
-            if X.ndim == 2 and X.shape[1] == 1 and self._may_solve_exactly():
+            if X.shape[1] == 1 and self._may_solve_exactly():
                 # One sparse column is small dense: the exact solver works on
                 # dense values.
                 X = X.toarray()
             else:
-                self._check_algorithm(X.shape[1] if X.ndim == 2 else None)
+                self._check_algorithm(X.shape[1])
+                self._fit_sparse(X, sample_weight)
                 self.algorithm_ = "lloyd"
-                return self._fit_sparse(X, sample_weight)
+                return self
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -238,7 +244,8 @@ shape (n_samples, n_features)
             # ``points`` is the merge's own copy of the rows (or a selection
             # of it): scaling and centering it in place saves allocating and
             # filling a second copy of the table, unless a callable init was
-            # handed it and may have kept it.
+            # handed it and may have kept it (not for the exact fit, which
+            # calls no init).
             points = scaled(
                 points,
                 exponent,
@@ -324,12 +331,12 @@ shape (n_samples, n_features)
     def _algorithm_for(self, shape):
         """The algorithm, "exact" or "lloyd", for the distinct points of
         positive weight, of this ``shape``: "auto" takes the exact solver
-        for one feature, a string ``init`` and at most ``_EXACT_1D_LIMIT``
+        for one feature, a string ``init`` and at most ``_exact_1d_limit``
         distinct values."""
         n_distinct, n_features = shape
         if n_features == 1 and (
             self.algorithm == "exact"
-            or (self._may_solve_exactly() and n_distinct <= _EXACT_1D_LIMIT)
+            or (self._may_solve_exactly() and n_distinct <= self._exact_1d_limit)
         ):
             return "exact"
         return "lloyd"
@@ -839,10 +846,6 @@ shape (n_samples, n_features)
             unscaled(total, exponent, self._cost_power, "the score", weights_at)
         )
 
-
-# At most this many distinct values of one feature, algorithm="auto" takes the
-# exact solver (measured in benchmarks/bench_exact_1d.py; see docs/kmeans.rst).
-_EXACT_1D_LIMIT = 20_000
 
 # Below this many multiply-adds per distance matrix, BLAS runs on one thread.
 _SMALL_PRODUCT = 1 << 24

@@ -86,13 +86,13 @@ _SHARED_PARAMETERS = """
         for data with one feature, the optimal clustering, by dynamic
         programming over the sorted distinct values (see Notes); Lloyd's
         algorithm then starts from its centers and stops at once, which
-        gives ``labels_``, ``inertia_`` and ``n_iter_`` (1). ``init``,
+        gives ``labels_``, ``inertia_`` and ``n_iter_`` (normally 1). ``init``,
         ``n_init`` and ``random_state`` are not used, and data with more
         features, memory maps read in blocks and dask arrays are refused
         (a ``ValueError``). "auto": "exact" for data in memory with one
-        feature, a string ``init`` and at most 20,000 distinct values (with
-        positive weight), where it costs at most about twice the default
-        Lloyd fit; else "lloyd".
+        feature, a string ``init`` and at most {exact_limit} distinct values
+        (with positive weight), where it costs at most about twice the
+        default Lloyd fit; else "lloyd".
 
     Attributes
     ----------
@@ -182,6 +182,7 @@ class KMeansL2(_BaseKMeans):
 """
         + _SHARED_PARAMETERS.format(
             seeding="the squared distance",
+            exact_limit="50,000",
             inertia="Sum of weighted squared Euclidean distances of the samples "
             "to their centers.",
             copy_x_effect="The rows are then not centered, so results may differ "
@@ -257,6 +258,7 @@ class KMeansL2(_BaseKMeans):
     _metric = Euclidean
     _sparse_metric = SparseEuclidean
     _solves_lines = True
+    _exact_1d_limit = 50_000
 
 
 class KMeansL1(_BaseKMeans):
@@ -270,6 +272,7 @@ class KMeansL1(_BaseKMeans):
 """
         + _SHARED_PARAMETERS.format(
             seeding="the Manhattan distance",
+            exact_limit="20,000",
             inertia="Sum of weighted Manhattan distances of the samples to "
             "their centers.",
             copy_x_effect="The result is exactly that of ``copy_x=True``.",
@@ -315,6 +318,8 @@ class KMeansL1(_BaseKMeans):
     _metric = Manhattan
     _sparse_metric = SparseManhattan
     _solves_lines = True
+    # Medians cost about twice as much as means in the programme.
+    _exact_1d_limit = 20_000
 
 
 class SphericalKMeansL2(KMeansL2):

@@ -574,6 +574,8 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
+            # The quantizer chose already: "lloyd" stays Lloyd on grey levels.
+            algorithm="lloyd",
         ).fit(values, sample_weight=counts)
         self.cluster_centers_ = self.kmeans_.cluster_centers_
         self.palette_ = _palette(self.cluster_centers_)

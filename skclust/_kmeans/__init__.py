@@ -8,8 +8,10 @@ memory and over blocks), ``_engine`` (seeding and the Lloyd loop),
 ``_inmemory`` (its assignment step with Hamerly's bounds on in-memory
 points), ``_blocked`` (its assignment step over blocks of a source),
 ``_sources`` (in-memory arrays, memory maps and dask arrays read in blocks),
-``_dedup`` (exact merging of repeated rows), and the compiled kernels
-``_bounds``, ``_cluster_sums`` and ``_row_hash`` with their shared
+``_dedup`` (exact merging of repeated rows), ``_optimal_1d`` (the exact
+optimum of one feature, ``algorithm="exact"``), and the compiled kernels
+``_bounds``, ``_cluster_sums``, ``_row_hash`` and ``_line_runs`` (the
+exact programme's layers), the first three with their shared
 ``_kernels.pxd``. Other modules import only what this file exports.
 """
 

@@ -38,6 +38,7 @@ from ._inmemory import (
     pairwise_in_blocks,
     splits_rows,
 )
+from ._optimal_1d import optimal_1d_centers
 from ._out_of_core import (
     fit_in_blocks,
     reads_in_blocks,
@@ -95,6 +96,13 @@ class _BaseKMeans(
     """
 
     _metric = None
+    # Whether algorithm="exact" (one feature: dynamic programming over the
+    # sorted values, ``_optimal_1d``) minimises this class's inertia, and
+    # up to how many distinct values algorithm="auto" takes it: where it
+    # cost at most about twice the default Lloyd fit
+    # (benchmarks/bench_exact_1d.py; see docs/kmeans.rst).
+    _solves_lines = False
+    _exact_1d_limit = 0
     # The metric of a fit on scipy sparse rows, or None where sparse input is
     # refused (``_sparse``).
     _sparse_metric = None
@@ -104,6 +112,7 @@ class _BaseKMeans(
         **RUN_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"auto", "lloyd", "exact"})],
     }
 
     def __init__(
@@ -119,6 +128,7 @@ class _BaseKMeans(
         verbose: int = 0,
         batch_size: int | None = None,
         copy_x: bool = True,
+        algorithm: Literal["auto", "lloyd", "exact"] = "auto",
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -130,6 +140,7 @@ class _BaseKMeans(
         self.verbose = verbose
         self.batch_size = batch_size
         self.copy_x = copy_x
+        self.algorithm = algorithm
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -160,12 +171,28 @@ shape (n_samples, n_features)
             The fitted estimator.
         """
         if reads_in_blocks(X, self.batch_size):
-            return self._fit_in_blocks(X, sample_weight)
+            if self.algorithm == "exact":
+                raise ValueError(
+                    "algorithm='exact' is not supported for memory maps and dask "
+                    "arrays read in blocks; load the column into memory"
+                )
+            self._fit_in_blocks(X, sample_weight)
+            self.algorithm_ = "lloyd"
+            return self
         if sparse.issparse(X):
-            return self._fit_sparse(X, sample_weight)
+            if X.shape[1] == 1 and self._may_solve_exactly():
+                # One sparse column is small dense: the exact solver works on
+                # dense values.
+                X = X.toarray()
+            else:
+                self._check_algorithm(X.shape[1])
+                self._fit_sparse(X, sample_weight)
+                self.algorithm_ = "lloyd"
+                return self
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        self._check_algorithm(X.shape[1])
         sample_weight, init, exponent, weights_at, largest = self._checked(
             X, sample_weight
         )
@@ -200,9 +227,16 @@ shape (n_samples, n_features)
         exponent = scale[0]
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
+        self.algorithm_ = self._algorithm_for(points.shape)
         if points.shape[0] < self.n_clusters:
             return self._fit_every_point_a_center(distinct, positive, exponent)
-        seeds, inits = self._seeded_inits(points, init, exponent)
+        if self.algorithm_ == "exact":
+            # One Lloyd run from the optimal centers, found below on the
+            # points as the run sees them (scaled, centered).
+            seeds, inits = [0], [None]
+            init = None
+        else:
+            seeds, inits = self._seeded_inits(points, init, exponent)
         n_init = len(seeds)
         if in_place:
             origin = np.zeros(points.shape[1])
@@ -210,17 +244,25 @@ shape (n_samples, n_features)
             # ``points`` is the merge's own copy of the rows (or a selection
             # of it): scaling and centering it in place saves allocating and
             # filling a second copy of the table, unless a callable init was
-            # handed it and may have kept it.
+            # handed it and may have kept it (not for the exact fit, which
+            # calls no init).
             points = scaled(
-                points, exponent, out=None if callable(self.init) else points
+                points,
+                exponent,
+                out=None if callable(self.init) and init is not None else points,
             )
             # L2 runs on centered data (as scikit-learn does), which keeps the
             # matrix-product distances accurate; L1 runs on the data as given.
             origin = self._metric.origin(points, weights)
-        inits = [init if isinstance(init, str) else init - origin for init in inits]
+        inits = [
+            init if init is None or isinstance(init, str) else init - origin
+            for init in inits
+        ]
         tol = _tolerance(points, weights, self.tol)
         if origin.any():
             points -= origin
+        if self.algorithm_ == "exact":
+            inits = [self._exact_centers(points, weights)]
         # Parallel runs share the CPUs: each gets its share for BLAS and for
         # the threaded assignment step, so threads are not oversubscribed.
         n_parallel = min(n_init, effective_n_jobs(self.n_jobs))
@@ -262,6 +304,57 @@ shape (n_samples, n_features)
             scale,
             weights_at,
         )
+
+    def _check_algorithm(self, n_features):
+        """Refuse ``algorithm="exact"`` where there is no exact solver."""
+        if self.algorithm != "exact":
+            return
+        if not self._solves_lines:
+            raise ValueError(
+                f"algorithm='exact' is not available for {type(self).__name__}"
+            )
+        if n_features != 1:
+            raise ValueError(
+                f"algorithm='exact' needs data with one feature, got "
+                f"{n_features} features: k-means in several dimensions has no "
+                "exact solver (use 'lloyd' or 'auto')"
+            )
+
+    def _may_solve_exactly(self):
+        """Whether a fit of one-feature data may take the exact solver."""
+        return self.algorithm == "exact" or (
+            self.algorithm == "auto"
+            and self._solves_lines
+            and isinstance(self.init, str)
+        )
+
+    def _algorithm_for(self, shape):
+        """The algorithm, "exact" or "lloyd", for the distinct points of
+        positive weight, of this ``shape``: "auto" takes the exact solver
+        for one feature, a string ``init`` and at most ``_exact_1d_limit``
+        distinct values."""
+        n_distinct, n_features = shape
+        if n_features == 1 and (
+            self.algorithm == "exact"
+            or (self._may_solve_exactly() and n_distinct <= self._exact_1d_limit)
+        ):
+            return "exact"
+        return "lloyd"
+
+    def _exact_centers(self, points, weights):
+        """The centers of an optimal clustering of one-feature ``points``
+        (distinct, in any order; ``weights`` positive), shape (k, 1)."""
+        values = points[:, 0].astype(np.float64)
+        order = np.argsort(values, kind="stable")
+        centers = optimal_1d_centers(
+            values[order], weights[order], self.n_clusters, self._metric._manhattan
+        )
+        if self.verbose:
+            print(
+                f"Exact 1-D optimum of {self.n_clusters} clusters over "
+                f"{values.shape[0]} distinct values (dynamic programming)."
+            )
+        return centers[:, None]
 
     def _checked(self, X, sample_weight):
         """Checked weights (None for none given: an array of ones would be

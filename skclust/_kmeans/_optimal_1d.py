@@ -3,13 +3,19 @@
 In one dimension some optimal clustering is made of runs of consecutive
 points in sorted order, so the best split of the first ``j`` points into
 ``c`` runs is the best split of the first ``i`` into ``c - 1`` plus the run
-``i:j``: a dynamic programme over the (n + 1)^2 runs, O(k n^2) in time
-(Bellman 1973; Wang and Song 2011 for k-means). Lloyd's algorithm finds a
-local optimum only; on the grey levels of photographs (n <= 256) this finds
-the global one in a few milliseconds.
+``i:j`` (Bellman 1973; Wang and Song 2011 for k-means). The best start ``i``
+of the last run never moves left as ``j`` grows, because the run costs
+satisfy the quadrangle inequality (Gronlund, Larsen, Mathiasen, Nielsen,
+Schneider and Song 2017), so each of the ``k`` layers of the programme is
+found by divide and conquer over ``j`` with O(n log n) run costs
+(``_line_runs``, compiled), each O(1) from prefix sums for squared costs and
+O(log n) for absolute costs (a binary search for the median). Lloyd's
+algorithm finds a local optimum only.
 """
 
 import numpy as np
+
+from ._line_runs import optimal_cuts
 
 
 def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
@@ -33,7 +39,18 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
         In increasing order: the weighted mean (k-means) or the lowest
         weighted median (k-medians) of each run of an optimal clustering.
         Ties between optimal clusterings go to the lowest cut points, taken
-        from the last one back.
+        from the last one back (in exact arithmetic: run costs that tie up
+        to rounding may be settled either way).
+
+    Notes
+    -----
+    O(k n log n) time for k-means, O(k n log^2 n) for k-medians, and 4 bytes
+    per point and cluster for the cut table (``n`` below 2**31). The run
+    costs are differences of prefix sums taken about the weighted median of
+    the points, so a run's cost is known to about ``1e-16`` times the
+    total cost of one run over all the points: runs whose costs differ by
+    less may be taken for equal. Integer values and weights (of sums below
+    2**53) give exact absolute costs, and so exact ties.
 
     Examples
     --------
@@ -43,57 +60,47 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
     >>> optimal_1d_centers(values, np.ones(5), 2)
     array([ 0.5, 11. ])
     """
-    n = values.shape[0]
-    cost, centers = _run_costs(values, weights, manhattan)
-    # By end: by_end[j, i] is the run i:j, so that the minimum over the
-    # start i of each end j reads a contiguous row (a third faster at k = 48).
-    by_end = np.ascontiguousarray(cost.T)
-    every = np.arange(n + 1)
-    best = cost[0].copy()  # best[j]: one run over values[:j]
-    cuts = np.zeros((n_clusters, n + 1), dtype=np.intp)
-    total = np.empty_like(by_end)
-    for c in range(1, n_clusters):
-        # total[j, i]: the best c runs over values[:i], then the run i:j.
-        np.add(by_end, best, out=total)
-        cuts[c] = total.argmin(axis=1)
-        best = total[every, cuts[c]]
-    bounds = [n]
-    for c in range(n_clusters - 1, 0, -1):
-        bounds.append(cuts[c, bounds[-1]])
-    bounds.append(0)
-    bounds = np.array(bounds[::-1])
-    return centers[bounds[:-1], bounds[1:]]
+    bounds = optimal_1d_runs(values, weights, n_clusters, manhattan)
+    starts, ends = bounds[:-1], bounds[1:]
+    if manhattan:
+        cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+        half = cumulative[starts] + (cumulative[ends] - cumulative[starts]) / 2.0
+        # The first point of each run whose cumulative weight reaches half.
+        middle = np.searchsorted(cumulative[1:], half, side="left")
+        return values[np.clip(middle, starts, ends - 1)]
+    sums = np.add.reduceat(weights * values, starts)
+    return sums / np.add.reduceat(weights, starts)
 
 
-def _run_costs(values, weights, manhattan):
-    """Cost and center of every run ``values[i:j]``, arrays of (n + 1, n + 1).
+def optimal_1d_runs(values, weights, n_clusters, manhattan=False):
+    """Where the runs of an optimal clustering of sorted points start and end.
 
-    Runs with ``j <= i`` are empty and cost infinity. From prefix sums: the
-    squared cost is ``sum w x^2 - (sum w x)^2 / sum w``; the absolute cost is
-    taken about the run's lowest weighted median ``x_m`` (the first point
-    where the run's cumulative weight reaches half its weight).
+    Parameters as :func:`optimal_1d_centers`.
+
+    Returns
+    -------
+    bounds : ndarray of shape (n_clusters + 1,)
+        Run ``r`` is ``values[bounds[r]:bounds[r + 1]]``: ``bounds[0]`` is 0,
+        ``bounds[-1]`` is ``n`` and the bounds increase strictly.
     """
     n = values.shape[0]
+    if n >= 2**31 - 1:
+        raise ValueError(
+            f"the exact 1-D programme takes fewer than 2**31 distinct values, not {n}"
+        )
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
     W = np.concatenate([[0.0], np.cumsum(weights)])
-    S = np.concatenate([[0.0], np.cumsum(weights * values)])
-    i = np.arange(n + 1)[:, None]
-    j = np.arange(n + 1)[None, :]
-    empty = j <= i
-    mass = np.where(empty, 1.0, W[j] - W[i])
-    if manhattan:
-        # W increases strictly (positive weights): the median's index m is
-        # the first with W[m + 1] >= W[i] + mass / 2.
-        m = np.searchsorted(W[1:], W[i] + mass / 2.0, side="left")
-        m = np.minimum(np.maximum(m, i), n - 1)
-        centers = values[m]
-        below = centers * (W[m] - W[i]) - (S[m] - S[i])
-        above = (S[j] - S[m]) - centers * (W[j] - W[m])
-        cost = below + above
-    else:
-        Q = np.concatenate([[0.0], np.cumsum(weights * values * values)])
-        centers = (S[j] - S[i]) / mass
-        cost = (Q[j] - Q[i]) - (S[j] - S[i]) * centers
-        # Rounding can leave a run of one value slightly below zero.
-        np.maximum(cost, 0.0, out=cost)
-    cost[empty] = np.inf
-    return cost, centers
+    # Sums about a central point, the weighted median: the squared costs are
+    # differences of sums of squares, which lose fewer digits there. A point
+    # of the data keeps integer data integer, and its sums exact.
+    middle = values[min(np.searchsorted(W[1:], W[-1] / 2.0), n - 1)]
+    shifted = np.ascontiguousarray(values - middle)
+    S = np.concatenate([[0.0], np.cumsum(weights * shifted)])
+    Q = W if manhattan else np.concatenate([[0.0], np.cumsum(weights * shifted**2)])
+    cuts, _ = optimal_cuts(shifted, W, S, Q, n_clusters, manhattan)
+    bounds = np.empty(n_clusters + 1, dtype=np.intp)
+    bounds[n_clusters] = n
+    for c in range(n_clusters - 1, 0, -1):
+        bounds[c] = cuts[c, bounds[c + 1]]
+    bounds[0] = 0
+    return bounds

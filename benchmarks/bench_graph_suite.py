@@ -250,6 +250,7 @@ def main():
                 "ari": float(ari),
                 "nmi": float(nmi),
                 "ari_all": [s[0] for s in scores[m]],
+                "nmi_all": [s[1] for s in scores[m]],
             }
             cells.append(f"{ari:7.3f} / {nmi:6.3f}")
         line = f"{name:26s} " + " ".join(f"{c:>17s}" for c in cells)

@@ -21,9 +21,9 @@ from skclust._kmeans._oversampling import (
 
 
 def _separated_blobs(sizes, n_features=3, spread=1000.0, seed=0):
-    """Blobs of the given sizes, of unit spread, ``spread`` apart."""
+    """Blobs of the given sizes and unit spread, their centers on the
+    diagonal ``spread * sqrt(n_features)`` apart, in random order."""
     rng = np.random.default_rng(seed)
-    centers = spread * np.eye(len(sizes), n_features * len(sizes))[:, :n_features]
     centers = (
         spread
         * rng.permutation(np.arange(len(sizes)))[:, None]

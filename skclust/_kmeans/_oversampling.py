@@ -13,13 +13,17 @@ weighted by the rows nearest to them and reduced to ``n_clusters`` seeds by
 greedy k-means++ on the weighted candidates.
 
 Here the rounds start from the seeds that k-means++ gives on the sample
-rather than from one row drawn uniformly: one round on top of them removed
-most of the loss on separated clusters for about the cost of two Lloyd
-iterations, where k-means|| from one row needed several rounds (see
-``docs/vq.rst``). Between the passes the runs keep every row's cost to its
-nearest candidate and that candidate (12 bytes a row); the draws are made
-over the whole table with the run's ``RandomState``, so the seeds do not
-depend on how the table is cut into blocks or chunks.
+rather than from one row drawn uniformly, and two rounds draw about
+``n_clusters`` rows each: three passes, each comparing the rows with about
+``n_clusters`` candidates, as a Lloyd iteration compares them with the
+centers (``benchmarks/bench_block_seeding.py`` and ``docs/vq.rst``, "Seeding
+in blocks", for what one round, more rounds and k-means|| from one row
+gave). Between the passes each run keeps every row's cost to its nearest
+candidate and that candidate (8 bytes a row for the float32 metric of
+vector quantization, 12 for the others; updated in place by an in-process
+source, sent back with the pass's result by dask chunks). The draws are
+made over the whole table with the run's ``RandomState``, so the seeds do
+not depend on how the table is cut into blocks or chunks.
 """
 
 import warnings
@@ -70,6 +74,7 @@ class _Comparison:
     prepared: object
     first: int
     run: object
+    run_dtype: type
 
 
 def _nearest_kernel(block, offset, metric, comparisons, n_candidates, prep, pool):
@@ -81,7 +86,7 @@ def _nearest_kernel(block, offset, metric, comparisons, n_candidates, prep, pool
             x = _rows_of(rows, comparison, metric)
             labels, distance = metric.block_labels(x, comparison.prepared)
             labels = labels.astype(np.int32)
-            cost = metric.cost(distance).astype(np.float32)
+            cost = metric.cost(distance).astype(comparison.run_dtype)
             if comparison.run is None:
                 found.append([(offset + start, labels, cost)])
             else:
@@ -105,14 +110,17 @@ class CandidateRun:
     n_rows : int
     sample_weight : ndarray of shape (n_rows,) or None
     random_state : RandomState
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Of the costs kept: float32 for a metric that ranks in float32, whose
+        costs are no more precise (8 bytes a row with the int32 candidates,
+        12 with float64 costs).
     """
 
-    def __init__(self, columns, n_rows, sample_weight, random_state):
+    def __init__(self, columns, n_rows, sample_weight, random_state, dtype=np.float64):
         self.columns = columns
         self.sample_weight = sample_weight
         self.random_state = random_state
-        # 8 bytes a row: float32 costs, int32 candidates.
-        self.cost = np.full(n_rows, np.inf, dtype=np.float32)
+        self.cost = np.full(n_rows, np.inf, dtype=dtype)
         self.nearest = np.zeros(n_rows, dtype=np.int32)
         self.candidates = []
         self.n_candidates = 0
@@ -186,6 +194,7 @@ def _pass(source, metric, runs):
             metric.prepared_for_blocks(run.new),
             run.n_candidates,
             run if in_process else None,
+            run.cost.dtype,
         )
         for run in comparing
     ]
@@ -299,7 +308,13 @@ def block_seeds(source, metric, columns, n_clusters, init, random_state, run_sta
     if not rounds:
         return starts
     runs = [
-        CandidateRun(cols, source.shape[0], None, state)
+        CandidateRun(
+            cols,
+            source.shape[0],
+            None,
+            state,
+            np.float32 if metric.float32 else np.float64,
+        )
         for cols, state in zip(columns, run_states, strict=True)
     ]
     for run, centers in zip(runs, starts, strict=True):

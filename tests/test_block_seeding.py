@@ -37,8 +37,8 @@ def _separated_blobs(sizes, n_features=3, spread=1000.0, seed=0):
     return np.concatenate(rows), labels
 
 
-# Eleven blobs of 300 rows and five of 8: a sample of 8 * 16 = 128 rows holds
-# no row of most small ones.
+# Eleven blobs of 300 rows and five of 8: a sample of 8 * 16 = 128 of the
+# 3,340 rows holds about 0.3 rows of each small blob.
 _SIZES = [300] * 11 + [8] * 5
 
 
@@ -50,15 +50,15 @@ def _blob_of_each_seed(X, labels, seeds):
 def test_the_sample_alone_misses_small_blobs_that_the_rounds_find():
     X, labels = _separated_blobs(_SIZES)
     source = ArraySource(X, 1000, None)
-    # Seed 0: the 8 * 16-row sample holds none of four of the small blobs,
-    # so k-means++ on it gives some large blobs two seeds.
+    # Seed 0: the 8 * 16-row sample holds no row of two small blobs, so
+    # k-means++ on it gives two large blobs two seeds each.
     sample = seeding_sample(source, 16, np.random.RandomState(0))
     missed = set(range(16)) - set(labels[np.isin(X[:, 0], sample[:, 0])])
-    assert len(missed) >= 1
+    assert missed == {14, 15}
     alone = seed_from_sample(
         sample, 16, "k-means++", Euclidean, np.random.RandomState(1)
     )
-    assert len(set(_blob_of_each_seed(X, labels, alone))) < 16
+    assert len(set(_blob_of_each_seed(X, labels, alone))) == 14
     for seed in range(5):
         (seeds,) = block_seeds(
             source,
@@ -113,21 +113,26 @@ def test_seeds_depend_on_the_random_state_not_on_the_blocks(metric):
         assert (centers[:, None, :] == X[None, :, cols]).all(axis=2).any(axis=1).all()
 
 
-def test_candidate_weights_and_costs_are_the_brute_force_ones():
-    # Every row's cost is its squared distance to the nearest candidate, and
-    # each candidate weighs the rows nearest to it (ties: the earlier
-    # candidate), whatever the rounds drew.
+@pytest.mark.parametrize("metric", [Euclidean, Manhattan])
+def test_candidate_weights_and_costs_are_the_brute_force_ones(metric):
+    # Every row's cost is its squared distance (L1: its distance) to the
+    # nearest candidate, and each candidate weighs the rows nearest to it
+    # (ties: the earlier candidate), whatever the rounds drew.
     rng = np.random.default_rng(1)
     X = rng.integers(0, 4, size=(60, 2)).astype(float)
     weight = rng.integers(0, 3, size=60).astype(float)
     run = CandidateRun(slice(None), 60, weight, np.random.RandomState(0))
     run.add(X[[0, 1]])
-    oversampling_rounds(ArraySource(X, 7, None), Euclidean, [run], 3, 2, 1.0)
+    oversampling_rounds(ArraySource(X, 7, None), metric, [run], 3, 2, 1.0)
     candidates = np.concatenate(run.candidates)
     assert candidates.shape[0] > 2
-    squared = ((X[:, None, :] - candidates[None, :, :]) ** 2).sum(axis=2)
-    assert_allclose(run.cost, squared.min(axis=1), atol=1e-9)
-    nearest = squared.argmin(axis=1)
+    gaps = X[:, None, :] - candidates[None, :, :]
+    if metric is Manhattan:
+        costs = np.abs(gaps).sum(axis=2)
+    else:
+        costs = (gaps**2).sum(axis=2)
+    assert_allclose(run.cost, costs.min(axis=1), atol=1e-9)
+    nearest = costs.argmin(axis=1)
     expected = np.zeros(candidates.shape[0])
     for row, j in enumerate(nearest):
         expected[j] += weight[row]

@@ -4,7 +4,8 @@ Without ``batch_size``, ``VectorQuantizer`` clusters an in-memory table of at
 most ``_scale.DEFAULT_BATCH_ROWS`` (65,536) rows with ``KMeansL2`` (rows
 normalized in float64, k-means++ over every row) and larger ones with the
 block kernels (float32 distances, float64 sums, k-means++ over a sample of
-``8 * n_clusters`` rows). The two engines seed differently, so where the
+``8 * n_clusters`` rows, refined since by two k-means|| rounds over every
+row, ``bench_block_seeding.py``). The two engines seed differently, so where the
 switch lies changes the default's quality as well as its speed. This fits
 every table of a grid with the DEFAULT parameters (k-means++, ``n_init``,
 ``max_iter`` and ``tol`` as shipped, no explicit init) through the in-memory

@@ -7,6 +7,8 @@ distance, cost, center update), ``_medians`` (exact weighted medians, in
 memory and over blocks), ``_engine`` (seeding and the Lloyd loop),
 ``_inmemory`` (its assignment step with Hamerly's bounds on in-memory
 points), ``_blocked`` (its assignment step over blocks of a source),
+``_oversampling`` (the seeding of runs over a source: a sample's k-means++
+seeds refined by k-means|| rounds),
 ``_sources`` (in-memory arrays, memory maps and dask arrays read in blocks),
 ``_dedup`` (exact merging of repeated rows), ``_optimal_1d`` (the exact
 optimum of one feature, ``algorithm="exact"``), and the compiled kernels
@@ -32,6 +34,7 @@ from ._metrics import (
     SphericalEuclidean32,
     unit_rows,
 )
+from ._oversampling import block_seeds
 from ._scaling import largest_magnitude
 from ._sources import (
     ArraySource,
@@ -56,6 +59,7 @@ __all__ = [
     "SphericalEuclidean",
     "SphericalEuclidean32",
     "SphericalKMeansL2",
+    "block_seeds",
     "cluster_stats",
     "is_dask_array",
     "kmeans_plusplus",

@@ -313,14 +313,20 @@ def seeding_sample(source, n_clusters, random_state):
     return sample_rows(source, size, random_state)
 
 
-def seed_from_sample(sample, n_clusters, init, metric, random_state):
+def seed_from_sample(sample, n_clusters, init, metric, random_state, weights=None):
     """k-means++ or random initial centers from a sample's distinct rows.
 
-    With fewer distinct rows than ``n_clusters``, every distinct row is seeded
-    and the centers repeat them, with a ``ConvergenceWarning``, as the
-    in-memory fit (and scikit-learn's ``KMeans``) does.
+    ``weights`` (default: one per row) weigh the rows; rows of weight zero
+    are left out. With fewer distinct rows than ``n_clusters``, every
+    distinct row is seeded and the centers repeat them, with a
+    ``ConvergenceWarning``, as the in-memory fit (and scikit-learn's
+    ``KMeans``) does.
     """
-    distinct = merge_duplicate_rows(sample, np.ones(sample.shape[0]))
+    if weights is None:
+        weights = np.ones(sample.shape[0])
+    else:
+        sample, weights = sample[weights > 0], weights[weights > 0]
+    distinct = merge_duplicate_rows(sample, weights)
     n_seeded = min(n_clusters, distinct.points.shape[0])
     if n_seeded < n_clusters:
         warnings.warn(

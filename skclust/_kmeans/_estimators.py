@@ -128,9 +128,13 @@ _SHARED_NOTES = """
     never loaded whole: each iteration is one pass over the table. From the
     same explicit ``init`` the labels and centers are those of the in-memory
     fit (the same exact assignment; means up to the order of the sums;
-    exactly the same medians, found by counting in value ranges). Seeding
-    draws from a sample of ``8 * n_clusters`` rows, and rows are not merged,
-    so with repeated rows an empty cluster may take a different point.
+    exactly the same medians, found by counting in value ranges). k-means++
+    seeds on a sample of ``8 * n_clusters`` rows, then two k-means|| rounds
+    (Bahmani et al., 2012) draw rows far from those seeds over the whole
+    table and k-means++ chooses among the seeds and the rows drawn, weighted
+    by the rows nearest to them; ``"random"`` draws from the sample. Rows
+    are not merged, so with repeated rows an empty cluster may take a
+    different point.
 
     scipy sparse input (any format, converted to CSR) is clustered without
     densifying it: from the same explicit ``init`` the result is that of the

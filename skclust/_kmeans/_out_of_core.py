@@ -24,7 +24,8 @@ from ._blocked import (
     sum_over_sub_blocks,
     table_stats,
 )
-from ._engine import lloyd, seed_from_sample, seeding_sample
+from ._engine import lloyd
+from ._oversampling import block_seeds
 from ._scaling import scaled
 from ._sources import ArraySource, DaskSource, RowPrep, is_dask_array
 
@@ -118,7 +119,9 @@ def fit_in_blocks(
 
     A first pass gives the mean (L2 runs on centered rows, as in memory), the
     variance behind ``tol`` and, for L1, which features keep histograms.
-    Seeding draws its centers from a sample of ``8 * n_clusters`` rows.
+    k-means++ seeds on a sample of ``8 * n_clusters`` rows and two
+    k-means|| rounds over every row (``_oversampling.block_seeds``);
+    ``"random"`` draws its centers from the sample.
     Each run keeps its rows' labels and bounds when ``keeps_bounds``.
 
     Parameters
@@ -165,13 +168,15 @@ def fit_in_blocks(
     )
     seeds = random_state.randint(_MAX_SEED, size=n_init)
     if isinstance(init, str):
-        sample = seeding_sample(source, n_clusters, random_state)
-        inits = [
-            seed_from_sample(
-                sample, n_clusters, init, metric, np.random.RandomState(seed)
-            )
-            for seed in seeds
-        ]
+        inits = block_seeds(
+            source,
+            metric,
+            [slice(None)] * n_init,
+            n_clusters,
+            init,
+            random_state,
+            [np.random.RandomState(seed) for seed in seeds],
+        )
     else:
         inits = [scaled(init, exponent) - origin]
     layout = metric.block_layout(stats)

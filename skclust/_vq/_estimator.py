@@ -277,9 +277,10 @@ default="k-means++"
         distances in blocks, float64 sums, and less memory; on tables of
         over 65,536 rows they took 0.42 to 0.96 times the in-memory
         engine's time (``benchmarks/bench_vq_engines.py``). Below that,
-        their k-means++ seeds on ``8 * n_clusters`` sampled rows, and on
-        clustered tables left up to 17.5% more inertia in the median than
-        the in-memory fit (``benchmarks/bench_vq_switch.py``). Dask arrays
+        their k-means++ seeds on ``8 * n_clusters`` sampled rows, before
+        they were refined by two k-means|| rounds over every row, left up
+        to 17.5% more inertia in the median than the in-memory fit on
+        clustered tables (``benchmarks/bench_vq_switch.py``). Dask arrays
         are always processed chunk by chunk.
 
     Attributes
@@ -321,8 +322,12 @@ default="k-means++"
 
     The block kernels run exact Lloyd iterations (every row, every iteration)
     with ``KMeansL2``'s update, stopping rule and relocation of empty
-    clusters; k-means++ seeding uses a random sample of
-    ``8 * n_clusters`` rows. ``partial_fit`` makes one mini-batch update per
+    clusters. Their k-means++ seeding runs on a random sample of
+    ``8 * n_clusters`` rows, then makes two k-means|| rounds over every row
+    (Bahmani et al., 2012: two more passes, which draw about
+    ``n_clusters`` rows each where the seeds are far) and seeds k-means++
+    on the seeds and the rows drawn, weighted by the rows nearest to them.
+    ``partial_fit`` makes one mini-batch update per
     call (Sculley, 2010): each centroid moves to the running mean of all rows
     ever assigned to it; a centroid no row has reached moves first onto a far
     row of the batch (farthest-first, see ``partial_fit``).

@@ -23,6 +23,7 @@ from .._kmeans import (
     BlockedRuns,
     Euclidean32,
     RowPrep,
+    block_seeds,
     cluster_stats,
     lloyd,
     seed_from_sample,
@@ -91,22 +92,16 @@ class FittedCodebooks:
 
 
 def _seeded(source, columns, n_clusters, init, n_init, seeds, random_state, metric):
-    """Initial centers of every (subvector, seed) run, subvector by subvector."""
-    sample = seeding_sample(source, n_clusters, random_state)
-    inits = []
+    """Initial centers of every (subvector, seed) run, all seeded together."""
+    run_columns, run_states = [], []
     for m, cols in enumerate(columns):
         runs = np.random.RandomState(seeds[m])
         for seed in runs.randint(_MAX_SEED, size=n_init):
-            inits.append(
-                seed_from_sample(
-                    sample[:, cols],
-                    n_clusters,
-                    init,
-                    metric,
-                    np.random.RandomState(seed),
-                )
-            )
-    return inits
+            run_columns.append(cols)
+            run_states.append(np.random.RandomState(seed))
+    return block_seeds(
+        source, metric, run_columns, n_clusters, init, random_state, run_states
+    )
 
 
 def fit_blocked(

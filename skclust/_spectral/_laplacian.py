@@ -69,10 +69,11 @@ _RATIO_FLOOR = 1e-10
 # seeds 0-9, checked on seeds 10-19 and on LFR graphs): over the twenty graphs
 # of a row it raised the default's ARI on unequal blocks of medium strength by
 # 0.02 to 0.05 (K = 3, 4, 6; K = 5 unequal easy 0.02) and lowered no row by
-# more than 0.002; on LFR graphs it changed the mean by -0.001 (rows -0.027 to
-# +0.020, docs/spectral.rst). Equal blocks have equal eigenvalues, which any power keeps
-# equal; weaker directions, whose eigenvectors are the noisier, weigh less.
-# Odd, so that a negative eigenvalue keeps the sign of its weight.
+# more than 0.002; on LFR graphs it changed the mean by -0.001 (rows -0.027
+# to +0.020, docs/spectral.rst). Equal blocks have equal eigenvalues, which
+# any power keeps equal; weaker directions, whose eigenvectors are the
+# noisier, weigh less. Odd, so that a negative eigenvalue keeps the sign of
+# its weight.
 _SCORE_WEIGHT_POWER = 3
 
 # At most this many rounds of colour refinement order the nodes of a graph
@@ -564,7 +565,9 @@ def _canonical_order(adjacency):
     graph = sparse.csr_array(adjacency)
     n = graph.shape[0]
     # Entries in row order (CSR), so that row sums are differences of a
-    # running sum; duplicates summed (a multigraph's parallel edges).
+    # running sum; duplicates summed (a multigraph's parallel edges). The
+    # graph may be the caller's CSR array: this only puts it in canonical
+    # format, the same matrix.
     graph.sum_duplicates()
     columns = graph.indices.astype(np.intp)
     weights = _mix64(np.ascontiguousarray(graph.data, dtype=np.float64).view(np.uint64))

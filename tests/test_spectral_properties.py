@@ -202,6 +202,22 @@ def test_relabellings_keep_the_clusters_beyond_the_planted_number(graph_seed):
             assert adjusted_rand_score(reference, labels) == 1.0, k
 
 
+@pytest.mark.parametrize("seed", [87, 90])
+def test_relabellings_keep_the_clusters_of_weights_spanning_ten_decades(seed):
+    # Weights from 1e-10 to 1 (found by fuzzing): before the canonical node
+    # order, these two relabellings of 120 such graphs gave another partition.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(8, 30))
+    mask = rng.random((n, n)) < 0.4
+    weights = 10.0 ** rng.uniform(-10, 0, size=(n, n))
+    A = np.triu(weights * mask, 1)
+    A = A + A.T
+    k = int(rng.integers(2, max_n_clusters(A) + 1))
+    perm = rng.permutation(n)
+    reference = _fit_permuted(A, np.arange(n), k, "kmeans")
+    assert adjusted_rand_score(reference, _fit_permuted(A, perm, k, "kmeans")) == 1.0
+
+
 def test_canonical_order_gives_the_same_graph_in_any_numbering():
     A, _ = _sbm([30, 20, 10], 0.3, 0.05, seed=3)
     A[A > 0] = np.random.default_rng(0).integers(1, 4, size=int((A > 0).sum()))

@@ -572,6 +572,58 @@ def test_divisive_gives_partitions_of_one_kind_in_every_order(graph, k):
     assert len(results) == 1, results
 
 
+def _brute_force_twins(A):
+    """Pairs of nodes whose swap maps the weighted graph to itself."""
+    n = A.shape[0]
+    pairs = set()
+    for u, v in itertools.combinations(range(n), 2):
+        swap = np.arange(n)
+        swap[[u, v]] = [v, u]
+        if np.array_equal(A[np.ix_(swap, swap)], A):
+            pairs.add((u, v))
+    return pairs
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_twin_classes_are_the_swaps_that_keep_the_graph(seed):
+    # Small weighted graphs with many twins, adjacent ones joined by edges of
+    # any weight (found by fuzzing: two unit triangles bridged by an edge of weight 2
+    # kept their twins apart, and the clusters followed the node order).
+    rng = np.random.default_rng(seed)
+    n_types = int(rng.integers(2, 5))
+    kinds = rng.integers(0, n_types, size=int(rng.integers(4, 9)))
+    between = np.triu(rng.choice([0.0, 0.5, 1.0, 2.0], size=(n_types, n_types)))
+    between = between + np.triu(between, 1).T
+    A = between[np.ix_(kinds, kinds)]
+    np.fill_diagonal(A, 0.0)
+    classes = _laplacian._twin_classes(A / max(A.max(), 1.0))
+    n = A.shape[0]
+    # Twin classes are the classes of the swap relation (closed under
+    # chains of swaps).
+    expected = np.arange(n)
+    for u, v in sorted(_brute_force_twins(A)):
+        expected[expected == expected[v]] = expected[u]
+    same = classes[:, None] == classes[None, :]
+    np.testing.assert_array_equal(same, expected[:, None] == expected[None, :])
+
+
+def test_twins_joined_by_a_light_edge_stay_together_in_every_order():
+    A = np.zeros((6, 6))
+    for i, j in [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)]:
+        A[i, j] = A[j, i] = 1.0
+    A[2, 3] = A[3, 2] = 2.0
+    results = set()
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        labels = _fit_permuted(A, rng.permutation(6), 4, "kmeans")
+        results.add(frozenset(_partition(labels)))
+    assert results == {
+        frozenset(
+            {frozenset({0, 1}), frozenset({2}), frozenset({3}), frozenset({4, 5})}
+        )
+    }
+
+
 def test_twin_directions_do_not_follow_the_node_order():
     # A tree whose three leaves on node 1 are twins: the eigenvalue 0 has two
     # directions that only the twins tell apart and one that the classes

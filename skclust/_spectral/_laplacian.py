@@ -477,15 +477,18 @@ def _twin_classes(adjacency):
     """Classes of nodes that the graph cannot tell apart.
 
     Two nodes are twins when their rows of the adjacency are equal (the same
-    neighbours with the same weights) or, for adjacent nodes, when their rows
-    of ``A + I`` are equal (adjacent with the same other neighbours, joined by
-    an edge of weight 1, the largest after scaling). Any relabelling that
-    swaps twins maps the graph to itself, so no method can separate them in
-    an order-free way; every eigenvector of a simple eigenvalue is equal on
+    neighbours with the same weights) or, for adjacent nodes joined by an
+    edge of weight ``w``, when their rows of ``A + w I`` are equal (the same
+    other neighbours with the same weights). Any relabelling that swaps
+    twins maps the graph to itself, so no method can separate them in an
+    order-free way; every eigenvector of a simple eigenvalue is equal on
     them. Rows are compared by two 64-bit hashes, sums over their entries of
     a mix of the column and the weight's bits: integer sums wrap exactly, so
     equal rows get equal hashes whatever the order of their entries, and
-    distinct rows collide with probability about 2^-128.
+    distinct rows collide with probability about 2^-128. For an edge
+    ``(u, v, w)``, the row of ``A + w I`` at ``u`` hashes as ``u``'s row
+    plus the mix of ``(u, w)``, and at ``v`` as ``v``'s row plus the mix of
+    ``(v, w)``, the entry that the edge itself contributes to ``u``'s row.
 
     Parameters
     ----------
@@ -499,37 +502,47 @@ def _twin_classes(adjacency):
     """
     n = adjacency.shape[0]
     coo = sparse.coo_array(adjacency)
-    rows = np.concatenate([coo.row, np.arange(n)]).astype(np.intp)
-    cols = np.concatenate([coo.col, np.arange(n)]).astype(np.intp)
-    weights = np.concatenate([coo.data, np.ones(n)]).astype(np.float64)
-    keys = np.empty((n, 4), dtype=np.uint64)
+    rows, cols = coo.row.astype(np.intp), coo.col.astype(np.intp)
+    bits = np.ascontiguousarray(coo.data, dtype=np.float64).view(np.uint64)
     salts = np.random.RandomState(0).randint(1, 2**62, size=(2, n), dtype=np.int64)
-    with np.errstate(over="ignore"):
-        for h, salt in enumerate(salts.astype(np.uint64)):
-            bits = weights.view(np.uint64)
-            mixed = (salt[cols] ^ (bits * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(
-                0xBF58476D1CE4E5B9
-            )
-            mixed ^= mixed >> np.uint64(31)
-            edges = slice(0, coo.nnz)
-            keys[:, h] = _wrapping_row_sums(rows[edges], mixed[edges], n)
-            # The closed row adds the node itself with weight 1.
-            keys[:, 2 + h] = keys[:, h] + mixed[coo.nnz :]
-    _, open_class = np.unique(keys[:, :2], axis=0, return_inverse=True)
-    _, closed_class = np.unique(keys[:, 2:], axis=0, return_inverse=True)
-    # A node joined to its open class and to its closed class: the classes of
-    # the union of both relations are the connected components.
-    open_class, closed_class = open_class.ravel(), closed_class.ravel() + n
-    links = sparse.csr_array(
+    rows_hash = np.empty((n, 2), dtype=np.uint64)
+    # Per entry (u, v, w): closed[u] == closed[v] for the edge's own weight.
+    closed_equal = np.ones(coo.nnz, dtype=bool)
+    for h, salt in enumerate(salts.astype(np.uint64)):
+        entry = _entry_mix(salt[cols], bits)
+        rows_hash[:, h] = _wrapping_row_sums(rows, entry, n)
+        with np.errstate(over="ignore"):
+            at_u = rows_hash[rows, h] + _entry_mix(salt[rows], bits)
+            at_v = rows_hash[cols, h] + entry
+        closed_equal &= at_u == at_v
+    _, open_class = np.unique(rows_hash, axis=0, return_inverse=True)
+    open_class = open_class.ravel()
+    # Nodes joined to their open class (node n + class) and to the nodes
+    # they are closed twins of: the classes of the union of both relations
+    # are the connected components.
+    twins = closed_equal & (rows < cols)
+    links = sparse.coo_array(
         (
-            np.ones(2 * n),
-            (np.tile(np.arange(n), 2), np.concatenate([open_class, closed_class])),
+            np.ones(n + int(twins.sum())),
+            (
+                np.concatenate([np.arange(n), rows[twins]]),
+                np.concatenate([n + open_class, cols[twins]]),
+            ),
         ),
-        shape=(n, 2 * n),
+        shape=(2 * n, 2 * n),
     )
-    square = sparse.block_array([[None, links], [links.T, None]])
-    _, labels = connected_components(square, directed=False)
+    _, labels = connected_components(links, directed=False)
     return _first_appearance_labels(labels[:n])
+
+
+def _entry_mix(salt, bits):
+    """The hash of one adjacency entry: its column's salt and weight's bits."""
+    with np.errstate(over="ignore"):
+        mixed = (salt ^ (bits * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(
+            0xBF58476D1CE4E5B9
+        )
+        mixed ^= mixed >> np.uint64(31)
+    return mixed
 
 
 def _canonical_order(adjacency):

@@ -500,17 +500,18 @@ def _twin_classes(adjacency):
     ndarray of shape (n_nodes,)
         Class of each node, numbered by first node.
     """
-    n = adjacency.shape[0]
-    coo = sparse.coo_array(adjacency)
-    rows, cols = coo.row.astype(np.intp), coo.col.astype(np.intp)
-    bits = np.ascontiguousarray(coo.data, dtype=np.float64).view(np.uint64)
+    graph = _csr_entries(adjacency)
+    n = graph.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(graph.indptr))
+    cols = graph.indices.astype(np.intp)
+    bits = np.ascontiguousarray(graph.data, dtype=np.float64).view(np.uint64)
     salts = np.random.RandomState(0).randint(1, 2**62, size=(2, n), dtype=np.int64)
     rows_hash = np.empty((n, 2), dtype=np.uint64)
     # Per entry (u, v, w): closed[u] == closed[v] for the edge's own weight.
-    closed_equal = np.ones(coo.nnz, dtype=bool)
+    closed_equal = np.ones(graph.nnz, dtype=bool)
     for h, salt in enumerate(salts.astype(np.uint64)):
         entry = _entry_mix(salt[cols], bits)
-        rows_hash[:, h] = _wrapping_row_sums(rows, entry, n)
+        rows_hash[:, h] = _wrapping_row_sums(graph.indptr, entry)
         with np.errstate(over="ignore"):
             at_u = rows_hash[rows, h] + _entry_mix(salt[rows], bits)
             at_v = rows_hash[cols, h] + entry
@@ -538,11 +539,7 @@ def _twin_classes(adjacency):
 def _entry_mix(salt, bits):
     """The hash of one adjacency entry: its column's salt and weight's bits."""
     with np.errstate(over="ignore"):
-        mixed = (salt ^ (bits * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(
-            0xBF58476D1CE4E5B9
-        )
-        mixed ^= mixed >> np.uint64(31)
-    return mixed
+        return _mix64(salt ^ (bits * _GOLDEN))
 
 
 def _canonical_order(adjacency):
@@ -575,25 +572,17 @@ def _canonical_order(adjacency):
     ndarray of shape (n_nodes,)
         The nodes in canonical order.
     """
-    graph = sparse.csr_array(adjacency)
+    graph = _csr_entries(adjacency)
     n = graph.shape[0]
-    # Entries in row order (CSR), so that row sums are differences of a
-    # running sum; duplicates summed (a multigraph's parallel edges). The
-    # graph may be the caller's CSR array: this only puts it in canonical
-    # format, the same matrix.
-    graph.sum_duplicates()
     columns = graph.indices.astype(np.intp)
     weights = _mix64(np.ascontiguousarray(graph.data, dtype=np.float64).view(np.uint64))
     colours = np.zeros(n, dtype=np.intp)
     n_colours = 1
     for _ in range(_REFINEMENT_ROUNDS):
         own = _mix64(colours.astype(np.uint64) + np.uint64(1))
-        running = np.concatenate(
-            [[np.uint64(0)], np.cumsum(_mix64(own[columns] ^ weights), dtype=np.uint64)]
-        )
-        neighbours = running[graph.indptr[1:]] - running[graph.indptr[:-1]]
+        neighbours = _wrapping_row_sums(graph.indptr, _mix64(own[columns] ^ weights))
         with np.errstate(over="ignore"):
-            keys = _mix64(own * np.uint64(0x9E3779B97F4A7C15) + neighbours)
+            keys = _mix64(own * _GOLDEN + neighbours)
         # The key holds the colour itself: classes only ever split (up to
         # 64-bit collisions, which merge, and merge the same way in any
         # numbering).
@@ -617,13 +606,26 @@ def _mix64(values):
     return mixed
 
 
-def _wrapping_row_sums(rows, values, n):
-    """Per-row sums of uint64 values modulo 2^64 (order-free, exact)."""
-    order = np.argsort(rows, kind="stable")
-    cumulative = np.cumsum(values[order], dtype=np.uint64)
-    ends = np.searchsorted(rows[order], np.arange(n), side="right")
-    totals = np.concatenate([[np.uint64(0)], cumulative])[ends]
-    return np.diff(np.concatenate([[np.uint64(0)], totals])).astype(np.uint64)
+# Odd 64-bit constant (2^64 / golden ratio) that spreads a product's bits.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _csr_entries(adjacency):
+    """The adjacency as CSR, entries in row order, duplicates summed.
+
+    The graph may be the caller's CSR array: this only puts it in canonical
+    format, the same matrix.
+    """
+    graph = sparse.csr_array(adjacency)
+    graph.sum_duplicates()
+    return graph
+
+
+def _wrapping_row_sums(indptr, values):
+    """Per-row sums modulo 2^64 of uint64 values of CSR entries (exact, so
+    the order of a row's entries does not matter)."""
+    running = np.concatenate([[np.uint64(0)], np.cumsum(values, dtype=np.uint64)])
+    return running[indptr[1:]] - running[indptr[:-1]]
 
 
 def _bethe_hessian_count(adjacency, solver, seed, limit):

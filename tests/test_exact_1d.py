@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from _lines import line_cost
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.cluster import KMeans
@@ -49,11 +50,6 @@ def _brute_force_runs(values, weights, k, manhattan):
     return best, np.array(chosen)
 
 
-def _cost(values, weights, centers, manhattan):
-    gaps = np.abs(values[:, None] - centers[None, :])
-    return float((weights * (gaps if manhattan else gaps**2).min(axis=1)).sum())
-
-
 @pytest.mark.parametrize("manhattan", [False, True])
 @pytest.mark.parametrize("seed", range(25))
 def test_runs_reach_the_brute_force_optimum(seed, manhattan):
@@ -67,7 +63,7 @@ def test_runs_reach_the_brute_force_optimum(seed, manhattan):
     optimum, brute_bounds = _brute_force_runs(values, weights, k, manhattan)
     bounds = optimal_1d_runs(values, weights, k, manhattan)
     centers = optimal_1d_centers(values, weights, k, manhattan)
-    assert _cost(values, weights, centers, manhattan) == pytest.approx(
+    assert line_cost(values, weights, centers, manhattan) == pytest.approx(
         float(optimum), rel=1e-12, abs=1e-12
     )
     if manhattan:
@@ -126,7 +122,7 @@ def test_divide_and_conquer_matches_the_quadratic_programme(seed, manhattan):
     weights = rng.uniform(0.1, 5.0, size=values.size)
     for k in (2, 5, 9):
         centers = optimal_1d_centers(values, weights, k, manhattan)
-        assert _cost(values, weights, centers, manhattan) == pytest.approx(
+        assert line_cost(values, weights, centers, manhattan) == pytest.approx(
             _quadratic_optimum(values, weights, k, manhattan), rel=1e-10
         )
 

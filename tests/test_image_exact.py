@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from _lines import line_cost
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_sample_image
@@ -36,12 +37,6 @@ def _brute_force_cost(values, weights, k, manhattan):
     return best
 
 
-def _cost(values, weights, centers, manhattan):
-    """Weighted cost of every point at its nearest center."""
-    gaps = np.abs(values[:, None] - centers[None, :])
-    return (weights * (gaps if manhattan else gaps**2).min(axis=1)).sum()
-
-
 @pytest.mark.parametrize("manhattan", [False, True])
 @pytest.mark.parametrize("seed", range(12))
 def test_optimal_centers_reach_the_brute_force_optimum(seed, manhattan):
@@ -53,7 +48,7 @@ def test_optimal_centers_reach_the_brute_force_optimum(seed, manhattan):
     centers = optimal_1d_centers(values, weights, k, manhattan)
     assert centers.shape == (k,)
     assert np.all(np.diff(centers) > 0)
-    assert _cost(values, weights, centers, manhattan) == pytest.approx(
+    assert line_cost(values, weights, centers, manhattan) == pytest.approx(
         _brute_force_cost(values, weights, k, manhattan), rel=1e-12, abs=1e-9
     )
 

@@ -281,6 +281,26 @@ def test_auto_switches_at_the_documented_limit(Estimator, limit):
     assert Estimator(2, algorithm="lloyd").fit(x[:100]).algorithm_ == "lloyd"
 
 
+@pytest.mark.parametrize(
+    ("Estimator", "limit"), [(KMeansL2, 50_000), (KMeansL1, 20_000)]
+)
+def test_auto_keeps_the_table_of_cuts_within_64_mib(Estimator, limit):
+    # 4 bytes per distinct value and cluster: "auto" takes the programme
+    # while the table holds at most 2**24 cells, the figure in the docstring.
+    most = 2**24 // limit
+    assert f"up to {most} at {limit:,} values" in " ".join(Estimator.__doc__.split())
+    x = np.arange(1000, dtype=np.float64)[:, None]
+    fits = Estimator(2**24 // 1000, max_iter=1)
+    assert fits._algorithm_for(x.shape) == "exact"
+    assert fits.set_params(n_clusters=2**24 // 1000 + 1)._algorithm_for(x.shape) == (
+        "lloyd"
+    )
+    # Whole fits: 4,200 values in 4,000 clusters would need 64.1 MiB.
+    x = np.arange(4200, dtype=np.float64)[:, None] / 7
+    assert Estimator(4000, max_iter=1).fit(x).algorithm_ == "lloyd"
+    assert Estimator(3994, max_iter=1).fit(x).algorithm_ == "exact"
+
+
 def test_grey_quantizer_lloyd_stays_lloyd():
     rng = np.random.default_rng(0)
     grey = rng.integers(0, 256, size=(20, 20)).astype(np.uint8)

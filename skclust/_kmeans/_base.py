@@ -103,6 +103,9 @@ class _BaseKMeans(
     # (benchmarks/bench_exact_1d.py; see docs/kmeans.rst).
     _solves_lines = False
     _exact_1d_limit = 0
+    # The most cells (distinct values x clusters, 4 bytes each) of the exact
+    # programme's table of cuts that algorithm="auto" allocates: 64 MiB.
+    _exact_1d_max_cells = 2**24
     # The metric of a fit on scipy sparse rows, or None where sparse input is
     # refused (``_sparse``).
     _sparse_metric = None
@@ -331,15 +334,19 @@ shape (n_samples, n_features)
     def _algorithm_for(self, shape):
         """The algorithm, "exact" or "lloyd", for the distinct points of
         positive weight, of this ``shape``: "auto" takes the exact solver
-        for one feature, a string ``init`` and at most ``_exact_1d_limit``
-        distinct values."""
+        for one feature, a string ``init``, at most ``_exact_1d_limit``
+        distinct values and a table of cuts of at most ``_exact_1d_max_cells``
+        cells."""
         n_distinct, n_features = shape
-        if n_features == 1 and (
-            self.algorithm == "exact"
-            or (self._may_solve_exactly() and n_distinct <= self._exact_1d_limit)
-        ):
+        if n_features != 1:
+            return "lloyd"
+        if self.algorithm == "exact":
             return "exact"
-        return "lloyd"
+        small = (
+            n_distinct <= self._exact_1d_limit
+            and n_distinct * self.n_clusters <= self._exact_1d_max_cells
+        )
+        return "exact" if small and self._may_solve_exactly() else "lloyd"
 
     def _exact_centers(self, points, weights):
         """The centers of an optimal clustering of one-feature ``points``

@@ -92,7 +92,9 @@ _SHARED_PARAMETERS = """
         (a ``ValueError``). "auto": "exact" for data in memory with one
         feature, a string ``init`` and at most {exact_limit} distinct values
         (with positive weight), where it costs at most about twice the
-        default Lloyd fit; else "lloyd".
+        default Lloyd fit, and whose table of cuts (4 bytes per distinct
+        value and cluster) fits in 64 MiB (``n_clusters`` up to {exact_k} at
+        {exact_limit} values); else "lloyd".
 
     Attributes
     ----------
@@ -187,6 +189,7 @@ class KMeansL2(_BaseKMeans):
         + _SHARED_PARAMETERS.format(
             seeding="the squared distance",
             exact_limit="50,000",
+            exact_k="335",
             inertia="Sum of weighted squared Euclidean distances of the samples "
             "to their centers.",
             copy_x_effect="The rows are then not centered, so results may differ "
@@ -277,6 +280,7 @@ class KMeansL1(_BaseKMeans):
         + _SHARED_PARAMETERS.format(
             seeding="the Manhattan distance",
             exact_limit="20,000",
+            exact_k="838",
             inertia="Sum of weighted Manhattan distances of the samples to "
             "their centers.",
             copy_x_effect="The result is exactly that of ``copy_x=True``.",

@@ -575,12 +575,23 @@ def _canonical_order(adjacency):
     graph = _csr_entries(adjacency)
     n = graph.shape[0]
     columns = graph.indices.astype(np.intp)
-    weights = _mix64(np.ascontiguousarray(graph.data, dtype=np.float64).view(np.uint64))
+    data = np.ascontiguousarray(graph.data, dtype=np.float64)
+    # One weight throughout (unweighted graphs): the entries' mixes are
+    # those of their column's node, mixed once per node (the same values,
+    # in a fifth of the time at 15 entries per node).
+    uniform = data.size == 0 or bool((data == data[0]).all())
+    if uniform:
+        data = data[:1] if data.size else np.zeros(1)
+    weights = _mix64(data.view(np.uint64))
     colours = np.zeros(n, dtype=np.intp)
     n_colours = 1
     for _ in range(_REFINEMENT_ROUNDS):
         own = _mix64(colours.astype(np.uint64) + np.uint64(1))
-        neighbours = _wrapping_row_sums(graph.indptr, _mix64(own[columns] ^ weights))
+        if uniform:
+            entries = _mix64(own ^ weights)[columns]
+        else:
+            entries = _mix64(own[columns] ^ weights)
+        neighbours = _wrapping_row_sums(graph.indptr, entries)
         with np.errstate(over="ignore"):
             keys = _mix64(own * _GOLDEN + neighbours)
         # The key holds the colour itself: classes only ever split (up to

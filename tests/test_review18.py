@@ -1,0 +1,60 @@
+"""A demanding scikit-learn user's review of the k-means and VQ paths (review18)."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+
+from skclust import KMeansL1, KMeansL2
+
+
+def _float32_rows(seed=0):
+    rows = sparse.random(120, 6, density=0.4, format="csr", random_state=seed)
+    rows.data -= 0.5
+    return rows.astype(np.float32)
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_sparse_float32_rows_give_float32_centers_and_distances(Estimator):
+    # Sparse float32 rows gave float64 centers and distances, where dense
+    # float32 rows and scikit-learn's KMeans on the same sparse rows give
+    # float32 (and the tags say transform preserves float32).
+    X = _float32_rows()
+    init = X[:3].toarray()
+    model = Estimator(3, init=init).fit(X)
+    assert model.cluster_centers_.dtype == np.float32
+    assert model.transform(X).dtype == np.float32
+    assert Estimator(3, init=init).fit_transform(X).dtype == np.float32
+    # Sparse float64 rows still give float64 distances from float32 centers.
+    assert model.transform(X.astype(np.float64)).dtype == np.float64
+    # The fit of the float64 values, its centers rounded once to float32.
+    wide = Estimator(3, init=init).fit(X.astype(np.float64))
+    np.testing.assert_array_equal(model.labels_, wide.labels_)
+    np.testing.assert_array_equal(
+        model.cluster_centers_, wide.cluster_centers_.astype(np.float32)
+    )
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    np.testing.assert_allclose(
+        model.transform(X), wide.transform(X.astype(np.float64)), rtol=1e-6
+    )
+
+
+def test_sparse_float32_centers_as_scikit_learn_gives_them():
+    X = _float32_rows(seed=1)
+    init = X[:4].toarray()
+    ours = KMeansL2(4, init=init).fit(X)
+    theirs = KMeans(4, init=init, n_init=1).fit(X)
+    assert ours.cluster_centers_.dtype == theirs.cluster_centers_.dtype
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-6, atol=1e-7
+    )
+
+
+def test_sparse_float32_rows_with_fewer_distinct_rows_than_clusters():
+    X = sparse.csr_matrix(np.repeat(np.eye(3, dtype=np.float32), 4, axis=0))
+    with pytest.warns(ConvergenceWarning, match="duplicate centers"):
+        model = KMeansL2(4, random_state=0).fit(X)
+    assert model.cluster_centers_.dtype == np.float32
+    np.testing.assert_array_equal(model.predict(X), model.labels_)

@@ -7,6 +7,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from skclust import KMeansL1, KMeansL2
+from skclust._cli import main
+from skclust.datasets import make_embeddings
 
 
 def _float32_rows(seed=0):
@@ -58,3 +60,58 @@ def test_sparse_float32_rows_with_fewer_distinct_rows_than_clusters():
         model = KMeansL2(4, random_state=0).fit(X)
     assert model.cluster_centers_.dtype == np.float32
     np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+def _vq(capsys, *argv):
+    code = main(["vq", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["{table}"], "table.npy"),
+        (["-k", "8"], "-k"),
+        (["--subvectors", "2", "--no-normalize"], "--subvectors, --no-normalize"),
+        (["--train-size", "all", "--n-init", "3"], "--n-init, --train-size"),
+    ],
+)
+def test_vq_decode_refuses_what_it_would_not_use(tmp_path, capsys, extra, named):
+    # skclust vq refused --codebook without --decode but ignored a table or
+    # fit options given beside --decode without a word: "skclust vq
+    # table.npy --decode codes.npz" decoded the archive alone.
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(40, 4, random_state=0))
+    runs = tmp_path / "runs"
+    assert _vq(capsys, table, "-k", 4, "--out", runs, "-q")[0] == 0
+    archive = runs / "compressed_k4.npz"
+    out = tmp_path / "decoded"
+    argv = [a.format(table=table) for a in extra]
+    code, stdout, stderr = _vq(capsys, "--decode", archive, *argv, "--out", out)
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1
+    assert f"{named}: not used with --decode" in stderr
+    assert not out.exists()
+    assert _vq(capsys, "--decode", archive, "--out", out, "-q")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["-n", "5"], "-n"),
+        (["--metric", "sqeuclidean"], "--metric"),
+        (["-n", "3", "--metric", "inner_product"], "-n, --metric"),
+    ],
+)
+def test_vq_search_options_without_search_are_refused(tmp_path, capsys, extra, named):
+    # "-n 5" or "--metric sqeuclidean" without --search fitted every k and
+    # searched nothing.
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(40, 4, random_state=0))
+    out = tmp_path / "out"
+    code, stdout, stderr = _vq(capsys, table, "-k", 4, *extra, "--out", out)
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1
+    assert f"{named}: only used with --search" in stderr
+    assert not out.exists()

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skclust import KMeansL1, KMeansL2
 from skclust._cli import main
 from skclust.datasets import make_embeddings
+from skclust.metrics import neighbor_recall
 
 
 def _float32_rows(seed=0):
@@ -115,3 +116,20 @@ def test_vq_search_options_without_search_are_refused(tmp_path, capsys, extra, n
     assert stderr.count("\n") == 1
     assert f"{named}: only used with --search" in stderr
     assert not out.exists()
+
+
+def test_euclidean_neighbor_recall_of_rows_far_from_the_origin():
+    # The squared distances came from 2 q.r - |r|^2, which lost every digit
+    # that rows near 1e8 share: the same rows moved by noise of 1e-3 scored
+    # 0.05 instead of about 1, where Euclidean distances ignore the offset.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)) + 1e8
+    R = X + rng.normal(scale=1e-3, size=X.shape)
+    found = 0
+    for i in range(200):
+        others = np.delete(np.arange(200), i)
+        true = others[np.argsort(((X[others] - X[i]) ** 2).sum(axis=1))[:5]]
+        near = others[np.argsort(((R[others] - X[i]) ** 2).sum(axis=1))[:5]]
+        found += len(set(true) & set(near))
+    assert found / 1000 > 0.95
+    assert neighbor_recall(X, R, 5, metric="euclidean") == pytest.approx(found / 1000)

@@ -133,3 +133,17 @@ def test_euclidean_neighbor_recall_of_rows_far_from_the_origin():
         found += len(set(true) & set(near))
     assert found / 1000 > 0.95
     assert neighbor_recall(X, R, 5, metric="euclidean") == pytest.approx(found / 1000)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("Estimator", [KMeansL2, KMeansL1])
+def test_a_seeded_fit_does_not_depend_on_the_order_of_the_rows(Estimator, init):
+    # What the seeding's draws in the merge's order buy (docs/kmeans.rst,
+    # "Numerical range"): scikit-learn's KMeans draws in row order instead.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    order = rng.permutation(300)
+    one = Estimator(5, init=init, random_state=0).fit(X)
+    other = Estimator(5, init=init, random_state=0).fit(X[order])
+    np.testing.assert_array_equal(other.labels_, one.labels_[order])
+    np.testing.assert_array_equal(other.cluster_centers_, one.cluster_centers_)

@@ -475,6 +475,8 @@ def _unused_options(args):
 
 
 def run(args):
+    import numpy as np
+
     from .._vq import check_magnitude
     from ._progress import Progress
 
@@ -511,6 +513,13 @@ def run(args):
             directions=args.normalize or args.metric == "cosine",
         )
     notes = []
+    if table.X.dtype != np.float32:
+        # The report's paragraph says so; the command's table did not, and a
+        # float64 file's original_mb was half its size without a word.
+        notes.append(
+            f"note: {table.name} holds {table.X.dtype} values; original_mb and "
+            "the ratios count them at 4 bytes (float32) each"
+        )
     ks = _codebook_sizes(args.k, table, args.k is not STUDY_K, notes.append)
     if isinstance(args.train_size, int) and args.train_size < max(ks):
         # The fit raises the sample to k rows; nothing said so but a column.

@@ -1,7 +1,11 @@
 """A demanding scikit-learn user's review of the k-means and VQ paths (review18)."""
 
+import csv
+import sys
+
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -147,3 +151,69 @@ def test_a_seeded_fit_does_not_depend_on_the_order_of_the_rows(Estimator, init):
     other = Estimator(5, init=init, random_state=0).fit(X[order])
     np.testing.assert_array_equal(other.labels_, one.labels_[order])
     np.testing.assert_array_equal(other.cluster_centers_, one.cluster_centers_)
+
+
+class _PipeClosedAfterOneLine:
+    """A stdout whose reader leaves after the first line (``| head -1``)."""
+
+    def __init__(self):
+        self.lines = 0
+
+    def write(self, text):
+        if self.lines >= 1:
+            raise BrokenPipeError(32, "Broken pipe")
+        self.lines += text.count("\n")
+        return len(text)
+
+    def flush(self):
+        if self.lines > 1:
+            raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("command", ["vq", "image"])
+def test_a_reader_leaving_stdout_does_not_fail_the_run(
+    tmp_path, capsys, monkeypatch, command
+):
+    # "skclust vq table.npy | head -1": the second progress line raised
+    # BrokenPipeError, an OSError taken for bad input: "error: [Errno 32]
+    # Broken pipe", exit 2, and none of the run's files kept.
+    if command == "vq":
+        source = tmp_path / "table.npy"
+        np.save(source, make_embeddings(40, 4, random_state=0))
+        product = "vq_memory.csv"
+    else:
+        source = tmp_path / "photo.png"
+        pixels = np.random.default_rng(0).integers(0, 256, (6, 7, 3), np.uint8)
+        Image.fromarray(pixels).save(source)
+        product = "image_results.csv"
+    out = tmp_path / "out"
+    stdout = _PipeClosedAfterOneLine()
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main([command, str(source), "-k", "2", "3", "--out", str(out)]) == 0
+    assert stdout.lines == 1
+    assert (out / product).is_file()
+    assert (out / "skclust-manifest.json").is_file()
+    assert sys.stdout is stdout
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+def test_vq_says_a_table_not_float32_is_counted_as_float32(tmp_path, capsys, dtype):
+    # The memory table counts the original at 4 bytes a value (MemoryUsage);
+    # the report says so of a float64 AImodel.npy, the command said nothing,
+    # and a float64 file's original_mb was half its size.
+    table = tmp_path / "table.npy"
+    np.save(table, make_embeddings(40, 4, random_state=0).astype(dtype))
+    out = tmp_path / "out"
+    code, stdout, _ = _vq(capsys, table, "-k", 4, "--out", out)
+    assert code == 0
+    note = (
+        f"note: table.npy holds {np.dtype(dtype)} values; original_mb and the "
+        "ratios count them at 4 bytes (float32) each"
+    )
+    assert note in stdout.splitlines()
+    with open(out / "vq_memory.csv") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert float(row["original_mb"]) == round(40 * 4 * 4 / 1e6, 4)
+    np.save(table, make_embeddings(40, 4, random_state=0))
+    code, stdout, _ = _vq(capsys, table, "-k", 4, "--out", out, "--force")
+    assert code == 0 and "note:" not in stdout

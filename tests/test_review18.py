@@ -217,3 +217,16 @@ def test_vq_says_a_table_not_float32_is_counted_as_float32(tmp_path, capsys, dty
     np.save(table, make_embeddings(40, 4, random_state=0))
     code, stdout, _ = _vq(capsys, table, "-k", 4, "--out", out, "--force")
     assert code == 0 and "note:" not in stdout
+
+
+def test_vq_shows_a_warning_as_one_line_naming_the_command(tmp_path, capsys):
+    # Python's two lines (file and line in skclust, then the source line
+    # ").fit(X[:, cols])") came out of a table of fewer distinct rows than k.
+    table = tmp_path / "table.npy"
+    np.save(table, np.tile(make_embeddings(3, 4, random_state=0), (10, 1)))
+    code, _, stderr = _vq(capsys, table, "-k", 4, "--out", tmp_path / "out", "-q")
+    assert code == 0
+    assert stderr.splitlines() == [
+        "skclust vq: warning: Number of distinct points with positive weight (3) "
+        "found smaller than n_clusters (4): KMeansL2 returns duplicate centers."
+    ]

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 import zipfile
 from contextlib import contextmanager
 
@@ -121,6 +122,7 @@ def main(argv=None):
             output_run(),
             _recorded_interrupts() as seen,
             _printed_while_read(),
+            _warnings_in_one_line(args.command),
         ):
             code = args.run(args) or 0
             if seen:
@@ -185,6 +187,28 @@ def _recorded_interrupts():
         yield seen
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextmanager
+def _warnings_in_one_line(command):
+    """Warnings shown as one line naming the command, like its errors.
+
+    Python shows a warning in two lines, the file and line that raised it
+    and its source: ``skclust vq`` on a table of fewer distinct rows than a
+    k showed ``.../_vq/_estimator.py:124: ConvergenceWarning: ...`` and
+    ``).fit(X[:, cols])``. Which warnings are shown (the filters) is left
+    as it is.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(
+            f"skclust {command}: warning: {_one_line(message)}",
+            file=sys.stderr if file is None else file,
+        )
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 @contextmanager

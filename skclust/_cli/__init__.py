@@ -15,9 +15,12 @@ scikit-learn alone takes a second). tests/test_lazy_imports.py checks it.
 
 import argparse
 import difflib
+import io
+import os
 import signal
 import sys
 import threading
+import warnings
 import zipfile
 from contextlib import contextmanager
 
@@ -114,7 +117,13 @@ def main(argv=None):
 
     seen = []
     try:
-        with workers_die_with_parent(), output_run(), _recorded_interrupts() as seen:
+        with (
+            workers_die_with_parent(),
+            output_run(),
+            _recorded_interrupts() as seen,
+            _printed_while_read(),
+            _warnings_in_one_line(args.command),
+        ):
             code = args.run(args) or 0
             if seen:
                 # A Ctrl-C that Python dropped (see _recorded_interrupts): the
@@ -178,6 +187,89 @@ def _recorded_interrupts():
         yield seen
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextmanager
+def _warnings_in_one_line(command):
+    """Warnings shown as one line naming the command, like its errors.
+
+    Python shows a warning in two lines, the file and line that raised it
+    and its source: ``skclust vq`` on a table of fewer distinct rows than a
+    k showed ``.../_vq/_estimator.py:124: ConvergenceWarning: ...`` and
+    ``).fit(X[:, cols])``. Which warnings are shown (the filters) is left
+    as it is.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(
+            f"skclust {command}: warning: {_one_line(message)}",
+            file=sys.stderr if file is None else file,
+        )
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+@contextmanager
+def _printed_while_read():
+    """``sys.stdout`` that stops printing, silently, once its reader is gone.
+
+    The lines a run prints report on it; its product is its files.
+    ``skclust vq table.npy | head -1`` closed the pipe after the first line:
+    the next print raised BrokenPipeError, an OSError, which failed the run
+    ("error: [Errno 32] Broken pipe", exit 2) and left none of its files.
+    """
+    stream = sys.stdout
+    sys.stdout = _UntilReaderGone(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
+
+
+class _UntilReaderGone:
+    """A text stream that drops what is written once writing to ``stream``
+    has raised BrokenPipeError; everything else is ``stream``'s."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.reader_gone = False
+
+    def write(self, text):
+        if not self.reader_gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop_the_rest()
+        return len(text)
+
+    def flush(self):
+        if not self.reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop_the_rest()
+
+    def _drop_the_rest(self):
+        self.reader_gone = True
+        # The stream's buffer would fail again when Python flushes it at
+        # exit ("Exception ignored ... BrokenPipeError"): its file now leads
+        # nowhere. A stream without a file (a test's capture) has no buffer
+        # to flush there.
+        try:
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            os.dup2(nowhere, self._stream.fileno())
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass
+        finally:
+            os.close(nowhere)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 # Input errors; the last four are backstops for a file that slips past the

@@ -46,6 +46,9 @@ STUDY_FILE = "AImodel.npy"
 GENERATED_SHAPE = (2000, 32)
 # Rows per block of the block kernels, which fit tables larger than this.
 BLOCK_ROWS = 65_536
+# What --search finds for each query unless -n and --metric say otherwise.
+DEFAULT_NEIGHBORS = 10
+DEFAULT_SEARCH_METRIC = "cosine"
 # Queries of the recall@10 estimate (every row for tables this small or less).
 RECALL_QUERIES = 2000
 COLUMNS = [
@@ -138,7 +141,7 @@ def add_parser(commands):
         "-n",
         "--neighbors",
         type=positive_int,
-        default=10,
+        default=DEFAULT_NEIGHBORS,
         metavar="N",
         help="with --search: neighbours per query (default 10)",
     )
@@ -146,7 +149,7 @@ def add_parser(commands):
         "--metric",
         type=str.lower,
         choices=["cosine", "sqeuclidean", "inner_product"],
-        default="cosine",
+        default=DEFAULT_SEARCH_METRIC,
         help="with --search: cosine distance (default), squared Euclidean "
         "distance or minus the inner product, to the rows rebuilt from codes",
     )
@@ -437,12 +440,56 @@ def _codebook_sizes(ks, table, explicit, log):
     return kept
 
 
+def _unused_options(args):
+    """The options given that this run would not use, as they were typed.
+
+    ``--decode`` reads its ``.npz`` alone and fits nothing; ``-n`` and
+    ``--metric`` set the search of ``--search``. An option at its default
+    value is not told apart from an absent one.
+    """
+    if args.decode:
+        return [
+            name
+            for name, given in (
+                (args.file, args.file is not None),
+                ("-k", args.k is not STUDY_K),
+                ("--n-init", args.n_init != COMMAND_N_INIT),
+                ("--subvectors", args.subvectors != 1),
+                ("--train-size", args.train_size != "auto"),
+                ("--no-normalize", not args.normalize),
+                ("--batch-size", args.batch_size is not None),
+                ("--search", args.search is not None),
+            )
+            if given
+        ]
+    if args.search is None:
+        return [
+            name
+            for name, given in (
+                ("-n", args.neighbors != DEFAULT_NEIGHBORS),
+                ("--metric", args.metric != DEFAULT_SEARCH_METRIC),
+            )
+            if given
+        ]
+    return []
+
+
 def run(args):
+    import numpy as np
+
     from .._vq import check_magnitude
     from ._progress import Progress
 
-    if args.decode and args.search:
-        raise ValueError("--search does not go with --decode")
+    # Refused rather than ignored, as --codebook without --decode is: a table
+    # named beside --decode, or "-n 5" without --search, did nothing.
+    unused = _unused_options(args)
+    if unused and args.decode:
+        raise ValueError(
+            f"{', '.join(unused)}: not used with --decode, which rebuilds the "
+            "table from the .npz alone"
+        )
+    if unused:
+        raise ValueError(f"{', '.join(unused)}: only used with --search")
     if args.decode:
         return decode(args)
     if args.codebook:
@@ -466,6 +513,13 @@ def run(args):
             directions=args.normalize or args.metric == "cosine",
         )
     notes = []
+    if table.X.dtype != np.float32:
+        # The report's paragraph says so; the command's table did not, and a
+        # float64 file's original_mb was half its size without a word.
+        notes.append(
+            f"note: {table.name} holds {table.X.dtype} values; original_mb and "
+            "the ratios count them at 4 bytes (float32) each"
+        )
     ks = _codebook_sizes(args.k, table, args.k is not STUDY_K, notes.append)
     if isinstance(args.train_size, int) and args.train_size < max(ks):
         # The fit raises the sample to k rows; nothing said so but a column.

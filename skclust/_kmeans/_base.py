@@ -411,12 +411,23 @@ shape (n_samples, n_features)
         return seeds, self._initial_centers(points, init, seeds, exponent)
 
     def _store_fit(
-        self, X, sample_weight, distinct, positive, result, origin, scale, weights_at
+        self,
+        X,
+        sample_weight,
+        distinct,
+        positive,
+        result,
+        origin,
+        scale,
+        weights_at,
+        centers_dtype=None,
     ):
         """Set the fitted attributes from the best run on the scaled, merged
         points (``scale``: the exponent of the fit and the largest magnitude
         of ``X``; weights scaled by ``2**weights_at``): centers mapped back,
-        every row of ``X`` labeled."""
+        every row of ``X`` labeled. ``cluster_centers_`` takes the dtype of
+        ``X``, or ``centers_dtype`` if given (that of sparse rows before
+        their conversion to float64)."""
         metric = self._metric_for(X)
         exponent, largest = scale
         centers = result.centers + origin
@@ -448,7 +459,9 @@ shape (n_samples, n_features)
             labels = labels[distinct.inverse]
         # As scikit-learn's KMeans: float32 data, float32 centers (the float64
         # means rounded once).
-        self._set_centers(cluster_centers, X.dtype)
+        self._set_centers(
+            cluster_centers, X.dtype if centers_dtype is None else centers_dtype
+        )
         self.labels_ = labels
         self.inertia_ = float(
             unscaled(inertia, exponent, self._cost_power, "inertia", weights_at)
@@ -564,9 +577,17 @@ shape (n_samples, n_features)
                 "X with X.toarray() first."
             )
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
         )
-        X = as_csr(X)
+        # float32 rows give float32 centers, as dense float32 rows and
+        # scikit-learn's KMeans on sparse float32 rows do (they were float64);
+        # the fit itself runs on the float64 values.
+        centers_dtype = X.dtype
+        X = as_csr(X.astype(np.float64, copy=False))
         sample_weight, init, exponent, weights_at, largest = self._checked(
             X, sample_weight
         )
@@ -574,8 +595,11 @@ shape (n_samples, n_features)
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
         if points.shape[0] < self.n_clusters:
+            # The distinct rows hold float32 values exactly when X did.
             dense = DistinctRows(
-                distinct.points.toarray(), distinct.weights, distinct.inverse
+                distinct.points.toarray().astype(centers_dtype, copy=False),
+                distinct.weights,
+                distinct.inverse,
             )
             return self._fit_every_point_a_center(dense, positive, exponent)
         seeds, inits = self._seeded_inits(points, init, exponent)
@@ -606,6 +630,7 @@ shape (n_samples, n_features)
             0.0,
             (exponent, largest),
             weights_at,
+            centers_dtype,
         )
 
     def _fit_every_point_a_center(self, distinct, positive, exponent):
@@ -698,9 +723,14 @@ shape (n_samples, n_features)
         return centers
 
     def _check_test_data(self, X):
+        """The rows of ``predict``, ``transform`` or ``score``, and their
+        dtype as validated (float32 or float64), which ``transform``'s
+        distances take.
+
+        Dense float32 stays float32 (compared with the centers in float64);
+        sparse rows are compared in float64.
+        """
         check_is_fitted(self)
-        # Dense float32 stays float32 (compared with the centers in float64);
-        # sparse rows are float64.
         X = validate_data(
             self,
             X,
@@ -709,8 +739,8 @@ shape (n_samples, n_features)
             accept_sparse=self._sparse_formats,
         )
         if sparse.issparse(X):
-            return as_csr(X.astype(np.float64, copy=False))
-        return X
+            return as_csr(X.astype(np.float64, copy=False)), X.dtype
+        return X, X.dtype
 
     @property
     def _sparse_formats(self):
@@ -735,17 +765,18 @@ shape (n_samples, n_features)
         return 1 if self._metric._manhattan else 2
 
     def _scaled_test_data(self, X):
-        """``X`` and the centers scaled as ``fit`` scales them, and the exponent.
+        """``X`` and the centers scaled as ``fit`` scales them, the exponent,
+        and the dtype of the rows as validated (see ``_check_test_data``).
 
         The exponent comes from the largest magnitude of ``X`` and the centers;
         on the training data that is the one ``fit`` used, so ``predict``
         finds ``labels_`` again.
         """
-        X = self._check_test_data(X)
+        X, dtype = self._check_test_data(X)
         exponent = scale_exponent(X, self.cluster_centers_)
         # float64 centers: float32 rows are then compared with them in float64.
         centers = self._centers_in_float64()
-        return scaled(X, exponent), scaled(centers, exponent), exponent
+        return scaled(X, exponent), scaled(centers, exponent), exponent, dtype
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Index of the nearest cluster center for each sample.
@@ -769,7 +800,7 @@ shape (n_samples, n_features)
             source = table_source(X, self.batch_size, cpu_count())
             with source.running():
                 return self._blocked_labels(source, self._centers_in_float64())
-        X, centers, _ = self._scaled_test_data(X)
+        X, centers, _, _ = self._scaled_test_data(X)
         labels, _ = nearest_center(X, centers, self._metric_for(X))
         return labels
 
@@ -787,8 +818,8 @@ shape (n_samples, n_features)
             Euclidean distances for ``KMeansL2``, Manhattan distances for
             ``KMeansL1``; float32 for float32 ``X`` (computed in float64).
         """
-        X, centers, exponent = self._scaled_test_data(X)
-        distances = pairwise_in_blocks(X, centers, self._metric_for(X))
+        X, centers, exponent, dtype = self._scaled_test_data(X)
+        distances = pairwise_in_blocks(X, centers, self._metric_for(X), dtype)
         return unscaled(distances, exponent, 1, "a distance")
 
     def fit_transform(
@@ -836,7 +867,7 @@ shape (n_samples, n_features)
             Minus the weighted sum of per-sample costs (squared Euclidean for
             ``KMeansL2``, Manhattan for ``KMeansL1``); higher is better.
         """
-        X, centers, exponent = self._scaled_test_data(X)
+        X, centers, exponent, _ = self._scaled_test_data(X)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )

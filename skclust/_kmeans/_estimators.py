@@ -148,9 +148,11 @@ _SHARED_NOTES = """
     float32) multiplied by the power of two that brings its largest
     magnitude into [0.5, 1), which rounds nothing, and map their results back
     exactly (centers and distances by the inverse power, squared costs by its
-    square). Data near 1e306 or of subnormal size therefore gives the centers
-    and labels of the same data at unit scale (means to rounding: the rows
-    are summed in another order), and ``predict`` on the
+    square). From the same explicit ``init``, data near 1e306 or of
+    subnormal size therefore gives the centers and labels of the same data
+    at unit scale (means to rounding: the rows are summed in another order;
+    seeded fits draw among the distinct rows in an order that depends on
+    their bits, so they may start elsewhere), and ``predict`` on the
     training data gives ``labels_``. An inertia (or a score, or a distance)
     too large for float64, such as the squared costs of data near 1e306, is
     returned as infinity with a ``RuntimeWarning``; the centers and labels

@@ -162,13 +162,14 @@ def nearest_center(X, centers, metric):
     return labels, distance
 
 
-def pairwise_in_blocks(X, centers, metric):
-    """Distances from every row to every center, in the dtype of ``X``.
+def pairwise_in_blocks(X, centers, metric, dtype=None):
+    """Distances from every row to every center, in ``dtype`` (by default
+    that of ``X``).
 
     Computed in float64 a block of rows at a time, so that float32 rows are
     never copied to float64 whole.
     """
-    out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
+    out = np.empty((X.shape[0], centers.shape[0]), dtype=dtype or X.dtype)
     step = block_rows(centers.shape[0])
     rows_near, centers = _near_the_centers(X, centers, metric)
     for start in range(0, X.shape[0], step):

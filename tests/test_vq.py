@@ -4,6 +4,7 @@ out-of-core fitting and loading."""
 import subprocess
 import sys
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -596,3 +597,19 @@ def test_product_quantization_defaults_to_the_block_kernels():
         single.codebook_,
         VectorQuantizer(32, random_state=0, batch_size=65_536).fit(X).codebook_,
     )
+
+
+@pytest.mark.parametrize("n_subvectors", [1, 2])
+def test_vq_says_once_in_its_own_words_that_centroids_repeat(n_subvectors):
+    # Five distinct rows, eight centroids: KMeansL2's warning (in memory)
+    # named KMeansL2 and the seeding's (in blocks) came once per subvector,
+    # both from lines of skclust.
+    X = np.repeat(np.random.default_rng(0).normal(size=(5, 8)), 10, axis=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        VectorQuantizer(8, n_subvectors=n_subvectors, random_state=0).fit(X)
+    repeats = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(repeats) == 1, [str(w.message) for w in caught]
+    assert "KMeansL2" not in str(repeats[0].message)
+    assert "larger than the number of distinct rows" in str(repeats[0].message)
+    assert repeats[0].filename == __file__

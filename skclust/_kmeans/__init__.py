@@ -25,7 +25,13 @@ from ._blocked import (
     sum_over_sub_blocks,
     table_stats,
 )
-from ._engine import kmeans_plusplus, lloyd, seed_from_sample, seeding_sample
+from ._engine import (
+    kmeans_plusplus,
+    lloyd,
+    says_centers_repeat,
+    seed_from_sample,
+    seeding_sample,
+)
 from ._estimators import KMeansL1, KMeansL2, SphericalKMeansL2
 from ._metrics import (
     Euclidean,
@@ -66,6 +72,7 @@ __all__ = [
     "largest_magnitude",
     "lloyd",
     "normalize_rows",
+    "says_centers_repeat",
     "seed_from_sample",
     "seeding_sample",
     "sub_block_rows",

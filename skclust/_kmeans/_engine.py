@@ -35,6 +35,20 @@ _MAX_SEED = np.iinfo(np.int32).max
 INIT_ROWS_PER_CLUSTER = 8
 
 
+def says_centers_repeat(warning):
+    """Whether a caught warning is k-means' own that its centers repeat
+    (fewer distinct points, or rows sampled for a seeding, than clusters):
+    :class:`~skclust.VectorQuantizer` says it once, in its own words."""
+    return issubclass(warning.category, ConvergenceWarning) and str(
+        warning.message
+    ).endswith(_REPEATED_CENTERS_ENDINGS)
+
+
+# How those warnings end (_BaseKMeans._fit_every_point_a_center and
+# seed_from_sample below).
+_REPEATED_CENTERS_ENDINGS = ("returns duplicate centers.", "the centers repeat")
+
+
 @dataclass
 class LloydResult:
     """Outcome of one Lloyd run from one initialization.

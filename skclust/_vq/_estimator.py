@@ -15,6 +15,7 @@ index; the search itself is in ``skclust._vq._search``.
 import json
 import warnings
 from collections.abc import Callable
+from functools import partial
 from numbers import Integral, Real
 from typing import Any, ClassVar, Literal, Self
 
@@ -40,6 +41,7 @@ from .._kmeans import (
     is_dask_array,
     largest_magnitude,
     normalize_rows,
+    says_centers_repeat,
     unit_rows,
     validate_lazy_table,
     warn_zero_rows,
@@ -111,7 +113,7 @@ def _fit_codebooks_in_memory(
             ConvergenceWarning,
             stacklevel=5,
         )
-    codebook, n_iter, counts = [], [], []
+    codebook, n_iter, counts, repeated = [], [], [], []
     for m, cols in enumerate(columns):
         km = (SphericalKMeansL2 if spherical else KMeansL2)(
             n_fitted,
@@ -121,10 +123,20 @@ def _fit_codebooks_in_memory(
             tol=tol,
             random_state=seeds[m],
             n_jobs=n_jobs,
-        ).fit(X[:, cols])
+        )
+        if _fit_noting_repeats(partial(km.fit, X[:, cols]))[1]:
+            repeated.append(m)
         codebook.append(km.cluster_centers_[np.arange(n_clusters) % n_fitted])
         n_iter.append(km.n_iter_)
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
+    if repeated:
+        where = "" if len(columns) == 1 else f" of subvectors {repeated}"
+        warnings.warn(
+            f"n_clusters={n_clusters} is larger than the number of distinct "
+            f"rows{where}: the codebook repeats centroids",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
     return FittedCodebooks(
         origin=np.zeros(X.shape[1]) if spherical else X.mean(axis=0, dtype=np.float64),
         centers=codebook,
@@ -132,6 +144,27 @@ def _fit_codebooks_in_memory(
         n_iter=np.asarray(n_iter, dtype=int),
         n_samples=X.shape[0],
     )
+
+
+def _fit_noting_repeats(fit):
+    """``fit()``, and the messages of the warnings it gave that centers repeat.
+
+    Those warnings name ``KMeansL2`` (or the private ``SphericalKMeansL2``)
+    or come once per subvector, from lines of skclust: the quantizer says
+    it once, in its own words. Other warnings are passed on as they came.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        result = fit()
+    repeated = []
+    for warning in caught:
+        if says_centers_repeat(warning):
+            repeated.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result, repeated
 
 
 def _first_centers(init, n_fitted):
@@ -480,7 +513,19 @@ n_features)
         )
 
     def _fit_blocks(self, source):
-        """Check the layout of a source's table and fit it block by block."""
+        """Check the layout of a source's table and fit it block by block.
+
+        The seeding warns once per subvector and run when the rows sampled
+        for it hold fewer distinct rows than ``n_clusters``, from a line of
+        skclust: the first such warning is said once, at the caller of
+        ``fit``.
+        """
+        fitted, repeated = _fit_noting_repeats(partial(self._fit_source, source))
+        if repeated:
+            warnings.warn(repeated[0], ConvergenceWarning, stacklevel=4)
+        return fitted
+
+    def _fit_source(self, source):
         columns = self._check_layout(*source.shape)
         n_init = self._effective_n_init()
         with source.running():

@@ -227,6 +227,6 @@ def test_vq_shows_a_warning_as_one_line_naming_the_command(tmp_path, capsys):
     code, _, stderr = _vq(capsys, table, "-k", 4, "--out", tmp_path / "out", "-q")
     assert code == 0
     assert stderr.splitlines() == [
-        "skclust vq: warning: Number of distinct points with positive weight (3) "
-        "found smaller than n_clusters (4): KMeansL2 returns duplicate centers."
+        "skclust vq: warning: n_clusters=4 is larger than the number of distinct "
+        "rows: the codebook repeats centroids"
     ]

@@ -1,9 +1,34 @@
-"""Checks shared by the public functions: counts and adjacency matrices."""
+"""Checks shared by the public functions: counts, adjacency matrices, and
+warnings that name the caller's line."""
 
+import os
+import sys
+import warnings
 from numbers import Integral
 
 import numpy as np
 from scipy import sparse
+
+
+def warn_at_caller(message, category=UserWarning):
+    """``warnings.warn`` at the first line outside skclust and scikit-learn.
+
+    A fixed ``stacklevel`` names a line of skclust when the same check is
+    reached by several paths (``load_image`` directly, or through
+    ``ImageQuantizer.fit`` under scikit-learn's wrapper).
+    """
+    import sklearn
+
+    # skclust's frames, and scikit-learn's: its fit wrappers, Pipeline and
+    # GridSearchCV call ours.
+    folders = tuple(
+        os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+        for module in (sys.modules[__package__], sklearn)
+    )
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(folders):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def check_count(value, name, smallest=1):

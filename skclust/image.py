@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checks import warn_at_caller
 from ._files import check_input_file
 from ._kmeans import RUN_CONSTRAINTS, KMeansL1, KMeansL2
 from ._kmeans._optimal_1d import optimal_1d_centers
@@ -45,7 +46,10 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     orientation tag is applied, so the image is turned as viewers show it. A
     file holding several images (the frames of an animated GIF, the pages of
     a TIFF) is read at its first. Pillow's decompression-bomb guard stays on,
-    and an image it flags as too large is refused.
+    and an image it flags as too large is refused. An array of shape (n, 3)
+    or (n, 4) with more than 4 rows, most likely rows of RGB pixels
+    (:func:`image_to_pixels`), is read as a grey image 3 or 4 pixels wide,
+    with a warning.
 
     16-bit images, colour or grey, are reduced to 8 bits, each value to its
     top 8 bits (``v >> 8``), whether read from a file (as Pillow reads a
@@ -234,6 +238,14 @@ def _check_image_array(image, name, file_mode=None):
     values are reduced without the warning meant for arrays.
     """
     if image.ndim == 2:
+        if file_mode is None and image.shape[1] in (3, 4) and image.shape[0] > 4:
+            # image_to_pixels' rows, most likely: taken as they are documented.
+            warn_at_caller(
+                f"{name}: an array of shape {image.shape} is read as a grey "
+                f"image {image.shape[1]} pixels wide; an RGB image is "
+                "(height, width, 3), and rows of RGB pixels are clustered by "
+                "KMeansL2 or KMeansL1"
+            )
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
         raise ValueError(

@@ -405,3 +405,23 @@ def test_report_pictures_of_a_grey_image(tmp_path):
     with Image.open(tmp_path / "grey.png") as written:
         assert written.mode == "L"
         assert_array_equal(np.asarray(written), original)
+
+
+def test_a_table_of_pixel_rows_is_read_as_grey_with_a_warning_at_the_callers_line():
+    # image_to_pixels' rows given to ImageQuantizer: a grey image 3 pixels
+    # wide, as documented, but said, at the line that passed them.
+    rows = np.random.default_rng(0).integers(0, 256, size=(500, 3), dtype=np.uint8)
+    for call in (load_image, ImageQuantizer(2, random_state=0).fit):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call(rows)
+        said = [
+            w for w in caught if "read as a grey image 3 pixels wide" in str(w.message)
+        ]
+        assert len(said) == 1
+        assert said[0].filename == __file__
+    # Grey images of other widths, or of a few rows, are not questioned.
+    for grey in (rows[:, :2], np.tile(rows, 2), rows[:4]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            load_image(grey)

@@ -147,6 +147,8 @@ _L1_INERTIA = "inertia (sum of L1 distances)"
 
 def _inertia_label(estimator):
     """The elbow plot's y label for a fitted ``estimator`` (None: unknown)."""
+    if isinstance(estimator, Pipeline):
+        estimator = estimator[-1]
     if isinstance(estimator, KMeansL1):
         return _L1_INERTIA
     return "inertia"
@@ -161,9 +163,27 @@ def _timed_fit(estimator, X, sample_weight, given_memmap):
         # (sampled seeding, no merge of repeated rows), without
         # sample_weight. The worker fits the array it was given, uncopied.
         X = X.view(np.ndarray)
+    weight = {"sample_weight": sample_weight}
+    if isinstance(estimator, Pipeline):
+        # The clusterer's weights, by Pipeline's "step__parameter" names.
+        weight = {} if sample_weight is None else _for_last_step(estimator, weight)
     start = time.perf_counter()
-    estimator.fit(X, sample_weight=sample_weight)
+    estimator.fit(X, **weight)
     return estimator, time.perf_counter() - start
+
+
+def _for_last_step(estimator, params):
+    """``params`` of a pipeline's last step as the pipeline names them."""
+    last = estimator.steps[-1][0]
+    return {f"{last}__{name}": value for name, value in params.items()}
+
+
+def _with_n_clusters(estimator, k):
+    """A clone of ``estimator`` (or of a pipeline ending in it) for ``k``."""
+    params = {"n_clusters": k}
+    if isinstance(estimator, Pipeline):
+        params = _for_last_step(estimator, params)
+    return clone(estimator).set_params(**params)
 
 
 def _distinct_ks(n_clusters):
@@ -189,8 +209,10 @@ def elbow(
     Parameters
     ----------
     estimator : KMeansL2 or KMeansL1 (or any estimator with ``n_clusters``,
-        ``inertia_`` and ``n_iter_``)
-        Template; it is cloned for each k.
+        ``inertia_`` and ``n_iter_``), or a Pipeline ending in one
+        Template; it is cloned for each k. In a pipeline, the inertia is
+        that of the last step, on the data as the earlier steps transform
+        it, and ``sample_weight`` goes to the last step.
     X : array-like of shape (n_samples, n_features)
     n_clusters : iterable of int
         At least three distinct values; repeats are fitted once.
@@ -216,15 +238,16 @@ def elbow(
     given_memmap = isinstance(X, np.memmap)
     fits = Parallel(n_jobs=n_jobs)(
         delayed(_timed_fit)(
-            clone(estimator).set_params(n_clusters=k), X, sample_weight, given_memmap
+            _with_n_clusters(estimator, k), X, sample_weight, given_memmap
         )
         for k in ks
     )
-    inertia = np.array([est.inertia_ for est, _ in fits])
+    clusterers = [est[-1] if isinstance(est, Pipeline) else est for est, _ in fits]
+    inertia = np.array([est.inertia_ for est in clusterers])
     return ElbowResult(
         n_clusters=np.array(ks),
         inertia=inertia,
-        n_iter=np.array([est.n_iter_ for est, _ in fits]),
+        n_iter=np.array([est.n_iter_ for est in clusterers]),
         fit_time=np.array([seconds for _, seconds in fits]),
         best_n_clusters=ks[knee_index(ks, inertia)],
         estimators=[est for est, _ in fits],

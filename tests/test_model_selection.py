@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -93,3 +94,24 @@ def test_image_command_elbow_figure_labels_l1_inertia():
     for metric, l1 in (("l1", True), ("l2", False)):
         ylabel = _elbow_figure(rows, "t", metric).axes[0].get_ylabel()
         assert ("L1" in ylabel) is l1
+
+
+def test_elbow_of_a_pipeline_is_that_of_its_clusterer_on_the_transformed_data():
+    # set_params(n_clusters=k) failed on a Pipeline; its last step's name
+    # takes the parameters, the weights included.
+    X, _ = make_blobs(200, centers=3, random_state=1)
+    X = X * [1.0, 50.0]
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    pipeline = make_pipeline(StandardScaler(), KMeansL1(random_state=0))
+    through = elbow(pipeline, X, [2, 3, 4, 5], sample_weight=weights)
+    direct = elbow(
+        KMeansL1(random_state=0),
+        StandardScaler().fit_transform(X),
+        [2, 3, 4, 5],
+        sample_weight=weights,
+    )
+    assert_allclose(through.inertia, direct.inertia)
+    assert_array_equal(through.n_iter, direct.n_iter)
+    assert through.best_n_clusters == direct.best_n_clusters
+    assert [fit[-1].n_clusters for fit in through.estimators] == [2, 3, 4, 5]
+    assert through.plot().get_ylabel() == "inertia (sum of L1 distances)"

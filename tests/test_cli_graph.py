@@ -298,3 +298,52 @@ def test_report_includes_the_graph_section(tmp_path, capsys):
     html = (out / "index.html").read_text()
     assert "Spectral graph clustering" in html
     assert "data:image/png;base64," in html
+
+
+def _failing_solver(monkeypatch, when):
+    """SpectralGraphClusterer fits raising the eigensolver's error for the
+    numbers of clusters that ``when`` picks."""
+    from skclust._spectral import _estimator
+    from skclust._spectral._laplacian import EigensolverError
+
+    real = _estimator.SpectralGraphClusterer._fit_graph
+
+    def fit_graph(self, graph):
+        if when(self.n_clusters):
+            raise EigensolverError(
+                "the eigensolver (ARPACK) did not converge within 3000 iterations "
+                "on the 34-node graph for 4 eigenvectors; try fewer clusters"
+            )
+        return real(self, graph)
+
+    monkeypatch.setattr(_estimator.SpectralGraphClusterer, "_fit_graph", fit_graph)
+
+
+def test_eigensolver_failure_is_one_line_naming_the_options(
+    tmp_path, capsys, monkeypatch
+):
+    # It was a traceback (exit 1) from the sweep.
+    _failing_solver(monkeypatch, lambda k: k == 4)
+    out = tmp_path / "out"
+    code = main(["graph", "-k", "2", "4", "--tune", "2:3", "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert stderr.splitlines() == [
+        "skclust graph: error: the eigensolver (ARPACK) did not converge within "
+        "3000 iterations on the 34-node graph for 4 eigenvectors; try fewer "
+        "clusters (-k and --tune set them)"
+    ]
+    assert not out.exists()
+
+
+def test_a_count_that_fails_leaves_the_rest_of_the_run(tmp_path, capsys, monkeypatch):
+    # n_clusters="auto" raised from the end of the run on a 99,873-node
+    # graph, and the fits before it were lost.
+    _failing_solver(monkeypatch, lambda k: k == "auto")
+    out = tmp_path / "out"
+    code = main(["graph", "-k", "2", "--tune", "2:3", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "n_clusters='auto' found no count: the eigensolver (ARPACK)" in printed
+    assert "n_clusters='auto' found no count\n" in printed
+    assert (out / "skclust-manifest.json").exists()

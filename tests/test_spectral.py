@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components, laplacian
+from scipy.sparse.linalg import ArpackNoConvergence
 from sklearn.cluster import SpectralClustering
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
@@ -14,6 +15,8 @@ from sklearn.utils import get_tags
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._spectral._laplacian import (
+    EigensolverError,
+    _bethe_hessian_count,
     _count_below_bulk,
     _leading_eigenpairs,
     _normalized_affinity,
@@ -601,3 +604,49 @@ def test_twin_directions_last_whatever_the_solver_basis():
         np.testing.assert_allclose(rotated[:, 0], lead)
         np.testing.assert_allclose(rotated[:, 1], g, atol=1e-12)
         assert abs(rotated[:, 2] @ t) == pytest.approx(1.0)
+
+
+def _unconverged_beyond(resolved, monkeypatch):
+    """ARPACK as for a large graph on which it resolves only the ``resolved``
+    largest eigenvalues when asked for 16 (the count's second block), as on
+    a 99,873-node block model of 10 blocks."""
+    import skclust._spectral._laplacian as laplacian_module
+
+    real = laplacian_module.eigsh
+    asked = []
+
+    def eigsh(matrix, k, **options):
+        asked.append(k)
+        values, vectors = real(matrix, k=k, **options)
+        if k != 16:
+            return values, vectors
+        top = np.argsort(-values)[:resolved]
+        raise ArpackNoConvergence("not converged", values[top], vectors[:, top])
+
+    monkeypatch.setattr(laplacian_module, "eigsh", eigsh)
+    monkeypatch.setattr(laplacian_module, "_DENSE_FALLBACK_MAX_NODES", 100)
+    return asked
+
+
+def test_auto_counts_the_eigenvalues_resolved_when_the_rest_do_not_converge(
+    monkeypatch,
+):
+    # Ten blocks: the first 8 eigenvalues are all negative, so the count
+    # asks for 16, of which ARPACK resolves 10 (the negative ones) and not
+    # the bulk's. It raised "did not converge ... try fewer clusters" from
+    # n_clusters="auto"; the 10 resolved are the count.
+    A, _ = _planted_partition([40] * 10, 0.5, 0.01, seed=3)
+    graph = sparse.csr_array(A)
+    full = _bethe_hessian_count(graph, "arpack", 0, 50)
+    assert full == 10
+    asked = _unconverged_beyond(10, monkeypatch)
+    assert _bethe_hessian_count(graph, "arpack", 0, 50) == 10
+    assert asked == [8, 16]
+    assert SpectralGraphClusterer("auto", random_state=0).fit(graph).n_clusters_ == 10
+
+
+def test_auto_says_which_solver_failed_when_nothing_converges(monkeypatch):
+    A, _ = _planted_partition([40] * 10, 0.5, 0.01, seed=3)
+    _unconverged_beyond(0, monkeypatch)
+    with pytest.raises(EigensolverError, match="400-node graph for 16 eigenvectors"):
+        _bethe_hessian_count(sparse.csr_array(A), "arpack", 0, 50)

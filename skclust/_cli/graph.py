@@ -356,6 +356,7 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
     GraphStudy
     """
     from .._spectral import SpectralGraphClusterer, sweep_n_clusters
+    from .._spectral._laplacian import EigensolverError
     from ..metrics import majority_label_mismatch
 
     strategy = strategy or DEFAULT_STRATEGY
@@ -368,7 +369,10 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
         random_state=seed,
     )
     start = time.perf_counter()
-    fits = sweep_n_clusters(estimator, graph.adjacency, all_ks)
+    try:
+        fits = sweep_n_clusters(estimator, graph.adjacency, all_ks)
+    except EigensolverError as error:
+        raise ValueError(f"{error} (-k and --tune set them)") from None
     seconds = time.perf_counter() - start
     study = GraphStudy(
         laplacian,
@@ -397,9 +401,14 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
             )
     log(f"{study.name}: {counted(len(all_ks), 'fit')} in {seconds:.2f} s")
     if tune_ks:
-        auto = estimator.set_params(n_clusters="auto").fit(graph.adjacency)
-        study.auto_k = int(auto.n_clusters_)
-        log(f"{study.name}: n_clusters='auto' (Bethe Hessian) finds {study.auto_k}")
+        try:
+            auto = estimator.set_params(n_clusters="auto").fit(graph.adjacency)
+        except EigensolverError as error:
+            # The tables and curves stand without the count.
+            log(f"{study.name}: n_clusters='auto' found no count: {error}")
+        else:
+            study.auto_k = int(auto.n_clusters_)
+            log(f"{study.name}: n_clusters='auto' (Bethe Hessian) finds {study.auto_k}")
     return study
 
 
@@ -510,11 +519,11 @@ def _print_results(study, tune):
             )
     if study.tune_ks:
         best = study.best_k
+        found = "found no count" if study.auto_k is None else f"finds {study.auto_k}"
         print(
             f"\ntuned k over {tune[0]}..{tune[1]}: {best} (highest "
             f"{study.criterion.upper() if study.labelled else study.criterion}, "
-            f"{study.scores[best][study.criterion]:.4f}); n_clusters='auto' finds "
-            f"{study.auto_k}"
+            f"{study.scores[best][study.criterion]:.4f}); n_clusters='auto' {found}"
         )
         if study.labelled:
             print(

@@ -293,3 +293,25 @@ def test_select_medians_equals_numpy_median_by_brute_force():
                 assert np.isnan(medians[c]).all()
             else:
                 assert_array_equal(medians[c], np.median(values[labels == c], axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_sums_add_the_rows_of_each_cluster_in_row_order(dtype):
+    from skclust._kmeans._cluster_sums import sum_rows_by_label
+    from skclust._kmeans._metrics import MeanStats
+
+    rows = np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 20.0], [5.0, 6.0]], dtype=dtype)
+    stats = MeanStats.of(rows, np.array([1, 1, 0, 1], dtype=np.intp), 3)
+    assert stats.sizes.tolist() == [1, 3, 0]
+    assert stats.sums.tolist() == [[10.0, 20.0], [9.0, 12.0], [0.0, 0.0]]
+    # Many rows: each cluster's float64 sum in row order, as np.add.at adds.
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((5000, 7)).astype(dtype)
+    labels = rng.integers(0, 9, 5000).astype(np.intp)
+    expected = np.zeros((9, 7))
+    np.add.at(expected, labels, rows.astype(np.float64))
+    stats = MeanStats.of(rows, labels, 9)
+    assert_array_equal(stats.sums, expected)
+    assert_array_equal(stats.sizes, np.bincount(labels, minlength=9))
+    with pytest.raises(ValueError, match="do not match"):
+        sum_rows_by_label(rows, labels[:-1], np.zeros((9, 7)), np.zeros(9, np.intp))

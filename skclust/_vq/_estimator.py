@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._checks import warn_at_caller
 from .._kmeans import (
     ArraySource,
     DaskSource,
@@ -131,11 +132,10 @@ def _fit_codebooks_in_memory(
         counts.append(np.bincount(km.labels_, minlength=n_clusters))
     if repeated:
         where = "" if len(columns) == 1 else f" of subvectors {repeated}"
-        warnings.warn(
+        warn_at_caller(
             f"n_clusters={n_clusters} is larger than the number of distinct "
             f"rows{where}: the codebook repeats centroids",
             ConvergenceWarning,
-            stacklevel=5,
         )
     return FittedCodebooks(
         origin=np.zeros(X.shape[1]) if spherical else X.mean(axis=0, dtype=np.float64),
@@ -522,7 +522,7 @@ n_features)
         """
         fitted, repeated = _fit_noting_repeats(partial(self._fit_source, source))
         if repeated:
-            warnings.warn(repeated[0], ConvergenceWarning, stacklevel=4)
+            warn_at_caller(repeated[0], ConvergenceWarning)
         return fitted
 
     def _fit_source(self, source):

@@ -716,7 +716,12 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
     maxiter = _ARPACK_MAXITER
     while True:
         values, _ = _leading_eigenpairs(
-            -hessian, size, _choose_solver(solver, n), seed, True, maxiter
+            -hessian,
+            size,
+            _choose_solver(solver, n),
+            seed,
+            converged_only=True,
+            maxiter=maxiter,
         )
         count = _count_below_bulk(-values)
         # Fewer values than asked: the rest did not converge, being in the

@@ -146,8 +146,6 @@ def read_npz_member(path, member, budget=None):
         raise ValueError(f"{name}: unreadable .npz archive ({error})") from None
     if len(data) != math.prod(shape) * dtype.itemsize or dtype.itemsize == 0:
         raise ValueError(f"{name}: member {member}.npy is truncated or malformed")
-    if len(data) != math.prod(shape) * dtype.itemsize or dtype.itemsize == 0:
-        raise ValueError(f"{name}: member {member}.npy is truncated or malformed")
     array = np.frombuffer(data, dtype=dtype)
     order = "F" if fortran_order else "C"
     return array.reshape(shape, order=order).copy()

@@ -2,6 +2,7 @@
 load; and its n_init="auto" and callable init."""
 
 import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -413,3 +414,82 @@ def test_compiled_scan_refuses_arrays_that_do_not_match():
                 bad.get("ids", ids),
                 bad.get("chunk", 4),
             )
+
+
+def _saved_arrays(tmp_path):
+    X = make_embeddings(60, 4, random_state=0)
+    path = tmp_path / "index.npz"
+    VectorQuantizer(4, n_subvectors=2, random_state=0).fit(X).add(X).save(path)
+    with np.load(path) as saved:
+        return path, dict(saved)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda a: {"params": np.array("{not json")}, "unreadable parameters$"),
+        (
+            lambda a: {"centers": a["centers"][0]},
+            r"the codebook has shape \(4, 2\)$",
+        ),
+        (lambda a: {"centers": a["centers"][:, :0]}, "the codebook has shape"),
+        (
+            lambda a: {"origin": a["origin"][:-1]},
+            "origin and counts do not fit the codebook$",
+        ),
+        (
+            lambda a: {"counts": a["counts"][:, :-1]},
+            "origin and counts do not fit the codebook$",
+        ),
+    ],
+)
+def test_load_names_the_file_of_a_malformed_archive(tmp_path, change, match):
+    path, arrays = _saved_arrays(tmp_path)
+    np.savez(path, **{**arrays, **change(arrays)})
+    with pytest.raises(ValueError, match=f"^{path}: {match}"):
+        VectorQuantizer.load(path)
+
+
+def test_load_names_the_file_of_a_truncated_archive(tmp_path):
+    # A zip whose directory survives but whose first member was damaged.
+    path, _ = _saved_arrays(tmp_path)
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        first = archive.infolist()[0]
+    # Overwrite the first member's bytes so that its CRC no longer matches.
+    start = first.header_offset + 30 + len(first.filename)
+    corrupt = bytearray(data)
+    corrupt[start : start + 64] = bytes(64)
+    path.write_bytes(bytes(corrupt))
+    # It raised zipfile.BadZipFile, which is not a ValueError.
+    with pytest.raises(ValueError, match=f"^{path}.*: unreadable .*Bad CRC-32"):
+        VectorQuantizer.load(path)
+
+
+def test_a_failed_save_leaves_no_file_behind(tmp_path, monkeypatch):
+    X = make_embeddings(60, 4, random_state=0)
+    vq = VectorQuantizer(4, random_state=0).fit(X)
+    path = tmp_path / "index.npz"
+    vq.save(path)
+    before = path.read_bytes()
+
+    def interrupted(stream, **arrays):
+        stream.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_search.np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        VectorQuantizer(3, random_state=1).fit(X).save(path)
+    # The earlier file is untouched and no temporary file is left.
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.npz"]
+
+
+def test_load_refuses_a_member_larger_than_the_memory_budget(tmp_path, monkeypatch):
+    # np.load allocated whatever a member's header declared.
+    path, arrays = _saved_arrays(tmp_path)
+    np.savez(path, **{**arrays, "codes": np.zeros((5000, 2), np.uint8)})
+    monkeypatch.setenv("SKCLUST_MEMORY_BUDGET", "4096")
+    message = rf"^{path} \(codes\): .* more than the memory budget"
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer.load(path)

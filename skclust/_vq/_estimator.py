@@ -1173,8 +1173,10 @@ n_features), default=None
         Raises
         ------
         ValueError
-            Naming the file, when it is not such an archive or its arrays do
-            not fit together.
+            Naming the file, when it is not such an archive, is damaged, its
+            arrays do not fit together, or one of them would take more than
+            the memory budget (half the physical memory, or
+            ``SKCLUST_MEMORY_BUDGET`` bytes).
         """
         arrays, params = load_saved(path)
         names = cls._get_param_names()

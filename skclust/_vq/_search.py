@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import check_input_file
+from .._npy import read_npz_member
 from ._adc_scan import scan_codes
 
 METRICS = ("sqeuclidean", "inner_product", "cosine")
@@ -238,8 +239,8 @@ def load_saved(path):
     Raises
     ------
     ValueError
-        Naming ``path`` when it is missing, not an ``.npz`` archive, holds
-        pickled objects, is not a saved quantizer, its parameters are not a
+        Naming ``path`` when it is missing, not an ``.npz`` archive, damaged,
+        holds pickled objects or an array larger than the memory budget, is not a saved quantizer, its parameters are not a
         JSON object, its codebook or origin is not finite, or its codebook,
         origin, counts, codes, row count and feature names disagree.
     """
@@ -248,10 +249,14 @@ def load_saved(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not an .npz archive")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError) as error:
+        with zipfile.ZipFile(path) as archive:
+            members = [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
+    except (zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
+    # Each member's header is checked against its size and the memory
+    # budget before anything is allocated (np.load allocated whatever a
+    # header declared, and a damaged member raised zipfile's BadZipFile).
+    arrays = {name: read_npz_member(path, name) for name in members}
     required = ("params", "centers", "origin", "counts", "codes")
     if str(arrays.get("format")) != SAVE_FORMAT or not set(required) <= set(arrays):
         raise ValueError(f"{path}: not a file of VectorQuantizer.save")

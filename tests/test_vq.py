@@ -599,15 +599,22 @@ def test_product_quantization_defaults_to_the_block_kernels():
     )
 
 
+@pytest.mark.parametrize("method", ["fit", "fit in blocks", "partial_fit"])
 @pytest.mark.parametrize("n_subvectors", [1, 2])
-def test_vq_says_once_in_its_own_words_that_centroids_repeat(n_subvectors):
+def test_vq_says_once_in_its_own_words_that_centroids_repeat(n_subvectors, method):
     # Five distinct rows, eight centroids: KMeansL2's warning (in memory)
-    # named KMeansL2 and the seeding's (in blocks) came once per subvector,
-    # both from lines of skclust.
+    # named KMeansL2 and the seeding's (in blocks, and partial_fit's first
+    # batch) came once per subvector, all from lines of skclust.
     X = np.repeat(np.random.default_rng(0).normal(size=(5, 8)), 10, axis=0)
+    vq = VectorQuantizer(8, n_subvectors=n_subvectors, random_state=0)
+    if method == "fit in blocks":
+        vq.set_params(batch_size=16)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        VectorQuantizer(8, n_subvectors=n_subvectors, random_state=0).fit(X)
+        if method == "partial_fit":
+            vq.partial_fit(X)
+        else:
+            vq.fit(X)
     repeats = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(repeats) == 1, [str(w.message) for w in caught]
     assert "KMeansL2" not in str(repeats[0].message)

@@ -623,14 +623,20 @@ n_features)
                 origin, _ = _scale.center_on_mean(
                     source, self.normalize, stacklevel=4, center=not self.spherical
                 )
-                centers = _scale.first_codebooks(
-                    source,
-                    columns,
-                    origin,
-                    self.n_clusters,
-                    self._checked_init(columns),
-                    check_random_state(self.random_state),
+                centers, repeated = _fit_noting_repeats(
+                    partial(
+                        _scale.first_codebooks,
+                        source,
+                        columns,
+                        origin,
+                        self.n_clusters,
+                        self._checked_init(columns),
+                        check_random_state(self.random_state),
+                    )
                 )
+                if repeated:
+                    # Said once, at the caller's line, as by fit.
+                    warn_at_caller(repeated[0], ConvergenceWarning)
                 self._store(origin, centers, np.zeros((len(columns), self.n_clusters)))
                 self.n_steps_ = 0
                 self.n_samples_seen_ = 0

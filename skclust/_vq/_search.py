@@ -240,9 +240,10 @@ def load_saved(path):
     ------
     ValueError
         Naming ``path`` when it is missing, not an ``.npz`` archive, damaged,
-        holds pickled objects or an array larger than the memory budget, is not a saved quantizer, its parameters are not a
-        JSON object, its codebook or origin is not finite, or its codebook,
-        origin, counts, codes, row count and feature names disagree.
+        holds pickled objects or an array larger than the memory budget, is
+        not a saved quantizer, its parameters are not a JSON object, its
+        codebook or origin is not finite, or its codebook, origin, counts,
+        codes, row count and feature names disagree.
     """
     path = Path(path)
     check_input_file(path)

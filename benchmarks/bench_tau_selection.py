@@ -37,6 +37,10 @@ partitions:
   clusters as the count (pure bisection when it is 1);
 - ``consensus``: k-means into K on the eight candidates' concatenated
   one-hot labels (the co-association matrix clustered without forming it);
+- ``divisive-init``: not a choice but a partition: k-means on the
+  default's ``embedding_`` started from the means of the divisive
+  partition's clusters (does the k-means objective keep nested bisection's
+  kind of partition when it starts there?);
 - ``oracle``: not a rule, the candidate with the highest ARI against the
   planted blocks, the most any choice among the eight could give.
 
@@ -131,6 +135,7 @@ def candidates(adjacency, k, seed, n_init):
         "divisive": _fit(adjacency, k, seed, strategy="divisive"),
         "count": int(count.n_clusters_),
         "default": _fit(adjacency, k, seed, n_init=n_init),
+        "divisive-init": _divisive_init(adjacency, k, seed, n_init),
         "unit": _fit(
             adjacency, k, seed, regularization="mean_degree", row_scaling="unit"
         ),
@@ -140,6 +145,20 @@ def candidates(adjacency, k, seed, n_init):
         top = max(extra["count"], 1)
         extra["top"] = _fit(adjacency, k, seed, strategy="divisive", n_components=top)
     return fits, extra
+
+
+def _divisive_init(adjacency, k, seed, n_init):
+    """k-means on the default's embedding, started from the divisive clusters.
+
+    Lloyd's iterations from the means of the divisive partition's clusters in
+    the embedding the default chose (``embedding_``): a k-means partition
+    that starts from nested bisection rather than from k-means++.
+    """
+    default = SpectralGraphClusterer(k, random_state=seed, n_init=n_init)
+    embedding = default.fit(adjacency).embedding_
+    divisive = _fit(adjacency, k, seed, strategy="divisive")
+    means = np.vstack([embedding[divisive == c].mean(axis=0) for c in range(k)])
+    return KMeansL2(k, init=means, n_init=1).fit(embedding).labels_
 
 
 def candidate_labels(adjacency, k, seed, n_init):
@@ -253,6 +272,7 @@ def rule_choices(adjacency, k, fits, extra, args, seed):
         "count>div": divisive if few else default,
         "count>top": extra["top"] if few else default,
         "consensus": consensus(fits, k, seed),
+        "divisive-init": extra["divisive-init"],
     }
 
 
@@ -292,6 +312,7 @@ def main():
         "count>div",
         "count>top",
         "consensus",
+        "divisive-init",
         "oracle",
         *(f"stable@{m:g}" for m in STABLE_MARGINS),
     ]

@@ -134,7 +134,10 @@ default="auto"
           feature affinity for a table with as many features as samples.
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
           symmetric, non-negative, any finite scale); its diagonal is
-          ignored.
+          ignored, so self-loops change nothing.
+          :func:`skclust.metrics.modularity` and
+          :func:`~skclust.metrics.conductance` count them (as networkx
+          does): drop them before scoring the graph that was clustered.
         - "rbf": ``X`` holds features; the graph is the Gaussian kernel
           ``exp(-gamma |x - y|^2)``.
         - "nearest_neighbors": ``X`` holds features; the graph joins each

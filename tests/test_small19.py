@@ -1,0 +1,60 @@
+"""Small loose ends (small19): self-loops in the graph scores, the dtype of
+labels, n_iter_ of the exact one-feature path."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+
+from skclust import SpectralGraphClusterer
+from skclust.metrics import conductance, modularity
+
+
+def _path_with_loops():
+    """Path 0-1-2-3 with a loop of weight 1 on each end node."""
+    A = np.zeros((4, 4))
+    for i in range(3):
+        A[i, i + 1] = A[i + 1, i] = 1.0
+    A[0, 0] = A[3, 3] = 1.0
+    return A
+
+
+@pytest.mark.parametrize("container", [np.array, sparse.csr_array, sparse.coo_matrix])
+def test_graph_scores_count_a_self_loop_twice(container):
+    # The scores refused any self-loop, so a networkx LFR graph (which has
+    # some) clustered by SpectralGraphClusterer could not be scored. A loop
+    # has two ends, as in networkx: degrees 3, 2, 2, 3, 2m = 10; each
+    # cluster {0, 1}, {2, 3} holds weight 2 (loop + edge) and volume 5, so
+    # Q = 2 (2/5 - (5/10)^2) = 0.3 and phi = 1/5. Counting a loop once gives
+    # 0.25 and 1/4; dropping it 1/6 and 1/3.
+    A = container(_path_with_loops())
+    assert modularity(A, [0, 0, 1, 1]) == pytest.approx(0.3)
+    assert_allclose(conductance(A, [0, 0, 1, 1]), [0.2, 0.2])
+
+
+def test_graph_scores_match_networkx_on_a_weighted_loop():
+    # Loop of weight 2 on node 0, edges 0-1 and 1-2: networkx's degrees are
+    # 5, 2, 1 and m = 4; {0, 1} holds 3 of it, so
+    # Q = 3/4 - (7/8)^2 + 0 - (1/8)^2 = -1/32.
+    A = np.array([[2.0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    assert modularity(A, [0, 0, 1]) == pytest.approx(-1 / 32)
+    assert modularity(A, [0, 0, 0]) == pytest.approx(0.0)
+
+
+def test_clusterer_ignores_the_loops_the_scores_count():
+    # The clusterer drops the diagonal; the scores of its labels on the graph
+    # without loops are those of the loop-free graph, and a loop moves them.
+    rng = np.random.default_rng(0)
+    blocks = np.kron(np.eye(2), np.ones((6, 6)))
+    A = np.triu((rng.random((12, 12)) < 0.8) * blocks, 1)
+    A[0, 11] = 1.0
+    A = A + A.T
+    looped = A.copy()
+    looped[[0, 5, 7], [0, 5, 7]] = 1.0
+    model = SpectralGraphClusterer(n_clusters=2, random_state=0)
+    labels = model.fit_predict(looped)
+    assert_array_equal(labels, model.fit_predict(A))
+    assert modularity(looped, labels) != pytest.approx(modularity(A, labels))
+    dropped = sparse.csr_array(looped)
+    dropped.setdiag(0)
+    assert modularity(dropped, labels) == pytest.approx(modularity(A, labels))

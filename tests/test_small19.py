@@ -1,12 +1,16 @@
 """Small loose ends (small19): self-loops in the graph scores, the dtype of
 labels, n_iter_ of the exact one-feature path."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
+from sklearn.cluster import KMeans, SpectralClustering
+from sklearn.exceptions import ConvergenceWarning
 
-from skclust import SpectralGraphClusterer
+from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer
 from skclust.metrics import conductance, modularity
 
 
@@ -58,3 +62,53 @@ def test_clusterer_ignores_the_loops_the_scores_count():
     dropped = sparse.csr_array(looped)
     dropped.setdiag(0)
     assert modularity(dropped, labels) == pytest.approx(modularity(A, labels))
+
+
+def _tables():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    return {
+        "float64": X,
+        "float32": X.astype(np.float32),
+        "sparse": sparse.csr_array(np.where(X > 0, X, 0.0)),
+        "one feature": X[:, :1],
+        "fewer distinct rows than clusters": np.repeat(X[:2], 20, axis=0),
+    }
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL1, KMeansL2])
+@pytest.mark.parametrize("table", list(_tables()))
+def test_kmeans_labels_are_int32_as_scikit_learns(Estimator, table):
+    # labels_, predict and fit_predict were intp (int64), where
+    # scikit-learn's KMeans gives int32 whatever the input.
+    X = _tables()[table]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = KMeans(3, n_init=1, random_state=0).fit(X)
+        model = Estimator(3, random_state=0)
+        results = [model.fit(X).labels_, model.predict(X), model.fit_predict(X)]
+    assert theirs.labels_.dtype == theirs.predict(X).dtype == np.int32
+    assert [r.dtype for r in results] == [np.dtype(np.int32)] * 3
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL1, KMeansL2])
+def test_kmeans_labels_of_a_memory_map_are_int32(Estimator, tmp_path):
+    X = np.random.default_rng(1).normal(size=(600, 2))
+    np.save(tmp_path / "X.npy", X)
+    table = np.load(tmp_path / "X.npy", mmap_mode="r")
+    model = Estimator(3, random_state=0, batch_size=100).fit(table)
+    assert model.labels_.dtype == model.predict(table).dtype == np.int32
+
+
+@pytest.mark.parametrize("affinity", ["precomputed", "rbf"])
+@pytest.mark.parametrize("container", [np.array, sparse.csr_array])
+def test_spectral_labels_are_int32_as_scikit_learns(affinity, container):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 2))
+    if affinity == "precomputed":
+        X = np.exp(-np.square(X[:, None] - X[None]).sum(axis=2))
+    X = container(X)
+    theirs = SpectralClustering(2, affinity=affinity, random_state=0).fit(X)
+    model = SpectralGraphClusterer(2, affinity=affinity, random_state=0)
+    assert theirs.labels_.dtype == np.int32
+    assert model.fit(X).labels_.dtype == model.fit_predict(X).dtype == np.int32

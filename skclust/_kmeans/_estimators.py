@@ -100,9 +100,10 @@ _SHARED_PARAMETERS = """
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
         Centers of the best run; float32 for float32 training data in memory.
-    labels_ : ndarray of shape (n_samples,)
+    labels_ : ndarray of shape (n_samples,), dtype int32
         Cluster of each training sample, from 0 to ``n_clusters - 1``; every
-        cluster has at least one sample.
+        cluster has at least one sample. int32 as scikit-learn's
+        ``KMeans.labels_`` (and ``predict``), whatever the input.
     inertia_ : float
         {inertia}
     n_iter_ : int

@@ -219,8 +219,9 @@ default="auto"
 
     Attributes
     ----------
-    labels_ : ndarray of shape (n_nodes,)
-        Cluster of each node, numbered in order of first appearance.
+    labels_ : ndarray of shape (n_nodes,), dtype int32
+        Cluster of each node, numbered in order of first appearance (int32,
+        as scikit-learn's ``SpectralClustering.labels_``).
     n_clusters_ : int
         Number of clusters (``n_clusters``, or what "auto" found).
     embedding_ : ndarray of shape (n_nodes, n_dims)
@@ -531,7 +532,8 @@ default="auto"
             self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed, values)
         order = np.argsort(graph.components, kind="stable")
         bounds = np.cumsum(graph.sizes)[:-1]
-        self.labels_ = _first_appearance_labels(labels)
+        # int32, as scikit-learn's SpectralClustering.labels_.
+        self.labels_ = _first_appearance_labels(labels).astype(np.int32)
         self.n_clusters_ = k
         self.n_connected_components_ = graph.sizes.shape[0]
         self.connected_components_ = np.split(order, bounds)

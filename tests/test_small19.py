@@ -11,6 +11,7 @@ from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.exceptions import ConvergenceWarning
 
 from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer
+from skclust._kmeans._optimal_1d import optimal_1d_centers
 from skclust.metrics import conductance, modularity
 
 
@@ -112,3 +113,42 @@ def test_spectral_labels_are_int32_as_scikit_learns(affinity, container):
     model = SpectralGraphClusterer(2, affinity=affinity, random_state=0)
     assert theirs.labels_.dtype == np.int32
     assert model.fit(X).labels_.dtype == model.fit_predict(X).dtype == np.int32
+
+
+@pytest.mark.parametrize("Estimator", [KMeansL1, KMeansL2])
+def test_exact_one_feature_fit_takes_one_step(Estimator):
+    # 0, 1 | 10, 11: the optimal runs are the pairs; their means and their
+    # medians (the midpoint where the cumulative weight reaches exactly
+    # half) are 0.5 and 10.5. KMeansL1's programme gave the lowest medians,
+    # 0 and 10, which Lloyd's first step moved: n_iter_ was 2, KMeansL2's 1.
+    X = np.array([[11.0], [0.0], [10.0], [1.0]])
+    model = Estimator(2).fit(X)
+    assert model.algorithm_ == "exact"
+    assert model.n_iter_ == 1
+    assert_array_equal(np.sort(model.cluster_centers_[:, 0]), [0.5, 10.5])
+
+
+def test_exact_medians_are_lloyds_medians():
+    # Weights 1, 1 | 2, 1, 1: the second run reaches half its weight (2) at
+    # 20 exactly, so every value from 20 to 21 is a median: 20.5.
+    values = np.array([0.0, 1.0, 20.0, 21.0, 22.0])
+    weights = np.array([1.0, 1.0, 2.0, 1.0, 1.0])
+    centers = optimal_1d_centers(values, weights, 2, manhattan=True)
+    assert_array_equal(centers, [0.5, 20.5])
+    model = KMeansL1(2).fit(values[:, None], sample_weight=weights)
+    assert model.n_iter_ == 1
+    assert_array_equal(model.cluster_centers_[:, 0], centers)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_exact_fits_of_continuous_values_take_one_step(weighted):
+    # Values without ties: no costless move is left to Lloyd's steps, so
+    # both estimators report one iteration (KMeansL1 gave 2 on about half
+    # of such fits, whenever a run had an even number of unit weights).
+    rng = np.random.default_rng(4)
+    for n in (6, 9, 40, 41):
+        x = rng.normal(size=(n, 1))
+        weights = rng.uniform(0.5, 2.0, n) if weighted else None
+        for Estimator in (KMeansL1, KMeansL2):
+            model = Estimator(3).fit(x, sample_weight=weights)
+            assert (model.algorithm_, model.n_iter_) == ("exact", 1)

@@ -350,7 +350,7 @@ default="auto"
     >>> star = np.zeros((5, 5))
     >>> star[4, :3] = star[:3, 4] = 1
     >>> SpectralGraphClusterer(2, random_state=0).fit(star).labels_
-    array([0, 0, 0, 1, 0])
+    array([0, 0, 0, 1, 0], dtype=int32)
     """
 
     _parameter_constraints: ClassVar[dict] = {

@@ -1,5 +1,6 @@
 """Small loose ends (small19): self-loops in the graph scores, the dtype of
-labels, n_iter_ of the exact one-feature path."""
+labels, n_iter_ of the exact one-feature path, the rows prepared by the
+vector quantizer's first passes."""
 
 import warnings
 
@@ -10,8 +11,9 @@ from scipy import sparse
 from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.exceptions import ConvergenceWarning
 
-from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer
+from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
 from skclust._kmeans._optimal_1d import optimal_1d_centers
+from skclust._kmeans._sources import RowPrep
 from skclust.metrics import conductance, modularity
 
 
@@ -152,3 +154,58 @@ def test_exact_fits_of_continuous_values_take_one_step(weighted):
         for Estimator in (KMeansL1, KMeansL2):
             model = Estimator(3).fit(x, sample_weight=weights)
             assert (model.algorithm_, model.n_iter_) == ("exact", 1)
+
+
+def test_row_check_names_the_first_bad_row_and_lets_huge_rows_pass():
+    # The check sums the block first and looks at rows only when the sum is
+    # not finite: a NaN, an infinity, or (finite rows) a sum past the range.
+    prep = RowPrep(False, float32=False)
+    rows = np.ones((6, 3))
+    rows[4, 1] = np.nan
+    rows[5] = [np.inf, -np.inf, 0.0]
+    with pytest.raises(ValueError, match=r"^row 104 holds NaN or infinity$"):
+        prep(rows, 100)
+    rows[4, 1] = 0.0
+    with pytest.raises(ValueError, match=r"^row 105 holds NaN or infinity$"):
+        prep(rows, 100)
+    huge = np.full((4, 3), 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_array_equal(prep(huge, 0), huge)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("float32", [False, True])
+@pytest.mark.parametrize("raw_dtype", [np.float32, np.float64])
+def test_rows_prepared_into_a_buffer_are_the_rows_returned(
+    normalize, centered, float32, raw_dtype
+):
+    # Preparing an in-memory table writes each block into the table's
+    # buffer (one rounding of the float64 difference) instead of copying a
+    # float32 result: the values must be the same to the bit.
+    rng = np.random.default_rng(5)
+    raw = (rng.normal(size=(50, 7)) * 10.0 ** rng.integers(-3, 4, (50, 1))).astype(
+        raw_dtype
+    )
+    raw[3] = 0.0
+    origin = rng.normal(size=7) if centered else None
+    for prep in (
+        RowPrep(normalize, origin, float32=float32),
+        RowPrep(normalize, origin, float32=float32, exponent=-3, keep_float32=True),
+    ):
+        expected = prep(raw, 0)
+        out = np.empty(raw.shape, dtype=expected.dtype)
+        assert prep(raw, 0, out=out) is out
+        assert_array_equal(out, expected)
+
+
+def test_memory_map_with_a_bad_row_in_a_late_block(tmp_path):
+    # The passes after the first skip the check (it found nothing): the bad
+    # row must be reported by the first, wherever it is.
+    X = np.random.default_rng(6).normal(size=(3000, 4)).astype(np.float32)
+    X[2999, 2] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    table = np.load(tmp_path / "X.npy", mmap_mode="r")
+    with pytest.raises(ValueError, match="row 2999 holds NaN or infinity"):
+        VectorQuantizer(4, batch_size=500, random_state=0).fit(table)

@@ -428,7 +428,8 @@ class ImageQuantizer(TransformerMixin, BaseEstimator):
         over the channels: over the grey level alone for a grayscale image.
     n_iter_ : int
         Iterations of the kept start (with the exact algorithm, the Lloyd
-        steps run from the optimum, which stop at the first: 1).
+        steps run from the optimum, which stop at the first: 1, bar the
+        rare costless moves that :class:`~skclust.KMeansL1` describes).
     algorithm_ : {"lloyd", "exact"}
         The algorithm used.
     fit_time_ : float

@@ -279,20 +279,12 @@ def _graph_and_labels(adjacency, labels):
 
 
 def _check_undirected_weights(adjacency):
-    """Refuse self-loops, weights that are not finite, negative ones and a
-    directed graph.
+    """Refuse weights that are not finite, negative ones and a directed graph.
 
     Without this a negative or NaN weight, or an edge given in one direction
     only, gave a number that means nothing.
     """
     weights = adjacency.data
-    if np.any(adjacency.diagonal()):
-        # Conventions differ (networkx counts a loop twice in a degree, the
-        # matrix once): the figure would depend on which one the caller meant.
-        raise ValueError(
-            "the adjacency has self-loops (non-zero diagonal); drop them "
-            "first, for instance with skclust.datasets.graph_from_adjacency"
-        )
     if not np.all(np.isfinite(weights)):
         raise ValueError("the adjacency holds NaN or infinite weights")
     if np.any(weights < 0):
@@ -306,15 +298,22 @@ def _check_undirected_weights(adjacency):
 
 
 def _cluster_volumes_and_inside(adjacency, index):
-    """Per cluster: total degree and the weight of edges inside (both ends)."""
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    """Per cluster: total degree and the weight of edges inside (both ends).
+
+    A self-loop (diagonal entry ``A[i, i] = w``, the way networkx and
+    scipy store one loop of weight w) counts twice, as it has two ends:
+    2w in its node's degree and 2w inside its cluster. The sums are those
+    of ``A + diag(A)``, which gives networkx's modularity and conductance.
+    """
+    loops = adjacency.diagonal()
+    degree = np.asarray(adjacency.sum(axis=1)).ravel() + loops
     n_clusters = int(index.max()) + 1
     volumes = np.bincount(index, weights=degree, minlength=n_clusters)
     coo = adjacency.tocoo()
     same = index[coo.row] == index[coo.col]
     inside = np.bincount(
         index[coo.row[same]], weights=coo.data[same], minlength=n_clusters
-    )
+    ) + np.bincount(index, weights=loops, minlength=n_clusters)
     return volumes, inside
 
 
@@ -326,10 +325,18 @@ def modularity(adjacency: MatrixLike, labels: ArrayLike) -> float:
     degree of the graph (Newman and Girvan 2004). 0 for one cluster; higher
     means more edges inside clusters than the degrees alone explain.
 
+    A self-loop of weight w, stored as ``A[i, i] = w`` (as
+    ``networkx.to_scipy_sparse_array`` stores it), has two ends: it adds 2w
+    to node i's degree and 2w to ``e_c``, so the figure is networkx's
+    ``community.modularity``. :class:`~skclust.SpectralGraphClusterer`
+    ignores the diagonal: to score the graph it clustered, drop the loops
+    first (``A.setdiag(0)`` or :func:`skclust.datasets.graph_from_adjacency`).
+
     Parameters
     ----------
     adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
-        Symmetric, non-negative, no self-loops.
+        Symmetric, non-negative; the diagonal holds self-loops, each
+        counted twice in its node's degree.
     labels : array-like of shape (n_nodes,)
 
     Returns
@@ -356,12 +363,17 @@ def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]
     """Conductance of each cluster: cut weight over the smaller volume side.
 
     ``phi(c) = cut(c) / min(vol(c), vol(V) - vol(c))`` (lower is a better
-    separated cluster); a cluster without edges out scores 0.
+    separated cluster); a cluster without edges out scores 0. A self-loop
+    ``A[i, i] = w`` adds 2w to the volume of node i's cluster and nothing to
+    its cut, as in networkx's ``cuts.conductance``; see :func:`modularity`
+    for scoring the loop-free graph that
+    :class:`~skclust.SpectralGraphClusterer` clusters.
 
     Parameters
     ----------
     adjacency : array-like or sparse matrix of shape (n_nodes, n_nodes)
-        Symmetric, non-negative, no self-loops.
+        Symmetric, non-negative; the diagonal holds self-loops, each
+        counted twice in its node's degree.
     labels : array-like of shape (n_nodes,)
 
     Returns

@@ -30,7 +30,7 @@ def _one_based_result(estimator, pixels):
 
 def kmeans_l2(
     pixels: ArrayLike, n_clusters: int, **params: Any
-) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
     """Cluster the rows of ``pixels`` with ``KMeansL2``, homework style.
 
     Parameters
@@ -45,7 +45,7 @@ def kmeans_l2(
     Returns
     -------
     labels : ndarray of shape (n_pixels, 1)
-        Cluster of each pixel, from 1 to ``n_clusters``.
+        Cluster of each pixel, from 1 to ``n_clusters`` (int32).
     centers : ndarray of shape (n_clusters, n_channels)
         Cluster means.
 
@@ -62,7 +62,7 @@ def kmeans_l2(
 
 def kmeans_l1(
     pixels: ArrayLike, n_clusters: int, **params: Any
-) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
     """Cluster the rows of ``pixels`` with ``KMeansL1``, homework style.
 
     Parameters
@@ -77,7 +77,7 @@ def kmeans_l1(
     Returns
     -------
     labels : ndarray of shape (n_pixels, 1)
-        Cluster of each pixel, from 1 to ``n_clusters``.
+        Cluster of each pixel, from 1 to ``n_clusters`` (int32).
     centers : ndarray of shape (n_clusters, n_channels)
         Cluster coordinate-wise medians.
 

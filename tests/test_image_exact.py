@@ -55,11 +55,12 @@ def test_optimal_centers_reach_the_brute_force_optimum(seed, manhattan):
 
 def test_optimal_centers_hand_worked():
     # Points 0, 1 (weight 3) and 9, 10: two clusters {0, 1} and {9, 10};
-    # the means are 0.75 and 9.5, the lowest weighted medians 1 and 9.
+    # the means are 0.75 and 9.5, the weighted medians 1 and 9.5 (9 and 10
+    # weigh half each: the midpoint, as Lloyd's median update takes it).
     values = np.array([0.0, 1.0, 9.0, 10.0])
     weights = np.array([1.0, 3.0, 1.0, 1.0])
     assert_allclose(optimal_1d_centers(values, weights, 2), [0.75, 9.5])
-    assert_allclose(optimal_1d_centers(values, weights, 2, manhattan=True), [1, 9])
+    assert_allclose(optimal_1d_centers(values, weights, 2, manhattan=True), [1, 9.5])
     # As many clusters as points: every point is its own center.
     assert_allclose(optimal_1d_centers(values, weights, 4), values)
 

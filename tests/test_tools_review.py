@@ -103,20 +103,6 @@ def test_neighbor_recall_refuses_nan(which):
         neighbor_recall(*tables, n_neighbors=2)
 
 
-@pytest.mark.parametrize("score", [modularity, conductance])
-@pytest.mark.parametrize("container", [np.array, sparse.csr_array])
-def test_graph_scores_refuse_self_loops(score, container):
-    # A self-loop was taken once in its node's degree, where networkx (and
-    # Newman's adjacency convention) take it twice: on this graph the
-    # modularity was -0.0556, networkx's -0.0312, and the docstring said
-    # "no self-loops" without checking.
-    A = np.array([[2.0, 1, 0], [1, 0, 1], [0, 1, 0]])
-    with pytest.raises(ValueError, match="self-loops"):
-        score(container(A), [0, 0, 1])
-    A[0, 0] = 0
-    assert np.all(np.isfinite(score(container(A), [0, 0, 1])))
-
-
 @pytest.mark.parametrize(
     "args, match",
     [

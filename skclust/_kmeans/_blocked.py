@@ -126,7 +126,10 @@ def _stats_kernel(block, offset, ranges, prep, pool):
     def work(rows, start):
         mean = rows.mean(axis=0)
         zero_rows = rows.shape[0] - int(np.count_nonzero(rows.any(axis=1)))
-        deviations = ((rows - mean) ** 2).sum(axis=0)
+        # Squared in place: one scratch copy of the rows, not two.
+        deviations = rows - mean
+        np.square(deviations, out=deviations)
+        deviations = deviations.sum(axis=0)
         stats = TableStats(rows.shape[0], mean, deviations, zero_rows)
         if ranges:
             stats.low, stats.high = rows.min(axis=0), rows.max(axis=0)

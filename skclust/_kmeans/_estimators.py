@@ -86,7 +86,12 @@ _SHARED_PARAMETERS = """
         for data with one feature, the optimal clustering, by dynamic
         programming over the sorted distinct values (see Notes); Lloyd's
         algorithm then starts from its centers and stops at once, which
-        gives ``labels_``, ``inertia_`` and ``n_iter_`` (normally 1). ``init``,
+        gives ``labels_``, ``inertia_`` and ``n_iter_`` = 1 for both
+        estimators. A second step is taken only when the first moves an
+        optimal center at no cost: ``tol=0`` and a mean that the update
+        rounds differently (``KMeansL2``), or a value exactly halfway
+        between two medians, which the assignment gives to the lower one
+        (``KMeansL1``, integer data). ``init``,
         ``n_init`` and ``random_state`` are not used, and data with more
         features, memory maps read in blocks and dask arrays are refused
         (a ``ValueError``). "auto": "exact" for data in memory with one
@@ -100,13 +105,17 @@ _SHARED_PARAMETERS = """
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
         Centers of the best run; float32 for float32 training data in memory.
-    labels_ : ndarray of shape (n_samples,)
+    labels_ : ndarray of shape (n_samples,), dtype int32
         Cluster of each training sample, from 0 to ``n_clusters - 1``; every
-        cluster has at least one sample.
+        cluster has at least one sample. int32 as scikit-learn's
+        ``KMeans.labels_`` (and ``predict``), whatever the input.
     inertia_ : float
         {inertia}
     n_iter_ : int
-        Number of iterations of the best run.
+        Number of iterations of the best run. With ``algorithm_ == "exact"``
+        the Lloyd steps run from the optimal centers: 1, the step that finds
+        them in place, except where rounding or a tie moves them at no cost
+        (see ``algorithm``).
     algorithm_ : {{"lloyd", "exact"}}
         The algorithm used (see ``algorithm``).
     n_features_in_ : int

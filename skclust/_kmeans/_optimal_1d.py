@@ -36,8 +36,13 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
     Returns
     -------
     centers : ndarray of shape (n_clusters,)
-        In increasing order: the weighted mean (k-means) or the lowest
-        weighted median (k-medians) of each run of an optimal clustering.
+        In increasing order: the weighted mean (k-means) or the weighted
+        median (k-medians) of each run of an optimal clustering. The median
+        is the first value at which the run's cumulative weight reaches half
+        its total; where it reaches exactly half, the midpoint of that value
+        and the next, as Lloyd's median update (``_medians``) and
+        ``numpy.median`` take it, so that a Lloyd step from these centers
+        leaves them in place.
         Ties between optimal clusterings go to the lowest cut points, taken
         from the last one back (in exact arithmetic: run costs that tie up
         to rounding may be settled either way).
@@ -59,6 +64,8 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
     >>> values = np.array([0.0, 1.0, 10.0, 11.0, 12.0])
     >>> optimal_1d_centers(values, np.ones(5), 2)
     array([ 0.5, 11. ])
+    >>> optimal_1d_centers(values, np.ones(5), 2, manhattan=True)
+    array([ 0.5, 11. ])
     """
     bounds = optimal_1d_runs(values, weights, n_clusters, manhattan)
     starts, ends = bounds[:-1], bounds[1:]
@@ -66,8 +73,16 @@ def optimal_1d_centers(values, weights, n_clusters, manhattan=False):
         cumulative = np.concatenate([[0.0], np.cumsum(weights)])
         half = cumulative[starts] + (cumulative[ends] - cumulative[starts]) / 2.0
         # The first point of each run whose cumulative weight reaches half.
-        middle = np.searchsorted(cumulative[1:], half, side="left")
-        return values[np.clip(middle, starts, ends - 1)]
+        middle = np.clip(
+            np.searchsorted(cumulative[1:], half, side="left"), starts, ends - 1
+        )
+        # Exactly half at that point: every value up to the next one is a
+        # median. The lowest made Lloyd's first step move every such center
+        # to the midpoint, so KMeansL1 reported n_iter_ = 2 where KMeansL2
+        # reported 1.
+        at_half = (cumulative[middle + 1] == half) & (middle + 1 < ends)
+        following = values[np.minimum(middle + 1, values.shape[0] - 1)]
+        return np.where(at_half, 0.5 * (values[middle] + following), values[middle])
     sums = np.add.reduceat(weights * values, starts)
     return sums / np.add.reduceat(weights, starts)
 

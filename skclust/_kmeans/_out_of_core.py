@@ -193,7 +193,7 @@ def fit_in_blocks(
     # Lowest inertia wins; on an exact tie the earliest seed.
     best = min(results, key=lambda result: result.inertia)
     if best.labels is not None:
-        labels = best.labels.astype(np.intp)
+        labels = best.labels
     else:
         labels = nearest_labels(source, metric, best.centers)
     if not isinstance(labels, np.ndarray):

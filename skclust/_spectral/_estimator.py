@@ -134,7 +134,10 @@ default="auto"
           feature affinity for a table with as many features as samples.
         - "precomputed": ``X`` is the adjacency matrix (sparse or dense,
           symmetric, non-negative, any finite scale); its diagonal is
-          ignored.
+          ignored, so self-loops change nothing.
+          :func:`skclust.metrics.modularity` and
+          :func:`~skclust.metrics.conductance` count them (as networkx
+          does): drop them before scoring the graph that was clustered.
         - "rbf": ``X`` holds features; the graph is the Gaussian kernel
           ``exp(-gamma |x - y|^2)``.
         - "nearest_neighbors": ``X`` holds features; the graph joins each
@@ -216,8 +219,9 @@ default="auto"
 
     Attributes
     ----------
-    labels_ : ndarray of shape (n_nodes,)
-        Cluster of each node, numbered in order of first appearance.
+    labels_ : ndarray of shape (n_nodes,), dtype int32
+        Cluster of each node, numbered in order of first appearance (int32,
+        as scikit-learn's ``SpectralClustering.labels_``).
     n_clusters_ : int
         Number of clusters (``n_clusters``, or what "auto" found).
     embedding_ : ndarray of shape (n_nodes, n_dims)
@@ -346,7 +350,7 @@ default="auto"
     >>> star = np.zeros((5, 5))
     >>> star[4, :3] = star[:3, 4] = 1
     >>> SpectralGraphClusterer(2, random_state=0).fit(star).labels_
-    array([0, 0, 0, 1, 0])
+    array([0, 0, 0, 1, 0], dtype=int32)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -528,7 +532,8 @@ default="auto"
             self.eigenvalues_ = self._smallest_eigenvalues(graph, k, eigen_seed, values)
         order = np.argsort(graph.components, kind="stable")
         bounds = np.cumsum(graph.sizes)[:-1]
-        self.labels_ = _first_appearance_labels(labels)
+        # int32, as scikit-learn's SpectralClustering.labels_.
+        self.labels_ = _first_appearance_labels(labels).astype(np.int32)
         self.n_clusters_ = k
         self.n_connected_components_ = graph.sizes.shape[0]
         self.connected_components_ = np.split(order, bounds)

@@ -71,7 +71,10 @@ def center_on_mean(source, normalize, stacklevel=1, center=True):
     if normalize:
         warn_zero_rows(stats.zero_rows, stats.count, stacklevel)
     origin = stats.mean if center else np.zeros_like(stats.mean)
-    source.use_prep(RowPrep(normalize, origin))
+    # That pass checked every row for NaN and infinity: the later ones (and
+    # the preparation of an in-memory table) need not, as in
+    # ``_kmeans._out_of_core``.
+    source.use_prep(RowPrep(normalize, origin, checked=True))
     return origin, stats.variance
 
 

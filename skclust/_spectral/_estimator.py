@@ -37,6 +37,7 @@ from ._hartigan import HARTIGAN_MAX_POINTS, hartigan_kmeans
 from ._laplacian import (
     _DENSE_FALLBACK_MAX_NODES,
     _REPEAT_TOL,
+    EigensolverError,
     _bethe_hessian_count,
     _blas_threads_for,
     _canonical_order,
@@ -83,6 +84,17 @@ _MODULARITY_MARGIN = 0.005
 # lowering K = 4 equal easy by 0.001 (benchmarks/bench_tau_selection.py).
 _PLAIN_EMBEDDINGS = ((0.0, "none"), (0.0, "degree"))
 _MODULARITY_DECIMALS = 12
+
+# Where the Bethe Hessian counts at most _FEW_SHARE of the clusters asked
+# for, "auto" keeps the mean degree unless another candidate's modularity
+# is higher by more than _FEW_MARGIN (relative) rather than 0.5%: most of
+# the communities asked for are then below what the spectrum shows, and
+# among partitions of the noise the most modular is no better a guess. A
+# graph asked for far more clusters than it has (political blogs at
+# k >= 16, counted 8) still gets its most modular partition, by 43% or
+# more (docs/spectral.rst, "When the spectrum shows few communities").
+_FEW_SHARE = 0.5
+_FEW_MARGIN = 0.1
 
 # Above this many nodes in a component "auto" is the mean degree: the six
 # eigensolves and eight k-means runs of the choice would cost six fits.
@@ -664,7 +676,10 @@ default="auto"
                 for tau, scaling in _candidate_embeddings(degree, self.row_scaling)
             ]
             n_plain = len(_PLAIN_EMBEDDINGS) if self.row_scaling == "auto" else 0
-            return _most_modular(adjacency, fits, n_plain)
+            few = partial(
+                _shows_few_communities, adjacency, k, self.eigen_solver, seeds[0]
+            )
+            return _most_modular(adjacency, fits, n_plain, few)
         tau = _regularization(degree, self.laplacian, tau_parameter)
         top, fit = embed(tau, self._row_scaling())
         if top is None:
@@ -1090,7 +1105,23 @@ def _candidate_embeddings(degree, row_scaling):
     return [(f * mean, row_scaling) for f in _AUTO_TAU_FACTORS]
 
 
-def _most_modular(adjacency, fits, n_plain):
+def _shows_few_communities(adjacency, k, solver, seed):
+    """Whether the Bethe Hessian counts at most ``k * _FEW_SHARE`` communities.
+
+    The count of ``n_clusters="auto"`` (:func:`_bethe_hessian_count`), asked
+    only as far as the answer needs. False for graphs too small to count and
+    when the eigensolver resolves none of the values.
+    """
+    most = int(k * _FEW_SHARE)
+    if most < 1 or adjacency.shape[0] < 3:
+        return False
+    try:
+        return _bethe_hessian_count(adjacency, solver, seed, most + 1) <= most
+    except EigensolverError:
+        return False
+
+
+def _most_modular(adjacency, fits, n_plain, few=None):
     """The fit whose clusters have the highest modularity, in two steps.
 
     ``fits`` holds ``(None, fit)`` pairs, the mean-degree fit first and the
@@ -1100,6 +1131,12 @@ def _most_modular(adjacency, fits, n_plain):
     replaces the one kept if its modularity is higher at all. Modularities
     are rounded so that the summation order (the node order) cannot decide
     between equal partitions.
+
+    ``few``, called without arguments, says whether the graph shows few of
+    the communities asked for (:func:`_shows_few_communities`); where it
+    does, the mean degree is kept unless the fit chosen is more modular by
+    more than ``_FEW_MARGIN``. It is called only where that could change
+    the choice.
     """
     # Candidates often agree on the partition: each labelling is scored once.
     scored = {}
@@ -1115,6 +1152,13 @@ def _most_modular(adjacency, fits, n_plain):
     for plain in range(n_regularized, len(scores)):
         if scores[plain] > scores[best]:
             best = plain
+    if (
+        few is not None
+        and best != 0
+        and scores[best] <= scores[0] + _FEW_MARGIN * abs(scores[0])
+        and few()
+    ):
+        best = 0
     return fits[best][1]
 
 

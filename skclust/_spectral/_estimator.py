@@ -296,12 +296,13 @@ default="auto"
     repeated eigenvalue), and "divisive" bisects a subgraph whose second
     eigenvalue repeats only along the one direction of its eigenspace that
     twins do not cancel, if there is one. When the embedding's eigenvalues
-    repeat,
-    ``n_init="auto"`` keeps the best of up to 100 k-means runs: one kind of
-    partition in every order of cycles, prisms, a cube, a torus, a
-    dodecahedron and the Petersen graph in 3 to 5 clusters. Where k-means
-    rarely finds the best partition (the Petersen graph in 2) the kind
-    still depends on the order.
+    repeat, ``n_init="auto"`` keeps the best of up to 100 k-means runs, each
+    followed by Hartigan's single-point moves on up to 200 distinct points:
+    one kind of partition over 40 random orders of cycles, prisms, a cube,
+    a torus, a dodecahedron, the Tutte graph and the Petersen graph in 2 to
+    5 clusters, including the Petersen graph in 2, whose best partition
+    k-means++ with Lloyd's iteration reaches in about 3 runs of 1000. Some
+    symmetric graphs still give more than one kind (see the user guide).
 
     Components: with fewer clusters than components, the ``k - 1`` largest
     components (by size, then volume) are clusters of their own and the rest

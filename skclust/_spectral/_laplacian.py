@@ -59,9 +59,10 @@ _DENSE_FALLBACK_MAX_NODES = 3000
 
 # A positive Bethe Hessian eigenvalue at most half the next one is counted as
 # a community, not the edge of the bulk. Chosen on the graph suite
-# (benchmarks/bench_graph_suite.py): K was found in 64 of its 162 graphs with
-# a ratio of 2, 58 with 3, 42 with negative eigenvalues alone; on 16 graphs
-# without communities (same degrees) every ratio counted 1.
+# (benchmarks/bench_graph_suite.py): K was found in 64 of its 152 graphs with
+# a ratio of 2, 58 with 3, 42 with the negative eigenvalues alone of the
+# previous rule's H(sqrt(sum d^2 / sum d - 1)); on 16 graphs without
+# communities (same degrees) every ratio counted 1.
 _BULK_RATIO = 2.0
 
 # Entries of the leading eigenvector below this fraction of its largest entry

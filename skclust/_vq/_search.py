@@ -252,7 +252,9 @@ def load_saved(path):
     try:
         with zipfile.ZipFile(path) as archive:
             members = [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+        # NotImplementedError: a central directory asking for a zip version
+        # or compression method that zipfile lacks.
         raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
     # Each member's header is checked against its size and the memory
     # budget before anything is allocated (np.load allocated whatever a

@@ -8,6 +8,7 @@ column of grey levels and a palette of k grey levels.
 """
 
 import re
+import struct
 import time
 import warnings
 from collections.abc import Mapping
@@ -103,39 +104,68 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     return _check_image_array(np.asarray(source), "image")
 
 
-def _read_image_file(path):
-    check_input_file(path)
+# What Pillow raises, besides OSError, on a file it has begun to read and
+# finds damaged: a PNG with a broken chunk raised SyntaxError, one with a
+# short header chunk ValueError("Truncated IHDR chunk"), without the path.
+_DAMAGED = (SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+
+def _decoded_image(path):
+    """``path`` opened and decoded by Pillow and turned as its EXIF tag says.
+
+    Returns
+    -------
+    picture : PIL.Image.Image
+        Loaded; the caller closes it.
+    mode : str
+        The mode the file declared (loading may change ``picture.mode``).
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Image.open reads the size only; the pixel limit is checked there,
             # before anything is decoded.
-            with Image.open(path) as opened:
-                mode = opened.mode
-                opened.load()
+            picture = Image.open(path)
+            try:
+                mode = picture.mode
+                picture.load()
                 # Cameras store the pixels as the sensor saw them and say in
                 # the EXIF orientation tag how to turn them; viewers do, and
                 # so does the reading here, or a portrait photo comes back
                 # lying on its side.
-                ImageOps.exif_transpose(opened, in_place=True)
-                if mode in _GREY_MODES:
-                    return _grey_file_array(opened, path)
-                if mode == "RGBA" and _is_grey_png(path):
-                    # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
-                    # three colour channels equal: grey level and alpha.
-                    grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
-                    return _check_image_array(grey_alpha, str(path))
-                if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
-                    converted = opened
-                elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
-                    converted = opened.convert("RGBA")
-                else:
-                    converted = opened.convert("RGB")
-                array = _pillow_to_array(converted)
+                ImageOps.exif_transpose(picture, in_place=True)
+            except BaseException:
+                picture.close()
+                raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValueError(f"{path}: image too large ({_over_limit(error)})") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except (OSError, *_DAMAGED) as error:
+        message = " ".join(str(error).split())[:200] or type(error).__name__
+        raise ValueError(f"{path}: unreadable image ({message})") from None
+    return picture, mode
+
+
+def _read_image_file(path):
+    check_input_file(path)
+    opened, mode = _decoded_image(path)
+    try:
+        with opened:
+            if mode in _GREY_MODES:
+                return _grey_file_array(opened, path)
+            if mode == "RGBA" and _is_grey_png(path):
+                # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
+                # three colour channels equal: grey level and alpha.
+                grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
+                return _check_image_array(grey_alpha, str(path))
+            if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
+                converted = opened
+            elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
+                converted = opened.convert("RGBA")
+            else:
+                converted = opened.convert("RGB")
+            array = _pillow_to_array(converted)
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))

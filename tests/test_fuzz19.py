@@ -1,0 +1,177 @@
+"""Files found by mutation fuzzing (session 19) that the readers did not refuse
+cleanly: each is built here from a valid file the package writes, then damaged
+the way the fuzzer damaged it."""
+
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skclust import VectorQuantizer
+from skclust._cli import main
+from skclust._cli._output import (
+    JOURNAL,
+    MANIFEST,
+    MARKER,
+    OutputError,
+    output_run,
+    prepare_output_dir,
+    write_text,
+)
+from skclust.image import load_image
+
+
+@pytest.fixture(autouse=True)
+def _no_study_data(monkeypatch):
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.err.strip().splitlines()
+
+
+def _committed_folder(out, names=("a.txt",)):
+    """An output folder holding one committed run that wrote ``names``."""
+    with output_run():
+        staging = prepare_output_dir(out)
+        for name in names:
+            write_text(staging / name, name)
+    return out
+
+
+def _listed(out):
+    manifest = json.loads((out / MANIFEST).read_text())
+    return [entry["path"] for entry in manifest["files"]]
+
+
+def test_verify_refuses_a_manifest_nested_too_deep_in_one_line(tmp_path, capsys):
+    out = _committed_folder(tmp_path / "out")
+    # json raised RecursionError, a traceback out of skclust verify.
+    (out / MANIFEST).write_text("[" * 100_000)
+    code, lines = _run(capsys, "verify", out)
+    assert code == 2
+    assert lines == [f"skclust verify: error: {out / MANIFEST}: missing or unreadable"]
+
+
+@pytest.mark.parametrize(
+    "name", ["a\x00b", "\ud800", "x" * 300], ids=["nul", "surrogate", "too-long"]
+)
+def test_a_manifest_naming_an_impossible_file_does_not_break_the_next_run(
+    tmp_path, capsys, name
+):
+    out = _committed_folder(tmp_path / "out")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"].append({"path": name, "bytes": 1, "sha256": "0" * 64})
+    (out / MANIFEST).write_text(json.dumps(manifest))
+
+    code, lines = _run(capsys, "verify", out)
+    assert code == 2 and len(lines) == 1
+    assert "not a file name inside" in lines[0]
+
+    # The next run's commit raised from os.lstat half-way through, after
+    # writing its journal and removing the manifest; every later run
+    # failed the same way.
+    _committed_folder(out, names=("b.txt",))
+    assert not (out / JOURNAL).exists()
+    assert _listed(out) == ["b.txt"]
+    assert not (out / "a.txt").exists()
+    code, lines = _run(capsys, "verify", out)
+    assert code == 0, lines
+
+
+def test_an_output_folder_that_is_a_loop_of_links_is_refused(tmp_path, capsys):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    table = tmp_path / "table.npy"
+    np.save(table, np.random.default_rng(0).normal(size=(12, 4)))
+    # Path.resolve raised RuntimeError("Symlink loop ..."): exit 1, traceback.
+    with pytest.raises(OSError, match="loop"):
+        prepare_output_dir(loop / "out", inputs=[table])
+    code, lines = _run(capsys, "vq", table, "-k", 2, "-q", "--out", loop)
+    assert code == 2 and len(lines) == 1
+    assert str(loop) in lines[0]
+
+
+def _saved_quantizer(path):
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    VectorQuantizer(n_clusters=2, random_state=0).fit(X).save(path)
+    return path
+
+
+def test_an_archive_asking_for_an_unknown_zip_version_is_refused(tmp_path, capsys):
+    path = _saved_quantizer(tmp_path / "codes.npz")
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 6] = 173  # "version needed to extract": 17.3
+    path.write_bytes(bytes(data))
+    # zipfile raised NotImplementedError("zip file version 17.3").
+    with pytest.raises(ValueError, match=f"{path}: unreadable .npz archive"):
+        VectorQuantizer.load(path)
+    code, lines = _run(capsys, "vq", "--decode", path, "-q", "--out", tmp_path / "o")
+    assert code == 2 and len(lines) == 1
+    assert "unreadable .npz archive" in lines[0]
+
+
+def _png_chunk(kind, payload):
+    crc = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def _png_bytes():
+    buffer = io.BytesIO()
+    pixels = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _png_with_broken_second_idat():
+    """A PNG whose pixel data is split in two chunks, the second one's type
+    damaged (not letters): Pillow finds it only while decoding."""
+    data = _png_bytes()
+    start = data.index(b"IDAT") - 4
+    (length,) = struct.unpack(">I", data[start : start + 4])
+    pixels = data[start + 8 : start + 8 + length]
+    chunks = _png_chunk(b"IDAT", pixels[:5]) + _png_chunk(b"ID\x00T", pixels[5:])
+    return data[:start] + chunks + data[start + 12 + length :]
+
+
+def _png_with_short_header():
+    """A PNG whose IHDR chunk says it holds 4 bytes (it needs 13)."""
+    data = _png_bytes()
+    start = data.index(b"IHDR") - 4
+    return data[:start] + struct.pack(">I", 4) + data[start + 4 :]
+
+
+@pytest.mark.parametrize(
+    "make, pillow_says",
+    [
+        # Pillow raised SyntaxError, a traceback out of skclust image.
+        (_png_with_broken_second_idat, "broken PNG file"),
+        # Pillow raised ValueError("Truncated IHDR chunk"), without the path.
+        (_png_with_short_header, "Truncated IHDR chunk"),
+    ],
+)
+def test_a_damaged_png_is_refused_naming_the_file(tmp_path, capsys, make, pillow_says):
+    path = tmp_path / "damaged.png"
+    path.write_bytes(make())
+    with pytest.raises(ValueError, match=f"{path}: unreadable image .*{pillow_says}"):
+        load_image(path)
+    out = tmp_path / "out"
+    code, lines = _run(capsys, "image", path, "-k", 2, "-q", "--out", out)
+    assert code == 2 and len(lines) == 1
+    assert str(path) in lines[0]
+    assert not out.exists() or [p.name for p in out.iterdir()] in ([], [MARKER])
+
+
+def test_output_error_is_what_a_bad_manifest_name_raises(tmp_path):
+    # _remove_stale skips names it cannot use only when they raise OutputError.
+    from skclust._cli._output import _check_inside
+
+    with pytest.raises(OutputError, match="not a file name inside"):
+        _check_inside(tmp_path, "a\x00b")

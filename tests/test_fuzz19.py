@@ -4,6 +4,7 @@ the way the fuzzer damaged it."""
 
 import io
 import json
+import logging
 import struct
 import zlib
 
@@ -175,3 +176,23 @@ def test_output_error_is_what_a_bad_manifest_name_raises(tmp_path):
 
     with pytest.raises(OutputError, match="not a file name inside"):
         _check_inside(tmp_path, "a\x00b")
+
+
+def test_pillow_logging_about_a_file_adds_no_line_to_the_error(
+    tmp_path, capfd, monkeypatch
+):
+    # As outside pytest, whose log capture would hold the record: no handler.
+    monkeypatch.setattr(logging.root, "handlers", [])
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((2, 3, 3), np.uint8)).save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    # The IFD entry SamplesPerPixel (tag 277, SHORT, 1 value) declares 58936.
+    entry = bytes(data).index(struct.pack("<HHI", 277, 3, 1))
+    data[entry + 8 : entry + 10] = struct.pack("<H", 58936)
+    path = tmp_path / "samples.tiff"
+    path.write_bytes(bytes(data))
+    # Pillow's logger.error line reached stderr through logging's last resort.
+    code = main(["image", str(path), "-k", "2", "-q", "--out", str(tmp_path / "o")])
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert lines == [f"skclust image: error: {path}: not an image file Pillow can read"]

@@ -196,3 +196,56 @@ def test_pillow_logging_about_a_file_adds_no_line_to_the_error(
     lines = capfd.readouterr().err.strip().splitlines()
     assert code == 2
     assert lines == [f"skclust image: error: {path}: not an image file Pillow can read"]
+
+
+def _frames():
+    rng = np.random.default_rng(0)
+    return [
+        Image.fromarray(rng.integers(0, 256, (3, 4, 3), dtype=np.uint8))
+        for _ in range(3)
+    ]
+
+
+def _gif_cut_in_its_second_frame():
+    frames = _frames()
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    data = buffer.getvalue()
+    # Each frame's image descriptor starts with "," and its position (0, 0).
+    first = data.index(b",\x00\x00\x00\x00")
+    second = data.index(b",\x00\x00\x00\x00", first + 1)
+    return data[: second + 5]  # its width and height cut off
+
+
+def _tiff_with_unknown_compression_on_page_2():
+    frames = _frames()
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(buffer.getvalue())
+    # The IFD entries Compression (tag 259, SHORT, 1 value), one a page.
+    entry = struct.pack("<HHI", 259, 3, 1)
+    second = data.index(entry, data.index(entry) + 1)
+    data[second + 8 : second + 10] = struct.pack("<H", 38401)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        # Counting the frames raised struct.error out of Pillow.
+        (_gif_cut_in_its_second_frame, "cut.gif"),
+        # ... and KeyError(38401).
+        (_tiff_with_unknown_compression_on_page_2, "pages.tiff"),
+    ],
+)
+def test_a_damaged_later_frame_is_a_note_not_a_traceback(tmp_path, capsys, make, name):
+    path = tmp_path / name
+    path.write_bytes(make())
+    assert load_image(path).shape == (3, 4, 3)  # the first frame is intact
+    code = main(["image", str(path), "-k", "2", "--out", str(tmp_path / "o")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (
+        f"{name}: holds more images after the first, which are unreadable; "
+        "only the first is used"
+    ) in captured.out

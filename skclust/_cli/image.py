@@ -153,11 +153,12 @@ def _reading_notes(path):
     # A PNG's IHDR chunk comes first; byte 24 is the bits per channel.
     deep = head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16
     with Image.open(path) as opened:
-        frames = getattr(opened, "n_frames", 1)
         orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
         kind = opened.format
         # 16-bit grey in other formats (TIFF), which Pillow keeps 16-bit.
         deep = deep or opened.mode.startswith("I;16")
+        # Last: counting seeks through the file, and may fail half-way.
+        frames = _frame_count(opened)
     notes = []
     if deep:
         notes.append(
@@ -168,9 +169,27 @@ def _reading_notes(path):
         notes.append(
             f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
         )
-    if frames > 1:
+    if frames is None:
+        notes.append(
+            f"{path.name}: holds more images after the first, which are "
+            "unreadable; only the first is used"
+        )
+    elif frames > 1:
         notes.append(f"{path.name}: {_several_images(kind, frames)}")
     return notes
+
+
+def _frame_count(picture):
+    """How many images the file of ``picture`` holds; None when some are unreadable.
+
+    Counting reads the header of every frame or page after the first, which
+    reading the image did not: a damaged one raised SyntaxError, TypeError,
+    IndexError, KeyError or struct.error out of Pillow, a traceback.
+    """
+    try:
+        return getattr(picture, "n_frames", 1)
+    except Exception:  # Pillow's plugins raise many kinds
+        return None
 
 
 # Pillow counts as frames the images of a file that holds several, whatever

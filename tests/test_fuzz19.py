@@ -249,3 +249,22 @@ def test_a_damaged_later_frame_is_a_note_not_a_traceback(tmp_path, capsys, make,
         f"{name}: holds more images after the first, which are unreadable; "
         "only the first is used"
     ) in captured.out
+
+
+def test_libtiff_printing_on_standard_error_adds_no_line(tmp_path, capfd):
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 4, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    # Compression (tag 259) said LZW over strips that are not: libtiff
+    # printed "tempfile.tif: Using code not yet in table." on descriptor 2.
+    entry = bytes(data).index(struct.pack("<HHI", 259, 3, 1))
+    data[entry + 8 : entry + 10] = struct.pack("<H", 5)
+    path = tmp_path / "lzw.tiff"
+    path.write_bytes(bytes(data))
+    code = main(["image", str(path), "-k", "2", "-q", "--out", str(tmp_path / "o")])
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith(
+        f"skclust image: error: {path}: unreadable image"
+    )

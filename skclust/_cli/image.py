@@ -8,7 +8,10 @@ A grayscale image is quantized on its grey levels and written back as grey.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,7 +119,10 @@ class _Source:
         from ..image import load_image
 
         try:
-            return load_image(self.path if self.path is not None else self.array)
+            if self.path is None:
+                return load_image(self.array)
+            with _c_stderr_dropped():
+                return load_image(self.path)
         except ValueError as error:
             if "image too large" in str(error):
                 raise ValueError(
@@ -128,6 +134,30 @@ class _Source:
     def notes(self):
         """What reading the file did to it, one sentence each (may be none)."""
         return [] if self.path is None else _reading_notes(self.path)
+
+
+@contextmanager
+def _c_stderr_dropped():
+    """The process's standard error (file descriptor 2) led into a scratch
+    file, dropped afterwards.
+
+    libtiff, which Pillow decodes compressed TIFF files with, prints what it
+    finds wrong straight to the descriptor ("tempfile.tif: Using code not
+    yet in table."), under the one line of the error Pillow then raises.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error at all: nothing to keep clean
+        yield
+        return
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -58,6 +58,9 @@ def test_verify_refuses_a_manifest_nested_too_deep_in_one_line(tmp_path, capsys)
     code, lines = _run(capsys, "verify", out)
     assert code == 2
     assert lines == [f"skclust verify: error: {out / MANIFEST}: missing or unreadable"]
+    # The next run into the folder read it the same way, and raised too.
+    _committed_folder(out, names=("b.txt",))
+    assert _listed(out) == ["b.txt"]
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,20 @@ def test_libtiff_printing_on_standard_error_adds_no_line(tmp_path, capfd):
     assert len(lines) == 1 and lines[0].startswith(
         f"skclust image: error: {path}: unreadable image"
     )
+
+
+@pytest.mark.parametrize("name", [MANIFEST, JOURNAL])
+def test_a_folder_standing_for_the_manifest_or_journal_is_refused_up_front(
+    tmp_path, name
+):
+    out = _committed_folder(tmp_path / "out")
+    (out / name).unlink(missing_ok=True)
+    (out / name).mkdir()
+    # The commit failed half-way ("Is a directory"), the manifest folder
+    # after the journal had been written, and so did every later run.
+    with pytest.raises(OutputError, match=f"{out / name}: is a link or not a regular"):
+        _committed_folder(out, names=("b.txt",))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MARKER, "a.txt", MANIFEST, *([JOURNAL] if name == JOURNAL else [])]
+    )
+    assert (out / name).is_dir()

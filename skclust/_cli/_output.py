@@ -217,6 +217,11 @@ class _OutputFolder:
         self.created, self.committed = created, False
         self._lock = _acquire_lock(out)
         try:
+            for name in (MANIFEST, JOURNAL):
+                # A folder standing there failed the commit half-way, after
+                # the journal was written ("[Errno 21] Is a directory"), and
+                # so did every later run.
+                _check_regular_or_absent(out / name)
             _remove_leftovers(out)
             self.staging = Path(
                 tempfile.mkdtemp(dir=out, prefix=f"{_STAGING_PREFIX}{os.getpid()}-")

@@ -788,6 +788,8 @@ class _DistinctColours:
 
 # Largest side, in pixels, an image is drawn at in a figure's panel.
 _PANEL_PIXELS = 512
+# Largest ratio of a panel's height to its width, and of its width to its height.
+_PANEL_ASPECT = 8
 
 
 def plot_reconstructions(
@@ -797,6 +799,9 @@ def plot_reconstructions(
     n_columns: int = 3,
 ) -> "Figure":
     """A grid figure: the original image, then one reconstruction per k.
+
+    Each panel is 4 inches wide and as tall as the image's aspect ratio says,
+    up to 8 times taller or wider; a thinner image is drawn smaller inside.
 
     Parameters
     ----------
@@ -829,8 +834,12 @@ def plot_reconstructions(
     n_rows = -(-len(panels) // n_columns)
     height, width = original.shape[:2]
     panel_width = 4.0
+    # Panels at most 8 times taller than wide, or as wide: a 6 x 4101 image
+    # (a GIF with a damaged header) made a grid of 480 x 164,076 pixels,
+    # drawn in half a minute, and a taller one would not fit in memory.
+    aspect = min(max(height / width, 1 / _PANEL_ASPECT), _PANEL_ASPECT)
     figure = Figure(
-        figsize=(panel_width * n_columns, panel_width * n_rows * height / width + 0.6),
+        figsize=(panel_width * n_columns, panel_width * n_rows * aspect + 0.6),
         layout="constrained",
     )
     # Every n-th row and column only, for images far larger than a panel can

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -288,3 +289,19 @@ def test_a_folder_standing_for_the_manifest_or_journal_is_refused_up_front(
         [MARKER, "a.txt", MANIFEST, *([JOURNAL] if name == JOURNAL else [])]
     )
     assert (out / name).is_dir()
+
+
+@pytest.mark.parametrize("shape", [(4101, 6, 3), (6, 4101, 3)])
+def test_the_grid_of_a_needle_thin_image_stays_small(shape):
+    from skclust.image import plot_reconstructions
+
+    image = np.zeros(shape, dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = plot_reconstructions(image, {"k = 2": image})
+        figure.savefig(io.BytesIO(), format="png", dpi=60)
+    width, height = figure.get_size_inches()
+    # Two panels 4 inches wide, at most 8 times as tall (or as wide), and
+    # the title's 0.6 inch; 4101 x 6 pixels made the figure 2734.6 inches tall.
+    assert width == 8
+    assert 4 / 8 + 0.6 <= height <= 4 * 8 + 0.6

@@ -144,6 +144,13 @@ def _decoded_image(path):
     except (OSError, *_DAMAGED) as error:
         message = " ".join(str(error).split())[:200] or type(error).__name__
         raise ValueError(f"{path}: unreadable image ({message})") from None
+    except MemoryError:
+        # The pixels fit the limit, checked above: a length field is damaged.
+        # A PNG whose IDAT chunk declared 2 GB had Pillow read that much.
+        raise ValueError(
+            f"{path}: unreadable image (reading it ran out of memory; a length "
+            "in the file is damaged)"
+        ) from None
     return picture, mode
 
 

@@ -5,7 +5,10 @@ the way the fuzzer damaged it."""
 import io
 import json
 import logging
+import os
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 
@@ -305,3 +308,57 @@ def test_the_grid_of_a_needle_thin_image_stays_small(shape):
     # the title's 0.6 inch; 4101 x 6 pixels made the figure 2734.6 inches tall.
     assert width == 8
     assert 4 / 8 + 0.6 <= height <= 4 * 8 + 0.6
+
+
+def test_an_image_declaring_a_chunk_of_gigabytes_is_refused_in_little_memory(
+    tmp_path,
+):
+    data = _png_bytes()
+    start = data.index(b"IDAT") - 4
+    # The pixels decode from the first bytes; Pillow then read the rest of
+    # the 2 GB the chunk declares: MemoryError where memory is limited.
+    path = tmp_path / "idat.png"
+    path.write_bytes(data[:start] + struct.pack(">I", 0x7FFFFFF0) + data[start + 4 :])
+    script = (
+        "import resource, sys\n"
+        "from skclust.image import load_image\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 * 2**29, 3 * 2**29))\n"
+        "try:\n"
+        "    load_image(sys.argv[1])\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == (
+        f"{path}: unreadable image (reading it ran out of memory; a length in the "
+        "file is damaged)"
+    )
+
+
+def _npy_python2_header(shape_text, data):
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}"
+    header = header.ljust(117) + "\n"
+    return (
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data
+    )
+
+
+def test_a_python2_header_adds_no_warning_line_to_the_error(tmp_path, capsys):
+    path = tmp_path / "py2.npy"
+    # Written on Python 2 ("3L") and cut short: numpy's warning that the
+    # file was created on Python 2 came before the error.
+    path.write_bytes(_npy_python2_header("(3L, 2L)", b"\x00" * 20))
+    code, lines = _run(capsys, "vq", path, "-k", 2, "-q", "--out", tmp_path / "o")
+    assert code == 2
+    assert lines == [
+        f"skclust vq: error: {path}: truncated: the header declares shape (3, 2) "
+        "of float32 (24 bytes of data) and the file holds 20"
+    ]

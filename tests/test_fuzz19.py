@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import warnings
+import zipfile
 import zlib
 
 import numpy as np
@@ -362,3 +363,39 @@ def test_a_python2_header_adds_no_warning_line_to_the_error(tmp_path, capsys):
         f"skclust vq: error: {path}: truncated: the header declares shape (3, 2) "
         "of float32 (24 bytes of data) and the file holds 20"
     ]
+
+
+def _saved_with(tmp_path, replace):
+    """A saved quantizer whose members named in ``replace`` hold other arrays."""
+    path = _saved_quantizer(tmp_path / "saved.npz")
+    with zipfile.ZipFile(path) as archive:
+        members = {name[:-4]: archive.read(name) for name in archive.namelist()}
+    for name, array in replace.items():
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        members[name] = buffer.getvalue()
+    edited = tmp_path / "edited.npz"
+    with zipfile.ZipFile(edited, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(f"{name}.npy", data)
+    return edited
+
+
+@pytest.mark.parametrize(
+    "n_steps", [np.array("abc"), np.zeros((2, 2)), np.array(-5)], ids=str
+)
+def test_a_saved_step_count_that_is_not_a_count_is_refused(tmp_path, n_steps):
+    # int() raised ValueError("invalid literal ...") or TypeError("only
+    # 0-dimensional arrays ..."), without the path, or -5 steps loaded.
+    path = _saved_with(tmp_path, {"n_steps": n_steps})
+    with pytest.raises(ValueError, match=f"^{path}: n_steps is not a count$"):
+        VectorQuantizer.load(path)
+
+
+def test_saved_parameters_are_checked_on_load(tmp_path):
+    quantizer = VectorQuantizer(n_clusters=2, random_state=0)
+    params = json.dumps({**quantizer.get_params(), "normalize": "maybe"})
+    path = _saved_with(tmp_path, {"params": np.array(params)})
+    # "maybe" loaded and was taken as true.
+    with pytest.raises(ValueError, match=f"^{path}: saved parameters: .*normalize"):
+        VectorQuantizer.load(path)

@@ -10,6 +10,7 @@ so a zip bomb never expands past the budget.
 
 import math
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -72,13 +73,20 @@ def read_header(handle, name, n_bytes, budget):
         more (or fewer) bytes than the stream holds or more than ``budget``.
     """
     try:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(handle)
-        elif version == (2, 0):
-            header = np.lib.format.read_array_header_2_0(handle)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
+        with warnings.catch_warnings():
+            # numpy parses a header that is not a Python literal as Python 2
+            # text, warning that the file "was created on Python 2": above
+            # the one line of the error the checks below then raise.
+            warnings.filterwarnings(
+                "ignore", message="Reading `.npy` or `.npz` file required additional"
+            )
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                header = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                header = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
     except Exception as error:  # numpy's parser raises many kinds
         # (ValueError, SyntaxError, tokenize.TokenError, RecursionError, ...)
         message = " ".join(str(error).split())[:200]

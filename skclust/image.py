@@ -8,6 +8,7 @@ column of grey levels and a palette of k grey levels.
 """
 
 import re
+import struct
 import time
 import warnings
 from collections.abc import Mapping
@@ -103,39 +104,75 @@ def load_image(source: PathLike | ArrayLike) -> NDArray[np.uint8]:
     return _check_image_array(np.asarray(source), "image")
 
 
-def _read_image_file(path):
-    check_input_file(path)
+# What Pillow raises, besides OSError, on a file it has begun to read and
+# finds damaged: a PNG with a broken chunk raised SyntaxError, one with a
+# short header chunk ValueError("Truncated IHDR chunk"), without the path.
+_DAMAGED = (SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+
+def _decoded_image(path):
+    """``path`` opened and decoded by Pillow and turned as its EXIF tag says.
+
+    Returns
+    -------
+    picture : PIL.Image.Image
+        Loaded; the caller closes it.
+    mode : str
+        The mode the file declared (loading may change ``picture.mode``).
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Image.open reads the size only; the pixel limit is checked there,
             # before anything is decoded.
-            with Image.open(path) as opened:
-                mode = opened.mode
-                opened.load()
+            picture = Image.open(path)
+            try:
+                mode = picture.mode
+                picture.load()
                 # Cameras store the pixels as the sensor saw them and say in
                 # the EXIF orientation tag how to turn them; viewers do, and
                 # so does the reading here, or a portrait photo comes back
                 # lying on its side.
-                ImageOps.exif_transpose(opened, in_place=True)
-                if mode in _GREY_MODES:
-                    return _grey_file_array(opened, path)
-                if mode == "RGBA" and _is_grey_png(path):
-                    # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
-                    # three colour channels equal: grey level and alpha.
-                    grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
-                    return _check_image_array(grey_alpha, str(path))
-                if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
-                    converted = opened
-                elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
-                    converted = opened.convert("RGBA")
-                else:
-                    converted = opened.convert("RGB")
-                array = _pillow_to_array(converted)
+                ImageOps.exif_transpose(picture, in_place=True)
+            except BaseException:
+                picture.close()
+                raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValueError(f"{path}: image too large ({_over_limit(error)})") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image file Pillow can read") from None
+    except (OSError, *_DAMAGED) as error:
+        message = " ".join(str(error).split())[:200] or type(error).__name__
+        raise ValueError(f"{path}: unreadable image ({message})") from None
+    except MemoryError:
+        # The pixels fit the limit, checked above: a length field is damaged.
+        # A PNG whose IDAT chunk declared 2 GB had Pillow read that much.
+        raise ValueError(
+            f"{path}: unreadable image (reading it ran out of memory; a length "
+            "in the file is damaged)"
+        ) from None
+    return picture, mode
+
+
+def _read_image_file(path):
+    check_input_file(path)
+    opened, mode = _decoded_image(path)
+    try:
+        with opened:
+            if mode in _GREY_MODES:
+                return _grey_file_array(opened, path)
+            if mode == "RGBA" and _is_grey_png(path):
+                # Pillow reads a 16-bit grey-and-alpha PNG as RGBA, its
+                # three colour channels equal: grey level and alpha.
+                grey_alpha = _pillow_to_array(opened)[:, :, [0, 3]]
+                return _check_image_array(grey_alpha, str(path))
+            if mode in {"RGB", "RGBA"} and "transparency" not in opened.info:
+                converted = opened
+            elif mode in {"RGBA", "PA"} or "transparency" in opened.info:
+                converted = opened.convert("RGBA")
+            else:
+                converted = opened.convert("RGB")
+            array = _pillow_to_array(converted)
     except OSError as error:
         raise ValueError(f"{path}: unreadable image ({error})") from None
     return _check_image_array(array, str(path))
@@ -758,6 +795,8 @@ class _DistinctColours:
 
 # Largest side, in pixels, an image is drawn at in a figure's panel.
 _PANEL_PIXELS = 512
+# Largest ratio of a panel's height to its width, and of its width to its height.
+_PANEL_ASPECT = 8
 
 
 def plot_reconstructions(
@@ -767,6 +806,9 @@ def plot_reconstructions(
     n_columns: int = 3,
 ) -> "Figure":
     """A grid figure: the original image, then one reconstruction per k.
+
+    Each panel is 4 inches wide and as tall as the image's aspect ratio says,
+    up to 8 times taller or wider; a thinner image is drawn smaller inside.
 
     Parameters
     ----------
@@ -799,8 +841,12 @@ def plot_reconstructions(
     n_rows = -(-len(panels) // n_columns)
     height, width = original.shape[:2]
     panel_width = 4.0
+    # Panels at most 8 times taller than wide, or as wide: a 6 x 4101 image
+    # (a GIF with a damaged header) made a grid of 480 x 164,076 pixels,
+    # drawn in half a minute, and a taller one would not fit in memory.
+    aspect = min(max(height / width, 1 / _PANEL_ASPECT), _PANEL_ASPECT)
     figure = Figure(
-        figsize=(panel_width * n_columns, panel_width * n_rows * height / width + 0.6),
+        figsize=(panel_width * n_columns, panel_width * n_rows * aspect + 0.6),
         layout="constrained",
     )
     # Every n-th row and column only, for images far larger than a panel can

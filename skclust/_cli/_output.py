@@ -55,10 +55,17 @@ class OutputError(ValueError):
 def _same_place(a, b):
     """Whether paths ``a`` and ``b`` name the same file (links resolved)."""
     a, b = Path(a), Path(b)
-    if a.resolve() == b.resolve():
+    if _real(a) == _real(b):
         return True
     # The entry itself (its last link not followed) is what a rename replaces.
-    return a.parent.resolve() / a.name == b.parent.resolve() / b.name
+    return _real(a.parent) / a.name == _real(b.parent) / b.name
+
+
+def _real(path):
+    """``path`` with its links resolved, as far as they resolve."""
+    # Path.resolve raised RuntimeError("Symlink loop ...") for an --out that
+    # was a link to itself (Python 3.11); os.path.realpath stops at the loop.
+    return Path(os.path.realpath(path))
 
 
 def _open_no_follow(path, flags):
@@ -210,6 +217,11 @@ class _OutputFolder:
         self.created, self.committed = created, False
         self._lock = _acquire_lock(out)
         try:
+            for name in (MANIFEST, JOURNAL):
+                # A folder standing there failed the commit half-way, after
+                # the journal was written ("[Errno 21] Is a directory"), and
+                # so did every later run.
+                _check_regular_or_absent(out / name)
             _remove_leftovers(out)
             self.staging = Path(
                 tempfile.mkdtemp(dir=out, prefix=f"{_STAGING_PREFIX}{os.getpid()}-")
@@ -351,12 +363,24 @@ def _check_inside(out, name):
         raise OutputError(f"{name}: not a file name inside {out}")
     if parts[0] in _MACHINERY or parts[0].startswith(_STAGING_PREFIX):
         raise OutputError(f"{out / name}: a name skclust keeps for itself")
-    current = out
-    for part in parts[:-1]:
-        current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            raise OutputError(f"{current}: is a link or a file, not a folder")
-    _check_regular_or_absent(out / name)
+    try:
+        current = out
+        for part in parts[:-1]:
+            current = current / part
+            if current.is_symlink() or (current.exists() and not current.is_dir()):
+                raise OutputError(f"{current}: is a link or a file, not a folder")
+        _check_regular_or_absent(out / name)
+    except OutputError:
+        raise
+    except (OSError, ValueError) as error:
+        # A name no file can have (a NUL byte, a lone surrogate, a part over
+        # 255 bytes) in a hand-edited manifest: os.lstat raised, and a commit
+        # failed half-way through, leaving its journal in every later run.
+        if isinstance(error, OSError) and error.errno != errno.ENAMETOOLONG:
+            raise
+        reason = error.strerror if isinstance(error, OSError) else error
+        shown = repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
+        raise OutputError(f"{shown}: not a file name inside {out} ({reason})") from None
 
 
 def _describe(path):
@@ -379,7 +403,8 @@ def _read_json(path):
         if not path.is_file() or path.is_symlink():
             return None
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
+        # RecursionError: JSON nested thousands deep ("[[[[...").
         return None
 
 

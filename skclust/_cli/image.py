@@ -8,7 +8,10 @@ A grayscale image is quantized on its grey levels and written back as grey.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,7 +119,10 @@ class _Source:
         from ..image import load_image
 
         try:
-            return load_image(self.path if self.path is not None else self.array)
+            if self.path is None:
+                return load_image(self.array)
+            with _c_stderr_dropped():
+                return load_image(self.path)
         except ValueError as error:
             if "image too large" in str(error):
                 raise ValueError(
@@ -128,6 +134,30 @@ class _Source:
     def notes(self):
         """What reading the file did to it, one sentence each (may be none)."""
         return [] if self.path is None else _reading_notes(self.path)
+
+
+@contextmanager
+def _c_stderr_dropped():
+    """The process's standard error (file descriptor 2) led into a scratch
+    file, dropped afterwards.
+
+    libtiff, which Pillow decodes compressed TIFF files with, prints what it
+    finds wrong straight to the descriptor ("tempfile.tif: Using code not
+    yet in table."), under the one line of the error Pillow then raises.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error at all: nothing to keep clean
+        yield
+        return
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -153,11 +183,12 @@ def _reading_notes(path):
     # A PNG's IHDR chunk comes first; byte 24 is the bits per channel.
     deep = head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and head[24] == 16
     with Image.open(path) as opened:
-        frames = getattr(opened, "n_frames", 1)
         orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
         kind = opened.format
         # 16-bit grey in other formats (TIFF), which Pillow keeps 16-bit.
         deep = deep or opened.mode.startswith("I;16")
+        # Last: counting seeks through the file, and may fail half-way.
+        frames = _frame_count(opened)
     notes = []
     if deep:
         notes.append(
@@ -168,9 +199,27 @@ def _reading_notes(path):
         notes.append(
             f"{path.name}: is {_TURNS[orientation]}, as its EXIF orientation tag says"
         )
-    if frames > 1:
+    if frames is None:
+        notes.append(
+            f"{path.name}: holds more images after the first, which are "
+            "unreadable; only the first is used"
+        )
+    elif frames > 1:
         notes.append(f"{path.name}: {_several_images(kind, frames)}")
     return notes
+
+
+def _frame_count(picture):
+    """How many images the file of ``picture`` holds; None when some are unreadable.
+
+    Counting reads the header of every frame or page after the first, which
+    reading the image did not: a damaged one raised SyntaxError, TypeError,
+    IndexError, KeyError or struct.error out of Pillow, a traceback.
+    """
+    try:
+        return getattr(picture, "n_frames", 1)
+    except Exception:  # Pillow's plugins raise many kinds
+        return None
 
 
 # Pillow counts as frames the images of a file that holds several, whatever

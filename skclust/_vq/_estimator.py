@@ -1180,13 +1180,18 @@ n_features), default=None
         ------
         ValueError
             Naming the file, when it is not such an archive, is damaged, its
-            arrays do not fit together, or one of them would take more than
-            the memory budget (half the physical memory, or
-            ``SKCLUST_MEMORY_BUDGET`` bytes).
+            parameters are not valid, its arrays do not fit together, or one
+            of them would take more than the memory budget (half the physical
+            memory, or ``SKCLUST_MEMORY_BUDGET`` bytes).
         """
         arrays, params = load_saved(path)
         names = cls._get_param_names()
         quantizer = cls(**{k: v for k, v in params.items() if k in names})
+        try:
+            quantizer._validate_params()
+        except ValueError as error:
+            # A hand-edited {"normalize": "maybe"} loaded, and was taken as true.
+            raise ValueError(f"{path}: saved parameters: {error}") from None
         centers, origin, codes = arrays["centers"], arrays["origin"], arrays["codes"]
         if centers.shape[:2] != (quantizer.n_subvectors, quantizer.n_clusters):
             raise ValueError(

@@ -242,8 +242,8 @@ def load_saved(path):
         Naming ``path`` when it is missing, not an ``.npz`` archive, damaged,
         holds pickled objects or an array larger than the memory budget, is
         not a saved quantizer, its parameters are not a JSON object, its
-        codebook or origin is not finite, or its codebook, origin, counts,
-        codes, row count and feature names disagree.
+        codebook or origin is not finite, a count is not a count, or its
+        codebook, origin, counts, codes, row count and feature names disagree.
     """
     path = Path(path)
     check_input_file(path)
@@ -252,7 +252,9 @@ def load_saved(path):
     try:
         with zipfile.ZipFile(path) as archive:
             members = [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+        # NotImplementedError: a central directory asking for a zip version
+        # or compression method that zipfile lacks.
         raise ValueError(f"{path}: unreadable .npz archive ({error})") from None
     # Each member's header is checked against its size and the memory
     # budget before anything is allocated (np.load allocated whatever a
@@ -288,10 +290,12 @@ def load_saved(path):
         raise ValueError(
             f"{path}: code {int(codes.max())} is outside 0..{n_clusters - 1}"
         )
-    seen = arrays.get("n_samples_seen", np.array(0))
-    if seen.shape != () or seen.dtype.kind not in "iu" or seen < 0:
-        # A string failed in int() with a message that did not name the file.
-        raise ValueError(f"{path}: n_samples_seen is not a count")
+    for name in ("n_samples_seen", "n_steps"):
+        count = arrays.get(name, np.array(0))
+        if count.shape != () or count.dtype.kind not in "iu" or count < 0:
+            # A string failed in int() with a message that did not name the
+            # file, and an array of two values with a TypeError.
+            raise ValueError(f"{path}: {name} is not a count")
     names = arrays.get("feature_names_in")
     if names is not None and names.shape != (n_subvectors * width,):
         raise ValueError(

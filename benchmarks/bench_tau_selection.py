@@ -15,8 +15,10 @@ partitions:
   then the plain normalized partition if its modularity is higher still
   (the previous release's rule);
 - ``default``: the two steps, then the partition of the rows divided by the
-  square root of the degree if its modularity is higher still (the
-  default's rule; the benchmark checks that the estimator agrees);
+  square root of the degree if its modularity is higher still, and last
+  the mean degree's where the Bethe Hessian count is at most half of K and
+  the partition kept is within 10% of its modularity (the default's rule;
+  the benchmark checks that the estimator agrees);
 - ``modularity``: highest modularity, no margin;
 - ``likelihood``: highest profile log-likelihood of the degree-corrected
   block model, ``sum_rs m_rs log(m_rs / (kappa_r kappa_s))`` (Karrer and
@@ -242,6 +244,19 @@ def plain_last(scores):
     return len(scores) - 1 if scores[-1] > scores[best] else best
 
 
+def few_communities_rule(scores, count, k):
+    """:func:`plain_last`, then the mean degree (first) where the count is
+    at most half of ``k`` and the choice is within 10% of its modularity."""
+    best = plain_last(scores)
+    if (
+        best != 0
+        and count <= k / 2
+        and scores[best] <= scores[0] + 0.1 * abs(scores[0])
+    ):
+        return 0
+    return best
+
+
 def rule_choices(adjacency, k, fits, extra, args, seed):
     """The partition each rule keeps, by name."""
     seven, divisive = fits[:-1], extra["divisive"]
@@ -250,7 +265,7 @@ def rule_choices(adjacency, k, fits, extra, args, seed):
     like = [profile_likelihood(adjacency, labels) for labels in both]
     like_div = like[-1]
     mod_div = modularity(adjacency, divisive)
-    default = fits[plain_last(mod)]
+    default = fits[few_communities_rule(mod, extra["count"], k)]
     # At k = 2 the divisive partition is the mean degree's k-means one.
     few = 2 < k and extra["count"] < k
     gain = 0.0

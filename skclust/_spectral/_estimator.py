@@ -173,7 +173,11 @@ default="auto"
         clusters of highest modularity are kept: among the multiples, the
         mean degree unless another beats its modularity by more than 0.5%;
         then each plain embedding if its modularity is higher still (rows as
-        they are first). Above 30000 nodes
+        they are first). Where the Bethe Hessian count of
+        ``n_clusters="auto"`` is at most half the clusters asked for, the
+        mean degree is kept unless the partition chosen is more modular by
+        more than 10% (docs/spectral.rst, "When the spectrum shows few
+        communities"). Above 30000 nodes
         in a component, and for "divisive", "auto" is the mean degree.
         Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "degree", "none"}, default="auto"

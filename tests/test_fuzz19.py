@@ -36,6 +36,16 @@ def _no_study_data(monkeypatch):
     monkeypatch.delenv("SKCLUST_DATA", raising=False)
 
 
+def _tiff_with(pixels, tag, value):
+    """A TIFF of ``pixels`` whose one-SHORT IFD entry ``tag`` says ``value``."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    entry = bytes(data).index(struct.pack("<HHI", tag, 3, 1))
+    data[entry + 8 : entry + 10] = struct.pack("<H", value)
+    return bytes(data)
+
+
 def _run(capsys, *argv):
     code = main([str(a) for a in argv])
     captured = capsys.readouterr()
@@ -191,14 +201,9 @@ def test_pillow_logging_about_a_file_adds_no_line_to_the_error(
 ):
     # As outside pytest, whose log capture would hold the record: no handler.
     monkeypatch.setattr(logging.root, "handlers", [])
-    buffer = io.BytesIO()
-    Image.fromarray(np.zeros((2, 3, 3), np.uint8)).save(buffer, format="TIFF")
-    data = bytearray(buffer.getvalue())
-    # The IFD entry SamplesPerPixel (tag 277, SHORT, 1 value) declares 58936.
-    entry = bytes(data).index(struct.pack("<HHI", 277, 3, 1))
-    data[entry + 8 : entry + 10] = struct.pack("<H", 58936)
+    # The IFD entry SamplesPerPixel (tag 277) declares 58936.
     path = tmp_path / "samples.tiff"
-    path.write_bytes(bytes(data))
+    path.write_bytes(_tiff_with(np.zeros((2, 3, 3), np.uint8), 277, 58936))
     # Pillow's logger.error line reached stderr through logging's last resort.
     code = main(["image", str(path), "-k", "2", "-q", "--out", str(tmp_path / "o")])
     lines = capfd.readouterr().err.strip().splitlines()
@@ -260,16 +265,11 @@ def test_a_damaged_later_frame_is_a_note_not_a_traceback(tmp_path, capsys, make,
 
 
 def test_libtiff_printing_on_standard_error_adds_no_line(tmp_path, capfd):
-    buffer = io.BytesIO()
     pixels = np.random.default_rng(0).integers(0, 256, (3, 4, 3), dtype=np.uint8)
-    Image.fromarray(pixels).save(buffer, format="TIFF")
-    data = bytearray(buffer.getvalue())
     # Compression (tag 259) said LZW over strips that are not: libtiff
     # printed "tempfile.tif: Using code not yet in table." on descriptor 2.
-    entry = bytes(data).index(struct.pack("<HHI", 259, 3, 1))
-    data[entry + 8 : entry + 10] = struct.pack("<H", 5)
     path = tmp_path / "lzw.tiff"
-    path.write_bytes(bytes(data))
+    path.write_bytes(_tiff_with(pixels, 259, 5))
     code = main(["image", str(path), "-k", "2", "-q", "--out", str(tmp_path / "o")])
     lines = capfd.readouterr().err.strip().splitlines()
     assert code == 2

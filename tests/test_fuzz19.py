@@ -336,6 +336,9 @@ def test_an_image_declaring_a_chunk_of_gigabytes_is_refused_in_little_memory(
         text=True,
         env=env,
         timeout=120,
+        # "-c" puts the working folder first on the path: from a checkout
+        # built with a plain `pip install .` it held skclust's unbuilt sources.
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == (

@@ -87,6 +87,10 @@ def read_header(handle, name, n_bytes, budget):
                 header = np.lib.format.read_array_header_2_0(handle)
             else:
                 raise ValueError(f"unsupported .npy format version {version}")
+    except zipfile.BadZipFile:
+        # An .npz member whose bytes fail their CRC check: the archive is
+        # damaged, not the header (read_npz_member says so).
+        raise
     except Exception as error:  # numpy's parser raises many kinds
         # (ValueError, SyntaxError, tokenize.TokenError, RecursionError, ...)
         message = " ".join(str(error).split())[:200]

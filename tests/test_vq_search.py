@@ -462,7 +462,7 @@ def test_load_names_the_file_of_a_truncated_archive(tmp_path):
     corrupt[start : start + 64] = bytes(64)
     path.write_bytes(bytes(corrupt))
     # It raised zipfile.BadZipFile, which is not a ValueError.
-    with pytest.raises(ValueError, match=f"^{path}.*: unreadable .*Bad CRC-32"):
+    with pytest.raises(ValueError, match=f"^{path}: unreadable .npz archive .*CRC"):
         VectorQuantizer.load(path)
 
 

@@ -11,9 +11,13 @@ against faiss's 6 s). Here four rows at a time are ranked against sixteen
 centers held in vector registers, and a running minimum per lane keeps the
 best center, so nothing but the labels leaves the registers.
 
-x86-64 processors with AVX2 and FMA take the vector path, chosen at run time
-(the module itself is compiled for the baseline instruction set); others a
-plain loop that the compiler vectorizes as it can.
+x86-64 processors with AVX-512 take a loop of eight rows against
+thirty-two centers, those with AVX2 and FMA the loop of four rows against
+sixteen, chosen at run time (the module itself is compiled for the baseline
+instruction set); others a plain loop that the compiler vectorizes as it
+can. On the 2-core Xeon of the benchmarks, one core ranking 1,000,000 rows
+of 64 features against 256 centers took 0.22 s with AVX-512, 0.43 s with
+AVX2 and 0.70 s through a float32 BLAS product and an argmin.
 """
 
 from libc.stdlib cimport free, malloc
@@ -56,7 +60,6 @@ cdef extern from *:
 
     #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     #include <immintrin.h>
-    #define SKCLUST_HAS_AVX2_PATH 1
 
     /* Smallest of eight lanes, in every lane. */
     __attribute__((target("avx2,fma")))
@@ -165,21 +168,99 @@ cdef extern from *:
         }
     }
 
-    static int skclust_use_avx2(void) {
+    /* The same ranks with AVX-512: eight rows against thirty-two centers
+       (two registers of sixteen) per step, with a running minimum and its
+       index per lane and row. A last block of sixteen centers masks the
+       second register (centers of rank +inf). Each lane adds the features
+       in the same order, by the same fused multiply-adds, as the AVX2 loop,
+       so both give the same ranks, labels and ties; twice as many centers
+       per instruction and twice as many rows per load of the centers. */
+    #define SKCLUST_ROWS 8
+    __attribute__((target("avx512f")))
+    static void skclust_nearest_avx512(
+            const float *X, Py_ssize_t n_rows, Py_ssize_t stride,
+            Py_ssize_t width, const float *ct, const float *norms,
+            Py_ssize_t n_padded, Py_ssize_t *labels, float *best) {
+        const __m512i step = _mm512_set1_epi32(16);
+        const __m512 infinite = _mm512_set1_ps(INFINITY);
+        for (Py_ssize_t i = 0; i < n_rows; i += SKCLUST_ROWS) {
+            const Py_ssize_t n_here =
+                n_rows - i < SKCLUST_ROWS ? n_rows - i : SKCLUST_ROWS;
+            const float *x[SKCLUST_ROWS];
+            __m512 value[SKCLUST_ROWS];
+            __m512i index[SKCLUST_ROWS];
+            for (int r = 0; r < SKCLUST_ROWS; r++) {
+                x[r] = X + (i + (r < n_here ? r : 0)) * stride;
+                value[r] = infinite;
+                index[r] = _mm512_setzero_si512();
+            }
+            __m512i low_at = _mm512_setr_epi32(
+                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (Py_ssize_t j = 0; j < n_padded; j += 32) {
+                const __mmask16 second = n_padded - j >= 32 ? 0xffff : 0;
+                const __m512i high_at = _mm512_add_epi32(low_at, step);
+                const __m512 n0 = _mm512_loadu_ps(norms + j);
+                const __m512 n1 = _mm512_mask_loadu_ps(infinite, second, norms + j + 16);
+                __m512 a[SKCLUST_ROWS], b[SKCLUST_ROWS];
+                #pragma GCC unroll 8
+                for (int r = 0; r < SKCLUST_ROWS; r++) {
+                    a[r] = n0;
+                    b[r] = n1;
+                }
+                const float *c = ct + j;
+                for (Py_ssize_t f = 0; f < width; f++, c += n_padded) {
+                    const __m512 c0 = _mm512_loadu_ps(c);
+                    const __m512 c1 = _mm512_maskz_loadu_ps(second, c + 16);
+                    #pragma GCC unroll 8
+                    for (int r = 0; r < SKCLUST_ROWS; r++) {
+                        const __m512 v = _mm512_set1_ps(x[r][f]);
+                        a[r] = _mm512_fmadd_ps(v, c0, a[r]);
+                        b[r] = _mm512_fmadd_ps(v, c1, b[r]);
+                    }
+                }
+                #pragma GCC unroll 8
+                for (int r = 0; r < SKCLUST_ROWS; r++) {
+                    /* Strictly smaller: each lane keeps its first minimum. */
+                    __mmask16 less = _mm512_cmp_ps_mask(a[r], value[r], _CMP_LT_OQ);
+                    value[r] = _mm512_mask_mov_ps(value[r], less, a[r]);
+                    index[r] = _mm512_mask_mov_epi32(index[r], less, low_at);
+                    less = _mm512_cmp_ps_mask(b[r], value[r], _CMP_LT_OQ);
+                    value[r] = _mm512_mask_mov_ps(value[r], less, b[r]);
+                    index[r] = _mm512_mask_mov_epi32(index[r], less, high_at);
+                }
+                low_at = _mm512_add_epi32(high_at, step);
+            }
+            for (int r = 0; r < n_here; r++) {
+                const float smallest = _mm512_reduce_min_ps(value[r]);
+                const __mmask16 at = _mm512_cmp_ps_mask(
+                    value[r], _mm512_set1_ps(smallest), _CMP_EQ_OQ);
+                labels[i + r] = _mm512_mask_reduce_min_epi32(at, index[r]);
+                best[i + r] = smallest;
+            }
+        }
+    }
+
+    /* The widest path this processor (and its operating system) runs:
+       2 for AVX-512, 1 for AVX2 with FMA, 0 for the plain loop. */
+    static int skclust_widest_path(void) {
         static int known = -1;
         if (known < 0) {
             __builtin_cpu_init();
-            known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+            known = __builtin_cpu_supports("avx512f") ? 2
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
         }
         return known;
     }
     #else
-    #define SKCLUST_HAS_AVX2_PATH 0
     static void skclust_nearest_avx2(
             const float *X, Py_ssize_t n_rows, Py_ssize_t stride,
             Py_ssize_t width, const float *ct, const float *norms,
             Py_ssize_t n_padded, Py_ssize_t *labels, float *best) {}
-    static int skclust_use_avx2(void) { return 0; }
+    static void skclust_nearest_avx512(
+            const float *X, Py_ssize_t n_rows, Py_ssize_t stride,
+            Py_ssize_t width, const float *ct, const float *norms,
+            Py_ssize_t n_padded, Py_ssize_t *labels, float *best) {}
+    static int skclust_widest_path(void) { return 0; }
     #endif
     """
     void skclust_nearest_plain(
@@ -192,10 +273,24 @@ cdef extern from *:
         const float *ct, const float *norms, Py_ssize_t n_padded,
         Py_ssize_t *labels, float *best,
     ) noexcept nogil
-    int skclust_use_avx2() noexcept nogil
+    void skclust_nearest_avx512(
+        const float *X, Py_ssize_t n_rows, Py_ssize_t stride, Py_ssize_t width,
+        const float *ct, const float *norms, Py_ssize_t n_padded,
+        Py_ssize_t *labels, float *best,
+    ) noexcept nogil
+    int skclust_widest_path() noexcept nogil
 
 # Centers are ranked sixteen at a time: the caller pads them to a multiple.
 CENTER_BLOCK = 16
+
+# The kernel's paths by name, from the widest; ``available_paths`` lists
+# those this processor runs.
+_PATHS = ("avx512", "avx2", "plain")
+
+
+def available_paths():
+    """Names of the paths this processor runs, the widest first."""
+    return _PATHS[2 - skclust_widest_path():]
 
 
 def nearest_centers(
@@ -204,7 +299,7 @@ def nearest_centers(
     const float[::1] squared_norms,
     Py_ssize_t[::1] labels,
     float[::1] best,
-    bint vector_path=True,
+    str path="auto",
 ):
     """Nearest center of every row by the ranking ``|c|^2 - 2 x.c``.
 
@@ -222,9 +317,10 @@ def nearest_centers(
         Out: the center of smallest rank; ties go to the lowest index.
     best : ndarray of shape (n_rows,), float32
         Out: that smallest rank (the squared distance less ``|x|^2``).
-    vector_path : bool, default=True
-        In: False takes the plain loop even where AVX2 is available (tests
-        compare the two).
+    path : {"auto", "avx512", "avx2", "plain"}, default="auto"
+        In: "auto" takes the widest of ``available_paths()`` (AVX2 rather
+        than AVX-512 for sixteen centers); a name takes that path (tests
+        compare them). The vector paths give the same ranks, bit for bit.
     """
     cdef Py_ssize_t n_rows = X.shape[0], width = X.shape[1]
     cdef Py_ssize_t n_padded = squared_norms.shape[0]
@@ -237,13 +333,30 @@ def nearest_centers(
         and (width < 2 or X.strides[1] == sizeof(float)),
         "rows, padded centers, labels and best do not match",
     )
+    cdef int chosen = skclust_widest_path()
+    if chosen == 2 and n_padded < 32:
+        # Sixteen centers fill one AVX-512 register of the two the loop
+        # ranks: the AVX2 loop wastes nothing there (1,000,000 x 64 rows,
+        # 8 centers, one core: 23 ms against 27 ms).
+        chosen = 1
+    if path != "auto":
+        if path not in available_paths():
+            raise ValueError(f"path {path!r} is not one of {available_paths()}")
+        chosen = 2 - _PATHS.index(path)
     if n_rows == 0 or n_padded == 0:
         return
     cdef Py_ssize_t stride = X.strides[0] // <Py_ssize_t> sizeof(float)
     cdef float *scratch
     if X.strides[0] % sizeof(float):
         raise ValueError("rows must be aligned on float32 values")
-    if vector_path and skclust_use_avx2():
+    if chosen == 2:
+        with nogil:
+            skclust_nearest_avx512(
+                &X[0, 0], n_rows, stride, width, &minus_twice_t[0, 0],
+                &squared_norms[0], n_padded, &labels[0], &best[0],
+            )
+        return
+    if chosen == 1:
         with nogil:
             skclust_nearest_avx2(
                 &X[0, 0], n_rows, stride, width, &minus_twice_t[0, 0],

@@ -8,7 +8,7 @@ codes and scoring reconstructions.
 
 Inside a block, rows are taken a sub-block at a time: normalized and centered
 in float64, then cast to float32, and each sub-block's nearest centers come
-from one float32 matrix product and an argmin (``Euclidean32``).
+from the compiled float32 ranking of ``Euclidean32`` (``_nearest.pyx``).
 """
 
 from dataclasses import dataclass

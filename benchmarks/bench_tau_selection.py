@@ -17,8 +17,10 @@ partitions:
 - ``default``: the two steps, then the partition of the rows divided by the
   square root of the degree if its modularity is higher still, and last
   the mean degree's where the Bethe Hessian count is at most half of K and
-  the partition kept is within 10% of its modularity (the default's rule;
-  the benchmark checks that the estimator agrees);
+  the partition kept is within 10% of its modularity; where the count is
+  1, none of these but the divisive partition with ``tau`` twice the mean
+  degree of every part (the default's rule; the benchmark checks that the
+  estimator agrees);
 - ``modularity``: highest modularity, no margin;
 - ``likelihood``: highest profile log-likelihood of the degree-corrected
   block model, ``sum_rs m_rs log(m_rs / (kappa_r kappa_s))`` (Karrer and
@@ -73,6 +75,7 @@ Usage::
 import argparse
 import time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 from bench_graph_suite import real_graphs, scenarios
@@ -82,6 +85,7 @@ from sklearn.cluster import SpectralClustering
 from sklearn.metrics import adjusted_rand_score
 
 from skclust import KMeansL2, SpectralGraphClusterer
+from skclust._spectral import _divisive, _estimator, _laplacian
 from skclust.metrics import modularity
 
 FACTORS = (1.0, 0.0, 0.1, 0.25, 0.5, 2.0)
@@ -124,6 +128,28 @@ def likelihood_move(adjacency, labels):
     return moved if np.unique(moved).shape[0] == k else index
 
 
+@contextmanager
+def doubled_mean_degree():
+    """``regularization="mean_degree"`` as twice the mean degree of every
+    (sub)graph, in every module that reads it: the divisive partition that
+    the default keeps where the count is 1, computed by the strategy's own
+    code."""
+    plain = _laplacian._regularization
+
+    def doubled(degree, laplacian, regularization):
+        tau = plain(degree, laplacian, regularization)
+        return 2.0 * tau if regularization == "mean_degree" else tau
+
+    modules = (_laplacian, _estimator, _divisive)
+    for module in modules:
+        module._regularization = doubled
+    try:
+        yield
+    finally:
+        for module in modules:
+            module._regularization = plain
+
+
 def candidates(adjacency, k, seed, n_init):
     """Labels of each candidate of "auto" (mean degree first), and divisive.
 
@@ -142,6 +168,15 @@ def candidates(adjacency, k, seed, n_init):
             adjacency, k, seed, regularization="mean_degree", row_scaling="unit"
         ),
     }
+    with doubled_mean_degree():
+        extra["divisive x2"] = _fit(
+            adjacency,
+            k,
+            seed,
+            strategy="divisive",
+            regularization="mean_degree",
+            n_init=n_init,
+        )
     extra["top"] = extra["divisive"]
     if extra["count"] < k:
         top = max(extra["count"], 1)
@@ -266,6 +301,8 @@ def rule_choices(adjacency, k, fits, extra, args, seed):
     like_div = like[-1]
     mod_div = modularity(adjacency, divisive)
     default = fits[few_communities_rule(mod, extra["count"], k)]
+    if extra["count"] == 1:
+        default = extra["divisive x2"]
     # At k = 2 the divisive partition is the mean degree's k-means one.
     few = 2 < k and extra["count"] < k
     gain = 0.0

@@ -38,6 +38,7 @@ from ._laplacian import (
     _DENSE_FALLBACK_MAX_NODES,
     _REPEAT_TOL,
     EigensolverError,
+    MeanDegreeMultiple,
     _bethe_hessian_count,
     _blas_threads_for,
     _canonical_order,
@@ -96,6 +97,15 @@ _MODULARITY_DECIMALS = 12
 # "When the spectrum shows few communities").
 _FEW_SHARE = 0.5
 _FEW_MARGIN = 0.1
+
+# Where the Bethe Hessian counts one community (the spectrum shows none: a
+# graph at or below the detectability limit), "auto" does not choose among
+# its candidates: the graph is split by nested bisection (the "divisive"
+# strategy) with tau twice the mean degree of each part. The k-means
+# candidates then split the largest block along noise directions, and the
+# stronger regularization keeps hubs from pulling the eigenvectors
+# (docs/spectral.rst, "When the spectrum shows no community").
+_NO_COMMUNITY_TAU = MeanDegreeMultiple(2.0)
 
 # Above this many nodes in a component "auto" is the mean degree: the six
 # eigensolves and eight k-means runs of the choice would cost six fits.
@@ -572,11 +582,11 @@ default="auto"
             return self.row_scaling
         return "score" if self.laplacian == "regularized" else "none"
 
-    def _components_rule(self):
-        """``n_components`` with None resolved for the strategy."""
+    def _components_rule(self, strategy):
+        """``n_components`` with None resolved for ``strategy``."""
         if self.n_components is not None:
             return self.n_components
-        return "eigengap" if self.strategy == "divisive" else None
+        return "eigengap" if strategy == "divisive" else None
 
     def _auto_n_clusters(self, graph, eigen_seed):
         """Communities of each component by the Bethe Hessian, at least one."""
@@ -661,20 +671,30 @@ default="auto"
         back[order] = np.arange(order.shape[0])
         return fit._replace(labels=fit.labels[back], embedding=fit.embedding[back])
 
-    def _cluster_ordered(self, adjacency, k, classes, tau_parameter, seeds, flat=False):
+    def _cluster_ordered(
+        self, adjacency, k, classes, tau_parameter, seeds, flat=False, strategy=None
+    ):
         """:meth:`_cluster_connected` on a graph already in canonical order.
 
         ``flat`` forces k-means on ``k`` eigenvectors whatever the strategy
-        (the fallback of "divisive").
+        (the fallback of "divisive"); ``strategy`` replaces the estimator's.
         """
         n = adjacency.shape[0]
         degree = _degrees(adjacency)
-        flat = flat or self.strategy == "kmeans"
-        rule = None if flat and self.strategy != "kmeans" else self._components_rule()
+        strategy = self.strategy if strategy is None else strategy
+        flat = flat or strategy == "kmeans"
+        rule = (
+            None if flat and strategy != "kmeans" else self._components_rule(strategy)
+        )
         embed = partial(
             self._embed_and_cluster, adjacency, degree, k, classes, seeds, flat, rule
         )
         if flat and self._adapts_regularization(tau_parameter, n):
+            count = _community_counter(adjacency, self.eigen_solver, seeds[0])
+            if count(2) == 1:
+                return self._cluster_ordered(
+                    adjacency, k, classes, _NO_COMMUNITY_TAU, seeds, strategy="divisive"
+                )
             # The candidates with tau = 0 share one eigensolve.
             embed = partial(embed, spectra={})
             fits = [
@@ -682,9 +702,7 @@ default="auto"
                 for tau, scaling in _candidate_embeddings(degree, self.row_scaling)
             ]
             n_plain = len(_PLAIN_EMBEDDINGS) if self.row_scaling == "auto" else 0
-            few = partial(
-                _shows_few_communities, adjacency, k, self.eigen_solver, seeds[0]
-            )
+            few = partial(_shows_few_communities, count, k)
             return _most_modular(adjacency, fits, n_plain, few)
         tau = _regularization(degree, self.laplacian, tau_parameter)
         top, fit = embed(tau, self._row_scaling())
@@ -705,7 +723,7 @@ default="auto"
             # No cluster splits any further by bisection (each has no edges
             # inside or one coordinate): k-means on k eigenvectors instead.
             return self._cluster_ordered(
-                adjacency, k, classes, tau_parameter, seeds, flat=True
+                adjacency, k, classes, tau_parameter, seeds, True, strategy
             )
 
     def _adapts_regularization(self, tau_parameter, n_nodes):
@@ -1111,20 +1129,32 @@ def _candidate_embeddings(degree, row_scaling):
     return [(f * mean, row_scaling) for f in _AUTO_TAU_FACTORS]
 
 
-def _shows_few_communities(adjacency, k, solver, seed):
-    """Whether the Bethe Hessian counts at most ``k * _FEW_SHARE`` communities.
+def _community_counter(adjacency, solver, seed):
+    """``count(limit)``: the Bethe Hessian count of ``n_clusters="auto"``
+    (:func:`_bethe_hessian_count`) up to ``limit``, made once per limit;
+    None for graphs too small to count and when the eigensolver resolves
+    none of the values."""
 
-    The count of ``n_clusters="auto"`` (:func:`_bethe_hessian_count`), asked
-    only as far as the answer needs. False for graphs too small to count and
-    when the eigensolver resolves none of the values.
-    """
+    @cache
+    def count(limit):
+        if adjacency.shape[0] < 3:
+            return None
+        try:
+            return _bethe_hessian_count(adjacency, solver, seed, limit)
+        except EigensolverError:
+            return None
+
+    return count
+
+
+def _shows_few_communities(count, k):
+    """Whether ``count`` (a :func:`_community_counter`) finds at most
+    ``k * _FEW_SHARE`` communities, asked only as far as the answer needs."""
     most = int(k * _FEW_SHARE)
-    if most < 1 or adjacency.shape[0] < 3:
+    if most < 1:
         return False
-    try:
-        return _bethe_hessian_count(adjacency, solver, seed, most + 1) <= most
-    except EigensolverError:
-        return False
+    found = count(most + 1)
+    return found is not None and found <= most
 
 
 def _most_modular(adjacency, fits, n_plain, few=None):

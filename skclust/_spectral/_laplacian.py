@@ -13,6 +13,7 @@ Small private functions on validated arrays:
 """
 
 from contextlib import nullcontext
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, optimize, sparse
@@ -813,6 +814,12 @@ def _count_below_bulk(values):
     return count
 
 
+class MeanDegreeMultiple(NamedTuple):
+    """``tau`` as a multiple of the mean degree of each (sub)graph it meets."""
+
+    factor: float
+
+
 def _regularization(degree, laplacian, regularization):
     """``tau`` for a graph's degrees: 0, the mean degree, or the number given.
 
@@ -820,7 +827,7 @@ def _regularization(degree, laplacian, regularization):
     ----------
     degree : ndarray of shape (n_nodes,)
     laplacian : {"regularized", "normalized"}
-    regularization : "auto", "mean_degree" or float
+    regularization : "auto", "mean_degree", MeanDegreeMultiple or float
         A float is in the units of the weights after scaling (largest 1).
         "auto" is the mean degree here (the estimator chooses among
         multiples of it where it can).
@@ -829,4 +836,6 @@ def _regularization(degree, laplacian, regularization):
         return 0.0
     if regularization in ("auto", "mean_degree"):
         return float(degree.mean())
+    if isinstance(regularization, MeanDegreeMultiple):
+        return regularization.factor * float(degree.mean())
     return float(regularization)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
-from skclust import KMeansL1, KMeansL2
+from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer
 
 ESTIMATORS = [KMeansL2, KMeansL1]
 FEW = settings(max_examples=15, deadline=None)
@@ -61,3 +62,54 @@ def test_equal_weights_change_nothing_but_the_inertia(Estimator, seed, weight):
     assert weighted.n_iter_ == plain.n_iter_
     # The inertia of the unweighted fit times the weight, rounded once.
     assert weighted.inertia_ == plain.inertia_ * weight
+
+
+def _adjacency(n, edges):
+    A = np.zeros((n, n))
+    for i, j in edges:
+        A[i, j] = A[j, i] = 1.0
+    return A
+
+
+STAR = _adjacency(4, [(0, 1), (0, 2), (0, 3)])
+PATH = _adjacency(4, [(0, 1), (1, 2), (2, 3)])
+HEXAGON = _adjacency(6, [(i, (i + 1) % 6) for i in range(6)])
+
+
+def _sizes_and_cut(A, labels):
+    """What an order-free partition keeps: cluster sizes and the weight cut."""
+    sizes = tuple(sorted(np.bincount(labels)))
+    return sizes, float(A[labels[:, None] != labels[None, :]].sum())
+
+
+@pytest.mark.parametrize(
+    ("blocks", "k", "kinds"),
+    [
+        # One more cluster than components: the extra one went to whichever
+        # of the star and the path came first (the star split off its
+        # centre, a cut of 3; the path split in the middle, a cut of 1).
+        ([STAR, PATH], 3, {((1, 3, 4), 6.0), ((2, 2, 4), 2.0)}),
+        # Fewer clusters than components: whichever came first of the star
+        # and the path was a cluster of its own, the other shared one with
+        # the isolated node; the sizes and cut are the same, the clusters
+        # not.
+        ([HEXAGON, STAR, PATH, np.zeros((1, 1))], 3, {((4, 5, 6), 0.0)}),
+    ],
+)
+def test_components_of_equal_size_and_volume_in_any_order(blocks, k, kinds):
+    A = sparse.block_diag(blocks).toarray()
+    path = sum(block.shape[0] for block in blocks[:2]) - 4
+    path = slice(path, path + 4) if len(blocks) == 2 else slice(10, 14)
+    rng = np.random.default_rng(0)
+    found, path_alone = set(), set()
+    for _ in range(12):
+        perm = rng.permutation(A.shape[0])
+        B = A[np.ix_(perm, perm)]
+        labels = SpectralGraphClusterer(k, random_state=0).fit(B).labels_
+        found.add(_sizes_and_cut(B, labels))
+        back = np.empty_like(labels)
+        back[perm] = labels
+        # Whether the path's cluster holds the path alone.
+        path_alone.add(bool(np.sum(back == back[path][0]) == 4))
+    assert len(found) == 1 and found <= kinds, found
+    assert len(path_alone) == 1

@@ -390,8 +390,15 @@ def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]
     [0.3333333333333333, 0.3333333333333333]
     """
     adjacency, index = _graph_and_labels(adjacency, labels)
-    volumes, inside = _cluster_volumes_and_inside(adjacency, index)
-    cut = volumes - inside
+    volumes, _ = _cluster_volumes_and_inside(adjacency, index)
+    # The cut summed from the edges that leave each cluster: the volume minus
+    # the weight inside, summed in another order, left about 1e-16 for a
+    # cluster without such edges (-inf over a side of volume 0).
+    coo = adjacency.tocoo()
+    leaving = index[coo.row] != index[coo.col]
+    cut = np.bincount(
+        index[coo.row[leaving]], weights=coo.data[leaving], minlength=volumes.shape[0]
+    )
     smaller = np.minimum(volumes, volumes.sum() - volumes)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cut == 0, 0.0, cut / smaller)

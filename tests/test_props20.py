@@ -425,7 +425,9 @@ def test_graph_scores_follow_the_graph_not_the_names(seed):
     # Renamed clusters: conductance comes in the order of the new names.
     names = np.array([7, -2, 30, 4])
     order = np.argsort(names[np.unique(labels)])
-    assert modularity(A, names[labels]) == pytest.approx(q, abs=1e-15)
+    # Renaming reorders the clusters' terms, now summed exactly: the last bit
+    # differed in 174 of 2,000 such graphs (and a conductance's in 16).
+    assert modularity(A, names[labels]) == q
     np.testing.assert_array_equal(conductance(A, names[labels]), phi[order])
     # Renumbered nodes.
     perm = rng.permutation(n)

@@ -353,10 +353,12 @@ def modularity(adjacency: MatrixLike, labels: ArrayLike) -> float:
     """
     adjacency, index = _graph_and_labels(adjacency, labels)
     volumes, inside = _cluster_volumes_and_inside(adjacency, index)
-    total = volumes.sum()
+    # Sums over the clusters taken exactly (then rounded once): renaming the
+    # clusters reorders them, which changed the last bit.
+    total = math.fsum(volumes)
     if total == 0:
         raise ValueError("the graph has no edges: modularity is undefined")
-    return float(np.sum(inside / total - (volumes / total) ** 2))
+    return math.fsum(inside / total - (volumes / total) ** 2)
 
 
 def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]:
@@ -390,9 +392,17 @@ def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]
     [0.3333333333333333, 0.3333333333333333]
     """
     adjacency, index = _graph_and_labels(adjacency, labels)
-    volumes, inside = _cluster_volumes_and_inside(adjacency, index)
-    cut = volumes - inside
-    smaller = np.minimum(volumes, volumes.sum() - volumes)
+    volumes, _ = _cluster_volumes_and_inside(adjacency, index)
+    # The cut summed from the edges that leave each cluster: the volume minus
+    # the weight inside, summed in another order, left about 1e-16 for a
+    # cluster without such edges (-inf over a side of volume 0).
+    coo = adjacency.tocoo()
+    leaving = index[coo.row] != index[coo.col]
+    cut = np.bincount(
+        index[coo.row[leaving]], weights=coo.data[leaving], minlength=volumes.shape[0]
+    )
+    # The total summed exactly, in whatever order the clusters are named.
+    smaller = np.minimum(volumes, math.fsum(volumes) - volumes)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cut == 0, 0.0, cut / smaller)
 

@@ -166,7 +166,9 @@ shape (n_samples, n_features)
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample; ``None`` gives every sample
-            weight one. Not supported for tables read in blocks.
+            weight one. Equal weights ``w`` give the fit without weights,
+            exactly, and its inertia times ``w``. Not supported for tables
+            read in blocks.
 
         Returns
         -------
@@ -226,7 +228,7 @@ shape (n_samples, n_features)
         """The in-memory fit on the merged rows (``scale``: the exponent of
         the fit and the largest magnitude of ``X``; ``in_place``: a view of
         ``X`` rearranged, neither scaled nor centered; ``weights_at``: the
-        exponent the weights are scaled by)."""
+        unit of the weights, see ``_checked``)."""
         exponent = scale[0]
         positive = distinct.weights > 0
         points, weights = _with_weight(distinct, positive)
@@ -367,10 +369,12 @@ shape (n_samples, n_features)
         """Checked weights (None for none given: an array of ones would be
         one more float64 per row throughout the fit), ``init`` (an array
         init checked and copied: a view of ``X`` would see its rows move with
-        ``copy_x=False``), the scaling exponent of the fit and that of the
-        weights (``_scaling.weight_exponent``), which are returned scaled,
-        and the largest magnitude of ``X`` (one pass over it, which the fit
-        needs twice).
+        ``copy_x=False``), the scaling exponent of the fit, the unit of the
+        weights as ``(mantissa, exponent)``: weights are returned divided by
+        ``mantissa * 2**-exponent`` (a power of two from
+        ``_scaling.weight_exponent``, or, for equal weights, that weight,
+        returned as None), and the largest magnitude of ``X`` (one pass over
+        it, which the fit needs twice).
 
         The fit runs on the data scaled by an exact power of two, which keeps
         squared distances of data near 1e306 or 1e-308 in range. The data is
@@ -389,9 +393,17 @@ shape (n_samples, n_features)
         if sample_weight is not None and not sample_weight.any():
             # scikit-learn's own check of this came in after 1.6.0.
             raise ValueError("sample_weight must hold at least one non-zero value.")
-        weights_at = weight_exponent(sample_weight)
-        if weights_at:
-            sample_weight = scaled(sample_weight, weights_at)
+        weights_at = (1.0, weight_exponent(sample_weight))
+        if sample_weight is not None and np.all(sample_weight == sample_weight[0]):
+            # Equal weights are no weights: the fit runs unweighted and the
+            # inertia is multiplied by the weight. Weighted sums of other
+            # weights than powers of two round otherwise than counts, which
+            # moved L1 medians off the midpoint and the L2 origin past ties.
+            mantissa, power = np.frexp(sample_weight[0])
+            weights_at = (float(mantissa), -int(power))
+            sample_weight = None
+        elif weights_at[1]:
+            sample_weight = scaled(sample_weight, weights_at[1])
         init = self.init
         largest = largest_magnitude(X)
         exponent = exponent_for(largest, X.dtype)
@@ -424,10 +436,10 @@ shape (n_samples, n_features)
     ):
         """Set the fitted attributes from the best run on the scaled, merged
         points (``scale``: the exponent of the fit and the largest magnitude
-        of ``X``; weights scaled by ``2**weights_at``): centers mapped back,
-        every row of ``X`` labeled. ``cluster_centers_`` takes the dtype of
-        ``X``, or ``centers_dtype`` if given (that of sparse rows before
-        their conversion to float64)."""
+        of ``X``; ``weights_at``: the unit of the weights, see ``_checked``):
+        centers mapped back, every row of ``X`` labeled. ``cluster_centers_``
+        takes the dtype of ``X``, or ``centers_dtype`` if given (that of
+        sparse rows before their conversion to float64)."""
         metric = self._metric_for(X)
         exponent, largest = scale
         centers = result.centers + origin
@@ -464,7 +476,13 @@ shape (n_samples, n_features)
         )
         self.labels_ = _as_labels(labels)
         self.inertia_ = float(
-            unscaled(inertia, exponent, self._cost_power, "inertia", weights_at)
+            unscaled(
+                inertia * weights_at[0],
+                exponent,
+                self._cost_power,
+                "inertia",
+                weights_at[1],
+            )
         )
         self.n_iter_ = result.n_iter
         return self

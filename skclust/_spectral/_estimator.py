@@ -323,7 +323,11 @@ default="auto"
     components (by size, then volume) are clusters of their own and the rest
     share one. With more, each component has one cluster and every further
     cluster goes to the component with the largest ``size / (clusters + 1)``
-    (the D'Hondt rule).
+    (the D'Hondt rule). Components of equal size and volume are ranked by
+    the colours colour refinement gives their nodes, not by the node order;
+    only components it cannot tell apart (isomorphic ones, for which either
+    choice gives the same partition up to an automorphism, and rare
+    regular-like pairs) are taken in the order of their first node.
 
     ``n_clusters="auto"`` (Saade, Krzakala and Zdeborova 2014; Le and
     Levina 2015) counts, on each component of 3 or more nodes, the negative
@@ -618,10 +622,14 @@ default="auto"
         n_nodes, n_comp = graph.adjacency.shape[0], graph.sizes.shape[0]
         self.embedding_, self.n_components_ = np.zeros((n_nodes, 0)), 0
         if k <= n_comp:
-            labels = _merge_components(k, graph.components, graph.sizes, graph.volumes)
+            labels = _merge_components(
+                k, graph.components, graph.sizes, graph.volumes, graph.shapes
+            )
             return labels, None
         if counts is None:
-            counts = _allocate_clusters(k, graph.sizes, graph.volumes, graph.capacities)
+            counts = _allocate_clusters(
+                k, graph.sizes, graph.volumes, graph.capacities, graph.shapes
+            )
         tau = self._tau_parameter(graph)
         labels = np.empty(n_nodes, dtype=np.intp)
         n_used, values = 0, None

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._laplacian import _component_labels, _degrees, _twin_classes
+from ._laplacian import (
+    _component_labels,
+    _degrees,
+    _mix64,
+    _refined_colours,
+    _twin_classes,
+)
 
 
 @dataclass
@@ -22,7 +28,9 @@ class _Graph:
     ``adjacency`` is symmetric with zero diagonal and largest weight 1 (the
     input divided by ``scale``); ``components`` and ``classes`` (twins) come
     from graph search and row comparison; ``sizes``, ``volumes`` and
-    ``capacities`` (twin classes) are per component.
+    ``capacities`` (twin classes) are per component, and so is ``shapes``,
+    which tells apart components of equal size and volume
+    (:func:`_component_shapes`).
     """
 
     adjacency: object
@@ -33,6 +41,7 @@ class _Graph:
     sizes: np.ndarray
     volumes: np.ndarray
     capacities: np.ndarray
+    shapes: np.ndarray
     row_sums: np.ndarray
     n_features_in: int
     feature_names_in: object
@@ -45,19 +54,46 @@ def _prepare_graph(adjacency, scale, row_sums, n_features_in, feature_names_in):
     classes = _twin_classes(adjacency)
     # Isolated nodes are all twins of one another, but each is a component.
     pairs = np.unique(np.stack([components, classes]), axis=1)
+    sizes = np.bincount(components, minlength=n_comp)
+    volumes = np.bincount(components, weights=degree, minlength=n_comp)
     return _Graph(
         adjacency=adjacency,
         scale=scale,
         degree=degree,
         components=components,
         classes=classes,
-        sizes=np.bincount(components, minlength=n_comp),
-        volumes=np.bincount(components, weights=degree, minlength=n_comp),
+        sizes=sizes,
+        volumes=volumes,
         capacities=np.bincount(pairs[0], minlength=n_comp),
+        shapes=_component_shapes(adjacency, components, sizes, volumes),
         row_sums=row_sums,
         n_features_in=n_features_in,
         feature_names_in=feature_names_in,
     )
+
+
+def _component_shapes(adjacency, components, sizes, volumes):
+    """A number per component that follows its shape, not the numbering.
+
+    Which components share a cluster, or get one more, is decided by size
+    and volume; among components equal in both, the node order decided
+    before: a star and a path of four nodes, either one split in two
+    depending on which came first, gave partitions of another kind (cut 3
+    or 1) in another numbering. This is the wrapping sum of 64-bit mixes of
+    the colours of its nodes (:func:`_refined_colours`), equal for
+    components that colour refinement cannot tell apart (isomorphic ones
+    among them) and, up to 64-bit collisions, different for the others.
+    The colours cost a few passes over the edges, only where two
+    components tie.
+    """
+    n_comp = sizes.shape[0]
+    shapes = np.zeros(n_comp, dtype=np.uint64)
+    keys = np.stack([sizes, volumes])
+    if np.unique(keys, axis=1).shape[1] == n_comp:
+        return shapes
+    colours = _refined_colours(adjacency).astype(np.uint64)
+    np.add.at(shapes, components, _mix64(colours + np.uint64(1)))
+    return shapes
 
 
 def _component_nodes(graph):

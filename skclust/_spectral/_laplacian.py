@@ -581,15 +581,9 @@ def _entry_mix(salt, bits):
 def _canonical_order(adjacency):
     """An order of the nodes that follows the graph, not their numbering.
 
-    Colour refinement (the one-dimensional Weisfeiler-Leman test): every
-    node starts with the same colour; each round hashes a node's colour
-    together with the multiset of its neighbours' colours and edge weights
-    (a wrapping sum of 64-bit mixes, so the order of the entries does not
-    matter), and renumbers the colours in the order of their hashes. Rounds
-    stop when one splits no colour class, or after ``_REFINEMENT_ROUNDS``.
-    The nodes are then sorted by colour; nodes left with equal colours
-    (twins, nodes that only an automorphism or a finer test tells apart)
-    keep their given order.
+    The nodes sorted by their colours of :func:`_refined_colours`; nodes
+    left with equal colours (twins, nodes that only an automorphism or a
+    finer test tells apart) keep their given order.
 
     Spectral clustering on the reordered graph receives the same arrays
     whatever the numbering of the nodes, where the colours tell them all
@@ -607,6 +601,30 @@ def _canonical_order(adjacency):
     -------
     ndarray of shape (n_nodes,)
         The nodes in canonical order.
+    """
+    return np.argsort(_refined_colours(adjacency), kind="stable")
+
+
+def _refined_colours(adjacency):
+    """The colour of every node by colour refinement, whatever the numbering.
+
+    Colour refinement (the one-dimensional Weisfeiler-Leman test): every
+    node starts with the same colour; each round hashes a node's colour
+    together with the multiset of its neighbours' colours and edge weights
+    (a wrapping sum of 64-bit mixes, so the order of the entries does not
+    matter), and renumbers the colours in the order of their hashes. Rounds
+    stop when one splits no colour class, or after ``_REFINEMENT_ROUNDS``.
+
+    Parameters
+    ----------
+    adjacency : sparse array or ndarray of shape (n_nodes, n_nodes)
+        Symmetric, non-negative, zero diagonal.
+
+    Returns
+    -------
+    ndarray of int of shape (n_nodes,)
+        Colours ``0 .. n_colours - 1``, numbered in the order of their
+        hashes, so that relabelling the nodes permutes the array.
     """
     graph = _csr_entries(adjacency)
     n = graph.shape[0]
@@ -633,7 +651,7 @@ def _canonical_order(adjacency):
         if found == n_colours or found == n:
             break
         n_colours = found
-    return np.argsort(colours, kind="stable")
+    return colours
 
 
 def _weight_bits(graph):

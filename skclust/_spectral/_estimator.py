@@ -20,6 +20,7 @@ from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_non_negative, validate_data
 
+from .._checks import check_not_graph_object
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._typing import MatrixLike, RandomStateLike
@@ -460,7 +461,18 @@ default="auto"
 
     def _prepare(self, X):
         """The validated graph and what every k shares: components and twins."""
+        check_not_graph_object(X, "X")
+        # A square table of features read as a graph by "auto" was refused
+        # as a negative or non-symmetric adjacency without saying why it
+        # was read as one.
+        hint = ""
         if self._resolved_affinity(X) == "precomputed":
+            if self.affinity == "auto":
+                hint = (
+                    " (affinity='auto' reads a square X as an adjacency matrix; "
+                    "give affinity='rbf' or 'nearest_neighbors' for a table of "
+                    "features)"
+                )
             X = validate_data(
                 self,
                 X,
@@ -473,7 +485,10 @@ default="auto"
                     "affinity='precomputed' needs a square adjacency matrix; got "
                     f"shape {X.shape}"
                 )
-            check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
+            try:
+                check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
+            except ValueError as error:
+                raise ValueError(f"{error}{hint}") from None
             adjacency = _without_diagonal(X)
         else:
             X = validate_data(
@@ -487,8 +502,12 @@ default="auto"
         with np.errstate(over="ignore"):
             row_sums = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
         adjacency, scale = _scaled(adjacency)
+        try:
+            adjacency = _symmetric(adjacency)
+        except ValueError as error:
+            raise ValueError(f"{error}{hint}") from None
         return _prepare_graph(
-            _symmetric(adjacency),
+            adjacency,
             scale,
             row_sums,
             self.n_features_in_,

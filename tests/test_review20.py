@@ -1,9 +1,12 @@
 """Review 20: the graph side as a scikit-learn and networkx user meets it."""
 
+import csv
+
 import numpy as np
 import pytest
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import graph_from_adjacency, load_karate_club
 from skclust.metrics import conductance, modularity
@@ -111,3 +114,49 @@ def test_elbow_refuses_a_clusterer_without_inertia():
     adjacency = load_karate_club().adjacency
     with pytest.raises(TypeError, match="SpectralGraphClusterer has none"):
         elbow(SpectralGraphClusterer(random_state=0), adjacency, [2, 3, 4])
+
+
+def _read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_skclust_graph_writes_each_nodes_cluster_of_an_unlabelled_graph(tmp_path):
+    # Two triangles, ids 10-30 and 40-60, joined by a light edge 30-40; nodes
+    # 70 and 80 are left out with their smaller component. The run wrote only
+    # per-cluster sizes and conductances: the clusters themselves nowhere.
+    edges = tmp_path / "e.txt"
+    edges.write_text(
+        "10 20 5\n20 30 5\n10 30 5\n40 50 5\n50 60 5\n40 60 5\n30 40 1\n70 80\n"
+    )
+    out = tmp_path / "out"
+    argv = ["graph", "--edges", str(edges), "-k", "2", "--out", str(out), "-q"]
+    assert main(argv) == 0
+    rows = _read_csv(out / "assignments_k2.csv")
+    assert list(rows[0]) == ["node", "cluster"]
+    cluster = {int(row["node"]): int(row["cluster"]) for row in rows}
+    assert sorted(cluster) == [10, 20, 30, 40, 50, 60]
+    assert cluster[10] == cluster[20] == cluster[30]
+    assert cluster[40] == cluster[50] == cluster[60] != cluster[10]
+
+
+def test_skclust_graph_assignments_carry_names_and_labels(tmp_path):
+    nodes = tmp_path / "n.txt"
+    nodes.write_text(
+        "".join(f'{i}\t"blog, {i}"\t{int(i > 3)}\n' for i in range(1, 7)),
+        encoding="utf-8",
+    )
+    edges = tmp_path / "e.txt"
+    edges.write_text("1 2\n2 3\n1 3\n4 5\n5 6\n4 6\n3 4\n")
+    out = tmp_path / "out"
+    argv = ["graph", "--nodes", str(nodes), "--edges", str(edges), "-k", "2"]
+    assert main([*argv, "--out", str(out), "-q"]) == 0
+    rows = _read_csv(out / "assignments_k2.csv")
+    assert list(rows[0]) == ["node", "name", "label", "cluster"]
+    assert [row["name"] for row in rows] == [f"blog, {i}" for i in range(1, 7)]
+    assert [row["label"] for row in rows] == ["0", "0", "0", "1", "1", "1"]
+    clusters = [row["cluster"] for row in rows]
+    assert clusters[:3] == [clusters[0]] * 3 and clusters[3:] == [clusters[3]] * 3
+    assert clusters[0] != clusters[3]
+    # Only -k gets the file, not the tuning range.
+    assert sorted(p.name for p in out.glob("assignments_*")) == ["assignments_k2.csv"]

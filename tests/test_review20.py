@@ -160,3 +160,13 @@ def test_skclust_graph_assignments_carry_names_and_labels(tmp_path):
     assert clusters[0] != clusters[3]
     # Only -k gets the file, not the tuning range.
     assert sorted(p.name for p in out.glob("assignments_*")) == ["assignments_k2.csv"]
+
+
+def test_skclust_graph_with_its_output_closed_writes_its_files(tmp_path, monkeypatch):
+    # `skclust graph >&-`: Python sets sys.stdout to None, and the first
+    # print raised AttributeError ('NoneType' object has no attribute
+    # 'write'): a traceback, exit 1, no files.
+    monkeypatch.setattr("sys.stdout", None)
+    out = tmp_path / "out"
+    assert main(["graph", "-k", "2", "--tune", "2:3", "--out", str(out)]) == 0
+    assert len(_read_csv(out / "assignments_k2.csv")) == 34

@@ -411,7 +411,7 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
 
     Parameters
     ----------
-    estimator : fitted clusterer with ``labels_``
+    estimator : fitted clusterer with ``labels_``, or a Pipeline ending in one
     X : array-like
         The test part of the input; for a precomputed graph the adjacency of
         the test nodes to the training nodes. It is only compared with the
@@ -440,6 +440,14 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
     >>> search.best_params_, round(float(-search.best_score_), 3)
     ({'n_clusters': 2}, 0.029)
     """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        # The clusterer is the last step and saw X as the others transform
+        # it; the pipeline itself has no labels_, and was refused as "not
+        # fitted or has no labels_ to score".
+        X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
     labels = getattr(estimator, "labels_", None)
     if labels is None:
         raise ValueError(

@@ -4,12 +4,15 @@ import csv
 
 import numpy as np
 import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skclust import SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import graph_from_adjacency, load_karate_club
-from skclust.metrics import conductance, modularity
+from skclust.metrics import all_nodes_split, conductance, mismatch_scorer, modularity
 from skclust.model_selection import elbow
 
 
@@ -170,3 +173,28 @@ def test_skclust_graph_with_its_output_closed_writes_its_files(tmp_path, monkeyp
     out = tmp_path / "out"
     assert main(["graph", "-k", "2", "--tune", "2:3", "--out", str(out)]) == 0
     assert len(_read_csv(out / "assignments_k2.csv")) == 34
+
+
+def test_mismatch_scorer_rates_a_pipeline_ending_in_the_graph_clusterer():
+    # Features scaled, then clustered on their neighbour graph: the search
+    # failed with "Pipeline is not fitted or has no labels_ to score".
+    rng = np.random.default_rng(0)
+    centres = np.repeat([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 20, axis=0)
+    X = centres + rng.normal(size=centres.shape)
+    y = np.repeat([0, 1, 2], 20)
+    pipe = make_pipeline(
+        StandardScaler(), SpectralGraphClusterer(affinity="nearest_neighbors")
+    )
+    search = GridSearchCV(
+        pipe,
+        {"spectralgraphclusterer__n_clusters": [2, 3]},
+        scoring=mismatch_scorer,
+        cv=all_nodes_split(60),
+        error_score="raise",
+    ).fit(X, y)
+    # Three far-apart blobs: k = 3 is pure, k = 2 mislabels a blob of 20.
+    assert search.cv_results_["mean_test_score"].tolist() == [-1 / 3, 0.0]
+    # A test part that is not the training nodes is still refused.
+    fitted = search.best_estimator_
+    with pytest.raises(ValueError, match="all_nodes_split"):
+        mismatch_scorer(fitted, X[::-1] + 1.0, y)

@@ -1,6 +1,7 @@
 """Review 20: the graph side as a scikit-learn and networkx user meets it."""
 
 import csv
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -198,3 +199,36 @@ def test_mismatch_scorer_rates_a_pipeline_ending_in_the_graph_clusterer():
     fitted = search.best_estimator_
     with pytest.raises(ValueError, match="all_nodes_split"):
         mismatch_scorer(fitted, X[::-1] + 1.0, y)
+
+
+def _refines(fine, coarse):
+    return all(np.unique(coarse[fine == c]).size == 1 for c in np.unique(fine))
+
+
+def _planted_blocks(n_blocks, size, seed):
+    rng = np.random.default_rng(seed)
+    blocks = np.repeat(np.arange(n_blocks), size)
+    p = np.where(blocks[:, None] == blocks[None, :], 0.4, 0.02)
+    upper = np.triu(rng.random(p.shape) < p, k=1)
+    return (upper | upper.T).astype(float)
+
+
+def test_divisive_is_nested_from_the_eigengap_on_as_documented():
+    # The docstring said the divisive clusterings of successive k are
+    # nested; up to the eigengap's d (here the 4 blocks) each k is a
+    # k-means partition of its own, nested only from there on.
+    adjacency = _planted_blocks(4, 20, seed=2)
+    ks = range(2, 8)
+    fits = sweep_n_clusters(
+        SpectralGraphClusterer(strategy="divisive", random_state=0), adjacency, ks
+    )
+    assert [fit.n_components_ for fit in fits] == [2, 3, 4, 4, 4, 4]
+    nested = [_refines(b.labels_, a.labels_) for a, b in pairwise(fits)]
+    assert nested[2:] == [True] * 3
+    assert not all(nested[:2])
+    bisections = sweep_n_clusters(
+        SpectralGraphClusterer(strategy="divisive", n_components=1, random_state=0),
+        adjacency,
+        ks,
+    )
+    assert all(_refines(b.labels_, a.labels_) for a, b in pairwise(bisections))

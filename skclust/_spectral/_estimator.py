@@ -199,9 +199,14 @@ default="auto"
           eigenvectors (the eigengap), then, while clusters are missing, the
           cluster whose subgraph separates best into two (largest second
           eigenvalue of its own normalized affinity) is split by two-cluster
-          spectral clustering of that subgraph. The clusterings for
-          successive ``n_clusters`` are nested. If no cluster can be split
-          any further, the component is clustered by "kmeans" instead.
+          spectral clustering of that subgraph. If no cluster can be split
+          any further, the component is clustered by "kmeans" instead. The
+          clusterings for successive ``n_clusters`` are nested where they
+          share the top level: from ``k = d`` on, while the eigengap keeps
+          ``d``, and always with ``n_components=1`` (pure recursive
+          bisection). Up to ``d`` each k is a k-means partition of its
+          own (``d``, between 2 and k, may grow with k), and these need not
+          be nested.
     n_components : int, "eigengap" or None, default=None
         Number of eigenvectors in the embedding. None uses the number of
         clusters with ``strategy="kmeans"`` (as scikit-learn's

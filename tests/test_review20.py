@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skclust import SpectralGraphClusterer, sweep_n_clusters
+from skclust import KMeansL2, SpectralGraphClusterer, sweep_n_clusters
 from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import graph_from_adjacency, load_karate_club
@@ -232,3 +232,17 @@ def test_divisive_is_nested_from_the_eigengap_on_as_documented():
         ks,
     )
     assert all(_refines(b.labels_, a.labels_) for a, b in pairwise(bisections))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [KMeansL2(), make_pipeline(StandardScaler(), SpectralGraphClusterer())],
+    ids=["KMeansL2", "Pipeline"],
+)
+def test_sweep_refuses_what_is_not_the_graph_clusterer(estimator):
+    # "'KMeansL2' object has no attribute '_prepare'", and for a pipeline
+    # "Invalid parameter 'n_clusters' for estimator Pipeline(...)".
+    features = np.arange(40.0).reshape(20, 2) % 7
+    name = type(estimator).__name__
+    with pytest.raises(TypeError, match=f"SpectralGraphClusterer; got {name}"):
+        sweep_n_clusters(estimator, features, [2, 3])

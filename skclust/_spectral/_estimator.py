@@ -1332,7 +1332,8 @@ def sweep_n_clusters(
     Parameters
     ----------
     estimator : SpectralGraphClusterer
-        Template; its ``n_clusters`` is ignored.
+        Template; its ``n_clusters`` is ignored. Any other estimator is
+        refused with a ``TypeError``.
     X : array-like or sparse matrix
         As for :meth:`SpectralGraphClusterer.fit`.
     n_clusters : iterable of int
@@ -1352,6 +1353,14 @@ def sweep_n_clusters(
     >>> [len(set(fit.labels_)) for fit in fits]
     [2, 3, 4]
     """
+    if not isinstance(estimator, SpectralGraphClusterer):
+        # A KMeansL2 failed with "'KMeansL2' object has no attribute
+        # '_prepare'", a Pipeline with "Invalid parameter 'n_clusters'".
+        raise TypeError(
+            "sweep_n_clusters shares one graph among fits of a "
+            f"SpectralGraphClusterer; got {type(estimator).__name__} (for "
+            "k-means, skclust.model_selection.elbow fits several k)"
+        )
     ks = _numbers_of_clusters(n_clusters)
     template = clone(estimator).set_params(n_clusters=max(ks))
     template._validate_params()

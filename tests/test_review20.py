@@ -246,3 +246,15 @@ def test_sweep_refuses_what_is_not_the_graph_clusterer(estimator):
     name = type(estimator).__name__
     with pytest.raises(TypeError, match=f"SpectralGraphClusterer; got {name}"):
         sweep_n_clusters(estimator, features, [2, 3])
+
+
+def test_max_n_clusters_takes_an_adjacency_only():
+    # It read a table of features as "auto" does (its rbf graph's count),
+    # and would have told a caller of a non-symmetric matrix to give an
+    # affinity it does not take.
+    with pytest.raises(ValueError, match="needs a square adjacency matrix"):
+        max_n_clusters(np.arange(12.0).reshape(6, 2))
+    with pytest.raises(ValueError, match="symmetric") as refused:
+        max_n_clusters(np.triu(_path(4)))
+    assert "affinity" not in str(refused.value)
+    assert max_n_clusters(_path(4)) == 4

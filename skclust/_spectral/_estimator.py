@@ -1315,7 +1315,10 @@ def max_n_clusters(adjacency):
     >>> max_n_clusters(star)
     2
     """
-    return int(SpectralGraphClusterer()._prepare(adjacency).capacities.sum())
+    # "precomputed": the message for a bad matrix must not speak of an
+    # affinity this function does not take, and features are no adjacency.
+    graph = SpectralGraphClusterer(affinity="precomputed")._prepare(adjacency)
+    return int(graph.capacities.sum())
 
 
 def sweep_n_clusters(

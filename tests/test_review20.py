@@ -170,6 +170,7 @@ def test_skclust_graph_with_its_output_closed_writes_its_files(tmp_path, monkeyp
     # `skclust graph >&-`: Python sets sys.stdout to None, and the first
     # print raised AttributeError ('NoneType' object has no attribute
     # 'write'): a traceback, exit 1, no files.
+    monkeypatch.delenv("SKCLUST_DATA", raising=False)  # the karate club
     monkeypatch.setattr("sys.stdout", None)
     out = tmp_path / "out"
     assert main(["graph", "-k", "2", "--tune", "2:3", "--out", str(out)]) == 0

@@ -446,7 +446,8 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
         # The clusterer is the last step and saw X as the others transform
         # it; the pipeline itself has no labels_, and was refused as "not
         # fitted or has no labels_ to score".
-        X = estimator[:-1].transform(X)
+        if len(estimator) > 1:  # an empty slice of a pipeline cannot transform
+            X = estimator[:-1].transform(X)
         estimator = estimator[-1]
     labels = getattr(estimator, "labels_", None)
     if labels is None:

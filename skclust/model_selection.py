@@ -270,6 +270,10 @@ def elbow(
 def _final_step(estimator, X):
     """The clusterer and the data it sees (transformed through a pipeline)."""
     if isinstance(estimator, Pipeline):
+        # A one-step pipeline: its empty slice has no transform (scikit-learn
+        # raised "This 'Pipeline' has no attribute 'transform'").
+        if len(estimator) == 1:
+            return estimator[-1], X
         return estimator[-1], estimator[:-1].transform(X)
     return estimator, X
 

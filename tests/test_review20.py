@@ -14,7 +14,7 @@ from skclust._cli import main
 from skclust._spectral import max_n_clusters
 from skclust.datasets import graph_from_adjacency, load_karate_club
 from skclust.metrics import all_nodes_split, conductance, mismatch_scorer, modularity
-from skclust.model_selection import elbow
+from skclust.model_selection import elbow, silhouette_scorer
 
 
 class Graph:
@@ -259,3 +259,18 @@ def test_max_n_clusters_takes_an_adjacency_only():
         max_n_clusters(np.triu(_path(4)))
     assert "affinity" not in str(refused.value)
     assert max_n_clusters(_path(4)) == 4
+
+
+def test_scorers_take_a_pipeline_of_one_step():
+    # Its empty slice [:-1] has no transform: both scorers raised
+    # "This 'Pipeline' has no attribute 'transform'".
+    graph = load_karate_club()
+    pipe = make_pipeline(SpectralGraphClusterer(2, random_state=0))
+    pipe.fit(graph.adjacency)
+    # One member of 34 joined the other club (the estimator's doctest).
+    assert mismatch_scorer(pipe, graph.adjacency, graph.labels) == -1 / 34
+    points = np.repeat([[0.0, 0.0], [5.0, 5.0]], 10, axis=0) + np.tile(
+        [[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.1], [0.05, 0.05]], (4, 1)
+    )
+    kmeans = make_pipeline(KMeansL2(2, random_state=0)).fit(points)
+    assert silhouette_scorer(sample_size=None)(kmeans, points) > 0.9

@@ -44,6 +44,27 @@ def check_count(value, name, smallest=1):
     return int(value)
 
 
+def check_not_graph_object(value, name):
+    """Refuse a graph object given where an adjacency matrix belongs.
+
+    numpy reads a networkx graph as the 1-D array of its nodes and a
+    :class:`~skclust.datasets.GraphData` as a 0-d object array, so the
+    errors that followed ("Expected 2D array, got 1D array instead",
+    "adjacency of shape (34,) does not match labels of shape (34,)", or a
+    TypeError from scipy) named neither the object nor what to pass.
+    """
+    kind = type(value)
+    if kind.__module__.partition(".")[0] == "networkx":
+        raise TypeError(
+            f"{name} is a networkx {kind.__name__}, not an adjacency matrix: pass "
+            "networkx.to_scipy_sparse_array(G) (its rows follow list(G))"
+        )
+    if not hasattr(value, "shape") and hasattr(value, "adjacency"):
+        raise TypeError(
+            f"{name} is a {kind.__name__}, not an adjacency matrix: pass its .adjacency"
+        )
+
+
 def real_csr(matrix, copy=False):
     """``matrix`` as a float64 CSR array; complex values are refused.
 

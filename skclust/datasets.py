@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
-from ._checks import check_count, real_csr
+from ._checks import check_count, check_not_graph_object, real_csr
 from ._files import check_input_file
 from ._plural import counted
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
@@ -597,6 +597,7 @@ def graph_from_adjacency(
     >>> graph.n_self_loops
     1
     """
+    check_not_graph_object(adjacency, "adjacency")
     matrix = real_csr(adjacency)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"adjacency must be square; got shape {matrix.shape}")

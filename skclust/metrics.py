@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import ClusterMixin
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from ._checks import check_count, real_csr
+from ._checks import check_count, check_not_graph_object, real_csr
 from ._kmeans import normalize_rows
 from ._typing import ArrayLike, MatrixLike, NDArray, RandomStateLike
 
@@ -259,6 +259,7 @@ def label_agreement(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict:
 
 def _graph_and_labels(adjacency, labels):
     """The adjacency as CSR and each node's cluster index, both checked."""
+    check_not_graph_object(adjacency, "adjacency")
     adjacency = real_csr(adjacency, copy=True)
     labels = np.asarray(labels)
     if labels.ndim != 1 or adjacency.shape != (labels.shape[0], labels.shape[0]):
@@ -293,7 +294,9 @@ def _check_undirected_weights(adjacency):
     if gap > 1e-10 * weights.max(initial=0.0):
         raise ValueError(
             "the adjacency must be symmetric (an undirected graph); symmetrize "
-            "it first, for instance with skclust.datasets.graph_from_adjacency"
+            "it first, for instance with "
+            "skclust.datasets.graph_from_adjacency(adjacency).adjacency (each "
+            "edge weighs the larger of its two directions)"
         )
 
 
@@ -418,7 +421,7 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
 
     Parameters
     ----------
-    estimator : fitted clusterer with ``labels_``
+    estimator : fitted clusterer with ``labels_``, or a Pipeline ending in one
     X : array-like
         The test part of the input; for a precomputed graph the adjacency of
         the test nodes to the training nodes. It is only compared with the
@@ -447,6 +450,15 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
     >>> search.best_params_, round(float(-search.best_score_), 3)
     ({'n_clusters': 2}, 0.029)
     """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        # The clusterer is the last step and saw X as the others transform
+        # it; the pipeline itself has no labels_, and was refused as "not
+        # fitted or has no labels_ to score".
+        if len(estimator) > 1:  # an empty slice of a pipeline cannot transform
+            X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
     labels = getattr(estimator, "labels_", None)
     if labels is None:
         raise ValueError(

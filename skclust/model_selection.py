@@ -163,13 +163,24 @@ def _timed_fit(estimator, X, sample_weight, given_memmap):
         # (sampled seeding, no merge of repeated rows), without
         # sample_weight. The worker fits the array it was given, uncopied.
         X = X.view(np.ndarray)
-    weight = {"sample_weight": sample_weight}
+    # Passed only when given: a clusterer whose fit takes no sample_weight
+    # (SpectralGraphClusterer) failed with "fit() got an unexpected keyword
+    # argument 'sample_weight'" instead of the error below.
+    weight = {} if sample_weight is None else {"sample_weight": sample_weight}
     if isinstance(estimator, Pipeline):
         # The clusterer's weights, by Pipeline's "step__parameter" names.
-        weight = {} if sample_weight is None else _for_last_step(estimator, weight)
+        weight = _for_last_step(estimator, weight)
     start = time.perf_counter()
     estimator.fit(X, **weight)
-    return estimator, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    clusterer = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not hasattr(clusterer, "inertia_"):
+        raise TypeError(
+            f"elbow compares the inertia_ of each fit; {type(clusterer).__name__} "
+            "has none (for SpectralGraphClusterer, compare k with "
+            "sweep_n_clusters and skclust.metrics.modularity)"
+        )
+    return estimator, seconds
 
 
 def _for_last_step(estimator, params):
@@ -212,7 +223,9 @@ def elbow(
         ``inertia_`` and ``n_iter_``), or a Pipeline ending in one
         Template; it is cloned for each k. In a pipeline, the inertia is
         that of the last step, on the data as the earlier steps transform
-        it, and ``sample_weight`` goes to the last step.
+        it, and ``sample_weight`` goes to the last step. A clusterer that
+        leaves no ``inertia_`` (:class:`~skclust.SpectralGraphClusterer`) is
+        refused with a ``TypeError`` after its first fit.
     X : array-like of shape (n_samples, n_features)
     n_clusters : iterable of int
         At least three distinct values; repeats are fitted once.
@@ -257,6 +270,10 @@ def elbow(
 def _final_step(estimator, X):
     """The clusterer and the data it sees (transformed through a pipeline)."""
     if isinstance(estimator, Pipeline):
+        # A one-step pipeline: its empty slice has no transform (scikit-learn
+        # raised "This 'Pipeline' has no attribute 'transform'").
+        if len(estimator) == 1:
+            return estimator[-1], X
         return estimator[-1], estimator[:-1].transform(X)
     return estimator, X
 
@@ -313,7 +330,8 @@ def silhouette_scorer(
                 "silhouette_scorer rates the clusters a fitted estimator "
                 f"predicts for X; {type(clusterer).__name__} has no predict "
                 "(SpectralGraphClusterer labels only the nodes it was fitted "
-                "on: use mismatch_scorer with all_nodes_split)"
+                "on: use mismatch_scorer with all_nodes_split, or for features "
+                "sklearn.metrics.silhouette_score(X, labels_) of each fit)"
             )
         data, labels = _sampled(
             data, clusterer.predict(data), sample_size, random_state

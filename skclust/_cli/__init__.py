@@ -241,11 +241,18 @@ def _printed_while_read():
     ("error: [Errno 32] Broken pipe", exit 2) and left none of its files.
     """
     stream = sys.stdout
-    sys.stdout = _UntilReaderGone(stream)
+    # Started with its output closed (``skclust graph >&-``), Python's
+    # sys.stdout is None: the first print failed with an AttributeError
+    # and a traceback, exit 1, and left none of the files. The lines go
+    # nowhere instead, as once a reader is gone.
+    nowhere = open(os.devnull, "w") if stream is None else None
+    sys.stdout = _UntilReaderGone(stream or nowhere)
     try:
         yield
     finally:
         sys.stdout = stream
+        if nowhere is not None:
+            nowhere.close()
 
 
 class _UntilReaderGone:

@@ -12,6 +12,7 @@ tuning curve, the k it picks and the number of communities that
 
 import argparse
 import contextlib
+import csv
 import io
 import json
 import time
@@ -62,7 +63,8 @@ def add_parser(commands):
         "majority-label mismatch, ARI and NMI; an unlabelled one (--edges "
         "alone) by modularity and conductance. Prints and writes the tables, "
         "the tuning curve, the tuned k and the number of communities found by "
-        "n_clusters='auto'. The graph is --nodes/--edges, else the political "
+        "n_clusters='auto', and writes each node's cluster for every -k "
+        "(assignments_kK.csv). The graph is --nodes/--edges, else the political "
         "blogs from --data or SKCLUST_DATA, else the embedded karate club; "
         "its largest connected component is clustered unless --all-components.",
     )
@@ -488,11 +490,37 @@ def write_study(study, graph, out):
             write_table(
                 rows, ["cluster", "size", "conductance"], out / f"{prefix}clusters_k{k}"
             )
+    for k in study.ks:
+        write_text(
+            out / f"{prefix}assignments_k{k}.csv",
+            _assignments_csv(graph, study.labels[k]),
+        )
     write_table(study.overall_rows(), study.columns, out / f"{prefix}overall")
     if study.tune_ks:
         write_table(
             study.overall_rows(study.tune_ks), study.columns, out / f"{prefix}tuning"
         )
+
+
+def _assignments_csv(graph, labels):
+    """Each node's cluster, by the ids of the input files, as CSV text.
+
+    The tables gave only per-cluster figures: the clusters of an unlabelled
+    graph, the point of running the command on one, were written nowhere.
+    """
+    columns = {"node": graph.node_ids}
+    if graph.names is not None:
+        columns["name"] = graph.names
+    if graph.labels is not None:
+        columns["label"] = graph.labels
+    columns["cluster"] = labels
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(
+        zip(*(values.tolist() for values in columns.values()), strict=True)
+    )
+    return buffer.getvalue()
 
 
 def _print_results(study, tune):

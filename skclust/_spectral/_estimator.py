@@ -20,6 +20,7 @@ from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_non_negative, validate_data
 
+from .._checks import check_not_graph_object
 from .._kmeans import KMeansL2
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._typing import MatrixLike, RandomStateLike
@@ -208,9 +209,14 @@ default="auto"
           eigenvectors (the eigengap), then, while clusters are missing, the
           cluster whose subgraph separates best into two (largest second
           eigenvalue of its own normalized affinity) is split by two-cluster
-          spectral clustering of that subgraph. The clusterings for
-          successive ``n_clusters`` are nested. If no cluster can be split
-          any further, the component is clustered by "kmeans" instead.
+          spectral clustering of that subgraph. If no cluster can be split
+          any further, the component is clustered by "kmeans" instead. The
+          clusterings for successive ``n_clusters`` are nested where they
+          share the top level: from ``k = d`` on, while the eigengap keeps
+          ``d``, and always with ``n_components=1`` (pure recursive
+          bisection). Up to ``d`` each k is a k-means partition of its
+          own (``d``, between 2 and k, may grow with k), and these need not
+          be nested.
     n_components : int, "eigengap" or None, default=None
         Number of eigenvectors in the embedding. None uses the number of
         clusters with ``strategy="kmeans"`` (as scikit-learn's
@@ -474,7 +480,18 @@ default="auto"
 
     def _prepare(self, X):
         """The validated graph and what every k shares: components and twins."""
+        check_not_graph_object(X, "X")
+        # A square table of features read as a graph by "auto" was refused
+        # as a negative or non-symmetric adjacency without saying why it
+        # was read as one.
+        hint = ""
         if self._resolved_affinity(X) == "precomputed":
+            if self.affinity == "auto":
+                hint = (
+                    " (affinity='auto' reads a square X as an adjacency matrix; "
+                    "give affinity='rbf' or 'nearest_neighbors' for a table of "
+                    "features)"
+                )
             X = validate_data(
                 self,
                 X,
@@ -487,7 +504,10 @@ default="auto"
                     "affinity='precomputed' needs a square adjacency matrix; got "
                     f"shape {X.shape}"
                 )
-            check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
+            try:
+                check_non_negative(X, f"{type(self).__name__} (precomputed adjacency)")
+            except ValueError as error:
+                raise ValueError(f"{error}{hint}") from None
             adjacency = _without_diagonal(X)
         else:
             X = validate_data(
@@ -501,8 +521,12 @@ default="auto"
         with np.errstate(over="ignore"):
             row_sums = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
         adjacency, scale = _scaled(adjacency)
+        try:
+            adjacency = _symmetric(adjacency)
+        except ValueError as error:
+            raise ValueError(f"{error}{hint}") from None
         return _prepare_graph(
-            _symmetric(adjacency),
+            adjacency,
             scale,
             row_sums,
             self.n_features_in_,
@@ -1329,7 +1353,10 @@ def max_n_clusters(adjacency):
     >>> max_n_clusters(star)
     2
     """
-    return int(SpectralGraphClusterer()._prepare(adjacency).capacities.sum())
+    # "precomputed": the message for a bad matrix must not speak of an
+    # affinity this function does not take, and features are no adjacency.
+    graph = SpectralGraphClusterer(affinity="precomputed")._prepare(adjacency)
+    return int(graph.capacities.sum())
 
 
 def sweep_n_clusters(
@@ -1346,7 +1373,8 @@ def sweep_n_clusters(
     Parameters
     ----------
     estimator : SpectralGraphClusterer
-        Template; its ``n_clusters`` is ignored.
+        Template; its ``n_clusters`` is ignored. Any other estimator is
+        refused with a ``TypeError``.
     X : array-like or sparse matrix
         As for :meth:`SpectralGraphClusterer.fit`.
     n_clusters : iterable of int
@@ -1366,6 +1394,14 @@ def sweep_n_clusters(
     >>> [len(set(fit.labels_)) for fit in fits]
     [2, 3, 4]
     """
+    if not isinstance(estimator, SpectralGraphClusterer):
+        # A KMeansL2 failed with "'KMeansL2' object has no attribute
+        # '_prepare'", a Pipeline with "Invalid parameter 'n_clusters'".
+        raise TypeError(
+            "sweep_n_clusters shares one graph among fits of a "
+            f"SpectralGraphClusterer; got {type(estimator).__name__} (for "
+            "k-means, skclust.model_selection.elbow fits several k)"
+        )
     ks = _numbers_of_clusters(n_clusters)
     template = clone(estimator).set_params(n_clusters=max(ks))
     template._validate_params()

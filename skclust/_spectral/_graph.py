@@ -154,7 +154,8 @@ def _symmetric(adjacency):
         raise ValueError(
             "the adjacency matrix must be symmetric (an undirected graph); "
             "symmetrize it first, for instance with "
-            "skclust.datasets.graph_from_adjacency"
+            "skclust.datasets.graph_from_adjacency(X).adjacency (each edge "
+            "weighs the larger of its two directions)"
         )
     if gap == 0:
         return sparse.csr_array(adjacency) if sparse.issparse(adjacency) else adjacency

@@ -189,7 +189,11 @@ default="auto"
         ``n_clusters="auto"`` is at most half the clusters asked for, the
         mean degree is kept unless the partition chosen is more modular by
         more than 10% (docs/spectral.rst, "When the spectrum shows few
-        communities"). Above 30000 nodes
+        communities"). Where that count is one (the spectrum shows no
+        community), no candidate is kept: the component is split by nested
+        bisection (as ``strategy="divisive"``) with ``tau`` twice the mean
+        degree of each part ("When the spectrum shows no community").
+        Above 30000 nodes
         in a component, and for "divisive", "auto" is the mean degree.
         Ignored by "normalized".
     row_scaling : {"auto", "score", "unit", "degree", "none"}, default="auto"
@@ -723,7 +727,7 @@ default="auto"
         )
         if flat and self._adapts_regularization(tau_parameter, n):
             count = _community_counter(adjacency, self.eigen_solver, seeds[0])
-            if count(2) == 1:
+            if _shows_no_community(count):
                 return self._cluster_ordered(
                     adjacency, k, classes, _NO_COMMUNITY_TAU, seeds, strategy="divisive"
                 )
@@ -1177,6 +1181,11 @@ def _community_counter(adjacency, solver, seed):
             return None
 
     return count
+
+
+def _shows_no_community(count):
+    """Whether ``count`` (a :func:`_community_counter`) finds one community."""
+    return count(2) == 1
 
 
 def _shows_few_communities(count, k):

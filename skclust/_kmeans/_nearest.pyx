@@ -280,6 +280,12 @@ cdef extern from *:
     ) noexcept nogil
     int skclust_widest_path() noexcept nogil
 
+# The AVX2 and AVX-512 loops, which take the same arguments.
+ctypedef void (*vector_loop)(
+    const float *, Py_ssize_t, Py_ssize_t, Py_ssize_t, const float *,
+    const float *, Py_ssize_t, Py_ssize_t *, float *,
+) noexcept nogil
+
 # Centers are ranked sixteen at a time: the caller pads them to a multiple.
 CENTER_BLOCK = 16
 
@@ -349,16 +355,11 @@ def nearest_centers(
     cdef float *scratch
     if X.strides[0] % sizeof(float):
         raise ValueError("rows must be aligned on float32 values")
-    if chosen == 2:
+    cdef vector_loop loop
+    if chosen:
+        loop = skclust_nearest_avx512 if chosen == 2 else skclust_nearest_avx2
         with nogil:
-            skclust_nearest_avx512(
-                &X[0, 0], n_rows, stride, width, &minus_twice_t[0, 0],
-                &squared_norms[0], n_padded, &labels[0], &best[0],
-            )
-        return
-    if chosen == 1:
-        with nogil:
-            skclust_nearest_avx2(
+            loop(
                 &X[0, 0], n_rows, stride, width, &minus_twice_t[0, 0],
                 &squared_norms[0], n_padded, &labels[0], &best[0],
             )

@@ -12,8 +12,8 @@ centers held in vector registers, and a running minimum per lane keeps the
 best center, so nothing but the labels leaves the registers.
 
 x86-64 processors with AVX-512 take a loop of eight rows against
-thirty-two centers, those with AVX2 and FMA the loop of four rows against
-sixteen, chosen at run time (the module itself is compiled for the baseline
+thirty-two centers (sixteen where there are no more), those with AVX2 and
+FMA the loop of four rows against sixteen, chosen at run time (the module itself is compiled for the baseline
 instruction set); others a plain loop that the compiler vectorizes as it
 can. On the 2-core Xeon of the benchmarks, one core ranking 1,000,000 rows
 of 64 features against 256 centers took 0.22 s with AVX-512, 0.43 s with
@@ -170,17 +170,19 @@ cdef extern from *:
 
     /* The same ranks with AVX-512: eight rows against thirty-two centers
        (two registers of sixteen) per step, with a running minimum and its
-       index per lane and row. A last block of sixteen centers masks the
-       second register (centers of rank +inf). Each lane adds the features
-       in the same order, by the same fused multiply-adds, as the AVX2 loop,
-       so both give the same ranks, labels and ties; twice as many centers
-       per instruction and twice as many rows per load of the centers. */
+       index per lane and row; with sixteen centers in all, one register
+       (``two`` is 0). A last block of sixteen centers masks the second
+       register (centers of rank +inf). Each lane adds the features in the
+       same order, by the same fused multiply-adds, as the AVX2 loop, so
+       both give the same ranks, labels and ties; twice as many centers per
+       instruction and twice as many rows per load of the centers. */
     #define SKCLUST_ROWS 8
-    __attribute__((target("avx512f")))
-    static void skclust_nearest_avx512(
+    __attribute__((target("avx512f"), always_inline))
+    static inline void skclust_rank_avx512(
             const float *X, Py_ssize_t n_rows, Py_ssize_t stride,
             Py_ssize_t width, const float *ct, const float *norms,
-            Py_ssize_t n_padded, Py_ssize_t *labels, float *best) {
+            Py_ssize_t n_padded, Py_ssize_t *labels, float *best,
+            const int two) {
         const __m512i step = _mm512_set1_epi32(16);
         const __m512 infinite = _mm512_set1_ps(INFINITY);
         for (Py_ssize_t i = 0; i < n_rows; i += SKCLUST_ROWS) {
@@ -196,11 +198,13 @@ cdef extern from *:
             }
             __m512i low_at = _mm512_setr_epi32(
                 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            for (Py_ssize_t j = 0; j < n_padded; j += 32) {
-                const __mmask16 second = n_padded - j >= 32 ? 0xffff : 0;
+            for (Py_ssize_t j = 0; j < n_padded; j += two ? 32 : 16) {
+                const __mmask16 second = two && n_padded - j >= 32 ? 0xffff : 0;
                 const __m512i high_at = _mm512_add_epi32(low_at, step);
                 const __m512 n0 = _mm512_loadu_ps(norms + j);
-                const __m512 n1 = _mm512_mask_loadu_ps(infinite, second, norms + j + 16);
+                __m512 n1 = infinite;
+                if (two)
+                    n1 = _mm512_mask_loadu_ps(infinite, second, norms + j + 16);
                 __m512 a[SKCLUST_ROWS], b[SKCLUST_ROWS];
                 #pragma GCC unroll 8
                 for (int r = 0; r < SKCLUST_ROWS; r++) {
@@ -210,12 +214,15 @@ cdef extern from *:
                 const float *c = ct + j;
                 for (Py_ssize_t f = 0; f < width; f++, c += n_padded) {
                     const __m512 c0 = _mm512_loadu_ps(c);
-                    const __m512 c1 = _mm512_maskz_loadu_ps(second, c + 16);
+                    __m512 c1 = c0;
+                    if (two)
+                        c1 = _mm512_maskz_loadu_ps(second, c + 16);
                     #pragma GCC unroll 8
                     for (int r = 0; r < SKCLUST_ROWS; r++) {
                         const __m512 v = _mm512_set1_ps(x[r][f]);
                         a[r] = _mm512_fmadd_ps(v, c0, a[r]);
-                        b[r] = _mm512_fmadd_ps(v, c1, b[r]);
+                        if (two)
+                            b[r] = _mm512_fmadd_ps(v, c1, b[r]);
                     }
                 }
                 #pragma GCC unroll 8
@@ -224,11 +231,13 @@ cdef extern from *:
                     __mmask16 less = _mm512_cmp_ps_mask(a[r], value[r], _CMP_LT_OQ);
                     value[r] = _mm512_mask_mov_ps(value[r], less, a[r]);
                     index[r] = _mm512_mask_mov_epi32(index[r], less, low_at);
-                    less = _mm512_cmp_ps_mask(b[r], value[r], _CMP_LT_OQ);
-                    value[r] = _mm512_mask_mov_ps(value[r], less, b[r]);
-                    index[r] = _mm512_mask_mov_epi32(index[r], less, high_at);
+                    if (two) {
+                        less = _mm512_cmp_ps_mask(b[r], value[r], _CMP_LT_OQ);
+                        value[r] = _mm512_mask_mov_ps(value[r], less, b[r]);
+                        index[r] = _mm512_mask_mov_epi32(index[r], less, high_at);
+                    }
                 }
-                low_at = _mm512_add_epi32(high_at, step);
+                low_at = two ? _mm512_add_epi32(high_at, step) : high_at;
             }
             for (int r = 0; r < n_here; r++) {
                 const float smallest = _mm512_reduce_min_ps(value[r]);
@@ -238,6 +247,19 @@ cdef extern from *:
                 best[i + r] = smallest;
             }
         }
+    }
+
+    __attribute__((target("avx512f")))
+    static void skclust_nearest_avx512(
+            const float *X, Py_ssize_t n_rows, Py_ssize_t stride,
+            Py_ssize_t width, const float *ct, const float *norms,
+            Py_ssize_t n_padded, Py_ssize_t *labels, float *best) {
+        if (n_padded == 16)
+            skclust_rank_avx512(X, n_rows, stride, width, ct, norms, n_padded,
+                                labels, best, 0);
+        else
+            skclust_rank_avx512(X, n_rows, stride, width, ct, norms, n_padded,
+                                labels, best, 1);
     }
 
     /* The widest path this processor (and its operating system) runs:
@@ -324,9 +346,9 @@ def nearest_centers(
     best : ndarray of shape (n_rows,), float32
         Out: that smallest rank (the squared distance less ``|x|^2``).
     path : {"auto", "avx512", "avx2", "plain"}, default="auto"
-        In: "auto" takes the widest of ``available_paths()`` (AVX2 rather
-        than AVX-512 for sixteen centers); a name takes that path (tests
-        compare them). The vector paths give the same ranks, bit for bit.
+        In: "auto" takes the widest of ``available_paths()``; a name takes
+        that path (tests compare them). The vector paths give the same
+        ranks, bit for bit.
     """
     cdef Py_ssize_t n_rows = X.shape[0], width = X.shape[1]
     cdef Py_ssize_t n_padded = squared_norms.shape[0]
@@ -340,11 +362,6 @@ def nearest_centers(
         "rows, padded centers, labels and best do not match",
     )
     cdef int chosen = skclust_widest_path()
-    if chosen == 2 and n_padded < 32:
-        # Sixteen centers fill one AVX-512 register of the two the loop
-        # ranks: the AVX2 loop wastes nothing there (1,000,000 x 64 rows,
-        # 8 centers, one core: 23 ms against 27 ms).
-        chosen = 1
     if path != "auto":
         if path not in available_paths():
             raise ValueError(f"path {path!r} is not one of {available_paths()}")

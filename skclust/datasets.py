@@ -700,8 +700,8 @@ def load_political_blogs(
     directory = study_data_dir(data)
     if directory is None:
         raise FileNotFoundError(
-            f"no data folder: give --data DIR or set {DATA_ENV} to read the "
-            "political blogs"
+            "no data folder: pass load_political_blogs(data=DIR) (--data DIR "
+            f"on the command line) or set {DATA_ENV} to read the political blogs"
         )
     graph = read_graph(
         study_file("nodes.txt", directory),

@@ -261,7 +261,8 @@ def test_missing_folder_and_binary_files(tmp_path):
 
 def test_political_blogs_needs_a_data_folder(monkeypatch):
     monkeypatch.delenv("SKCLUST_DATA", raising=False)
-    with pytest.raises(FileNotFoundError, match="no data folder"):
+    # A Python caller is told how to pass the folder, not only the option.
+    with pytest.raises(FileNotFoundError, match=r"no data folder: pass .*\(data=DIR\)"):
         load_political_blogs()
 
 

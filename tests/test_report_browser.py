@@ -70,3 +70,5 @@ def test_report_header_and_tables_say_how_they_were_made(report):
     assert cells and not [c for c in cells if re.search(r"\de[+-]\d", c)]
     assert "1 k-means++ start per codebook" in page
     assert "10 k-means++ starts per k" in page
+    # n_init="auto" takes more runs where eigenvalues repeat: not "one run".
+    assert "one run per k unless eigenvalues repeat" in page

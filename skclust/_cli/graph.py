@@ -656,7 +656,10 @@ def report_section(out_dir, data, seed, log):
         }
         for k in ks
     ]
-    settings = f"one k-means++ run per k (n_init='auto'), seed {seed}"
+    settings = (
+        "k-means++ with n_init='auto' (one run per k unless eigenvalues "
+        f"repeat), seed {seed}"
+    )
     section.table(
         rows,
         [

@@ -300,13 +300,17 @@ def _check_undirected_weights(adjacency):
         )
 
 
-def _cluster_volumes_and_inside(adjacency, index):
-    """Per cluster: total degree and the weight of edges inside (both ends).
+def _cluster_sums(adjacency, index):
+    """Per cluster: total degree, the weight of edges inside (both ends) and
+    the weight of edges leaving it.
 
     A self-loop (diagonal entry ``A[i, i] = w``, the way networkx and
     scipy store one loop of weight w) counts twice, as it has two ends:
     2w in its node's degree and 2w inside its cluster. The sums are those
     of ``A + diag(A)``, which gives networkx's modularity and conductance.
+    The cut is summed from the leaving edges themselves: the volume minus
+    the weight inside, summed in another order, left about 1e-16 for a
+    cluster without such edges.
     """
     loops = adjacency.diagonal()
     degree = np.asarray(adjacency.sum(axis=1)).ravel() + loops
@@ -317,7 +321,10 @@ def _cluster_volumes_and_inside(adjacency, index):
     inside = np.bincount(
         index[coo.row[same]], weights=coo.data[same], minlength=n_clusters
     ) + np.bincount(index, weights=loops, minlength=n_clusters)
-    return volumes, inside
+    cut = np.bincount(
+        index[coo.row[~same]], weights=coo.data[~same], minlength=n_clusters
+    )
+    return volumes, inside, cut
 
 
 def modularity(adjacency: MatrixLike, labels: ArrayLike) -> float:
@@ -355,7 +362,7 @@ def modularity(adjacency: MatrixLike, labels: ArrayLike) -> float:
     0.1667
     """
     adjacency, index = _graph_and_labels(adjacency, labels)
-    volumes, inside = _cluster_volumes_and_inside(adjacency, index)
+    volumes, inside, _ = _cluster_sums(adjacency, index)
     # Sums over the clusters taken exactly (then rounded once): renaming the
     # clusters reorders them, which changed the last bit.
     total = math.fsum(volumes)
@@ -395,15 +402,7 @@ def conductance(adjacency: MatrixLike, labels: ArrayLike) -> NDArray[np.float64]
     [0.3333333333333333, 0.3333333333333333]
     """
     adjacency, index = _graph_and_labels(adjacency, labels)
-    volumes, _ = _cluster_volumes_and_inside(adjacency, index)
-    # The cut summed from the edges that leave each cluster: the volume minus
-    # the weight inside, summed in another order, left about 1e-16 for a
-    # cluster without such edges (-inf over a side of volume 0).
-    coo = adjacency.tocoo()
-    leaving = index[coo.row] != index[coo.col]
-    cut = np.bincount(
-        index[coo.row[leaving]], weights=coo.data[leaving], minlength=volumes.shape[0]
-    )
+    volumes, _, cut = _cluster_sums(adjacency, index)
     # The total summed exactly, in whatever order the clusters are named.
     smaller = np.minimum(volumes, math.fsum(volumes) - volumes)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -450,15 +449,11 @@ def mismatch_scorer(estimator: ClusterMixin, X: MatrixLike, y: ArrayLike) -> flo
     >>> search.best_params_, round(float(-search.best_score_), 3)
     ({'n_clusters': 2}, 0.029)
     """
-    from sklearn.pipeline import Pipeline
+    from .model_selection import _final_step
 
-    if isinstance(estimator, Pipeline):
-        # The clusterer is the last step and saw X as the others transform
-        # it; the pipeline itself has no labels_, and was refused as "not
-        # fitted or has no labels_ to score".
-        if len(estimator) > 1:  # an empty slice of a pipeline cannot transform
-            X = estimator[:-1].transform(X)
-        estimator = estimator[-1]
+    # A pipeline has no labels_ of its own: its clusterer is the last step,
+    # and saw X as the others transform it.
+    estimator, X = _final_step(estimator, X)
     labels = getattr(estimator, "labels_", None)
     if labels is None:
         raise ValueError(

@@ -190,6 +190,48 @@ def print_gaps(rows, methods):
     print(summary)
 
 
+def pooled_rows(paths):
+    """The rows of several ``--json`` files, each row's seeds concatenated.
+
+    The files must hold the same scenarios and methods (runs of the same
+    command with other ``--first-seed``); a mismatch raises ValueError.
+    Karate and political blogs, the same graph in every run, count once.
+    """
+    pooled = None
+    for path in paths:
+        with open(path) as handle:
+            rows = json.load(handle)
+        if pooled is None:
+            pooled = rows
+            continue
+        if [r["scenario"] for r in rows] != [r["scenario"] for r in pooled]:
+            raise ValueError(f"{path}: other scenarios than {paths[0]}")
+        for into, row in zip(pooled, rows, strict=True):
+            if into.keys() != row.keys():
+                raise ValueError(f"{path}: other methods than {paths[0]}")
+            if not row["scenario"].startswith("K="):
+                continue
+            into["n_nodes"] += row["n_nodes"]
+            into["auto"] = into.get("auto", []) + row.get("auto", [])
+            for m, scores in row.items():
+                if isinstance(scores, dict):
+                    into[m]["ari_all"] += scores["ari_all"]
+                    into[m]["nmi_all"] += scores["nmi_all"]
+    return pooled
+
+
+def print_pooled(paths):
+    """``--pool``: mean ARI per method and the gap table over all the files."""
+    rows = pooled_rows(paths)
+    methods = [m for m, v in rows[0].items() if isinstance(v, dict)]
+    print(f"ARI at k = K, mean over the graphs of {len(paths)} runs")
+    print(f"{'scenario':26s} {'graphs':>6s} " + " ".join(f"{m:>12s}" for m in methods))
+    for row in rows:
+        means = " ".join(f"{np.mean(row[m]['ari_all']):12.3f}" for m in methods)
+        print(f"{row['scenario']:26s} {len(row['n_nodes']):6d} {means}")
+    print_gaps(rows, methods)
+
+
 def add_generator_arguments(parser):
     """``--degree``, ``--block-size`` and ``--unequal``, for ``scenarios``."""
     parser.add_argument("--degree", type=float, default=12.0)
@@ -218,7 +260,16 @@ def main():
     )
     parser.add_argument("--no-auto", action="store_true")
     parser.add_argument("--json")
+    parser.add_argument(
+        "--pool",
+        nargs="+",
+        metavar="JSON",
+        help="pool the --json files of earlier runs instead of fitting",
+    )
     args = parser.parse_args()
+    if args.pool:
+        print_pooled(args.pool)
+        return
     rows = []
     start = time.perf_counter()
     groups = list(real_graphs()) + list(

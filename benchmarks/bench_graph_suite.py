@@ -221,14 +221,18 @@ def pooled_rows(paths):
 
 
 def print_pooled(paths):
-    """``--pool``: mean ARI per method and the gap table over all the files."""
+    """``--pool``: mean ARI per method, how often "auto" found K, and the gap
+    table, over all the files' graphs."""
     rows = pooled_rows(paths)
     methods = [m for m, v in rows[0].items() if isinstance(v, dict)]
     print(f"ARI at k = K, mean over the graphs of {len(paths)} runs")
-    print(f"{'scenario':26s} {'graphs':>6s} " + " ".join(f"{m:>12s}" for m in methods))
+    header = " ".join(f"{m:>12s}" for m in methods)
+    print(f"{'scenario':26s} {'graphs':>6s} {header}   auto = K")
     for row in rows:
         means = " ".join(f"{np.mean(row[m]['ari_all']):12.3f}" for m in methods)
-        print(f"{row['scenario']:26s} {len(row['n_nodes']):6d} {means}")
+        hits = [h == row["K"] for h in row.get("auto", [])]
+        found = f"{sum(hits)}/{len(hits)}" if hits else "-"
+        print(f"{row['scenario']:26s} {len(row['n_nodes']):6d} {means}   {found}")
     print_gaps(rows, methods)
 
 

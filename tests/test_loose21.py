@@ -2,10 +2,14 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
+from sklearn.base import clone
 
-from skclust import SpectralGraphClusterer
+from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
 from skclust._spectral._laplacian import _count_below_bulk
+from skclust.image import ImageQuantizer
 from skclust.metrics import modularity
+from skclust.model_selection import elbow
 
 
 def _adjacency(n_nodes, edges):
@@ -57,3 +61,85 @@ def test_the_bulk_is_not_the_top_of_the_whole_spectrum():
     # All three of a three-node graph: it is the largest eigenvalue.
     assert _count_below_bulk(values, 3) == 1
     assert _count_below_bulk(np.array([-2.0, 0.2, 0.5, 3.0, 3.1]), 5) == 3
+
+
+ESTIMATORS = [
+    KMeansL1(2, n_init=1),
+    KMeansL2(2, n_init=1),
+    VectorQuantizer(2, n_init=1),
+]
+
+
+def _rows():
+    return np.arange(24, dtype=np.float64).reshape(8, 3) % 5
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(("bad", "kind"), [(np.nan, "NaN"), (-np.inf, "infinity")])
+def test_values_that_are_not_finite_are_named_in_our_words(estimator, bad, kind):
+    # scikit-learn's message ended with advice on HistGradientBoosting.
+    X = _rows()
+    X[5, 2] = bad
+    name = type(estimator).__name__
+    message = f"^X holds {kind} at row 5, column 2: {name} needs finite values$"
+    with pytest.raises(ValueError, match=message):
+        clone(estimator).fit(X)
+    fitted = clone(estimator).fit(_rows())
+    with pytest.raises(ValueError, match=message):
+        fitted.transform(X)
+    if hasattr(fitted, "predict"):
+        with pytest.raises(ValueError, match=message):
+            fitted.predict(sparse.csr_array(X) if name == "KMeansL2" else X)
+
+
+@pytest.mark.parametrize("layout", [np.asarray, sparse.csr_array, sparse.coo_array])
+def test_a_nan_edge_weight_is_named(layout):
+    adjacency = _clique_pair(3)
+    adjacency[4, 1] = adjacency[1, 4] = np.nan
+    message = (
+        r"^the adjacency matrix X holds NaN at row 1, column 4: "
+        r"SpectralGraphClusterer needs finite edge weights$"
+    )
+    with pytest.raises(ValueError, match=message):
+        SpectralGraphClusterer(2).fit(layout(adjacency))
+
+
+def test_features_of_a_feature_graph_are_checked_in_the_same_words():
+    X = _rows()
+    X[0, 1] = np.inf
+    with pytest.raises(ValueError, match=r"^X holds infinity at row 0, column 1: "):
+        SpectralGraphClusterer(2, affinity="rbf").fit(X)
+
+
+def test_values_past_the_float_range_when_summed_are_finite():
+    # The fast check sums the values; a sum that overflows is looked into.
+    X = np.array([[3e38, 3e38], [3e38, 3e38], [-3e38, 0], [0, 3e38]], np.float32)
+    assert KMeansL2(2, n_init=1, random_state=0).fit(X).labels_.shape == (4,)
+
+
+N_JOBS_MESSAGE = (
+    r"The 'n_jobs' parameter of {} must be an int in the range \(-inf, -1\], "
+    r"an int in the range \[1, inf\) or None. Got {} instead."
+)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [*ESTIMATORS, SpectralGraphClusterer(2, affinity="rbf"), ImageQuantizer(2)],
+    ids=lambda e: type(e).__name__,
+)
+@pytest.mark.parametrize("n_jobs", [0, True])
+def test_n_jobs_of_zero_is_refused_before_any_work(estimator, n_jobs):
+    # 0 reached joblib ("n_jobs == 0 in Parallel has no meaning") after the
+    # data was validated; True ran as one job.
+    name = type(estimator).__name__
+    X = np.zeros((4, 4, 3)) if name == "ImageQuantizer" else _rows()
+    with pytest.raises(ValueError, match=N_JOBS_MESSAGE.format(name, n_jobs)):
+        clone(estimator).set_params(n_jobs=n_jobs).fit(X)
+
+
+def test_elbow_checks_n_jobs_before_fitting():
+    with pytest.raises(ValueError, match=N_JOBS_MESSAGE.format("elbow", 0)):
+        elbow(KMeansL2(n_init=1), _rows(), range(1, 5), n_jobs=0)
+    result = elbow(KMeansL2(n_init=1, random_state=0), _rows(), [1, 2, 3], n_jobs=1)
+    assert result.best_n_clusters in (1, 2, 3)

@@ -1,11 +1,15 @@
 """Loose ends of review 20: "auto" on tiny graphs, NaN messages, n_jobs, -k auto."""
 
+import csv
+import re
+
 import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.base import clone
 
 from skclust import KMeansL1, KMeansL2, SpectralGraphClusterer, VectorQuantizer
+from skclust._cli import main
 from skclust._spectral._laplacian import _count_below_bulk
 from skclust.image import ImageQuantizer
 from skclust.metrics import modularity
@@ -143,3 +147,82 @@ def test_elbow_checks_n_jobs_before_fitting():
         elbow(KMeansL2(n_init=1), _rows(), range(1, 5), n_jobs=0)
     result = elbow(KMeansL2(n_init=1, random_state=0), _rows(), [1, 2, 3], n_jobs=1)
     assert result.best_n_clusters in (1, 2, 3)
+
+
+def _clique_edges(first, size):
+    nodes = range(first, first + size)
+    return [(i, j) for i in nodes for j in nodes if i < j]
+
+
+def _write_edges(path, edges):
+    path.write_text("".join(f"{i} {j}\n" for i, j in edges))
+    return path
+
+
+def _read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _clusters_by_node(path):
+    return {int(row["node"]): int(row["cluster"]) for row in _read_csv(path)}
+
+
+def test_skclust_graph_k_auto_is_reported_as_the_k_it_finds(tmp_path, capsys):
+    # Three 5-cliques in a chain (1-5, 6-10, 11-15): three communities. -k
+    # auto was refused as "'auto' is not an integer".
+    chain = [(5, 6), (10, 11)]
+    edges = [*_clique_edges(1, 5), *_clique_edges(6, 5), *_clique_edges(11, 5)]
+    path = _write_edges(tmp_path / "e.txt", edges + chain)
+    out = tmp_path / "out"
+    argv = ["graph", "--edges", str(path), "-k", "auto", "--tune", "2:4"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "\nk = 3 (auto): modularity " in printed
+    assert sorted(p.name for p in out.glob("assignments_*")) == ["assignments_k3.csv"]
+    assert [row["k"] for row in _read_csv(out / "overall.csv")] == ["3"]
+    cluster = _clusters_by_node(out / "assignments_k3.csv")
+    assert [len({cluster[i] for i in range(s, s + 5)}) for s in (1, 6, 11)] == [1] * 3
+    assert len(set(cluster.values())) == 3
+
+
+def test_skclust_graph_k_auto_beside_integers_on_every_component(tmp_path, capsys):
+    # Two 4-cliques joined by an edge (1-8), and apart a 5-clique (9-13):
+    # "auto" counts 2 and 1, 3 in all, and splits each component in its own.
+    edges = [*_clique_edges(1, 4), *_clique_edges(5, 4), (4, 5), *_clique_edges(9, 5)]
+    path = _write_edges(tmp_path / "e.txt", edges)
+    out = tmp_path / "out"
+    argv = ["graph", "--edges", str(path), "-k", "2", "AUTO", "--all-components"]
+    assert main([*argv, "--tune", "2:3", "--out", str(out), "-q"]) == 0
+    assert [row["k"] for row in _read_csv(out / "overall.csv")] == ["2", "3"]
+    cluster = _clusters_by_node(out / "assignments_k3.csv")
+    groups = [range(1, 5), range(5, 9), range(9, 14)]
+    assert [len({cluster[i] for i in group}) for group in groups] == [1, 1, 1]
+    assert len(set(cluster.values())) == 3
+    assert len(set(_clusters_by_node(out / "assignments_k2.csv").values())) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("x", r"'x' is neither an integer nor auto \(see skclust graph --help\)$"),
+        ("2,auto", r"'2,auto' is neither an integer nor auto: separate several"),
+        ("0", r"0 is not a positive integer"),
+    ],
+)
+def test_skclust_graph_k_refuses_what_is_neither_a_count_nor_auto(
+    tmp_path, capsys, value, message
+):
+    out = tmp_path / "out"
+    assert main(["graph", "-k", value, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skclust graph: error: ")
+    assert re.search(message, err), err
+    assert not out.exists()
+
+
+def test_skclust_graph_help_describes_k_auto(capsys):
+    assert main(["graph", "--help"]) == 0
+    assert "or auto: the k that n_clusters='auto'" in " ".join(
+        capsys.readouterr().out.split()
+    )

@@ -75,3 +75,50 @@ def real_csr(matrix, copy=False):
     if np.iscomplexobj(matrix):
         raise ValueError("the adjacency holds complex values; expected real weights")
     return sparse.csr_array(matrix, dtype=np.float64, copy=copy)
+
+
+def validate_finite(estimator, X, name="X", needs="finite values", **kwargs):
+    """scikit-learn's ``validate_data``, with NaN and infinity refused in our words.
+
+    scikit-learn's own message for a NaN in ``X`` ends with advice on
+    HistGradientBoosting and imputers, which is about supervised learning;
+    this one names the argument, the first entry that is not finite and
+    what ``estimator`` needs instead. ``kwargs`` go to ``validate_data``.
+    """
+    from sklearn.utils.validation import validate_data
+
+    X = validate_data(estimator, X, ensure_all_finite=False, **kwargs)
+    check_finite(X, name, f"{type(estimator).__name__} needs {needs}")
+    return X
+
+
+def check_finite(values, name, needs):
+    """Raise a ValueError naming the first NaN or infinite entry of ``values``.
+
+    ``values`` is a validated 2-D array, dense or scipy sparse; ``needs``
+    ends the message (``"KMeansL2 needs finite values"``).
+    """
+    data = values.data if sparse.issparse(values) else values
+    if data.dtype.kind not in "fc":
+        return
+    # The sum is not finite where an entry is not (nor where it passes the
+    # float range, which the look entry by entry then clears): one read of
+    # the values, as scikit-learn's own check.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(data, axis=None)):
+            return
+    if sparse.issparse(values):
+        entries = sparse.coo_array(values)
+        bad = np.flatnonzero(~np.isfinite(entries.data))
+        if bad.size == 0:
+            return
+        row, column = int(entries.row[bad[0]]), int(entries.col[bad[0]])
+        value = entries.data[bad[0]]
+    else:
+        bad = ~np.isfinite(values)
+        if not bad.any():
+            return
+        row, column = (int(i) for i in np.unravel_index(np.argmax(bad), bad.shape))
+        value = values[row, column]
+    kind = "NaN" if np.isnan(value) else "infinity"
+    raise ValueError(f"{name} holds {kind} at row {row}, column {column}: {needs}")

@@ -26,6 +26,7 @@ from sklearn.utils import check_array, check_random_state
 
 from ._checks import check_count
 from ._kmeans import KMeansL1
+from ._sklearn_compat import check_n_jobs
 from ._typing import ArrayLike, RandomStateLike
 
 if TYPE_CHECKING:
@@ -247,6 +248,7 @@ def elbow(
     >>> result.best_n_clusters
     4
     """
+    check_n_jobs(n_jobs, "elbow")
     ks = _distinct_ks(n_clusters)
     given_memmap = isinstance(X, np.memmap)
     fits = Parallel(n_jobs=n_jobs)(

@@ -41,6 +41,19 @@ LABELLED_COLUMNS = ["k", "mismatches", "nodes", "overall_mismatch_rate", "ari", 
 UNLABELLED_COLUMNS = ["k", "clusters", "modularity", "mean_conductance"]
 
 
+def _k_or_auto(text):
+    """argparse type of ``-k``: a positive integer, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError as error:
+        message = str(error).replace(
+            "is not an integer", "is neither an integer nor auto"
+        )
+        raise argparse.ArgumentTypeError(message) from None
+
+
 def _k_range(text):
     """``A:B`` (inclusive) as a tuple, with 1 <= A <= B."""
     parts = text.split(":")
@@ -64,8 +77,9 @@ def add_parser(commands):
         "alone) by modularity and conductance. Prints and writes the tables, "
         "the tuning curve, the tuned k and the number of communities found by "
         "n_clusters='auto', and writes each node's cluster for every -k "
-        "(assignments_kK.csv). The graph is --nodes/--edges, else the political "
-        "blogs from --data or SKCLUST_DATA, else the embedded karate club; "
+        "(assignments_kK.csv; for -k auto, K is the k it finds). The graph is "
+        "--nodes/--edges, else the political blogs from --data or SKCLUST_DATA, "
+        "else the embedded karate club; "
         "its largest connected component is clustered unless --all-components.",
     )
     parser.add_argument(
@@ -84,11 +98,12 @@ def add_parser(commands):
     parser.add_argument(
         "-k",
         "--n-clusters",
-        type=positive_int,
+        type=_k_or_auto,
         nargs="+",
         metavar="K",
-        help="numbers of clusters (default 2 5 10 30 50, keeping those at most "
-        "half the number of nodes)",
+        help="numbers of clusters, or auto: the k that n_clusters='auto' "
+        "(Bethe Hessian) finds, reported and its files named as that k "
+        "(default 2 5 10 30 50, keeping those at most half the number of nodes)",
     )
     parser.add_argument(
         "--tune",
@@ -227,19 +242,20 @@ def _default_tune(graph):
     return DEFAULT_TUNE[0], high
 
 
-def clip_to_graph(graph, ks, tune, log, explicit_ks):
+def clip_to_graph(graph, ks, tune, log, explicit_ks, auto=False):
     """Keep the k the graph can reach; say what was dropped.
 
     An explicit ``-k`` above the number of nodes is an error; other values
     beyond the reachable k (twins are never separated) are dropped or
     clipped with a note. A k given twice is run once. When none of the
     default k is reachable (a triangle, a single edge), the reachable k is
-    run instead.
+    run instead. With ``auto`` (``-k auto``, whose k is always reachable)
+    no k need be left.
     """
     from .._spectral import max_n_clusters
 
     ks = list(dict.fromkeys(ks))
-    largest = max(ks)
+    largest = max(ks, default=0)
     if explicit_ks and largest > graph.n_nodes:
         raise ValueError(
             f"k={largest} is larger than the number of nodes ({graph.n_nodes}) of "
@@ -257,7 +273,7 @@ def clip_to_graph(graph, ks, tune, log, explicit_ks):
     if not kept and not explicit_ks:
         log(f"note: k = {reachable} run instead")
         kept = [reachable]
-    if not kept:
+    if not kept and not auto:
         raise ValueError(
             f"no k left: {graph.source} can be split into at most "
             f"{_clusters(reachable)}"
@@ -290,6 +306,8 @@ class GraphStudy:
     tune_ks: list = field(default_factory=list)
     strategy: str = DEFAULT_STRATEGY
     auto_k: int = None
+    # The k of ``ks`` that came from ``-k auto`` (printed as such).
+    auto_ks: set = field(default_factory=set)
 
     @property
     def name(self):
@@ -350,8 +368,13 @@ def _score(graph, labels):
     return label_agreement(graph.labels, labels)
 
 
-def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
+def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None, auto=False):
     """Fit every k of ``ks`` and of the ``tune`` range, and ``"auto"``.
+
+    With ``auto`` (``-k auto``), the k that ``n_clusters="auto"`` finds is
+    added to ``ks`` and its partition is that fit's (on one connected
+    component the same as that k's; with several, each is split into its
+    own count), unless that k was given too.
 
     Returns
     -------
@@ -363,32 +386,37 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
 
     strategy = strategy or DEFAULT_STRATEGY
     tune_ks = list(range(tune[0], tune[1] + 1)) if tune else []
-    all_ks = sorted(set(ks) | set(tune_ks))
     estimator = SpectralGraphClusterer(
         laplacian=laplacian,
         strategy=strategy,
         n_init=n_init or "auto",
         random_state=seed,
     )
+    study = GraphStudy(
+        laplacian,
+        list(ks),
+        labelled=graph.labels is not None,
+        tune_ks=tune_ks,
+        strategy=strategy,
+    )
+    auto_labels = None
+    if tune_ks or auto:
+        auto_labels = _fit_auto(study, estimator, graph.adjacency, log, auto)
+    all_ks = sorted(set(study.ks) | set(tune_ks))
     start = time.perf_counter()
     try:
         fits = sweep_n_clusters(estimator, graph.adjacency, all_ks)
     except EigensolverError as error:
         raise ValueError(f"{error} (-k and --tune set them)") from None
-    seconds = time.perf_counter() - start
-    study = GraphStudy(
-        laplacian,
-        list(ks),
-        labelled=graph.labels is not None,
-        seconds=seconds,
-        tune_ks=tune_ks,
-        strategy=strategy,
-    )
-    for k, fit in zip(all_ks, fits, strict=True):
-        study.labels[k] = fit.labels_
-        study.scores[k] = score = _score(graph, fit.labels_)
+    study.seconds = time.perf_counter() - start
+    labels = {k: fit.labels_ for k, fit in zip(all_ks, fits, strict=True)}
+    if auto_labels is not None:
+        labels[study.auto_k] = auto_labels
+    for k in all_ks:
+        study.labels[k] = labels[k]
+        study.scores[k] = score = _score(graph, labels[k])
         if study.labelled:
-            table = majority_label_mismatch(graph.labels, fit.labels_)
+            table = majority_label_mismatch(graph.labels, labels[k])
             study.tables[k] = table
             log(
                 f"{study.name} k={k}: overall mismatch "
@@ -401,17 +429,36 @@ def run_study(graph, ks, tune, laplacian, seed, n_init, log, strategy=None):
                 f"{study.name} k={k}: modularity {score['modularity']:.4f}, "
                 f"mean conductance {score['mean_conductance']:.4f}"
             )
-    log(f"{study.name}: {counted(len(all_ks), 'fit')} in {seconds:.2f} s")
-    if tune_ks:
-        try:
-            auto = estimator.set_params(n_clusters="auto").fit(graph.adjacency)
-        except EigensolverError as error:
-            # The tables and curves stand without the count.
-            log(f"{study.name}: n_clusters='auto' found no count: {error}")
-        else:
-            study.auto_k = int(auto.n_clusters_)
-            log(f"{study.name}: n_clusters='auto' (Bethe Hessian) finds {study.auto_k}")
+    log(f"{study.name}: {counted(len(all_ks), 'fit')} in {study.seconds:.2f} s")
     return study
+
+
+def _fit_auto(study, estimator, adjacency, log, required):
+    """Fit ``n_clusters="auto"`` and set ``study.auto_k``.
+
+    With ``required`` (``-k auto``) a failure is an error, and the k found
+    joins ``study.ks``; its labels are returned unless that k was already
+    there (then the given k's fit is reported). Otherwise a failure is
+    logged: the tables and curves stand without the count.
+    """
+    from sklearn.base import clone
+
+    from .._spectral._laplacian import EigensolverError
+
+    try:
+        fitted = clone(estimator).set_params(n_clusters="auto").fit(adjacency)
+    except EigensolverError as error:
+        if required:
+            raise ValueError(f"{error} (-k auto)") from None
+        log(f"{study.name}: n_clusters='auto' found no count: {error}")
+        return None
+    study.auto_k = int(fitted.n_clusters_)
+    log(f"{study.name}: n_clusters='auto' (Bethe Hessian) finds {study.auto_k}")
+    if not required or study.auto_k in study.ks:
+        return None
+    study.ks.append(study.auto_k)
+    study.auto_ks.add(study.auto_k)
+    return fitted.labels_
 
 
 def plot_tuning(studies, title):
@@ -526,10 +573,11 @@ def _assignments_csv(graph, labels):
 def _print_results(study, tune):
     for k in study.ks:
         score = study.scores[k]
+        name = f"{k} (auto)" if k in study.auto_ks else k
         if study.labelled:
             table = study.tables[k]
             print(
-                f"\nk = {k}: overall mismatch rate {table.overall_rate:.4f} "
+                f"\nk = {name}: overall mismatch rate {table.overall_rate:.4f} "
                 f"({table.n_mismatches} of {table.n_samples}), ARI "
                 f"{score['ari']:.4f}, NMI {score['nmi']:.4f}"
             )
@@ -542,7 +590,7 @@ def _print_results(study, tune):
             print(markdown_table(rows, CLUSTER_COLUMNS), end="")
         else:
             print(
-                f"\nk = {k}: modularity {score['modularity']:.4f}, mean "
+                f"\nk = {name}: modularity {score['modularity']:.4f}, mean "
                 f"conductance {score['mean_conductance']:.4f}"
             )
     if study.tune_ks:
@@ -578,15 +626,26 @@ def _run(args):
     print(graph.summary())
     if note:
         print(note)
+    given = args.n_clusters or []
+    auto = "auto" in given
     ks, tune = clip_to_graph(
         graph,
-        args.n_clusters or _default_ks(graph),
+        [k for k in given if k != "auto"] or ([] if auto else _default_ks(graph)),
         args.tune or _default_tune(graph),
         print,
         explicit_ks=args.n_clusters is not None,
+        auto=auto,
     )
     study = run_study(
-        graph, ks, tune, args.laplacian, args.seed, args.n_init, print, args.strategy
+        graph,
+        ks,
+        tune,
+        args.laplacian,
+        args.seed,
+        args.n_init,
+        print,
+        args.strategy,
+        auto=auto,
     )
     _print_results(study, tune)
     out = prepare_output_dir(args.out, force=args.force, inputs=inputs)

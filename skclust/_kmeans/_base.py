@@ -17,9 +17,16 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._sklearn_compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from .._checks import validate_finite
+from .._sklearn_compat import (
+    N_JOBS_CONSTRAINT,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 from .._threads import blas_threads
 from .._typing import ArrayLike, KMeansInit, NDArray, RandomStateLike
 from ._blocked import nearest_labels
@@ -71,7 +78,7 @@ RUN_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
     "random_state": ["random_state"],
-    "n_jobs": [Integral, None],
+    "n_jobs": N_JOBS_CONSTRAINT,
     "verbose": ["verbose"],
 }
 
@@ -196,7 +203,9 @@ shape (n_samples, n_features)
                 return self
         # float32 stays float32, as in scikit-learn's KMeans: the merged copy
         # of the rows keeps it, and distances and sums are taken in float64.
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = validate_finite(
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
         self._check_algorithm(X.shape[1])
         sample_weight, init, exponent, weights_at, largest = self._checked(
             X, sample_weight
@@ -594,7 +603,7 @@ shape (n_samples, n_features)
                 f"{type(self).__name__} does not accept sparse input; convert "
                 "X with X.toarray() first."
             )
-        X = validate_data(
+        X = validate_finite(
             self,
             X,
             accept_sparse="csr",
@@ -749,7 +758,7 @@ shape (n_samples, n_features)
         sparse rows are compared in float64.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_finite(
             self,
             X,
             dtype=[np.float64, np.float32],

@@ -18,11 +18,11 @@ from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_non_negative, validate_data
+from sklearn.utils.validation import check_non_negative
 
-from .._checks import check_not_graph_object
+from .._checks import check_not_graph_object, validate_finite
 from .._kmeans import KMeansL2
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import N_JOBS_CONSTRAINT, Interval, StrOptions, _fit_context
 from .._typing import MatrixLike, RandomStateLike
 from ..metrics import modularity
 from ._components import _allocate_clusters, _merge_components
@@ -418,7 +418,7 @@ default="auto"
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(
@@ -496,9 +496,11 @@ default="auto"
                     "give affinity='rbf' or 'nearest_neighbors' for a table of "
                     "features)"
                 )
-            X = validate_data(
+            X = validate_finite(
                 self,
                 X,
+                "the adjacency matrix X",
+                "finite edge weights",
                 accept_sparse=("csr", "csc", "coo"),
                 dtype=np.float64,
                 ensure_min_samples=2,
@@ -514,7 +516,7 @@ default="auto"
                 raise ValueError(f"{error}{hint}") from None
             adjacency = _without_diagonal(X)
         else:
-            X = validate_data(
+            X = validate_finite(
                 self, X, accept_sparse=("csr", "csc"), ensure_min_samples=2
             )
             adjacency = _without_diagonal(

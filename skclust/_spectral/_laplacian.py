@@ -708,9 +708,10 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
     the graph shows gives one negative eigenvalue, or, for small or weak
     communities, a small positive one well below the bulk. So the count is
     the number of negative eigenvalues ``h_1 <= ... <= h_c < 0``, extended
-    while the next one is positive and at most ``1 / _BULK_RATIO`` (a half) of the one
-    after it (``h_{c+1} * _BULK_RATIO <= h_{c+2}``), a correction in the
-    spirit of Le and Levina's. The smallest eigenvalues are computed in
+    while the next one is positive and at most ``1 / _BULK_RATIO`` (a half)
+    of the one after it (``h_{c+1} * _BULK_RATIO <= h_{c+2}``, ``h_{c+2}``
+    never the largest of all: see :func:`_count_below_bulk`), a correction
+    in the spirit of Le and Levina's. The smallest eigenvalues are computed in
     blocks of 8, doubled while the count reaches the end of the block. Above
     ``_DENSE_FALLBACK_MAX_NODES`` nodes, the blocks after the first get
     ``_COUNT_MAXITER`` restarts of ARPACK, and the eigenvalues it resolves
@@ -743,7 +744,7 @@ def _bethe_hessian_count(adjacency, solver, seed, limit):
             converged_only=True,
             maxiter=maxiter,
         )
-        count = _count_below_bulk(-values)
+        count = _count_below_bulk(-values, n)
         # Fewer values than asked: the rest did not converge, being in the
         # bulk (on a 99,873-node block model of 10 blocks, the 16 smallest
         # asked, ARPACK resolved the 10 negative ones within 300 restarts and
@@ -820,11 +821,23 @@ def _couplings(weights, neighbours):
     return coupling(optimize.brentq(excess, low, high, xtol=1e-12))
 
 
-def _count_below_bulk(values):
-    """Negative eigenvalues, then positive ones far below the next (ascending)."""
+def _count_below_bulk(values, n_nodes=None):
+    """Negative eigenvalues, then positive ones far below the next (ascending).
+
+    ``values`` are the smallest eigenvalues of a graph of ``n_nodes`` nodes
+    (None: fewer than all of them). The bulk is at least two eigenvalues:
+    where ``values`` is the whole spectrum, a value is not compared with the
+    largest, which alone is the top of the spectrum rather than a bulk. On a
+    three-node path (0.13, 1.33, 3.54) the middle value was counted, and
+    "auto" split the middle node from its two ends (modularity -0.5, where a
+    single cluster has 0 and the best split -0.125).
+    """
     count = int(np.sum(values < -1e-9))
+    end = values.shape[0]
+    if n_nodes is not None and end >= n_nodes:
+        end = n_nodes - 1
     while (
-        count + 1 < values.shape[0]
+        count + 1 < end
         and values[count] > 1e-9
         and values[count] * _BULK_RATIO <= values[count + 1]
     ):

@@ -28,9 +28,9 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, metadata_routing
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._checks import warn_at_caller
+from .._checks import validate_finite, warn_at_caller
 from .._kmeans import (
     ArraySource,
     DaskSource,
@@ -47,7 +47,7 @@ from .._kmeans import (
     validate_lazy_table,
     warn_zero_rows,
 )
-from .._sklearn_compat import Interval, StrOptions, _fit_context
+from .._sklearn_compat import N_JOBS_CONSTRAINT, Interval, StrOptions, _fit_context
 from .._typing import ArrayLike, RandomStateLike
 from . import _scale
 from ._codes import (
@@ -402,7 +402,7 @@ default="k-means++"
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
     }
     # inverse_transform's input is named ``codes``; scikit-learn's metadata
@@ -470,7 +470,7 @@ n_features)
             not callable(self.init)
             and (self.n_subvectors > 1 or _n_rows(X) > _scale.DEFAULT_BATCH_ROWS)
         ):
-            X = validate_data(
+            X = validate_finite(
                 self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
             )
             check_magnitude(X, self.normalize)
@@ -488,7 +488,9 @@ n_features)
         A float32 table is clustered in float32 (``KMeansL2`` keeps it), unless
         normalized: rows are normalized in float64.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = validate_finite(
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
         check_magnitude(X, self.normalize)
         columns = self._check_layout(*X.shape)
         n_init = self._effective_n_init()
@@ -768,7 +770,7 @@ n_features)
             return self._dask_source(X, reset)
         if isinstance(X, np.memmap):
             return self._memmap_source(X, reset)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        X = validate_finite(self, X, dtype=[np.float64, np.float32], reset=reset)
         check_magnitude(X, self.normalize)
         return self._array_source(X)
 
@@ -1063,7 +1065,7 @@ n_features), default=None
 
     def _prepared_queries(self, X, metric):
         """Queries in the space of the codebook, float64, a copy."""
-        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
+        X = validate_finite(self, X, dtype=np.float64, reset=False, copy=True)
         check_magnitude(X, self.normalize or metric == "cosine")
         if self.normalize or metric == "cosine":
             # Tested on the values, not on the norm: the norm of a query near

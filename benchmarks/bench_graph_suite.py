@@ -193,38 +193,49 @@ def print_gaps(rows, methods):
 def pooled_rows(paths):
     """The rows of several ``--json`` files, each row's seeds concatenated.
 
-    The files must hold the same scenarios and methods (runs of the same
-    command with other ``--first-seed``); a mismatch raises ValueError.
-    Karate and political blogs, the same graph in every run, count once.
+    The block-model rows must be the same in every file, with the same
+    methods (runs of the same command with other ``--first-seed``); a
+    mismatch raises ValueError. Karate and political blogs, the same graph
+    in every run, count once, from the first file that has them. "auto"
+    hits are pooled where every file has them.
     """
-    pooled = None
+    pooled = {}
     for path in paths:
         with open(path) as handle:
             rows = json.load(handle)
-        if pooled is None:
-            pooled = rows
-            continue
-        if [r["scenario"] for r in rows] != [r["scenario"] for r in pooled]:
-            raise ValueError(f"{path}: other scenarios than {paths[0]}")
-        for into, row in zip(pooled, rows, strict=True):
-            if into.keys() != row.keys():
+        models = [r["scenario"] for r in rows if r["scenario"].startswith("K=")]
+        if pooled and models != [n for n in pooled if n.startswith("K=")]:
+            raise ValueError(f"{path}: other block models than {paths[0]}")
+        for row in rows:
+            name = row["scenario"]
+            if name not in pooled:
+                pooled[name] = row
+                continue
+            into = pooled[name]
+            if _methods(into) != _methods(row):
                 raise ValueError(f"{path}: other methods than {paths[0]}")
-            if not row["scenario"].startswith("K="):
+            if not name.startswith("K="):
                 continue
             into["n_nodes"] += row["n_nodes"]
-            into["auto"] = into.get("auto", []) + row.get("auto", [])
-            for m, scores in row.items():
-                if isinstance(scores, dict):
-                    into[m]["ari_all"] += scores["ari_all"]
-                    into[m]["nmi_all"] += scores["nmi_all"]
-    return pooled
+            if "auto" in into and "auto" in row:
+                into["auto"] += row["auto"]
+            else:
+                into.pop("auto", None)
+            for m in _methods(row):
+                into[m]["ari_all"] += row[m]["ari_all"]
+                into[m]["nmi_all"] += row[m]["nmi_all"]
+    return list(pooled.values())
+
+
+def _methods(row):
+    return [m for m, scores in row.items() if isinstance(scores, dict)]
 
 
 def print_pooled(paths):
     """``--pool``: mean ARI per method, how often "auto" found K, and the gap
     table, over all the files' graphs."""
     rows = pooled_rows(paths)
-    methods = [m for m, v in rows[0].items() if isinstance(v, dict)]
+    methods = _methods(rows[0])
     print(f"ARI at k = K, mean over the graphs of {len(paths)} runs")
     header = " ".join(f"{m:>12s}" for m in methods)
     print(f"{'scenario':26s} {'graphs':>6s} {header}   auto = K")

@@ -1,6 +1,7 @@
 """Non-default constructions under scikit-learn's checks, scikit-learn's
 meta-estimators beside ``KMeans``, and the commands as Unix tools."""
 
+import errno
 import os
 import pickle
 import signal
@@ -221,4 +222,26 @@ def test_ctrl_c_to_the_process_group_while_workers_start_prints_one_line(tmp_pat
         psutil.wait_procs(workers, timeout=60)
         stderr.seek(0)
         assert stderr.read() == "skclust image: interrupted\n"
+    assert not out.exists()
+
+
+class _FullDevice:
+    """Standard output on a full disk (``> /dev/full``)."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self):
+        pass
+
+
+def test_a_full_standard_output_is_named_as_such(photo, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", _FullDevice())
+    out = tmp_path / "out"
+    assert main(["image", str(photo), "-k", "3", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "skclust image: error: [Errno 28] writing to standard output: "
+        "No space left on device\n"
+    )
     assert not out.exists()

@@ -298,6 +298,8 @@ class _UntilReaderGone:
                 return self._stream.write(text)
             except BrokenPipeError:
                 self._drop_the_rest()
+            except OSError as error:
+                raise _stdout_error(error) from None
         return len(text)
 
     def flush(self):
@@ -306,6 +308,8 @@ class _UntilReaderGone:
                 self._stream.flush()
             except BrokenPipeError:
                 self._drop_the_rest()
+            except OSError as error:
+                raise _stdout_error(error) from None
 
     def _drop_the_rest(self):
         self.reader_gone = True
@@ -326,6 +330,15 @@ class _UntilReaderGone:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def _stdout_error(error):
+    """An error writing the printed lines, said to be about them.
+
+    ``skclust image photo.png > /dev/full`` said "error: [Errno 28] No space
+    left on device", as if the output folder's disk were full.
+    """
+    return OSError(error.errno, f"writing to standard output: {error.strerror}")
 
 
 # Input errors; the last four are backstops for a file that slips past the

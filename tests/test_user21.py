@@ -52,7 +52,6 @@ def _first_rows(X, n_clusters, random_state):
             row_scaling="degree",
             strategy="divisive",
         ),
-        SpectralGraphClusterer(n_components="eigengap", eigen_solver="dense", n_init=1),
     ]
 )
 def test_non_default_constructions_pass_the_common_checks(estimator, check):

@@ -46,6 +46,7 @@ def _first_rows(X, n_clusters, random_state):
         KMeansL2(3, init="random", n_init=2, algorithm="lloyd", tol=0),
         KMeansL1(3, init=_first_rows, n_init=2, max_iter=5),
         VectorQuantizer(3, init="random", n_init=2, max_iter=5),
+        VectorQuantizer(3, init=_first_rows, n_init=2),
         SpectralGraphClusterer(
             laplacian="normalized",
             regularization="mean_degree",
@@ -69,6 +70,30 @@ def test_a_callable_init_on_a_table_read_in_blocks_is_refused_by_name(
         estimator.fit(table)
     # The same table loaded is fitted from the callable's centers.
     assert Estimator(3, init=_first_rows, n_init=1).fit(table).n_iter_ >= 1
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_partial_fit_calls_a_callable_init_on_the_first_batch(normalize):
+    # It was refused ("a callable init needs an in-memory fit"), which
+    # check_n_features_in_after_fitting failed on; MiniBatchKMeans takes it.
+    X = np.array([[3.0, 4.0, 1, 0], [3.0, 4.0, 1, 0], [0, 2, 0, 5], [1, 0, 1, 1]])
+    seen = []
+
+    def last_rows(points, n_clusters, random_state):
+        seen.append(points)
+        return points[-n_clusters:]
+
+    vq = VectorQuantizer(2, n_subvectors=2, normalize=normalize, init=last_rows)
+    vq.partial_fit(X)
+    scale = 1 / np.sqrt([[26.0], [26.0], [29.0], [3.0]])  # the rows' lengths
+    rows = X * scale if normalize else X
+    # Each subvector's distinct rows, once, as fit gives them.
+    assert len(seen) == 2
+    np.testing.assert_allclose(seen[0], np.unique(rows[:, :2], axis=0), rtol=1e-6)
+    np.testing.assert_allclose(seen[1], np.unique(rows[:, 2:], axis=0), rtol=1e-6)
+    assert vq.n_steps_ == 1
+    with pytest.raises(ValueError, match=r"returned by init \(1, 2\) does not match"):
+        VectorQuantizer(2, n_subvectors=2, init=lambda p, k, r: p[:1]).partial_fit(X)
 
 
 def test_product_quantization_counts_iterations_per_codebook():

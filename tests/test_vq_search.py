@@ -384,8 +384,7 @@ def test_callable_init_needs_an_in_memory_fit():
 
     with pytest.raises(ValueError, match="callable init needs an in-memory fit"):
         VectorQuantizer(6, init=first_rows, batch_size=100).fit(X)
-    with pytest.raises(ValueError, match="callable init needs an in-memory fit"):
-        VectorQuantizer(6, init=first_rows).partial_fit(X)
+    # partial_fit calls it on its first batch (tests/test_user21.py).
 
 
 def test_compiled_scan_refuses_arrays_that_do_not_match():

@@ -18,6 +18,7 @@ import difflib
 import io
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -39,9 +40,33 @@ EXIT_INTERRUPTED = 130
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line, like the other input errors, instead of usage + message.
+        message += _file_in_a_list(message, self.prog)
         self.exit(
             EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
         )
+
+
+# argparse's message for a bad value of an option: "argument -k/--n-clusters:
+# 'x.png' is not an integer", "argument --metric: invalid choice: 'x.png' ...".
+_BAD_VALUE = re.compile(r"argument (-[^/:]+)[^:]*: (?:invalid choice: )?'([^']*)'")
+
+
+def _file_in_a_list(message, prog):
+    """A hint when a file name was read as one more value of an option.
+
+    ``-k`` and ``--metric`` take every word up to the next option, so
+    ``skclust image -k 3 photo.png`` read photo.png as a k.
+    """
+    match = _BAD_VALUE.match(message)
+    if match is None:
+        return ""
+    option, value = match.groups()
+    if not (os.path.exists(value) or re.search(r"\.[A-Za-z]\w*$", value)):
+        return ""
+    return (
+        f"; {option} takes every value up to the next option: name the files "
+        f"before {option} ({prog} {value} {option} ...)"
+    )
 
 
 def build_parser():
@@ -90,6 +115,10 @@ def _suggestion(unknown, parser):
         for name in action.option_strings
     }
     for word in unknown:
+        if word in known.values():
+            # Known, but given after "--", which makes every later word a
+            # file name.
+            return f"; {word} comes after --: give the options before it"
         if word.startswith("-"):
             # Compared without dashes, so that --k finds -k, and with a high
             # cutoff, so that an unrelated word suggests nothing.
@@ -269,6 +298,8 @@ class _UntilReaderGone:
                 return self._stream.write(text)
             except BrokenPipeError:
                 self._drop_the_rest()
+            except OSError as error:
+                raise _stdout_error(error) from None
         return len(text)
 
     def flush(self):
@@ -277,6 +308,8 @@ class _UntilReaderGone:
                 self._stream.flush()
             except BrokenPipeError:
                 self._drop_the_rest()
+            except OSError as error:
+                raise _stdout_error(error) from None
 
     def _drop_the_rest(self):
         self.reader_gone = True
@@ -297,6 +330,15 @@ class _UntilReaderGone:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def _stdout_error(error):
+    """An error writing the printed lines, said to be about them.
+
+    ``skclust image photo.png > /dev/full`` said "error: [Errno 28] No space
+    left on device", as if the output folder's disk were full.
+    """
+    return OSError(error.errno, f"writing to standard output: {error.strerror}")
 
 
 # Input errors; the last four are backstops for a file that slips past the

@@ -10,7 +10,10 @@ The request is made twice: by the ``sitecustomize`` of ``_worker_site``, put
 first on the workers' ``PYTHONPATH``, as the worker's interpreter starts (a
 worker killed while importing would otherwise live for the seconds its
 imports take), and by joblib's initializer, in case a ``-S`` interpreter or
-a frozen build skipped it.
+a frozen build skipped it. Both also make the worker ignore Ctrl-C, which a
+terminal sends to the workers as well as to the command: the command stops
+them, and a worker interrupted while starting printed a traceback. The
+workers are started with SIGINT blocked, so that none arrives before.
 """
 
 import ctypes
@@ -27,7 +30,11 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent(parent_pid):
-    """Worker initializer: be killed when the process that started us dies."""
+    """Worker initializer: be killed when the process that started us dies,
+    and ignore Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -36,11 +43,44 @@ def _die_with_parent(parent_pid):
         os._exit(1)
 
 
+@contextmanager
+def _ctrl_c_held():
+    """SIGINT blocked in this thread meanwhile, and delivered after.
+
+    A process started meanwhile inherits the block through its exec, so a
+    Ctrl-C cannot reach a worker before its start-up file ignores it.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    # multiprocessing's resource tracker, which loky starts with the first
+    # worker, unblocks SIGINT once it has started (Python 3.11): started
+    # before, it leaves the block alone.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 _SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_site")
 
 
 class _MortalLokyBackend(BACKENDS["loky"]):
     """joblib's loky backend whose workers run ``_worker_site`` at start-up."""
+
+    # loky starts the workers (and its manager thread, which restarts them)
+    # in these two calls.
+    def configure(self, *args, **kwargs):
+        with _ctrl_c_held():
+            return super().configure(*args, **kwargs)
+
+    def submit(self, func, callback=None):
+        with _ctrl_c_held():
+            return super().submit(func, callback)
 
     def _prepare_worker_env(self, n_jobs):
         env = super()._prepare_worker_env(n_jobs)

@@ -505,7 +505,9 @@ shape (n_samples, n_features)
             )
         if callable(self.init):
             raise ValueError(
-                "a callable init is not supported for memory maps and dask arrays"
+                "a callable init is not supported for tables read in blocks "
+                "(memory maps read in blocks, dask arrays): "
+                "load the table with np.asarray, or pass the centers as an array"
             )
         init = self.init
         if not isinstance(init, str):

@@ -27,7 +27,9 @@ _SHARED_PARAMETERS = """
           probability proportional to their weight.
         - an array: the initial centers themselves.
         - a callable ``init(X, n_clusters, random_state)`` returning the
-          centers; ``X`` holds the distinct training points.
+          centers; ``X`` holds the distinct training points. Not supported
+          for tables read in blocks (a memory map with ``batch_size`` set or
+          of more than one block, a dask array): a ``ValueError``.
     n_init : "auto" or int, default="auto"
         Number of runs from different seeds; the run with the lowest inertia
         is kept. "auto" means 10 runs for ``init="random"`` or a callable, as

@@ -279,9 +279,10 @@ default="k-means++"
         the space that is clustered, i.e. after normalization. A callable is
         called as ``init(X_m, n_clusters, random_state)`` for every run of
         every subvector, with ``X_m`` the subvector's distinct (normalized)
-        rows, and returns an array of shape ``(n_clusters, width)``; it needs
-        an in-memory fit (``batch_size=None``, not a dask array or a memory
-        map of more than one block, not ``partial_fit``).
+        rows, and returns an array of shape ``(n_clusters, width)``; ``fit``
+        needs an in-memory fit for it (``batch_size=None``, not a dask array
+        or a memory map of more than one block); ``partial_fit`` calls it
+        once, on the first batch's distinct rows.
     n_init : "auto" or int, default="auto"
         Runs from different seeds per codebook; the one with the lowest
         squared reconstruction error is kept. ``"auto"`` makes one run for
@@ -618,6 +619,11 @@ n_features)
         n_samples, n_features = source.shape
         if first:
             columns = self._check_layout(n_samples, n_features)
+            init = (
+                self._called_init(X, columns)
+                if callable(self.init)
+                else self._checked_init(columns)
+            )
         else:
             columns = subvector_slices(n_features, self._fitted_layout[0])
         with source.running():
@@ -632,7 +638,7 @@ n_features)
                         columns,
                         origin,
                         self.n_clusters,
-                        self._checked_init(columns),
+                        init,
                         check_random_state(self.random_state),
                     )
                 )
@@ -710,8 +716,8 @@ n_features)
             if not in_memory:
                 raise ValueError(
                     "a callable init needs an in-memory fit: use batch_size=None "
-                    "and an in-memory array (not a dask array, a large memory "
-                    "map or partial_fit), or pass the initial centroids as an array"
+                    "and an in-memory array (not a dask array or a large memory "
+                    "map), or pass the initial centroids as an array"
                 )
             return [self.init] * len(columns)
         init = check_array(self.init, dtype=np.float64, allow_nd=True)
@@ -727,6 +733,33 @@ n_features)
         if self.spherical:
             init = [unit_rows(centers) for centers in init]
         return list(init)
+
+    def _called_init(self, X, columns):
+        """The callable init's centers for the first batch of ``partial_fit``.
+
+        As in ``fit``, the callable gets each subvector's distinct
+        (normalized) rows of the batch, read whole, and the random state.
+        """
+        rows = np.array(X, dtype=np.float64, order="C")
+        if self.normalize:
+            rows = normalize_rows(rows)
+        random_state = check_random_state(self.random_state)
+        centers = []
+        for cols in columns:
+            width = cols.stop - cols.start
+            chosen = check_array(
+                self.init(
+                    np.unique(rows[:, cols], axis=0), self.n_clusters, random_state
+                ),
+                dtype=np.float64,
+            )
+            if chosen.shape != (self.n_clusters, width):
+                raise ValueError(
+                    f"The shape of the centers returned by init {chosen.shape} "
+                    f"does not match (n_clusters, width) = {(self.n_clusters, width)}"
+                )
+            centers.append(unit_rows(chosen) if self.spherical else chosen)
+        return centers
 
     def _check_lazy_table(self, X, reset):
         """Validate a memory map or a dask array without reading its values."""

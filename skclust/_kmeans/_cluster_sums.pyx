@@ -62,25 +62,14 @@ def add_weighted_rows(
 
 cdef extern from *:
     """
-    /* sums[labels[i]] += X[i] and sizes[labels[i]] += 1 for float32 rows,
-       row after row, in double precision. */
-    static void skclust_sum_rows_plain(
-            const float *X, Py_ssize_t n_rows, Py_ssize_t width,
-            const Py_ssize_t *labels, double *sums, Py_ssize_t *sizes) {
-        for (Py_ssize_t i = 0; i < n_rows; i++) {
-            const float *x = X + i * width;
-            double *s = sums + labels[i] * width;
-            for (Py_ssize_t f = 0; f < width; f++) s[f] += (double) x[f];
-            sizes[labels[i]]++;
-        }
-    }
-
     #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     #include <immintrin.h>
 
-    /* The same sums with AVX2: a row's features four at a time, the last
-       width % 4 one by one. Each sum still adds its rows in row order, so
-       the sums are those of the plain loop bit for bit. */
+    /* sums[labels[i]] += X[i] and sizes[labels[i]] += 1 for float32 rows,
+       row after row, in double precision, with AVX2: a row's features four
+       at a time, the last width % 4 one by one. Each sum still adds its
+       rows in row order, so the sums are those of the plain loop of
+       ``sum_rows_by_label`` bit for bit. */
     __attribute__((target("avx2")))
     static void skclust_sum_rows_avx2(
             const float *X, Py_ssize_t n_rows, Py_ssize_t width,
@@ -107,14 +96,13 @@ cdef extern from *:
         return known;
     }
     #else
-    #define skclust_sum_rows_avx2 skclust_sum_rows_plain
+    /* Never called: skclust_has_avx2() says there is no such loop. */
+    static void skclust_sum_rows_avx2(
+            const float *X, Py_ssize_t n_rows, Py_ssize_t width,
+            const Py_ssize_t *labels, double *sums, Py_ssize_t *sizes) {}
     static int skclust_has_avx2(void) { return 0; }
     #endif
     """
-    void skclust_sum_rows_plain(
-        const float *X, Py_ssize_t n_rows, Py_ssize_t width,
-        const Py_ssize_t *labels, double *sums, Py_ssize_t *sizes,
-    ) noexcept nogil
     void skclust_sum_rows_avx2(
         const float *X, Py_ssize_t n_rows, Py_ssize_t width,
         const Py_ssize_t *labels, double *sums, Py_ssize_t *sizes,
@@ -162,7 +150,7 @@ def sum_rows_by_label(
         In/out: the rows in each cluster, updated in place.
     path : {"auto", "avx2", "plain"}, default="auto"
         In, for float32 rows: a name among ``sum_paths()`` takes that loop
-        (tests compare them); float64 rows take the plain loop.
+        (tests compare them); float64 rows always take the plain loop.
     """
     cdef Py_ssize_t i, f, c, n_rows = X.shape[0], n_features = X.shape[1]
     require(
@@ -175,19 +163,18 @@ def sum_rows_by_label(
         raise ValueError(f"path {path!r} is not one of {sum_paths()}")
     if n_rows == 0 or n_features == 0:
         return
-    if floating is float:
-        # Below four features there is no whole vector to add.
-        if path == "avx2" or (path == "auto" and n_features >= 4 and skclust_has_avx2()):
-            with nogil:
-                skclust_sum_rows_avx2(
-                    &X[0, 0], n_rows, n_features, &labels[0], &sums[0, 0], &sizes[0]
-                )
-        else:
-            with nogil:
-                skclust_sum_rows_plain(
-                    &X[0, 0], n_rows, n_features, &labels[0], &sums[0, 0], &sizes[0]
-                )
+    # Below four features there is no whole vector to add.
+    if floating is float and (
+        path == "avx2"
+        or (path == "auto" and n_features >= 4 and skclust_has_avx2())
+    ):
+        with nogil:
+            skclust_sum_rows_avx2(
+                &X[0, 0], n_rows, n_features, &labels[0], &sums[0, 0], &sizes[0]
+            )
         return
+    # The plain loop, which the compiler vectorizes for the baseline
+    # instruction set (two doubles a vector).
     with nogil:
         for i in range(n_rows):
             c = labels[i]

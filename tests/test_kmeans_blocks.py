@@ -15,6 +15,7 @@ from sklearn.datasets import make_blobs
 
 from skclust import KMeansL1, KMeansL2
 from skclust._kmeans._blocked import RowBounds, _float32_at_least, _float32_at_most
+from skclust._kmeans._cluster_sums import sum_paths, sum_rows_by_label
 from skclust._kmeans._medians import key_values, select_medians, sortable_keys
 from skclust._kmeans._out_of_core import keeps_bounds
 from skclust._kmeans._sources import ArraySource, streamed_tree_sum, tree_sum
@@ -297,7 +298,6 @@ def test_select_medians_equals_numpy_median_by_brute_force():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_block_sums_add_the_rows_of_each_cluster_in_row_order(dtype):
-    from skclust._kmeans._cluster_sums import sum_rows_by_label
     from skclust._kmeans._metrics import MeanStats
 
     rows = np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 20.0], [5.0, 6.0]], dtype=dtype)
@@ -315,3 +315,31 @@ def test_block_sums_add_the_rows_of_each_cluster_in_row_order(dtype):
     assert_array_equal(stats.sizes, np.bincount(labels, minlength=9))
     with pytest.raises(ValueError, match="do not match"):
         sum_rows_by_label(rows, labels[:-1], np.zeros((9, 7)), np.zeros(9, np.intp))
+
+
+@pytest.mark.parametrize("path", sum_paths())
+@pytest.mark.parametrize("width", [1, 3, 4, 5, 8, 13, 32])
+def test_block_sums_of_float32_rows_are_those_of_numpy_in_every_loop(path, width):
+    # The AVX2 loop adds four features at a time and the rest (width % 4)
+    # one by one; every loop must give numpy's float64 sums in row order.
+    rng = np.random.default_rng(width)
+    # Values whose float64 sums round differently in another order.
+    rows = (
+        rng.standard_normal((3000, width)) * 10.0 ** rng.integers(-6, 7, 3000)[:, None]
+    ).astype(np.float32)
+    labels = rng.integers(0, 5, 3000).astype(np.intp)
+    labels[:40] = 2  # a run of one cluster: each row waits on the previous sum
+    expected = np.full((5, width), 0.25)
+    np.add.at(expected, labels, rows.astype(np.float64))
+    sums, sizes = np.full((5, width), 0.25), np.full(5, 3, dtype=np.intp)
+    sum_rows_by_label(rows, labels, sums, sizes, path)
+    assert_array_equal(sums, expected)
+    assert_array_equal(sizes, 3 + np.bincount(labels, minlength=5))
+
+
+def test_block_sums_refuse_an_unknown_loop():
+    rows = np.ones((2, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="'avx9' is not one of"):
+        sum_rows_by_label(
+            rows, np.zeros(2, np.intp), np.zeros((1, 3)), np.zeros(1, np.intp), "avx9"
+        )

@@ -1,6 +1,11 @@
 """Review of session 21's merges: the argparse hint, check_finite's sum
 shortcut, and partial_fit's callable init on a memory map."""
 
+import signal
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -82,3 +87,40 @@ def test_partial_fit_callable_init_never_sees_nan_of_a_memmap(tmp_path):
     with pytest.raises(ValueError, match="X holds NaN at row 5, column 3"):
         vq.partial_fit(np.load(path, mmap_mode="r"))
     assert calls == []
+
+
+@pytest.mark.skipif(
+    not hasattr(signal, "pthread_sigmask"), reason="no signal masks on this platform"
+)
+def test_ctrl_c_stays_held_while_lokys_resource_tracker_starts():
+    # joblib 1.3 to 1.5 (the floor is 1.3) start loky's resource tracker
+    # with SIG_UNBLOCK after it, as Python 3.11's multiprocessing does: the
+    # first pool's workers were then started with SIGINT deliverable. The
+    # old behaviour is put back here around joblib 1.6's own; a fresh
+    # interpreter, whose tracker has not started yet.
+    code = textwrap.dedent(
+        """
+        import signal
+        from joblib.externals.loky.backend import resource_tracker
+        from skclust._cli._workers import _ctrl_c_held
+
+        tracker = resource_tracker._resource_tracker
+        start = tracker.ensure_running
+
+        def start_as_joblib_1_5():
+            started = tracker._pid is not None
+            start()
+            if not started:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+        tracker.ensure_running = start_as_joblib_1_5
+        with _ctrl_c_held():
+            tracker.ensure_running()  # as loky's first worker start does
+            held = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        print("held" if held else "not held")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["held"]

@@ -40,7 +40,7 @@ EXIT_INTERRUPTED = 130
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line, like the other input errors, instead of usage + message.
-        message += _file_in_a_list(message, self.prog)
+        message += _file_in_a_list(message, self)
         self.exit(
             EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
         )
@@ -51,11 +51,14 @@ class _Parser(argparse.ArgumentParser):
 _BAD_VALUE = re.compile(r"argument (-[^/:]+)[^:]*: (?:invalid choice: )?'([^']*)'")
 
 
-def _file_in_a_list(message, prog):
+def _file_in_a_list(message, parser):
     """A hint when a file name was read as one more value of an option.
 
     ``-k`` and ``--metric`` take every word up to the next option, so
-    ``skclust image -k 3 photo.png`` read photo.png as a k.
+    ``skclust image -k 3 photo.png`` read photo.png as a k. Only for an
+    option that takes a list, in a command that takes files: ``--seed
+    photo.png`` lacks its value, and ``skclust graph`` reads its files
+    through --nodes and --edges, so the order would not help.
     """
     match = _BAD_VALUE.match(message)
     if match is None:
@@ -63,9 +66,17 @@ def _file_in_a_list(message, prog):
     option, value = match.groups()
     if not (os.path.exists(value) or re.search(r"\.[A-Za-z]\w*$", value)):
         return ""
+    # argparse keeps its options in private attributes and has no public ones.
+    action = parser._option_string_actions.get(option)
+    takes_files = any(
+        not other.option_strings and other.dest != argparse.SUPPRESS
+        for other in parser._actions
+    )
+    if action is None or action.nargs not in ("+", "*") or not takes_files:
+        return ""
     return (
         f"; {option} takes every value up to the next option: name the files "
-        f"before {option} ({prog} {value} {option} ...)"
+        f"before {option} ({parser.prog} {value} {option} ...)"
     )
 
 

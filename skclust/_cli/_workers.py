@@ -53,12 +53,16 @@ def _ctrl_c_held():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    # multiprocessing's resource tracker, which loky starts with the first
-    # worker, unblocks SIGINT once it has started (Python 3.11): started
-    # before, it leaves the block alone.
+    # The resource trackers that loky starts with the first worker,
+    # multiprocessing's (Python 3.11) and loky's own (joblib 1.3 to 1.5),
+    # unblock SIGINT once started: started before, they leave the block
+    # alone (and one that died is started again here).
     from multiprocessing import resource_tracker
 
+    from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
     resource_tracker.ensure_running()
+    loky_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
-from .._checks import validate_finite, warn_at_caller
+from .._checks import check_finite, validate_finite, warn_at_caller
 from .._kmeans import (
     ArraySource,
     DaskSource,
@@ -741,6 +741,9 @@ n_features)
         (normalized) rows of the batch, read whole, and the random state.
         """
         rows = np.array(X, dtype=np.float64, order="C")
+        # A memory map's values were not read yet (the pass that centers the
+        # batch checks them later): the callable must not get NaN rows.
+        check_finite(rows, "X", f"{type(self).__name__} needs finite values")
         if self.normalize:
             rows = normalize_rows(rows)
         random_state = check_random_state(self.random_state)

@@ -174,7 +174,7 @@ def test_an_option_after_double_dash_is_not_suggested_as_itself(tmp_path, capsys
     assert "did you mean" not in error
 
 
-def test_a_worker_interpreter_ignores_ctrl_c():
+def test_a_worker_interpreter_ignores_ctrl_c(tmp_path):
     # A terminal sends Ctrl-C to the whole process group: joblib's workers,
     # still importing, printed KeyboardInterrupt tracebacks under the
     # command's line. They ignore it from their first line (sitecustomize),
@@ -183,10 +183,16 @@ def test_a_worker_interpreter_ignores_ctrl_c():
 
     env = {**os.environ, **_MortalLokyBackend()._prepare_worker_env(n_jobs=2)}
     probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+    # Run outside the checkout, whose skclust/ (not built there by a plain
+    # install) would shadow the installed package.
     result = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
-    assert result.stdout.split() == ["True"]
+    assert result.stdout.split() == ["True"], result.stderr
     initializer = (
         "import os, signal\n"
         "from skclust._cli._workers import _die_with_parent\n"
@@ -194,9 +200,12 @@ def test_a_worker_interpreter_ignores_ctrl_c():
         "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", initializer], capture_output=True, text=True
+        [sys.executable, "-c", initializer],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
-    assert result.stdout.split() == ["True"]
+    assert result.stdout.split() == ["True"], result.stderr
 
 
 def _started_worker(process):

@@ -147,7 +147,7 @@ def fit(X, rows, k, seed, seeding):
         vq = VectorQuantizer(k, random_state=seed).fit(X)
         seconds = time.perf_counter() - began
     found = inertia(rows, vq.codebook_[0])
-    return seconds, int(vq.n_iter_[0]), found, sum(SEEDING)
+    return seconds, vq.n_iter_, found, sum(SEEDING)
 
 
 def main():

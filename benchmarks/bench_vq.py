@@ -105,7 +105,7 @@ def bench_fit_and_encode(n_rows, n_features, k, iterations, repeats, kmeans_l2):
         assert len(kmeans.obj) == iterations, "faiss ran another number of iterations"
         fit_times["faiss.Kmeans"].append(seconds)
         seconds, _ = _timed(lambda: ours.fit(X))
-        assert ours.n_iter_[0] == iterations, "converged before max_iter"
+        assert ours.n_iter_ == iterations, "converged before max_iter"
         fit_times["VectorQuantizer (blocks)"].append(seconds)
 
         index = faiss.IndexFlatL2(n_features)
@@ -194,7 +194,9 @@ def bench_pq_train(n_rows, n_features, m, k, n_train, iterations, repeats):
             normalize=False,
         )  # fmt: skip
         seconds, _ = _timed(lambda ours=ours: ours.fit(train))
-        assert (ours.n_iter_ == iterations).all(), "stopped before max_iter"
+        assert (ours.n_iter_per_codebook_ == iterations).all(), (
+            "stopped before max_iter"
+        )
         fit["VectorQuantizer.fit"].append(seconds)
         seconds, theirs = _timed(lambda pq=pq: pq.compute_codes(X))
         encode["faiss compute_codes"].append(seconds)

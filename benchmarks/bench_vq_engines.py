@@ -46,7 +46,7 @@ vq, seconds, mb = timed_with_peak(lambda: VectorQuantizer(
     k, init=init, max_iter=iterations, tol=0.0,
     batch_size=None if engine == "memory" else 65_536,
 ).fit(X))
-assert vq.n_iter_[0] == iterations, "converged before max_iter"
+assert vq.n_iter_ == iterations, "converged before max_iter"
 unit = X / np.linalg.norm(X, axis=1, keepdims=True)
 inertia = float(((unit - vq.inverse_transform(vq.transform(X))) ** 2).sum())
 print(json.dumps({"seconds": seconds, "mb": mb, "inertia": inertia}))

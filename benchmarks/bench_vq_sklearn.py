@@ -63,7 +63,7 @@ def ours(X, rows, k, seed):
         began = time.perf_counter()
         vq = VectorQuantizer(k, random_state=seed).fit(X)
         seconds = time.perf_counter() - began
-    n_iter = int(vq.n_iter_[0])
+    n_iter = vq.n_iter_
     return {
         "s": seconds,
         "it": n_iter,

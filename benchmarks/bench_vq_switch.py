@@ -99,7 +99,7 @@ inertia = float(((unit - rebuilt) ** 2).sum(axis=1).mean())
 print(json.dumps({
     "seconds": seconds,
     "mb": mb,
-    "n_iter": int(vq.n_iter_[0]),
+    "n_iter": vq.n_iter_,
     "inertia": inertia,
     "cosine": float(vq.score(X)),
 }))

@@ -439,7 +439,7 @@ def compress_embeddings(
             "cosine": round(cosine, 4),
             "relative_mse": round(error, 4),
             "recall_at_10": round(recall, 4),
-            "iterations": int(vq.n_iter_.max()),
+            "iterations": vq.n_iter_,
             "train_rows": n_rows if train is None else len(train),
             "seconds": round(seconds, 3),
         }

@@ -96,15 +96,9 @@ def test_partial_fit_calls_a_callable_init_on_the_first_batch(normalize):
         VectorQuantizer(2, n_subvectors=2, init=lambda p, k, r: p[:1]).partial_fit(X)
 
 
-def test_product_quantization_counts_iterations_per_codebook():
-    # The one common check a product quantizer on a table its subvectors
-    # divide still fails: check_transformer_n_iter wants a number, and
-    # n_iter_ holds one count per codebook (documented), as in scikit-learn's
-    # estimators with one fit per class.
-    X = np.random.default_rng(0).random((40, 4))
-    vq = VectorQuantizer(3, n_subvectors=2, random_state=0).fit(X)
-    assert vq.n_iter_.shape == (2,)
-    assert (vq.n_iter_ >= 1).all()
+# test_product_quantization_counts_iterations_per_codebook moved to
+# test_api21.py: n_iter_ is now an int, the counts per codebook are
+# n_iter_per_codebook_.
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_fit_equals_sklearn_lloyd_on_normalized_rows(batch_size):
     ref = KMeans(6, init=init, n_init=1, tol=0.0, algorithm="lloyd").fit(unit)
     vq = VectorQuantizer(6, init=init, tol=0.0, batch_size=batch_size).fit(X)
     assert_allclose(vq.codebook_[0], ref.cluster_centers_, atol=1e-6)
-    assert vq.n_iter_[0] == ref.n_iter_
+    assert vq.n_iter_ == ref.n_iter_
     assert_array_equal(vq.transform(X)[:, 0], ref.labels_)
 
 
@@ -123,7 +123,7 @@ def test_blocked_fit_stops_like_sklearn(tol):
     ref = KMeans(6, init=init, n_init=1, tol=tol, algorithm="lloyd").fit(X)
     vq = VectorQuantizer(6, normalize=False, init=init, tol=tol, batch_size=100)
     vq.fit(X)
-    assert vq.n_iter_[0] == ref.n_iter_
+    assert vq.n_iter_ == ref.n_iter_
     assert_allclose(vq.codebook_[0], ref.cluster_centers_, rtol=1e-5, atol=1e-5)
 
 
@@ -133,7 +133,7 @@ def test_in_memory_fit_is_kmeans_l2_on_unit_rows():
     seed = np.random.RandomState(5).randint(np.iinfo(np.int32).max)
     km = KMeansL2(20, n_init=3, random_state=seed).fit(_unit(X))
     assert_allclose(vq.codebook_[0], km.cluster_centers_, rtol=1e-6, atol=1e-7)
-    assert vq.n_iter_[0] == km.n_iter_
+    assert vq.n_iter_ == km.n_iter_
 
 
 def _kmeans_l2_of(X, n_clusters, random_state, **params):
@@ -163,7 +163,7 @@ def test_study_table_keeps_the_in_memory_engine():
     vq = VectorQuantizer(64, random_state=0).fit(X)
     km = _kmeans_l2_of(X, 64, 0)
     assert_allclose(vq.codebook_[0], km.cluster_centers_, rtol=1e-6, atol=1e-7)
-    assert vq.n_iter_[0] == km.n_iter_
+    assert vq.n_iter_ == km.n_iter_
 
 
 def test_blocked_fit_equals_in_memory_fit_with_empty_clusters():
@@ -175,7 +175,7 @@ def test_blocked_fit_equals_in_memory_fit_with_empty_clusters():
     b = VectorQuantizer(6, normalize=False, init=init, tol=0.0, batch_size=128)
     b.fit(X)
     assert_allclose(b.codebook_, a.codebook_, rtol=1e-5, atol=1e-5)
-    assert a.n_iter_[0] == b.n_iter_[0]
+    assert a.n_iter_ == b.n_iter_
     assert np.abs(b.codebook_).max() < 100
     assert set(np.unique(b.transform(X))) == set(range(6))
 
@@ -348,7 +348,7 @@ def test_explicit_init_is_the_start_of_every_engine(batch_size):
     labels = ((X[:, None, :] - init[None]) ** 2).sum(axis=2).argmin(axis=1)
     means = np.stack([X[labels == j].mean(axis=0) for j in range(4)])
     assert_allclose(vq.codebook_[0], means, rtol=1e-6, atol=1e-6)
-    assert_array_equal(vq.n_iter_, [1])
+    assert vq.n_iter_ == 1
 
 
 # --- product quantization ---------------------------------------------------

@@ -42,7 +42,7 @@ def test_fit_matches_in_memory_with_explicit_init(client, table):
     # KMeansL2 in float64 on the whole table: equal to float tolerance.
     in_memory = VectorQuantizer(32, init=init, tol=0.0, max_iter=40).fit(table)
     assert_allclose(on_cluster.codebook_, in_memory.codebook_, atol=1e-5)
-    assert on_cluster.n_iter_[0] == in_memory.n_iter_[0]
+    assert on_cluster.n_iter_ == in_memory.n_iter_
 
     codes = on_cluster.transform(lazy)
     assert isinstance(codes, da.Array)

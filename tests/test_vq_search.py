@@ -210,7 +210,8 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.get_params() == vq.get_params()
     assert_array_equal(loaded.codebook_, vq.codebook_)
     assert_array_equal(loaded.codes_, vq.codes_)
-    assert_array_equal(loaded.n_iter_, vq.n_iter_)
+    assert loaded.n_iter_ == vq.n_iter_
+    assert_array_equal(loaded.n_iter_per_codebook_, vq.n_iter_per_codebook_)
     assert loaded.n_samples_seen_ == 600
     assert_array_equal(loaded.transform(X), vq.transform(X))
     queries = X[::50] + 0.01

@@ -87,7 +87,7 @@ def test_in_memory_equals_blocks_for_the_same_init():
     b = VectorQuantizer(16, spherical=True, init=init, tol=0.0, batch_size=256)
     b.fit(X)
     assert_allclose(b.codebook_, a.codebook_, atol=1e-5)
-    assert a.n_iter_[0] == b.n_iter_[0]
+    assert a.n_iter_ == b.n_iter_
     assert_array_equal(a.transform(X), b.transform(X))
 
 

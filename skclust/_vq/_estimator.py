@@ -321,7 +321,11 @@ default="k-means++"
     ----------
     codebook_ : ndarray of shape (n_subvectors, n_clusters, width), float32
         The centroids of each subvector; ``width = n_features // n_subvectors``.
-    n_iter_ : ndarray of shape (n_subvectors,)
+    n_iter_ : int
+        Lloyd iterations of the kept run of the codebook that took the most
+        (set by ``fit``): ``n_iter_ == max_iter`` when a codebook stopped at
+        the cap.
+    n_iter_per_codebook_ : ndarray of shape (n_subvectors,)
         Lloyd iterations of the kept run of each codebook (set by ``fit``).
     n_steps_ : int
         Mini-batch updates made by ``partial_fit`` since the codebook was
@@ -479,7 +483,8 @@ n_features)
         else:
             fitted = self._fit_in_memory(X)
         self._store(fitted.origin, fitted.centers, fitted.counts)
-        self.n_iter_ = fitted.n_iter
+        self.n_iter_per_codebook_ = fitted.n_iter
+        self.n_iter_ = int(fitted.n_iter.max())
         self.n_samples_seen_ = fitted.n_samples
         return self
 
@@ -1194,9 +1199,12 @@ n_features), default=None
             "codes": codes,
             "n_samples_seen": np.array(self.n_samples_seen_),
         }
-        for name in ("n_iter_", "n_steps_"):
-            if hasattr(self, name):
-                arrays[name.rstrip("_")] = np.asarray(getattr(self, name))
+        if hasattr(self, "n_iter_per_codebook_"):
+            # Saved as "n_iter", the name it had when it was n_iter_ itself,
+            # so that files of either version load; n_iter_ is its maximum.
+            arrays["n_iter"] = np.asarray(self.n_iter_per_codebook_)
+        if hasattr(self, "n_steps_"):
+            arrays["n_steps"] = np.asarray(self.n_steps_)
         if hasattr(self, "feature_names_in_"):
             # As str, not object: the archive must load without pickle.
             arrays["feature_names_in"] = self.feature_names_in_.astype(str)
@@ -1241,7 +1249,8 @@ n_features), default=None
         quantizer.n_features_in_ = origin.shape[0]
         quantizer.n_samples_seen_ = int(arrays.get("n_samples_seen", 0))
         if "n_iter" in arrays:
-            quantizer.n_iter_ = arrays["n_iter"]
+            quantizer.n_iter_per_codebook_ = arrays["n_iter"]
+            quantizer.n_iter_ = int(arrays["n_iter"].max())
         if "n_steps" in arrays:
             quantizer.n_steps_ = int(arrays["n_steps"])
         if "feature_names_in" in arrays:

@@ -296,6 +296,14 @@ def load_saved(path):
             # A string failed in int() with a message that did not name the
             # file, and an array of two values with a TypeError.
             raise ValueError(f"{path}: {name} is not a count")
+    n_iter = arrays.get("n_iter", np.ones(n_subvectors, dtype=int))
+    if (
+        n_iter.shape != (n_subvectors,)
+        or n_iter.dtype.kind not in "iu"
+        or (n_iter < 0).any()
+    ):
+        # load takes n_iter_ as its maximum, which an empty array has not.
+        raise ValueError(f"{path}: n_iter is not one count per codebook")
     names = arrays.get("feature_names_in")
     if names is not None and names.shape != (n_subvectors * width,):
         raise ValueError(

@@ -1,0 +1,84 @@
+"""Small API and message loose ends: a product quantizer's iteration count,
+``--help`` on a full disk, ``n_jobs`` read by ``kneighbors``, and the names
+in NaN errors."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+
+from skclust import VectorQuantizer
+
+
+def _two_codebook_blobs():
+    """Blobs whose two subvectors stop after 5 and 6 iterations from
+    ``init``, as scikit-learn's KMeans counts them (checked below)."""
+    X, _ = make_blobs(300, n_features=4, centers=5, random_state=3)
+    init = X[:3].reshape(3, 2, 2).transpose(1, 0, 2)  # (subvector, k, width)
+    return X, init
+
+
+def test_n_iter_is_the_largest_count_and_the_counts_per_codebook_beside_it():
+    # n_iter_ was an array of one count per codebook: scikit-learn's
+    # check_transformer_n_iter ("truth value ... is ambiguous") and any
+    # ``if model.n_iter_ >= max_iter`` failed on it.
+    X, init = _two_codebook_blobs()
+    counts = [
+        KMeans(3, init=init[m], n_init=1, algorithm="lloyd").fit(X[:, cols]).n_iter_
+        for m, cols in enumerate([slice(0, 2), slice(2, 4)])
+    ]
+    assert counts == [5, 6]
+    vq = VectorQuantizer(3, n_subvectors=2, normalize=False, init=init).fit(X)
+    assert type(vq.n_iter_) is int
+    assert vq.n_iter_ == 6
+    assert vq.n_iter_per_codebook_.tolist() == [5, 6]
+    assert not vq.n_iter_ >= vq.max_iter  # usable in a condition
+
+
+def test_saved_quantizer_keeps_both_counts(tmp_path):
+    X, init = _two_codebook_blobs()
+    VectorQuantizer(3, n_subvectors=2, normalize=False, init=init).fit(X).save(
+        tmp_path / "q.npz"
+    )
+    loaded = VectorQuantizer.load(tmp_path / "q.npz")
+    assert type(loaded.n_iter_) is int
+    assert loaded.n_iter_ == 6
+    assert loaded.n_iter_per_codebook_.tolist() == [5, 6]
+
+
+def test_a_product_quantizer_passes_check_transformer_n_iter(monkeypatch):
+    # The check's table has 3 features, which 2 subvectors do not divide:
+    # give it a fourth column.
+    from sklearn.utils import estimator_checks
+
+    blobs = estimator_checks.make_blobs
+
+    def four_columns(*args, **kwargs):
+        X, y = blobs(*args, **kwargs)
+        return np.hstack([X, X[:, :1]]), y
+
+    monkeypatch.setattr(estimator_checks, "make_blobs", four_columns)
+    estimator_checks.check_transformer_n_iter(
+        "VectorQuantizer", VectorQuantizer(3, n_subvectors=2)
+    )
+
+
+@pytest.mark.parametrize(
+    "n_iter",
+    [np.array([], dtype=int), np.array([3, 4, 5]), np.array(["a", "b"])],
+    ids=["empty", "three for two codebooks", "text"],
+)
+def test_load_names_the_file_of_iteration_counts_that_do_not_fit(tmp_path, n_iter):
+    # load takes n_iter_ as the largest count: an empty array failed in max()
+    # with a message that named no file.
+    X, init = _two_codebook_blobs()
+    path = tmp_path / "q.npz"
+    VectorQuantizer(3, n_subvectors=2, normalize=False, init=init).fit(X).save(path)
+    with np.load(path) as saved:
+        arrays = {**saved, "n_iter": n_iter}
+    np.savez(path, **arrays)
+    message = f"^{re.escape(str(path))}: n_iter is not one count per codebook$"
+    with pytest.raises(ValueError, match=message):
+        VectorQuantizer.load(path)

@@ -2,14 +2,21 @@
 ``--help`` on a full disk, ``n_jobs`` read by ``kneighbors``, and the names
 in NaN errors."""
 
+import errno
+import io
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
+import skclust
 from skclust import VectorQuantizer
+from skclust._cli import main
 
 
 def _two_codebook_blobs():
@@ -82,3 +89,75 @@ def test_load_names_the_file_of_iteration_counts_that_do_not_fit(tmp_path, n_ite
     message = f"^{re.escape(str(path))}: n_iter is not one count per codebook$"
     with pytest.raises(ValueError, match=message):
         VectorQuantizer.load(path)
+
+
+# --- --help and --version on a full disk --------------------------------------
+
+
+class _FullOnWrite:
+    """Standard output whose writes fail, as an unbuffered ``/dev/full``."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self):
+        pass
+
+
+class _FullOnFlush(io.StringIO):
+    """Standard output that takes the text and fails to flush it, as a
+    buffered ``/dev/full``."""
+
+    def flush(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+class _ReaderGone:
+    """Standard output into a pipe whose reader has exited."""
+
+    def write(self, text):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    def flush(self):
+        pass
+
+
+FULL = (
+    "skclust: error: [Errno 28] writing to standard output: No space left on device\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["vq", "--help"]])
+@pytest.mark.parametrize("stdout", [_FullOnWrite, _FullOnFlush])
+def test_help_and_version_on_a_full_disk_fail_in_one_line(
+    argv, stdout, capsys, monkeypatch
+):
+    # argparse ignores the OSError: they exited 0, having written nothing.
+    monkeypatch.setattr(sys, "stdout", stdout())
+    assert main(argv) == 2
+    assert capsys.readouterr().err == FULL
+
+
+def test_help_into_a_pipe_whose_reader_is_gone_is_not_an_error(capsys, monkeypatch):
+    # As the lines of a run (``skclust --help | head -1``).
+    monkeypatch.setattr(sys, "stdout", _ReaderGone())
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_help_is_written_as_before(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr() == (f"skclust {skclust.__version__}\n", "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_help_into_dev_full_exits_2():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "skclust", "--help"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert (done.returncode, done.stderr) == (2, FULL)

@@ -143,7 +143,8 @@ def _suggestion(unknown, parser):
 def main(argv=None):
     """Run the command line; returns the exit code."""
     try:
-        args = parse_arguments(argv)
+        with _answer_written():
+            args = parse_arguments(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code
     try:
@@ -272,6 +273,38 @@ def _pillow_log_dropped():
 
 
 @contextmanager
+def _answer_written():
+    """``--help`` and ``--version`` exit 2 when their text cannot be written.
+
+    argparse ignores an OSError writing them, and Python one flushing them
+    at exit: ``skclust --help > /dev/full`` exited 0 having written nothing,
+    where coreutils' tools exit nonzero. Now it says so in one line, as a
+    run does. A reader that is gone (``skclust --help | true``) is not an
+    error, as for a run's lines; nor is a closed standard output, on which
+    argparse writes to standard error instead.
+    """
+    stream = sys.stdout
+    if stream is None:
+        yield
+        return
+    sys.stdout = answer = _UntilReaderGone(stream)
+    try:
+        yield
+    except SystemExit as exit_:
+        if exit_.code in (0, None):
+            try:
+                answer.flush()
+            except OSError as error:
+                answer.error = answer.error or error
+            if answer.error is not None:
+                print(f"skclust: error: {_one_line(answer.error)}", file=sys.stderr)
+                raise SystemExit(EXIT_BAD_INPUT) from None
+        raise
+    finally:
+        sys.stdout = stream
+
+
+@contextmanager
 def _printed_while_read():
     """``sys.stdout`` that stops printing, silently, once its reader is gone.
 
@@ -302,6 +335,8 @@ class _UntilReaderGone:
     def __init__(self, stream):
         self._stream = stream
         self.reader_gone = False
+        # The first error raised, for a caller that ignores it (argparse).
+        self.error = None
 
     def write(self, text):
         if not self.reader_gone:
@@ -310,7 +345,7 @@ class _UntilReaderGone:
             except BrokenPipeError:
                 self._drop_the_rest()
             except OSError as error:
-                raise _stdout_error(error) from None
+                raise self._failed(error) from None
         return len(text)
 
     def flush(self):
@@ -320,7 +355,12 @@ class _UntilReaderGone:
             except BrokenPipeError:
                 self._drop_the_rest()
             except OSError as error:
-                raise _stdout_error(error) from None
+                raise self._failed(error) from None
+
+    def _failed(self, error):
+        error = _stdout_error(error)
+        self.error = self.error or error
+        return error
 
     def _drop_the_rest(self):
         self.reader_gone = True

@@ -161,3 +161,20 @@ def test_help_into_dev_full_exits_2():
             timeout=120,
         )
     assert (done.returncode, done.stderr) == (2, FULL)
+
+
+# --- n_jobs read by kneighbors ------------------------------------------------
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, True, "2"])
+def test_kneighbors_validates_n_jobs_set_after_fitting(n_jobs):
+    # 0 reached joblib's "n_jobs == 0 in Parallel has no meaning"; 1.5 and
+    # True were taken as numbers of threads.
+    X = np.random.default_rng(0).random((50, 4))
+    vq = VectorQuantizer(4, random_state=0).fit(X).add(X)
+    vq.set_params(n_jobs=n_jobs)
+    with pytest.raises(ValueError, match="The 'n_jobs' parameter of VectorQuantizer"):
+        vq.kneighbors(X[:2], 3)
+    # A valid count searches as before.
+    _, found = vq.set_params(n_jobs=2).kneighbors(X[:2], 1, rerank_with=X)
+    assert found[:, 0].tolist() == [0, 1]

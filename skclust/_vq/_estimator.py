@@ -47,7 +47,13 @@ from .._kmeans import (
     validate_lazy_table,
     warn_zero_rows,
 )
-from .._sklearn_compat import N_JOBS_CONSTRAINT, Interval, StrOptions, _fit_context
+from .._sklearn_compat import (
+    N_JOBS_CONSTRAINT,
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_n_jobs,
+)
 from .._typing import ArrayLike, RandomStateLike
 from . import _scale
 from ._codes import (
@@ -1072,6 +1078,10 @@ n_features), default=None
         [0, 1, 2]
         """
         check_is_fitted(self)
+        # n_jobs is read by the scan, not only by fit: a set_params(n_jobs=0)
+        # after fitting reached joblib's "n_jobs == 0 in Parallel has no
+        # meaning", and 1.5 or True went on as a number of threads.
+        check_n_jobs(self.n_jobs, type(self).__name__)
         stored = self._stored_codes()
         # A quantizer saved before any add() loads with no rows stored.
         if stored is None or stored.size == 0:

@@ -13,17 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from sklearn.utils import check_array
 
-from ._checks import check_count
+from ._checks import check_count, check_finite
 from ._kmeans import KMeansL1, KMeansL2, normalize_rows
 from ._plural import counted
 from ._typing import ArrayLike, NDArray, RandomStateLike
 from ._vq import VectorQuantizer
-from .image import ImageQuantizer
+from .image import ImageQuantizer, _check_image_array
 from .metrics import row_cosine_similarity
 
 
 def _one_based_result(estimator, pixels):
+    # Checked here to be named: the estimator calls its argument X.
+    pixels = check_array(pixels, accept_sparse=True, ensure_all_finite=False)
+    check_finite(pixels, "pixels", f"{type(estimator).__name__} needs finite values")
     estimator.fit(pixels)
     return estimator.labels_.reshape(-1, 1) + 1, estimator.cluster_centers_
 
@@ -151,6 +155,10 @@ def compress(
             f"n_channels); got {array.shape}"
         )
     image = array if array.ndim == 3 else array.reshape(1, -1, array.shape[-1])
+    # Checked here to be named: ImageQuantizer calls its argument image. It
+    # takes the uint8 image returned as it is, grey levels given back their
+    # third axis: a grey image 3 or 4 pixels wide is not read as RGB rows.
+    image = _check_image_array(image, "pixels").reshape((*image.shape[:2], -1))
     metric = "l2" if norm_distance == 2 else "l1"
     start = time.perf_counter()
     quantizer = ImageQuantizer(

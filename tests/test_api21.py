@@ -8,15 +8,18 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 import skclust
 from skclust import VectorQuantizer
 from skclust._cli import main
+from skclust.study import compress, kmeans_l1, kmeans_l2
 
 
 def _two_codebook_blobs():
@@ -178,3 +181,56 @@ def test_kneighbors_validates_n_jobs_set_after_fitting(n_jobs):
     # A valid count searches as before.
     _, found = vq.set_params(n_jobs=2).kneighbors(X[:2], 1, rerank_with=X)
     assert found[:, 0].tolist() == [0, 1]
+
+
+# --- the study's functions name their argument ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("function", "needs"),
+    [(kmeans_l2, "KMeansL2"), (kmeans_l1, "KMeansL1")],
+    ids=["kmeans_l2", "kmeans_l1"],
+)
+@pytest.mark.parametrize(
+    ("value", "kind"), [(np.nan, "NaN"), (-np.inf, "infinity")], ids=["nan", "inf"]
+)
+def test_the_study_kmeans_name_pixels_in_a_nan_error(function, needs, value, kind):
+    # They said "X holds NaN ...", the estimator's name for its argument.
+    pixels = [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [250.0, 250.0, 250.0]]
+    pixels[2][1] = value
+    message = f"^pixels holds {kind} at row 2, column 1: {needs} needs finite values$"
+    with pytest.raises(ValueError, match=message):
+        function(pixels, 2, random_state=0)
+
+
+def test_the_study_kmeans_give_the_labels_they_gave():
+    # Hand-worked: the two dark pixels and the two light ones.
+    pixels = np.array([[0, 0, 0], [2, 2, 2], [250, 250, 250], [252, 252, 252]])
+    for function in (kmeans_l2, kmeans_l1):
+        labels, centers = function(pixels, 2, random_state=0)
+        assert labels.shape == (4, 1)
+        assert labels[0, 0] == labels[1, 0] != labels[2, 0] == labels[3, 0]
+        assert_allclose(np.sort(centers[:, 0]), [1.0, 251.0])
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 2, 3)], ids=["rows", "image"])
+def test_compress_names_pixels_in_its_errors(shape):
+    # It said "image: holds NaN ...", ImageQuantizer's word.
+    pixels = np.zeros(12).reshape(shape)
+    pixels.flat[4] = np.nan
+    with pytest.raises(ValueError, match=r"^pixels: holds NaN or infinite pixel"):
+        compress(pixels, 2, random_state=0)
+    pixels.flat[4] = 300.0
+    with pytest.raises(ValueError, match=r"^pixels: pixel values must lie in \[0, 255"):
+        compress(pixels, 2, random_state=0)
+
+
+def test_compress_of_a_narrow_grey_image_is_not_taken_for_rgb_rows():
+    # A grey image 3 pixels wide, checked and then given to ImageQuantizer as
+    # (height, width), warned that it looked like rows of RGB pixels.
+    pixels = np.arange(15, dtype=float).reshape(5, 3, 1) * 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compress(pixels, 2, random_state=0)
+    assert result["img"].shape == (5, 3, 1)
+    assert sorted(set(result["class"].ravel().tolist())) == [1, 2]

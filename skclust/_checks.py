@@ -88,15 +88,22 @@ def validate_finite(estimator, X, name="X", needs="finite values", **kwargs):
     from sklearn.utils.validation import validate_data
 
     X = validate_data(estimator, X, ensure_all_finite=False, **kwargs)
-    check_finite(X, name, f"{type(estimator).__name__} needs {needs}")
+    check_finite(X, name, needs_finite_values(estimator, needs))
     return X
 
 
-def check_finite(values, name, needs):
+def needs_finite_values(estimator, needs="finite values"):
+    """The end of the message naming a NaN or an infinity in ``estimator``'s
+    input: ``"KMeansL2 needs finite values"``."""
+    return f"{type(estimator).__name__} needs {needs}"
+
+
+def check_finite(values, name, needs, first_row=0):
     """Raise a ValueError naming the first NaN or infinite entry of ``values``.
 
     ``values`` is a validated 2-D array, dense or scipy sparse; ``needs``
-    ends the message (``"KMeansL2 needs finite values"``).
+    ends the message (``"KMeansL2 needs finite values"``). ``first_row`` is
+    the row of the table that the first row of ``values`` is, for a block.
     """
     data = values.data if sparse.issparse(values) else values
     if data.dtype.kind not in "fc":
@@ -121,4 +128,6 @@ def check_finite(values, name, needs):
         row, column = (int(i) for i in np.unravel_index(np.argmax(bad), bad.shape))
         value = values[row, column]
     kind = "NaN" if np.isnan(value) else "infinity"
-    raise ValueError(f"{name} holds {kind} at row {row}, column {column}: {needs}")
+    raise ValueError(
+        f"{name} holds {kind} at row {first_row + row}, column {column}: {needs}"
+    )

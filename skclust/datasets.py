@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npy
-from ._checks import check_count, check_not_graph_object, real_csr
+from ._checks import check_count, check_finite, check_not_graph_object, real_csr
 from ._files import check_input_file
 from ._plural import counted
 from ._typing import ArrayLike, MatrixLike, NDArray, PathLike, RandomStateLike
@@ -839,7 +839,7 @@ def load_embeddings(
         ``.npy`` file, an ``.npz`` archive, holds pickled objects, is not a
         2-D array of floats, is empty, is truncated, declares more than the
         memory budget, or holds NaN or infinity (the message names the first
-        such row).
+        such entry).
 
     Examples
     --------
@@ -890,8 +890,11 @@ def load_embeddings(
     except (ValueError, OSError, EOFError) as error:
         raise ValueError(f"{path}: unreadable .npy file ({error})") from None
     for start in range(0, X.shape[0], _CHECK_ROWS):
-        finite = np.isfinite(X[start : start + _CHECK_ROWS]).all(axis=1)
-        if not finite.all():
-            row = start + int(np.argmin(finite))
-            raise ValueError(f"{path}: row {row} holds NaN or infinity")
+        # Worded as the estimators word it: "...: holds NaN at row 3, column 1".
+        check_finite(
+            X[start : start + _CHECK_ROWS],
+            f"{path}:",
+            "embeddings must be finite",
+            first_row=start,
+        )
     return X

@@ -17,8 +17,9 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 import skclust
-from skclust import VectorQuantizer
+from skclust import KMeansL1, KMeansL2, VectorQuantizer
 from skclust._cli import main
+from skclust.datasets import load_embeddings
 from skclust.study import compress, kmeans_l1, kmeans_l2
 
 
@@ -234,3 +235,56 @@ def test_compress_of_a_narrow_grey_image_is_not_taken_for_rgb_rows():
         result = compress(pixels, 2, random_state=0)
     assert result["img"].shape == (5, 3, 1)
     assert sorted(set(result["class"].ravel().tolist())) == [1, 2]
+
+
+# --- NaN in tables read in blocks, worded as in memory --------------------------
+
+
+@pytest.fixture
+def table_with_nan(tmp_path):
+    X = np.random.default_rng(6).normal(size=(300, 4))
+    X[257, 2] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    return X, np.load(tmp_path / "X.npy", mmap_mode="r")
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        KMeansL2(3, batch_size=100),
+        KMeansL1(3, batch_size=100),
+        VectorQuantizer(3, batch_size=100),
+    ],
+    ids=["KMeansL2", "KMeansL1", "VectorQuantizer"],
+)
+def test_a_memory_map_read_in_blocks_words_nan_as_an_array_does(
+    estimator, table_with_nan
+):
+    # It said "row 257 holds NaN or infinity"; the array, loaded, says:
+    X, mapped = table_with_nan
+    name = type(estimator).__name__
+    message = f"^X holds NaN at row 257, column 2: {name} needs finite values$"
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(np.asarray(X))
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(mapped)
+    # And after a fit on good rows, by the methods that read a map in blocks.
+    estimator.fit(X[:200])
+    method = estimator.transform if name == "VectorQuantizer" else estimator.predict
+    with pytest.raises(ValueError, match=message):
+        method(mapped)
+
+
+def test_a_dask_array_words_nan_as_an_array_does(table_with_nan):
+    da = pytest.importorskip("dask.array")
+    X, _ = table_with_nan
+    message = "^X holds NaN at row 257, column 2: KMeansL2 needs finite values$"
+    with pytest.raises(ValueError, match=message):
+        KMeansL2(3).fit(da.from_array(X, chunks=(100, 4)))
+
+
+def test_load_embeddings_words_nan_as_the_estimators_do(table_with_nan, tmp_path):
+    path = tmp_path / "X.npy"
+    message = f"^{re.escape(str(path))}: holds NaN at row 257, column 2: "
+    with pytest.raises(ValueError, match=message):
+        load_embeddings(path, mmap_mode="r")

@@ -98,7 +98,7 @@ def test_decode_refuses_codes_of_another_codebook(tmp_path, capsys):
         (np.array([{"a": 1}], dtype=object), "pickled Python objects"),
         (np.ones((5, 2, 2)), "expected a 2-D table"),
         (np.arange(12).reshape(6, 2), "expected floating-point"),
-        (np.array([[1.0, 2.0], [np.nan, 1.0], [3.0, 1.0]]), "row 1 holds NaN"),
+        (np.array([[1.0, 2.0], [np.nan, 1.0], [3.0, 1.0]]), "NaN at row 1, column 0"),
     ],
 )
 def test_bad_tables_exit_2_and_write_nothing(tmp_path, capsys, array, message):

@@ -163,10 +163,15 @@ def test_row_check_names_the_first_bad_row_and_lets_huge_rows_pass():
     rows = np.ones((6, 3))
     rows[4, 1] = np.nan
     rows[5] = [np.inf, -np.inf, 0.0]
-    with pytest.raises(ValueError, match=r"^row 104 holds NaN or infinity$"):
+    needs = "k-means needs finite values"
+    with pytest.raises(
+        ValueError, match=rf"^X holds NaN at row 104, column 1: {needs}$"
+    ):
         prep(rows, 100)
     rows[4, 1] = 0.0
-    with pytest.raises(ValueError, match=r"^row 105 holds NaN or infinity$"):
+    with pytest.raises(
+        ValueError, match=rf"^X holds infinity at row 105, column 0: {needs}$"
+    ):
         prep(rows, 100)
     huge = np.full((4, 3), 1e308)
     with warnings.catch_warnings():
@@ -207,5 +212,5 @@ def test_memory_map_with_a_bad_row_in_a_late_block(tmp_path):
     X[2999, 2] = np.nan
     np.save(tmp_path / "X.npy", X)
     table = np.load(tmp_path / "X.npy", mmap_mode="r")
-    with pytest.raises(ValueError, match="row 2999 holds NaN or infinity"):
+    with pytest.raises(ValueError, match="NaN at row 2999, column 2"):
         VectorQuantizer(4, batch_size=500, random_state=0).fit(table)

@@ -482,7 +482,7 @@ def test_nan_in_memmap_names_the_row(tmp_path):
     X[2345, 3] = np.nan
     np.save(tmp_path / "table.npy", X)
     mapped = np.load(tmp_path / "table.npy", mmap_mode="r")
-    with pytest.raises(ValueError, match="row 2345 holds NaN"):
+    with pytest.raises(ValueError, match="NaN at row 2345, column 3"):
         VectorQuantizer(8, batch_size=1000).fit(mapped)
 
 
@@ -558,7 +558,10 @@ def test_load_embeddings_refuses_bad_files(tmp_path):
         "objects.npy": (np.array([{"a": 1}], dtype=object), "pickled Python objects"),
         "vector.npy": (np.ones(4), "expected a 2-D table"),
         "ints.npy": (np.ones((4, 3), dtype=np.int64), "expected floating-point"),
-        "nan.npy": (np.array([[1.0, 2.0], [np.inf, 0.0]]), "row 1 holds NaN"),
+        "nan.npy": (
+            np.array([[1.0, 2.0], [np.inf, 0.0]]),
+            "infinity at row 1, column 0",
+        ),
         "empty.npy": (np.ones((0, 3)), "empty"),
     }
     for name, (array, message) in cases.items():

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._checks import validate_finite
+from .._checks import needs_finite_values, validate_finite
 from .._sklearn_compat import (
     N_JOBS_CONSTRAINT,
     Interval,
@@ -513,13 +513,17 @@ shape (n_samples, n_features)
         if not isinstance(init, str):
             init = self._check_init(init, X.shape[1])
         n_init = self._effective_n_init()
-        source = table_source(X, self.batch_size, cpu_count())
+        source = table_source(
+            X, self.batch_size, cpu_count(), needs_finite_values(self)
+        )
         with source.running():
             largest = table_largest(source)
             exponent = exponent_for(largest)
             if not isinstance(init, str):
                 exponent = fit_exponent(exponent, init)
-            source.use_prep(RowPrep(False, None, False, exponent))
+            source.use_prep(
+                RowPrep(False, None, False, exponent, needs=needs_finite_values(self))
+            )
             fitted = fit_in_blocks(
                 source,
                 self._metric,
@@ -590,7 +594,9 @@ shape (n_samples, n_features)
         training table that gives ``labels_`` again.
         """
         exponent = exponent_for(largest_magnitude(centers))
-        source.use_prep(RowPrep(False, None, False, exponent))
+        source.use_prep(
+            RowPrep(False, None, False, exponent, needs=needs_finite_values(self))
+        )
         return nearest_labels(source, self._metric, scaled(centers, exponent))
 
     def _fit_sparse(self, X, sample_weight):
@@ -826,7 +832,9 @@ shape (n_samples, n_features)
         if reads_in_blocks(X, self.batch_size):
             check_is_fitted(self)
             validate_lazy_table(self, X, reset=False)
-            source = table_source(X, self.batch_size, cpu_count())
+            source = table_source(
+                X, self.batch_size, cpu_count(), needs_finite_values(self)
+            )
             with source.running():
                 return _as_labels(
                     self._blocked_labels(source, self._centers_in_float64())

@@ -139,7 +139,7 @@ def _stats_kernel(block, offset, ranges, prep, pool):
     n_features = block.shape[1]
     # float64 copies of the rows are the scratch here: keep them near 2 MB.
     rows = max(64, _SUB_BLOCK_ELEMENTS // (4 * max(1, n_features)))
-    uncentered = RowPrep(prep.normalize, None, False, prep.exponent)
+    uncentered = RowPrep(prep.normalize, None, False, prep.exponent, needs=prep.needs)
     return sum_over_sub_blocks(block, offset, rows, uncentered, pool, work)
 
 

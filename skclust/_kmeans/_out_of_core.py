@@ -48,9 +48,10 @@ def reads_in_blocks(X, batch_size):
     )
 
 
-def table_source(X, batch_size, n_threads):
-    """A source of the raw float64 rows of a checked memory map or dask array."""
-    prep = RowPrep(normalize=False, origin=None, float32=False)
+def table_source(X, batch_size, n_threads, needs):
+    """A source of the raw float64 rows of a checked memory map or dask array;
+    ``needs`` ends the message naming a NaN or an infinity (``RowPrep``)."""
+    prep = RowPrep(normalize=False, origin=None, float32=False, needs=needs)
     if is_dask_array(X):
         return DaskSource(X.rechunk({1: -1}), prep)
     return ArraySource(X, batch_size or DEFAULT_BATCH_ROWS, prep, n_threads)
@@ -83,18 +84,16 @@ class _Largest:
         return _Largest(max(self.value, other.value))
 
 
-# The rows as they are: their largest magnitude is that of the table.
-_RAW_ROWS = RowPrep(normalize=False, origin=None, float32=False)
-
-
 def _largest_kernel(block, offset, prep, pool):
     # Sub-block by sub-block: the float64 copy of a whole block of a float32
     # map, and its absolute values, took four times the block's memory.
     def work(rows, start):
         return _Largest(float(np.max(np.abs(rows), initial=0.0)))
 
+    # The rows as they are: their largest magnitude is that of the table.
+    raw = RowPrep(normalize=False, origin=None, float32=False, needs=prep.needs)
     rows = sub_block_rows(1, block.shape[1])
-    return sum_over_sub_blocks(block, offset, rows, _RAW_ROWS, pool, work)
+    return sum_over_sub_blocks(block, offset, rows, raw, pool, work)
 
 
 def table_largest(source):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_finite
 from .._threads import blas_threads
 
 # Rows prepared at a time when an in-memory table is prepared once.
@@ -81,7 +82,8 @@ class RowPrep:
     fit (and scikit-learn's ``KMeans``) does with a float32 table, which
     gives the same rows and avoids a float64 copy of every block.
     ``checked`` skips the test for NaN and infinity, for the passes of a fit
-    after one that made it (about a tenth of a Lloyd pass's time).
+    after one that made it (about a tenth of a Lloyd pass's time); ``needs``
+    ends its message, as in memory (``"KMeansL2 needs finite values"``).
     """
 
     normalize: bool
@@ -90,6 +92,7 @@ class RowPrep:
     exponent: int = 0
     keep_float32: bool = False
     checked: bool = False
+    needs: str = "k-means needs finite values"
 
     def __call__(self, raw, offset, float32=None, out=None):
         """The prepared rows of ``raw``, the rows of the table from
@@ -104,7 +107,7 @@ class RowPrep:
         float32 = self.float32 if float32 is None else float32
         rows = np.array(raw, dtype=np.float64)
         if not self.checked:
-            _check_finite(rows, offset)
+            _check_finite(rows, offset, self.needs)
         if self.exponent:
             np.ldexp(rows, self.exponent, out=rows)
         if self.normalize:
@@ -124,7 +127,7 @@ class RowPrep:
     def _in_float32(self, raw, offset):
         rows = np.asarray(raw)
         if not self.checked:
-            _check_finite(rows, offset)
+            _check_finite(rows, offset, self.needs)
         if self.exponent:
             rows = np.ldexp(rows, self.exponent).astype(np.float32, copy=False)
         if self.origin is not None:
@@ -135,20 +138,16 @@ class RowPrep:
         return rows
 
 
-def _check_finite(rows, offset):
-    """Raise if a row holds NaN or infinity, naming the first such row."""
+def _check_finite(rows, offset, needs):
+    """Raise if a block holds NaN or infinity, naming the first such entry
+    (its row in the table) in the words of the in-memory check."""
     # A NaN or an infinity makes the sum of the block NaN or infinite: one
     # read of the rows, where a bool written per value and reduced row by
     # row took five times as long (a fifth of VectorQuantizer's first pass
-    # and of preparing its table). Rows are looked at one by one only when
-    # the sum is not finite, which a sum past the float range also gives.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(rows, axis=None)):
-            return
-    finite = np.isfinite(rows).all(axis=1)
-    if not finite.all():
-        row = offset + int(np.argmin(finite))
-        raise ValueError(f"row {row} holds NaN or infinity")
+    # and of preparing its table). check_finite sums first too, and looks
+    # at the values one by one only when the sum is not finite, which a sum
+    # past the float range also gives: the block that raises, no other.
+    check_finite(rows, "X", needs, first_row=offset)
 
 
 # Below this norm, the squares summed for it are subnormal.

@@ -30,7 +30,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
-from .._checks import check_finite, validate_finite, warn_at_caller
+from .._checks import (
+    check_finite,
+    needs_finite_values,
+    validate_finite,
+    warn_at_caller,
+)
 from .._kmeans import (
     ArraySource,
     DaskSource,
@@ -754,7 +759,7 @@ n_features)
         rows = np.array(X, dtype=np.float64, order="C")
         # A memory map's values were not read yet (the pass that centers the
         # batch checks them later): the callable must not get NaN rows.
-        check_finite(rows, "X", f"{type(self).__name__} needs finite values")
+        check_finite(rows, "X", needs_finite_values(self))
         if self.normalize:
             rows = normalize_rows(rows)
         random_state = check_random_state(self.random_state)
@@ -791,7 +796,11 @@ n_features)
 
         A fit replaces the origin by the mean of the table it reads.
         """
-        return RowPrep(self.normalize, getattr(self, "_origin", None))
+        return RowPrep(
+            self.normalize,
+            getattr(self, "_origin", None),
+            needs=needs_finite_values(self),
+        )
 
     def _array_source(self, X, prepare_once=False):
         """Blocks of a validated in-memory table or of a memory map.

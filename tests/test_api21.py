@@ -155,7 +155,8 @@ def test_help_is_written_as_before(capsys):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-def test_help_into_dev_full_exits_2():
+def test_help_into_dev_full_exits_2(tmp_path):
+    # Outside the checkout, whose unbuilt skclust/ would shadow the install.
     with open("/dev/full", "w") as full:
         done = subprocess.run(
             [sys.executable, "-m", "skclust", "--help"],
@@ -163,6 +164,7 @@ def test_help_into_dev_full_exits_2():
             stderr=subprocess.PIPE,
             text=True,
             timeout=120,
+            cwd=tmp_path,
         )
     assert (done.returncode, done.stderr) == (2, FULL)
 

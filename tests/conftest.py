@@ -56,6 +56,15 @@ def synthetic_pixels():
 
 
 @pytest.fixture
+def photo(tmp_path):
+    """A 4 x 6 RGB PNG of distinct colours, for the commands' usage errors."""
+    path = tmp_path / "photo.png"
+    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3) * 3
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+@pytest.fixture
 def political_blogs_files():
     """The study's nodes.txt and edges.txt (political blogs)."""
     return study_file("nodes.txt"), study_file("edges.txt")

@@ -8,20 +8,11 @@ import textwrap
 
 import numpy as np
 import pytest
-from PIL import Image
 from scipy import sparse
 
 from skclust import KMeansL2, VectorQuantizer
 from skclust._checks import check_finite
 from skclust._cli import main
-
-
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "photo.png"
-    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3) * 3
-    Image.fromarray(pixels).save(path)
-    return path
 
 
 def test_no_list_hint_for_an_option_of_one_value(photo, tmp_path, capsys):

@@ -126,14 +126,6 @@ def test_meta_estimators_treat_it_as_they_treat_kmeans(ours):
 # --- the commands -------------------------------------------------------------
 
 
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "photo.png"
-    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3) * 3
-    Image.fromarray(pixels).save(path)
-    return path
-
-
 @pytest.mark.parametrize(
     ("command", "option"),
     [(["image", "-k", "3"], "-k"), (["image", "--metric", "l2"], "--metric")],
